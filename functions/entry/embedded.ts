@@ -1,0 +1,21 @@
+// Embedded mode: REST, signaling and one media node in one process, state in memory.
+import { loadConfig } from '../../shared/config/load.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { createApp } from '../app.ts';
+import { composeEmbedded } from '../compose.ts';
+import { serveNode } from '../http/serveNode.ts';
+
+const config = loadConfig();
+const logger = createLogger({ level: config.logLevel, bindings: { service: 'tessera' } });
+const system = await composeEmbedded(config, logger);
+const server = await serveNode(createApp(system.deps), config.http.host, config.http.port);
+logger.info('tessera embedded server listening', { url: server.url });
+process.stdout.write(`Tessera is running: ${server.url}/healthz\n`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    await server.close();
+    await system.close();
+    process.exit(0);
+  });
+}

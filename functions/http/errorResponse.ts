@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ErrorCodes, type ErrorCode, TesseraError } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+
+const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
+  [ErrorCodes.notFound]: 404,
+  [ErrorCodes.serviceNotFound]: 404,
+  [ErrorCodes.roomNotFound]: 404,
+  [ErrorCodes.streamNotFound]: 404,
+  [ErrorCodes.participantNotFound]: 404,
+  [ErrorCodes.authenticationFailed]: 401,
+  [ErrorCodes.permissionDenied]: 403,
+  [ErrorCodes.clusterUnavailable]: 503,
+  [ErrorCodes.invalidRequest]: 400,
+  [ErrorCodes.conflict]: 409,
+  [ErrorCodes.storageFailure]: 503,
+  [ErrorCodes.unexpected]: 500,
+};
+
+/**
+ * The one place errors become HTTP responses: `{error: {code, message}}` with the status
+ * that belongs to the code. Unknown errors are logged and answered as 2001 without details.
+ */
+export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
+  if (error instanceof TesseraError) {
+    const body = { error: { code: error.code, message: error.publicMessage, ...error.details } };
+    return c.json(body, statusByCode[error.code]);
+  }
+  logger.error('unhandled error', { error, path: c.req.path, method: c.req.method });
+  return c.json({ error: { code: ErrorCodes.unexpected, message: 'unexpected server error' } }, 500);
+}

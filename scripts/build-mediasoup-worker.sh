@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Provides node_modules/mediasoup/worker/out/Release/mediasoup-worker, where mediasoup looks
+# for its worker by default, so nothing has to be set at run time.
+#
+# The worker is built offline from the npm package against Debian's libraries (meson shims,
+# scripts/mediasoup/write-shims.sh), with libsrtp built from Debian's source on OpenSSL and
+# linked statically (scripts/mediasoup/build-libsrtp.sh), and with the DTLS kTLS fix
+# (scripts/mediasoup/dtls-ktls-fix.patch). A build takes 4-7 minutes on 2 cores, so the
+# binary is cached outside the checkout, keyed by mediasoup version, platform and a hash of
+# this recipe; a fresh clone on the same machine reuses it.
+#
+# Usage: build-mediasoup-worker.sh [mediasoup-package-dir]   (default: node_modules/mediasoup)
+# Env:   TESSERA_CACHE_DIR  cache root (default: $XDG_CACHE_HOME/tessera or ~/.cache/tessera)
+#        MS_JOBS            parallel compile jobs (default: nproc)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PKG=$(cd "${1:-$REPO/node_modules/mediasoup}" && pwd)
+VERSION=$(node -p "require('$PKG/package.json').version")
+PLATFORM="$(uname -m)-$(. /etc/os-release && echo "${ID}${VERSION_ID:-}")"
+# Keep this list and its order in step with media-node/workers/workerBinary.ts.
+RECIPE=$(cd "$REPO" && printf '%s\n' scripts/build-mediasoup-worker.sh scripts/mediasoup/* | LC_ALL=C sort \
+  | xargs cat | sha256sum | cut -c1-16)
+KEY="mediasoup-worker-$VERSION-$PLATFORM-$RECIPE"
+CACHE_ROOT=${TESSERA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera}
+CACHED="$CACHE_ROOT/$KEY/mediasoup-worker"
+TARGET="$PKG/worker/out/Release/mediasoup-worker"
+STAMP="$TARGET.tessera-build"
+
+install_cached() {
+  mkdir -p "$(dirname "$TARGET")"
+  cp "$CACHED" "$TARGET.tmp" && mv "$TARGET.tmp" "$TARGET"
+  echo "$KEY" > "$STAMP"
+}
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$KEY" ] && [ -x "$TARGET" ]; then
+  echo "[worker] $KEY already in place"
+  exit 0
+fi
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/.build.lock"
+flock 9 # one build at a time per machine; a second caller then finds the cache filled
+if [ -x "$CACHED" ]; then
+  install_cached
+  echo "[worker] $KEY from cache ($CACHE_ROOT)"
+  exit 0
+fi
+
+for tool in meson ninja flatc pkg-config g++ patch; do
+  command -v "$tool" >/dev/null || { echo "[worker] '$tool' missing: run scripts/setup-machine.sh" >&2; exit 1; }
+done
+
+echo "[worker] building $KEY (4-7 minutes on 2 cores)"
+started=$(date +%s)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-worker.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+LOG="$CACHE_ROOT/$KEY.build.log"
+cp -r "$PKG/worker" "$WORK/worker"
+W="$WORK/worker"
+# set -e is ignored inside `{ } || ...`, so the steps run in their own errexit subshell.
+set +e
+(
+  set -euo pipefail
+  bash "$REPO/scripts/mediasoup/build-libsrtp.sh" "$WORK/libsrtp"
+  bash "$REPO/scripts/mediasoup/write-shims.sh" "$W" "$WORK/libsrtp"
+  patch -d "$W" -p1 < "$REPO/scripts/mediasoup/dtls-ktls-fix.patch"
+  # Debian bookworm has meson 1.0.1; mediasoup asks for >= 1.1.0 but builds with 1.0.1.
+  sed -i -E "s/meson_version *: *'>= *1\.[1-9][0-9.]*'/meson_version: '>= 1.0.0'/" "$W/meson.build"
+  # liburing off: Debian's 2.3 lacks APIs the worker uses; it falls back to libuv sends.
+  cd "$W"
+  meson setup --wrap-mode=nodownload --buildtype=release -Db_ndebug=true \
+    -Dms_disable_liburing=true out/build
+  meson compile -C out/build flatbuffers-generator
+  ninja -C out/build -j "${MS_JOBS:-$(nproc)}" mediasoup-worker
+) > "$LOG" 2>&1
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+  tail -40 "$LOG" >&2
+  echo "[worker] build failed, full log: $LOG" >&2
+  exit 1
+fi
+
+mkdir -p "$(dirname "$CACHED")"
+strip -o "$CACHED.tmp" "$W/out/build/mediasoup-worker"
+mv "$CACHED.tmp" "$CACHED"
+install_cached
+echo "[worker] built $KEY in $(( $(date +%s) - started )) s; cached at $CACHED"
