@@ -22,7 +22,9 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: healthy ? 'ok' : 'degraded', ...(media ? { media } : {}) }, healthy ? 200 : 503);
   });
 
-  app.notFound((c) => c.json({ error: { code: 1001, message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { code: 1001, message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+  );
   app.onError((error, c) => errorResponse(c, error, deps.logger));
   return app;
 }

@@ -1,6 +1,6 @@
+import { MediaNode } from '../media-node/MediaNode.ts';
 import type { Config } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
-import { MediaNode } from '../media-node/MediaNode.ts';
 import type { AppDeps } from './app.ts';
 
 export interface EmbeddedSystem {
@@ -13,7 +13,10 @@ export interface EmbeddedSystem {
  * decided here, from configuration, and nowhere else.
  */
 export async function composeEmbedded(config: Config, logger: Logger): Promise<EmbeddedSystem> {
-  const mediaNode = await MediaNode.start({ logger, ...(config.media.workers ? { workers: config.media.workers } : {}) });
+  const mediaNode = await MediaNode.start({
+    logger,
+    ...(config.media.workers ? { workers: config.media.workers } : {}),
+  });
   return {
     deps: { logger, mediaNode },
     async close() {

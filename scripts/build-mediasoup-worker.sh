@@ -5,7 +5,8 @@
 # The worker is built offline from the npm package against Debian's libraries (meson shims,
 # scripts/mediasoup/write-shims.sh), with libsrtp built from Debian's source on OpenSSL and
 # linked statically (scripts/mediasoup/build-libsrtp.sh), and with the DTLS kTLS fix
-# (scripts/mediasoup/dtls-ktls-fix.patch). A build takes 4-7 minutes on 2 cores, so the
+# (scripts/mediasoup/dtls-ktls-fix.patch), and with H.265 back in its codec table, which
+# mediasoup 3.19 dropped (scripts/mediasoup/h265-codec.patch). A build takes 4-7 minutes on 2 cores, so the
 # binary is cached outside the checkout, keyed by mediasoup version, platform and a hash of
 # this recipe; a fresh clone on the same machine reuses it.
 #
@@ -63,7 +64,7 @@ set +e
   set -euo pipefail
   bash "$REPO/scripts/mediasoup/build-libsrtp.sh" "$WORK/libsrtp"
   bash "$REPO/scripts/mediasoup/write-shims.sh" "$W" "$WORK/libsrtp"
-  patch -d "$W" -p1 < "$REPO/scripts/mediasoup/dtls-ktls-fix.patch"
+  for p in "$REPO"/scripts/mediasoup/*.patch; do patch -d "$W" -p1 < "$p"; done
   # Debian bookworm has meson 1.0.1; mediasoup asks for >= 1.1.0 but builds with 1.0.1.
   sed -i -E "s/meson_version *: *'>= *1\.[1-9][0-9.]*'/meson_version: '>= 1.0.0'/" "$W/meson.build"
   # liburing off: Debian's 2.3 lacks APIs the worker uses; it falls back to libuv sends.

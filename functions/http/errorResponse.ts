@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ErrorCodes, type ErrorCode, TesseraError } from '../../shared/errors.ts';
+import { type ErrorCode, ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {

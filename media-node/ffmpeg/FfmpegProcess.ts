@@ -69,7 +69,8 @@ export class FfmpegProcess extends EventEmitter<Events> {
 
   /**
    * Asks ffmpeg to finish cleanly (SIGINT lets muxers write trailers), then kills it if it
-   * has not exited within the grace period. Idempotent.
+   * has not exited within the grace period. Idempotent. An RTP/SDP input blocked on a silent
+   * socket only notices SIGINT at its `-listen_timeout`, so jobs reading RTP set a short one.
    */
   async close(graceMs = 3000): Promise<FfmpegExit> {
     if (!this.#closed) {

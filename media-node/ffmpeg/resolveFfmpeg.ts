@@ -50,7 +50,8 @@ export function resolveFfmpeg(ffmpegPath: string | undefined = process.env.FFMPE
       continue;
     }
     const result = probe(candidate.path);
-    if (typeof result === 'string') return { path: candidate.path, source: candidate.source, version: result };
+    if (typeof result === 'string')
+      return { path: candidate.path, source: candidate.source, version: result };
     tried.push(`${candidate.source} (${candidate.path}): ${result.failure}`);
   }
   throw new MissingDependencyError(

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import * as mediasoup from 'mediasoup';
 import type { Logger } from '../../shared/logger.ts';
+import { enableH265 } from '../sfu/h265.ts';
 import { assertWorkerBinary } from './workerBinary.ts';
 
 export interface WorkerPoolOptions {
@@ -34,11 +35,14 @@ export class WorkerPool extends EventEmitter<Events> {
     this.#workers = workers;
     this.#logger = logger;
     this.#respawn = respawn;
-    workers.forEach((w, i) => this.#watch(w, i));
+    workers.forEach((w, i) => {
+      this.#watch(w, i);
+    });
   }
 
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
     assertWorkerBinary();
+    enableH265();
     const size = options.size ?? availableParallelism();
     const workers = await Promise.all(Array.from({ length: size }, () => WorkerPool.#spawn()));
     options.logger.info('media workers started', { count: size, pids: workers.map((w) => w.pid) });

@@ -18,8 +18,9 @@ export interface WorkerBinaryStatus {
 }
 
 function mediasoupPackageDir(): string {
-  const require = createRequire(import.meta.url);
-  return dirname(require.resolve('mediasoup/package.json'));
+  // mediasoup's exports hide package.json; its entry is <package>/node/lib/index.js.
+  const entry = createRequire(import.meta.url).resolve('mediasoup');
+  return join(dirname(entry), '..', '..');
 }
 
 function platformKey(): string {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { waitForPort } from './ports.ts';
 
 const running = new Set<ServiceProcess>();
@@ -42,7 +42,9 @@ export class ServiceProcess {
     const service = new ServiceProcess(name, port, child);
     const failed = new Promise<never>((_, reject) => {
       child.once('error', (e) => reject(new Error(`${name} failed to start: ${e.message}`)));
-      child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before listening:\n${service.#output}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`${name} exited (${code}) before listening:\n${service.#output}`)),
+      );
     });
     try {
       await Promise.race([waitForPort(port), failed]);

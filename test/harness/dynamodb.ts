@@ -29,8 +29,16 @@ export async function startDynamoDbLocal(): Promise<DynamoDbService> {
     'DynamoDB Local',
     port,
     'java',
-    ['-Djava.library.path=./DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', '-inMemory', '-sharedDb',
-      '-disableTelemetry', '-port', String(port)],
+    [
+      '-Djava.library.path=./DynamoDBLocal_lib',
+      '-jar',
+      'DynamoDBLocal.jar',
+      '-inMemory',
+      '-sharedDb',
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ],
     { cwd },
   );
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => process.stop() };

@@ -10,7 +10,16 @@ export interface RedisService {
 export async function startRedis(): Promise<RedisService> {
   const port = await freePort();
   const process = await ServiceProcess.start('redis-server', port, 'redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'yes',
   ]);
   return { url: `redis://127.0.0.1:${port}`, stop: () => process.stop() };
 }

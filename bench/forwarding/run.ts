@@ -1,0 +1,201 @@
+// Forwarding benchmark: one mediasoup worker (one core), one VP8 producer fed by a paced
+// replay of recorded RTP, N consumers on PlainTransports (SRTP AES_CM_128_HMAC_SHA1_80 or
+// plain RTP) to a UDP sink. Reports worker CPU per forwarded packet and the most consumers
+// one core forwards at < 0.5 % loss. Method: ../../README.md#benchmarks.
+//
+// Usage: npm run bench:forwarding -- [--srtp-steps 0,200,...] [--plain-steps ...] [--warm 5] [--measure 15]
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { types } from 'mediasoup';
+import { routerMediaCodecs } from '../../media-node/sfu/codecs.ts';
+import { WorkerPool } from '../../media-node/workers/WorkerPool.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { recordVp8 } from './record.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = new Map<string, string>();
+process.argv.slice(2).forEach((a, i, all) => {
+  if (a.startsWith('--')) args.set(a.slice(2), all[i + 1] ?? '');
+});
+const steps = (name: string, fallback: string) => (args.get(name) ?? fallback).split(',').map(Number);
+const WARM_S = Number(args.get('warm') ?? 5);
+const MEASURE_S = Number(args.get('measure') ?? 15);
+const LOSS_LIMIT = 0.5;
+const SUITE = 'AES_CM_128_HMAC_SHA1_80' as const;
+const DATA = join(here, '..', 'results', 'vp8-640x480-800k.rtp');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString());
+const pin = (pid: number, cpu: string) =>
+  execFileSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
+const cpuTicks = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
+
+interface Step {
+  consumers: number;
+  workerCpuPct: number;
+  deliveredPps: number;
+  expectedPps: number;
+  lossPct: number;
+  usPerPacket: number | null;
+}
+
+function child(file: string, argv: string[] = []): ChildProcess {
+  return fork(join(here, file), argv, {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+function ask<T>(proc: ChildProcess, msg: object): Promise<T> {
+  return new Promise((resolve) => {
+    proc.once('message', (m) => resolve(m as T));
+    proc.send(msg);
+  });
+}
+
+async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
+  const pool = await WorkerPool.create({ size: 1, logger: createLogger({ level: 'warn' }), respawn: false });
+  const worker = pool.workers[0]!;
+  pin(worker.pid, '1');
+  const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
+  const listenInfo = { protocol: 'udp' as const, ip: '127.0.0.1' };
+  const input = await router.createPlainTransport({ listenInfo, rtcpMux: false, comedia: true });
+  const fb = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
+  const producer = await input.produce({
+    kind: 'video',
+    rtpParameters: {
+      codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: fb }],
+      encodings: [{ ssrc: 11111111 }],
+    },
+  });
+  // No BWE: with no feedback from the sink, mediasoup would probe ~30 pkt/s per transport,
+  // traffic a real receiver would not cause.
+  const caps: types.RtpCapabilities = {
+    ...router.rtpCapabilities,
+    codecs: router.rtpCapabilities.codecs?.map((c) => ({
+      ...c,
+      rtcpFeedback: (c.rtcpFeedback ?? []).filter((f) => f.type !== 'transport-cc' && f.type !== 'goog-remb'),
+    })),
+    headerExtensions: router.rtpCapabilities.headerExtensions?.filter(
+      (h) => !h.uri.includes('transport-wide-cc'),
+    ),
+  };
+  const sender = child('send.ts', [DATA, String(input.tuple.localPort)]);
+  const sink = child('sink.ts');
+  await new Promise((r) => sink.once('message', r));
+  pin(sender.pid!, '0');
+  pin(sink.pid!, '0');
+
+  const results: Step[] = [];
+  let consumers = 0;
+  for (const n of counts) {
+    const { ports } = await ask<{ ports: number[] }>(sink, { cmd: 'open', n: n - consumers });
+    for (let i = 0; i < ports.length; i += 50) {
+      await Promise.all(
+        ports.slice(i, i + 50).map(async (port) => {
+          const t = await router.createPlainTransport({
+            listenInfo,
+            rtcpMux: true,
+            comedia: false,
+            enableSrtp: srtp,
+            srtpCryptoSuite: SUITE,
+          });
+          await t.connect({
+            ip: '127.0.0.1',
+            port,
+            ...(srtp
+              ? { srtpParameters: { cryptoSuite: SUITE, keyBase64: randomBytes(30).toString('base64') } }
+              : {}),
+          });
+          await t.consume({ producerId: producer.id, rtpCapabilities: caps });
+        }),
+      );
+    }
+    consumers = n;
+    await sleep(WARM_S * 1000);
+    const s0 = await ask<{ sent: number; t: number }>(sender, {});
+    const k0 = await ask<{ packets: number; lost: number }>(sink, { cmd: 'snap' });
+    const w0 = cpuTicks(worker.pid);
+    const t0 = performance.now();
+    await sleep(MEASURE_S * 1000);
+    const w1 = cpuTicks(worker.pid);
+    const t1 = performance.now();
+    const k1 = await ask<{ packets: number; lost: number }>(sink, { cmd: 'snap' });
+    const s1 = await ask<{ sent: number; t: number }>(sender, {});
+    const seconds = (t1 - t0) / 1000;
+    const workerCpuPct = ((w1 - w0) / TICKS_PER_S / seconds) * 100;
+    const delivered = k1.packets - k0.packets;
+    const lost = k1.lost - k0.lost;
+    const deliveredPps = delivered / seconds;
+    const step: Step = {
+      consumers: n,
+      workerCpuPct,
+      deliveredPps,
+      expectedPps: ((s1.sent - s0.sent) / ((s1.t - s0.t) / 1000)) * n,
+      lossPct: delivered + lost > 0 ? (lost / (delivered + lost)) * 100 : 0,
+      usPerPacket: deliveredPps > 0 ? (workerCpuPct / 100 / deliveredPps) * 1e6 : null,
+    };
+    results.push(step);
+    console.log(
+      `${srtp ? 'srtp ' : 'plain'} N=${n}\tworker ${workerCpuPct.toFixed(1)} %\t${deliveredPps.toFixed(0)} pkt/s` +
+        `\tloss ${step.lossPct.toFixed(3)} %\t${step.usPerPacket?.toFixed(2) ?? '-'} µs/pkt`,
+    );
+    if (step.lossPct > LOSS_LIMIT || workerCpuPct > 98) break;
+  }
+  sender.kill();
+  sink.kill();
+  pool.close();
+  return results;
+}
+
+/** Least-squares slope of worker CPU over delivered packets/s on unsaturated steps: µs per packet. */
+function usPerPacket(steps: Step[]): number {
+  const clean = steps.filter((s) => s.lossPct < LOSS_LIMIT && s.workerCpuPct < 90);
+  const xs = clean.map((s) => s.deliveredPps);
+  const ys = clean.map((s) => s.workerCpuPct / 100);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const slope =
+    xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  return slope * 1e6;
+}
+
+function summary(steps: Step[]) {
+  const clean = steps.filter((s) => s.lossPct < LOSS_LIMIT && s.consumers > 0);
+  const best = clean.at(-1);
+  const saturated = steps.at(-1)!.lossPct > LOSS_LIMIT || steps.at(-1)!.workerCpuPct > 98;
+  return {
+    usPerPacket: Number(usPerPacket(steps).toFixed(2)),
+    consumersPerCoreMeasured: best?.consumers ?? 0,
+    reachedSaturation: saturated,
+    packetsPerSecondAtLimit: Math.round(best?.deliveredPps ?? 0),
+  };
+}
+
+if (!existsSync(DATA)) console.log(`recorded ${await recordVp8(DATA)} VP8 packets to ${DATA}`);
+pin(process.pid, '0');
+const srtp = await sweep(true, steps('srtp-steps', '0,100,200,400,600,700,800,900,1000'));
+const plain = await sweep(false, steps('plain-steps', '0,200,400,800,1000,1200,1400,1600'));
+const report = {
+  date: new Date().toISOString(),
+  machine: { cores: 2, load: readFileSync('/proc/loadavg', 'utf8').trim() },
+  method: {
+    warmSeconds: WARM_S,
+    measureSeconds: MEASURE_S,
+    stream: 'VP8 640x480 800 kbit/s ~99 pkt/s',
+    lossLimitPct: LOSS_LIMIT,
+  },
+  srtp: { summary: summary(srtp), steps: srtp },
+  plain: { summary: summary(plain), steps: plain },
+};
+const out = join(here, '..', 'results', `forwarding-${report.date.slice(0, 10)}.json`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(JSON.stringify({ srtp: report.srtp.summary, plain: report.plain.summary }, null, 2));
+console.log(`wrote ${out}`);
+process.exit(0);

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/config/load.ts';
+import { ConfigError } from '../../shared/errors.ts';
+
+describe('loadConfig', () => {
+  it('applies documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.http).toEqual({ port: 8080, host: '127.0.0.1' });
+    expect(config.logLevel).toBe('info');
+    expect(config.media.workers).toBeUndefined();
+    expect(config.ffmpegPath).toBeUndefined();
+  });
+
+  it('reads PORT, HOST, LOG_LEVEL, MEDIA_WORKERS and FFMPEG_PATH', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '::1',
+      LOG_LEVEL: 'debug',
+      MEDIA_WORKERS: '3',
+      FFMPEG_PATH: '/opt/ffmpeg',
+    });
+    expect(config).toEqual({
+      http: { port: 9000, host: '::1' },
+      logLevel: 'debug',
+      media: { workers: 3 },
+      ffmpegPath: '/opt/ffmpeg',
+    });
+  });
+
+  it('treats an empty FFMPEG_PATH as unset', () => {
+    expect(loadConfig({ FFMPEG_PATH: '' }).ffmpegPath).toBeUndefined();
+  });
+
+  it('lists every bad variable in one ConfigError', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', MEDIA_WORKERS: '0' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).details?.problems as string[];
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'LOG_LEVEL', 'MEDIA_WORKERS']);
+  });
+});
