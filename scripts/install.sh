@@ -10,8 +10,11 @@ bash scripts/setup-machine.sh
 want=$(cat package.json package-lock.json | sha256sum | cut -c1-16)
 stamp=node_modules/.tessera-install
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "[install] npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` against the committed lock, not `npm ci`: this machine's registry does not
+  # serve some platform packages that other platforms' optional dependencies name (biome's),
+  # which `npm ci` refuses; `npm install` installs the same locked tree and skips them.
+  echo "[install] npm install (locked)"
+  npm install --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
 
