@@ -1,6 +1,15 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { ErrorCodes } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { ApiEnv } from './http/env.ts';
 import { errorResponse } from './http/errorResponse.ts';
+import { validationHook } from './http/validation.ts';
+import { liveRoutes } from './routes/live.ts';
+import { roomRoutes } from './routes/rooms.ts';
+import { serviceRoutes, tokenRoutes } from './routes/servicesAndTokens.ts';
+import type { ManagementApi } from './services/ManagementApi.ts';
 
 export interface HealthSource {
   health(): { workers: number; workersAlive: number };
@@ -8,13 +17,17 @@ export interface HealthSource {
 
 export interface AppDeps {
   logger: Logger;
+  api: ManagementApi;
   /** The media node in this process (embedded mode); absent for stateless functions. */
   mediaNode?: HealthSource;
 }
 
-/** The one hono app; Node and Lambda entries only adapt requests to it. */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+const MAX_BODY_BYTES = 64 * 1024;
+const version = '0.1.0';
+
+/** The one hono app; the Node and Lambda entries only adapt requests to it. */
+export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
   app.get('/healthz', (c) => {
     const media = deps.mediaNode?.health();
@@ -22,8 +35,63 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: healthy ? 'ok' : 'degraded', ...(media ? { media } : {}) }, healthy ? 200 : 503);
   });
 
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new HTTPException(413, { message: `request body larger than ${MAX_BODY_BYTES} bytes` });
+      },
+    }),
+  );
+  app.use('/v1/*', async (c, next) => {
+    // Bodies are JSON only; anything else is refused before it is read.
+    const hasBody = c.req.raw.body !== null;
+    if (
+      hasBody &&
+      ['POST', 'PUT', 'PATCH'].includes(c.req.method) &&
+      !/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')
+    ) {
+      throw new HTTPException(415, { message: 'request bodies must be application/json' });
+    }
+    return next();
+  });
+  app.use('/v1/*', async (c, next) => {
+    if (c.req.path === '/v1/openapi.json') return next();
+    c.set('caller', await deps.api.auth.authenticate(c.req.header('authorization')));
+    return next();
+  });
+
+  serviceRoutes(app, deps.api);
+  roomRoutes(app, deps.api);
+  tokenRoutes(app, deps.api);
+  liveRoutes(app, deps.api);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT (HS256 with the service key; iss = service id; iat, exp ≤ 15 min)',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'mauth', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: "OWT's `MAuth realm=…,mauth_serviceid=…,mauth_cnonce=…,mauth_timestamp=…,mauth_signature=…`",
+  });
+  app.doc31('/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tessera management API',
+      version,
+      description: 'OWT-compatible room, participant, stream and token management.',
+    },
+  });
+
   app.notFound((c) =>
-    c.json({ error: { code: 1001, message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+    c.json(
+      { error: { code: ErrorCodes.notFound, message: `no route for ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
   );
   app.onError((error, c) => errorResponse(c, error, deps.logger));
   return app;

@@ -11,11 +11,14 @@
 # this recipe; a fresh clone on the same machine reuses it.
 #
 # Usage: build-mediasoup-worker.sh [mediasoup-package-dir]   (default: node_modules/mediasoup)
+#        build-mediasoup-worker.sh --print-key                 (the cache key; nothing is built)
 # Env:   TESSERA_CACHE_DIR  cache root (default: $XDG_CACHE_HOME/tessera or ~/.cache/tessera)
 #        MS_JOBS            parallel compile jobs (default: nproc)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+PRINT_KEY=
+if [ "${1:-}" = "--print-key" ]; then PRINT_KEY=1; shift; fi
 PKG=$(cd "${1:-$REPO/node_modules/mediasoup}" && pwd)
 VERSION=$(node -p "require('$PKG/package.json').version")
 PLATFORM="$(uname -m)-$(. /etc/os-release && echo "${ID}${VERSION_ID:-}")"
@@ -27,6 +30,7 @@ CACHE_ROOT=${TESSERA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera}
 CACHED="$CACHE_ROOT/$KEY/mediasoup-worker"
 TARGET="$PKG/worker/out/Release/mediasoup-worker"
 STAMP="$TARGET.tessera-build"
+if [ -n "$PRINT_KEY" ]; then echo "$KEY"; exit 0; fi
 
 install_cached() {
   mkdir -p "$(dirname "$TARGET")"

@@ -53,3 +53,53 @@ export class MissingDependencyError extends TesseraError {
     super(ErrorCodes.unexpected, message, details ? { details } : undefined);
   }
 }
+
+/** A requested resource does not exist (or is not visible to the caller). */
+export class NotFoundError extends TesseraError {
+  constructor(
+    code:
+      | typeof ErrorCodes.notFound
+      | typeof ErrorCodes.serviceNotFound
+      | typeof ErrorCodes.roomNotFound
+      | typeof ErrorCodes.streamNotFound
+      | typeof ErrorCodes.participantNotFound,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** Credentials are missing, malformed, forged or expired. */
+export class AuthenticationError extends TesseraError {
+  constructor(message = 'authentication failed') {
+    super(ErrorCodes.authenticationFailed, message);
+  }
+}
+
+/** The caller is known but may not do this (another service's room, a missing role). */
+export class PermissionError extends TesseraError {
+  constructor(message = 'permission denied') {
+    super(ErrorCodes.permissionDenied, message);
+  }
+}
+
+/** Input failed validation; `issues` say which field and why. */
+export class ValidationError extends TesseraError {
+  constructor(message: string, issues: { path: string; message: string }[]) {
+    super(ErrorCodes.invalidRequest, message, { details: { issues } });
+  }
+}
+
+/** A conditional write lost: the record exists already, or changed since it was read. */
+export class ConflictError extends TesseraError {
+  constructor(message: string) {
+    super(ErrorCodes.conflict, message);
+  }
+}
+
+/** A store or queue failed; the operation did not happen. */
+export class StorageError extends TesseraError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.storageFailure, message, { cause });
+  }
+}

@@ -36,9 +36,26 @@ const cpuTicks = (pid: number) => {
   return Number(f[11]) + Number(f[12]);
 };
 
+/** Kernel receive-queue drops per local UDP port on 127.0.0.1 (/proc/net/udp, last column). */
+function udpDrops(): Map<number, number> {
+  const drops = new Map<number, number>();
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length > 12) drops.set(Number.parseInt(cols[1]!.split(':')[1]!, 16), Number(cols.at(-1)));
+  }
+  return drops;
+}
+const dropsOn = (before: Map<number, number>, after: Map<number, number>, ports: number[]) =>
+  ports.reduce((sum, p) => sum + (after.get(p) ?? 0) - (before.get(p) ?? 0), 0);
+
 interface Step {
   consumers: number;
+  /** Packets the kernel dropped at the worker's input socket: the worker fell behind. */
+  workerInputDrops: number;
+  /** Packets dropped at the sink's sockets: the sink fell behind. */
+  sinkDrops: number;
   workerCpuPct: number;
+  sinkCpuPct: number;
   deliveredPps: number;
   expectedPps: number;
   lossPct: number;
@@ -92,9 +109,11 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
   pin(sink.pid!, '0');
 
   const results: Step[] = [];
+  const sinkPorts: number[] = [];
   let consumers = 0;
   for (const n of counts) {
     const { ports } = await ask<{ ports: number[] }>(sink, { cmd: 'open', n: n - consumers });
+    sinkPorts.push(...ports);
     for (let i = 0; i < ports.length; i += 50) {
       await Promise.all(
         ports.slice(i, i + 50).map(async (port) => {
@@ -120,10 +139,14 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
     await sleep(WARM_S * 1000);
     const s0 = await ask<{ sent: number; t: number }>(sender, {});
     const k0 = await ask<{ packets: number; lost: number }>(sink, { cmd: 'snap' });
+    const d0 = udpDrops();
     const w0 = cpuTicks(worker.pid);
+    const sink0 = cpuTicks(sink.pid!);
     const t0 = performance.now();
     await sleep(MEASURE_S * 1000);
     const w1 = cpuTicks(worker.pid);
+    const sink1 = cpuTicks(sink.pid!);
+    const d1 = udpDrops();
     const t1 = performance.now();
     const k1 = await ask<{ packets: number; lost: number }>(sink, { cmd: 'snap' });
     const s1 = await ask<{ sent: number; t: number }>(sender, {});
@@ -134,7 +157,10 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
     const deliveredPps = delivered / seconds;
     const step: Step = {
       consumers: n,
+      workerInputDrops: dropsOn(d0, d1, [input.tuple.localPort]),
+      sinkDrops: dropsOn(d0, d1, sinkPorts),
       workerCpuPct,
+      sinkCpuPct: ((sink1 - sink0) / TICKS_PER_S / seconds) * 100,
       deliveredPps,
       expectedPps: ((s1.sent - s0.sent) / ((s1.t - s0.t) / 1000)) * n,
       lossPct: delivered + lost > 0 ? (lost / (delivered + lost)) * 100 : 0,
@@ -142,8 +168,10 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
     };
     results.push(step);
     console.log(
-      `${srtp ? 'srtp ' : 'plain'} N=${n}\tworker ${workerCpuPct.toFixed(1)} %\t${deliveredPps.toFixed(0)} pkt/s` +
-        `\tloss ${step.lossPct.toFixed(3)} %\t${step.usPerPacket?.toFixed(2) ?? '-'} µs/pkt`,
+      `${srtp ? 'srtp ' : 'plain'} N=${n}\tworker ${workerCpuPct.toFixed(1)} %\tsink ${step.sinkCpuPct.toFixed(1)} %` +
+        `\t${deliveredPps.toFixed(0)} pkt/s` +
+        `\tloss ${step.lossPct.toFixed(3)} %\tdrops in/sink ${step.workerInputDrops}/${step.sinkDrops}` +
+        `\t${step.usPerPacket?.toFixed(2) ?? '-'} µs/pkt`,
     );
     if (step.lossPct > LOSS_LIMIT || workerCpuPct > 98) break;
   }
@@ -168,19 +196,26 @@ function usPerPacket(steps: Step[]): number {
 function summary(steps: Step[]) {
   const clean = steps.filter((s) => s.lossPct < LOSS_LIMIT && s.consumers > 0);
   const best = clean.at(-1);
-  const saturated = steps.at(-1)!.lossPct > LOSS_LIMIT || steps.at(-1)!.workerCpuPct > 98;
+  const last = steps.at(-1)!;
+  const saturated = last.lossPct > LOSS_LIMIT || last.workerCpuPct > 98;
+  // Where the kernel dropped packets says who fell behind: the worker's input socket or the sink's.
+  const limitedBy = !saturated
+    ? 'none (raise the steps)'
+    : last.workerInputDrops >= last.sinkDrops
+      ? 'worker (input socket drops)'
+      : 'sink (receive drops)';
   return {
     usPerPacket: Number(usPerPacket(steps).toFixed(2)),
     consumersPerCoreMeasured: best?.consumers ?? 0,
-    reachedSaturation: saturated,
+    limitedBy,
     packetsPerSecondAtLimit: Math.round(best?.deliveredPps ?? 0),
   };
 }
 
 if (!existsSync(DATA)) console.log(`recorded ${await recordVp8(DATA)} VP8 packets to ${DATA}`);
 pin(process.pid, '0');
-const srtp = await sweep(true, steps('srtp-steps', '0,100,200,400,600,700,800,900,1000'));
-const plain = await sweep(false, steps('plain-steps', '0,200,400,800,1000,1200,1400,1600'));
+const srtp = await sweep(true, steps('srtp-steps', '0,500,1000,1250,1500,1600,1700,1800,2000'));
+const plain = await sweep(false, steps('plain-steps', '0,1000,1500,1750,2000,2500'));
 const report = {
   date: new Date().toISOString(),
   machine: { cores: 2, load: readFileSync('/proc/loadavg', 'utf8').trim() },

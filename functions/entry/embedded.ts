@@ -1,4 +1,5 @@
 // Embedded mode: REST, signaling and one media node in one process, state in memory.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { createApp } from '../app.ts';
@@ -11,6 +12,16 @@ const system = await composeEmbedded(config, logger);
 const server = await serveNode(createApp(system.deps), config.http.host, config.http.port);
 logger.info('tessera embedded server listening', { url: server.url });
 process.stdout.write(`Tessera is running: ${server.url}/healthz\n`);
+if (system.superService.generated) {
+  // A generated key is never logged: it goes to a file only this user can read.
+  mkdirSync('.tessera', { recursive: true });
+  writeFileSync(
+    '.tessera/super-service.json',
+    JSON.stringify({ id: system.superService.id, key: system.superService.key }),
+    { mode: 0o600 },
+  );
+  process.stdout.write('Super service credentials (generated for this run): .tessera/super-service.json\n');
+}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {

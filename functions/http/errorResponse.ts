@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type ErrorCode, ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -26,6 +27,11 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
   if (error instanceof TesseraError) {
     const body = { error: { code: error.code, message: error.publicMessage, ...error.details } };
     return c.json(body, statusByCode[error.code]);
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    // hono's own request checks (malformed JSON body and the like)
+    const code = error.status === 401 ? ErrorCodes.authenticationFailed : ErrorCodes.invalidRequest;
+    return c.json({ error: { code, message: error.message || 'invalid request' } }, error.status);
   }
   logger.error('unhandled error', { error, path: c.req.path, method: c.req.method });
   return c.json({ error: { code: ErrorCodes.unexpected, message: 'unexpected server error' } }, 500);

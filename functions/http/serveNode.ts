@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
 
 export interface RunningServer {
   url: string;
@@ -8,7 +7,11 @@ export interface RunningServer {
 }
 
 /** Serves a hono app on Node; resolves once it listens. */
-export function serveNode(app: Hono, host: string, port: number): Promise<RunningServer> {
+export function serveNode(
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+  host: string,
+  port: number,
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
       resolve({

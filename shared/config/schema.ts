@@ -24,6 +24,19 @@ export const EnvSchema = z.object({
     .optional()
     .describe('mediasoup workers per media node (default: one per CPU core)'),
   FFMPEG_PATH: optionalString.describe('ffmpeg binary; else ffmpeg-static, else ffmpeg on PATH'),
+  REDIS_URL: optionalString.describe('live state in Redis (else in memory)'),
+  DYNAMODB_TABLE: optionalString.describe('durable state in this DynamoDB table (else in memory)'),
+  SQS_QUEUE_PREFIX: optionalString.describe(
+    'commands over SQS queues named <prefix>node-<id> (else in process)',
+  ),
+  SUPER_SERVICE_ID: z
+    .string()
+    .regex(/^[\w-]{1,64}$/)
+    .default('super'),
+  SUPER_SERVICE_KEY: optionalString.describe('key of the super service; generated in embedded mode'),
+  TOKEN_SECRET: optionalString.describe('signs join tokens; must be shared by every function'),
+  MASTER_KEY: optionalString.describe('seals service keys at rest'),
+  JOIN_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -33,4 +46,11 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   media: { workers: number | undefined };
   ffmpegPath: string | undefined;
+  redisUrl: string | undefined;
+  dynamodbTable: string | undefined;
+  sqsQueuePrefix: string | undefined;
+  superService: { id: string; key: string | undefined };
+  tokenSecret: string | undefined;
+  masterKey: string | undefined;
+  joinTokenTtlSeconds: number;
 }

@@ -22,7 +22,7 @@ export async function startSqs(): Promise<SqsService> {
     return (listen as (...a: unknown[]) => Server).apply(this, args);
   } as typeof listen;
   try {
-    const server = await startFauxqs({ port, logger: false, host: `127.0.0.1:${port}` });
+    const server = await startFauxqs({ port, logger: false });
     return { endpoint: `http://127.0.0.1:${server.port}`, stop: () => server.stop() };
   } finally {
     Server.prototype.listen = listen;

@@ -10,10 +10,10 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createSqsClient } from '../../shared/adapters/sqs/client.ts';
 import { launchChromium } from '../harness/chromium.ts';
 import { servePages } from '../harness/pageServer.ts';
 
@@ -56,7 +56,7 @@ describe('test services', () => {
   });
 
   it('SQS emulator (found through AWS_ENDPOINT_URL_SQS): send, long-poll receive, delete', async () => {
-    const sqs = new SQSClient({});
+    const sqs = createSqsClient();
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `services-test-${Date.now()}` }));
     const receiving = sqs.send(
       new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5, MaxNumberOfMessages: 1 }),

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       MEDIA_WORKERS: '3',
       FFMPEG_PATH: '/opt/ffmpeg',
     });
-    expect(config).toEqual({
+    expect(config).toMatchObject({
       http: { port: 9000, host: '::1' },
       logLevel: 'debug',
       media: { workers: 3 },
@@ -41,5 +41,32 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).details?.problems as string[];
     expect(problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'LOG_LEVEL', 'MEDIA_WORKERS']);
+  });
+
+  it('chooses nothing distributed by default, and reads the adapter variables', () => {
+    expect(loadConfig({})).toMatchObject({
+      redisUrl: undefined,
+      dynamodbTable: undefined,
+      sqsQueuePrefix: undefined,
+    });
+    const config = loadConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      DYNAMODB_TABLE: 'tessera',
+      SQS_QUEUE_PREFIX: 'prod-',
+      SUPER_SERVICE_KEY: 'k',
+      TOKEN_SECRET: 't',
+      MASTER_KEY: 'm',
+    });
+    expect(config).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      dynamodbTable: 'tessera',
+      sqsQueuePrefix: 'prod-',
+    });
+  });
+
+  it('insists on shared secrets once state outlives the process', () => {
+    expect(() => loadConfig({ DYNAMODB_TABLE: 'tessera', SUPER_SERVICE_KEY: 'k' })).toThrow(/MASTER_KEY/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://x', SUPER_SERVICE_KEY: 'k' })).toThrow(/TOKEN_SECRET/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://x', TOKEN_SECRET: 't' })).toThrow(/SUPER_SERVICE_KEY/);
   });
 });

@@ -1,0 +1,9 @@
+// API Gateway HTTP API (payload v2) → the management app.
+import { handle } from 'hono/aws-lambda';
+import { loadConfig } from '../../shared/config/load.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { createApp } from '../app.ts';
+import { composeFunctions } from '../compose.ts';
+
+const config = loadConfig();
+export const handler = handle(createApp(composeFunctions(config, createLogger({ level: config.logLevel }))));

@@ -1,0 +1,101 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { RoomIdSchema } from '../../shared/protocol/http/room.ts';
+import type { ApiEnv } from '../http/env.ts';
+import { errorResponses, jsonBody, jsonResponse, PageQuerySchema, security } from '../http/validation.ts';
+import type { ManagementApi } from '../services/ManagementApi.ts';
+import { pageThrough } from './paging.ts';
+
+const ServiceSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
+const CreateServiceSchema = z.strictObject({ name: z.string().trim().min(1).max(128) });
+const TokenRequestSchema = z.strictObject({
+  user: z.string().trim().min(1).max(128),
+  role: z.string().min(1).max(64),
+  preference: z
+    .strictObject({ isp: z.string().max(64).optional(), region: z.string().max(64).optional() })
+    .optional(),
+});
+const TokenSchema = z.object({ token: z.string(), id: z.string(), expiresAt: z.string() });
+
+export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
+  const ServiceParams = z.object({ service: z.string().regex(/^[\w-]{1,64}$/) });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/services',
+      tags: ['services'],
+      security,
+      summary: 'Create a service (super service only); its key is shown only here',
+      request: { body: jsonBody(CreateServiceSchema) },
+      responses: {
+        201: jsonResponse('the service and its key', ServiceSchema.extend({ key: z.string() })),
+        ...errorResponses,
+      },
+    }),
+    async (c) => c.json(await api.services.create(c.get('caller'), c.req.valid('json').name), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/services',
+      tags: ['services'],
+      security,
+      request: { query: PageQuerySchema },
+      responses: { 200: jsonResponse('services', z.array(ServiceSchema)), ...errorResponses },
+    }),
+    async (c) => {
+      const caller = c.get('caller');
+      return c.json(
+        await pageThrough(c, c.req.valid('query'), (page) => api.services.list(caller, page)),
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/services/{service}',
+      tags: ['services'],
+      security,
+      request: { params: ServiceParams },
+      responses: { 200: jsonResponse('the service', ServiceSchema), ...errorResponses },
+    }),
+    async (c) => c.json(await api.services.get(c.get('caller'), c.req.valid('param').service), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/services/{service}',
+      tags: ['services'],
+      security,
+      request: { params: ServiceParams },
+      responses: { 204: { description: 'deleted' }, ...errorResponses },
+    }),
+    async (c) => {
+      await api.services.delete(c.get('caller'), c.req.valid('param').service);
+      return c.body(null, 204);
+    },
+  );
+}
+
+export function tokenRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/rooms/{room}/tokens',
+      tags: ['tokens'],
+      security,
+      summary: "A single-use join token for a user with one of the room's roles",
+      request: { params: z.object({ room: RoomIdSchema }), body: jsonBody(TokenRequestSchema) },
+      responses: { 201: jsonResponse('the join token', TokenSchema), ...errorResponses },
+    }),
+    async (c) => {
+      const room = await api.rooms.owned(c.get('caller'), c.req.valid('param').room);
+      return c.json(await api.tokens.issue(room, c.req.valid('json')), 201);
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { AuthenticationError, PermissionError } from '../../shared/errors.ts';
+import type { TokenLedger } from '../../shared/ports/live.ts';
+import type { Permission } from '../../shared/protocol/http/liveState.ts';
+import type { Room } from '../../shared/protocol/http/room.ts';
+
+export interface JoinTokenRequest {
+  user: string;
+  role: string;
+  preference?: { isp?: string | undefined; region?: string | undefined } | undefined;
+}
+
+export interface JoinClaims {
+  tokenId: string;
+  roomId: string;
+  serviceId: string;
+  user: string;
+  role: string;
+  permission: Permission;
+  preference: { isp?: string; region?: string };
+  expiresAt: number;
+}
+
+const ISSUER = 'tessera';
+const AUDIENCE = 'tessera:join';
+
+/**
+ * Join tokens: JWTs (HS256, TOKEN_SECRET) naming the room, user, role, permissions and an id.
+ * Every issued id goes into the TokenLedger, and redeeming deletes it: a token works once.
+ */
+export class JoinTokens {
+  readonly #secret: Uint8Array;
+  readonly #ledger: TokenLedger;
+  readonly #ttlSeconds: number;
+  readonly #now: () => number;
+
+  constructor(options: { secret: string; ledger: TokenLedger; ttlSeconds: number; now?: () => number }) {
+    this.#secret = new TextEncoder().encode(options.secret);
+    this.#ledger = options.ledger;
+    this.#ttlSeconds = options.ttlSeconds;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async issue(
+    room: Room,
+    request: JoinTokenRequest,
+  ): Promise<{ token: string; id: string; expiresAt: string }> {
+    const role = room.options.roles.find((r) => r.role === request.role);
+    if (!role) throw new PermissionError(`role ${request.role} is not defined in room ${room.id}`);
+    const id = randomUUID();
+    const issuedAt = Math.floor(this.#now() / 1000);
+    const expiresAt = issuedAt + this.#ttlSeconds;
+    const permission: Permission = { publish: role.publish, subscribe: role.subscribe };
+    const token = await new SignJWT({
+      room: room.id,
+      svc: room.serviceId,
+      user: request.user,
+      role: role.role,
+      perm: permission,
+      pref: request.preference ?? {},
+    })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setJti(id)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(expiresAt)
+      .sign(this.#secret);
+    await this.#ledger.record(id, expiresAt * 1000);
+    return { token, id, expiresAt: new Date(expiresAt * 1000).toISOString() };
+  }
+
+  /** Verifies a token for `roomId` and spends it. Any failure is an AuthenticationError saying why. */
+  async redeem(token: string, roomId: string): Promise<JoinClaims> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.#secret, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        requiredClaims: ['jti', 'exp'],
+        currentDate: new Date(this.#now()),
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('join token expired');
+      throw new AuthenticationError('join token invalid');
+    }
+    if (payload.room !== roomId) throw new AuthenticationError('join token is for another room');
+    if (!(await this.#ledger.redeem(payload.jti as string)))
+      throw new AuthenticationError('join token already used');
+    return {
+      tokenId: payload.jti as string,
+      roomId,
+      serviceId: payload.svc as string,
+      user: payload.user as string,
+      role: payload.role as string,
+      permission: payload.perm as Permission,
+      preference: payload.pref as JoinClaims['preference'],
+      expiresAt: (payload.exp as number) * 1000,
+    };
+  }
+}

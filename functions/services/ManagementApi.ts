@@ -1,0 +1,16 @@
+import type { JoinTokens } from './JoinTokens.ts';
+import type { ManagementAuth } from './ManagementAuth.ts';
+import type { ParticipantService } from './ParticipantService.ts';
+import type { RoomService } from './RoomService.ts';
+import type { ServiceRegistry } from './ServiceRegistry.ts';
+import type { StreamService } from './StreamService.ts';
+
+/** The use cases behind the management API, wired by the composition root. */
+export interface ManagementApi {
+  auth: ManagementAuth;
+  services: ServiceRegistry;
+  rooms: RoomService;
+  participants: ParticipantService;
+  streams: StreamService;
+  tokens: JoinTokens;
+}

@@ -1,0 +1,114 @@
+import { createHmac } from 'node:crypto';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { AuthenticationError } from '../../shared/errors.ts';
+import type { Caller, ServiceRegistry } from './ServiceRegistry.ts';
+import { safeEqual } from './secrets.ts';
+
+/** Requests older or newer than this (clock skew included) are refused. */
+const MAX_SKEW_MS = 5 * 60 * 1000;
+/** Longest lifetime a management bearer token may declare. */
+const MAX_BEARER_LIFETIME_S = 15 * 60;
+
+/**
+ * Authenticates management requests, signed with the service key in one of two ways:
+ * - `Authorization: Bearer <JWT>`: HS256, `iss` = service id, `iat` and `exp` required,
+ *   lifetime ≤ 15 minutes;
+ * - `Authorization: MAuth realm=…,mauth_serviceid=…,mauth_cnonce=…,mauth_timestamp=…,
+ *   mauth_signature=…`: OWT's scheme, base64(hex(HMAC-SHA256(key, "timestamp,cnonce[,username,role]"))),
+ *   so existing OWT server code keeps working. Unlike OWT, stale timestamps are refused.
+ * Every failure is the same AuthenticationError: callers learn nothing about which part failed.
+ */
+export class ManagementAuth {
+  readonly #services: ServiceRegistry;
+  readonly #now: () => number;
+
+  constructor(services: ServiceRegistry, now: () => number = Date.now) {
+    this.#services = services;
+    this.#now = now;
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Caller> {
+    if (!authorization) throw new AuthenticationError('missing Authorization header');
+    const [scheme, ...rest] = authorization.trim().split(' ');
+    const credentials = rest.join(' ').trim();
+    if (scheme === 'Bearer' && credentials) return this.#bearer(credentials);
+    if (scheme === 'MAuth' && credentials) return this.#mauth(credentials);
+    throw new AuthenticationError('unsupported authorization scheme');
+  }
+
+  async #bearer(token: string): Promise<Caller> {
+    let serviceId: unknown;
+    try {
+      serviceId = decodeJwt(token).iss;
+    } catch {
+      throw new AuthenticationError();
+    }
+    const key =
+      typeof serviceId === 'string' && serviceId.length <= 64
+        ? await this.#services.keyOf(serviceId)
+        : undefined;
+    if (!key) throw new AuthenticationError();
+    try {
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(key), {
+        algorithms: ['HS256'],
+        issuer: serviceId as string,
+        requiredClaims: ['iat', 'exp'],
+        clockTolerance: 30,
+        currentDate: new Date(this.#now()),
+      });
+      if (payload.exp! - payload.iat! > MAX_BEARER_LIFETIME_S)
+        throw new AuthenticationError('bearer token lives too long');
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('credentials expired');
+      throw new AuthenticationError();
+    }
+    return caller(this.#services, serviceId as string);
+  }
+
+  async #mauth(credentials: string): Promise<Caller> {
+    const fields = new Map<string, string>();
+    for (const part of credentials.split(',')) {
+      const at = part.indexOf('=');
+      if (at > 0) fields.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
+    }
+    const serviceId = fields.get('mauth_serviceid');
+    const timestamp = fields.get('mauth_timestamp');
+    const cnonce = fields.get('mauth_cnonce');
+    const signature = fields.get('mauth_signature');
+    const method = fields.get('mauth_signature_method') ?? 'HMAC_SHA256';
+    if (
+      !serviceId ||
+      !timestamp ||
+      !cnonce ||
+      !signature ||
+      method !== 'HMAC_SHA256' ||
+      serviceId.length > 64
+    ) {
+      throw new AuthenticationError();
+    }
+    if (!/^\d{1,16}$/.test(timestamp) || Math.abs(this.#now() - Number(timestamp)) > MAX_SKEW_MS) {
+      throw new AuthenticationError('credentials expired');
+    }
+    const key = await this.#services.keyOf(serviceId);
+    if (!key) throw new AuthenticationError();
+    const username = fields.get('mauth_username');
+    const role = fields.get('mauth_role');
+    const signed =
+      username !== undefined && role !== undefined
+        ? `${timestamp},${cnonce},${username},${role}`
+        : `${timestamp},${cnonce}`;
+    if (!safeEqual(mauthSignature(key, signed), signature)) throw new AuthenticationError();
+    return caller(this.#services, serviceId);
+  }
+}
+
+/** OWT's MAuth signature: base64 of the hex HMAC-SHA256 digest. */
+export function mauthSignature(key: string, toSign: string): string {
+  return Buffer.from(createHmac('sha256', key).update(toSign).digest('hex')).toString('base64');
+}
+
+const caller = (services: ServiceRegistry, serviceId: string): Caller => ({
+  serviceId,
+  isSuper: services.isSuper(serviceId),
+});

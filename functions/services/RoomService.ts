@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { ConflictError, ErrorCodes, NotFoundError, PermissionError } from '../../shared/errors.ts';
+import type { Page, PageRequest, RoomStore } from '../../shared/ports/durable.ts';
+import type { ParticipantStore, PlacementStore, StreamStore } from '../../shared/ports/live.ts';
+import type {
+  CreateRoomSchema,
+  PatchRoomSchema,
+  ReplaceRoomSchema,
+  Room,
+} from '../../shared/protocol/http/room.ts';
+import type { Commands } from './Commands.ts';
+import type { Caller } from './ServiceRegistry.ts';
+
+export interface RoomServiceDeps {
+  rooms: RoomStore;
+  participants: ParticipantStore;
+  streams: StreamStore;
+  placement: PlacementStore;
+  commands: Commands;
+}
+
+/** Rooms: durable configuration in the RoomStore, owned by one service each. */
+export class RoomService {
+  readonly #d: RoomServiceDeps;
+
+  constructor(deps: RoomServiceDeps) {
+    this.#d = deps;
+  }
+
+  /** The room, if the caller's service owns it: 404 when it does not exist, 403 when it is another's. */
+  async owned(caller: Caller, id: string): Promise<Room> {
+    const room = await this.#d.rooms.get(id);
+    if (!room) throw new NotFoundError(ErrorCodes.roomNotFound, `room ${id} not found`);
+    if (room.serviceId !== caller.serviceId)
+      throw new PermissionError(`room ${id} belongs to another service`);
+    return room;
+  }
+
+  async create(caller: Caller, input: z.infer<typeof CreateRoomSchema>): Promise<Room> {
+    const now = new Date().toISOString();
+    const room: Room = {
+      id: input.id ?? randomUUID().replaceAll('-', ''),
+      serviceId: caller.serviceId,
+      name: input.name,
+      options: input.options,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#d.rooms.create(room);
+    return room;
+  }
+
+  list(caller: Caller, page: PageRequest): Promise<Page<Room>> {
+    return this.#d.rooms.list(caller.serviceId, page);
+  }
+
+  /** PUT: every field from the body. `ifMatch` (the ETag) makes a stale write a 409. */
+  async replace(
+    caller: Caller,
+    id: string,
+    input: z.infer<typeof ReplaceRoomSchema>,
+    ifMatch?: number,
+  ): Promise<Room> {
+    const room = await this.owned(caller, id);
+    return this.#write(room, { name: input.name, options: input.options }, ifMatch);
+  }
+
+  /** PATCH: the given fields over the stored room. */
+  async patch(
+    caller: Caller,
+    id: string,
+    input: z.infer<typeof PatchRoomSchema>,
+    ifMatch?: number,
+  ): Promise<Room> {
+    const room = await this.owned(caller, id);
+    return this.#write(
+      room,
+      { name: input.name ?? room.name, options: { ...room.options, ...input.options } },
+      ifMatch,
+    );
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    await this.owned(caller, id);
+    const node = await this.#d.placement.get(id);
+    if (node) await this.#d.commands.send(node, { type: 'room.close', roomId: id });
+    await Promise.all([
+      this.#d.participants.clear(id),
+      this.#d.streams.clear(id),
+      this.#d.placement.delete(id),
+    ]);
+    await this.#d.rooms.delete(id);
+  }
+
+  async #write(
+    room: Room,
+    change: Pick<Room, 'name' | 'options'>,
+    ifMatch: number | undefined,
+  ): Promise<Room> {
+    if (ifMatch !== undefined && ifMatch !== room.version) {
+      throw new ConflictError(`room ${room.id} is at version ${room.version}, not ${ifMatch}`);
+    }
+    const next: Room = { ...room, ...change, version: room.version + 1, updatedAt: new Date().toISOString() };
+    await this.#d.rooms.update(next);
+    return next;
+  }
+}

@@ -1,0 +1,100 @@
+import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
+import type { StreamStore } from '../../shared/ports/live.ts';
+import type { StreamPatchOp } from '../../shared/protocol/commands.ts';
+import type { Stream } from '../../shared/protocol/http/liveState.ts';
+import type { Room } from '../../shared/protocol/http/room.ts';
+import type { Commands } from './Commands.ts';
+import type { RoomService } from './RoomService.ts';
+import type { Caller } from './ServiceRegistry.ts';
+
+/** Streams of live rooms: mix/unmix, pause/play and layout, carried out by the media node. */
+export class StreamService {
+  readonly #rooms: RoomService;
+  readonly #streams: StreamStore;
+  readonly #commands: Commands;
+
+  constructor(rooms: RoomService, streams: StreamStore, commands: Commands) {
+    this.#rooms = rooms;
+    this.#streams = streams;
+    this.#commands = commands;
+  }
+
+  async list(caller: Caller, roomId: string): Promise<Stream[]> {
+    await this.#rooms.owned(caller, roomId);
+    return this.#streams.list(roomId);
+  }
+
+  async get(caller: Caller, roomId: string, id: string): Promise<Stream> {
+    await this.#rooms.owned(caller, roomId);
+    return this.#find(roomId, id);
+  }
+
+  async patch(caller: Caller, roomId: string, id: string, ops: StreamPatchOp[]): Promise<Stream> {
+    const room = await this.#rooms.owned(caller, roomId);
+    const stream = await this.#find(roomId, id);
+    const others = new Set((await this.#streams.list(roomId)).map((s) => s.id));
+    const next = applyStreamPatch(room, stream, ops, others);
+    await this.#streams.update(next);
+    await this.#commands.toRoom({ type: 'stream.control', roomId, streamId: id, ops });
+    return next;
+  }
+
+  async delete(caller: Caller, roomId: string, id: string): Promise<void> {
+    await this.#rooms.owned(caller, roomId);
+    await this.#find(roomId, id);
+    await this.#commands.toRoom({ type: 'stream.remove', roomId, streamId: id });
+    await this.#streams.delete(roomId, id);
+  }
+
+  async #find(roomId: string, id: string): Promise<Stream> {
+    const stream = await this.#streams.get(roomId, id);
+    if (!stream) throw new NotFoundError(ErrorCodes.streamNotFound, `stream ${id} not found`);
+    return stream;
+  }
+}
+
+/** Applies OWT's stream PATCH operations, checked against the room's views and live streams. */
+export function applyStreamPatch(
+  room: Room,
+  stream: Stream,
+  ops: StreamPatchOp[],
+  liveStreams: Set<string>,
+): Stream {
+  const next = structuredClone(stream);
+  const issues: { path: string; message: string }[] = [];
+  const views = new Set(room.options.views.map((v) => v.label));
+  ops.forEach((op, i) => {
+    switch (op.path) {
+      case '/info/inViews': {
+        if (!views.has(op.value))
+          issues.push({ path: `${i}.value`, message: `room has no view ${op.value}` });
+        const inViews = new Set(next.info.inViews);
+        if (op.op === 'add') inViews.add(op.value);
+        else inViews.delete(op.value);
+        next.info.inViews = [...inViews];
+        break;
+      }
+      case '/media/audio/status':
+      case '/media/video/status': {
+        const kind = op.path === '/media/audio/status' ? 'audio' : 'video';
+        const track = next.media[kind];
+        if (!track) issues.push({ path: `${i}.path`, message: `stream has no ${kind}` });
+        else track.status = op.value;
+        break;
+      }
+      case '/info/layout': {
+        if (stream.type !== 'mixed')
+          issues.push({ path: `${i}.path`, message: 'only mixed streams have a layout' });
+        for (const [j, region] of op.value.entries()) {
+          if (!liveStreams.has(region.stream))
+            issues.push({ path: `${i}.value.${j}.stream`, message: `no stream ${region.stream}` });
+        }
+        next.info.layout = op.value;
+        break;
+      }
+    }
+  });
+  if (issues.length > 0) throw new ValidationError('stream update rejected', issues);
+  next.version = stream.version + 1;
+  return next;
+}

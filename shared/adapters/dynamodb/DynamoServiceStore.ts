@@ -1,0 +1,109 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError, StorageError } from '../../errors.ts';
+import type { Page, PageRequest, ServiceRecord, ServiceStore } from '../../ports/durable.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+const key = (id: string) => ({ pk: `SERVICE#${id}`, sk: 'META' });
+const nameKey = (name: string) => ({ pk: `SERVICENAME#${name}`, sk: 'META' });
+
+export class DynamoServiceStore implements ServiceStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, table: string) {
+    this.#db = db;
+    this.#table = table;
+  }
+
+  async create(service: ServiceRecord): Promise<void> {
+    // Invariant: the service item and its name claim are written together or not at all,
+    // and neither may exist already: ids and names stay unique.
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: {
+                  ...key(service.id),
+                  gsi1pk: 'SERVICES',
+                  gsi1sk: `${service.createdAt}#${service.id}`,
+                  ...service,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { ...nameKey(service.name), serviceId: service.id },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw new ConflictError(`service ${service.name} exists`);
+      throw new StorageError('service store unavailable', error);
+    }
+  }
+
+  async get(id: string): Promise<ServiceRecord | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: key(id), ConsistentRead: true }),
+    );
+    return Item ? toRecord(Item) : undefined;
+  }
+
+  async list(page: PageRequest): Promise<Page<ServiceRecord>> {
+    const result = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': 'SERVICES' },
+        Limit: page.limit,
+        ExclusiveStartKey: decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
+      }),
+    );
+    const cursor = encodeCursor(result.LastEvaluatedKey);
+    return { items: (result.Items ?? []).map(toRecord), ...(cursor ? { cursor } : {}) };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const existing = await this.get(id);
+    if (!existing) return false;
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.#table, Key: key(id), ConditionExpression: 'attribute_exists(pk)' } },
+            { Delete: { TableName: this.#table, Key: nameKey(existing.name) } },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return false;
+      throw new StorageError('service store unavailable', error);
+    }
+  }
+}
+
+function toRecord(item: Record<string, unknown>): ServiceRecord {
+  return {
+    id: item.id,
+    name: item.name,
+    sealedKey: item.sealedKey,
+    createdAt: item.createdAt,
+  } as ServiceRecord;
+}

@@ -1,0 +1,18 @@
+/**
+ * Redis key layout (the README's "State layout" section mirrors this). Every key of a room
+ * carries the room id in a hash tag, {roomId}, so a Redis Cluster keeps a room's keys in one
+ * slot and multi-key scripts stay possible.
+ *
+ *   tessera:room:{<roomId>}:participants   hash  participantId → Participant JSON   TTL 24 h, renewed on write
+ *   tessera:room:{<roomId>}:streams        hash  streamId → Stream JSON             TTL 24 h, renewed on write
+ *   tessera:room:{<roomId>}:node           string  id of the media node hosting the room
+ *   tessera:token:<tokenId>                string  "1" until the join token is redeemed (GETDEL) or expires
+ */
+export const ROOM_STATE_TTL_MS = 24 * 60 * 60 * 1000;
+
+export const redisKeys = {
+  participants: (roomId: string) => `tessera:room:{${roomId}}:participants`,
+  streams: (roomId: string) => `tessera:room:{${roomId}}:streams`,
+  roomNode: (roomId: string) => `tessera:room:{${roomId}}:node`,
+  token: (tokenId: string) => `tessera:token:${tokenId}`,
+};

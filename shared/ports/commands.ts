@@ -1,0 +1,23 @@
+import type { NodeCommand } from '../protocol/commands.ts';
+
+/** Sends commands to one media node's queue. */
+export interface CommandBus {
+  send(nodeId: string, command: NodeCommand): Promise<void>;
+}
+
+/** A command as a node receives it: the raw body (validated by the node) and its handle. */
+export interface ReceivedCommand {
+  body: string;
+  /** Deliveries so far, 1 on the first. */
+  receiveCount: number;
+  receipt: string;
+}
+
+/** The media node's side of the bus: its own queue. */
+export interface CommandQueue {
+  /** Creates the node's queue if needed. */
+  open(nodeId: string): Promise<void>;
+  /** Waits up to `waitMs` for up to `max` commands; unacknowledged ones come back later. */
+  receive(nodeId: string, options: { waitMs: number; max: number }): Promise<ReceivedCommand[]>;
+  ack(nodeId: string, received: ReceivedCommand): Promise<void>;
+}

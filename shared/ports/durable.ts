@@ -1,0 +1,45 @@
+import type { Room } from '../protocol/http/room.ts';
+
+export interface PageRequest {
+  limit: number;
+  /** Opaque, from the previous page's `cursor`. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more items follow. */
+  cursor?: string;
+}
+
+/** A tenant of the management API. The key never leaves the service layer unencrypted. */
+export interface ServiceRecord {
+  id: string;
+  name: string;
+  /** The service key, sealed (AES-256-GCM) by the control plane; stores never see it in clear. */
+  sealedKey: string;
+  createdAt: string;
+}
+
+export interface ServiceStore {
+  /** Conditional: throws ConflictError when the id or the name is taken. */
+  create(service: ServiceRecord): Promise<void>;
+  get(id: string): Promise<ServiceRecord | undefined>;
+  list(page: PageRequest): Promise<Page<ServiceRecord>>;
+  /** Whether a service was deleted. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface RoomStore {
+  /** Conditional: throws ConflictError when the id is taken (whatever service owns it). */
+  create(room: Room): Promise<void>;
+  get(id: string): Promise<Room | undefined>;
+  /** The rooms of one service, oldest first. */
+  list(serviceId: string, page: PageRequest): Promise<Page<Room>>;
+  /**
+   * Optimistic concurrency: writes `room` only if the stored version is `room.version - 1`.
+   * Throws NotFoundError when the room is gone, ConflictError when it changed meanwhile.
+   */
+  update(room: Room): Promise<void>;
+  delete(id: string): Promise<boolean>;
+}

@@ -1,0 +1,37 @@
+import type { Participant, Stream } from '../protocol/http/liveState.ts';
+
+/** Records that live in a room and change while it is live (participants, streams). */
+export interface Versioned {
+  id: string;
+  roomId: string;
+  version: number;
+}
+
+export interface LiveCollection<T extends Versioned> {
+  /** Insert or overwrite (the writer owns the record: signaling on join, the media node on publish). */
+  put(record: T): Promise<void>;
+  get(roomId: string, id: string): Promise<T | undefined>;
+  list(roomId: string): Promise<T[]>;
+  /** Writes only if the stored version is `record.version - 1`; NotFoundError / ConflictError otherwise. */
+  update(record: T): Promise<void>;
+  delete(roomId: string, id: string): Promise<boolean>;
+  /** Removes every record of a room (the room closed or was deleted). */
+  clear(roomId: string): Promise<void>;
+}
+
+export type ParticipantStore = LiveCollection<Participant>;
+export type StreamStore = LiveCollection<Stream>;
+
+/** Single use of join tokens: each token id can be redeemed once, until it expires. */
+export interface TokenLedger {
+  record(tokenId: string, expiresAtMs: number): Promise<void>;
+  /** True exactly once per recorded, unexpired token id; false when unknown, used or expired. */
+  redeem(tokenId: string): Promise<boolean>;
+}
+
+/** Which media node hosts a live room. (Locks and fencing arrive with the cluster.) */
+export interface PlacementStore {
+  get(roomId: string): Promise<string | undefined>;
+  set(roomId: string, nodeId: string): Promise<void>;
+  delete(roomId: string): Promise<void>;
+}

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRoomStore } from '../../shared/adapters/dynamodb/DynamoRoomStore.ts';
+import { MemoryRoomStore } from '../../shared/adapters/memory/MemoryRoomStore.ts';
+import { ConflictError, NotFoundError } from '../../shared/errors.ts';
+import type { RoomStore } from '../../shared/ports/durable.ts';
+import { type Room, RoomOptionsSchema } from '../../shared/protocol/http/room.ts';
+import { dynamoTable, uniqueId } from './adapters.ts';
+
+const room = (serviceId: string, n = 0): Room => ({
+  id: uniqueId('room'),
+  serviceId,
+  name: `room ${n}`,
+  options: RoomOptionsSchema.parse({}),
+  version: 1,
+  createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  updatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+});
+
+const adapters: [string, () => Promise<{ store: RoomStore; close(): void }>][] = [
+  ['memory', async () => ({ store: new MemoryRoomStore(), close: () => {} })],
+  [
+    'dynamodb',
+    async () => {
+      const t = await dynamoTable();
+      return { store: new DynamoRoomStore(t.db, t.table), close: t.close };
+    },
+  ],
+];
+
+describe.each(adapters)('RoomStore contract: %s', (_name, make) => {
+  let store: RoomStore;
+  let close: () => void;
+  beforeAll(async () => {
+    ({ store, close } = await make());
+  });
+  afterAll(() => close());
+
+  it('creates and reads back the whole room, options included', async () => {
+    const r = room('svc-a');
+    r.options.participantLimit = 7;
+    await store.create(r);
+    expect(await store.get(r.id)).toEqual(r);
+    expect(await store.get('missing-room')).toBeUndefined();
+  });
+
+  it('refuses a second create with the same id, even from another service', async () => {
+    const r = room('svc-a');
+    await store.create(r);
+    await expect(store.create({ ...r, serviceId: 'svc-b', name: 'other' })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    expect((await store.get(r.id))?.serviceId).toBe('svc-a');
+  });
+
+  it('lists only the rooms of one service, in creation order, page by page', async () => {
+    const service = uniqueId('svc');
+    const mine = [room(service, 1), room(service, 2), room(service, 3)];
+    for (const r of [...mine].reverse()) await store.create(r);
+    await store.create(room(uniqueId('svc-other')));
+    const first = await store.list(service, { limit: 2 });
+    expect(first.items.map((r) => r.id)).toEqual([mine[0]!.id, mine[1]!.id]);
+    expect(first.cursor).toBeDefined();
+    const second = await store.list(service, { limit: 2, cursor: first.cursor! });
+    expect(second.items.map((r) => r.id)).toEqual([mine[2]!.id]);
+    // A store may or may not know the list ended; if it hands out a cursor, the next page is empty.
+    if (second.cursor)
+      expect((await store.list(service, { limit: 2, cursor: second.cursor })).items).toEqual([]);
+  });
+
+  it('updates only from the current version', async () => {
+    const r = room('svc-a');
+    await store.create(r);
+    const v2 = { ...r, name: 'renamed', version: 2 };
+    await store.update(v2);
+    expect(await store.get(r.id)).toEqual(v2);
+    await expect(store.update({ ...r, name: 'stale writer', version: 2 })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    await expect(store.update({ ...r, id: 'never-created', version: 2 })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    expect((await store.get(r.id))?.name).toBe('renamed');
+  });
+
+  it('deletes once', async () => {
+    const r = room('svc-a');
+    await store.create(r);
+    expect(await store.delete(r.id)).toBe(true);
+    expect(await store.delete(r.id)).toBe(false);
+    expect(await store.get(r.id)).toBeUndefined();
+  });
+
+  it('rejects a cursor it did not issue', async () => {
+    await expect(store.list('svc-a', { limit: 2, cursor: 'bm90LWEtY3Vyc29y' })).rejects.toThrow(/cursor/);
+  });
+});

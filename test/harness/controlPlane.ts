@@ -1,0 +1,50 @@
+import { SignJWT } from 'jose';
+import { createApp } from '../../functions/app.ts';
+import { type Adapters, managementApi, memoryAdapters, type Secrets } from '../../functions/compose.ts';
+import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
+import { createLogger } from '../../shared/logger.ts';
+
+export const testSecrets: Secrets = {
+  superService: { id: 'super', key: 'super-service-test-key' },
+  tokenSecret: 'join-token-test-secret',
+  masterKey: 'master-test-key',
+  joinTokenTtlSeconds: 600,
+};
+
+/** The real app over the given adapters (memory by default), with fixed test secrets. */
+export function testApp(adapters: Adapters = memoryAdapters(), secrets: Secrets = testSecrets) {
+  const logs: string[] = [];
+  const api = managementApi(adapters, secrets);
+  const app = createApp({ logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }), api });
+  return { app, api, adapters, logs };
+}
+
+/** A management bearer token for a service, signed with its key. */
+export async function bearer(
+  serviceId: string,
+  key: string,
+  options: { lifetimeS?: number; issuedAtS?: number } = {},
+) {
+  const iat = options.issuedAtS ?? Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(serviceId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (options.lifetimeS ?? 300))
+    .sign(new TextEncoder().encode(key));
+  return `Bearer ${jwt}`;
+}
+
+/** OWT's MAuth header, exactly as OWT's server SDK builds it. */
+export function mauth(
+  serviceId: string,
+  key: string,
+  options: { timestamp?: number; user?: string; role?: string } = {},
+) {
+  const timestamp = options.timestamp ?? Date.now();
+  const cnonce = Math.floor(Math.random() * 99999);
+  const extra = options.user ? `,${options.user},${options.role}` : '';
+  const signature = mauthSignature(key, `${timestamp},${cnonce}${extra}`);
+  const who = options.user ? `,mauth_username=${options.user},mauth_role=${options.role}` : '';
+  return `MAuth realm=http://marte3.dit.upm.es,mauth_signature_method=HMAC_SHA256,mauth_serviceid=${serviceId},mauth_cnonce=${cnonce},mauth_timestamp=${timestamp}${who},mauth_signature=${signature}`;
+}

@@ -1,0 +1,98 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { JoinTokens } from '../../functions/services/JoinTokens.ts';
+import { MemoryTokenLedger } from '../../shared/adapters/memory/MemoryTokenLedger.ts';
+import { type Room, RoomOptionsSchema } from '../../shared/protocol/http/room.ts';
+
+const room = (id: string): Room => ({
+  id,
+  serviceId: 'svc',
+  name: id,
+  options: RoomOptionsSchema.parse({}),
+  version: 1,
+  createdAt: new Date().toISOString(),
+  updatedAt: new Date().toISOString(),
+});
+
+function tokens(now = () => Date.now(), secret = 'secret') {
+  return new JoinTokens({ secret, ledger: new MemoryTokenLedger(now), ttlSeconds: 60, now });
+}
+
+describe('join tokens', () => {
+  it('carry room, user, role, permissions and preference, and redeem once', async () => {
+    const t = tokens();
+    const issued = await t.issue(room('r1'), { user: 'ana', role: 'viewer', preference: { region: 'eu' } });
+    const claims = await t.redeem(issued.token, 'r1');
+    expect(claims).toMatchObject({
+      tokenId: issued.id,
+      roomId: 'r1',
+      serviceId: 'svc',
+      user: 'ana',
+      role: 'viewer',
+      permission: { publish: { audio: false, video: false }, subscribe: { audio: true, video: true } },
+      preference: { region: 'eu' },
+    });
+    await expect(t.redeem(issued.token, 'r1')).rejects.toThrow('join token already used');
+  });
+
+  it('are rejected when expired', async () => {
+    let now = Date.now();
+    const t = tokens(() => now);
+    const issued = await t.issue(room('r1'), { user: 'ana', role: 'presenter' });
+    now += 61_000;
+    await expect(t.redeem(issued.token, 'r1')).rejects.toThrow('join token expired');
+  });
+
+  it('are rejected when forged: another secret, a changed claim, or alg none', async () => {
+    const t = tokens();
+    const issued = await t.issue(room('r1'), { user: 'ana', role: 'presenter' });
+    const other = await tokens(Date.now, 'another-secret').issue(room('r1'), {
+      user: 'eve',
+      role: 'presenter',
+    });
+    await expect(t.redeem(other.token, 'r1')).rejects.toThrow('join token invalid');
+
+    const [header, payload, signature] = issued.token.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    const tampered = Buffer.from(JSON.stringify({ ...claims, role: 'sip', user: 'eve' })).toString(
+      'base64url',
+    );
+    await expect(t.redeem(`${header}.${tampered}.${signature}`, 'r1')).rejects.toThrow('join token invalid');
+
+    const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    await expect(t.redeem(`${none}.${payload}.`, 'r1')).rejects.toThrow('join token invalid');
+    // The genuine token is still unspent after the forgeries.
+    await expect(t.redeem(issued.token, 'r1')).resolves.toMatchObject({ user: 'ana' });
+  });
+
+  it('are rejected for another room, without being spent', async () => {
+    const t = tokens();
+    const issued = await t.issue(room('r1'), { user: 'ana', role: 'presenter' });
+    await expect(t.redeem(issued.token, 'r2')).rejects.toThrow('join token is for another room');
+    await expect(t.redeem(issued.token, 'r1')).resolves.toMatchObject({ roomId: 'r1' });
+  });
+
+  it('are rejected when validly signed but never issued (not in the ledger)', async () => {
+    const t = tokens();
+    const unrecorded = await new SignJWT({
+      room: 'r1',
+      svc: 'svc',
+      user: 'eve',
+      role: 'presenter',
+      perm: {},
+      pref: {},
+    })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setJti('made-up')
+      .setIssuer('tessera')
+      .setAudience('tessera:join')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode('secret'));
+    await expect(t.redeem(unrecorded, 'r1')).rejects.toThrow('join token already used');
+  });
+
+  it('are refused for a role the room does not define', async () => {
+    await expect(tokens().issue(room('r1'), { user: 'ana', role: 'admin' })).rejects.toThrow(/role admin/);
+  });
+});
