@@ -84,4 +84,32 @@ describe('Lambda HTTP entry (API Gateway v2 events)', () => {
       expect([res.statusCode, JSON.parse(res.body).error.code], `${method} ${path}`).toEqual([status, code]);
     }
   });
+
+  it('gives the same status and body as the Node app for the same requests', async () => {
+    const { createApp } = await import('../../functions/app.ts');
+    const { composeFunctions } = await import('../../functions/compose.ts');
+    const { loadConfig } = await import('../../shared/config/load.ts');
+    const { createLogger } = await import('../../shared/logger.ts');
+    const node = createApp(composeFunctions(loadConfig(), createLogger({ level: 'error' })));
+    const auth = await bearer(SUPER.id, SUPER.key);
+    const requests: [string, string, { auth?: string; body?: unknown }][] = [
+      ['GET', '/healthz', {}],
+      ['GET', '/v1/rooms', {}],
+      ['GET', '/v1/rooms/absent', { auth }],
+      ['POST', '/v1/rooms', { auth, body: { name: 9 } }],
+      ['POST', '/v1/services', { auth, body: { name: 'x', extra: 1 } }],
+      ['PATCH', '/v1/rooms/absent', { auth, body: { name: 'y' } }],
+      ['DELETE', '/v1/rooms/absent/participants/p', { auth }],
+    ];
+    for (const [method, path, o] of requests) {
+      const viaLambda = await handler(v2Event(method, path, o));
+      const viaNode = await node.request(path, {
+        method,
+        headers: { ...(o.auth ? { authorization: o.auth } : {}), ...(o.body ? { 'content-type': 'application/json' } : {}) },
+        ...(o.body ? { body: JSON.stringify(o.body) } : {}),
+      });
+      expect([viaLambda.statusCode, JSON.parse(viaLambda.body)], `${method} ${path}`).toEqual([viaNode.status, await viaNode.json()]);
+    }
+  });
 });
+
