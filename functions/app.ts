@@ -1,8 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { ErrorCodes } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { demoRoutes } from './http/demo.ts';
 import type { ApiEnv } from './http/env.ts';
 import { errorResponse } from './http/errorResponse.ts';
 import { validationHook } from './http/validation.ts';
@@ -20,9 +22,14 @@ export interface AppDeps {
   api: ManagementApi;
   /** The media node in this process (embedded mode); absent for stateless functions. */
   mediaNode?: HealthSource;
+  /** Router RTP capabilities (the same on every router), for clients to load before joining. */
+  rtpCapabilities?: () => unknown;
+  /** Serve the demo page and its dev-only join endpoint (embedded mode), rooms owned by this service. */
+  demo?: { serviceId: string };
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+const PUBLIC_PATHS = new Set(['/v1/openapi.json', '/v1/rtp-capabilities']);
 const version = '0.1.0';
 
 /** The one hono app; the Node and Lambda entries only adapt requests to it. */
@@ -57,7 +64,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     return next();
   });
   app.use('/v1/*', async (c, next) => {
-    if (c.req.path === '/v1/openapi.json') return next();
+    if (PUBLIC_PATHS.has(c.req.path)) return next();
     c.set('caller', await deps.api.auth.authenticate(c.req.header('authorization')));
     return next();
   });
@@ -66,6 +73,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   roomRoutes(app, deps.api);
   tokenRoutes(app, deps.api);
   liveRoutes(app, deps.api);
+  const { rtpCapabilities } = deps;
+  if (rtpCapabilities) {
+    app.use('/v1/rtp-capabilities', cors({ origin: '*', allowMethods: ['GET'] }));
+    app.get('/v1/rtp-capabilities', (c) => c.json(rtpCapabilities() as object));
+  }
+  if (deps.demo) demoRoutes(app, deps.api, deps.demo.serviceId);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -4,7 +4,9 @@ import { Redis } from 'ioredis';
 import { MediaNode } from '../media-node/MediaNode.ts';
 import { DynamoRoomStore } from '../shared/adapters/dynamodb/DynamoRoomStore.ts';
 import { DynamoServiceStore } from '../shared/adapters/dynamodb/DynamoServiceStore.ts';
+import { MemoryCommandLedger } from '../shared/adapters/memory/MemoryCommandLedger.ts';
 import { MemoryCommandQueue } from '../shared/adapters/memory/MemoryCommandQueue.ts';
+import { MemoryConnectionStore } from '../shared/adapters/memory/MemoryConnectionStore.ts';
 import { MemoryLiveCollection } from '../shared/adapters/memory/MemoryLiveCollection.ts';
 import { MemoryPlacementStore } from '../shared/adapters/memory/MemoryPlacementStore.ts';
 import { MemoryRoomStore } from '../shared/adapters/memory/MemoryRoomStore.ts';
@@ -22,6 +24,7 @@ import type { RoomStore, ServiceStore } from '../shared/ports/durable.ts';
 import type { ParticipantStore, PlacementStore, StreamStore, TokenLedger } from '../shared/ports/live.ts';
 import type { Participant, Stream } from '../shared/protocol/http/liveState.ts';
 import type { AppDeps } from './app.ts';
+import { WebSocketGateway } from './http/WebSocketGateway.ts';
 import { Commands } from './services/Commands.ts';
 import { JoinTokens } from './services/JoinTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
@@ -31,6 +34,7 @@ import { RoomService } from './services/RoomService.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
+import { SignalingFunction } from './signaling/SignalingFunction.ts';
 
 export interface Adapters {
   services: ServiceStore;
@@ -128,23 +132,56 @@ export function managementApi(adapters: Adapters, secrets: Secrets): ManagementA
 
 export interface EmbeddedSystem {
   deps: AppDeps;
+  gateway: WebSocketGateway;
   superService: { id: string; key: string; generated: boolean };
   close(): Promise<void>;
 }
 
-/** Composition root of the embedded mode: control plane and one media node in one process. */
+/**
+ * Composition root of the embedded mode: control plane, signaling, the WebSocket gateway and
+ * one media node in one process, talking through the same ports as the distributed mode.
+ */
 export async function composeEmbedded(config: Config, logger: Logger): Promise<EmbeddedSystem> {
   const adapters = adaptersFor(config);
   const secrets = secretsFor(config);
+  const api = managementApi(adapters, secrets);
+  const gateway = new WebSocketGateway({ path: '/ws', logger });
   const mediaNode = await MediaNode.start({
+    nodeId: config.nodeId,
+    workers: config.media.workers,
     logger,
-    ...(config.media.workers ? { workers: config.media.workers } : {}),
+    gateway,
+    commands: adapters.commands,
+    ledger: new MemoryCommandLedger(),
+    streams: adapters.streams,
+    rtc: config.rtc,
   });
+  gateway.route(
+    new SignalingFunction({
+      tokens: api.tokens,
+      rooms: adapters.rooms,
+      participants: adapters.participants,
+      connections: new MemoryConnectionStore(),
+      placement: adapters.placement,
+      commands: new Commands(adapters.commands, adapters.placement),
+      gateway,
+      chooseNode: async () => mediaNode.id,
+      logger,
+    }),
+  );
   return {
-    deps: { logger, mediaNode, api: managementApi(adapters, secrets) },
+    deps: {
+      logger,
+      mediaNode,
+      api,
+      rtpCapabilities: () => mediaNode.routerRtpCapabilities,
+      demo: { serviceId: secrets.superService.id },
+    },
+    gateway,
     superService: { ...secrets.superService, generated: secrets.generatedSuperKey },
     async close() {
-      mediaNode.close();
+      gateway.close();
+      await mediaNode.close();
       await adapters.close();
     },
   };

@@ -1,9 +1,26 @@
+import type { types } from 'mediasoup';
 import type { Logger } from '../shared/logger.ts';
+import type { CommandQueue } from '../shared/ports/commands.ts';
+import type { ConnectionGateway } from '../shared/ports/gateway.ts';
+import type { CommandLedger, StreamStore } from '../shared/ports/live.ts';
+import type { Stream } from '../shared/protocol/http/liveState.ts';
+import type { StreamAnnouncement } from '../shared/protocol/signaling.ts';
+import { CommandProcessor } from './commands/CommandProcessor.ts';
+import { nodeCommandHandlers } from './commands/handlers.ts';
+import { routerMediaCodecs } from './sfu/codecs.ts';
+import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
+import { NodeSignaling } from './signaling/NodeSignaling.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
 
 export interface MediaNodeOptions {
-  workers?: number;
+  nodeId: string;
+  workers?: number | undefined;
   logger: Logger;
+  gateway: ConnectionGateway;
+  commands: CommandQueue;
+  ledger: CommandLedger;
+  streams: StreamStore;
+  rtc: RtcOptions;
 }
 
 export interface MediaNodeHealth {
@@ -12,26 +29,70 @@ export interface MediaNodeHealth {
 }
 
 /**
- * One media node: the mediasoup worker pool and, in later stages, the SFU rooms, ffmpeg jobs
- * and the command consumer that drive it. Wiring, start and close live here; the media
- * objects themselves live under workers/, sfu/ and ffmpeg/.
+ * One media node: the mediasoup worker pool, the rooms on it, and the command consumer that
+ * drives them. Wiring, start and close live here; media objects live under workers/ and sfu/,
+ * protocol handling under signaling/ and commands/.
  */
 export class MediaNode {
+  readonly id: string;
   readonly #pool: WorkerPool;
+  readonly #rooms: RoomRegistry;
+  readonly #processor: CommandProcessor;
+  readonly #rtpCapabilities: types.RtpCapabilities;
   #closed = false;
 
-  private constructor(pool: WorkerPool) {
+  private constructor(
+    id: string,
+    pool: WorkerPool,
+    rooms: RoomRegistry,
+    processor: CommandProcessor,
+    caps: types.RtpCapabilities,
+  ) {
+    this.id = id;
     this.#pool = pool;
+    this.#rooms = rooms;
+    this.#processor = processor;
+    this.#rtpCapabilities = caps;
   }
 
-  static async start(options: MediaNodeOptions): Promise<MediaNode> {
-    const logger = options.logger.child({ component: 'media-node' });
-    const pool = await WorkerPool.create({ logger, ...(options.workers ? { size: options.workers } : {}) });
-    return new MediaNode(pool);
+  static async start(o: MediaNodeOptions): Promise<MediaNode> {
+    const logger = o.logger.child({ component: 'media-node', nodeId: o.nodeId });
+    const pool = await WorkerPool.create({ logger, ...(o.workers ? { size: o.workers } : {}) });
+    const rooms = new RoomRegistry(pool, o.gateway, o.rtc, logger);
+    await rooms.start();
+    rooms.on('roomcreated', (room) => {
+      room.on('streamadded', (s) => void o.streams.put(streamRecord(room.id, s)).catch(() => {}));
+      room.on('streamremoved', (id) => void o.streams.delete(room.id, id).catch(() => {}));
+      room.once('close', () => void o.streams.clear(room.id).catch(() => {}));
+    });
+    const signaling = new NodeSignaling(rooms, o.gateway, logger);
+    const processor = new CommandProcessor({
+      nodeId: o.nodeId,
+      queue: o.commands,
+      ledger: o.ledger,
+      handle: nodeCommandHandlers(rooms, signaling, o.gateway),
+      logger,
+    });
+    await o.commands.open(o.nodeId);
+    // Every router has the same capabilities: clients may load them before joining.
+    const probe = await pool.workers[0]!.createRouter({ mediaCodecs: routerMediaCodecs });
+    const caps = probe.rtpCapabilities;
+    probe.close();
+    processor.start();
+    return new MediaNode(o.nodeId, pool, rooms, processor, caps);
   }
 
   get workers(): WorkerPool {
     return this.#pool;
+  }
+
+  get rooms(): RoomRegistry {
+    return this.#rooms;
+  }
+
+  /** The RTP capabilities of every router on this node (and every node of this build). */
+  get routerRtpCapabilities(): types.RtpCapabilities {
+    return this.#rtpCapabilities;
   }
 
   health(): MediaNodeHealth {
@@ -39,9 +100,28 @@ export class MediaNode {
     return { workers: all.length, workersAlive: all.filter((w) => !w.closed && !w.died).length };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#processor.stop();
+    this.#rooms.close();
     this.#pool.close();
   }
+}
+
+function streamRecord(roomId: string, s: StreamAnnouncement): Stream {
+  const track = { status: 'active' as const, format: { codec: 'unknown' }, source: s.source as 'mic' };
+  return {
+    id: s.id,
+    roomId,
+    type: 'forward',
+    media:
+      s.kind === 'audio'
+        ? { audio: track }
+        : s.kind === 'video'
+          ? { video: { ...track, source: s.source as 'camera' } }
+          : {},
+    info: { owner: s.owner, type: 'webrtc', inViews: [] },
+    version: 1,
+  };
 }

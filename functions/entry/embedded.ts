@@ -10,8 +10,11 @@ const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, bindings: { service: 'tessera' } });
 const system = await composeEmbedded(config, logger);
 const server = await serveNode(createApp(system.deps), config.http.host, config.http.port);
+system.gateway.attach(server.server);
 logger.info('tessera embedded server listening', { url: server.url });
-process.stdout.write(`Tessera is running: ${server.url}/healthz\n`);
+process.stdout.write(
+  `Tessera is running: ${server.url}/ (demo page; API under /v1, health at ${server.url}/healthz)\n`,
+);
 if (system.superService.generated) {
   // A generated key is never logged: it goes to a file only this user can read.
   mkdirSync('.tessera', { recursive: true });

@@ -3,6 +3,8 @@ import { serve } from '@hono/node-server';
 
 export interface RunningServer {
   url: string;
+  /** The Node HTTP server, for WebSocket upgrades. */
+  server: import('node:http').Server;
   close(): Promise<void>;
 }
 
@@ -15,6 +17,7 @@ export function serveNode(
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
       resolve({
+        server: server as import('node:http').Server,
         url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
         close: () => new Promise((done) => server.close(() => done())),
       });

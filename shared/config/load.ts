@@ -30,5 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenSecret: e.TOKEN_SECRET,
     masterKey: e.MASTER_KEY,
     joinTokenTtlSeconds: e.JOIN_TOKEN_TTL_SECONDS,
+    nodeId: e.NODE_ID,
+    rtc: { listenIp: e.RTC_LISTEN_IP, announcedAddress: e.RTC_ANNOUNCED_ADDRESS, port: e.RTC_PORT },
   };
 }

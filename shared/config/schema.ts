@@ -37,6 +37,18 @@ export const EnvSchema = z.object({
   TOKEN_SECRET: optionalString.describe('signs join tokens; must be shared by every function'),
   MASTER_KEY: optionalString.describe('seals service keys at rest'),
   JOIN_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
+  NODE_ID: z
+    .string()
+    .regex(/^[\w-]{1,40}$/)
+    .default('embedded')
+    .describe("this media node's id (its command queue)"),
+  RTC_LISTEN_IP: z.string().default('127.0.0.1').describe('address the WebRTC ports bind to'),
+  RTC_ANNOUNCED_ADDRESS: optionalString.describe(
+    'address given to clients in ICE candidates (public IP or name)',
+  ),
+  RTC_PORT: port
+    .optional()
+    .describe('first WebRTC port (UDP+TCP); worker i uses RTC_PORT+i; random when unset'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -53,4 +65,6 @@ export interface Config {
   tokenSecret: string | undefined;
   masterKey: string | undefined;
   joinTokenTtlSeconds: number;
+  nodeId: string;
+  rtc: { listenIp: string; announcedAddress: string | undefined; port: number | undefined };
 }

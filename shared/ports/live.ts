@@ -35,3 +35,9 @@ export interface PlacementStore {
   set(roomId: string, nodeId: string): Promise<void>;
   delete(roomId: string): Promise<void>;
 }
+
+/** At-most-once processing of commands (SQS delivers at least once). */
+export interface CommandLedger {
+  /** True the first time an id is seen (within the ledger's memory), false on every repeat. */
+  firstTime(commandId: string): Promise<boolean>;
+}

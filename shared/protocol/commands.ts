@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PermissionSchema } from './http/liveState.ts';
+import { RequestSchema } from './signaling.ts';
 
 /**
  * Commands from the control plane to a media node, carried by the command bus (an SQS queue
@@ -59,6 +60,26 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ ...base, type: z.literal('stream.remove'), streamId: z.string().min(1).max(64) }),
   z.strictObject({ ...base, type: z.literal('room.close') }),
+  /** A client's signaling request, forwarded by the signaling function; the node answers the connection. */
+  z.strictObject({
+    ...base,
+    type: z.literal('signal'),
+    connectionId: z.string().min(1).max(128),
+    participant: z.strictObject({
+      id: z.string().min(1).max(64),
+      user: z.string().min(1).max(128),
+      role: z.string().min(1).max(64),
+      permission: PermissionSchema,
+    }),
+    request: RequestSchema,
+  }),
+  /** The participant's WebSocket closed (left, tab closed, network gone). */
+  z.strictObject({
+    ...base,
+    type: z.literal('connection.closed'),
+    connectionId: z.string().min(1).max(128),
+    participantId: z.string().min(1).max(64),
+  }),
 ]);
 
 export type NodeCommand = z.infer<typeof NodeCommandSchema>;

@@ -33,7 +33,7 @@ describe('embedded server entry', () => {
     });
     const url = await new Promise<string>((resolve, reject) => {
       child!.stdout!.on('data', (d: Buffer) => {
-        const match = d.toString().match(/(http:\/\/\S+)\/healthz/);
+        const match = d.toString().match(/running: (http:\/\/[^/\s]+)\//);
         if (match) resolve(match[1]!);
       });
       child!.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));

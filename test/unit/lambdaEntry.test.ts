@@ -105,11 +105,16 @@ describe('Lambda HTTP entry (API Gateway v2 events)', () => {
       const viaLambda = await handler(v2Event(method, path, o));
       const viaNode = await node.request(path, {
         method,
-        headers: { ...(o.auth ? { authorization: o.auth } : {}), ...(o.body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(o.auth ? { authorization: o.auth } : {}),
+          ...(o.body ? { 'content-type': 'application/json' } : {}),
+        },
         ...(o.body ? { body: JSON.stringify(o.body) } : {}),
       });
-      expect([viaLambda.statusCode, JSON.parse(viaLambda.body)], `${method} ${path}`).toEqual([viaNode.status, await viaNode.json()]);
+      expect([viaLambda.statusCode, JSON.parse(viaLambda.body)], `${method} ${path}`).toEqual([
+        viaNode.status,
+        await viaNode.json(),
+      ]);
     }
   });
 });
-

@@ -17,6 +17,8 @@ export class MemoryCommandQueue implements CommandBus, CommandQueue {
   readonly #queues = new Map<string, Entry[]>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #visibilityMs: number;
+  /** Dead-lettered commands per node, with the reason (inspectable, as an SQS DLQ is). */
+  readonly deadLetters = new Map<string, { body: string; reason: string }[]>();
 
   constructor(options: { visibilityTimeoutMs?: number } = {}) {
     this.#visibilityMs = options.visibilityTimeoutMs ?? 30_000;
@@ -76,5 +78,12 @@ export class MemoryCommandQueue implements CommandBus, CommandQueue {
     const q = this.#queue(nodeId);
     const at = q.findIndex((e) => e.receipt === received.receipt);
     if (at >= 0) q.splice(at, 1);
+  }
+
+  async deadLetter(nodeId: string, received: ReceivedCommand, reason: string): Promise<void> {
+    const list = this.deadLetters.get(nodeId) ?? [];
+    list.push({ body: received.body, reason });
+    this.deadLetters.set(nodeId, list);
+    await this.ack(nodeId, received);
   }
 }

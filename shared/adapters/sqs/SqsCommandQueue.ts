@@ -86,7 +86,19 @@ export class SqsCommandQueue implements CommandBus, CommandQueue {
     );
   }
 
-  async #url(nodeId: string): Promise<string> {
+  async deadLetter(nodeId: string, received: ReceivedCommand, reason: string): Promise<void> {
+    const QueueUrl = await this.#url(`${nodeId}-dlq`, `${this.queueName(nodeId)}-dlq`);
+    await this.#sqs.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: received.body.slice(0, 200_000) || '(empty)',
+        MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) } },
+      }),
+    );
+    await this.ack(nodeId, received);
+  }
+
+  async #url(nodeId: string, queueName = this.queueName(nodeId)): Promise<string> {
     const known = this.#urls.get(nodeId);
     if (known) return known;
     try {

@@ -1,0 +1,392 @@
+import type { types } from 'mediasoup-client';
+import { Device } from 'mediasoup-client';
+import type {
+  Method,
+  ServerEvent,
+  SignalingResponse,
+  StreamAnnouncement,
+} from '../shared/protocol/signaling.ts';
+import { Emitter } from './Emitter.ts';
+
+export interface JoinOptions {
+  /** The server's HTTP(S) base URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** A join token from your backend (POST /v1/rooms/{room}/tokens). */
+  token: string;
+  /** Subscribe to every stream as it appears (default true). */
+  autoSubscribe?: boolean;
+  requestTimeoutMs?: number;
+}
+
+export interface Participant {
+  id: string;
+  user: string;
+  role: string;
+}
+
+export interface RemoteTrack {
+  streamId: string;
+  owner: string;
+  kind: 'audio' | 'video';
+  track: MediaStreamTrack;
+}
+
+export interface PublishOptions {
+  source?: 'mic' | 'camera' | 'screen-cast' | 'screen-audio';
+  /** Three spatial layers (¼, ½, full resolution) so subscribers can pick one. Video only. */
+  simulcast?: boolean;
+  /** Preferred codec, e.g. 'video/VP9' or 'video/H264'; the browser's default otherwise. */
+  codec?: string;
+}
+
+type ClientEvents = {
+  participantjoined: [Participant];
+  participantleft: [Participant];
+  streamadded: [StreamAnnouncement];
+  streamremoved: [StreamAnnouncement];
+  track: [RemoteTrack];
+  text: [{ from: string; to: 'me' | 'all'; message: string }];
+  activespeaker: [{ participantId: string; producerId: string }];
+  /** The server ended the session (dropped, room closed, node gone). */
+  dropped: [{ reason: string }];
+  closed: [];
+};
+
+export class TesseraClientError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TesseraClientError';
+  }
+}
+
+interface LoginResult {
+  participant: Participant & { permission: unknown };
+  room: { id: string; participants: Participant[]; streams: StreamAnnouncement[] };
+  routerRtpCapabilities: types.RtpCapabilities;
+  transports: { send?: types.TransportOptions; recv?: types.TransportOptions };
+  consumers: ConsumerParams[];
+}
+
+interface ConsumerParams {
+  id: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: types.RtpParameters;
+}
+
+/**
+ * A participant's session in a Tessera room: join with a token, publish tracks, receive the
+ * others'. Add listeners right after `await TesseraClient.join()`: tracks of streams that were
+ * already published are delivered as 'track' events just after it resolves. Joining takes one HTTP request (router capabilities, cacheable) and two signaling
+ * round trips before media flows: `login` returns transports and paused consumers for what is
+ * already published; connecting the receive transport resumes them.
+ */
+export class TesseraClient extends Emitter<ClientEvents> {
+  readonly participant: Participant;
+  readonly participants = new Map<string, Participant>();
+  readonly streams = new Map<string, StreamAnnouncement>();
+  readonly #ws: WebSocket;
+  readonly #device: Device;
+  readonly #timeoutMs: number;
+  readonly #autoSubscribe: boolean;
+  readonly #pending = new Map<
+    number,
+    { resolve(v: unknown): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }
+  >();
+  readonly #consumers = new Map<string, types.Consumer>();
+  readonly #producers = new Map<string, types.Producer>();
+  #sendTransport: types.Transport | undefined;
+  #recvTransport: types.Transport | undefined;
+  #nextId = 1;
+  #closed = false;
+
+  private constructor(ws: WebSocket, device: Device, participant: Participant, options: JoinOptions) {
+    super();
+    this.#ws = ws;
+    this.#device = device;
+    this.participant = participant;
+    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#autoSubscribe = options.autoSubscribe ?? true;
+  }
+
+  static async join(options: JoinOptions): Promise<TesseraClient> {
+    const base = options.url.replace(/\/$/, '');
+    const device = new Device();
+    const caps = await fetch(`${base}/v1/rtp-capabilities`).then((r) => r.json());
+    await device.load({ routerRtpCapabilities: caps });
+    const ws = await openSocket(
+      `${base.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(options.token)}`,
+    );
+    const client = new TesseraClient(ws, device, { id: '', user: '', role: '' }, options);
+    ws.addEventListener('message', (e) => client.#onMessage(String(e.data)));
+    ws.addEventListener('close', () => client.#onClose());
+    const login = await client.#request<LoginResult>('login', { rtpCapabilities: device.rtpCapabilities });
+    Object.assign(client.participant, {
+      id: login.participant.id,
+      user: login.participant.user,
+      role: login.participant.role,
+    });
+    for (const p of login.room.participants)
+      if (p.id !== login.participant.id) client.participants.set(p.id, p);
+    for (const s of login.room.streams) client.streams.set(s.id, s);
+    if (login.transports.send) client.#sendTransport = client.#setUpSend(login.transports.send);
+    if (login.transports.recv) {
+      client.#recvTransport = client.#setUpRecv(
+        login.transports.recv,
+        login.consumers.map((c) => c.id),
+      );
+      // Streams published before we joined arrive as 'track' events too, once the caller has
+      // had the chance to add listeners right after `await join()` (this runs a task later).
+      setTimeout(() => {
+        for (const c of login.consumers)
+          void client.#consume(c, false).catch((e) => console.warn('tessera: consume failed', e));
+      }, 0);
+    }
+    return client;
+  }
+
+  /** Publishes a local track; returns its stream id. */
+  async publish(track: MediaStreamTrack, options: PublishOptions = {}): Promise<string> {
+    if (!this.#sendTransport) throw new TesseraClientError(1102, 'this role may not publish');
+    const codec = options.codec
+      ? this.#device.rtpCapabilities.codecs?.find(
+          (c) => c.mimeType.toLowerCase() === options.codec!.toLowerCase(),
+        )
+      : undefined;
+    const producer = await this.#sendTransport.produce({
+      track,
+      appData: { source: options.source ?? (track.kind === 'audio' ? 'mic' : 'camera') },
+      ...(codec ? { codec } : {}),
+      ...(options.simulcast && track.kind === 'video'
+        ? {
+            encodings: [
+              { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+              { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+              { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+            ],
+          }
+        : {}),
+    });
+    this.#producers.set(producer.id, producer);
+    return producer.id;
+  }
+
+  async unpublish(streamId: string): Promise<void> {
+    this.#producers.get(streamId)?.close();
+    this.#producers.delete(streamId);
+    await this.#request('unpublish', { producerId: streamId });
+  }
+
+  /** Receives a stream (done automatically unless autoSubscribe is false). */
+  async subscribe(streamId: string): Promise<MediaStreamTrack> {
+    const params = await this.#request<ConsumerParams>('subscribe', { producerId: streamId });
+    return this.#consume(params, true);
+  }
+
+  /** Chooses which simulcast/SVC layer of a received stream arrives (0 = lowest). */
+  async setPreferredLayers(streamId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+    const consumer = [...this.#consumers.values()].find((c) => c.producerId === streamId);
+    if (!consumer) throw new TesseraClientError(1004, `not receiving ${streamId}`);
+    await this.#request('subscription.control', {
+      consumerId: consumer.id,
+      operation: 'preferredLayers',
+      spatialLayer,
+      ...(temporalLayer !== undefined ? { temporalLayer } : {}),
+    });
+  }
+
+  /** WebRTC statistics of a received stream (inbound-rtp, codec, candidate pair…). */
+  async stats(streamId: string): Promise<RTCStatsReport | undefined> {
+    return [...this.#consumers.values()].find((c) => c.producerId === streamId && !c.closed)?.getStats();
+  }
+
+  async sendText(message: string, to: string | 'all' = 'all'): Promise<void> {
+    await this.#request('text', { to, message });
+  }
+
+  /** Opens a data channel to the room (an SCTP data producer). */
+  async publishData(label: string): Promise<types.DataProducer> {
+    if (!this.#sendTransport) throw new TesseraClientError(1102, 'this role may not publish');
+    return this.#sendTransport.produceData({ label, ordered: true });
+  }
+
+  async subscribeData(streamId: string): Promise<types.DataConsumer> {
+    if (!this.#recvTransport) throw new TesseraClientError(1102, 'this role may not subscribe');
+    const params = await this.#request<{
+      id: string;
+      dataProducerId: string;
+      sctpStreamParameters: types.SctpStreamParameters;
+      label: string;
+      protocol: string;
+    }>('data.subscribe', { dataProducerId: streamId });
+    return this.#recvTransport.consumeData(params);
+  }
+
+  async leave(): Promise<void> {
+    if (this.#closed) return;
+    await this.#request('logout', {}).catch(() => {});
+    this.#ws.close(1000);
+    this.#onClose();
+  }
+
+  #setUpSend(options: types.TransportOptions): types.Transport {
+    const transport = this.#device.createSendTransport(options);
+    transport.on('connect', ({ dtlsParameters }, done, fail) => {
+      this.#request('transport.connect', { transportId: transport.id, dtlsParameters }).then(
+        () => done(),
+        fail,
+      );
+    });
+    transport.on('produce', ({ kind, rtpParameters, appData }, done, fail) => {
+      this.#request<{ id: string }>('publish', {
+        transportId: transport.id,
+        kind,
+        rtpParameters,
+        source: appData.source,
+      }).then(done, fail);
+    });
+    transport.on('producedata', ({ sctpStreamParameters, label, protocol }, done, fail) => {
+      this.#request<{ id: string }>('data.publish', {
+        transportId: transport.id,
+        sctpStreamParameters,
+        label,
+        protocol,
+      }).then(done, fail);
+    });
+    return transport;
+  }
+
+  /** `resumeOnConnect`: consumers from login, resumed by the server in the connect round trip. */
+  #setUpRecv(options: types.TransportOptions, resumeOnConnect: string[]): types.Transport {
+    const transport = this.#device.createRecvTransport(options);
+    transport.on('connect', ({ dtlsParameters }, done, fail) => {
+      this.#request('transport.connect', {
+        transportId: transport.id,
+        dtlsParameters,
+        resume: resumeOnConnect,
+      }).then(() => done(), fail);
+    });
+    return transport;
+  }
+
+  async #consume(params: ConsumerParams, resume: boolean): Promise<MediaStreamTrack> {
+    const consumer = await this.#recvTransport!.consume(params);
+    this.#consumers.set(consumer.id, consumer);
+    if (resume) await this.#request('subscription.control', { consumerId: consumer.id, operation: 'resume' });
+    const owner = this.streams.get(params.producerId)?.owner ?? '';
+    this.emit('track', { streamId: params.producerId, owner, kind: params.kind, track: consumer.track });
+    return consumer.track;
+  }
+
+  #onMessage(raw: string): void {
+    let message: SignalingResponse | ServerEvent;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if ('event' in message) {
+      this.#onEvent(message);
+      return;
+    }
+    const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
+    if (!pending) return;
+    this.#pending.delete(message.id as number);
+    clearTimeout(pending.timer);
+    if (message.ok) pending.resolve(message.data);
+    else
+      pending.reject(
+        new TesseraClientError(message.error?.code ?? 2001, message.error?.message ?? 'request failed'),
+      );
+  }
+
+  #onEvent(message: ServerEvent): void {
+    switch (message.event) {
+      case 'participant': {
+        const p = message.data.participant;
+        if (message.data.action === 'join') {
+          this.participants.set(p.id, p);
+          this.emit('participantjoined', p);
+        } else {
+          this.participants.delete(p.id);
+          this.emit('participantleft', p);
+        }
+        break;
+      }
+      case 'stream': {
+        const s = message.data.stream;
+        if (message.data.status === 'remove') {
+          this.streams.delete(s.id);
+          for (const consumer of this.#consumers.values()) if (consumer.producerId === s.id) consumer.close();
+          this.emit('streamremoved', s);
+        } else {
+          const isNew = !this.streams.has(s.id);
+          this.streams.set(s.id, s);
+          if (isNew) {
+            this.emit('streamadded', s);
+            if (this.#autoSubscribe && s.kind !== 'data' && this.#recvTransport) {
+              void this.subscribe(s.id).catch((e) => console.warn('tessera: subscribe failed', e));
+            }
+          }
+        }
+        break;
+      }
+      case 'text':
+        this.emit('text', message.data);
+        break;
+      case 'activeSpeaker':
+        this.emit('activespeaker', message.data);
+        break;
+      case 'progress':
+        if (message.data.status === 'consumerClosed') this.#consumers.get(message.data.id)?.close();
+        break;
+      case 'drop':
+        this.emit('dropped', message.data);
+        this.#ws.close(1000);
+        break;
+    }
+  }
+
+  #request<T = unknown>(method: Method, params: unknown): Promise<T> {
+    if (this.#closed) return Promise.reject(new TesseraClientError(1201, 'session closed'));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new TesseraClientError(1201, `${method} timed out`));
+      }, this.#timeoutMs);
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.#ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new TesseraClientError(1201, 'session closed'));
+    }
+    this.#pending.clear();
+    this.#sendTransport?.close();
+    this.#recvTransport?.close();
+    this.emit('closed');
+  }
+}
+
+function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.addEventListener('open', () => resolve(ws), { once: true });
+    ws.addEventListener(
+      'error',
+      () => reject(new TesseraClientError(1101, 'could not connect (token refused or server unreachable)')),
+      {
+        once: true,
+      },
+    );
+  });
+}

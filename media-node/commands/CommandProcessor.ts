@@ -1,0 +1,100 @@
+import type { Logger } from '../../shared/logger.ts';
+import type { CommandQueue, ReceivedCommand } from '../../shared/ports/commands.ts';
+import type { CommandLedger } from '../../shared/ports/live.ts';
+import { type NodeCommand, NodeCommandSchema } from '../../shared/protocol/commands.ts';
+
+export type CommandHandler = (command: NodeCommand) => Promise<void>;
+
+export interface CommandProcessorOptions {
+  nodeId: string;
+  queue: CommandQueue;
+  ledger: CommandLedger;
+  handle: CommandHandler;
+  logger: Logger;
+}
+
+/**
+ * Drains this node's command queue. Every command is validated (it came over the network),
+ * processed at most once (SQS delivers at least once), in order within its room, and then
+ * acknowledged. A command that can never be valid goes to the dead-letter queue with the reason.
+ */
+export class CommandProcessor {
+  readonly #o: CommandProcessorOptions;
+  readonly #roomChains = new Map<string, Promise<void>>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: CommandProcessorOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    await Promise.all(this.#roomChains.values());
+  }
+
+  async #run(): Promise<void> {
+    const { queue, nodeId, logger } = this.#o;
+    while (this.#running) {
+      let batch: ReceivedCommand[];
+      try {
+        batch = await queue.receive(nodeId, { waitMs: 1000, max: 10 });
+      } catch (error) {
+        logger.error('command queue unavailable', { error });
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      for (const received of batch) this.#dispatch(received);
+    }
+  }
+
+  #dispatch(received: ReceivedCommand): void {
+    let command: NodeCommand;
+    try {
+      command = NodeCommandSchema.parse(JSON.parse(received.body));
+    } catch (error) {
+      const reason =
+        error instanceof SyntaxError ? `not JSON: ${error.message}` : `invalid command: ${summarize(error)}`;
+      this.#o.logger.warn('command dead-lettered', { reason, receiveCount: received.receiveCount });
+      void this.#o.queue
+        .deadLetter(this.#o.nodeId, received, reason)
+        .catch((e) => this.#o.logger.error('dead-letter failed', { error: e }));
+      return;
+    }
+    const previous = this.#roomChains.get(command.roomId) ?? Promise.resolve();
+    const next = previous.then(() => this.#process(command, received));
+    this.#roomChains.set(command.roomId, next);
+    void next.finally(() => {
+      if (this.#roomChains.get(command.roomId) === next) this.#roomChains.delete(command.roomId);
+    });
+  }
+
+  async #process(command: NodeCommand, received: ReceivedCommand): Promise<void> {
+    const { queue, nodeId, ledger, handle, logger } = this.#o;
+    try {
+      if (await ledger.firstTime(command.id)) await handle(command);
+      else logger.debug('duplicate command skipped', { id: command.id, type: command.type });
+    } catch (error) {
+      // Handlers answer their own callers; a failure here is logged and the command is not retried.
+      logger.error('command failed', { id: command.id, type: command.type, error });
+    }
+    await queue.ack(nodeId, received).catch((error) => logger.error('ack failed', { error }));
+  }
+}
+
+function summarize(error: unknown): string {
+  if (error && typeof error === 'object' && 'issues' in error && Array.isArray(error.issues)) {
+    return error.issues
+      .slice(0, 5)
+      .map((i: { path: unknown[]; message: string }) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+  }
+  return String(error);
+}

@@ -1,0 +1,69 @@
+import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
+import type { NodeCommand } from '../../shared/protocol/commands.ts';
+import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
+import type { NodeSignaling } from '../signaling/NodeSignaling.ts';
+import type { CommandHandler } from './CommandProcessor.ts';
+
+type Handlers = { [T in NodeCommand['type']]: (command: Extract<NodeCommand, { type: T }>) => Promise<void> };
+
+/** What a media node does for each command type, keyed by type. */
+export function nodeCommandHandlers(
+  rooms: RoomRegistry,
+  signaling: NodeSignaling,
+  gateway: ConnectionGateway,
+): CommandHandler {
+  const handlers: Handlers = {
+    signal: (c) => signaling.handle(c),
+
+    async 'connection.closed'(c) {
+      const room = rooms.get(c.roomId);
+      // A newer connection of the same participant (a reconnect) keeps the peer.
+      if (room?.peer(c.participantId)?.connectionId === c.connectionId) room.leave(c.participantId);
+    },
+
+    async 'participant.drop'(c) {
+      const room = rooms.get(c.roomId);
+      const peer = room?.peer(c.participantId);
+      if (!room || !peer) return;
+      await room.send(peer, { event: 'drop', data: { reason: 'dropped by the room owner' } });
+      room.leave(c.participantId);
+      await gateway.disconnect(peer.connectionId).catch(() => {});
+    },
+
+    async 'participant.permission'(c) {
+      const peer = rooms.get(c.roomId)?.peer(c.participantId);
+      if (!peer) return;
+      peer.info.permission = c.permission;
+      // What the new permission no longer allows stops now.
+      for (const [id, { producer }] of peer.producers) {
+        if (!peer.mayPublish(producer.kind)) rooms.get(c.roomId)?.unpublish(peer, id);
+      }
+      for (const consumer of peer.consumers.values()) if (!peer.maySubscribe(consumer.kind)) consumer.close();
+    },
+
+    async 'stream.control'(c) {
+      const room = rooms.get(c.roomId);
+      const owner = room?.streams().find((s) => s.id === c.streamId)?.owner;
+      const peer = owner ? room?.peer(owner) : undefined;
+      if (!room || !peer) return;
+      for (const op of c.ops) {
+        if (op.path === '/media/audio/status' || op.path === '/media/video/status') {
+          await room.setProducerPaused(peer, c.streamId, op.value === 'inactive');
+        }
+        // View membership and layout take effect in the mixer (MCU), which is not on this node yet.
+      }
+    },
+
+    async 'stream.remove'(c) {
+      const room = rooms.get(c.roomId);
+      const owner = room?.streams().find((s) => s.id === c.streamId)?.owner;
+      const peer = owner ? room?.peer(owner) : undefined;
+      if (room && peer) room.unpublish(peer, c.streamId);
+    },
+
+    async 'room.close'(c) {
+      rooms.get(c.roomId)?.close('room deleted');
+    },
+  };
+  return (command) => (handlers[command.type] as (c: NodeCommand) => Promise<void>)(command);
+}

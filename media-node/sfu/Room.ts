@@ -1,0 +1,275 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { ErrorCodes, PermissionError, TesseraError, ValidationError } from '../../shared/errors.ts';
+import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
+import type { ServerEvent, StreamAnnouncement } from '../../shared/protocol/signaling.ts';
+import { routerMediaCodecs } from './codecs.ts';
+import { Peer, type PeerInfo } from './Peer.ts';
+
+export interface RoomOptions {
+  id: string;
+  worker: types.Worker;
+  webRtcServer: types.WebRtcServer;
+  gateway: ConnectionGateway;
+}
+
+type Events = {
+  /** A stream was published or removed, for the live-state store. */
+  streamadded: [StreamAnnouncement];
+  streamremoved: [string];
+  peerleft: [Peer];
+  close: [];
+};
+
+/**
+ * A room on this media node: one mediasoup router (on one worker), its peers, and the fan-out
+ * of events to their connections. Protocol parsing lives in signaling/; this class holds media
+ * state only.
+ */
+export class Room extends EventEmitter<Events> {
+  readonly id: string;
+  readonly #router: types.Router;
+  readonly #webRtcServer: types.WebRtcServer;
+  readonly #gateway: ConnectionGateway;
+  readonly #speakers: types.ActiveSpeakerObserver;
+  readonly #peers = new Map<string, Peer>();
+  /** Every producer in the room, with its owner: the room's streams. */
+  readonly #streams = new Map<string, { peer: Peer; announcement: StreamAnnouncement }>();
+  #closed = false;
+
+  private constructor(options: RoomOptions, router: types.Router, speakers: types.ActiveSpeakerObserver) {
+    super();
+    this.id = options.id;
+    this.#router = router;
+    this.#webRtcServer = options.webRtcServer;
+    this.#gateway = options.gateway;
+    this.#speakers = speakers;
+    router.observer.once('close', () => this.close());
+    speakers.on('dominantspeaker', ({ producer }) => {
+      const owner = this.#streams.get(producer.id)?.peer;
+      if (owner)
+        this.broadcast({
+          event: 'activeSpeaker',
+          data: { participantId: owner.info.id, producerId: producer.id },
+        });
+    });
+  }
+
+  static async create(options: RoomOptions): Promise<Room> {
+    const router = await options.worker.createRouter({
+      mediaCodecs: routerMediaCodecs,
+      appData: { roomId: options.id },
+    });
+    const speakers = await router.createActiveSpeakerObserver({ interval: 300 });
+    return new Room(options, router, speakers);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get router(): types.Router {
+    return this.#router;
+  }
+
+  get peers(): ReadonlyMap<string, Peer> {
+    return this.#peers;
+  }
+
+  peer(id: string): Peer | undefined {
+    return this.#peers.get(id);
+  }
+
+  streams(): StreamAnnouncement[] {
+    return [...this.#streams.values()].map((s) => s.announcement);
+  }
+
+  /** Adds a peer, replacing a previous session of the same participant (a reconnect). */
+  join(info: PeerInfo, connectionId: string): Peer {
+    const previous = this.#peers.get(info.id);
+    if (previous) this.leave(info.id, false);
+    const peer = new Peer(info, connectionId);
+    this.#peers.set(info.id, peer);
+    this.broadcast({ event: 'participant', data: { action: 'join', participant: publicInfo(info) } }, peer);
+    return peer;
+  }
+
+  leave(peerId: string, announce = true): void {
+    const peer = this.#peers.get(peerId);
+    if (!peer) return;
+    this.#peers.delete(peerId);
+    for (const producerId of peer.producers.keys()) this.#removeStream(producerId);
+    for (const dataProducerId of peer.dataProducers.keys()) this.#removeStream(dataProducerId);
+    peer.close();
+    if (announce)
+      this.broadcast({ event: 'participant', data: { action: 'leave', participant: publicInfo(peer.info) } });
+    this.emit('peerleft', peer);
+  }
+
+  async createTransport(peer: Peer, direction: 'send' | 'recv'): Promise<types.WebRtcTransport> {
+    const transport = await this.#router.createWebRtcTransport({
+      webRtcServer: this.#webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      enableSctp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { peerId: peer.info.id, direction },
+    });
+    peer.transports.set(transport.id, transport);
+    return transport;
+  }
+
+  async publish(
+    peer: Peer,
+    transportId: string,
+    kind: 'audio' | 'video',
+    rtpParameters: types.RtpParameters,
+    source: string,
+  ) {
+    if (!peer.mayPublish(kind)) throw new PermissionError(`role ${peer.info.role} may not publish ${kind}`);
+    const transport = transportOf(peer, transportId);
+    const producer = await transport.produce({ kind, rtpParameters, appData: { source } });
+    peer.producers.set(producer.id, { producer, source });
+    producer.observer.once('close', () => peer.producers.delete(producer.id));
+    if (kind === 'audio') await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
+    const announcement: StreamAnnouncement = {
+      id: producer.id,
+      owner: peer.info.id,
+      kind,
+      source,
+      paused: false,
+    };
+    this.#streams.set(producer.id, { peer, announcement });
+    this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } }, peer);
+    this.emit('streamadded', announcement);
+    return producer;
+  }
+
+  unpublish(peer: Peer, producerId: string): void {
+    const owned = peer.producers.get(producerId) ?? (peer.dataProducers.has(producerId) ? true : undefined);
+    if (!owned) throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId} of yours`);
+    this.#removeStream(producerId);
+  }
+
+  /** A paused consumer of a producer (resumed when the client is ready). */
+  async subscribe(peer: Peer, producerId: string): Promise<types.Consumer> {
+    const stream = this.#streams.get(producerId);
+    if (!stream || stream.announcement.kind === 'data')
+      throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId}`);
+    if (!peer.maySubscribe(stream.announcement.kind)) {
+      throw new PermissionError(`role ${peer.info.role} may not subscribe to ${stream.announcement.kind}`);
+    }
+    if (!peer.rtpCapabilities)
+      throw new ValidationError('log in with rtpCapabilities before subscribing', []);
+    if (!this.#router.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
+      throw new ValidationError('your device cannot receive this stream', [
+        { path: 'producerId', message: 'no common codec' },
+      ]);
+    }
+    const transport = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
+    if (!transport) throw new PermissionError('no receive transport');
+    const consumer = await transport.consume({
+      producerId,
+      rtpCapabilities: peer.rtpCapabilities,
+      paused: true,
+    });
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    consumer.on('producerclose', () => {
+      consumer.close();
+      void this.#post(peer, { event: 'progress', data: { status: 'consumerClosed', id: consumer.id } });
+    });
+    return consumer;
+  }
+
+  async publishData(
+    peer: Peer,
+    transportId: string,
+    sctpStreamParameters: types.SctpStreamParameters,
+    label: string,
+    protocol: string,
+  ) {
+    const dataProducer = await transportOf(peer, transportId).produceData({
+      sctpStreamParameters,
+      label,
+      protocol,
+    });
+    peer.dataProducers.set(dataProducer.id, dataProducer);
+    const announcement: StreamAnnouncement = {
+      id: dataProducer.id,
+      owner: peer.info.id,
+      kind: 'data',
+      source: 'data',
+      paused: false,
+      label,
+    };
+    this.#streams.set(dataProducer.id, { peer, announcement });
+    this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } }, peer);
+    return dataProducer;
+  }
+
+  async subscribeData(peer: Peer, dataProducerId: string): Promise<types.DataConsumer> {
+    const stream = this.#streams.get(dataProducerId);
+    if (!stream || stream.announcement.kind !== 'data')
+      throw new TesseraError(ErrorCodes.streamNotFound, `no data stream ${dataProducerId}`);
+    const transport = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
+    if (!transport) throw new PermissionError('no receive transport');
+    const dataConsumer = await transport.consumeData({ dataProducerId });
+    peer.dataConsumers.set(dataConsumer.id, dataConsumer);
+    dataConsumer.observer.once('close', () => peer.dataConsumers.delete(dataConsumer.id));
+    return dataConsumer;
+  }
+
+  async setProducerPaused(peer: Peer, producerId: string, paused: boolean): Promise<void> {
+    const owned = peer.producers.get(producerId);
+    if (!owned) throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId} of yours`);
+    if (paused) await owned.producer.pause();
+    else await owned.producer.resume();
+    const stream = this.#streams.get(producerId)!;
+    stream.announcement = { ...stream.announcement, paused };
+    this.broadcast({ event: 'stream', data: { status: 'update', stream: stream.announcement } }, peer);
+  }
+
+  /** Sends an event to every peer but `except`. Gone connections are the gateway's to report. */
+  broadcast(message: ServerEvent, except?: Peer): void {
+    for (const peer of this.#peers.values()) if (peer !== except) void this.#post(peer, message);
+  }
+
+  send(peer: Peer, message: ServerEvent): Promise<boolean> {
+    return this.#post(peer, message);
+  }
+
+  #post(peer: Peer, message: ServerEvent): Promise<boolean> {
+    return this.#gateway.post(peer.connectionId, message).catch(() => false);
+  }
+
+  #removeStream(id: string): void {
+    const stream = this.#streams.get(id);
+    if (!stream) return;
+    this.#streams.delete(id);
+    stream.peer.producers.get(id)?.producer.close();
+    stream.peer.dataProducers.get(id)?.close();
+    this.broadcast({ event: 'stream', data: { status: 'remove', stream: stream.announcement } });
+    this.emit('streamremoved', id);
+  }
+
+  /** Closes the router and with it every transport; tells peers the room is gone. Idempotent. */
+  close(reason = 'room closed'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.broadcast({ event: 'drop', data: { reason } });
+    for (const peer of this.#peers.values()) peer.close();
+    this.#peers.clear();
+    this.#router.close();
+    this.emit('close');
+  }
+}
+
+function transportOf(peer: Peer, transportId: string): types.WebRtcTransport {
+  const transport = peer.transports.get(transportId);
+  if (!transport) throw new TesseraError(ErrorCodes.notFound, `no transport ${transportId} of yours`);
+  return transport;
+}
+
+const publicInfo = (info: PeerInfo) => ({ id: info.id, user: info.user, role: info.role });

@@ -1,0 +1,109 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { Logger } from '../../shared/logger.ts';
+import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
+import type { WorkerPool } from '../workers/WorkerPool.ts';
+import { Room } from './Room.ts';
+
+export interface RtcOptions {
+  listenIp: string;
+  announcedAddress?: string | undefined;
+  /** First WebRtcServer port; worker i listens on port + i (UDP and TCP). Random when absent. */
+  port?: number | undefined;
+}
+
+type Events = { roomcreated: [Room]; roomclosed: [Room] };
+
+/**
+ * The rooms of this node. Each room lives on the worker hosting the fewest rooms; each worker
+ * has one WebRtcServer, so all its transports share one port.
+ */
+export class RoomRegistry extends EventEmitter<Events> {
+  readonly #pool: WorkerPool;
+  readonly #gateway: ConnectionGateway;
+  readonly #logger: Logger;
+  readonly #rtc: RtcOptions;
+  readonly #servers = new Map<types.Worker, types.WebRtcServer>();
+  readonly #rooms = new Map<string, Room>();
+  readonly #creating = new Map<string, Promise<Room>>();
+
+  constructor(pool: WorkerPool, gateway: ConnectionGateway, rtc: RtcOptions, logger: Logger) {
+    super();
+    this.#pool = pool;
+    this.#gateway = gateway;
+    this.#rtc = rtc;
+    this.#logger = logger;
+    pool.on('workerreplaced', ({ index, worker }) => {
+      void this.#serverFor(worker, index).catch((error) =>
+        logger.error('WebRtcServer failed', { index, error }),
+      );
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.#pool.workers.map((w, i) => this.#serverFor(w, i)));
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.#rooms.get(roomId);
+  }
+
+  get rooms(): ReadonlyMap<string, Room> {
+    return this.#rooms;
+  }
+
+  /** The room, created on the least-loaded worker if this node does not host it yet. */
+  async open(roomId: string): Promise<Room> {
+    const existing = this.#rooms.get(roomId);
+    if (existing && !existing.closed) return existing;
+    let creating = this.#creating.get(roomId);
+    if (!creating) {
+      creating = this.#create(roomId).finally(() => this.#creating.delete(roomId));
+      this.#creating.set(roomId, creating);
+    }
+    return creating;
+  }
+
+  async #create(roomId: string): Promise<Room> {
+    const load = new Map<types.Worker, number>(this.#pool.workers.map((w) => [w, 0]));
+    for (const room of this.#rooms.values()) {
+      for (const [w] of load)
+        if (this.#servers.get(w) && room.router.closed === false && workerOf(room) === w)
+          load.set(w, load.get(w)! + 1);
+    }
+    const worker = [...load.entries()].filter(([w]) => !w.closed).sort((a, b) => a[1] - b[1])[0]?.[0];
+    if (!worker) throw new Error('no live media worker');
+    const webRtcServer = this.#servers.get(worker)!;
+    const room = await Room.create({ id: roomId, worker, webRtcServer, gateway: this.#gateway });
+    roomWorkers.set(room, worker);
+    this.#rooms.set(roomId, room);
+    room.once('close', () => {
+      if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
+      this.emit('roomclosed', room);
+    });
+    this.#logger.info('room opened', { roomId, workerPid: worker.pid });
+    this.emit('roomcreated', room);
+    return room;
+  }
+
+  async #serverFor(worker: types.Worker, index: number): Promise<void> {
+    const port = this.#rtc.port ? this.#rtc.port + index : undefined;
+    const listen = (protocol: 'udp' | 'tcp') => ({
+      protocol,
+      ip: this.#rtc.listenIp,
+      ...(this.#rtc.announcedAddress ? { announcedAddress: this.#rtc.announcedAddress } : {}),
+      ...(port ? { port } : {}),
+    });
+    this.#servers.set(
+      worker,
+      await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] }),
+    );
+  }
+
+  close(): void {
+    for (const room of this.#rooms.values()) room.close('media node shutting down');
+  }
+}
+
+const roomWorkers = new WeakMap<Room, types.Worker>();
+const workerOf = (room: Room) => roomWorkers.get(room);

@@ -1,0 +1,150 @@
+import type { types } from 'mediasoup';
+import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
+import type { Method, Params } from '../../shared/protocol/signaling.ts';
+import type { Peer } from '../sfu/Peer.ts';
+import type { Room } from '../sfu/Room.ts';
+
+export interface MethodContext {
+  room: Room;
+  peer: Peer;
+  /** Leaves the room (logout); the node's RoomRegistry decides what happens to an empty room. */
+  leave(): void;
+}
+
+type Handler<M extends Method> = (ctx: MethodContext, params: Params<M>) => Promise<unknown>;
+
+export const transportParams = (t: types.WebRtcTransport) => ({
+  id: t.id,
+  iceParameters: t.iceParameters,
+  iceCandidates: t.iceCandidates,
+  dtlsParameters: t.dtlsParameters,
+  sctpParameters: t.sctpParameters,
+});
+
+export const consumerParams = (c: types.Consumer) => ({
+  id: c.id,
+  producerId: c.producerId,
+  kind: c.kind,
+  rtpParameters: c.rtpParameters,
+  type: c.type,
+  producerPaused: c.producerPaused,
+});
+
+function consumerOf(peer: Peer, consumerId: string): types.Consumer {
+  const consumer = peer.consumers.get(consumerId);
+  if (!consumer) throw new TesseraError(ErrorCodes.notFound, `no subscription ${consumerId}`);
+  return consumer;
+}
+
+async function resume(consumer: types.Consumer): Promise<void> {
+  await consumer.resume();
+  // mediasoup asks for a key frame itself on resume of a connected consumer; this covers the
+  // case where the producer had already answered an earlier request.
+  if (consumer.kind === 'video') await consumer.requestKeyFrame();
+}
+
+/**
+ * Every signaling method but `login` (which creates the peer; see NodeSignaling), keyed by
+ * name. Params arrive validated against shared/protocol/signaling.ts.
+ */
+export const methods: { [M in Exclude<Method, 'login'>]: Handler<M> } = {
+  async logout(ctx) {
+    ctx.leave();
+    return {};
+  },
+
+  async 'transport.connect'({ peer }, { transportId, dtlsParameters, resume: ready }) {
+    const transport = peer.transports.get(transportId);
+    if (!transport) throw new TesseraError(ErrorCodes.notFound, `no transport ${transportId}`);
+    await transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters });
+    // Consumers the client has set up while connecting are resumed in the same round trip.
+    await Promise.all((ready ?? []).map((id) => resume(consumerOf(peer, id))));
+    return {};
+  },
+
+  async 'transport.restartIce'({ peer }, { transportId }) {
+    const transport = peer.transports.get(transportId);
+    if (!transport) throw new TesseraError(ErrorCodes.notFound, `no transport ${transportId}`);
+    return { iceParameters: await transport.restartIce() };
+  },
+
+  async publish({ room, peer }, { transportId, kind, rtpParameters, source }) {
+    const producer = await room.publish(
+      peer,
+      transportId,
+      kind,
+      rtpParameters as unknown as types.RtpParameters,
+      source,
+    );
+    return { id: producer.id };
+  },
+
+  async unpublish({ room, peer }, { producerId }) {
+    room.unpublish(peer, producerId);
+    return {};
+  },
+
+  async subscribe({ room, peer }, { producerId }) {
+    return consumerParams(await room.subscribe(peer, producerId));
+  },
+
+  async unsubscribe({ peer }, { consumerId }) {
+    consumerOf(peer, consumerId).close();
+    return {};
+  },
+
+  async 'subscription.control'({ peer }, params) {
+    const consumer = consumerOf(peer, params.consumerId);
+    switch (params.operation) {
+      case 'pause':
+        await consumer.pause();
+        break;
+      case 'resume':
+        await resume(consumer);
+        break;
+      case 'preferredLayers':
+        await consumer.setPreferredLayers({
+          spatialLayer: params.spatialLayer,
+          ...(params.temporalLayer !== undefined ? { temporalLayer: params.temporalLayer } : {}),
+        });
+        break;
+      case 'priority':
+        await consumer.setPriority(params.priority);
+        break;
+    }
+    return { paused: consumer.paused, preferredLayers: consumer.preferredLayers ?? null };
+  },
+
+  async 'stream.control'({ room, peer }, { producerId, operation }) {
+    await room.setProducerPaused(peer, producerId, operation === 'pause');
+    return {};
+  },
+
+  async text({ room, peer }, { to, message }) {
+    const from = peer.info.id;
+    if (to === 'all') {
+      room.broadcast({ event: 'text', data: { from, to: 'all', message } }, peer);
+    } else {
+      const target = room.peer(to);
+      if (!target) throw new TesseraError(ErrorCodes.participantNotFound, `no participant ${to}`);
+      await room.send(target, { event: 'text', data: { from, to: 'me', message } });
+    }
+    return {};
+  },
+
+  async 'data.publish'({ room, peer }, { transportId, sctpStreamParameters, label, protocol }) {
+    const dataProducer = await room.publishData(peer, transportId, sctpStreamParameters, label, protocol);
+    return { id: dataProducer.id };
+  },
+
+  async 'data.subscribe'({ room, peer }, { dataProducerId }) {
+    const dc = await room.subscribeData(peer, dataProducerId);
+    return {
+      id: dc.id,
+      dataProducerId,
+      sctpStreamParameters: dc.sctpStreamParameters,
+      label: dc.label,
+      protocol: dc.protocol,
+    };
+  },
+};

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * The WebSocket signaling protocol. A client request `{id, method, params}` gets exactly one
+ * response `{id, ok, data | error}`; the server pushes `{event, data}`. Methods follow OWT's
+ * portal protocol with mediasoup semantics. mediasoup's own parameter objects (RTP parameters,
+ * DTLS parameters, RTP capabilities) are checked for shape here and for meaning by mediasoup.
+ */
+const id = z.string().min(1).max(64);
+const json = z.record(z.string().max(128), z.unknown());
+/** Bounded, so a hostile client cannot make the node hold or parse huge structures. */
+const boundedObject = json.refine((o) => JSON.stringify(o).length <= 16_384, 'too large');
+
+export const DtlsParametersSchema = z.object({
+  role: z.enum(['auto', 'client', 'server']).optional(),
+  fingerprints: z
+    .array(z.object({ algorithm: z.string().max(32), value: z.string().max(256) }))
+    .min(1)
+    .max(8),
+});
+
+export const RtpParametersSchema = z
+  .object({
+    mid: z.string().max(32).optional(),
+    codecs: z.array(boundedObject).min(1).max(16),
+    headerExtensions: z.array(boundedObject).max(32).optional(),
+    encodings: z.array(boundedObject).max(8).optional(),
+    rtcp: boundedObject.optional(),
+  })
+  .refine((p) => JSON.stringify(p).length <= 32_768, 'rtpParameters too large');
+
+export const RtpCapabilitiesSchema = z
+  .object({
+    codecs: z.array(boundedObject).max(64).optional(),
+    headerExtensions: z.array(boundedObject).max(64).optional(),
+  })
+  .refine((p) => JSON.stringify(p).length <= 65_536, 'rtpCapabilities too large');
+
+export const SourceSchema = z.enum(['mic', 'camera', 'screen-cast', 'screen-audio']);
+
+/** Every method and its params. */
+export const methodParams = {
+  login: z.strictObject({ rtpCapabilities: RtpCapabilitiesSchema.optional() }),
+  logout: z.strictObject({}),
+  /** `resume`: consumers the client set up while connecting, resumed in the same round trip. */
+  'transport.connect': z.strictObject({
+    transportId: id,
+    dtlsParameters: DtlsParametersSchema,
+    resume: z.array(id).max(64).optional(),
+  }),
+  'transport.restartIce': z.strictObject({ transportId: id }),
+  publish: z.strictObject({
+    transportId: id,
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: RtpParametersSchema,
+    source: SourceSchema,
+  }),
+  unpublish: z.strictObject({ producerId: id }),
+  subscribe: z.strictObject({ producerId: id }),
+  unsubscribe: z.strictObject({ consumerId: id }),
+  'subscription.control': z.discriminatedUnion('operation', [
+    z.strictObject({ consumerId: id, operation: z.literal('pause') }),
+    z.strictObject({ consumerId: id, operation: z.literal('resume') }),
+    z.strictObject({
+      consumerId: id,
+      operation: z.literal('preferredLayers'),
+      spatialLayer: z.number().int().min(0).max(3),
+      temporalLayer: z.number().int().min(0).max(3).optional(),
+    }),
+    z.strictObject({
+      consumerId: id,
+      operation: z.literal('priority'),
+      priority: z.number().int().min(1).max(255),
+    }),
+  ]),
+  'stream.control': z.strictObject({ producerId: id, operation: z.enum(['pause', 'play']) }),
+  text: z.strictObject({ to: z.union([z.literal('all'), id]), message: z.string().min(1).max(2048) }),
+  'data.publish': z.strictObject({
+    transportId: id,
+    sctpStreamParameters: z.strictObject({
+      streamId: z.number().int().min(0).max(65534),
+      ordered: z.boolean().optional(),
+      maxPacketLifeTime: z.number().int().min(0).optional(),
+      maxRetransmits: z.number().int().min(0).optional(),
+    }),
+    label: z.string().max(128).default(''),
+    protocol: z.string().max(128).default(''),
+  }),
+  'data.subscribe': z.strictObject({ dataProducerId: id }),
+} as const;
+
+export type Method = keyof typeof methodParams;
+export const METHODS = Object.keys(methodParams) as Method[];
+export type Params<M extends Method> = z.infer<(typeof methodParams)[M]>;
+
+/** The envelope; params are checked against the method's schema separately, to name the method in errors. */
+export const RequestSchema = z.strictObject({
+  id: z.union([z.string().min(1).max(64), z.number().int().nonnegative()]),
+  method: z.enum(METHODS as [Method, ...Method[]]),
+  params: z.unknown().optional(),
+});
+export type SignalingRequest = { id: string | number; method: Method; params: unknown };
+
+export interface SignalingResponse {
+  id: string | number | null;
+  ok: boolean;
+  data?: unknown;
+  error?: { code: number; message: string };
+}
+
+export type ServerEvent =
+  | {
+      event: 'participant';
+      data: { action: 'join' | 'leave'; participant: { id: string; user: string; role: string } };
+    }
+  | { event: 'stream'; data: { status: 'add' | 'update' | 'remove'; stream: StreamAnnouncement } }
+  | { event: 'text'; data: { from: string; to: 'me' | 'all'; message: string } }
+  | { event: 'activeSpeaker'; data: { participantId: string; producerId: string } }
+  | {
+      event: 'progress';
+      data: { status: 'consumerClosed' | 'producerPaused' | 'producerResumed'; id: string };
+    }
+  | { event: 'drop'; data: { reason: string } };
+
+/** What subscribers learn about a published stream. */
+export interface StreamAnnouncement {
+  id: string;
+  owner: string;
+  kind: 'audio' | 'video' | 'data';
+  source: string;
+  paused: boolean;
+  label?: string;
+}
+
+export type ServerMessage = SignalingResponse | ServerEvent;
+
+/** API Gateway's WebSocket frame limit (128 KiB); larger messages are refused. */
+export const MAX_MESSAGE_BYTES = 128 * 1024;

@@ -1,0 +1,97 @@
+// A test participant: the real client SDK in a page, driven by the e2e tests through window.peer.
+import { type RemoteTrack, TesseraClient } from '../../../client/TesseraClient.ts';
+
+interface Remote extends RemoteTrack {
+  element: HTMLMediaElement;
+}
+
+const remotes: Remote[] = [];
+const texts: string[] = [];
+const events: string[] = [];
+let client: TesseraClient | undefined;
+let media: MediaStream | undefined;
+const published: Record<string, string> = {};
+
+const peer = {
+  async join(
+    url: string,
+    token: string,
+    options: { codec?: string; simulcast?: boolean; publish?: boolean } = {},
+  ) {
+    client = await TesseraClient.join({ url, token });
+    client.on('track', (t) => {
+      const element = document.createElement(t.kind === 'video' ? 'video' : 'audio');
+      element.srcObject = new MediaStream([t.track]);
+      element.autoplay = true;
+      document.body.append(element);
+      void element.play().catch(() => {});
+      remotes.push({ ...t, element });
+    });
+    client.on('text', (t) => texts.push(`${t.from}:${t.message}`));
+    client.on('participantjoined', (p) => events.push(`join:${p.user}`));
+    client.on('participantleft', (p) => events.push(`leave:${p.user}`));
+    client.on('streamremoved', (s) => events.push(`removed:${s.id}`));
+    if (options.publish !== false) {
+      media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+      published.audio = await client.publish(media.getAudioTracks()[0]!);
+      published.video = await client.publish(media.getVideoTracks()[0]!, {
+        ...(options.codec ? { codec: options.codec } : {}),
+        simulcast: options.simulcast ?? false,
+      });
+    }
+    return { id: client.participant.id, published };
+  },
+
+  /** What this participant receives, per remote stream, from WebRTC's own statistics. */
+  async received() {
+    const out = [];
+    for (const r of remotes) {
+      if (r.track.readyState === 'ended') continue;
+      const stats = await client!.stats(r.streamId);
+      if (!stats) continue;
+      const all = [...stats.values()];
+      const inbound = all.find((s) => s.type === 'inbound-rtp');
+      const codec = inbound ? all.find((s) => s.id === inbound.codecId) : undefined;
+      out.push({
+        owner: r.owner,
+        streamId: r.streamId,
+        kind: r.kind,
+        framesDecoded: inbound?.framesDecoded ?? 0,
+        width: inbound?.frameWidth ?? 0,
+        height: inbound?.frameHeight ?? 0,
+        audioEnergy: inbound?.totalAudioEnergy ?? 0,
+        codec: codec?.mimeType ?? '',
+      });
+    }
+    return out;
+  },
+
+  participants: () => [...client!.participants.values()].map((p) => p.user).sort(),
+  streams: () => [...client!.streams.values()].map((s) => `${s.owner}:${s.kind}`).sort(),
+  events: () => events,
+  texts: () => texts,
+  sendText: (m: string) => client!.sendText(m),
+  unpublish: (kind: 'audio' | 'video') => client!.unpublish(published[kind]!),
+  leave: () => client!.leave(),
+  setLayers: (streamId: string, spatial: number) => client!.setPreferredLayers(streamId, spatial),
+
+  /** Data channel round trip: publish a channel, and echo whatever arrives on subscribed ones. */
+  async openData(label: string) {
+    const producer = await client!.publishData(label);
+    (window as unknown as { dataOut: RTCDataChannel | unknown }).dataOut = producer;
+    return producer.id;
+  },
+  async subscribeData(streamId: string, echoTo?: string) {
+    const consumer = await client!.subscribeData(streamId);
+    consumer.on('message', (data) => {
+      texts.push(`data:${String(data)}`);
+      if (echoTo)
+        (window as unknown as { dataOut: { send(d: string): void } }).dataOut.send(`echo:${String(data)}`);
+    });
+    return consumer.id;
+  },
+  sendData: (text: string) =>
+    (window as unknown as { dataOut: { send(d: string): void } }).dataOut.send(text),
+};
+
+(window as unknown as { peer: typeof peer }).peer = peer;
