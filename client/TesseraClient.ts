@@ -207,10 +207,12 @@ export class TesseraClient extends Emitter<ClientEvents> {
     await this.#request('text', { to, message });
   }
 
-  /** Opens a data channel to the room (an SCTP data producer). */
+  /** Opens a data channel to the room (an SCTP data producer); resolves once it is open. */
   async publishData(label: string): Promise<types.DataProducer> {
     if (!this.#sendTransport) throw new TesseraClientError(1102, 'this role may not publish');
-    return this.#sendTransport.produceData({ label, ordered: true });
+    const producer = await this.#sendTransport.produceData({ label, ordered: true });
+    await opened(producer);
+    return producer;
   }
 
   async subscribeData(streamId: string): Promise<types.DataConsumer> {
@@ -222,7 +224,9 @@ export class TesseraClient extends Emitter<ClientEvents> {
       label: string;
       protocol: string;
     }>('data.subscribe', { dataProducerId: streamId });
-    return this.#recvTransport.consumeData(params);
+    const consumer = await this.#recvTransport.consumeData(params);
+    await opened(consumer);
+    return consumer;
   }
 
   async leave(): Promise<void> {
@@ -388,5 +392,16 @@ function openSocket(url: string): Promise<WebSocket> {
         once: true,
       },
     );
+  });
+}
+
+/** Resolves when a data channel can carry messages (SCTP association and stream open). */
+function opened(channel: types.DataProducer | types.DataConsumer): Promise<void> {
+  if (channel.readyState === 'open') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    (channel as types.DataConsumer).observer.once('close', () =>
+      reject(new TesseraClientError(1201, 'data channel closed')),
+    );
+    (channel as types.DataConsumer).on('open', () => resolve());
   });
 }

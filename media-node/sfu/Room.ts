@@ -211,7 +211,7 @@ export class Room extends EventEmitter<Events> {
 
   async subscribeData(peer: Peer, dataProducerId: string): Promise<types.DataConsumer> {
     const stream = this.#streams.get(dataProducerId);
-    if (!stream || stream.announcement.kind !== 'data')
+    if (stream?.announcement.kind !== 'data')
       throw new TesseraError(ErrorCodes.streamNotFound, `no data stream ${dataProducerId}`);
     const transport = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new PermissionError('no receive transport');

@@ -20,13 +20,14 @@ type Received = {
   audioEnergy: number;
   codec: string;
 };
-const received = (page: Page) => page.evaluate(() => (window as any).peer.received()) as Promise<Received[]>;
-const join = (page: Page, url: string, token: string, options: object = {}) =>
-  page.evaluate(([u, t, o]) => (window as any).peer.join(u, t, o), [
-    url,
-    token,
-    options,
-  ] as const) as Promise<{
+const received = (page: Page): Promise<Received[]> => page.evaluate(() => window.peer.received());
+const join = (
+  page: Page,
+  url: string,
+  token: string,
+  options: { codec?: string; simulcast?: boolean } = {},
+) =>
+  page.evaluate(([u, t, o]) => window.peer.join(u, t, o), [url, token, options] as const) as Promise<{
     id: string;
     published: { audio: string; video: string };
   }>;
@@ -78,26 +79,26 @@ describe('conference on the embedded server (three Chromium participants)', () =
         (s) => hearsAndSees(s, [...others]),
       );
       const view = await page.evaluate(() => ({
-        streams: (window as any).peer.streams(),
-        events: (window as any).peer.events(),
+        streams: window.peer.streams(),
+        events: window.peer.events(),
       }));
       expect(hearsAndSees(streams, [...others]), JSON.stringify({ others, streams, view })).toBe(true);
     }
-    expect(await c.evaluate(() => (window as any).peer.participants())).toEqual(['ana', 'ben']);
+    expect(await c.evaluate(() => window.peer.participants())).toEqual(['ana', 'ben']);
 
     // Unpublish removes the stream for everyone; leaving removes the participant.
-    await a.evaluate(() => (window as any).peer.unpublish('video'));
+    await a.evaluate(() => window.peer.unpublish('video'));
     for (const page of [b, c]) {
       const events = await eventually(
-        () => page.evaluate(() => (window as any).peer.events()) as Promise<string[]>,
+        () => page.evaluate(() => window.peer.events()),
         (e) => e.includes(`removed:${ida.published.video}`),
       );
       expect(events).toContain(`removed:${ida.published.video}`);
     }
-    await b.evaluate(() => (window as any).peer.leave());
+    await b.evaluate(() => window.peer.leave());
     for (const page of [a, c]) {
       const users = await eventually(
-        () => page.evaluate(() => (window as any).peer.participants()) as Promise<string[]>,
+        () => page.evaluate(() => window.peer.participants()),
         (u) => !u.includes('ben'),
       );
       expect(users).not.toContain('ben');
@@ -106,7 +107,7 @@ describe('conference on the embedded server (three Chromium participants)', () =
     // A closed tab is noticed: its participant and streams disappear for the others.
     await c.context().close();
     const events = await eventually(
-      () => a.evaluate(() => (window as any).peer.events()) as Promise<string[]>,
+      () => a.evaluate(() => window.peer.events()),
       (e) => e.includes('leave:cy') && e.includes(`removed:${idc.published.audio}`),
     );
     expect(events).toEqual(

@@ -98,7 +98,7 @@ export class SqsCommandQueue implements CommandBus, CommandQueue {
     await this.ack(nodeId, received);
   }
 
-  async #url(nodeId: string, queueName = this.queueName(nodeId)): Promise<string> {
+  async #url(nodeId: string, _queueName = this.queueName(nodeId)): Promise<string> {
     const known = this.#urls.get(nodeId);
     if (known) return known;
     try {

@@ -39,7 +39,7 @@ const peer = {
         simulcast: options.simulcast ?? false,
       });
     }
-    return { id: client.participant.id, published };
+    return { id: client.participant.id, published: published as { audio: string; video: string } };
   },
 
   /** What this participant receives, per remote stream, from WebRTC's own statistics. */
@@ -94,4 +94,11 @@ const peer = {
     (window as unknown as { dataOut: { send(d: string): void } }).dataOut.send(text),
 };
 
-(window as unknown as { peer: typeof peer }).peer = peer;
+declare global {
+  interface Window {
+    /** The test participant's API (test/e2e/pages/sdkPeer.ts). */
+    peer: typeof peer;
+  }
+}
+
+window.peer = peer;
