@@ -133,6 +133,9 @@ export function managementApi(adapters: Adapters, secrets: Secrets): ManagementA
 export interface EmbeddedSystem {
   deps: AppDeps;
   gateway: WebSocketGateway;
+  mediaNode: MediaNode;
+  /** The in-process command bus between signaling and the media node. */
+  commands: Adapters['commands'];
   superService: { id: string; key: string; generated: boolean };
   close(): Promise<void>;
 }
@@ -178,6 +181,8 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       demo: { serviceId: secrets.superService.id },
     },
     gateway,
+    mediaNode,
+    commands: adapters.commands,
     superService: { ...secrets.superService, generated: secrets.generatedSuperKey },
     async close() {
       gateway.close();

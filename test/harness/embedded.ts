@@ -11,6 +11,8 @@ import { bundleForBrowser, type PageServer, servePages } from './pageServer.ts';
 export interface EmbeddedServer {
   url: string;
   system: EmbeddedSystem;
+  /** Every log line (JSON) at warn level and above. */
+  logs: string[];
   /** A join token for a new participant of the room (created on first use). */
   token(room: string, user: string, role?: string): Promise<string>;
   close(): Promise<void>;
@@ -19,7 +21,11 @@ export interface EmbeddedServer {
 /** The embedded server in this process: real worker pool, gateway and signaling, memory state. */
 export async function startEmbedded(env: Record<string, string> = {}): Promise<EmbeddedServer> {
   const config = loadConfig({ PORT: '1', MEDIA_WORKERS: '1', LOG_LEVEL: 'warn', ...env });
-  const system = await composeEmbedded(config, createLogger({ level: 'warn' }));
+  const logs: string[] = [];
+  const system = await composeEmbedded(
+    config,
+    createLogger({ level: 'warn', write: (line) => logs.push(line) }),
+  );
   const server = await serveNode(createApp(system.deps), '127.0.0.1', 0);
   system.gateway.attach(server.server);
   const auth = () => bearer(system.superService.id, system.superService.key);
@@ -27,6 +33,7 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<E
   return {
     url: server.url,
     system,
+    logs,
     async token(room, user, role = 'presenter') {
       if (!rooms.has(room)) {
         const created = await fetch(`${server.url}/v1/rooms`, {
