@@ -79,7 +79,8 @@ interface ConsumerParams {
 
 /**
  * A participant's session in a Tessera room: join with a token, publish tracks, receive the
- * others'. Add listeners right after `await TesseraClient.join()`: tracks of streams that were
+ * others'. Join milestones are recorded as performance marks (tessera:ws-open, login-sent,
+ * login-done, recv-connect-sent, recv-connect-done, recv-connected). Add listeners right after `await TesseraClient.join()`: tracks of streams that were
  * already published are delivered as 'track' events just after it resolves. Joining takes one HTTP request (router capabilities, cacheable) and two signaling
  * round trips before media flows: `login` returns transports and paused consumers for what is
  * already published; connecting the receive transport resumes them.
@@ -120,10 +121,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const ws = await openSocket(
       `${base.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(options.token)}`,
     );
+    mark('ws-open');
     const client = new TesseraClient(ws, device, { id: '', user: '', role: '' }, options);
     ws.addEventListener('message', (e) => client.#onMessage(String(e.data)));
     ws.addEventListener('close', () => client.#onClose());
+    mark('login-sent');
     const login = await client.#request<LoginResult>('login', { rtpCapabilities: device.rtpCapabilities });
+    mark('login-done');
     Object.assign(client.participant, {
       id: login.participant.id,
       user: login.participant.user,
@@ -267,11 +271,18 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #setUpRecv(options: types.TransportOptions, resumeOnConnect: string[]): types.Transport {
     const transport = this.#device.createRecvTransport(options);
     transport.on('connect', ({ dtlsParameters }, done, fail) => {
+      mark('recv-connect-sent');
       this.#request('transport.connect', {
         transportId: transport.id,
         dtlsParameters,
         resume: resumeOnConnect,
-      }).then(() => done(), fail);
+      }).then(() => {
+        mark('recv-connect-done');
+        done();
+      }, fail);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'connected') mark('recv-connected');
     });
     return transport;
   }
@@ -404,4 +415,9 @@ function opened(channel: types.DataProducer | types.DataConsumer): Promise<void>
     );
     (channel as types.DataConsumer).on('open', () => resolve());
   });
+}
+
+/** Join milestones as standard performance marks (`tessera:<name>`), for apps and benchmarks. */
+function mark(name: string): void {
+  globalThis.performance?.mark?.(`tessera:${name}`);
 }
