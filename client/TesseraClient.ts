@@ -11,6 +11,8 @@ import { Emitter } from './Emitter.ts';
 export interface JoinOptions {
   /** The server's HTTP(S) base URL, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** The signaling WebSocket URL; `<url>/ws` (ws/wss) by default, as the embedded server serves it. */
+  signalingUrl?: string;
   /** A join token from your backend (POST /v1/rooms/{room}/tokens). */
   token: string;
   /** Subscribe to every stream as it appears (default true). */
@@ -118,9 +120,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const device = new Device();
     const caps = await fetch(`${base}/v1/rtp-capabilities`).then((r) => r.json());
     await device.load({ routerRtpCapabilities: caps });
-    const ws = await openSocket(
-      `${base.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(options.token)}`,
-    );
+    const signaling = options.signalingUrl ?? `${base.replace(/^http/, 'ws')}/ws`;
+    const ws = await openSocket(`${signaling}?token=${encodeURIComponent(options.token)}`);
     mark('ws-open');
     const client = new TesseraClient(ws, device, { id: '', user: '', role: '' }, options);
     ws.addEventListener('message', (e) => client.#onMessage(String(e.data)));

@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { ErrorCodes } from '../shared/errors.ts';
+import { ErrorCodes, TesseraError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { demoRoutes } from './http/demo.ts';
 import type { ApiEnv } from './http/env.ts';
@@ -76,7 +76,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const { rtpCapabilities } = deps;
   if (rtpCapabilities) {
     app.use('/v1/rtp-capabilities', cors({ origin: '*', allowMethods: ['GET'] }));
-    app.get('/v1/rtp-capabilities', (c) => c.json(rtpCapabilities() as object));
+    app.get('/v1/rtp-capabilities', async (c) => {
+      const caps = await rtpCapabilities();
+      if (!caps) throw new TesseraError(ErrorCodes.clusterUnavailable, 'no media node has reported yet');
+      return c.json(caps as object);
+    });
   }
   if (deps.demo) demoRoutes(app, deps.api, deps.demo.serviceId);
 

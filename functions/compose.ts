@@ -1,28 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Redis } from 'ioredis';
 import { MediaNode } from '../media-node/MediaNode.ts';
-import { DynamoRoomStore } from '../shared/adapters/dynamodb/DynamoRoomStore.ts';
-import { DynamoServiceStore } from '../shared/adapters/dynamodb/DynamoServiceStore.ts';
-import { MemoryCommandLedger } from '../shared/adapters/memory/MemoryCommandLedger.ts';
-import { MemoryCommandQueue } from '../shared/adapters/memory/MemoryCommandQueue.ts';
-import { MemoryConnectionStore } from '../shared/adapters/memory/MemoryConnectionStore.ts';
-import { MemoryLiveCollection } from '../shared/adapters/memory/MemoryLiveCollection.ts';
-import { MemoryPlacementStore } from '../shared/adapters/memory/MemoryPlacementStore.ts';
-import { MemoryRoomStore } from '../shared/adapters/memory/MemoryRoomStore.ts';
-import { MemoryServiceStore } from '../shared/adapters/memory/MemoryServiceStore.ts';
-import { MemoryTokenLedger } from '../shared/adapters/memory/MemoryTokenLedger.ts';
-import { RedisLiveCollection } from '../shared/adapters/redis/RedisLiveCollection.ts';
-import { RedisPlacementStore } from '../shared/adapters/redis/RedisPlacementStore.ts';
-import { RedisTokenLedger } from '../shared/adapters/redis/RedisTokenLedger.ts';
-import { createSqsClient } from '../shared/adapters/sqs/client.ts';
-import { SqsCommandQueue } from '../shared/adapters/sqs/SqsCommandQueue.ts';
+import { ApiGatewayConnections } from '../shared/adapters/apigw/ApiGatewayConnections.ts';
+import { type Adapters, adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
+import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
-import type { RoomStore, ServiceStore } from '../shared/ports/durable.ts';
-import type { ParticipantStore, PlacementStore, StreamStore, TokenLedger } from '../shared/ports/live.ts';
-import type { Participant, Stream } from '../shared/protocol/http/liveState.ts';
 import type { AppDeps } from './app.ts';
 import { WebSocketGateway } from './http/WebSocketGateway.ts';
 import { Commands } from './services/Commands.ts';
@@ -34,61 +15,8 @@ import { RoomService } from './services/RoomService.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
+import { leastLoadedNode } from './signaling/chooseNode.ts';
 import { SignalingFunction } from './signaling/SignalingFunction.ts';
-
-export interface Adapters {
-  services: ServiceStore;
-  rooms: RoomStore;
-  participants: ParticipantStore;
-  streams: StreamStore;
-  tokens: TokenLedger;
-  placement: PlacementStore;
-  commands: CommandBus & CommandQueue;
-  close(): Promise<void>;
-}
-
-export function memoryAdapters(): Adapters {
-  return {
-    services: new MemoryServiceStore(),
-    rooms: new MemoryRoomStore(),
-    participants: new MemoryLiveCollection<Participant>('participant'),
-    streams: new MemoryLiveCollection<Stream>('stream'),
-    tokens: new MemoryTokenLedger(),
-    placement: new MemoryPlacementStore(),
-    commands: new MemoryCommandQueue(),
-    close: async () => {},
-  };
-}
-
-/**
- * The one place adapters are chosen (ARCHITECTURE.md §2): REDIS_URL → live state in Redis,
- * DYNAMODB_TABLE → durable state in DynamoDB, SQS_QUEUE_PREFIX → commands over SQS; each
- * otherwise in memory. AWS endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables.
- */
-export function adaptersFor(config: Config): Adapters {
-  const memory = memoryAdapters();
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
-  const dynamoClient = config.dynamodbTable ? new DynamoDBClient({}) : undefined;
-  const dynamo =
-    dynamoClient &&
-    DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
-  const sqs = config.sqsQueuePrefix ? createSqsClient() : undefined;
-  const table = config.dynamodbTable!;
-  return {
-    services: dynamo ? new DynamoServiceStore(dynamo, table) : memory.services,
-    rooms: dynamo ? new DynamoRoomStore(dynamo, table) : memory.rooms,
-    participants: redis ? new RedisLiveCollection<Participant>(redis, 'participant') : memory.participants,
-    streams: redis ? new RedisLiveCollection<Stream>(redis, 'stream') : memory.streams,
-    tokens: redis ? new RedisTokenLedger(redis) : memory.tokens,
-    placement: redis ? new RedisPlacementStore(redis) : memory.placement,
-    commands: sqs ? new SqsCommandQueue(sqs, { prefix: config.sqsQueuePrefix! }) : memory.commands,
-    async close() {
-      redis?.disconnect();
-      dynamoClient?.destroy();
-      sqs?.destroy();
-    },
-  };
-}
 
 export interface Secrets {
   superService: { id: string; key: string };
@@ -99,6 +27,18 @@ export interface Secrets {
 
 /** Secrets from configuration; the ones a single process may invent are generated (loadConfig insists on the rest). */
 export function secretsFor(config: Config): Secrets & { generatedSuperKey: boolean } {
+  // Shared secrets must be given, not generated, once state outlives one process.
+  const missing = [
+    config.dynamodbTable &&
+      !config.masterKey &&
+      'MASTER_KEY (service keys stored in DynamoDB must stay readable)',
+    config.redisUrl &&
+      !config.tokenSecret &&
+      'TOKEN_SECRET (every function must verify the same join tokens)',
+    (config.redisUrl || config.dynamodbTable) && !config.superService.key && 'SUPER_SERVICE_KEY',
+  ].filter((m): m is string => typeof m === 'string');
+  if (missing.length > 0)
+    throw new ConfigError(`invalid configuration: set ${missing.join(', ')}`, { problems: missing });
   return {
     superService: { id: config.superService.id, key: config.superService.key ?? newSecret() },
     generatedSuperKey: config.superService.key === undefined,
@@ -155,7 +95,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     logger,
     gateway,
     commands: adapters.commands,
-    ledger: new MemoryCommandLedger(),
+    ledger: adapters.ledger,
     streams: adapters.streams,
     rtc: config.rtc,
   });
@@ -164,7 +104,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       tokens: api.tokens,
       rooms: adapters.rooms,
       participants: adapters.participants,
-      connections: new MemoryConnectionStore(),
+      connections: adapters.connections,
       placement: adapters.placement,
       commands: new Commands(adapters.commands, adapters.placement),
       gateway,
@@ -195,5 +135,40 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
 /** Composition root of a stateless function process (Lambda, or functions on Node in the local cluster). */
 export function composeFunctions(config: Config, logger: Logger): AppDeps & { close(): Promise<void> } {
   const adapters = adaptersFor(config);
-  return { logger, api: managementApi(adapters, secretsFor(config)), close: () => adapters.close() };
+  return {
+    logger,
+    api: managementApi(adapters, secretsFor(config)),
+    rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
+    close: () => adapters.close(),
+  };
+}
+
+/** Composition root of the signaling function behind a WebSocket API (Lambda, or the local gateway). */
+export function composeSignaling(
+  config: Config,
+  logger: Logger,
+): { signaling: SignalingFunction; close(): Promise<void> } {
+  if (!config.wsManagementEndpoint)
+    throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for the signaling function');
+  const adapters = adaptersFor(config);
+  const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
+  const api = managementApi(adapters, secretsFor(config));
+  const signaling = new SignalingFunction({
+    tokens: api.tokens,
+    rooms: adapters.rooms,
+    participants: adapters.participants,
+    connections: adapters.connections,
+    placement: adapters.placement,
+    commands: new Commands(adapters.commands, adapters.placement),
+    gateway,
+    chooseNode: () => leastLoadedNode(adapters.nodes),
+    logger,
+  });
+  return {
+    signaling,
+    async close() {
+      gateway.close();
+      await adapters.close();
+    },
+  };
 }

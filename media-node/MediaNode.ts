@@ -3,8 +3,10 @@ import type { Logger } from '../shared/logger.ts';
 import type { CommandQueue } from '../shared/ports/commands.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { CommandLedger, StreamStore } from '../shared/ports/live.ts';
+import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import type { Stream } from '../shared/protocol/http/liveState.ts';
 import type { StreamAnnouncement } from '../shared/protocol/signaling.ts';
+import { CapacityReporter } from './capacity/CapacityReporter.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
 import { nodeCommandHandlers } from './commands/handlers.ts';
 import { routerMediaCodecs } from './sfu/codecs.ts';
@@ -21,6 +23,8 @@ export interface MediaNodeOptions {
   ledger: CommandLedger;
   streams: StreamStore;
   rtc: RtcOptions;
+  /** Where the node reports its capacity every second (cluster modes). */
+  registry?: NodeRegistry | undefined;
 }
 
 export interface MediaNodeHealth {
@@ -39,6 +43,7 @@ export class MediaNode {
   readonly #rooms: RoomRegistry;
   readonly #processor: CommandProcessor;
   readonly #rtpCapabilities: types.RtpCapabilities;
+  readonly #reporter: CapacityReporter | undefined;
   #closed = false;
 
   private constructor(
@@ -47,12 +52,14 @@ export class MediaNode {
     rooms: RoomRegistry,
     processor: CommandProcessor,
     caps: types.RtpCapabilities,
+    reporter: CapacityReporter | undefined,
   ) {
     this.id = id;
     this.#pool = pool;
     this.#rooms = rooms;
     this.#processor = processor;
     this.#rtpCapabilities = caps;
+    this.#reporter = reporter;
   }
 
   static async start(o: MediaNodeOptions): Promise<MediaNode> {
@@ -79,7 +86,13 @@ export class MediaNode {
     const caps = probe.rtpCapabilities;
     probe.close();
     processor.start();
-    return new MediaNode(o.nodeId, pool, rooms, processor, caps);
+    let reporter: CapacityReporter | undefined;
+    if (o.registry) {
+      await o.registry.setRtpCapabilities(caps);
+      reporter = new CapacityReporter({ nodeId: o.nodeId, pool, rooms, registry: o.registry, logger });
+      await reporter.start();
+    }
+    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter);
   }
 
   get workers(): WorkerPool {
@@ -103,6 +116,7 @@ export class MediaNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#reporter?.stop();
     await this.#processor.stop();
     this.#rooms.close();
     this.#pool.close();

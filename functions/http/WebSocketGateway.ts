@@ -24,6 +24,7 @@ export interface WebSocketRoutes {
 export class WebSocketGateway implements ConnectionGateway {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   readonly #sockets = new Map<string, WebSocket>();
+  readonly #times = new Map<string, { connectedAt: string; lastActiveAt: string }>();
   readonly #path: string;
   readonly #logger: Logger;
   #routes: WebSocketRoutes | undefined;
@@ -59,14 +60,18 @@ export class WebSocketGateway implements ConnectionGateway {
     }
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       this.#sockets.set(connectionId, ws);
+      const now = new Date().toISOString();
+      this.#times.set(connectionId, { connectedAt: now, lastActiveAt: now });
       ws.on('message', (data, isBinary) => {
         if (isBinary) return;
+        this.#times.get(connectionId)!.lastActiveAt = new Date().toISOString();
         void this.#routes!.message(connectionId, data.toString()).catch((error) =>
           this.#logger.error('$default failed', { error }),
         );
       });
       ws.once('close', () => {
         this.#sockets.delete(connectionId);
+        this.#times.delete(connectionId);
         void this.#routes!.disconnect(connectionId).catch((error) =>
           this.#logger.error('$disconnect failed', { error }),
         );
@@ -76,10 +81,23 @@ export class WebSocketGateway implements ConnectionGateway {
   }
 
   async post(connectionId: string, message: ServerMessage): Promise<boolean> {
+    return this.sendRaw(connectionId, JSON.stringify(message));
+  }
+
+  /** Sends a frame as it is (the @connections API posts opaque data). False when gone. */
+  sendRaw(connectionId: string, data: string): boolean {
     const ws = this.#sockets.get(connectionId);
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(message));
+    ws.send(data);
     return true;
+  }
+
+  /** GetConnection's answer, with API Gateway's field names; undefined when gone. */
+  describe(
+    connectionId: string,
+  ): { connectedAt: string; lastActiveAt: string; identity: { sourceIp: string } } | undefined {
+    const times = this.#times.get(connectionId);
+    return times && { ...times, identity: { sourceIp: '127.0.0.1' } };
   }
 
   async disconnect(connectionId: string): Promise<void> {

@@ -9,15 +9,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { problems });
   }
   const e = parsed.data;
-  // Shared secrets must be given, not generated, once state outlives one process.
-  const missing = [
-    e.DYNAMODB_TABLE && !e.MASTER_KEY && 'MASTER_KEY (service keys stored in DynamoDB must stay readable)',
-    e.REDIS_URL && !e.TOKEN_SECRET && 'TOKEN_SECRET (every function must verify the same join tokens)',
-    (e.REDIS_URL || e.DYNAMODB_TABLE) && !e.SUPER_SERVICE_KEY && 'SUPER_SERVICE_KEY',
-  ].filter((m): m is string => typeof m === 'string');
-  if (missing.length > 0) {
-    throw new ConfigError(`invalid configuration: set ${missing.join(', ')}`, { problems: missing });
-  }
   return {
     http: { port: e.PORT, host: e.HOST },
     logLevel: e.LOG_LEVEL,
@@ -32,5 +23,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     joinTokenTtlSeconds: e.JOIN_TOKEN_TTL_SECONDS,
     nodeId: e.NODE_ID,
     rtc: { listenIp: e.RTC_LISTEN_IP, announcedAddress: e.RTC_ANNOUNCED_ADDRESS, port: e.RTC_PORT },
+    wsManagementEndpoint: e.WS_MANAGEMENT_ENDPOINT,
   };
 }

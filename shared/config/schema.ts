@@ -49,6 +49,9 @@ export const EnvSchema = z.object({
   RTC_PORT: port
     .optional()
     .describe('first WebRTC port (UDP+TCP); worker i uses RTC_PORT+i; random when unset'),
+  WS_MANAGEMENT_ENDPOINT: optionalString.describe(
+    "the WebSocket API's @connections endpoint (cluster modes)",
+  ),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -67,4 +70,5 @@ export interface Config {
   joinTokenTtlSeconds: number;
   nodeId: string;
   rtc: { listenIp: string; announcedAddress: string | undefined; port: number | undefined };
+  wsManagementEndpoint: string | undefined;
 }

@@ -1,7 +1,8 @@
 import { SignJWT } from 'jose';
 import { createApp } from '../../functions/app.ts';
-import { type Adapters, managementApi, memoryAdapters, type Secrets } from '../../functions/compose.ts';
+import { managementApi, type Secrets } from '../../functions/compose.ts';
 import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
+import { type Adapters, memoryAdapters } from '../../shared/adapters/select.ts';
 import { createLogger } from '../../shared/logger.ts';
 
 export const testSecrets: Secrets = {

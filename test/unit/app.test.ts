@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/app.ts';
-import { managementApi, memoryAdapters } from '../../functions/compose.ts';
+import { managementApi } from '../../functions/compose.ts';
+import { memoryAdapters } from '../../shared/adapters/select.ts';
 import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { testSecrets } from '../harness/controlPlane.ts';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { secretsFor } from '../../functions/compose.ts';
 import { loadConfig } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
@@ -64,9 +65,11 @@ describe('loadConfig', () => {
     });
   });
 
-  it('insists on shared secrets once state outlives the process', () => {
-    expect(() => loadConfig({ DYNAMODB_TABLE: 'tessera', SUPER_SERVICE_KEY: 'k' })).toThrow(/MASTER_KEY/);
-    expect(() => loadConfig({ REDIS_URL: 'redis://x', SUPER_SERVICE_KEY: 'k' })).toThrow(/TOKEN_SECRET/);
-    expect(() => loadConfig({ REDIS_URL: 'redis://x', TOKEN_SECRET: 't' })).toThrow(/SUPER_SERVICE_KEY/);
+  it('functions insist on shared secrets once state outlives the process', () => {
+    const secrets = (env: Record<string, string>) => secretsFor(loadConfig(env));
+    expect(() => secrets({ DYNAMODB_TABLE: 'tessera', SUPER_SERVICE_KEY: 'k' })).toThrow(/MASTER_KEY/);
+    expect(() => secrets({ REDIS_URL: 'redis://x', SUPER_SERVICE_KEY: 'k' })).toThrow(/TOKEN_SECRET/);
+    expect(() => secrets({ REDIS_URL: 'redis://x', TOKEN_SECRET: 't' })).toThrow(/SUPER_SERVICE_KEY/);
+    expect(secrets({}).generatedSuperKey).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Adapters } from '../../functions/compose.ts';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
+import type { Adapters } from '../../shared/adapters/select.ts';
 import type { Participant, Stream } from '../../shared/protocol/http/liveState.ts';
 import { bearer, mauth, testApp, testSecrets } from '../harness/controlPlane.ts';
 

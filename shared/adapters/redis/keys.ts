@@ -16,3 +16,12 @@ export const redisKeys = {
   roomNode: (roomId: string) => `tessera:room:{${roomId}}:node`,
   token: (tokenId: string) => `tessera:token:${tokenId}`,
 };
+
+/** Cluster-wide keys (see the README's "State layout"). */
+export const clusterKeys = {
+  connection: (connectionId: string) => `tessera:conn:${connectionId}`,
+  command: (commandId: string) => `tessera:cmd:${commandId}`,
+  nodes: 'tessera:nodes',
+  node: (nodeId: string) => `tessera:node:${nodeId}`,
+  rtpCapabilities: 'tessera:rtp-capabilities',
+};

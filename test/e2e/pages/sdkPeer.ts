@@ -16,9 +16,13 @@ const peer = {
   async join(
     url: string,
     token: string,
-    options: { codec?: string; simulcast?: boolean; publish?: boolean } = {},
+    options: { codec?: string; simulcast?: boolean; publish?: boolean; signalingUrl?: string } = {},
   ) {
-    client = await TesseraClient.join({ url, token });
+    client = await TesseraClient.join({
+      url,
+      token,
+      ...(options.signalingUrl ? { signalingUrl: options.signalingUrl } : {}),
+    });
     client.on('track', (t) => {
       const element = document.createElement(t.kind === 'video' ? 'video' : 'audio');
       element.srcObject = new MediaStream([t.track]);

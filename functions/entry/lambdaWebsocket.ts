@@ -1,0 +1,10 @@
+// API Gateway WebSocket API ($connect, $disconnect, $default) → the signaling function.
+import { loadConfig } from '../../shared/config/load.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { composeSignaling } from '../compose.ts';
+import { websocketHandler } from '../signaling/websocketHandler.ts';
+
+const config = loadConfig();
+export const handler = websocketHandler(
+  composeSignaling(config, createLogger({ level: config.logLevel })).signaling,
+);

@@ -1,0 +1,40 @@
+import type { SignalingFunction } from './SignalingFunction.ts';
+
+/** The parts of API Gateway's WebSocket event the signaling function reads. */
+export interface WebSocketEvent {
+  requestContext: { routeKey: string; connectionId: string };
+  queryStringParameters?: Record<string, string | undefined> | null;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+}
+
+export interface WebSocketResult {
+  statusCode: number;
+  body?: string;
+}
+
+/** Routes API Gateway WebSocket events ($connect, $disconnect, $default) to the signaling function. */
+export function websocketHandler(signaling: SignalingFunction) {
+  return async (event: WebSocketEvent): Promise<WebSocketResult> => {
+    const { routeKey, connectionId } = event.requestContext;
+    switch (routeKey) {
+      case '$connect': {
+        const verdict = await signaling.connect(
+          connectionId,
+          event.queryStringParameters?.token ?? undefined,
+        );
+        return verdict.ok ? { statusCode: 200 } : { statusCode: verdict.status, body: verdict.message };
+      }
+      case '$disconnect':
+        await signaling.disconnect(connectionId);
+        return { statusCode: 200 };
+      default: {
+        const body = event.isBase64Encoded
+          ? Buffer.from(event.body ?? '', 'base64').toString()
+          : (event.body ?? '');
+        await signaling.message(connectionId, body);
+        return { statusCode: 200 };
+      }
+    }
+  };
+}

@@ -1,0 +1,38 @@
+import { ApiGatewayConnections } from '../shared/adapters/apigw/ApiGatewayConnections.ts';
+import { adaptersFor } from '../shared/adapters/select.ts';
+import type { Config } from '../shared/config/schema.ts';
+import { ConfigError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { MediaNode } from './MediaNode.ts';
+
+/**
+ * Composition root of a standalone media node (local cluster, EC2): commands from its SQS
+ * queue, state in Redis, replies through the WebSocket API's @connections endpoint.
+ */
+export async function composeMediaNode(
+  config: Config,
+  logger: Logger,
+): Promise<{ node: MediaNode; close(): Promise<void> }> {
+  if (!config.wsManagementEndpoint) throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for a media node');
+  const adapters = adaptersFor(config);
+  const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
+  const node = await MediaNode.start({
+    nodeId: config.nodeId,
+    workers: config.media.workers,
+    logger,
+    gateway,
+    commands: adapters.commands,
+    ledger: adapters.ledger,
+    streams: adapters.streams,
+    registry: adapters.nodes,
+    rtc: config.rtc,
+  });
+  return {
+    node,
+    async close() {
+      await node.close();
+      gateway.close();
+      await adapters.close();
+    },
+  };
+}

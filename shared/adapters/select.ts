@@ -1,0 +1,100 @@
+/**
+ * The one place adapters are chosen (ARCHITECTURE.md §2), shared by every composition root:
+ * REDIS_URL → live state in Redis, DYNAMODB_TABLE → durable state in DynamoDB,
+ * SQS_QUEUE_PREFIX → commands over SQS; each otherwise in memory. AWS endpoints come from the
+ * SDK's own AWS_ENDPOINT_URL_* variables.
+ */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Redis } from 'ioredis';
+import type { Config } from '../config/schema.ts';
+import type { CommandBus, CommandQueue } from '../ports/commands.ts';
+import type { RoomStore, ServiceStore } from '../ports/durable.ts';
+import type { ConnectionStore } from '../ports/gateway.ts';
+import type {
+  CommandLedger,
+  ParticipantStore,
+  PlacementStore,
+  StreamStore,
+  TokenLedger,
+} from '../ports/live.ts';
+import type { NodeRegistry } from '../ports/nodes.ts';
+import type { Participant, Stream } from '../protocol/http/liveState.ts';
+import { DynamoRoomStore } from './dynamodb/DynamoRoomStore.ts';
+import { DynamoServiceStore } from './dynamodb/DynamoServiceStore.ts';
+import { MemoryCommandLedger } from './memory/MemoryCommandLedger.ts';
+import { MemoryCommandQueue } from './memory/MemoryCommandQueue.ts';
+import { MemoryConnectionStore } from './memory/MemoryConnectionStore.ts';
+import { MemoryLiveCollection } from './memory/MemoryLiveCollection.ts';
+import { MemoryNodeRegistry } from './memory/MemoryNodeRegistry.ts';
+import { MemoryPlacementStore } from './memory/MemoryPlacementStore.ts';
+import { MemoryRoomStore } from './memory/MemoryRoomStore.ts';
+import { MemoryServiceStore } from './memory/MemoryServiceStore.ts';
+import { MemoryTokenLedger } from './memory/MemoryTokenLedger.ts';
+import { RedisCommandLedger } from './redis/RedisCommandLedger.ts';
+import { RedisConnectionStore } from './redis/RedisConnectionStore.ts';
+import { RedisLiveCollection } from './redis/RedisLiveCollection.ts';
+import { RedisNodeRegistry } from './redis/RedisNodeRegistry.ts';
+import { RedisPlacementStore } from './redis/RedisPlacementStore.ts';
+import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
+import { createSqsClient } from './sqs/client.ts';
+import { SqsCommandQueue } from './sqs/SqsCommandQueue.ts';
+
+export interface Adapters {
+  services: ServiceStore;
+  rooms: RoomStore;
+  participants: ParticipantStore;
+  streams: StreamStore;
+  tokens: TokenLedger;
+  placement: PlacementStore;
+  commands: CommandBus & CommandQueue;
+  connections: ConnectionStore;
+  ledger: CommandLedger;
+  nodes: NodeRegistry;
+  close(): Promise<void>;
+}
+
+export function memoryAdapters(): Adapters {
+  return {
+    services: new MemoryServiceStore(),
+    rooms: new MemoryRoomStore(),
+    participants: new MemoryLiveCollection<Participant>('participant'),
+    streams: new MemoryLiveCollection<Stream>('stream'),
+    tokens: new MemoryTokenLedger(),
+    placement: new MemoryPlacementStore(),
+    commands: new MemoryCommandQueue(),
+    connections: new MemoryConnectionStore(),
+    ledger: new MemoryCommandLedger(),
+    nodes: new MemoryNodeRegistry(),
+    close: async () => {},
+  };
+}
+
+export function adaptersFor(config: Config): Adapters {
+  const memory = memoryAdapters();
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  const dynamoClient = config.dynamodbTable ? new DynamoDBClient({}) : undefined;
+  const dynamo =
+    dynamoClient &&
+    DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
+  const sqs = config.sqsQueuePrefix ? createSqsClient() : undefined;
+  const table = config.dynamodbTable!;
+  return {
+    services: dynamo ? new DynamoServiceStore(dynamo, table) : memory.services,
+    rooms: dynamo ? new DynamoRoomStore(dynamo, table) : memory.rooms,
+    participants: redis ? new RedisLiveCollection<Participant>(redis, 'participant') : memory.participants,
+    streams: redis ? new RedisLiveCollection<Stream>(redis, 'stream') : memory.streams,
+    tokens: redis ? new RedisTokenLedger(redis) : memory.tokens,
+    placement: redis ? new RedisPlacementStore(redis) : memory.placement,
+    commands: sqs ? new SqsCommandQueue(sqs, { prefix: config.sqsQueuePrefix! }) : memory.commands,
+    connections: redis ? new RedisConnectionStore(redis) : memory.connections,
+    ledger: redis ? new RedisCommandLedger(redis) : memory.ledger,
+    nodes: redis ? new RedisNodeRegistry(redis) : memory.nodes,
+    async close() {
+      redis?.disconnect();
+      dynamoClient?.destroy();
+      sqs?.destroy();
+    },
+  };
+}

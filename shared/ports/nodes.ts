@@ -1,0 +1,21 @@
+/** What a media node reports about itself every second (ARCHITECTURE.md §3). */
+export interface NodeReport {
+  id: string;
+  /** Rooms hosted, and workers alive / total. */
+  rooms: number;
+  workers: number;
+  workersAlive: number;
+  /** 0..1, the busiest worker's share of its core. */
+  load: number;
+  draining: boolean;
+  reportedAt: number;
+}
+
+export interface NodeRegistry {
+  report(report: NodeReport): Promise<void>;
+  /** Nodes whose last report is at most `maxAgeMs` old. */
+  fresh(maxAgeMs: number): Promise<NodeReport[]>;
+  /** The router RTP capabilities every node of this build offers (clients load them before joining). */
+  setRtpCapabilities(capabilities: unknown): Promise<void>;
+  rtpCapabilities(): Promise<unknown | undefined>;
+}

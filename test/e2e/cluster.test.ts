@@ -1,0 +1,88 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../harness/chromium.ts';
+import { type LocalCluster, startLocalCluster } from '../harness/cluster.ts';
+import { eventually, openPeer, servePeerPage } from '../harness/embedded.ts';
+import type { PageServer } from '../harness/pageServer.ts';
+
+type Received = Awaited<ReturnType<Window['peer']['received']>>;
+
+function hearsAndSees(streams: Received, others: string[]): boolean {
+  return others.every(
+    (owner) =>
+      streams.some(
+        (s) =>
+          s.owner === owner &&
+          s.kind === 'video' &&
+          s.framesDecoded > 5 &&
+          s.width === 640 &&
+          s.height === 480,
+      ) && streams.some((s) => s.owner === owner && s.kind === 'audio' && s.audioEnergy > 0),
+  );
+}
+
+describe('conference on the local cluster (gateway emulator, functions, media node process, Redis, DynamoDB Local, SQS)', () => {
+  let cluster: LocalCluster;
+  let pages: PageServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [cluster, pages, browser] = await Promise.all([startLocalCluster(), servePeerPage(), launchChromium()]);
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await pages?.close();
+    await cluster?.close();
+  });
+
+  const join = async (page: Page, user: string) =>
+    page.evaluate(([u, t, s]) => window.peer.join(u, t, { signalingUrl: s }), [
+      cluster.url,
+      await cluster.token('cluster-room', user),
+      cluster.signalingUrl,
+    ] as const);
+
+  it('three participants each publish audio and video and receive the other two', async () => {
+    const [a, b, c] = await Promise.all([
+      openPeer(browser, pages),
+      openPeer(browser, pages),
+      openPeer(browser, pages),
+    ]);
+    const ida = await join(a, 'ana');
+    const idb = await join(b, 'ben');
+    const idc = await join(c, 'cy');
+    for (const [page, others] of [
+      [a, [idb.id, idc.id]],
+      [b, [ida.id, idc.id]],
+      [c, [ida.id, idb.id]],
+    ] as const) {
+      const streams = await eventually(
+        () => page.evaluate(() => window.peer.received()),
+        (s) => hearsAndSees(s, [...others]),
+      );
+      expect(hearsAndSees(streams, [...others]), JSON.stringify(streams)).toBe(true);
+    }
+    // Live state is in Redis, visible to the stateless management functions.
+    const listed = await fetch(`${cluster.url}/v1/rooms/cluster-room/participants`, {
+      headers: { authorization: await cluster.superAuth() },
+    });
+    expect(((await listed.json()) as { user: string }[]).map((p) => p.user).sort()).toEqual([
+      'ana',
+      'ben',
+      'cy',
+    ]);
+    const streams = await fetch(`${cluster.url}/v1/rooms/cluster-room/streams`, {
+      headers: { authorization: await cluster.superAuth() },
+    });
+    expect(await streams.json()).toHaveLength(6);
+
+    await c.context().close();
+    const users = await eventually(
+      () => a.evaluate(() => window.peer.participants()),
+      (u) => !u.includes('cy'),
+    );
+    expect(users).toEqual(['ben']);
+    await a.context().close();
+    await b.context().close();
+  });
+});

@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from '../../shared/adapters/dynamodb/table.ts';
+import { bearer } from './controlPlane.ts';
+import { freePort } from './ports.ts';
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Starts `tsx <entry>` and resolves once its stdout matches `ready`. */
+function startProcess(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready in 30 s:\n${output}`)), 30_000);
+    const check = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8192);
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', (c: Buffer) => {
+      output = (output + c.toString()).slice(-8192);
+      if (process.env.CLUSTER_LOGS) process.stderr.write(`[${name}] ${c}`);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}):\n${output}`));
+    });
+  });
+}
+
+export interface LocalCluster {
+  /** The management functions' HTTP base URL. */
+  url: string;
+  signalingUrl: string;
+  superAuth(): Promise<string>;
+  token(room: string, user: string, role?: string): Promise<string>;
+  /** Starts another media node process. */
+  addNode(nodeId: string): Promise<ChildProcess>;
+  nodes: Map<string, ChildProcess>;
+  close(): Promise<void>;
+}
+
+/**
+ * The local cluster, as separate processes: the API Gateway WebSocket emulator running the
+ * signaling Lambda handler, the management functions on Node, and media nodes; state in
+ * redis-server and DynamoDB Local, commands over the SQS emulator (all from the global setup).
+ */
+export async function startLocalCluster(nodeIds = ['node-1']): Promise<LocalCluster> {
+  const [gatewayPort, functionsPort] = await Promise.all([freePort(), freePort()]);
+  const run = randomUUID().slice(0, 8);
+  const secrets = {
+    SUPER_SERVICE_KEY: `super-${run}`,
+    TOKEN_SECRET: `token-${run}`,
+    MASTER_KEY: `master-${run}`,
+  };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...secrets,
+    LOG_LEVEL: 'warn',
+    DYNAMODB_TABLE: `cluster-${run}`,
+    SQS_QUEUE_PREFIX: `c${run}-`,
+    WS_MANAGEMENT_ENDPOINT: `http://127.0.0.1:${gatewayPort}`,
+    MEDIA_WORKERS: '1',
+  };
+  const ddb = new DynamoDBClient({});
+  await ensureTable(ddb, env.DYNAMODB_TABLE!);
+  ddb.destroy();
+  const nodes = new Map<string, ChildProcess>();
+  const addNode = async (nodeId: string) => {
+    const child = await startProcess(
+      nodeId,
+      'media-node/entry/node.ts',
+      { ...env, NODE_ID: nodeId },
+      /media node .* ready/,
+    );
+    nodes.set(nodeId, child);
+    return child;
+  };
+  const [gateway, functions] = await Promise.all([
+    startProcess(
+      'gateway',
+      'functions/entry/localGateway.ts',
+      { ...env, PORT: String(gatewayPort) },
+      /gateway listening/,
+    ),
+    startProcess(
+      'functions',
+      'functions/entry/node.ts',
+      { ...env, PORT: String(functionsPort) },
+      /functions listening/,
+    ),
+    ...nodeIds.map(addNode),
+  ]);
+  const url = `http://127.0.0.1:${functionsPort}`;
+  const superAuth = () => bearer('super', secrets.SUPER_SERVICE_KEY);
+  const rooms = new Set<string>();
+  return {
+    url,
+    signalingUrl: `ws://127.0.0.1:${gatewayPort}/ws`,
+    superAuth,
+    nodes,
+    addNode,
+    async token(room, user, role = 'presenter') {
+      if (!rooms.has(room)) {
+        const created = await fetch(`${url}/v1/rooms`, {
+          method: 'POST',
+          headers: { authorization: await superAuth(), 'content-type': 'application/json' },
+          body: JSON.stringify({ id: room, name: room }),
+        });
+        if (created.status !== 201 && created.status !== 409)
+          throw new Error(`room: ${created.status} ${await created.text()}`);
+        rooms.add(room);
+      }
+      const res = await fetch(`${url}/v1/rooms/${room}/tokens`, {
+        method: 'POST',
+        headers: { authorization: await superAuth(), 'content-type': 'application/json' },
+        body: JSON.stringify({ user, role }),
+      });
+      return ((await res.json()) as { token: string }).token;
+    },
+    async close() {
+      const all = [gateway, functions, ...nodes.values()];
+      await Promise.all(
+        all.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+              child.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
