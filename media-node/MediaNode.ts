@@ -113,6 +113,21 @@ export class MediaNode {
     return { workers: all.length, workersAlive: all.filter((w) => !w.closed && !w.died).length };
   }
 
+  /**
+   * Graceful drain (SIGTERM): report `draining` so no new rooms come here, let existing rooms
+   * run until they empty or the timeout passes, then close them (their clients are told).
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.#reporter) {
+      this.#reporter.draining = true;
+      await this.#reporter.report().catch(() => {});
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && [...this.#rooms.rooms.values()].some((r) => r.peers.size > 0)) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -4,13 +4,18 @@ import { TesseraClient } from '../../client/TesseraClient.ts';
 
 declare global {
   interface Window {
-    ttffPublish(url: string, token: string): Promise<void>;
-    ttffMeasure(url: string, token: string): Promise<Record<string, number>>;
+    ttffPublish(url: string, token: string, signalingUrl?: string): Promise<void>;
+    ttffMeasure(url: string, token: string, signalingUrl?: string): Promise<Record<string, number>>;
   }
 }
 
-window.ttffPublish = async (url, token) => {
-  const client = await TesseraClient.join({ url, token, autoSubscribe: false });
+window.ttffPublish = async (url, token, signalingUrl) => {
+  const client = await TesseraClient.join({
+    url,
+    token,
+    autoSubscribe: false,
+    ...(signalingUrl ? { signalingUrl } : {}),
+  });
   const media = await navigator.mediaDevices.getUserMedia({
     audio: true,
     video: { width: 640, height: 480 },
@@ -19,9 +24,14 @@ window.ttffPublish = async (url, token) => {
     await client.publish(track, { codec: track.kind === 'video' ? 'video/VP8' : undefined });
 };
 
-window.ttffMeasure = async (url, token) => {
+window.ttffMeasure = async (url, token, signalingUrl) => {
   performance.clearMarks();
-  const client = await TesseraClient.join({ url, token, autoSubscribe: false });
+  const client = await TesseraClient.join({
+    url,
+    token,
+    autoSubscribe: false,
+    ...(signalingUrl ? { signalingUrl } : {}),
+  });
   const video = await new Promise<string>((resolve) => {
     client.on('track', ({ kind, streamId }) => kind === 'video' && resolve(streamId));
   });

@@ -2,19 +2,56 @@
 // join one after another, each measuring WebSocket open → first decoded remote video frame
 // (getStats polled every 10 ms; Chromium caches stats for ~50 ms, so this reads up to ~50 ms late).
 //
-// Usage: npm run bench:ttff -- [--joins 30]
+// Usage: npm run bench:ttff -- [--joins 30] [--mode embedded|cluster]
+// cluster: redis-server, DynamoDB Local and the SQS emulator are started here, then the gateway
+// emulator, the functions and a media node as separate processes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../../test/harness/chromium.ts';
+import { startLocalCluster } from '../../test/harness/cluster.ts';
+import { startDynamoDbLocal } from '../../test/harness/dynamodb.ts';
 import { startEmbedded } from '../../test/harness/embedded.ts';
 import { bundleForBrowser, servePages } from '../../test/harness/pageServer.ts';
+import { startRedis } from '../../test/harness/redis.ts';
+import { startSqs } from '../../test/harness/sqs.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const joinsArg = process.argv.indexOf('--joins');
 const JOINS = joinsArg > 0 ? Number(process.argv[joinsArg + 1]) : 30;
+const MODE = process.argv.includes('cluster') ? 'cluster' : 'embedded';
 
-const server = await startEmbedded({ MEDIA_WORKERS: '2' });
+interface Target {
+  url: string;
+  signalingUrl?: string;
+  token(room: string, user: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function startTarget(): Promise<Target> {
+  if (MODE === 'embedded') return startEmbedded({ MEDIA_WORKERS: '2' });
+  const [redis, dynamodb, sqs] = await Promise.all([startRedis(), startDynamoDbLocal(), startSqs()]);
+  Object.assign(process.env, {
+    REDIS_URL: redis.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+  const cluster = await startLocalCluster();
+  return {
+    url: cluster.url,
+    signalingUrl: cluster.signalingUrl,
+    token: cluster.token,
+    async close() {
+      await cluster.close();
+      await Promise.all([redis.stop(), dynamodb.stop(), sqs.stop()]);
+    },
+  };
+}
+
+const server = await startTarget();
 const pages = await servePages({
   '/': ['text/html', '<!doctype html><title>ttff</title><script type="module" src="/page.js"></script>'],
   '/page.js': ['text/javascript', await bundleForBrowser(join(here, 'page.ts'))],
@@ -22,9 +59,11 @@ const pages = await servePages({
 const [pubBrowser, subBrowser] = await Promise.all([launchChromium(), launchChromium()]);
 const publisher = await pubBrowser.newPage();
 await publisher.goto(pages.url);
-await publisher.evaluate(([u, t]) => window.ttffPublish(u, t), [
+const publisherToken = await server.token('ttff', 'publisher');
+await publisher.evaluate(([u, t, s]) => window.ttffPublish(u, t, s), [
   server.url,
-  await server.token('ttff', 'publisher'),
+  publisherToken,
+  server.signalingUrl,
 ] as const);
 await new Promise((r) => setTimeout(r, 5000)); // let the publisher's bandwidth estimate settle
 
@@ -33,9 +72,11 @@ for (let i = 0; i <= JOINS; i++) {
   const context = await subBrowser.newContext();
   const page = await context.newPage();
   await page.goto(pages.url);
-  const result = await page.evaluate(([u, t]) => window.ttffMeasure(u, t), [
+  const token = await server.token('ttff', `sub-${i}`);
+  const result = await page.evaluate(([u, t, s]) => window.ttffMeasure(u, t, s), [
     server.url,
-    await server.token('ttff', `sub-${i}`),
+    token,
+    server.signalingUrl,
   ] as const);
   if (i > 0) runs.push(result); // the first join warms up the page bundle and codecs
   await context.close();
@@ -70,7 +111,7 @@ const report = {
   summary,
   runs,
 };
-const out = join(here, '..', 'results', `ttff-embedded-${report.date.slice(0, 10)}.json`);
+const out = join(here, '..', 'results', `ttff-${MODE}-${report.date.slice(0, 10)}.json`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.table(summary);

@@ -8,11 +8,16 @@ const logger = createLogger({
   level: config.logLevel,
   bindings: { service: 'tessera-media-node', nodeId: config.nodeId },
 });
-const { close } = await composeMediaNode(config, logger);
+const { node, close } = await composeMediaNode(config, logger);
 process.stdout.write(`Tessera media node ${config.nodeId} ready\n`);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    await close();
-    process.exit(0);
-  });
-}
+// SIGTERM drains (no new rooms; existing ones run until empty or DRAIN_TIMEOUT_SECONDS); SIGINT stops now.
+process.once('SIGTERM', async () => {
+  logger.info('draining', { timeoutSeconds: config.drainTimeoutSeconds });
+  await node.drain(config.drainTimeoutSeconds * 1000);
+  await close();
+  process.exit(0);
+});
+process.once('SIGINT', async () => {
+  await close();
+  process.exit(0);
+});

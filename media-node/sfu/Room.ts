@@ -44,7 +44,10 @@ export class Room extends EventEmitter<Events> {
     this.#webRtcServer = options.webRtcServer;
     this.#gateway = options.gateway;
     this.#speakers = speakers;
-    router.observer.once('close', () => this.close());
+    // mediasoup closes a dead worker's routers before the worker reports its death.
+    router.observer.once('close', () =>
+      this.close(options.worker.died ? 'media worker failed; rejoin' : 'room closed'),
+    );
     speakers.on('dominantspeaker', ({ producer }) => {
       const owner = this.#streams.get(producer.id)?.peer;
       if (owner)

@@ -65,13 +65,15 @@ export class RoomRegistry extends EventEmitter<Events> {
   }
 
   async #create(roomId: string): Promise<Room> {
-    const load = new Map<types.Worker, number>(this.#pool.workers.map((w) => [w, 0]));
+    // The live worker hosting the fewest rooms.
+    const load = new Map<types.Worker, number>(
+      this.#pool.workers.filter((w) => !w.closed).map((w) => [w, 0]),
+    );
     for (const room of this.#rooms.values()) {
-      for (const [w] of load)
-        if (this.#servers.get(w) && room.router.closed === false && workerOf(room) === w)
-          load.set(w, load.get(w)! + 1);
+      const w = workerOf(room);
+      if (w && load.has(w)) load.set(w, load.get(w)! + 1);
     }
-    const worker = [...load.entries()].filter(([w]) => !w.closed).sort((a, b) => a[1] - b[1])[0]?.[0];
+    const worker = [...load.entries()].sort((a, b) => a[1] - b[1])[0]?.[0];
     if (!worker) throw new Error('no live media worker');
     const webRtcServer = this.#servers.get(worker)!;
     const room = await Room.create({ id: roomId, worker, webRtcServer, gateway: this.#gateway });

@@ -24,5 +24,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeId: e.NODE_ID,
     rtc: { listenIp: e.RTC_LISTEN_IP, announcedAddress: e.RTC_ANNOUNCED_ADDRESS, port: e.RTC_PORT },
     wsManagementEndpoint: e.WS_MANAGEMENT_ENDPOINT,
+    drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,
   };
 }

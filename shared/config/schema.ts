@@ -49,6 +49,7 @@ export const EnvSchema = z.object({
   RTC_PORT: port
     .optional()
     .describe('first WebRTC port (UDP+TCP); worker i uses RTC_PORT+i; random when unset'),
+  DRAIN_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   WS_MANAGEMENT_ENDPOINT: optionalString.describe(
     "the WebSocket API's @connections endpoint (cluster modes)",
   ),
@@ -71,4 +72,5 @@ export interface Config {
   nodeId: string;
   rtc: { listenIp: string; announcedAddress: string | undefined; port: number | undefined };
   wsManagementEndpoint: string | undefined;
+  drainTimeoutSeconds: number;
 }

@@ -259,4 +259,40 @@ describe('robustness on the embedded server', () => {
     await a.page.context().close();
     await b.page.context().close();
   });
+
+  it('a media worker that dies is replaced; its participants are told and can rejoin', async () => {
+    const a = await joinPeer('crash', 'ana');
+    const b = await joinPeer('crash', 'ben');
+    await eventually(
+      () => videoFrames(b.page),
+      (f) => (f[0] ?? 0) > 0,
+    );
+    const pool = server.system.mediaNode.workers;
+    const dead = pool.workers[0]!.pid;
+    const replaced = new Promise((r) => pool.once('workerreplaced', r));
+    process.kill(dead, 'SIGKILL');
+    for (const page of [a.page, b.page]) {
+      const events = await eventually(
+        () => page.evaluate(() => window.peer.events()),
+        (e) => e.some((x) => x.startsWith('dropped:')),
+      );
+      expect(events).toContain('dropped:media worker failed; rejoin');
+    }
+    await replaced;
+    expect(pool.workers[0]!.pid).not.toBe(dead);
+    expect(server.system.mediaNode.health()).toEqual({ workers: 1, workersAlive: 1 });
+    await a.page.context().close();
+    await b.page.context().close();
+    // Rejoining works on the new worker.
+    const c = await joinPeer('crash', 'cy');
+    const d = await joinPeer('crash', 'dee');
+    const frames = await eventually(
+      () => videoFrames(d.page),
+      (f) => (f[0] ?? 0) > 0,
+    );
+    expect(frames[0]).toBeGreaterThan(0);
+    expect(server.logs.some((l) => l.includes('media worker died'))).toBe(true);
+    await c.page.context().close();
+    await d.page.context().close();
+  });
 });

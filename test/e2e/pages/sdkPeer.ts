@@ -35,6 +35,7 @@ const peer = {
     client.on('participantjoined', (p) => events.push(`join:${p.user}`));
     client.on('participantleft', (p) => events.push(`leave:${p.user}`));
     client.on('streamremoved', (s) => events.push(`removed:${s.id}`));
+    client.on('dropped', (d) => events.push(`dropped:${d.reason}`));
     if (options.publish !== false) {
       media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
       published.audio = await client.publish(media.getAudioTracks()[0]!);
