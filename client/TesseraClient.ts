@@ -82,8 +82,8 @@ interface ConsumerParams {
 /**
  * A participant's session in a Tessera room: join with a token, publish tracks, receive the
  * others'. Join milestones are recorded as performance marks (tessera:ws-open, login-sent,
- * login-done, recv-connect-sent, recv-connect-done, recv-connected). Add listeners right after `await TesseraClient.join()`: tracks of streams that were
- * already published are delivered as 'track' events just after it resolves. Joining takes one HTTP request (router capabilities, cacheable) and two signaling
+ * login-done, recv-connect-sent, recv-connect-done, recv-connected). A 'track' listener gets
+ * every remote track, including those that arrived before it was added. Joining takes one HTTP request (router capabilities, cacheable) and two signaling
  * round trips before media flows: `login` returns transports and paused consumers for what is
  * already published; connecting the receive transport resumes them.
  */
@@ -100,6 +100,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
     { resolve(v: unknown): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }
   >();
   readonly #consumers = new Map<string, types.Consumer>();
+  /** Live remote tracks by consumer id, replayed to every new 'track' listener. */
+  readonly #remoteTracks = new Map<string, RemoteTrack>();
   readonly #producers = new Map<string, types.Producer>();
   #sendTransport: types.Transport | undefined;
   #recvTransport: types.Transport | undefined;
@@ -151,6 +153,22 @@ export class TesseraClient extends Emitter<ClientEvents> {
       }, 0);
     }
     return client;
+  }
+
+  /** Adds a listener; a 'track' listener first receives every remote track already live. */
+  override on<E extends keyof ClientEvents>(
+    event: E,
+    listener: (...args: ClientEvents[E]) => void,
+  ): () => void {
+    const off = super.on(event, listener);
+    if (event === 'track')
+      for (const remote of this.#remoteTracks.values()) (listener as (r: RemoteTrack) => void)(remote);
+    return off;
+  }
+
+  /** The remote tracks being received now. */
+  get remoteTracks(): RemoteTrack[] {
+    return [...this.#remoteTracks.values()];
   }
 
   /** Publishes a local track; returns its stream id. */
@@ -293,7 +311,15 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.#consumers.set(consumer.id, consumer);
     if (resume) await this.#request('subscription.control', { consumerId: consumer.id, operation: 'resume' });
     const owner = this.streams.get(params.producerId)?.owner ?? '';
-    this.emit('track', { streamId: params.producerId, owner, kind: params.kind, track: consumer.track });
+    const remote: RemoteTrack = {
+      streamId: params.producerId,
+      owner,
+      kind: params.kind,
+      track: consumer.track,
+    };
+    this.#remoteTracks.set(consumer.id, remote);
+    consumer.observer.once('close', () => this.#remoteTracks.delete(consumer.id));
+    this.emit('track', remote);
     return consumer.track;
   }
 

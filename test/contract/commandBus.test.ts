@@ -75,6 +75,19 @@ describe.each(adapters)('command bus contract: %s', (_name, make) => {
     await bus.ack(node, again[0]!);
     expect(await bus.receive(node, { waitMs: 1500, max: 1 })).toEqual([]);
   });
+  it('dead-letters a command: it leaves the queue and lands in the dead-letter queue with its reason', async () => {
+    const node = uniqueId('node');
+    await bus.open(node);
+    await bus.send(node, drop());
+    const [received] = await bus.receive(node, { waitMs: 2000, max: 1 });
+    await bus.deadLetter(node, received!, 'invalid command: participantId missing');
+    expect(await bus.receive(node, { waitMs: 1500, max: 1 })).toEqual([]); // not redelivered
+    const dead =
+      bus instanceof MemoryCommandQueue
+        ? bus.deadLetters.get(node)!.map((d) => d.body)
+        : (await bus.receive(`${node}-dlq`, { waitMs: 2000, max: 1 })).map((r) => r.body);
+    expect(dead).toEqual([received!.body]);
+  });
 });
 
 describe('SqsCommandQueue', () => {

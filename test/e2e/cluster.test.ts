@@ -1,5 +1,7 @@
+import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry.ts';
 import { launchChromium } from '../harness/chromium.ts';
 import { type LocalCluster, startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer, servePeerPage } from '../harness/embedded.ts';
@@ -82,7 +84,30 @@ describe('conference on the local cluster (gateway emulator, functions, media no
       (u) => !u.includes('cy'),
     );
     expect(users).toEqual(['ben']);
+
+    // The node reports its capacity to Redis every second.
+    const redis = new Redis(process.env.REDIS_URL!);
+    const registry = new RedisNodeRegistry(redis);
+    const [report] = await registry.fresh(3000);
+    expect(report).toMatchObject({ id: 'node-1', rooms: 1, workers: 1, workersAlive: 1, draining: false });
+
+    // SIGTERM drains: the node says so, keeps serving the live room, and leaves once it empties.
+    const node = cluster.nodes.get('node-1')!;
+    const exited = new Promise<number | null>((r) => node.once('exit', (code) => r(code)));
+    node.kill('SIGTERM');
+    const draining = await eventually(
+      () => registry.fresh(3000),
+      (r) => r[0]?.draining === true,
+    );
+    expect(draining[0]?.draining).toBe(true);
+    const frames = async () =>
+      (await b.evaluate(() => window.peer.received())).find((x) => x.kind === 'video')?.framesDecoded ?? 0;
+    const before = await frames();
+    expect(await eventually(frames, (f) => f > before + 10)).toBeGreaterThan(before + 10);
+    expect(node.exitCode).toBeNull();
     await a.context().close();
     await b.context().close();
+    expect(await exited).toBe(0);
+    redis.disconnect();
   });
 });
