@@ -7,6 +7,11 @@
  *   tessera:room:{<roomId>}:streams        hash  streamId → Stream JSON             TTL 24 h, renewed on write
  *   tessera:room:{<roomId>}:node           string  id of the media node hosting the room
  *   tessera:token:<tokenId>                string  "1" until the join token is redeemed (GETDEL) or expires
+ *   tessera:conn:<connectionId>            string  connection record (room, node, participant), 3 h
+ *   tessera:cmd:<commandId>                string  set NX when a node processes a command, 1 h
+ *   tessera:nodes                          zset    node ids by last report time
+ *   tessera:node:<nodeId>                  string  capacity report, 10 s, renewed every second
+ *   tessera:rtp-capabilities               string  router RTP capabilities for clients
  */
 export const ROOM_STATE_TTL_MS = 24 * 60 * 60 * 1000;
 
