@@ -1,9 +1,11 @@
-import { MediaNode } from '../media-node/MediaNode.ts';
+import { startMediaNode } from '../media-node/compose.ts';
+import type { MediaNode } from '../media-node/MediaNode.ts';
 import { ApiGatewayConnections } from '../shared/adapters/apigw/ApiGatewayConnections.ts';
 import { type Adapters, adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { AppDeps } from './app.ts';
 import { WebSocketGateway } from './http/WebSocketGateway.ts';
 import { Commands } from './services/Commands.ts';
@@ -89,29 +91,9 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   const secrets = secretsFor(config);
   const api = managementApi(adapters, secrets);
   const gateway = new WebSocketGateway({ path: '/ws', logger });
-  const mediaNode = await MediaNode.start({
-    nodeId: config.nodeId,
-    workers: config.media.workers,
-    logger,
-    gateway,
-    commands: adapters.commands,
-    ledger: adapters.ledger,
-    streams: adapters.streams,
-    rtc: config.rtc,
-  });
-  gateway.route(
-    new SignalingFunction({
-      tokens: api.tokens,
-      rooms: adapters.rooms,
-      participants: adapters.participants,
-      connections: adapters.connections,
-      placement: adapters.placement,
-      commands: new Commands(adapters.commands, adapters.placement),
-      gateway,
-      chooseNode: async () => mediaNode.id,
-      logger,
-    }),
-  );
+  // The only node: it reports nowhere and every room is placed on it.
+  const mediaNode = await startMediaNode(config, { ...adapters, nodes: undefined }, gateway, logger);
+  gateway.route(signalingFunction(adapters, api, gateway, async () => mediaNode.id, logger));
   return {
     deps: {
       logger,
@@ -153,17 +135,7 @@ export function composeSignaling(
   const adapters = adaptersFor(config);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
   const api = managementApi(adapters, secretsFor(config));
-  const signaling = new SignalingFunction({
-    tokens: api.tokens,
-    rooms: adapters.rooms,
-    participants: adapters.participants,
-    connections: adapters.connections,
-    placement: adapters.placement,
-    commands: new Commands(adapters.commands, adapters.placement),
-    gateway,
-    chooseNode: () => leastLoadedNode(adapters.nodes),
-    logger,
-  });
+  const signaling = signalingFunction(adapters, api, gateway, () => leastLoadedNode(adapters.nodes), logger);
   return {
     signaling,
     async close() {
@@ -171,4 +143,24 @@ export function composeSignaling(
       await adapters.close();
     },
   };
+}
+
+function signalingFunction(
+  adapters: Adapters,
+  api: ManagementApi,
+  gateway: ConnectionGateway,
+  chooseNode: (roomId: string) => Promise<string>,
+  logger: Logger,
+): SignalingFunction {
+  return new SignalingFunction({
+    tokens: api.tokens,
+    rooms: adapters.rooms,
+    participants: adapters.participants,
+    connections: adapters.connections,
+    placement: adapters.placement,
+    commands: new Commands(adapters.commands, adapters.placement),
+    gateway,
+    chooseNode,
+    logger,
+  });
 }

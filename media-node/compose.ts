@@ -1,8 +1,10 @@
 import { ApiGatewayConnections } from '../shared/adapters/apigw/ApiGatewayConnections.ts';
-import { adaptersFor } from '../shared/adapters/select.ts';
+import { type Adapters, adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { ConnectionGateway } from '../shared/ports/gateway.ts';
+import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import { MediaNode } from './MediaNode.ts';
 
 /**
@@ -16,7 +18,25 @@ export async function composeMediaNode(
   if (!config.wsManagementEndpoint) throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for a media node');
   const adapters = adaptersFor(config);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
-  const node = await MediaNode.start({
+  const node = await startMediaNode(config, adapters, gateway, logger);
+  return {
+    node,
+    async close() {
+      await node.close();
+      gateway.close();
+      await adapters.close();
+    },
+  };
+}
+
+/** A media node over the given adapters; it reports its capacity when `adapters.nodes` is set. */
+export function startMediaNode(
+  config: Config,
+  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams'> & { nodes: NodeRegistry | undefined },
+  gateway: ConnectionGateway,
+  logger: Logger,
+): Promise<MediaNode> {
+  return MediaNode.start({
     nodeId: config.nodeId,
     workers: config.media.workers,
     logger,
@@ -27,12 +47,4 @@ export async function composeMediaNode(
     registry: adapters.nodes,
     rtc: config.rtc,
   });
-  return {
-    node,
-    async close() {
-      await node.close();
-      gateway.close();
-      await adapters.close();
-    },
-  };
 }

@@ -4,6 +4,7 @@ import {
   CreateRoomSchema,
   PatchRoomSchema,
   ReplaceRoomSchema,
+  type Room,
   RoomIdSchema,
   RoomSchema,
 } from '../../shared/protocol/http/room.ts';
@@ -17,6 +18,7 @@ import {
   security,
 } from '../http/validation.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
+import type { Caller } from '../services/ServiceRegistry.ts';
 import { pageThrough } from './paging.ts';
 
 const RoomParams = z.object({ room: RoomIdSchema });
@@ -73,56 +75,50 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'put',
-      path: '/v1/rooms/{room}',
-      tags,
-      security,
-      summary: 'Replace a room; with If-Match, a changed room is a 409',
-      request: {
-        params: RoomParams,
-        body: jsonBody(ReplaceRoomSchema),
-        headers: z.object({ 'if-match': z.string().optional() }),
+  // PUT replaces the room, PATCH changes the fields it names; both honour If-Match.
+  const update = <S extends typeof ReplaceRoomSchema | typeof PatchRoomSchema>(
+    method: 'put' | 'patch',
+    body: S,
+    summary: string,
+    apply: (caller: Caller, id: string, input: z.infer<S>, ifMatch: number | undefined) => Promise<Room>,
+  ) =>
+    app.openapi(
+      createRoute({
+        method,
+        path: '/v1/rooms/{room}',
+        tags,
+        security,
+        summary,
+        request: {
+          params: RoomParams,
+          body: jsonBody(body),
+          headers: z.object({ 'if-match': z.string().optional() }),
+        },
+        responses: { 200: { ...jsonResponse('the room', RoomSchema), ...withEtag }, ...errorResponses },
+      }),
+      async (c) => {
+        const input = c.req.valid('json') as z.infer<S>;
+        const room = await apply(
+          c.get('caller'),
+          c.req.valid('param').room,
+          input,
+          parseIfMatch(c.req.header('if-match')),
+        );
+        c.header('ETag', `"${room.version}"`);
+        return c.json(room, 200);
       },
-      responses: { 200: { ...jsonResponse('the room', RoomSchema), ...withEtag }, ...errorResponses },
-    }),
-    async (c) => {
-      const room = await api.rooms.replace(
-        c.get('caller'),
-        c.req.valid('param').room,
-        c.req.valid('json'),
-        parseIfMatch(c.req.header('if-match')),
-      );
-      c.header('ETag', `"${room.version}"`);
-      return c.json(room, 200);
-    },
+    );
+  update(
+    'put',
+    ReplaceRoomSchema,
+    'Replace a room; with If-Match, a changed room is a 409',
+    (caller, id, input, ifMatch) => api.rooms.replace(caller, id, input, ifMatch),
   );
-
-  app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/v1/rooms/{room}',
-      tags,
-      security,
-      summary: 'Change some fields of a room; with If-Match, a changed room is a 409',
-      request: {
-        params: RoomParams,
-        body: jsonBody(PatchRoomSchema),
-        headers: z.object({ 'if-match': z.string().optional() }),
-      },
-      responses: { 200: { ...jsonResponse('the room', RoomSchema), ...withEtag }, ...errorResponses },
-    }),
-    async (c) => {
-      const room = await api.rooms.patch(
-        c.get('caller'),
-        c.req.valid('param').room,
-        c.req.valid('json'),
-        parseIfMatch(c.req.header('if-match')),
-      );
-      c.header('ETag', `"${room.version}"`);
-      return c.json(room, 200);
-    },
+  update(
+    'patch',
+    PatchRoomSchema,
+    'Change some fields of a room; with If-Match, a changed room is a 409',
+    (caller, id, input, ifMatch) => api.rooms.patch(caller, id, input, ifMatch),
   );
 
   app.openapi(

@@ -1,54 +1,26 @@
 import { Redis } from 'ioredis';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry.ts';
-import { launchChromium } from '../harness/chromium.ts';
-import { type LocalCluster, startLocalCluster } from '../harness/cluster.ts';
-import { eventually, openPeer, servePeerPage } from '../harness/embedded.ts';
-import type { PageServer } from '../harness/pageServer.ts';
-
-type Received = Awaited<ReturnType<Window['peer']['received']>>;
-
-function hearsAndSees(streams: Received, others: string[]): boolean {
-  return others.every(
-    (owner) =>
-      streams.some(
-        (s) =>
-          s.owner === owner &&
-          s.kind === 'video' &&
-          s.framesDecoded > 5 &&
-          s.width === 640 &&
-          s.height === 480,
-      ) && streams.some((s) => s.owner === owner && s.kind === 'audio' && s.audioEnergy > 0),
-  );
-}
+import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
+import { startLocalCluster } from '../harness/cluster.ts';
+import { eventually, openPeer } from '../harness/embedded.ts';
 
 describe('conference on the local cluster (gateway emulator, functions, media node process, Redis, DynamoDB Local, SQS)', () => {
-  let cluster: LocalCluster;
-  let pages: PageServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [cluster, pages, browser] = await Promise.all([startLocalCluster(), servePeerPage(), launchChromium()]);
-  }, 90_000);
-  afterAll(async () => {
-    await browser?.close();
-    await pages?.close();
-    await cluster?.close();
-  });
+  const suite = browserSuite(() => startLocalCluster());
 
   const join = async (page: Page, user: string) =>
     page.evaluate(([u, t, s]) => window.peer.join(u, t, { signalingUrl: s }), [
-      cluster.url,
-      await cluster.token('cluster-room', user),
-      cluster.signalingUrl,
+      suite.target.url,
+      await suite.target.token('cluster-room', user),
+      suite.target.signalingUrl,
     ] as const);
 
   it('three participants each publish audio and video and receive the other two', async () => {
     const [a, b, c] = await Promise.all([
-      openPeer(browser, pages),
-      openPeer(browser, pages),
-      openPeer(browser, pages),
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
     ]);
     const ida = await join(a, 'ana');
     const idb = await join(b, 'ben');
@@ -65,16 +37,16 @@ describe('conference on the local cluster (gateway emulator, functions, media no
       expect(hearsAndSees(streams, [...others]), JSON.stringify(streams)).toBe(true);
     }
     // Live state is in Redis, visible to the stateless management functions.
-    const listed = await fetch(`${cluster.url}/v1/rooms/cluster-room/participants`, {
-      headers: { authorization: await cluster.superAuth() },
+    const listed = await fetch(`${suite.target.url}/v1/rooms/cluster-room/participants`, {
+      headers: { authorization: await suite.target.superAuth() },
     });
     expect(((await listed.json()) as { user: string }[]).map((p) => p.user).sort()).toEqual([
       'ana',
       'ben',
       'cy',
     ]);
-    const streams = await fetch(`${cluster.url}/v1/rooms/cluster-room/streams`, {
-      headers: { authorization: await cluster.superAuth() },
+    const streams = await fetch(`${suite.target.url}/v1/rooms/cluster-room/streams`, {
+      headers: { authorization: await suite.target.superAuth() },
     });
     expect(await streams.json()).toHaveLength(6);
 
@@ -92,7 +64,7 @@ describe('conference on the local cluster (gateway emulator, functions, media no
     expect(report).toMatchObject({ id: 'node-1', rooms: 1, workers: 1, workersAlive: 1, draining: false });
 
     // SIGTERM drains: the node says so, keeps serving the live room, and leaves once it empties.
-    const node = cluster.nodes.get('node-1')!;
+    const node = suite.target.nodes.get('node-1')!;
     const exited = new Promise<number | null>((r) => node.once('exit', (code) => r(code)));
     node.kill('SIGTERM');
     const draining = await eventually(

@@ -1,26 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../harness/chromium.ts';
-import {
-  type EmbeddedServer,
-  eventually,
-  openPeer,
-  servePeerPage,
-  startEmbedded,
-} from '../harness/embedded.ts';
-import type { PageServer } from '../harness/pageServer.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, hearsAndSees, type Received } from '../harness/browserSuite.ts';
+import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
-type Received = {
-  owner: string;
-  streamId: string;
-  kind: string;
-  framesDecoded: number;
-  width: number;
-  height: number;
-  audioEnergy: number;
-  codec: string;
-};
-const received = (page: Page): Promise<Received[]> => page.evaluate(() => window.peer.received());
+const received = (page: Page): Promise<Received> => page.evaluate(() => window.peer.received());
 const join = (
   page: Page,
   url: string,
@@ -32,42 +15,19 @@ const join = (
     published: { audio: string; video: string };
   }>;
 
-/** Every other participant's video decodes at the right size and their audio carries energy. */
-function hearsAndSees(streams: Received[], others: string[]): boolean {
-  return others.every(
-    (owner) =>
-      streams.some(
-        (s) =>
-          s.owner === owner &&
-          s.kind === 'video' &&
-          s.framesDecoded > 5 &&
-          s.width === 640 &&
-          s.height === 480,
-      ) && streams.some((s) => s.owner === owner && s.kind === 'audio' && s.audioEnergy > 0),
-  );
-}
-
 describe('conference on the embedded server (three Chromium participants)', () => {
-  let server: EmbeddedServer;
-  let pages: PageServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [server, pages, browser] = await Promise.all([startEmbedded(), servePeerPage(), launchChromium()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await pages?.close();
-    await server?.close();
-  });
+  const suite = browserSuite(() => startEmbedded());
 
   it('three participants each publish audio and video and receive the other two; a late joiner gets existing streams', async () => {
-    const [a, b] = await Promise.all([openPeer(browser, pages), openPeer(browser, pages)]);
-    const ida = await join(a, server.url, await server.token('room-3', 'ana'));
-    const idb = await join(b, server.url, await server.token('room-3', 'ben'));
+    const [a, b] = await Promise.all([
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
+    ]);
+    const ida = await join(a, suite.target.url, await suite.target.token('room-3', 'ana'));
+    const idb = await join(b, suite.target.url, await suite.target.token('room-3', 'ben'));
     // The third arrives after the others publish: its streams come with login.
-    const c = await openPeer(browser, pages);
-    const idc = await join(c, server.url, await server.token('room-3', 'cy'));
+    const c = await openPeer(suite.browser, suite.pages);
+    const idc = await join(c, suite.target.url, await suite.target.token('room-3', 'cy'));
 
     for (const [page, others] of [
       [a, [idb.id, idc.id]],
@@ -117,11 +77,11 @@ describe('conference on the embedded server (three Chromium participants)', () =
         `removed:${idc.published.video}`,
       ]),
     );
-    const listed = await fetch(`${server.url}/v1/rooms/room-3/participants`, {
+    const listed = await fetch(`${suite.target.url}/v1/rooms/room-3/participants`, {
       headers: {
         authorization: await (await import('../harness/controlPlane.ts')).bearer(
-          server.system.superService.id,
-          server.system.superService.key,
+          suite.target.system.superService.id,
+          suite.target.system.superService.key,
         ),
       },
     }).then((r) => r.json());

@@ -1,39 +1,24 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../harness/chromium.ts';
-import {
-  type EmbeddedServer,
-  eventually,
-  openPeer,
-  servePeerPage,
-  startEmbedded,
-} from '../harness/embedded.ts';
-import type { PageServer } from '../harness/pageServer.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite } from '../harness/browserSuite.ts';
+import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
 describe('media features on the embedded server', () => {
-  let server: EmbeddedServer;
-  let pages: PageServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [server, pages, browser] = await Promise.all([startEmbedded(), servePeerPage(), launchChromium()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await pages?.close();
-    await server?.close();
-  });
+  const suite = browserSuite(() => startEmbedded());
 
   async function pair(room: string, publisher: { codec?: string; simulcast?: boolean } = {}) {
-    const [pub, sub] = await Promise.all([openPeer(browser, pages), openPeer(browser, pages)]);
+    const [pub, sub] = await Promise.all([
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
+    ]);
     const published = await pub.evaluate(([u, t, o]) => window.peer.join(u, t, o), [
-      server.url,
-      await server.token(room, 'pub'),
+      suite.target.url,
+      await suite.target.token(room, 'pub'),
       publisher,
     ] as const);
     await sub.evaluate(([u, t]) => window.peer.join(u, t, { publish: false }), [
-      server.url,
-      await server.token(room, 'sub', 'viewer'),
+      suite.target.url,
+      await suite.target.token(room, 'sub', 'viewer'),
     ] as const);
     const close = async () => {
       await pub.context().close();
@@ -72,14 +57,17 @@ describe('media features on the embedded server', () => {
   });
 
   it('a data-channel message goes round trip, and text reaches the room', async () => {
-    const [a, b] = await Promise.all([openPeer(browser, pages), openPeer(browser, pages)]);
+    const [a, b] = await Promise.all([
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
+    ]);
     const ida = await a.evaluate(([u, t]) => window.peer.join(u, t, { publish: false }), [
-      server.url,
-      await server.token('data', 'a'),
+      suite.target.url,
+      await suite.target.token('data', 'a'),
     ] as const);
     await b.evaluate(([u, t]) => window.peer.join(u, t, { publish: false }), [
-      server.url,
-      await server.token('data', 'b'),
+      suite.target.url,
+      await suite.target.token('data', 'b'),
     ] as const);
     const fromA = await a.evaluate(() => window.peer.openData('a-out'));
     const fromB = await b.evaluate(() => window.peer.openData('b-out'));

@@ -1,39 +1,21 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
-import { launchChromium } from '../harness/chromium.ts';
-import {
-  type EmbeddedServer,
-  eventually,
-  openPeer,
-  servePeerPage,
-  startEmbedded,
-} from '../harness/embedded.ts';
-import type { PageServer } from '../harness/pageServer.ts';
+import { browserSuite } from '../harness/browserSuite.ts';
+import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
 const FUZZ_MESSAGES = 2500;
 
 describe('robustness on the embedded server', () => {
-  let server: EmbeddedServer;
-  let pages: PageServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [server, pages, browser] = await Promise.all([startEmbedded(), servePeerPage(), launchChromium()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await pages?.close();
-    await server?.close();
-  });
+  const suite = browserSuite(() => startEmbedded());
 
   const joinPeer = async (room: string, user: string) => {
-    const page = await openPeer(browser, pages);
+    const page = await openPeer(suite.browser, suite.pages);
     const joined = await page.evaluate(([u, t]) => window.peer.join(u, t, {}), [
-      server.url,
-      await server.token(room, user),
+      suite.target.url,
+      await suite.target.token(room, user),
     ] as const);
     return { page, ...joined };
   };
@@ -43,7 +25,7 @@ describe('robustness on the embedded server', () => {
       .map((s) => s.framesDecoded);
 
   it('every command delivered twice changes nothing visible', async () => {
-    const queue = server.system.commands as MemoryCommandQueue;
+    const queue = suite.target.system.commands as MemoryCommandQueue;
     const send = queue.send.bind(queue);
     queue.send = async (nodeId: string, command: NodeCommand) => {
       await send(nodeId, command);
@@ -65,7 +47,7 @@ describe('robustness on the embedded server', () => {
         expect(await page.evaluate(() => window.peer.streams())).toHaveLength(2);
       }
       expect(await a.page.evaluate(() => window.peer.events())).toEqual(['join:ben']);
-      const room = server.system.mediaNode.rooms.get('twice')!;
+      const room = suite.target.system.mediaNode.rooms.get('twice')!;
       expect(room.streams()).toHaveLength(4);
       expect([...room.peers.values()].map((p) => p.producers.size)).toEqual([2, 2]);
       await a.page.context().close();
@@ -76,8 +58,8 @@ describe('robustness on the embedded server', () => {
   });
 
   it('a malformed command goes to the dead-letter path with a logged reason, and the node keeps serving', async () => {
-    const queue = server.system.commands as MemoryCommandQueue;
-    const node = server.system.mediaNode.id;
+    const queue = suite.target.system.commands as MemoryCommandQueue;
+    const node = suite.target.system.mediaNode.id;
     await queue.sendRaw(node, '{"not json');
     await queue.sendRaw(node, JSON.stringify({ id: 'x', type: 'participant.drop', roomId: 'r' }));
     const dead = await eventually(
@@ -88,7 +70,7 @@ describe('robustness on the embedded server', () => {
       expect.stringMatching(/^not JSON/),
       expect.stringMatching(/^invalid command: .*id/),
     ]);
-    expect(server.logs.filter((l) => l.includes('command dead-lettered'))).toHaveLength(2);
+    expect(suite.target.logs.filter((l) => l.includes('command dead-lettered'))).toHaveLength(2);
     const a = await joinPeer('after-dlq', 'ana');
     const b = await joinPeer('after-dlq', 'ben');
     const frames = await eventually(
@@ -107,7 +89,7 @@ describe('robustness on the embedded server', () => {
       () => videoFrames(b.page),
       (f) => (f[0] ?? 0) > 0,
     );
-    const room = server.system.mediaNode.rooms.get('fuzz')!;
+    const room = suite.target.system.mediaNode.rooms.get('fuzz')!;
     const victim = room.peer(a.id)!;
     const victimIds = {
       transport: [...victim.transports.keys()],
@@ -117,7 +99,7 @@ describe('robustness on the embedded server', () => {
 
     // The attacker is a real participant of the same room, with a valid token.
     const ws = new WebSocket(
-      `${server.url.replace('http', 'ws')}/ws?token=${await server.token('fuzz', 'mallory')}`,
+      `${suite.target.url.replace('http', 'ws')}/ws?token=${await suite.target.token('fuzz', 'mallory')}`,
     );
     const responses = new Map<unknown, { ok: boolean; error?: { code: number } }[]>();
     ws.on('message', (data) => {
@@ -249,8 +231,8 @@ describe('robustness on the embedded server', () => {
     );
     expect(after[0]).toBeGreaterThan((before ?? 0) + 10);
     expect((await videoFrames(a.page))[0]).toBeGreaterThan(0);
-    expect(server.system.mediaNode.health()).toEqual({ workers: 1, workersAlive: 1 });
-    expect(server.logs.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+    expect(suite.target.system.mediaNode.health()).toEqual({ workers: 1, workersAlive: 1 });
+    expect(suite.target.logs.filter((l) => l.includes('"level":"error"'))).toEqual([]);
 
     // A frame over API Gateway's 128 KiB limit closes that socket only.
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
@@ -267,7 +249,7 @@ describe('robustness on the embedded server', () => {
       () => videoFrames(b.page),
       (f) => (f[0] ?? 0) > 0,
     );
-    const pool = server.system.mediaNode.workers;
+    const pool = suite.target.system.mediaNode.workers;
     const dead = pool.workers[0]!.pid;
     const replaced = new Promise((r) => pool.once('workerreplaced', r));
     process.kill(dead, 'SIGKILL');
@@ -280,7 +262,7 @@ describe('robustness on the embedded server', () => {
     }
     await replaced;
     expect(pool.workers[0]!.pid).not.toBe(dead);
-    expect(server.system.mediaNode.health()).toEqual({ workers: 1, workersAlive: 1 });
+    expect(suite.target.system.mediaNode.health()).toEqual({ workers: 1, workersAlive: 1 });
     await a.page.context().close();
     await b.page.context().close();
     // Rejoining works on the new worker.
@@ -291,7 +273,7 @@ describe('robustness on the embedded server', () => {
       (f) => (f[0] ?? 0) > 0,
     );
     expect(frames[0]).toBeGreaterThan(0);
-    expect(server.logs.some((l) => l.includes('media worker died'))).toBe(true);
+    expect(suite.target.logs.some((l) => l.includes('media worker died'))).toBe(true);
     await c.page.context().close();
     await d.page.context().close();
   });

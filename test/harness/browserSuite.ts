@@ -1,0 +1,48 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchChromium } from './chromium.ts';
+import { servePeerPage } from './embedded.ts';
+import type { PageServer } from './pageServer.ts';
+
+export interface BrowserSuite<T> {
+  /** The system under test (embedded server or local cluster). */
+  target: T;
+  /** The SDK test page (test/e2e/pages/sdkPeer.ts). */
+  pages: PageServer;
+  browser: Browser;
+}
+
+/** Starts the system, the test page and Chromium for a describe block, and stops them after. */
+export function browserSuite<T extends { close(): Promise<void> }>(start: () => Promise<T>): BrowserSuite<T> {
+  const suite = {} as BrowserSuite<T>;
+  beforeAll(async () => {
+    [suite.target, suite.pages, suite.browser] = await Promise.all([
+      start(),
+      servePeerPage(),
+      launchChromium(),
+    ]);
+  }, 90_000);
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.pages?.close();
+    await suite.target?.close();
+  });
+  return suite;
+}
+
+export type Received = Awaited<ReturnType<Window['peer']['received']>>;
+
+/** Every other participant's video decodes at 640x480 and their audio carries energy. */
+export function hearsAndSees(streams: Received, others: string[]): boolean {
+  return others.every(
+    (owner) =>
+      streams.some(
+        (s) =>
+          s.owner === owner &&
+          s.kind === 'video' &&
+          s.framesDecoded > 5 &&
+          s.width === 640 &&
+          s.height === 480,
+      ) && streams.some((s) => s.owner === owner && s.kind === 'audio' && s.audioEnergy > 0),
+  );
+}
