@@ -45,6 +45,12 @@ describe('conference on the embedded server (three Chromium participants)', () =
       expect(hearsAndSees(streams, [...others]), JSON.stringify({ others, streams, view })).toBe(true);
     }
     expect(await c.evaluate(() => window.peer.participants())).toEqual(['ana', 'ben']);
+    // Everyone's fake microphone beeps: the room announces active speakers, and they are participants.
+    const speakers = await eventually(
+      () => a.evaluate(() => window.peer.speakers()),
+      (s) => s.length > 0,
+    );
+    expect([ida.id, idb.id, idc.id]).toEqual(expect.arrayContaining([speakers[0]]));
 
     // Unpublish removes the stream for everyone; leaving removes the participant.
     await a.evaluate(() => window.peer.unpublish('video'));

@@ -8,6 +8,8 @@ interface Remote extends RemoteTrack {
 const remotes: Remote[] = [];
 const texts: string[] = [];
 const events: string[] = [];
+/** Participant ids announced as the active speaker, in order. */
+const speakers: string[] = [];
 let client: TesseraClient | undefined;
 let media: MediaStream | undefined;
 const published: Record<string, string> = {};
@@ -36,6 +38,7 @@ const peer = {
     client.on('participantleft', (p) => events.push(`leave:${p.user}`));
     client.on('streamremoved', (s) => events.push(`removed:${s.id}`));
     client.on('dropped', (d) => events.push(`dropped:${d.reason}`));
+    client.on('activespeaker', (a) => speakers.push(a.participantId));
     if (options.publish !== false) {
       media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
       published.audio = await client.publish(media.getAudioTracks()[0]!);
@@ -74,6 +77,7 @@ const peer = {
   participants: () => [...client!.participants.values()].map((p) => p.user).sort(),
   streams: () => [...client!.streams.values()].map((s) => `${s.owner}:${s.kind}`).sort(),
   events: () => events,
+  speakers: () => speakers,
   texts: () => texts,
   sendText: (m: string) => client!.sendText(m),
   unpublish: (kind: 'audio' | 'video') => client!.unpublish(published[kind]!),
