@@ -17,8 +17,8 @@ import { RoomService } from './services/RoomService.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
-import { leastLoadedNode } from './signaling/chooseNode.ts';
-import { SignalingFunction } from './signaling/SignalingFunction.ts';
+import { RoomPlacer } from './signaling/RoomPlacer.ts';
+import { type SignalingDeps, SignalingFunction } from './signaling/SignalingFunction.ts';
 
 export interface Secrets {
   superService: { id: string; key: string };
@@ -93,7 +93,18 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   const gateway = new WebSocketGateway({ path: '/ws', logger });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(config, { ...adapters, nodes: undefined }, gateway, logger);
-  gateway.route(signalingFunction(adapters, api, gateway, async () => mediaNode.id, logger));
+  gateway.route(
+    signalingFunction(
+      adapters,
+      api,
+      gateway,
+      async (roomId) => {
+        await adapters.placement.set(roomId, mediaNode.id);
+        return mediaNode.id;
+      },
+      logger,
+    ),
+  );
   return {
     deps: {
       logger,
@@ -135,7 +146,18 @@ export function composeSignaling(
   const adapters = adaptersFor(config);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
   const api = managementApi(adapters, secretsFor(config));
-  const signaling = signalingFunction(adapters, api, gateway, () => leastLoadedNode(adapters.nodes), logger);
+  const placer = new RoomPlacer({
+    placement: adapters.placement,
+    registry: adapters.nodes,
+    strategy: config.placementStrategy,
+  });
+  const signaling = signalingFunction(
+    adapters,
+    api,
+    gateway,
+    (roomId, preference) => placer.place(roomId, preference),
+    logger,
+  );
   return {
     signaling,
     async close() {
@@ -149,7 +171,7 @@ function signalingFunction(
   adapters: Adapters,
   api: ManagementApi,
   gateway: ConnectionGateway,
-  chooseNode: (roomId: string) => Promise<string>,
+  place: SignalingDeps['place'],
   logger: Logger,
 ): SignalingFunction {
   return new SignalingFunction({
@@ -157,10 +179,9 @@ function signalingFunction(
     rooms: adapters.rooms,
     participants: adapters.participants,
     connections: adapters.connections,
-    placement: adapters.placement,
     commands: new Commands(adapters.commands, adapters.placement),
     gateway,
-    chooseNode,
+    place,
     logger,
   });
 }

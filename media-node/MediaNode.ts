@@ -25,6 +25,8 @@ export interface MediaNodeOptions {
   rtc: RtcOptions;
   /** Where the node reports its capacity every second (cluster modes). */
   registry?: NodeRegistry | undefined;
+  /** Where the node is, matched against join-token preferences. */
+  location?: { region?: string | undefined; isp?: string | undefined };
 }
 
 export interface MediaNodeHealth {
@@ -89,7 +91,14 @@ export class MediaNode {
     let reporter: CapacityReporter | undefined;
     if (o.registry) {
       await o.registry.setRtpCapabilities(caps);
-      reporter = new CapacityReporter({ nodeId: o.nodeId, pool, rooms, registry: o.registry, logger });
+      reporter = new CapacityReporter({
+        nodeId: o.nodeId,
+        pool,
+        rooms,
+        registry: o.registry,
+        logger,
+        ...o.location,
+      });
       await reporter.start();
     }
     return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter);

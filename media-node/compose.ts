@@ -46,5 +46,6 @@ export function startMediaNode(
     streams: adapters.streams,
     registry: adapters.nodes,
     rtc: config.rtc,
+    location: config.location,
   });
 }

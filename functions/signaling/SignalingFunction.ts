@@ -4,7 +4,7 @@ import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
 import type { ConnectionGateway, ConnectionStore } from '../../shared/ports/gateway.ts';
-import type { ParticipantStore, PlacementStore } from '../../shared/ports/live.ts';
+import type { ParticipantStore } from '../../shared/ports/live.ts';
 import {
   MAX_MESSAGE_BYTES,
   methodParams,
@@ -19,11 +19,10 @@ export interface SignalingDeps {
   rooms: RoomStore;
   participants: ParticipantStore;
   connections: ConnectionStore;
-  placement: PlacementStore;
   commands: Commands;
   gateway: ConnectionGateway;
-  /** Picks a media node for a room that has none. */
-  chooseNode(roomId: string): Promise<string>;
+  /** The media node hosting the room, placing it if it has none (the join token's preference counts). */
+  place(roomId: string, preference: { region?: string; isp?: string }): Promise<string>;
   logger: Logger;
 }
 
@@ -61,11 +60,7 @@ export class SignalingFunction {
       if (limit >= 0 && (await this.#d.participants.list(roomId)).length >= limit) {
         return { ok: false, status: 403, message: 'room is full' };
       }
-      let nodeId = await this.#d.placement.get(roomId);
-      if (!nodeId) {
-        nodeId = await this.#d.chooseNode(roomId);
-        await this.#d.placement.set(roomId, nodeId);
-      }
+      const nodeId = await this.#d.place(roomId, claims.preference);
       const participant = {
         id: randomUUID(),
         user: claims.user,
@@ -83,6 +78,9 @@ export class SignalingFunction {
     } catch (error) {
       if (error instanceof TesseraError && error.code === ErrorCodes.authenticationFailed) {
         return { ok: false, status: 401, message: error.publicMessage };
+      }
+      if (error instanceof TesseraError && error.code === ErrorCodes.clusterUnavailable) {
+        return { ok: false, status: 503, message: error.publicMessage };
       }
       this.#d.logger.error('$connect failed', { error });
       return { ok: false, status: 503, message: 'unavailable' };

@@ -11,6 +11,8 @@ export interface CapacityReporterOptions {
   rooms: RoomRegistry;
   registry: NodeRegistry;
   logger: Logger;
+  region?: string | undefined;
+  isp?: string | undefined;
 }
 
 /**
@@ -61,6 +63,9 @@ export class CapacityReporter {
       load: Math.max(0, ...loads),
       draining: this.draining,
       reportedAt: Date.now(),
+      region: this.#o.region,
+      isp: this.#o.isp,
+      capabilities: ['sfu'],
     };
     await this.#o.registry.report(report);
     return report;

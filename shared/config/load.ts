@@ -25,5 +25,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rtc: { listenIp: e.RTC_LISTEN_IP, announcedAddress: e.RTC_ANNOUNCED_ADDRESS, port: e.RTC_PORT },
     wsManagementEndpoint: e.WS_MANAGEMENT_ENDPOINT,
     drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,
+    location: { region: e.NODE_REGION, isp: e.NODE_ISP },
+    placementStrategy: e.PLACEMENT_STRATEGY,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LogLevels } from '../logger.ts';
+import { STRATEGIES } from '../placement/placement.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalString = z
@@ -49,6 +50,12 @@ export const EnvSchema = z.object({
   RTC_PORT: port
     .optional()
     .describe('first WebRTC port (UDP+TCP); worker i uses RTC_PORT+i; random when unset'),
+  NODE_REGION: optionalString.describe('region this media node reports (join tokens may prefer one)'),
+  NODE_ISP: optionalString.describe('ISP this media node reports'),
+  PLACEMENT_STRATEGY: z
+    .enum(STRATEGIES)
+    .default('least-used')
+    .describe('how new rooms are placed on media nodes'),
   DRAIN_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   WS_MANAGEMENT_ENDPOINT: optionalString.describe(
     "the WebSocket API's @connections endpoint (cluster modes)",
@@ -73,4 +80,6 @@ export interface Config {
   rtc: { listenIp: string; announcedAddress: string | undefined; port: number | undefined };
   wsManagementEndpoint: string | undefined;
   drainTimeoutSeconds: number;
+  location: { region: string | undefined; isp: string | undefined };
+  placementStrategy: (typeof STRATEGIES)[number];
 }

@@ -29,11 +29,22 @@ export interface TokenLedger {
   redeem(tokenId: string): Promise<boolean>;
 }
 
-/** Which media node hosts a live room. (Locks and fencing arrive with the cluster.) */
+/**
+ * Which media node hosts a live room. Placement decisions take the room's lock (set-if-absent
+ * with expiry, compare-and-delete release) and write under it with a fencing token, so racing
+ * functions agree on one node and a stale lock holder cannot overwrite a newer decision.
+ */
 export interface PlacementStore {
   get(roomId: string): Promise<string | undefined>;
+  /** Unconditional write (single-node modes and tests). */
   set(roomId: string, nodeId: string): Promise<void>;
   delete(roomId: string): Promise<void>;
+  /** The lock's token when taken; undefined while someone else holds it. */
+  lock(roomId: string, ttlMs: number): Promise<string | undefined>;
+  /** Releases the lock only if `token` still holds it. */
+  unlock(roomId: string, token: string): Promise<void>;
+  /** Writes the room's node if `token` still holds the lock: the new fencing token, else undefined. */
+  assign(roomId: string, nodeId: string, token: string): Promise<number | undefined>;
 }
 
 /** At-most-once processing of commands (SQS delivers at least once). */

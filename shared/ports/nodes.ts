@@ -9,6 +9,11 @@ export interface NodeReport {
   load: number;
   draining: boolean;
   reportedAt: number;
+  /** Where the node is, for join-token preferences (OWT's isp/region). */
+  region?: string | undefined;
+  isp?: string | undefined;
+  /** What the node can do: 'sfu', and later 'mix', 'stream', 'record', 'sip'. */
+  capabilities: string[];
 }
 
 export interface NodeRegistry {

@@ -50,6 +50,8 @@ const report = (id: string, reportedAt = Date.now()): NodeReport => ({
   load: 0.25,
   draining: false,
   reportedAt,
+  region: 'eu',
+  capabilities: ['sfu'],
 });
 
 describe.each(adapters)('cluster state contract: %s', (_name, make) => {

@@ -1,6 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { PlacementStore } from '../../ports/live.ts';
 import { redisKeys } from './keys.ts';
+
+// Release only our own lock: a lock that expired and was taken by another caller stays theirs.
+const COMPARE_AND_DELETE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+// Write the room's node only while holding the lock; every write gets the next fencing token.
+const ASSIGN_UNDER_LOCK = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+local fence = redis.call('INCR', KEYS[3])
+redis.call('SET', KEYS[2], ARGV[2])
+return fence`;
 
 export class RedisPlacementStore implements PlacementStore {
   readonly #redis: Redis;
@@ -19,5 +32,29 @@ export class RedisPlacementStore implements PlacementStore {
 
   async delete(roomId: string): Promise<void> {
     await this.#redis.del(redisKeys.roomNode(roomId));
+  }
+
+  async lock(roomId: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomUUID();
+    return (await this.#redis.set(redisKeys.roomLock(roomId), token, 'PX', ttlMs, 'NX')) === 'OK'
+      ? token
+      : undefined;
+  }
+
+  async unlock(roomId: string, token: string): Promise<void> {
+    await this.#redis.eval(COMPARE_AND_DELETE, 1, redisKeys.roomLock(roomId), token);
+  }
+
+  async assign(roomId: string, nodeId: string, token: string): Promise<number | undefined> {
+    const fence = await this.#redis.eval(
+      ASSIGN_UNDER_LOCK,
+      3,
+      redisKeys.roomLock(roomId),
+      redisKeys.roomNode(roomId),
+      redisKeys.roomFence(roomId),
+      token,
+      nodeId,
+    );
+    return typeof fence === 'number' ? fence : undefined;
   }
 }

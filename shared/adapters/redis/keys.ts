@@ -6,6 +6,8 @@
  *   tessera:room:{<roomId>}:participants   hash  participantId → Participant JSON   TTL 24 h, renewed on write
  *   tessera:room:{<roomId>}:streams        hash  streamId → Stream JSON             TTL 24 h, renewed on write
  *   tessera:room:{<roomId>}:node           string  id of the media node hosting the room
+ *   tessera:room:{<roomId>}:lock           string  placement lock token (SET NX PX, compare-and-delete)
+ *   tessera:room:{<roomId>}:fence          counter fencing token, incremented by every placement write
  *   tessera:token:<tokenId>                string  "1" until the join token is redeemed (GETDEL) or expires
  *   tessera:conn:<connectionId>            string  connection record (room, node, participant), 3 h
  *   tessera:cmd:<commandId>                string  set NX when a node processes a command, 1 h
@@ -19,6 +21,8 @@ export const redisKeys = {
   participants: (roomId: string) => `tessera:room:{${roomId}}:participants`,
   streams: (roomId: string) => `tessera:room:{${roomId}}:streams`,
   roomNode: (roomId: string) => `tessera:room:{${roomId}}:node`,
+  roomLock: (roomId: string) => `tessera:room:{${roomId}}:lock`,
+  roomFence: (roomId: string) => `tessera:room:{${roomId}}:fence`,
   token: (tokenId: string) => `tessera:token:${tokenId}`,
 };
 

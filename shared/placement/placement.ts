@@ -1,0 +1,115 @@
+import type { NodeReport } from '../ports/nodes.ts';
+
+/** OWT's scheduling strategies (cluster_manager/strategy.js), over node capacity reports. */
+export const STRATEGIES = [
+  'least-used',
+  'most-used',
+  'last-used',
+  'round-robin',
+  'random',
+  'weighted-round-robin',
+] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export interface PlacementRequest {
+  strategy: Strategy;
+  now: number;
+  /** A node that missed this many one-second reports is out (3 s by default). */
+  freshnessMs?: number;
+  /** Nodes at or above this load take nothing new (0.85 by default, as OWT's max_load). */
+  maxLoad?: number;
+  /** From the join token: nodes matching are preferred; others are used only when none match. */
+  preference?: { region?: string | undefined; isp?: string | undefined } | undefined;
+  /** Capabilities the room needs, e.g. ['sfu', 'mix']. */
+  requires?: string[];
+  /** Randomness for 'random' (tests pass a fixed one). */
+  random?: () => number;
+}
+
+/** What round-robin, last-used and weighted-round-robin remember between decisions. */
+export interface StrategyState {
+  cursor: number;
+  lastUsed?: string | undefined;
+  /** Smooth weighted round-robin's running weights. */
+  weights: Record<string, number>;
+}
+
+export const initialState = (): StrategyState => ({ cursor: 0, weights: {} });
+
+export type Rejection = 'stale' | 'draining' | 'overloaded' | 'no-workers' | 'incapable';
+
+/** Why a node cannot take a new room, or undefined if it can. */
+export function rejection(node: NodeReport, request: PlacementRequest): Rejection | undefined {
+  if (request.now - node.reportedAt > (request.freshnessMs ?? 3000)) return 'stale';
+  if (node.draining) return 'draining';
+  if (node.workersAlive === 0) return 'no-workers';
+  if (node.load >= (request.maxLoad ?? 0.85)) return 'overloaded';
+  if ((request.requires ?? []).some((c) => !node.capabilities.includes(c))) return 'incapable';
+  return undefined;
+}
+
+/** The nodes that may take a room, narrowed to the preferred region and ISP when any match. */
+export function candidates(nodes: readonly NodeReport[], request: PlacementRequest): NodeReport[] {
+  const eligible = nodes.filter((n) => rejection(n, request) === undefined);
+  const { region, isp } = request.preference ?? {};
+  for (const match of [
+    (n: NodeReport) => (!region || n.region === region) && (!isp || n.isp === isp),
+    (n: NodeReport) => !region || n.region === region,
+  ]) {
+    const preferred = eligible.filter(match);
+    if (preferred.length > 0) return preferred;
+  }
+  return eligible;
+}
+
+/**
+ * Chooses a node for a new room: a pure function of the reports, the request and the
+ * strategy's state (returned updated). Undefined when no node is eligible.
+ */
+export function choose(
+  nodes: readonly NodeReport[],
+  request: PlacementRequest,
+  state: StrategyState = initialState(),
+): { node: NodeReport | undefined; state: StrategyState } {
+  // A stable order, so round-robin and ties do not depend on report arrival.
+  const pool = candidates(nodes, request).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (pool.length === 0) return { node: undefined, state };
+  const byLoad = (a: NodeReport, b: NodeReport) => a.load - b.load || a.rooms - b.rooms;
+  let node: NodeReport;
+  let next: StrategyState = state;
+  switch (request.strategy) {
+    case 'least-used':
+      node = [...pool].sort(byLoad)[0]!;
+      break;
+    case 'most-used':
+      // Pack: the busiest node still under the limit, so idle nodes can be scaled in.
+      node = [...pool].sort((a, b) => byLoad(b, a))[0]!;
+      break;
+    case 'last-used':
+      node = pool.find((n) => n.id === state.lastUsed) ?? [...pool].sort(byLoad)[0]!;
+      break;
+    case 'round-robin':
+      node = pool[state.cursor % pool.length]!;
+      next = { ...state, cursor: (state.cursor + 1) % Number.MAX_SAFE_INTEGER };
+      break;
+    case 'random':
+      node = pool[Math.floor((request.random ?? Math.random)() * pool.length)]!;
+      break;
+    case 'weighted-round-robin': {
+      // Smooth weighted round-robin (as nginx): weight = free capacity, workers × headroom.
+      const maxLoad = request.maxLoad ?? 0.85;
+      const weight = (n: NodeReport) => Math.max(1, Math.round(100 * n.workersAlive * (maxLoad - n.load)));
+      const weights = { ...state.weights };
+      let total = 0;
+      for (const n of pool) {
+        weights[n.id] = (weights[n.id] ?? 0) + weight(n);
+        total += weight(n);
+      }
+      node = pool.reduce((best, n) => (weights[n.id]! > weights[best.id]! ? n : best), pool[0]!);
+      weights[node.id]! -= total;
+      next = { ...state, weights };
+      break;
+    }
+  }
+  return { node, state: { ...next, lastUsed: node.id } };
+}

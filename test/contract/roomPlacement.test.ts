@@ -1,0 +1,112 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RoomPlacer } from '../../functions/signaling/RoomPlacer.ts';
+import { MemoryNodeRegistry } from '../../shared/adapters/memory/MemoryNodeRegistry.ts';
+import { MemoryPlacementStore } from '../../shared/adapters/memory/MemoryPlacementStore.ts';
+import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry.ts';
+import { RedisPlacementStore } from '../../shared/adapters/redis/RedisPlacementStore.ts';
+import type { PlacementStore } from '../../shared/ports/live.ts';
+import type { NodeRegistry, NodeReport } from '../../shared/ports/nodes.ts';
+import { redisClient, uniqueId } from './adapters.ts';
+
+const adapters: [string, () => { placement: PlacementStore; registry: NodeRegistry; close(): void }][] = [
+  [
+    'memory',
+    () => ({ placement: new MemoryPlacementStore(), registry: new MemoryNodeRegistry(), close: () => {} }),
+  ],
+  [
+    'redis',
+    () => {
+      const redis: Redis = redisClient();
+      return {
+        placement: new RedisPlacementStore(redis),
+        registry: new RedisNodeRegistry(redis),
+        close: () => redis.disconnect(),
+      };
+    },
+  ],
+];
+
+const report = (id: string): NodeReport => ({
+  id,
+  rooms: 0,
+  workers: 2,
+  workersAlive: 2,
+  load: 0.1,
+  draining: false,
+  reportedAt: Date.now(),
+  capabilities: ['sfu'],
+});
+
+describe.each(adapters)('room placement: %s', (_name, make) => {
+  let a: ReturnType<(typeof adapters)[number][1]>;
+  beforeAll(() => {
+    a = make();
+  });
+  afterAll(() => a.close());
+
+  it('the lock is exclusive, released only by its holder, and expires', async () => {
+    const room = uniqueId('room');
+    const token = await a.placement.lock(room, 300);
+    expect(token).toBeDefined();
+    expect(await a.placement.lock(room, 300)).toBeUndefined();
+    await a.placement.unlock(room, 'not-the-token');
+    expect(await a.placement.lock(room, 300)).toBeUndefined();
+    await a.placement.unlock(room, token!);
+    const again = await a.placement.lock(room, 100);
+    expect(again).toBeDefined();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await a.placement.lock(room, 100)).toBeDefined(); // the expired lock is free again
+  });
+
+  it('writes only under the lock, each write with a higher fencing token', async () => {
+    const room = uniqueId('room');
+    expect(await a.placement.assign(room, 'node-x', 'no-lock')).toBeUndefined();
+    expect(await a.placement.get(room)).toBeUndefined();
+    const t1 = (await a.placement.lock(room, 1000))!;
+    const f1 = await a.placement.assign(room, 'node-1', t1);
+    await a.placement.unlock(room, t1);
+    expect(await a.placement.assign(room, 'node-stale', t1)).toBeUndefined(); // a released lock writes nothing
+    const t2 = (await a.placement.lock(room, 1000))!;
+    const f2 = await a.placement.assign(room, 'node-2', t2);
+    await a.placement.unlock(room, t2);
+    expect(f2!).toBeGreaterThan(f1!);
+    expect(await a.placement.get(room)).toBe('node-2');
+  });
+
+  it('100 functions racing to place the same room all agree on one node', async () => {
+    const nodes = ['n1', 'n2', 'n3', 'n4'].map((n) => uniqueId(n));
+    for (const n of nodes) await a.registry.report(report(n));
+    for (let round = 0; round < 5; round++) {
+      const room = uniqueId('race');
+      // Each racer is a separate function instance: its own placer, strategy state and snapshot.
+      const racers = Array.from(
+        { length: 100 },
+        () => new RoomPlacer({ placement: a.placement, registry: a.registry, strategy: 'random' }),
+      );
+      const placed = await Promise.all(racers.map((p) => p.place(room)));
+      expect(new Set(placed).size).toBe(1);
+      expect(nodes).toContain(placed[0]);
+      expect(await a.placement.get(room)).toBe(placed[0]);
+    }
+  });
+
+  it('keeps a room on its node while the node lives, and moves it when the node stops reporting', async () => {
+    const [alive, other] = [uniqueId('alive'), uniqueId('other')];
+    await a.registry.report(report(alive));
+    const room = uniqueId('room');
+    await a.placement.set(room, alive);
+    const placer = new RoomPlacer({
+      placement: a.placement,
+      registry: a.registry,
+      strategy: 'least-used',
+      snapshotMs: 0,
+    });
+    await a.registry.report({ ...report(alive), draining: true, load: 0.99 });
+    expect(await placer.place(room)).toBe(alive); // a draining or busy node keeps its rooms
+    await a.registry.report({ ...report(alive), reportedAt: Date.now() - 10_000 });
+    await a.registry.report(report(other));
+    const moved = await placer.place(room);
+    expect(moved).not.toBe(alive);
+  });
+});
