@@ -10,7 +10,7 @@ import { errorResponse } from './http/errorResponse.ts';
 import { validationHook } from './http/validation.ts';
 import { liveRoutes } from './routes/live.ts';
 import { roomRoutes } from './routes/rooms.ts';
-import { serviceRoutes, tokenRoutes } from './routes/servicesAndTokens.ts';
+import { nodeRoutes, serviceRoutes, tokenRoutes } from './routes/servicesAndTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
 
 export interface HealthSource {
@@ -73,6 +73,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   roomRoutes(app, deps.api);
   tokenRoutes(app, deps.api);
   liveRoutes(app, deps.api);
+  nodeRoutes(app, deps.api);
   const { rtpCapabilities } = deps;
   if (rtpCapabilities) {
     app.use('/v1/rtp-capabilities', cors({ origin: '*', allowMethods: ['GET'] }));

@@ -12,6 +12,7 @@ import { Commands } from './services/Commands.ts';
 import { JoinTokens } from './services/JoinTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
 import { ManagementAuth } from './services/ManagementAuth.ts';
+import { NodeService } from './services/NodeService.ts';
 import { ParticipantService } from './services/ParticipantService.ts';
 import { RoomService } from './services/RoomService.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
@@ -64,6 +65,7 @@ export function managementApi(adapters: Adapters, secrets: Secrets): ManagementA
     rooms,
     participants: new ParticipantService(rooms, adapters.participants, commands),
     streams: new StreamService(rooms, adapters.streams, commands),
+    nodes: new NodeService(adapters.nodes),
     tokens: new JoinTokens({
       secret: secrets.tokenSecret,
       ledger: adapters.tokens,

@@ -99,3 +99,31 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void 
     },
   );
 }
+
+const NodeSchema = z.object({
+  id: z.string(),
+  state: z.enum(['ready', 'draining', 'full', 'stale']),
+  rooms: z.number(),
+  workers: z.number(),
+  workersAlive: z.number(),
+  load: z.number(),
+  draining: z.boolean(),
+  reportedAt: z.number(),
+  region: z.string().optional(),
+  isp: z.string().optional(),
+  capabilities: z.array(z.string()),
+});
+
+export function nodeRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/nodes',
+      tags: ['cluster'],
+      security,
+      summary: 'Media nodes with their load, rooms and state (super service only)',
+      responses: { 200: jsonResponse('media nodes', z.array(NodeSchema)), ...errorResponses },
+    }),
+    async (c) => c.json(await api.nodes.list(c.get('caller')), 200),
+  );
+}

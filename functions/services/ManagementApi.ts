@@ -1,5 +1,6 @@
 import type { JoinTokens } from './JoinTokens.ts';
 import type { ManagementAuth } from './ManagementAuth.ts';
+import type { NodeService } from './NodeService.ts';
 import type { ParticipantService } from './ParticipantService.ts';
 import type { RoomService } from './RoomService.ts';
 import type { ServiceRegistry } from './ServiceRegistry.ts';
@@ -13,4 +14,5 @@ export interface ManagementApi {
   participants: ParticipantService;
   streams: StreamService;
   tokens: JoinTokens;
+  nodes: NodeService;
 }

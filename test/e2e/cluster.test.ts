@@ -62,6 +62,10 @@ describe('conference on the local cluster (gateway emulator, functions, media no
     const registry = new RedisNodeRegistry(redis);
     const [report] = await registry.fresh(3000);
     expect(report).toMatchObject({ id: 'node-1', rooms: 1, workers: 1, workersAlive: 1, draining: false });
+    const nodes = await fetch(`${suite.target.url}/v1/nodes`, {
+      headers: { authorization: await suite.target.superAuth() },
+    });
+    expect(await nodes.json()).toEqual([expect.objectContaining({ id: 'node-1', state: 'ready', rooms: 1 })]);
 
     // SIGTERM drains: the node says so, keeps serving the live room, and leaves once it empties.
     const node = suite.target.nodes.get('node-1')!;

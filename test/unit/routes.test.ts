@@ -392,6 +392,26 @@ describe('tokens', () => {
   });
 });
 
+describe('nodes', () => {
+  it('the super service sees every media node with its state; other services may not', async () => {
+    const now = Date.now();
+    const base = { rooms: 1, workers: 2, workersAlive: 2, load: 0.2, draining: false, capabilities: ['sfu'] };
+    await adapters.nodes.report({ ...base, id: 'n-ready', reportedAt: now });
+    await adapters.nodes.report({ ...base, id: 'n-draining', draining: true, reportedAt: now });
+    await adapters.nodes.report({ ...base, id: 'n-full', load: 0.9, reportedAt: now });
+    await adapters.nodes.report({ ...base, id: 'n-stale', reportedAt: now - 10_000 });
+    const res = await call('GET', '/v1/nodes', await bearer(SUPER.id, SUPER.key));
+    expect(res.status).toBe(200);
+    expect(res.body.map((n: { id: string; state: string }) => [n.id, n.state])).toEqual([
+      ['n-draining', 'draining'],
+      ['n-full', 'full'],
+      ['n-ready', 'ready'],
+      ['n-stale', 'stale'],
+    ]);
+    expect((await call('GET', '/v1/nodes', await a.auth())).status).toBe(403);
+  });
+});
+
 describe('edge', () => {
   it('serves the OpenAPI 3.1 document without credentials', async () => {
     const res = await call('GET', '/v1/openapi.json');
