@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry.ts';
-import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
+import { browserSuite, expectEveryoneHearsAndSees } from '../harness/browserSuite.ts';
 import { startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer } from '../harness/embedded.ts';
 
@@ -25,17 +25,11 @@ describe('conference on the local cluster (gateway emulator, functions, media no
     const ida = await join(a, 'ana');
     const idb = await join(b, 'ben');
     const idc = await join(c, 'cy');
-    for (const [page, others] of [
-      [a, [idb.id, idc.id]],
-      [b, [ida.id, idc.id]],
-      [c, [ida.id, idb.id]],
-    ] as const) {
-      const streams = await eventually(
-        () => page.evaluate(() => window.peer.received()),
-        (s) => hearsAndSees(s, [...others]),
-      );
-      expect(hearsAndSees(streams, [...others]), JSON.stringify(streams)).toBe(true);
-    }
+    await expectEveryoneHearsAndSees([
+      { page: a, id: ida.id },
+      { page: b, id: idb.id },
+      { page: c, id: idc.id },
+    ]);
     // Live state is in Redis, visible to the stateless management functions.
     const listed = await fetch(`${suite.target.url}/v1/rooms/cluster-room/participants`, {
       headers: { authorization: await suite.target.superAuth() },

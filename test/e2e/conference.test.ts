@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { browserSuite, hearsAndSees, type Received } from '../harness/browserSuite.ts';
+import { browserSuite, expectEveryoneHearsAndSees, type Received } from '../harness/browserSuite.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
-const received = (page: Page): Promise<Received> => page.evaluate(() => window.peer.received());
+const _received = (page: Page): Promise<Received> => page.evaluate(() => window.peer.received());
 const join = (
   page: Page,
   url: string,
@@ -29,21 +29,11 @@ describe('conference on the embedded server (three Chromium participants)', () =
     const c = await openPeer(suite.browser, suite.pages);
     const idc = await join(c, suite.target.url, await suite.target.token('room-3', 'cy'));
 
-    for (const [page, others] of [
-      [a, [idb.id, idc.id]],
-      [b, [ida.id, idc.id]],
-      [c, [ida.id, idb.id]],
-    ] as const) {
-      const streams = await eventually(
-        () => received(page),
-        (s) => hearsAndSees(s, [...others]),
-      );
-      const view = await page.evaluate(() => ({
-        streams: window.peer.streams(),
-        events: window.peer.events(),
-      }));
-      expect(hearsAndSees(streams, [...others]), JSON.stringify({ others, streams, view })).toBe(true);
-    }
+    await expectEveryoneHearsAndSees([
+      { page: a, id: ida.id },
+      { page: b, id: idb.id },
+      { page: c, id: idc.id },
+    ]);
     expect(await c.evaluate(() => window.peer.participants())).toEqual(['ana', 'ben']);
     // Everyone's fake microphone beeps: the room announces active speakers, and they are participants.
     const speakers = await eventually(

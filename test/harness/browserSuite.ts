@@ -1,7 +1,7 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { launchChromium } from './chromium.ts';
-import { servePeerPage } from './embedded.ts';
+import { eventually, servePeerPage } from './embedded.ts';
 import type { PageServer } from './pageServer.ts';
 
 export interface BrowserSuite<T> {
@@ -45,4 +45,20 @@ export function hearsAndSees(streams: Received, others: string[]): boolean {
           s.height === 480,
       ) && streams.some((s) => s.owner === owner && s.kind === 'audio' && s.audioEnergy > 0),
   );
+}
+
+/** Asserts that every participant (page, id) hears and sees every other one. */
+export async function expectEveryoneHearsAndSees(participants: { page: Page; id: string }[]): Promise<void> {
+  for (const { page, id } of participants) {
+    const others = participants.filter((p) => p.id !== id).map((p) => p.id);
+    const streams = await eventually(
+      () => page.evaluate(() => window.peer.received()),
+      (s) => hearsAndSees(s, others),
+    );
+    const view = await page.evaluate(() => ({
+      streams: window.peer.streams(),
+      events: window.peer.events(),
+    }));
+    expect(hearsAndSees(streams, others), JSON.stringify({ others, streams, view })).toBe(true);
+  }
 }
