@@ -1,9 +1,8 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { browserSuite, expectEveryoneHearsAndSees, type Received } from '../harness/browserSuite.ts';
+import { browserSuite, expectEveryoneHearsAndSees } from '../harness/browserSuite.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
-const _received = (page: Page): Promise<Received> => page.evaluate(() => window.peer.received());
 const join = (
   page: Page,
   url: string,
