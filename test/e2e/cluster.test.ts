@@ -52,7 +52,7 @@ describe('conference on the local cluster (gateway emulator, functions, media no
     expect(users).toEqual(['ben']);
 
     // The node reports its capacity to Redis every second.
-    const redis = new Redis(process.env.REDIS_URL!);
+    const redis = new Redis(suite.target.redisUrl);
     const registry = new RedisNodeRegistry(redis);
     const [report] = await registry.fresh(3000);
     expect(report).toMatchObject({ id: 'node-1', rooms: 1, workers: 1, workersAlive: 1, draining: false });

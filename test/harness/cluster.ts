@@ -48,6 +48,8 @@ function startProcess(
 export interface LocalCluster {
   /** The management functions' HTTP base URL. */
   url: string;
+  /** The cluster's Redis (its own database on the shared server). */
+  redisUrl: string;
   signalingUrl: string;
   superAuth(): Promise<string>;
   token(room: string, user: string, role?: string): Promise<string>;
@@ -70,9 +72,12 @@ export async function startLocalCluster(nodeIds = ['node-1']): Promise<LocalClus
     TOKEN_SECRET: `token-${run}`,
     MASTER_KEY: `master-${run}`,
   };
+  // Its own Redis database: other suites share the server and report nodes of their own.
+  const redisUrl = `${process.env.REDIS_URL}/1`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...secrets,
+    REDIS_URL: redisUrl,
     LOG_LEVEL: 'warn',
     DYNAMODB_TABLE: `cluster-${run}`,
     SQS_QUEUE_PREFIX: `c${run}-`,
@@ -113,6 +118,7 @@ export async function startLocalCluster(nodeIds = ['node-1']): Promise<LocalClus
   const rooms = new Set<string>();
   return {
     url,
+    redisUrl,
     signalingUrl: `ws://127.0.0.1:${gatewayPort}/ws`,
     superAuth,
     nodes,
