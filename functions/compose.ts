@@ -19,7 +19,7 @@ import { ServiceRegistry } from './services/ServiceRegistry.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
 import { RoomPlacer } from './signaling/RoomPlacer.ts';
-import { type SignalingDeps, SignalingFunction } from './signaling/SignalingFunction.ts';
+import { SignalingFunction } from './signaling/SignalingFunction.ts';
 
 export interface Secrets {
   superService: { id: string; key: string };
@@ -94,19 +94,20 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   const api = managementApi(adapters, secrets);
   const gateway = new WebSocketGateway({ path: '/ws', logger });
   // The only node: it reports nowhere and every room is placed on it.
-  const mediaNode = await startMediaNode(config, { ...adapters, nodes: undefined }, gateway, logger);
-  gateway.route(
-    signalingFunction(
-      adapters,
-      api,
-      gateway,
-      async (roomId) => {
-        await adapters.placement.set(roomId, mediaNode.id);
-        return mediaNode.id;
-      },
-      logger,
-    ),
+  const mediaNode = await startMediaNode(
+    config,
+    { ...adapters, nodes: undefined, roomNodes: undefined },
+    gateway,
+    logger,
   );
+  // The only node: every room is placed on it.
+  const placer = {
+    async placeParticipant(roomId: string) {
+      await adapters.placement.set(roomId, mediaNode.id);
+      return mediaNode.id;
+    },
+  };
+  gateway.route(signalingFunction(adapters, api, gateway, placer, logger));
   return {
     deps: {
       logger,
@@ -152,14 +153,10 @@ export function composeSignaling(
     placement: adapters.placement,
     registry: adapters.nodes,
     strategy: config.placementStrategy,
+    roomNodes: adapters.roomNodes,
+    peersPerNode: config.roomPeersPerNode,
   });
-  const signaling = signalingFunction(
-    adapters,
-    api,
-    gateway,
-    (roomId, preference) => placer.place(roomId, preference),
-    logger,
-  );
+  const signaling = signalingFunction(adapters, api, gateway, placer, logger);
   return {
     signaling,
     async close() {
@@ -173,7 +170,7 @@ function signalingFunction(
   adapters: Adapters,
   api: ManagementApi,
   gateway: ConnectionGateway,
-  place: SignalingDeps['place'],
+  placer: Pick<RoomPlacer, 'placeParticipant'> & Partial<Pick<RoomPlacer, 'release'>>,
   logger: Logger,
 ): SignalingFunction {
   return new SignalingFunction({
@@ -183,7 +180,10 @@ function signalingFunction(
     connections: adapters.connections,
     commands: new Commands(adapters.commands, adapters.placement),
     gateway,
-    place,
+    place: (roomId, preference) => placer.placeParticipant(roomId, preference),
+    ...(placer.release
+      ? { release: (roomId: string, nodeId: string) => placer.release!(roomId, nodeId) }
+      : {}),
     logger,
   });
 }

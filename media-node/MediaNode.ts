@@ -1,12 +1,13 @@
 import type { types } from 'mediasoup';
 import type { Logger } from '../shared/logger.ts';
-import type { CommandQueue } from '../shared/ports/commands.ts';
+import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
-import type { CommandLedger, StreamStore } from '../shared/ports/live.ts';
+import type { CommandLedger, RoomNodes, StreamStore } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import type { Stream } from '../shared/protocol/http/liveState.ts';
 import type { StreamAnnouncement } from '../shared/protocol/signaling.ts';
 import { CapacityReporter } from './capacity/CapacityReporter.ts';
+import { Cascades } from './cascade/Cascades.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
 import { nodeCommandHandlers } from './commands/handlers.ts';
 import { routerMediaCodecs } from './sfu/codecs.ts';
@@ -19,12 +20,15 @@ export interface MediaNodeOptions {
   workers?: number | undefined;
   logger: Logger;
   gateway: ConnectionGateway;
-  commands: CommandQueue;
+  /** This node's queue, and the bus to the room's other nodes. */
+  commands: CommandQueue & CommandBus;
   ledger: CommandLedger;
   streams: StreamStore;
   rtc: RtcOptions;
   /** Where the node reports its capacity every second (cluster modes). */
   registry?: NodeRegistry | undefined;
+  /** Which nodes host each room; set when rooms may span nodes (cluster modes). */
+  roomNodes?: RoomNodes | undefined;
   /** Where the node is, matched against join-token preferences. */
   location?: { region?: string | undefined; isp?: string | undefined };
 }
@@ -75,11 +79,14 @@ export class MediaNode {
       room.once('close', () => void o.streams.clear(room.id).catch(() => {}));
     });
     const signaling = new NodeSignaling(rooms, o.gateway, logger);
+    const cascades = o.roomNodes
+      ? new Cascades({ nodeId: o.nodeId, rooms, roomNodes: o.roomNodes, bus: o.commands, rtc: o.rtc, logger })
+      : undefined;
     const processor = new CommandProcessor({
       nodeId: o.nodeId,
       queue: o.commands,
       ledger: o.ledger,
-      handle: nodeCommandHandlers(rooms, signaling, o.gateway),
+      handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades),
       logger,
     });
     await o.commands.open(o.nodeId);
@@ -97,6 +104,7 @@ export class MediaNode {
         rooms,
         registry: o.registry,
         logger,
+        pipes: () => cascades?.pipes ?? 0,
         ...o.location,
       });
       await reporter.start();

@@ -4,6 +4,7 @@ import type { Config } from '../shared/config/schema.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
+import type { RoomNodes } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import { MediaNode } from './MediaNode.ts';
 
@@ -32,7 +33,10 @@ export async function composeMediaNode(
 /** A media node over the given adapters; it reports its capacity when `adapters.nodes` is set. */
 export function startMediaNode(
   config: Config,
-  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams'> & { nodes: NodeRegistry | undefined },
+  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams'> & {
+    nodes: NodeRegistry | undefined;
+    roomNodes: RoomNodes | undefined;
+  },
   gateway: ConnectionGateway,
   logger: Logger,
 ): Promise<MediaNode> {
@@ -45,6 +49,7 @@ export function startMediaNode(
     ledger: adapters.ledger,
     streams: adapters.streams,
     registry: adapters.nodes,
+    roomNodes: adapters.roomNodes,
     rtc: config.rtc,
     location: config.location,
   });

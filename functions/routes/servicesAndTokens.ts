@@ -112,6 +112,7 @@ const NodeSchema = z.object({
   region: z.string().optional(),
   isp: z.string().optional(),
   capabilities: z.array(z.string()),
+  pipes: z.number().optional(),
 });
 
 export function nodeRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {

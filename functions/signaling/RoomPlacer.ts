@@ -1,10 +1,14 @@
 import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import { choose, initialState, type Strategy, type StrategyState } from '../../shared/placement/placement.ts';
-import type { PlacementStore } from '../../shared/ports/live.ts';
+import type { PlacementStore, RoomNodes } from '../../shared/ports/live.ts';
 import type { NodeRegistry, NodeReport } from '../../shared/ports/nodes.ts';
 
 export interface RoomPlacerOptions {
   placement: PlacementStore;
+  /** Which nodes host each room; with `peersPerNode`, rooms span nodes. */
+  roomNodes?: RoomNodes | undefined;
+  /** Participants of one room per node before the room spreads to another node (0: no limit). */
+  peersPerNode?: number;
   registry: NodeRegistry;
   strategy: Strategy;
   /** How long a registry snapshot is reused: bounds Redis work per decision. */
@@ -21,12 +25,47 @@ const FRESH_MS = 3000;
  * the lock; concurrent callers wait for that decision instead of making their own.
  */
 export class RoomPlacer {
-  readonly #o: Required<RoomPlacerOptions>;
+  readonly #o: Required<Omit<RoomPlacerOptions, 'roomNodes'>> & { roomNodes: RoomNodes | undefined };
   #state: StrategyState = initialState();
   #snapshot: { at: number; nodes: Promise<NodeReport[]> } | undefined;
 
   constructor(options: RoomPlacerOptions) {
-    this.#o = { snapshotMs: 1000, lockTtlMs: 5000, ...options };
+    this.#o = { snapshotMs: 1000, lockTtlMs: 5000, roomNodes: undefined, peersPerNode: 0, ...options };
+  }
+
+  /**
+   * The node for a new participant of the room: the room's node while it holds fewer than
+   * `peersPerNode` of the room's participants, else another node already hosting the room,
+   * else a newly chosen one (streams then cross between them over pipes). The limit is soft:
+   * simultaneous joins may put one more on a node. Counts the participant in.
+   */
+  async placeParticipant(
+    roomId: string,
+    preference?: { region?: string | undefined; isp?: string | undefined },
+  ): Promise<string> {
+    const primary = await this.place(roomId, preference);
+    const { roomNodes, peersPerNode } = this.#o;
+    if (!roomNodes) return primary;
+    let nodeId = primary;
+    if (peersPerNode > 0) {
+      const [counts, nodes] = await Promise.all([roomNodes.counts(roomId), this.#nodes()]);
+      const hosting = [primary, ...Object.keys(counts).filter((n) => n !== primary)].filter(
+        (n) => alive(nodes, n) && (counts[n] ?? 0) < peersPerNode,
+      );
+      const fresh = () =>
+        choose(
+          nodes.filter((n) => !(n.id in counts)),
+          { strategy: this.#o.strategy, now: Date.now(), preference, requires: ['sfu'] },
+        ).node?.id;
+      nodeId = hosting[0] ?? fresh() ?? primary;
+    }
+    await roomNodes.add(roomId, nodeId, 1);
+    return nodeId;
+  }
+
+  /** The participant left the node. */
+  async release(roomId: string, nodeId: string): Promise<void> {
+    await this.#o.roomNodes?.add(roomId, nodeId, -1);
   }
 
   async place(

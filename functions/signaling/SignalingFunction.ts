@@ -21,8 +21,10 @@ export interface SignalingDeps {
   connections: ConnectionStore;
   commands: Commands;
   gateway: ConnectionGateway;
-  /** The media node hosting the room, placing it if it has none (the join token's preference counts). */
+  /** The media node for a new participant of the room (the join token's preference counts). */
   place(roomId: string, preference: { region?: string; isp?: string }): Promise<string>;
+  /** The participant left its node. */
+  release?(roomId: string, nodeId: string): Promise<void>;
   logger: Logger;
 }
 
@@ -139,6 +141,7 @@ export class SignalingFunction {
     if (!connection) return;
     await this.#d.connections.delete(connectionId);
     await this.#d.participants.delete(connection.roomId, connection.participant.id);
+    await this.#d.release?.(connection.roomId, connection.nodeId);
     await this.#d.commands
       .send(connection.nodeId, {
         type: 'connection.closed',

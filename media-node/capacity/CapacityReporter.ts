@@ -13,6 +13,8 @@ export interface CapacityReporterOptions {
   logger: Logger;
   region?: string | undefined;
   isp?: string | undefined;
+  /** Pipe links to other nodes in use. */
+  pipes?: () => number;
 }
 
 /**
@@ -66,6 +68,7 @@ export class CapacityReporter {
       region: this.#o.region,
       isp: this.#o.isp,
       capabilities: ['sfu'],
+      pipes: this.#o.pipes?.() ?? 0,
     };
     await this.#o.registry.report(report);
     return report;

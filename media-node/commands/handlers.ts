@@ -1,5 +1,6 @@
 import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
+import type { Cascades } from '../cascade/Cascades.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { NodeSignaling } from '../signaling/NodeSignaling.ts';
 import type { CommandHandler } from './CommandProcessor.ts';
@@ -11,7 +12,12 @@ export function nodeCommandHandlers(
   rooms: RoomRegistry,
   signaling: NodeSignaling,
   gateway: ConnectionGateway,
+  cascades: Cascades | undefined,
 ): CommandHandler {
+  // Commands from the room's other nodes; a node with no cascade (embedded) ignores them.
+  const cascade = async (c: Parameters<Cascades['handle']>[0]) => {
+    await cascades?.handle(c);
+  };
   const handlers: Handlers = {
     signal: (c) => signaling.handle(c),
 
@@ -60,6 +66,13 @@ export function nodeCommandHandlers(
       const peer = owner ? room?.peer(owner) : undefined;
       if (room && peer) room.unpublish(peer, c.streamId);
     },
+
+    'pipe.open': cascade,
+    'pipe.opened': cascade,
+    'pipe.produce': cascade,
+    'pipe.close': cascade,
+    'pipe.request': cascade,
+    'room.relay': cascade,
 
     async 'room.close'(c) {
       rooms.get(c.roomId)?.close('room deleted');

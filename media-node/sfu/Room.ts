@@ -14,9 +14,10 @@ export interface RoomOptions {
 }
 
 type Events = {
-  /** A stream was published or removed, for the live-state store. */
+  /** A local stream was published or removed (for the live-state store and other nodes). */
   streamadded: [StreamAnnouncement];
   streamremoved: [string];
+  peerjoined: [Peer];
   peerleft: [Peer];
   close: [];
 };
@@ -33,8 +34,13 @@ export class Room extends EventEmitter<Events> {
   readonly #gateway: ConnectionGateway;
   readonly #speakers: types.ActiveSpeakerObserver;
   readonly #peers = new Map<string, Peer>();
-  /** Every producer in the room, with its owner: the room's streams. */
-  readonly #streams = new Map<string, { peer: Peer; announcement: StreamAnnouncement }>();
+  /** Every stream in the room: local ones with their peer, remote ones (piped in from another node) with their producer. */
+  readonly #streams = new Map<
+    string,
+    { peer?: Peer; remote?: types.Producer; announcement: StreamAnnouncement }
+  >();
+  /** Participants on the room's other nodes, as relayed by them. */
+  readonly #remotePeers = new Map<string, { id: string; user: string; role: string }>();
   #closed = false;
 
   private constructor(options: RoomOptions, router: types.Router, speakers: types.ActiveSpeakerObserver) {
@@ -87,6 +93,37 @@ export class Room extends EventEmitter<Events> {
     return [...this.#streams.values()].map((s) => s.announcement);
   }
 
+  /** Local participants, and those on the room's other nodes. */
+  participants(): { id: string; user: string; role: string }[] {
+    return [...[...this.#peers.values()].map((p) => publicInfo(p.info)), ...this.#remotePeers.values()];
+  }
+
+  /** A local producer (what other nodes get piped). */
+  localProducer(id: string): { producer: types.Producer; owner: string; source: string } | undefined {
+    const s = this.#streams.get(id);
+    const local = s?.peer?.producers.get(id);
+    return local && { producer: local.producer, owner: s!.announcement.owner, source: local.source };
+  }
+
+  /** A stream published on another node, arriving over a pipe: local peers see it like any other. */
+  async addRemoteStream(producer: types.Producer, announcement: StreamAnnouncement): Promise<void> {
+    this.#streams.set(producer.id, { remote: producer, announcement });
+    if (announcement.kind === 'audio')
+      await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
+    this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } });
+  }
+
+  removeRemoteStream(id: string): void {
+    if (this.#streams.get(id)?.remote) this.#removeStream(id);
+  }
+
+  /** A participant joined or left on another node of the room. */
+  relayParticipant(action: 'join' | 'leave', participant: { id: string; user: string; role: string }): void {
+    if (action === 'join') this.#remotePeers.set(participant.id, participant);
+    else this.#remotePeers.delete(participant.id);
+    this.broadcast({ event: 'participant', data: { action, participant } });
+  }
+
   /** Adds a peer, replacing a previous session of the same participant (a reconnect). */
   join(info: PeerInfo, connectionId: string): Peer {
     const previous = this.#peers.get(info.id);
@@ -94,6 +131,7 @@ export class Room extends EventEmitter<Events> {
     const peer = new Peer(info, connectionId);
     this.#peers.set(info.id, peer);
     this.broadcast({ event: 'participant', data: { action: 'join', participant: publicInfo(info) } }, peer);
+    this.emit('peerjoined', peer);
     return peer;
   }
 
@@ -251,10 +289,11 @@ export class Room extends EventEmitter<Events> {
     const stream = this.#streams.get(id);
     if (!stream) return;
     this.#streams.delete(id);
-    stream.peer.producers.get(id)?.producer.close();
-    stream.peer.dataProducers.get(id)?.close();
+    stream.peer?.producers.get(id)?.producer.close();
+    stream.peer?.dataProducers.get(id)?.close();
+    stream.remote?.close();
     this.broadcast({ event: 'stream', data: { status: 'remove', stream: stream.announcement } });
-    this.emit('streamremoved', id);
+    if (stream.peer) this.emit('streamremoved', id);
   }
 
   /** Closes the router and with it every transport; tells peers the room is gone. Idempotent. */

@@ -83,11 +83,8 @@ export class NodeSignaling {
       participant: { ...command.participant },
       room: {
         id: room.id,
-        participants: [...room.peers.values()].map((p) => ({
-          id: p.info.id,
-          user: p.info.user,
-          role: p.info.role,
-        })),
+        // Local participants and those on the room's other nodes.
+        participants: room.participants(),
         streams: room.streams(),
       },
       routerRtpCapabilities: room.router.rtpCapabilities,

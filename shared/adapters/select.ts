@@ -16,6 +16,7 @@ import type {
   CommandLedger,
   ParticipantStore,
   PlacementStore,
+  RoomNodes,
   StreamStore,
   TokenLedger,
 } from '../ports/live.ts';
@@ -29,6 +30,7 @@ import { MemoryConnectionStore } from './memory/MemoryConnectionStore.ts';
 import { MemoryLiveCollection } from './memory/MemoryLiveCollection.ts';
 import { MemoryNodeRegistry } from './memory/MemoryNodeRegistry.ts';
 import { MemoryPlacementStore } from './memory/MemoryPlacementStore.ts';
+import { MemoryRoomNodes } from './memory/MemoryRoomNodes.ts';
 import { MemoryRoomStore } from './memory/MemoryRoomStore.ts';
 import { MemoryServiceStore } from './memory/MemoryServiceStore.ts';
 import { MemoryTokenLedger } from './memory/MemoryTokenLedger.ts';
@@ -37,6 +39,7 @@ import { RedisConnectionStore } from './redis/RedisConnectionStore.ts';
 import { RedisLiveCollection } from './redis/RedisLiveCollection.ts';
 import { RedisNodeRegistry } from './redis/RedisNodeRegistry.ts';
 import { RedisPlacementStore } from './redis/RedisPlacementStore.ts';
+import { RedisRoomNodes } from './redis/RedisRoomNodes.ts';
 import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
 import { createSqsClient } from './sqs/client.ts';
 import { SqsCommandQueue } from './sqs/SqsCommandQueue.ts';
@@ -52,6 +55,7 @@ export interface Adapters {
   connections: ConnectionStore;
   ledger: CommandLedger;
   nodes: NodeRegistry;
+  roomNodes: RoomNodes;
   close(): Promise<void>;
 }
 
@@ -67,6 +71,7 @@ export function memoryAdapters(): Adapters {
     connections: new MemoryConnectionStore(),
     ledger: new MemoryCommandLedger(),
     nodes: new MemoryNodeRegistry(),
+    roomNodes: new MemoryRoomNodes(),
     close: async () => {},
   };
 }
@@ -91,6 +96,7 @@ export function adaptersFor(config: Config): Adapters {
     connections: redis ? new RedisConnectionStore(redis) : memory.connections,
     ledger: redis ? new RedisCommandLedger(redis) : memory.ledger,
     nodes: redis ? new RedisNodeRegistry(redis) : memory.nodes,
+    roomNodes: redis ? new RedisRoomNodes(redis) : memory.roomNodes,
     async close() {
       redis?.disconnect();
       dynamoClient?.destroy();

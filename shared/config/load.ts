@@ -27,5 +27,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,
     location: { region: e.NODE_REGION, isp: e.NODE_ISP },
     placementStrategy: e.PLACEMENT_STRATEGY,
+    roomPeersPerNode: e.ROOM_PEERS_PER_NODE,
   };
 }

@@ -56,6 +56,13 @@ export const EnvSchema = z.object({
     .enum(STRATEGIES)
     .default('least-used')
     .describe('how new rooms are placed on media nodes'),
+  ROOM_PEERS_PER_NODE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(0)
+    .describe('participants of one room per node before it spans another node (0: no limit)'),
   DRAIN_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   WS_MANAGEMENT_ENDPOINT: optionalString.describe(
     "the WebSocket API's @connections endpoint (cluster modes)",
@@ -82,4 +89,5 @@ export interface Config {
   drainTimeoutSeconds: number;
   location: { region: string | undefined; isp: string | undefined };
   placementStrategy: (typeof STRATEGIES)[number];
+  roomPeersPerNode: number;
 }

@@ -52,3 +52,13 @@ export interface CommandLedger {
   /** True the first time an id is seen (within the ledger's memory), false on every repeat. */
   firstTime(commandId: string): Promise<boolean>;
 }
+
+/**
+ * Which media nodes host a live room and how many of its participants each holds. A room
+ * spans nodes when one node is full; every node in the set pipes its streams to the others.
+ */
+export interface RoomNodes {
+  counts(roomId: string): Promise<Record<string, number>>;
+  /** Adds `delta` participants on a node (negative when they leave); a node at 0 leaves the set. */
+  add(roomId: string, nodeId: string, delta: number): Promise<void>;
+}

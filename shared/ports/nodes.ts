@@ -14,6 +14,8 @@ export interface NodeReport {
   isp?: string | undefined;
   /** What the node can do: 'sfu', and later 'mix', 'stream', 'record', 'sip'. */
   capabilities: string[];
+  /** Pipe links to other nodes in use (rooms spanning nodes). */
+  pipes?: number;
 }
 
 export interface NodeRegistry {

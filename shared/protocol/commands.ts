@@ -7,6 +7,24 @@ import { RequestSchema } from './signaling.ts';
  * per node). SQS delivers at least once, so every command has an id and nodes process each id
  * at most once. Nodes validate every message with this schema before acting on it.
  */
+const nodeId = z.string().regex(/^[\w-]{1,40}$/);
+/** Where a PipeTransport listens, and its SRTP key when the link is encrypted. */
+const pipeEndpoint = z.strictObject({
+  ip: z.string().max(64),
+  port: z.number().int().min(1).max(65535),
+  srtpParameters: z
+    .strictObject({
+      cryptoSuite: z.enum([
+        'AEAD_AES_256_GCM',
+        'AEAD_AES_128_GCM',
+        'AES_CM_128_HMAC_SHA1_80',
+        'AES_CM_128_HMAC_SHA1_32',
+      ]),
+      keyBase64: z.string().max(128),
+    })
+    .optional(),
+});
+
 const base = {
   id: z.uuid(),
   roomId: z.string().min(1).max(64),
@@ -72,6 +90,53 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
       permission: PermissionSchema,
     }),
     request: RequestSchema,
+  }),
+  /** Node to node: open a one-way media link for a room; the receiver answers with pipe.opened. */
+  z.strictObject({
+    ...base,
+    type: z.literal('pipe.open'),
+    fromNode: nodeId,
+    linkId: z.uuid(),
+    endpoint: pipeEndpoint,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('pipe.opened'),
+    fromNode: nodeId,
+    linkId: z.uuid(),
+    endpoint: pipeEndpoint,
+  }),
+  /** Node to node: a stream of the sender's, now flowing over link `linkId`, to produce for local subscribers. */
+  z.strictObject({
+    ...base,
+    type: z.literal('pipe.produce'),
+    fromNode: nodeId,
+    linkId: z.uuid(),
+    producerId: z.string().min(1).max(64),
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: z.record(z.string(), z.unknown()),
+    owner: z.string().min(1).max(64),
+    source: z.string().max(32),
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('pipe.close'),
+    fromNode: nodeId,
+    producerId: z.string().min(1).max(64),
+  }),
+  /** Node to node: a node that just opened the room asks the others for their streams and participants. */
+  z.strictObject({ ...base, type: z.literal('pipe.request'), fromNode: nodeId }),
+  /** Node to node: a participant joined or left on the sending node. */
+  z.strictObject({
+    ...base,
+    type: z.literal('room.relay'),
+    fromNode: nodeId,
+    action: z.enum(['join', 'leave']),
+    participant: z.strictObject({
+      id: z.string().min(1).max(64),
+      user: z.string().min(1).max(128),
+      role: z.string().min(1).max(64),
+    }),
   }),
   /** The participant's WebSocket closed (left, tab closed, network gone). */
   z.strictObject({

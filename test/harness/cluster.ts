@@ -64,7 +64,10 @@ export interface LocalCluster {
  * signaling Lambda handler, the management functions on Node, and media nodes; state in
  * redis-server and DynamoDB Local, commands over the SQS emulator (all from the global setup).
  */
-export async function startLocalCluster(nodeIds = ['node-1']): Promise<LocalCluster> {
+export async function startLocalCluster(
+  nodeIds = ['node-1'],
+  extraEnv: Record<string, string> = {},
+): Promise<LocalCluster> {
   const [gatewayPort, functionsPort] = await Promise.all([freePort(), freePort()]);
   const run = randomUUID().slice(0, 8);
   const secrets = {
@@ -73,7 +76,7 @@ export async function startLocalCluster(nodeIds = ['node-1']): Promise<LocalClus
     MASTER_KEY: `master-${run}`,
   };
   // Its own Redis database: other suites share the server and report nodes of their own.
-  const redisUrl = `${process.env.REDIS_URL}/1`;
+  const redisUrl = `${process.env.REDIS_URL}/${extraEnv.REDIS_DB ?? '1'}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...secrets,
@@ -83,6 +86,7 @@ export async function startLocalCluster(nodeIds = ['node-1']): Promise<LocalClus
     SQS_QUEUE_PREFIX: `c${run}-`,
     WS_MANAGEMENT_ENDPOINT: `http://127.0.0.1:${gatewayPort}`,
     MEDIA_WORKERS: '1',
+    ...extraEnv,
   };
   const ddb = new DynamoDBClient({});
   await ensureTable(ddb, env.DYNAMODB_TABLE!);

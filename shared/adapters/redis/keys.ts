@@ -6,6 +6,7 @@
  *   tessera:room:{<roomId>}:participants   hash  participantId → Participant JSON   TTL 24 h, renewed on write
  *   tessera:room:{<roomId>}:streams        hash  streamId → Stream JSON             TTL 24 h, renewed on write
  *   tessera:room:{<roomId>}:node           string  id of the media node hosting the room
+ *   tessera:room:{<roomId>}:nodes          hash    nodeId → participants of the room on it (a room may span nodes)
  *   tessera:room:{<roomId>}:lock           string  placement lock token (SET NX PX, compare-and-delete)
  *   tessera:room:{<roomId>}:fence          counter fencing token, incremented by every placement write
  *   tessera:token:<tokenId>                string  "1" until the join token is redeemed (GETDEL) or expires
@@ -22,6 +23,7 @@ export const redisKeys = {
   streams: (roomId: string) => `tessera:room:{${roomId}}:streams`,
   roomNode: (roomId: string) => `tessera:room:{${roomId}}:node`,
   roomLock: (roomId: string) => `tessera:room:{${roomId}}:lock`,
+  roomNodes: (roomId: string) => `tessera:room:{${roomId}}:nodes`,
   roomFence: (roomId: string) => `tessera:room:{${roomId}}:fence`,
   token: (tokenId: string) => `tessera:token:${tokenId}`,
 };
