@@ -18,6 +18,8 @@ export interface JoinOptions {
   /** Subscribe to every stream as it appears (default true). */
   autoSubscribe?: boolean;
   requestTimeoutMs?: number;
+  /** How often to check the path to the media node (ms; 0 turns it off and with it automatic rejoin). */
+  healthCheckMs?: number;
 }
 
 export interface Participant {
@@ -51,6 +53,10 @@ type ClientEvents = {
   activespeaker: [{ participantId: string; producerId: string }];
   /** The server ended the session (dropped, room closed, node gone). */
   dropped: [{ reason: string }];
+  /** The media node failed; the session is moving to another one. */
+  rejoining: [];
+  /** Back in the room on a live node, publishing again. */
+  rejoined: [];
   closed: [];
 };
 
@@ -103,6 +109,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
   /** Live remote tracks by consumer id, replayed to every new 'track' listener. */
   readonly #remoteTracks = new Map<string, RemoteTrack>();
   readonly #producers = new Map<string, types.Producer>();
+  /** What we publish, so a rejoin can publish it again. */
+  readonly #published: { track: MediaStreamTrack; options: PublishOptions; streamId: string }[] = [];
+  readonly #healthCheckMs: number;
+  #health: ReturnType<typeof setInterval> | undefined;
+  #rejoining: Promise<void> | undefined;
   #sendTransport: types.Transport | undefined;
   #recvTransport: types.Transport | undefined;
   #nextId = 1;
@@ -115,6 +126,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.participant = participant;
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#autoSubscribe = options.autoSubscribe ?? true;
+    this.#healthCheckMs = options.healthCheckMs ?? 2000;
   }
 
   static async join(options: JoinOptions): Promise<TesseraClient> {
@@ -131,17 +143,24 @@ export class TesseraClient extends Emitter<ClientEvents> {
     mark('login-sent');
     const login = await client.#request<LoginResult>('login', { rtpCapabilities: device.rtpCapabilities });
     mark('login-done');
-    Object.assign(client.participant, {
+    client.#applyLogin(login);
+    client.#startHealthChecks();
+    return client;
+  }
+
+  /** Takes a login answer: who we are, who is here, fresh transports, and what to receive. */
+  #applyLogin(login: LoginResult): void {
+    Object.assign(this.participant, {
       id: login.participant.id,
       user: login.participant.user,
       role: login.participant.role,
     });
     for (const p of login.room.participants)
-      if (p.id !== login.participant.id) client.participants.set(p.id, p);
-    for (const s of login.room.streams) client.streams.set(s.id, s);
-    if (login.transports.send) client.#sendTransport = client.#setUpSend(login.transports.send);
+      if (p.id !== login.participant.id) this.participants.set(p.id, p);
+    for (const s of login.room.streams) this.streams.set(s.id, s);
+    if (login.transports.send) this.#sendTransport = this.#setUpSend(login.transports.send);
     if (login.transports.recv) {
-      client.#recvTransport = client.#setUpRecv(
+      this.#recvTransport = this.#setUpRecv(
         login.transports.recv,
         login.consumers.map((c) => c.id),
       );
@@ -149,10 +168,60 @@ export class TesseraClient extends Emitter<ClientEvents> {
       // had the chance to add listeners right after `await join()` (this runs a task later).
       setTimeout(() => {
         for (const c of login.consumers)
-          void client.#consume(c, false).catch((e) => console.warn('tessera: consume failed', e));
+          void this.#consume(c, false).catch((e) => console.warn('tessera: consume failed', e));
       }, 0);
     }
-    return client;
+  }
+
+  /** A ping through signaling to the media node; unanswered, the session moves to a live node. */
+  #startHealthChecks(): void {
+    if (!this.#healthCheckMs) return;
+    this.#health = setInterval(() => {
+      if (this.#rejoining || this.#closed) return;
+      this.#request('ping', {}, Math.min(1500, this.#healthCheckMs)).catch(() => void this.#rejoin());
+    }, this.#healthCheckMs);
+  }
+
+  /**
+   * Rejoins after the media node failed: logs in again on the same signaling connection (the
+   * signaling function places us on a live node), rebuilds the transports, republishes our
+   * tracks and receives everyone again ('track' events with new tracks). Emits 'rejoining' and
+   * 'rejoined'.
+   */
+  #rejoin(): Promise<void> {
+    if (this.#rejoining || this.#closed) return this.#rejoining ?? Promise.resolve();
+    this.#rejoining = (async () => {
+      this.emit('rejoining');
+      this.#sendTransport?.close();
+      this.#recvTransport?.close();
+      this.#sendTransport = undefined;
+      this.#recvTransport = undefined;
+      this.#consumers.clear();
+      this.#remoteTracks.clear();
+      this.#producers.clear();
+      this.streams.clear();
+      this.participants.clear();
+      while (!this.#closed) {
+        try {
+          const login = await this.#request<LoginResult>(
+            'login',
+            { rtpCapabilities: this.#device.rtpCapabilities },
+            2000,
+          );
+          this.#applyLogin(login);
+          for (const published of this.#published) {
+            published.streamId = await this.#produce(published.track, published.options);
+          }
+          this.emit('rejoined');
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })().finally(() => {
+      this.#rejoining = undefined;
+    });
+    return this.#rejoining;
   }
 
   /** Adds a listener; a 'track' listener first receives every remote track already live. */
@@ -171,8 +240,14 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return [...this.#remoteTracks.values()];
   }
 
-  /** Publishes a local track; returns its stream id. */
+  /** Publishes a local track; returns its stream id. The track stays the caller's (it is not stopped on close). */
   async publish(track: MediaStreamTrack, options: PublishOptions = {}): Promise<string> {
+    const streamId = await this.#produce(track, options);
+    this.#published.push({ track, options, streamId });
+    return streamId;
+  }
+
+  async #produce(track: MediaStreamTrack, options: PublishOptions): Promise<string> {
     if (!this.#sendTransport) throw new TesseraClientError(1102, 'this role may not publish');
     const codec = options.codec
       ? this.#device.rtpCapabilities.codecs?.find(
@@ -181,6 +256,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
       : undefined;
     const producer = await this.#sendTransport.produce({
       track,
+      stopTracks: false,
       appData: { source: options.source ?? (track.kind === 'audio' ? 'mic' : 'camera') },
       ...(codec ? { codec } : {}),
       ...(options.simulcast && track.kind === 'video'
@@ -200,6 +276,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   async unpublish(streamId: string): Promise<void> {
     this.#producers.get(streamId)?.close();
     this.#producers.delete(streamId);
+    const at = this.#published.findIndex((p) => p.streamId === streamId);
+    if (at >= 0) this.#published.splice(at, 1);
     await this.#request('unpublish', { producerId: streamId });
   }
 
@@ -387,19 +465,20 @@ export class TesseraClient extends Emitter<ClientEvents> {
         break;
       case 'drop':
         this.emit('dropped', message.data);
-        this.#ws.close(1000);
+        if (message.data.rejoin) void this.#rejoin();
+        else this.#ws.close(1000);
         break;
     }
   }
 
-  #request<T = unknown>(method: Method, params: unknown): Promise<T> {
+  #request<T = unknown>(method: Method, params: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
     if (this.#closed) return Promise.reject(new TesseraClientError(1201, 'session closed'));
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new TesseraClientError(1201, `${method} timed out`));
-      }, this.#timeoutMs);
+      }, timeoutMs);
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.#ws.send(JSON.stringify({ id, method, params }));
     });
@@ -408,6 +487,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#health);
     for (const [, pending] of this.#pending) {
       clearTimeout(pending.timer);
       pending.reject(new TesseraClientError(1201, 'session closed'));

@@ -170,7 +170,7 @@ function signalingFunction(
   adapters: Adapters,
   api: ManagementApi,
   gateway: ConnectionGateway,
-  placer: Pick<RoomPlacer, 'placeParticipant'> & Partial<Pick<RoomPlacer, 'release'>>,
+  placer: Pick<RoomPlacer, 'placeParticipant'> & Partial<Pick<RoomPlacer, 'release' | 'nodeAlive'>>,
   logger: Logger,
 ): SignalingFunction {
   return new SignalingFunction({
@@ -184,6 +184,7 @@ function signalingFunction(
     ...(placer.release
       ? { release: (roomId: string, nodeId: string) => placer.release!(roomId, nodeId) }
       : {}),
+    ...(placer.nodeAlive ? { nodeAlive: (nodeId: string) => placer.nodeAlive!(nodeId) } : {}),
     logger,
   });
 }

@@ -63,6 +63,11 @@ export class RoomPlacer {
     return nodeId;
   }
 
+  /** Whether a node reported within the last three seconds. */
+  async nodeAlive(nodeId: string): Promise<boolean> {
+    return alive(await this.#nodes(), nodeId);
+  }
+
   /** The participant left the node. */
   async release(roomId: string, nodeId: string): Promise<void> {
     await this.#o.roomNodes?.add(roomId, nodeId, -1);

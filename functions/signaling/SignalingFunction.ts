@@ -25,6 +25,8 @@ export interface SignalingDeps {
   place(roomId: string, preference: { region?: string; isp?: string }): Promise<string>;
   /** The participant left its node. */
   release?(roomId: string, nodeId: string): Promise<void>;
+  /** Whether a node still reports (a node that missed three reports has failed). */
+  nodeAlive?(nodeId: string): Promise<boolean>;
   logger: Logger;
 }
 
@@ -119,8 +121,15 @@ export class SignalingFunction {
         `invalid ${request.method} params: ${params.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
       );
     }
-    const connection = await this.#d.connections.get(connectionId);
+    let connection = await this.#d.connections.get(connectionId);
     if (!connection) return fail(request.id, ErrorCodes.authenticationFailed, 'not connected');
+    if (request.method === 'login' && this.#d.nodeAlive && !(await this.#d.nodeAlive(connection.nodeId))) {
+      // Failover: the participant's node died; the client logs in again and lands on a live node.
+      const nodeId = await this.#d.place(connection.roomId, {});
+      await this.#d.release?.(connection.roomId, connection.nodeId);
+      connection = { ...connection, nodeId };
+      await this.#d.connections.put(connection);
+    }
     try {
       await this.#d.commands.send(connection.nodeId, {
         type: 'signal',

@@ -52,7 +52,7 @@ export class Room extends EventEmitter<Events> {
     this.#speakers = speakers;
     // mediasoup closes a dead worker's routers before the worker reports its death.
     router.observer.once('close', () =>
-      this.close(options.worker.died ? 'media worker failed; rejoin' : 'room closed'),
+      options.worker.died ? this.close('media worker failed; rejoin', { rejoin: true }) : this.close(),
     );
     speakers.on('dominantspeaker', ({ producer }) => {
       const owner = this.#streams.get(producer.id)?.peer;
@@ -128,6 +128,11 @@ export class Room extends EventEmitter<Events> {
   join(info: PeerInfo, connectionId: string): Peer {
     const previous = this.#peers.get(info.id);
     if (previous) this.leave(info.id, false);
+    // A participant moving here from a failed node: its streams piped from there are dead.
+    if (this.#remotePeers.delete(info.id)) {
+      for (const [id, s] of this.#streams)
+        if (s.remote && s.announcement.owner === info.id) this.#removeStream(id);
+    }
     const peer = new Peer(info, connectionId);
     this.#peers.set(info.id, peer);
     this.broadcast({ event: 'participant', data: { action: 'join', participant: publicInfo(info) } }, peer);
@@ -297,10 +302,10 @@ export class Room extends EventEmitter<Events> {
   }
 
   /** Closes the router and with it every transport; tells peers the room is gone. Idempotent. */
-  close(reason = 'room closed'): void {
+  close(reason = 'room closed', options: { rejoin?: boolean } = {}): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.broadcast({ event: 'drop', data: { reason } });
+    this.broadcast({ event: 'drop', data: { reason, ...(options.rejoin ? { rejoin: true } : {}) } });
     for (const peer of this.#peers.values()) peer.close();
     this.#peers.clear();
     this.#router.close();

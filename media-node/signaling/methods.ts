@@ -48,6 +48,10 @@ async function resume(consumer: types.Consumer): Promise<void> {
  * name. Params arrive validated against shared/protocol/signaling.ts.
  */
 export const methods: { [M in Exclude<Method, 'login'>]: Handler<M> } = {
+  async ping() {
+    return {};
+  },
+
   async logout(ctx) {
     ctx.leave();
     return {};

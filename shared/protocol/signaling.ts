@@ -42,6 +42,8 @@ export const SourceSchema = z.enum(['mic', 'camera', 'screen-cast', 'screen-audi
 export const methodParams = {
   login: z.strictObject({ rtpCapabilities: RtpCapabilitiesSchema.optional() }),
   logout: z.strictObject({}),
+  /** Liveness of the path to the media node (the SDK rejoins when it goes unanswered). */
+  ping: z.strictObject({}),
   /** `resume`: consumers the client set up while connecting, resumed in the same round trip. */
   'transport.connect': z.strictObject({
     transportId: id,
@@ -120,7 +122,8 @@ export type ServerEvent =
       event: 'progress';
       data: { status: 'consumerClosed' | 'producerPaused' | 'producerResumed'; id: string };
     }
-  | { event: 'drop'; data: { reason: string } };
+  /** `rejoin`: the session can continue by logging in again (the SDK does it by itself). */
+  | { event: 'drop'; data: { reason: string; rejoin?: boolean } };
 
 /** What subscribers learn about a published stream. */
 export interface StreamAnnouncement {

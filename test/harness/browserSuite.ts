@@ -62,3 +62,36 @@ export async function expectEveryoneHearsAndSees(participants: { page: Page; id:
     expect(hearsAndSees(streams, others), JSON.stringify({ others, streams, view })).toBe(true);
   }
 }
+
+/**
+ * Asserts that media is flowing now, not just that it once did: over a short window, every
+ * participant decodes more video frames and more audio from every other participant.
+ */
+export async function expectEveryoneReceivesNow(
+  participants: { page: Page; id: string }[],
+  timeoutMs = 20_000,
+): Promise<void> {
+  const totals = async (page: Page) => {
+    const received = await page.evaluate(() => window.peer.received());
+    const by = (owner: string, kind: string, pick: (r: Received[number]) => number) =>
+      received.filter((r) => r.owner === owner && r.kind === kind).reduce((n, r) => n + pick(r), 0);
+    return (owner: string) => ({
+      video: by(owner, 'video', (r) => r.framesDecoded),
+      audio: by(owner, 'audio', (r) => r.audioEnergy),
+    });
+  };
+  for (const { page, id } of participants) {
+    const others = participants.filter((p) => p.id !== id).map((p) => p.id);
+    const flowing = await eventually(
+      async () => {
+        const before = await totals(page);
+        await new Promise((r) => setTimeout(r, 1000));
+        const after = await totals(page);
+        return others.filter((o) => !(after(o).video > before(o).video && after(o).audio > before(o).audio));
+      },
+      (stalled) => stalled.length === 0,
+      timeoutMs,
+    );
+    expect(flowing, `participant ${id} receives nothing now from`).toEqual([]);
+  }
+}

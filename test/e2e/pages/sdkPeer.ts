@@ -38,6 +38,7 @@ const peer = {
     client.on('participantleft', (p) => events.push(`leave:${p.user}`));
     client.on('streamremoved', (s) => events.push(`removed:${s.id}`));
     client.on('dropped', (d) => events.push(`dropped:${d.reason}`));
+    client.on('rejoined', () => events.push('rejoined'));
     client.on('activespeaker', (a) => speakers.push(a.participantId));
     if (options.publish !== false) {
       media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });

@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { RedisPlacementStore } from '../../shared/adapters/redis/RedisPlacementStore.ts';
+import {
+  browserSuite,
+  expectEveryoneHearsAndSees,
+  expectEveryoneReceivesNow,
+} from '../harness/browserSuite.ts';
+import { startLocalCluster } from '../harness/cluster.ts';
+import { eventually, openPeer } from '../harness/embedded.ts';
+
+describe('failover: a media node is killed (SIGKILL)', () => {
+  const suite = browserSuite(() =>
+    startLocalCluster(['node-1', 'node-2'], { ROOM_PEERS_PER_NODE: '2', REDIS_DB: '3' }),
+  );
+
+  const join = async (page: Page, user: string) =>
+    page.evaluate(([u, t, s]) => window.peer.join(u, t, { signalingUrl: s }), [
+      suite.target.url,
+      await suite.target.token('failover-room', user),
+      suite.target.signalingUrl,
+    ] as const);
+
+  /** Video frames decoded so far at `page` from `owner`'s streams (old and new ones summed). */
+  const framesFrom = async (page: Page, owner: string) =>
+    (await page.evaluate(() => window.peer.received()))
+      .filter((s) => s.owner === owner && s.kind === 'video')
+      .reduce((n, s) => n + s.framesDecoded, 0);
+
+  it('both participants of the killed node resume sending and receiving on the other node, without a reload', async () => {
+    const pages = await Promise.all(Array.from({ length: 4 }, () => openPeer(suite.browser, suite.pages)));
+    const ids: { id: string }[] = [];
+    for (const [i, page] of pages.entries()) ids.push(await join(page, ['ana', 'ben', 'cy', 'dee'][i]!));
+    const participants = pages.map((page, i) => ({ page, id: ids[i]!.id }));
+    await expectEveryoneHearsAndSees(participants);
+
+    // The room's first node holds ana and ben; the other holds cy and dee: kill that one.
+    const redis = new Redis(suite.target.redisUrl);
+    const primary = await new RedisPlacementStore(redis).get('failover-room');
+    const victim = primary === 'node-1' ? 'node-2' : 'node-1';
+    const ana = pages[0]!;
+    const cy = ids[2]!.id;
+
+    // Watch, from a survivor, the video of a participant on the killed node: the media gap.
+    let lastIncrease = Date.now();
+    let longestGap = 0;
+    let previous = await framesFrom(ana, cy);
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        await new Promise((r) => setTimeout(r, 100));
+        const now = await framesFrom(ana, cy).catch(() => previous);
+        if (now !== previous) {
+          longestGap = Math.max(longestGap, Date.now() - lastIncrease);
+          lastIncrease = Date.now();
+        }
+        previous = now;
+      }
+    })();
+
+    suite.target.nodes.get(victim)!.kill('SIGKILL');
+    for (const page of pages.slice(2)) {
+      const events = await eventually(
+        () => page.evaluate(() => window.peer.events()),
+        (e) => e.includes('rejoined'),
+        20_000,
+      );
+      expect(events).toContain('rejoined');
+    }
+    await expectEveryoneReceivesNow(participants);
+    await new Promise((r) => setTimeout(r, 1000));
+    watching = false;
+    await watcher;
+    console.log(`failover media gap seen by a survivor: ${longestGap} ms`);
+    expect(longestGap).toBeGreaterThan(0);
+    for (const page of pages) await page.context().close();
+    redis.disconnect();
+  });
+});
