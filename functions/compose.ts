@@ -170,7 +170,7 @@ function signalingFunction(
   adapters: Adapters,
   api: ManagementApi,
   gateway: ConnectionGateway,
-  placer: Pick<RoomPlacer, 'placeParticipant'> & Partial<Pick<RoomPlacer, 'release' | 'nodeAlive'>>,
+  placer: Pick<RoomPlacer, 'placeParticipant'> & Partial<Pick<RoomPlacer, 'release' | 'canKeep'>>,
   logger: Logger,
 ): SignalingFunction {
   return new SignalingFunction({
@@ -180,11 +180,11 @@ function signalingFunction(
     connections: adapters.connections,
     commands: new Commands(adapters.commands, adapters.placement),
     gateway,
-    place: (roomId, preference) => placer.placeParticipant(roomId, preference),
+    place: (roomId, preference, avoid) => placer.placeParticipant(roomId, preference, avoid),
     ...(placer.release
       ? { release: (roomId: string, nodeId: string) => placer.release!(roomId, nodeId) }
       : {}),
-    ...(placer.nodeAlive ? { nodeAlive: (nodeId: string) => placer.nodeAlive!(nodeId) } : {}),
+    ...(placer.canKeep ? { canKeep: (nodeId: string) => placer.canKeep!(nodeId) } : {}),
     logger,
   });
 }

@@ -42,15 +42,16 @@ export class RoomPlacer {
   async placeParticipant(
     roomId: string,
     preference?: { region?: string | undefined; isp?: string | undefined },
+    avoid?: string,
   ): Promise<string> {
-    const primary = await this.place(roomId, preference);
+    const primary = await this.place(roomId, preference, avoid);
     const { roomNodes, peersPerNode } = this.#o;
     if (!roomNodes) return primary;
     let nodeId = primary;
     if (peersPerNode > 0) {
       const [counts, nodes] = await Promise.all([roomNodes.counts(roomId), this.#nodes()]);
       const hosting = [primary, ...Object.keys(counts).filter((n) => n !== primary)].filter(
-        (n) => alive(nodes, n) && (counts[n] ?? 0) < peersPerNode,
+        (n) => n !== avoid && alive(nodes, n) && (counts[n] ?? 0) < peersPerNode,
       );
       const fresh = () =>
         choose(
@@ -63,9 +64,10 @@ export class RoomPlacer {
     return nodeId;
   }
 
-  /** Whether a node reported within the last three seconds. */
-  async nodeAlive(nodeId: string): Promise<boolean> {
-    return alive(await this.#nodes(), nodeId);
+  /** Whether a node can keep a session that logs in again: it reports and is not draining. */
+  async canKeep(nodeId: string): Promise<boolean> {
+    const node = (await this.#nodes()).find((n) => n.id === nodeId);
+    return node !== undefined && node.workersAlive > 0 && !node.draining;
   }
 
   /** The participant left the node. */
@@ -73,13 +75,15 @@ export class RoomPlacer {
     await this.#o.roomNodes?.add(roomId, nodeId, -1);
   }
 
+  /** The room's node; `avoid`: a node the room is leaving (draining or failed), never kept or chosen. */
   async place(
     roomId: string,
     preference?: { region?: string | undefined; isp?: string | undefined },
+    avoid?: string,
   ): Promise<string> {
     const { placement } = this.#o;
     for (let attempt = 0; attempt < 200; attempt++) {
-      const nodes = await this.#nodes();
+      const nodes = (await this.#nodes()).filter((n) => n.id !== avoid);
       const current = await placement.get(roomId);
       if (current && alive(nodes, current)) return current;
       const token = await placement.lock(roomId, this.#o.lockTtlMs);

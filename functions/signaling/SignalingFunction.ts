@@ -22,11 +22,11 @@ export interface SignalingDeps {
   commands: Commands;
   gateway: ConnectionGateway;
   /** The media node for a new participant of the room (the join token's preference counts). */
-  place(roomId: string, preference: { region?: string; isp?: string }): Promise<string>;
+  place(roomId: string, preference: { region?: string; isp?: string }, avoid?: string): Promise<string>;
   /** The participant left its node. */
   release?(roomId: string, nodeId: string): Promise<void>;
-  /** Whether a node still reports (a node that missed three reports has failed). */
-  nodeAlive?(nodeId: string): Promise<boolean>;
+  /** Whether a session on this node may stay there when it logs in again (not failed, not draining). */
+  canKeep?(nodeId: string): Promise<boolean>;
   logger: Logger;
 }
 
@@ -123,9 +123,9 @@ export class SignalingFunction {
     }
     let connection = await this.#d.connections.get(connectionId);
     if (!connection) return fail(request.id, ErrorCodes.authenticationFailed, 'not connected');
-    if (request.method === 'login' && this.#d.nodeAlive && !(await this.#d.nodeAlive(connection.nodeId))) {
-      // Failover: the participant's node died; the client logs in again and lands on a live node.
-      const nodeId = await this.#d.place(connection.roomId, {});
+    if (request.method === 'login' && this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId))) {
+      // Failover or drain: the participant's node died or is leaving; logging in again moves it.
+      const nodeId = await this.#d.place(connection.roomId, {}, connection.nodeId);
       await this.#d.release?.(connection.roomId, connection.nodeId);
       connection = { ...connection, nodeId };
       await this.#d.connections.put(connection);

@@ -102,8 +102,9 @@ export class RoomRegistry extends EventEmitter<Events> {
     );
   }
 
+  /** Closes every room; its participants are told to rejoin (elsewhere: this node is leaving). */
   close(): void {
-    for (const room of this.#rooms.values()) room.close('media node shutting down');
+    for (const room of this.#rooms.values()) room.close('media node shutting down', { rejoin: true });
   }
 }
 
