@@ -142,6 +142,8 @@ export class RoomCascade {
       if (!local) return undefined;
       const link = await this.#link(node);
       await link.connected;
+      // Links live on the room's primary router; the stream may be on another of its routers.
+      await this.#o.room.ensureOn(producerId, this.#o.room.router);
       const consumer = await link.transport.consume({ producerId });
       await this.#send(node, {
         type: 'pipe.produce',

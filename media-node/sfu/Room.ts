@@ -5,12 +5,16 @@ import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { ServerEvent, StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import { routerMediaCodecs } from './codecs.ts';
 import { Peer, type PeerInfo } from './Peer.ts';
+import { RoomRouters, type RoomRoutersOptions, type RouterSlot } from './RoomRouters.ts';
 
 export interface RoomOptions {
   id: string;
   worker: types.Worker;
   webRtcServer: types.WebRtcServer;
   gateway: ConnectionGateway;
+  /** Participants per router before the room grows onto another worker of this node (0: no limit). */
+  peersPerRouter?: number;
+  growOnto?: RoomRoutersOptions['growOnto'];
 }
 
 type Events = {
@@ -23,21 +27,20 @@ type Events = {
 };
 
 /**
- * A room on this media node: one mediasoup router (on one worker), its peers, and the fan-out
- * of events to their connections. Protocol parsing lives in signaling/; this class holds media
- * state only.
+ * A room on this media node: its routers (one worker, or several as it grows), its peers, and
+ * the fan-out of events to their connections. Protocol parsing lives in signaling/; this class
+ * holds media state only.
  */
 export class Room extends EventEmitter<Events> {
   readonly id: string;
-  readonly #router: types.Router;
-  readonly #webRtcServer: types.WebRtcServer;
+  readonly #routers: RoomRouters;
   readonly #gateway: ConnectionGateway;
   readonly #speakers: types.ActiveSpeakerObserver;
   readonly #peers = new Map<string, Peer>();
   /** Every stream in the room: local ones with their peer, remote ones (piped in from another node) with their producer. */
   readonly #streams = new Map<
     string,
-    { peer?: Peer; remote?: types.Producer; announcement: StreamAnnouncement }
+    { peer?: Peer; remote?: types.Producer; router: types.Router; announcement: StreamAnnouncement }
   >();
   /** Participants on the room's other nodes, as relayed by them. */
   readonly #remotePeers = new Map<string, { id: string; user: string; role: string }>();
@@ -46,21 +49,17 @@ export class Room extends EventEmitter<Events> {
   private constructor(options: RoomOptions, router: types.Router, speakers: types.ActiveSpeakerObserver) {
     super();
     this.id = options.id;
-    this.#router = router;
-    this.#webRtcServer = options.webRtcServer;
+    this.#routers = new RoomRouters(
+      { router, webRtcServer: options.webRtcServer, worker: options.worker },
+      { peersPerRouter: options.peersPerRouter ?? 0, growOnto: options.growOnto },
+    );
+    this.#watch(this.#routers.all[0]!);
     this.#gateway = options.gateway;
     this.#speakers = speakers;
-    // mediasoup closes a dead worker's routers before the worker reports its death.
-    router.observer.once('close', () =>
-      options.worker.died ? this.close('media worker failed; rejoin', { rejoin: true }) : this.close(),
-    );
     speakers.on('dominantspeaker', ({ producer }) => {
-      const owner = this.#streams.get(producer.id)?.peer;
+      const owner = this.#streams.get(producer.id)?.announcement.owner;
       if (owner)
-        this.broadcast({
-          event: 'activeSpeaker',
-          data: { participantId: owner.info.id, producerId: producer.id },
-        });
+        this.broadcast({ event: 'activeSpeaker', data: { participantId: owner, producerId: producer.id } });
     });
   }
 
@@ -77,8 +76,27 @@ export class Room extends EventEmitter<Events> {
     return this.#closed;
   }
 
+  /** The primary router (the cascade to other nodes and the active-speaker observer live on it). */
   get router(): types.Router {
-    return this.#router;
+    return this.#routers.primary;
+  }
+
+  /** The workers the room spans on this node. */
+  get workers(): types.Worker[] {
+    return this.#routers.all.map((s) => s.worker);
+  }
+
+  #watch(slot: RouterSlot): void {
+    // mediasoup closes a dead worker's routers before the worker reports its death.
+    slot.router.observer.once('close', () =>
+      slot.worker.died ? this.close('media worker failed; rejoin', { rejoin: true }) : this.close(),
+    );
+  }
+
+  /** Makes a stream of this room available on `target` (it may live on another of the room's routers). */
+  async ensureOn(id: string, target: types.Router): Promise<void> {
+    const stream = this.#streams.get(id);
+    if (stream) await this.#routers.pipe(id, stream.router, target, stream.announcement.kind === 'data');
   }
 
   get peers(): ReadonlyMap<string, Peer> {
@@ -107,7 +125,7 @@ export class Room extends EventEmitter<Events> {
 
   /** A stream published on another node, arriving over a pipe: local peers see it like any other. */
   async addRemoteStream(producer: types.Producer, announcement: StreamAnnouncement): Promise<void> {
-    this.#streams.set(producer.id, { remote: producer, announcement });
+    this.#streams.set(producer.id, { remote: producer, router: this.router, announcement });
     if (announcement.kind === 'audio')
       await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } });
@@ -125,7 +143,7 @@ export class Room extends EventEmitter<Events> {
   }
 
   /** Adds a peer, replacing a previous session of the same participant (a reconnect). */
-  join(info: PeerInfo, connectionId: string): Peer {
+  async join(info: PeerInfo, connectionId: string): Promise<Peer> {
     const previous = this.#peers.get(info.id);
     if (previous) this.leave(info.id, false);
     // A participant moving here from a failed node: its streams piped from there are dead.
@@ -134,6 +152,8 @@ export class Room extends EventEmitter<Events> {
         if (s.remote && s.announcement.owner === info.id) this.#removeStream(id);
     }
     const peer = new Peer(info, connectionId);
+    const grown = await this.#routers.assign(info.id);
+    if (grown) this.#watch(grown);
     this.#peers.set(info.id, peer);
     this.broadcast({ event: 'participant', data: { action: 'join', participant: publicInfo(info) } }, peer);
     this.emit('peerjoined', peer);
@@ -144,6 +164,7 @@ export class Room extends EventEmitter<Events> {
     const peer = this.#peers.get(peerId);
     if (!peer) return;
     this.#peers.delete(peerId);
+    this.#routers.release(peerId);
     for (const producerId of peer.producers.keys()) this.#removeStream(producerId);
     for (const dataProducerId of peer.dataProducers.keys()) this.#removeStream(dataProducerId);
     peer.close();
@@ -153,8 +174,9 @@ export class Room extends EventEmitter<Events> {
   }
 
   async createTransport(peer: Peer, direction: 'send' | 'recv'): Promise<types.WebRtcTransport> {
-    const transport = await this.#router.createWebRtcTransport({
-      webRtcServer: this.#webRtcServer,
+    const slot = this.#routers.of(peer.info.id);
+    const transport = await slot.router.createWebRtcTransport({
+      webRtcServer: slot.webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
@@ -178,7 +200,6 @@ export class Room extends EventEmitter<Events> {
     const producer = await transport.produce({ kind, rtpParameters, appData: { source } });
     peer.producers.set(producer.id, { producer, source });
     producer.observer.once('close', () => peer.producers.delete(producer.id));
-    if (kind === 'audio') await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
     const announcement: StreamAnnouncement = {
       id: producer.id,
       owner: peer.info.id,
@@ -186,7 +207,12 @@ export class Room extends EventEmitter<Events> {
       source,
       paused: false,
     };
-    this.#streams.set(producer.id, { peer, announcement });
+    this.#streams.set(producer.id, { peer, router: this.#routers.of(peer.info.id).router, announcement });
+    if (kind === 'audio') {
+      // The active-speaker observer sees every audio stream, on the primary router.
+      await this.ensureOn(producer.id, this.router).catch(() => {});
+      await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
+    }
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } }, peer);
     this.emit('streamadded', announcement);
     return producer;
@@ -208,7 +234,9 @@ export class Room extends EventEmitter<Events> {
     }
     if (!peer.rtpCapabilities)
       throw new ValidationError('log in with rtpCapabilities before subscribing', []);
-    if (!this.#router.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
+    const target = this.#routers.of(peer.info.id).router;
+    await this.ensureOn(producerId, target);
+    if (!target.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
       throw new ValidationError('your device cannot receive this stream', [
         { path: 'producerId', message: 'no common codec' },
       ]);
@@ -250,7 +278,7 @@ export class Room extends EventEmitter<Events> {
       paused: false,
       label,
     };
-    this.#streams.set(dataProducer.id, { peer, announcement });
+    this.#streams.set(dataProducer.id, { peer, router: this.#routers.of(peer.info.id).router, announcement });
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } }, peer);
     return dataProducer;
   }
@@ -261,6 +289,7 @@ export class Room extends EventEmitter<Events> {
       throw new TesseraError(ErrorCodes.streamNotFound, `no data stream ${dataProducerId}`);
     const transport = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new PermissionError('no receive transport');
+    await this.ensureOn(dataProducerId, this.#routers.of(peer.info.id).router);
     const dataConsumer = await transport.consumeData({ dataProducerId });
     peer.dataConsumers.set(dataConsumer.id, dataConsumer);
     dataConsumer.observer.once('close', () => peer.dataConsumers.delete(dataConsumer.id));
@@ -308,7 +337,7 @@ export class Room extends EventEmitter<Events> {
     this.broadcast({ event: 'drop', data: { reason, ...(options.rejoin ? { rejoin: true } : {}) } });
     for (const peer of this.#peers.values()) peer.close();
     this.#peers.clear();
-    this.#router.close();
+    this.#routers.close();
     this.emit('close');
   }
 }

@@ -3,6 +3,7 @@ import type { types } from 'mediasoup';
 import type { Logger } from '../../shared/logger.ts';
 import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
+import { routerMediaCodecs } from './codecs.ts';
 import { Room } from './Room.ts';
 
 export interface RtcOptions {
@@ -10,6 +11,8 @@ export interface RtcOptions {
   announcedAddress?: string | undefined;
   /** First WebRtcServer port; worker i listens on port + i (UDP and TCP). Random when absent. */
   port?: number | undefined;
+  /** Participants of a room per worker before the room grows onto another worker (0: no limit). */
+  peersPerWorker?: number | undefined;
 }
 
 type Events = { roomcreated: [Room]; roomclosed: [Room] };
@@ -23,7 +26,8 @@ export class RoomRegistry extends EventEmitter<Events> {
   readonly #gateway: ConnectionGateway;
   readonly #logger: Logger;
   readonly #rtc: RtcOptions;
-  readonly #servers = new Map<types.Worker, types.WebRtcServer>();
+  /** Each worker's WebRtcServer, registered as soon as the worker exists (rooms await it). */
+  readonly #servers = new Map<types.Worker, Promise<types.WebRtcServer>>();
   readonly #rooms = new Map<string, Room>();
   readonly #creating = new Map<string, Promise<Room>>();
 
@@ -75,8 +79,15 @@ export class RoomRegistry extends EventEmitter<Events> {
     }
     const worker = [...load.entries()].sort((a, b) => a[1] - b[1])[0]?.[0];
     if (!worker) throw new Error('no live media worker');
-    const webRtcServer = this.#servers.get(worker)!;
-    const room = await Room.create({ id: roomId, worker, webRtcServer, gateway: this.#gateway });
+    const webRtcServer = await this.#serverOf(worker);
+    const room = await Room.create({
+      id: roomId,
+      worker,
+      webRtcServer,
+      gateway: this.#gateway,
+      peersPerRouter: this.#rtc.peersPerWorker ?? 0,
+      growOnto: (used) => this.#routerOnUnusedWorker(roomId, used),
+    });
     roomWorkers.set(room, worker);
     this.#rooms.set(roomId, room);
     room.once('close', () => {
@@ -88,6 +99,18 @@ export class RoomRegistry extends EventEmitter<Events> {
     return room;
   }
 
+  /** A router for `roomId` on the least-loaded live worker the room does not use yet. */
+  async #routerOnUnusedWorker(roomId: string, used: types.Worker[]) {
+    const load = (w: types.Worker) => [...this.#rooms.values()].filter((r) => r.workers.includes(w)).length;
+    const worker = this.#pool.workers
+      .filter((w) => !w.closed && !used.includes(w))
+      .sort((a, b) => load(a) - load(b))[0];
+    if (!worker) return undefined;
+    const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs, appData: { roomId } });
+    this.#logger.info('room grew onto another worker', { roomId, workerPid: worker.pid });
+    return { router, worker, webRtcServer: await this.#serverOf(worker) };
+  }
+
   async #serverFor(worker: types.Worker, index: number): Promise<void> {
     const port = this.#rtc.port ? this.#rtc.port + index : undefined;
     const listen = (protocol: 'udp' | 'tcp') => ({
@@ -96,10 +119,15 @@ export class RoomRegistry extends EventEmitter<Events> {
       ...(this.#rtc.announcedAddress ? { announcedAddress: this.#rtc.announcedAddress } : {}),
       ...(port ? { port } : {}),
     });
-    this.#servers.set(
-      worker,
-      await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] }),
-    );
+    const server = worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
+    this.#servers.set(worker, server);
+    await server;
+  }
+
+  #serverOf(worker: types.Worker): Promise<types.WebRtcServer> {
+    const server = this.#servers.get(worker);
+    if (!server) throw new Error(`worker ${worker.pid} has no WebRtcServer yet`);
+    return server;
   }
 
   /** Closes every room; its participants are told to rejoin (elsewhere: this node is leaving). */

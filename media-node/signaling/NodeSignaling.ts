@@ -58,7 +58,7 @@ export class NodeSignaling {
 
   async #login(command: SignalCommand, params: Params<'login'>) {
     const room = await this.#rooms.open(command.roomId);
-    const peer = room.join(command.participant, command.connectionId);
+    const peer = await room.join(command.participant, command.connectionId);
     if (params.rtpCapabilities)
       peer.rtpCapabilities = params.rtpCapabilities as unknown as ms.RtpCapabilities;
     const mayPublish = command.participant.permission.publish !== false;
@@ -74,9 +74,12 @@ export class NodeSignaling {
       for (const stream of room.streams()) {
         if (stream.owner === peer.info.id || stream.kind === 'data' || !peer.maySubscribe(stream.kind))
           continue;
-        if (!room.router.canConsume({ producerId: stream.id, rtpCapabilities: peer.rtpCapabilities }))
-          continue;
-        consumers.push(consumerParams(await room.subscribe(peer, stream.id)));
+        // A stream this device cannot receive (no common codec) is left out, not an error.
+        const consumer = await room.subscribe(peer, stream.id).catch((e) => {
+          if (e instanceof ValidationError) return undefined;
+          throw e;
+        });
+        if (consumer) consumers.push(consumerParams(consumer));
       }
     }
     return {

@@ -22,7 +22,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: e.MASTER_KEY,
     joinTokenTtlSeconds: e.JOIN_TOKEN_TTL_SECONDS,
     nodeId: e.NODE_ID,
-    rtc: { listenIp: e.RTC_LISTEN_IP, announcedAddress: e.RTC_ANNOUNCED_ADDRESS, port: e.RTC_PORT },
+    rtc: {
+      listenIp: e.RTC_LISTEN_IP,
+      announcedAddress: e.RTC_ANNOUNCED_ADDRESS,
+      port: e.RTC_PORT,
+      peersPerWorker: e.ROOM_PEERS_PER_WORKER,
+    },
     wsManagementEndpoint: e.WS_MANAGEMENT_ENDPOINT,
     drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,
     location: { region: e.NODE_REGION, isp: e.NODE_ISP },

@@ -63,6 +63,13 @@ export const EnvSchema = z.object({
     .max(100_000)
     .default(0)
     .describe('participants of one room per node before it spans another node (0: no limit)'),
+  ROOM_PEERS_PER_WORKER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(0)
+    .describe('participants of one room per worker before it grows onto another worker (0: no limit)'),
   DRAIN_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   WS_MANAGEMENT_ENDPOINT: optionalString.describe(
     "the WebSocket API's @connections endpoint (cluster modes)",
@@ -84,7 +91,12 @@ export interface Config {
   masterKey: string | undefined;
   joinTokenTtlSeconds: number;
   nodeId: string;
-  rtc: { listenIp: string; announcedAddress: string | undefined; port: number | undefined };
+  rtc: {
+    listenIp: string;
+    announcedAddress: string | undefined;
+    port: number | undefined;
+    peersPerWorker: number;
+  };
   wsManagementEndpoint: string | undefined;
   drainTimeoutSeconds: number;
   location: { region: string | undefined; isp: string | undefined };
