@@ -13,6 +13,8 @@ export interface RtcOptions {
   port?: number | undefined;
   /** Participants of a room per worker before the room grows onto another worker (0: no limit). */
   peersPerWorker?: number | undefined;
+  /** How long a room stays open with nobody in it (its routers and pipes are then released). */
+  emptyRoomGraceMs?: number | undefined;
 }
 
 type Events = { roomcreated: [Room]; roomclosed: [Room] };
@@ -89,6 +91,7 @@ export class RoomRegistry extends EventEmitter<Events> {
       growOnto: (used) => this.#routerOnUnusedWorker(roomId, used),
     });
     roomWorkers.set(room, worker);
+    this.#closeWhenEmpty(room);
     this.#rooms.set(roomId, room);
     room.once('close', () => {
       if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
@@ -97,6 +100,22 @@ export class RoomRegistry extends EventEmitter<Events> {
     this.#logger.info('room opened', { roomId, workerPid: worker.pid });
     this.emit('roomcreated', room);
     return room;
+  }
+
+  /** Closes a room that stays empty for the grace period (a rejoin within it keeps the room). */
+  #closeWhenEmpty(room: Room): void {
+    const grace = this.#rtc.emptyRoomGraceMs ?? 30_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    room.on('peerleft', () => {
+      if (room.peers.size > 0) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (room.peers.size === 0) room.close('room empty');
+      }, grace);
+      timer.unref();
+    });
+    room.on('peerjoined', () => clearTimeout(timer));
+    room.once('close', () => clearTimeout(timer));
   }
 
   /** A router for `roomId` on the least-loaded live worker the room does not use yet. */

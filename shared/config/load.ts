@@ -27,6 +27,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       announcedAddress: e.RTC_ANNOUNCED_ADDRESS,
       port: e.RTC_PORT,
       peersPerWorker: e.ROOM_PEERS_PER_WORKER,
+      emptyRoomGraceMs: e.ROOM_EMPTY_GRACE_SECONDS * 1000,
     },
     wsManagementEndpoint: e.WS_MANAGEMENT_ENDPOINT,
     drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,

@@ -70,6 +70,12 @@ export const EnvSchema = z.object({
     .max(100_000)
     .default(0)
     .describe('participants of one room per worker before it grows onto another worker (0: no limit)'),
+  ROOM_EMPTY_GRACE_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(86_400)
+    .default(30)
+    .describe('how long an empty room stays open on a media node'),
   DRAIN_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   WS_MANAGEMENT_ENDPOINT: optionalString.describe(
     "the WebSocket API's @connections endpoint (cluster modes)",
@@ -96,6 +102,7 @@ export interface Config {
     announcedAddress: string | undefined;
     port: number | undefined;
     peersPerWorker: number;
+    emptyRoomGraceMs: number;
   };
   wsManagementEndpoint: string | undefined;
   drainTimeoutSeconds: number;

@@ -82,5 +82,13 @@ describe('conference on the embedded server (three Chromium participants)', () =
     }).then((r) => r.json());
     expect(listed.map((p: { user: string }) => p.user)).toEqual(['ana']);
     await a.context().close();
+    // Empty, the room is closed on the node after its grace period (1 s here): routers released.
+    const rooms = suite.target.system.mediaNode.rooms;
+    expect(
+      await eventually(
+        async () => rooms.get('room-3'),
+        (r) => r === undefined,
+      ),
+    ).toBeUndefined();
   });
 });

@@ -20,7 +20,13 @@ export interface EmbeddedServer {
 
 /** The embedded server in this process: real worker pool, gateway and signaling, memory state. */
 export async function startEmbedded(env: Record<string, string> = {}): Promise<EmbeddedServer> {
-  const config = loadConfig({ PORT: '1', MEDIA_WORKERS: '1', LOG_LEVEL: 'warn', ...env });
+  const config = loadConfig({
+    PORT: '1',
+    MEDIA_WORKERS: '1',
+    LOG_LEVEL: 'warn',
+    ROOM_EMPTY_GRACE_SECONDS: '1',
+    ...env,
+  });
   const logs: string[] = [];
   const system = await composeEmbedded(
     config,
