@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry.ts';
 import { RedisPlacementStore } from '../../shared/adapters/redis/RedisPlacementStore.ts';
-import { browserSuite, expectEveryoneReceivesNow } from '../harness/browserSuite.ts';
+import { browserSuite, expectEveryoneReceivesNow, expectRejoined } from '../harness/browserSuite.ts';
 import { startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer } from '../harness/embedded.ts';
 
@@ -48,14 +48,7 @@ describe('drain: a media node gets SIGTERM', () => {
     await expectEveryoneReceivesNow(participants, 3000);
 
     // At the drain timeout the room moves: both rejoin on the other node by themselves.
-    for (const { page } of participants) {
-      const events = await eventually(
-        () => page.evaluate(() => window.peer.events()),
-        (e) => e.includes('rejoined'),
-        20_000,
-      );
-      expect(events).toContain('rejoined');
-    }
+    await expectRejoined(participants.map((p) => p.page));
     await expectEveryoneReceivesNow(participants);
     expect(await placement.get('drain-room')).toBe(other);
     expect(await exited).toBe(0);

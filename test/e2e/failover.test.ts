@@ -6,9 +6,10 @@ import {
   browserSuite,
   expectEveryoneHearsAndSees,
   expectEveryoneReceivesNow,
+  expectRejoined,
 } from '../harness/browserSuite.ts';
 import { startLocalCluster } from '../harness/cluster.ts';
-import { eventually, openPeer } from '../harness/embedded.ts';
+import { openPeer } from '../harness/embedded.ts';
 
 describe('failover: a media node is killed (SIGKILL)', () => {
   const suite = browserSuite(() =>
@@ -60,14 +61,7 @@ describe('failover: a media node is killed (SIGKILL)', () => {
     })();
 
     suite.target.nodes.get(victim)!.kill('SIGKILL');
-    for (const page of pages.slice(2)) {
-      const events = await eventually(
-        () => page.evaluate(() => window.peer.events()),
-        (e) => e.includes('rejoined'),
-        20_000,
-      );
-      expect(events).toContain('rejoined');
-    }
+    await expectRejoined(pages.slice(2));
     await expectEveryoneReceivesNow(participants);
     await new Promise((r) => setTimeout(r, 1000));
     watching = false;

@@ -95,3 +95,15 @@ export async function expectEveryoneReceivesNow(
     expect(flowing, `participant ${id} receives nothing now from`).toEqual([]);
   }
 }
+
+/** Waits until each page's SDK has rejoined (after a node or worker failure, or a drain). */
+export async function expectRejoined(pages: Page[], timeoutMs = 20_000): Promise<void> {
+  for (const page of pages) {
+    const events = await eventually(
+      () => page.evaluate(() => window.peer.events()),
+      (e) => e.includes('rejoined'),
+      timeoutMs,
+    );
+    expect(events).toContain('rejoined');
+  }
+}
