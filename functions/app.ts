@@ -4,7 +4,6 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { ErrorCodes, TesseraError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { demoRoutes } from './http/demo.ts';
 import type { ApiEnv } from './http/env.ts';
 import { errorResponse } from './http/errorResponse.ts';
 import { validationHook } from './http/validation.ts';
@@ -24,8 +23,8 @@ export interface AppDeps {
   mediaNode?: HealthSource;
   /** Router RTP capabilities (the same on every router), for clients to load before joining. */
   rtpCapabilities?: () => unknown;
-  /** Serve the demo page and its dev-only join endpoint (embedded mode), rooms owned by this service. */
-  demo?: { serviceId: string };
+  /** More routes, added by a composition root (the embedded mode's demo page). */
+  extensions?: ((app: OpenAPIHono<ApiEnv>, api: ManagementApi) => void)[];
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -83,7 +82,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       return c.json(caps as object);
     });
   }
-  if (deps.demo) demoRoutes(app, deps.api, deps.demo.serviceId);
+  for (const extend of deps.extensions ?? []) extend(app, deps.api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,5 +1,3 @@
-import { startMediaNode } from '../media-node/compose.ts';
-import type { MediaNode } from '../media-node/MediaNode.ts';
 import { ApiGatewayConnections } from '../shared/adapters/apigw/ApiGatewayConnections.ts';
 import { type Adapters, adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
@@ -7,7 +5,6 @@ import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { AppDeps } from './app.ts';
-import { WebSocketGateway } from './http/WebSocketGateway.ts';
 import { Commands } from './services/Commands.ts';
 import { JoinTokens } from './services/JoinTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
@@ -74,60 +71,6 @@ export function managementApi(adapters: Adapters, secrets: Secrets): ManagementA
   };
 }
 
-export interface EmbeddedSystem {
-  deps: AppDeps;
-  gateway: WebSocketGateway;
-  mediaNode: MediaNode;
-  /** The in-process command bus between signaling and the media node. */
-  commands: Adapters['commands'];
-  superService: { id: string; key: string; generated: boolean };
-  close(): Promise<void>;
-}
-
-/**
- * Composition root of the embedded mode: control plane, signaling, the WebSocket gateway and
- * one media node in one process, talking through the same ports as the distributed mode.
- */
-export async function composeEmbedded(config: Config, logger: Logger): Promise<EmbeddedSystem> {
-  const adapters = adaptersFor(config);
-  const secrets = secretsFor(config);
-  const api = managementApi(adapters, secrets);
-  const gateway = new WebSocketGateway({ path: '/ws', logger });
-  // The only node: it reports nowhere and every room is placed on it.
-  const mediaNode = await startMediaNode(
-    config,
-    { ...adapters, nodes: undefined, roomNodes: undefined },
-    gateway,
-    logger,
-  );
-  // The only node: every room is placed on it.
-  const placer = {
-    async placeParticipant(roomId: string) {
-      await adapters.placement.set(roomId, mediaNode.id);
-      return mediaNode.id;
-    },
-  };
-  gateway.route(signalingFunction(adapters, api, gateway, placer, logger));
-  return {
-    deps: {
-      logger,
-      mediaNode,
-      api,
-      rtpCapabilities: () => mediaNode.routerRtpCapabilities,
-      demo: { serviceId: secrets.superService.id },
-    },
-    gateway,
-    mediaNode,
-    commands: adapters.commands,
-    superService: { ...secrets.superService, generated: secrets.generatedSuperKey },
-    async close() {
-      gateway.close();
-      await mediaNode.close();
-      await adapters.close();
-    },
-  };
-}
-
 /** Composition root of a stateless function process (Lambda, or functions on Node in the local cluster). */
 export function composeFunctions(config: Config, logger: Logger): AppDeps & { close(): Promise<void> } {
   const adapters = adaptersFor(config);
@@ -166,7 +109,7 @@ export function composeSignaling(
   };
 }
 
-function signalingFunction(
+export function signalingFunction(
   adapters: Adapters,
   api: ManagementApi,
   gateway: ConnectionGateway,

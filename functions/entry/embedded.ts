@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { createApp } from '../app.ts';
-import { composeEmbedded } from '../compose.ts';
+import { composeEmbedded } from '../composeEmbedded.ts';
 import { serveNode } from '../http/serveNode.ts';
 
 const config = loadConfig();

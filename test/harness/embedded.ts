@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { createApp } from '../../functions/app.ts';
-import { composeEmbedded, type EmbeddedSystem } from '../../functions/compose.ts';
+import { composeEmbedded, type EmbeddedSystem } from '../../functions/composeEmbedded.ts';
 import { serveNode } from '../../functions/http/serveNode.ts';
 import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';

@@ -1,0 +1,64 @@
+import { startMediaNode } from '../media-node/compose.ts';
+import type { MediaNode } from '../media-node/MediaNode.ts';
+import type { Adapters } from '../shared/adapters/select.ts';
+import { adaptersFor } from '../shared/adapters/select.ts';
+import type { Config } from '../shared/config/schema.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { AppDeps } from './app.ts';
+import { managementApi, secretsFor, signalingFunction } from './compose.ts';
+import { demoRoutes } from './http/demo.ts';
+import { WebSocketGateway } from './http/WebSocketGateway.ts';
+
+export interface EmbeddedSystem {
+  deps: AppDeps;
+  gateway: WebSocketGateway;
+  mediaNode: MediaNode;
+  /** The in-process command bus between signaling and the media node. */
+  commands: Adapters['commands'];
+  superService: { id: string; key: string; generated: boolean };
+  close(): Promise<void>;
+}
+
+/**
+ * Composition root of the embedded mode: control plane, signaling, the WebSocket gateway and
+ * one media node in one process, talking through the same ports as the distributed mode.
+ */
+export async function composeEmbedded(config: Config, logger: Logger): Promise<EmbeddedSystem> {
+  const adapters = adaptersFor(config);
+  const secrets = secretsFor(config);
+  const api = managementApi(adapters, secrets);
+  const gateway = new WebSocketGateway({ path: '/ws', logger });
+  // The only node: it reports nowhere and every room is placed on it.
+  const mediaNode = await startMediaNode(
+    config,
+    { ...adapters, nodes: undefined, roomNodes: undefined },
+    gateway,
+    logger,
+  );
+  // The only node: every room is placed on it.
+  const placer = {
+    async placeParticipant(roomId: string) {
+      await adapters.placement.set(roomId, mediaNode.id);
+      return mediaNode.id;
+    },
+  };
+  gateway.route(signalingFunction(adapters, api, gateway, placer, logger));
+  return {
+    deps: {
+      logger,
+      mediaNode,
+      api,
+      rtpCapabilities: () => mediaNode.routerRtpCapabilities,
+      extensions: [(app, api) => demoRoutes(app, api, secrets.superService.id)],
+    },
+    gateway,
+    mediaNode,
+    commands: adapters.commands,
+    superService: { ...secrets.superService, generated: secrets.generatedSuperKey },
+    async close() {
+      gateway.close();
+      await mediaNode.close();
+      await adapters.close();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleLambdas } from '../../infra/bundleLambdas.ts';
+import { bearer } from '../harness/controlPlane.ts';
+
+const fixtures = {
+  http: JSON.parse(readFileSync(new URL('../fixtures/apigw-http-v2-event.json', import.meta.url), 'utf8')),
+  ws: JSON.parse(readFileSync(new URL('../fixtures/apigw-websocket-events.json', import.meta.url), 'utf8')),
+};
+const SUPER_KEY = 'bundle-test-super-key';
+
+type Handler = (
+  event: unknown,
+) => Promise<{ statusCode: number; body?: string; headers?: Record<string, string> }>;
+
+/** The esbuild output, not the TypeScript sources, answering API Gateway events. */
+describe('bundled Lambda artifacts', () => {
+  let files: Awaited<ReturnType<typeof bundleLambdas>>;
+  let http: Handler;
+  let websocket: Handler;
+
+  beforeAll(async () => {
+    files = await bundleLambdas(mkdtempSync(join(tmpdir(), 'tessera-lambda-')));
+    // Configured from the environment, as Lambda configures them (in-memory state here).
+    Object.assign(process.env, {
+      SUPER_SERVICE_KEY: SUPER_KEY,
+      WS_MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9',
+      LOG_LEVEL: 'error',
+      REDIS_URL: '',
+      DYNAMODB_TABLE: '',
+      SQS_QUEUE_PREFIX: '',
+    });
+    http = (await import(pathToFileURL(files.http).href)).handler;
+    websocket = (await import(pathToFileURL(files.websocket).href)).handler;
+  }, 60_000);
+
+  it('bundles each function into one file without the media node', () => {
+    for (const file of Object.values(files)) {
+      const code = readFileSync(file, 'utf8');
+      expect(statSync(file).size).toBeLessThan(8 * 1024 * 1024);
+      expect(code).not.toMatch(/mediasoup-worker|createWebRtcServer/);
+    }
+  });
+
+  it('the HTTP handler answers API Gateway v2 events', async () => {
+    const event = (method: string, path: string, body?: unknown, auth?: string) => {
+      const e = structuredClone(fixtures.http);
+      e.rawPath = path;
+      e.requestContext.http.method = method;
+      e.requestContext.http.path = path;
+      if (auth) e.headers.authorization = auth;
+      if (body) {
+        e.body = JSON.stringify(body);
+        e.headers['content-type'] = 'application/json';
+      }
+      return e;
+    };
+    const auth = await bearer('super', SUPER_KEY);
+    const created = await http(event('POST', '/v1/rooms', { name: 'bundled', id: 'bundled' }, auth));
+    expect(created.statusCode).toBe(201);
+    const got = await http(event('GET', '/v1/rooms/bundled', undefined, auth));
+    expect(JSON.parse(got.body!)).toMatchObject({ id: 'bundled', name: 'bundled' });
+    expect((await http(event('GET', '/v1/rooms'))).statusCode).toBe(401);
+  });
+
+  it('the WebSocket handler answers $connect, $default and $disconnect events', async () => {
+    const refused = await websocket(fixtures.ws.connect);
+    expect(refused).toEqual({ statusCode: 401, body: 'join token invalid' });
+    const noToken = await websocket({ ...fixtures.ws.connect, queryStringParameters: null });
+    expect(noToken).toEqual({ statusCode: 401, body: 'missing token' });
+    // An unknown connection's message is answered through @connections (unreachable here) and never throws.
+    expect(await websocket(fixtures.ws.message)).toEqual({ statusCode: 200 });
+    expect(await websocket(fixtures.ws.disconnect)).toEqual({ statusCode: 200 });
+  });
+});
