@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import { ensureTable } from '../../shared/adapters/dynamodb/table.ts';
 import { bearer } from './controlPlane.ts';
 import { freePort } from './ports.ts';
@@ -10,14 +11,15 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts `tsx <entry>` and resolves once its stdout matches `ready`. */
+/** Starts a command (`node …` runs on this Node) and resolves once its stdout matches `ready`. */
 function startProcess(
   name: string,
-  entry: string,
+  command: readonly string[],
   env: NodeJS.ProcessEnv,
   ready: RegExp,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const [bin, ...args] = command[0] === 'node' ? [process.execPath, ...command.slice(1)] : command;
+  const child = spawn(bin!, args, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -93,9 +95,10 @@ export async function startLocalCluster(
   ddb.destroy();
   const nodes = new Map<string, ChildProcess>();
   const addNode = async (nodeId: string) => {
+    // The media node starts exactly as the instances' user data starts it.
     const child = await startProcess(
       nodeId,
-      'media-node/entry/node.ts',
+      MEDIA_NODE_COMMAND,
       { ...env, NODE_ID: nodeId },
       /media node .* ready/,
     );
@@ -105,13 +108,13 @@ export async function startLocalCluster(
   const [gateway, functions] = await Promise.all([
     startProcess(
       'gateway',
-      'functions/entry/localGateway.ts',
+      ['node', '--import', 'tsx', 'functions/entry/localGateway.ts'],
       { ...env, PORT: String(gatewayPort) },
       /gateway listening/,
     ),
     startProcess(
       'functions',
-      'functions/entry/node.ts',
+      ['node', '--import', 'tsx', 'functions/entry/node.ts'],
       { ...env, PORT: String(functionsPort) },
       /functions listening/,
     ),
