@@ -108,7 +108,8 @@ describe('test services', () => {
         while (Date.now() < deadline) {
           const reports = [...(await pc2.getStats()).values()];
           const video = reports.find((r) => r.type === 'inbound-rtp' && r.kind === 'video');
-          if (video?.framesDecoded > 0)
+          // (the first report with a decoded frame may not carry the frame size yet)
+          if (video?.framesDecoded > 0 && video.frameWidth)
             return { framesDecoded: video.framesDecoded, width: video.frameWidth };
           await new Promise((r) => setTimeout(r, 50));
         }
