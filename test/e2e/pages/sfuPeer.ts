@@ -56,7 +56,8 @@ window.subscribe = async (producerId) => {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     for (const report of (await consumer.getStats()).values()) {
-      if (report.type === 'inbound-rtp' && report.framesDecoded > 0) {
+      // (the first report with a decoded frame may not carry the frame size yet)
+      if (report.type === 'inbound-rtp' && report.framesDecoded > 0 && report.frameWidth) {
         return { framesDecoded: report.framesDecoded, width: report.frameWidth, height: report.frameHeight };
       }
     }
