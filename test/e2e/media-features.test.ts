@@ -33,7 +33,7 @@ describe('media features on the embedded server', () => {
   for (const codec of ['VP8', 'VP9', 'H264', 'AV1']) {
     it(`${codec} published by one browser decodes at another`, async () => {
       const { sub, close } = await pair(`codec-${codec}`, { codec: `video/${codec}` });
-      const video = await eventually(videoOf(sub), (v) => (v?.framesDecoded ?? 0) > 5);
+      const video = await eventually(videoOf(sub), (v) => (v?.framesDecoded ?? 0) > 5 && (v?.width ?? 0) > 0);
       // (The encoder may start below 640x480 while it adapts; the codec and decoding matter here.)
       expect(video?.codec).toBe(`video/${codec}`);
       expect(video!.framesDecoded).toBeGreaterThan(5);
