@@ -6,7 +6,8 @@ import { MemoryPlacementStore } from '../../shared/adapters/memory/MemoryPlaceme
 import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry.ts';
 import { RedisPlacementStore } from '../../shared/adapters/redis/RedisPlacementStore.ts';
 import type { PlacementStore } from '../../shared/ports/live.ts';
-import type { NodeRegistry, NodeReport } from '../../shared/ports/nodes.ts';
+import type { NodeRegistry } from '../../shared/ports/nodes.ts';
+import { nodeReport } from '../harness/nodeReport.ts';
 import { redisClient, uniqueId } from './adapters.ts';
 
 const adapters: [string, () => { placement: PlacementStore; registry: NodeRegistry; close(): void }][] = [
@@ -27,16 +28,7 @@ const adapters: [string, () => { placement: PlacementStore; registry: NodeRegist
   ],
 ];
 
-const report = (id: string): NodeReport => ({
-  id,
-  rooms: 0,
-  workers: 2,
-  workersAlive: 2,
-  load: 0.1,
-  draining: false,
-  reportedAt: Date.now(),
-  capabilities: ['sfu'],
-});
+const report = (id: string) => nodeReport(id);
 
 describe.each(adapters)('room placement: %s', (_name, make) => {
   let a: ReturnType<(typeof adapters)[number][1]>;

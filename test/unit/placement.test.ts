@@ -7,19 +7,10 @@ import {
   type StrategyState,
 } from '../../shared/placement/placement.ts';
 import type { NodeReport } from '../../shared/ports/nodes.ts';
+import { nodeReport } from '../harness/nodeReport.ts';
 
 const NOW = 1_000_000;
-const node = (id: string, o: Partial<NodeReport> = {}): NodeReport => ({
-  id,
-  rooms: 0,
-  workers: 2,
-  workersAlive: 2,
-  load: 0.1,
-  draining: false,
-  reportedAt: NOW - 500,
-  capabilities: ['sfu'],
-  ...o,
-});
+const node = (id: string, o: Partial<NodeReport> = {}) => nodeReport(id, { reportedAt: NOW - 500, ...o });
 const request = (o: Partial<PlacementRequest> = {}): PlacementRequest => ({
   strategy: 'least-used',
   now: NOW,
