@@ -20,6 +20,6 @@ export interface CommandQueue {
   /** Waits up to `waitMs` for up to `max` commands; unacknowledged ones come back later. */
   receive(nodeId: string, options: { waitMs: number; max: number }): Promise<ReceivedCommand[]>;
   ack(nodeId: string, received: ReceivedCommand): Promise<void>;
-  /** Moves a command that can never be processed to the node's dead-letter queue, with the reason. */
+  /** Moves a command that can never be processed to the dead-letter queue, with the reason. */
   deadLetter(nodeId: string, received: ReceivedCommand, reason: string): Promise<void>;
 }

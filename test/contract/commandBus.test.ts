@@ -84,9 +84,11 @@ describe.each(adapters)('command bus contract: %s', (_name, make) => {
     expect(await bus.receive(node, { waitMs: 1500, max: 1 })).toEqual([]); // not redelivered
     const dead =
       bus instanceof MemoryCommandQueue
-        ? bus.deadLetters.get(node)!.map((d) => d.body)
-        : (await bus.receive(`${node}-dlq`, { waitMs: 2000, max: 1 })).map((r) => r.body);
-    expect(dead).toEqual([received!.body]);
+        ? bus.deadLetters.get(node)!.map((d) => ({ ...d, nodeId: node }))
+        : await (bus as SqsCommandQueue).receiveDeadLetters({ waitMs: 2000, max: 10 });
+    expect(dead).toEqual([
+      { body: received!.body, nodeId: node, reason: 'invalid command: participantId missing' },
+    ]);
   });
 });
 

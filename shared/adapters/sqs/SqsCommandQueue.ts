@@ -16,11 +16,24 @@ export interface SqsCommandQueueOptions {
   /** Queue names are `<prefix>node-<nodeId>`; a deployment's functions and nodes share the prefix. */
   prefix: string;
   visibilityTimeoutSeconds?: number;
-  /** Deliveries before SQS moves a command to the node's dead-letter queue. */
+  /** Deliveries before SQS moves a command to the dead-letter queue. */
   maxReceiveCount?: number;
 }
 
-/** One SQS queue per media node (plus a dead-letter queue), as ARCHITECTURE.md §3 describes. */
+/** A dead-lettered command, as an operator reads it back. */
+export interface DeadLetter {
+  body: string;
+  nodeId: string | undefined;
+  /** Why the node gave up on it; absent when SQS moved it after too many deliveries. */
+  reason: string | undefined;
+}
+
+/**
+ * One SQS queue per media node, created by the node itself when it starts (nodes come and go
+ * with their Auto Scaling group), and one dead-letter queue for the whole deployment,
+ * `<prefix>dead-letter`, which the infrastructure creates and alarms on (a node creates it only
+ * where nobody did, as in the local cluster). ARCHITECTURE.md §3.
+ */
 export class SqsCommandQueue implements CommandBus, CommandQueue {
   readonly #sqs: SQSClient;
   readonly #options: Required<SqsCommandQueueOptions>;
@@ -35,10 +48,14 @@ export class SqsCommandQueue implements CommandBus, CommandQueue {
     return `${this.#options.prefix}node-${nodeId}`;
   }
 
+  get deadLetterQueueName(): string {
+    return `${this.#options.prefix}dead-letter`;
+  }
+
   async open(nodeId: string): Promise<void> {
-    const dlq = await this.#sqs.send(new CreateQueueCommand({ QueueName: `${this.queueName(nodeId)}-dlq` }));
+    const dlq = await this.#deadLetterQueueUrl({ create: true });
     const { Attributes } = await this.#sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+      new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }),
     );
     const { QueueUrl } = await this.#sqs.send(
       new CreateQueueCommand({
@@ -52,11 +69,11 @@ export class SqsCommandQueue implements CommandBus, CommandQueue {
         },
       }),
     );
-    this.#urls.set(nodeId, QueueUrl!);
+    this.#urls.set(this.queueName(nodeId), QueueUrl!);
   }
 
   async send(nodeId: string, command: NodeCommand): Promise<void> {
-    const QueueUrl = await this.#url(nodeId);
+    const QueueUrl = await this.#nodeQueueUrl(nodeId);
     try {
       await this.#sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(command) }));
     } catch (error) {
@@ -67,7 +84,7 @@ export class SqsCommandQueue implements CommandBus, CommandQueue {
   async receive(nodeId: string, options: { waitMs: number; max: number }): Promise<ReceivedCommand[]> {
     const { Messages } = await this.#sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: await this.#url(nodeId),
+        QueueUrl: await this.#nodeQueueUrl(nodeId),
         WaitTimeSeconds: Math.min(20, Math.ceil(options.waitMs / 1000)),
         MaxNumberOfMessages: Math.min(10, options.max),
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
@@ -82,36 +99,74 @@ export class SqsCommandQueue implements CommandBus, CommandQueue {
 
   async ack(nodeId: string, received: ReceivedCommand): Promise<void> {
     await this.#sqs.send(
-      new DeleteMessageCommand({ QueueUrl: await this.#url(nodeId), ReceiptHandle: received.receipt }),
+      new DeleteMessageCommand({
+        QueueUrl: await this.#nodeQueueUrl(nodeId),
+        ReceiptHandle: received.receipt,
+      }),
     );
   }
 
   async deadLetter(nodeId: string, received: ReceivedCommand, reason: string): Promise<void> {
-    const QueueUrl = await this.#url(`${nodeId}-dlq`, `${this.queueName(nodeId)}-dlq`);
     await this.#sqs.send(
       new SendMessageCommand({
-        QueueUrl,
+        QueueUrl: await this.#deadLetterQueueUrl({ create: false }),
         MessageBody: received.body.slice(0, 200_000) || '(empty)',
-        MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) } },
+        MessageAttributes: {
+          reason: { DataType: 'String', StringValue: reason.slice(0, 1000) },
+          nodeId: { DataType: 'String', StringValue: nodeId },
+        },
       }),
     );
     await this.ack(nodeId, received);
   }
 
-  async #url(nodeId: string, _queueName = this.queueName(nodeId)): Promise<string> {
-    const known = this.#urls.get(nodeId);
-    if (known) return known;
+  /** Takes dead letters off the dead-letter queue (they stay hidden for the visibility timeout). */
+  async receiveDeadLetters(options: { waitMs: number; max: number }): Promise<DeadLetter[]> {
+    const { Messages } = await this.#sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: await this.#deadLetterQueueUrl({ create: false }),
+        WaitTimeSeconds: Math.min(20, Math.ceil(options.waitMs / 1000)),
+        MaxNumberOfMessages: Math.min(10, options.max),
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return (Messages ?? []).map((m) => ({
+      body: m.Body ?? '',
+      nodeId: m.MessageAttributes?.nodeId?.StringValue,
+      reason: m.MessageAttributes?.reason?.StringValue,
+    }));
+  }
+
+  async #nodeQueueUrl(nodeId: string): Promise<string> {
     try {
-      const { QueueUrl } = await this.#sqs.send(
-        new GetQueueUrlCommand({ QueueName: this.queueName(nodeId) }),
-      );
-      this.#urls.set(nodeId, QueueUrl!);
-      return QueueUrl!;
+      return await this.#queueUrl(this.queueName(nodeId));
     } catch (error) {
       if (error instanceof QueueDoesNotExist) {
         throw new TesseraError(ErrorCodes.clusterUnavailable, `media node ${nodeId} is not reachable`);
       }
       throw new StorageError('command bus unavailable', error);
     }
+  }
+
+  async #deadLetterQueueUrl({ create }: { create: boolean }): Promise<string> {
+    const QueueName = this.deadLetterQueueName;
+    try {
+      return await this.#queueUrl(QueueName);
+    } catch (error) {
+      if (!(create && error instanceof QueueDoesNotExist)) throw error;
+      const { QueueUrl } = await this.#sqs.send(
+        new CreateQueueCommand({ QueueName, Attributes: { MessageRetentionPeriod: String(14 * 86_400) } }),
+      );
+      this.#urls.set(QueueName, QueueUrl!);
+      return QueueUrl!;
+    }
+  }
+
+  async #queueUrl(QueueName: string): Promise<string> {
+    const known = this.#urls.get(QueueName);
+    if (known) return known;
+    const { QueueUrl } = await this.#sqs.send(new GetQueueUrlCommand({ QueueName }));
+    this.#urls.set(QueueName, QueueUrl!);
+    return QueueUrl!;
   }
 }
