@@ -1,7 +1,6 @@
 // Bundles the Lambda entries with esbuild, as the deployment packages them: one ESM file per
 // function, every dependency inside (mediasoup and the media node never are: functions don't
 // import them).
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -11,14 +10,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const LAMBDA_ENTRIES = {
   http: 'functions/entry/lambdaHttp.ts',
   websocket: 'functions/entry/lambdaWebsocket.ts',
+  metrics: 'functions/entry/lambdaMetrics.ts',
 } as const;
 
-/** Writes `<outDir>/<name>.mjs` for each entry; returns their paths. */
+/** Each function's package is a directory holding `index.mjs`; its Lambda handler is this. */
+export const LAMBDA_HANDLER = 'index.handler';
+
+/** Writes `<outDir>/<name>/index.mjs` for each entry; returns the files' paths. */
 export async function bundleLambdas(outDir: string): Promise<Record<keyof typeof LAMBDA_ENTRIES, string>> {
-  mkdirSync(outDir, { recursive: true });
   const out = {} as Record<keyof typeof LAMBDA_ENTRIES, string>;
   for (const [name, entry] of Object.entries(LAMBDA_ENTRIES) as [keyof typeof LAMBDA_ENTRIES, string][]) {
-    out[name] = join(outDir, `${name}.mjs`);
+    out[name] = join(outDir, name, 'index.mjs');
     await build({
       entryPoints: [join(root, entry)],
       outfile: out[name],

@@ -1,9 +1,10 @@
 // API Gateway HTTP API (payload v2) → the management app.
 import { handle } from 'hono/aws-lambda';
 import { loadConfig } from '../../shared/config/load.ts';
+import { resolveSecrets } from '../../shared/config/secrets.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { createApp } from '../app.ts';
 import { composeFunctions } from '../compose.ts';
 
-const config = loadConfig();
+const config = loadConfig(await resolveSecrets(process.env));
 export const handler = handle(createApp(composeFunctions(config, createLogger({ level: config.logLevel }))));

@@ -2,9 +2,18 @@ import { PermissionError } from '../../shared/errors.ts';
 import type { NodeRegistry, NodeReport } from '../../shared/ports/nodes.ts';
 import type { Caller } from './ServiceRegistry.ts';
 
+/** ready: takes new rooms; draining: finishing its rooms; full: at the load limit; stale: missed reports. */
+export type NodeState = 'ready' | 'draining' | 'full' | 'stale';
+
 export interface NodeView extends NodeReport {
-  /** ready: takes new rooms; draining: finishing its rooms; full: at the load limit; stale: missed reports. */
-  state: 'ready' | 'draining' | 'full' | 'stale';
+  state: NodeState;
+}
+
+/** A node that missed three one-second reports is stale, as placement's freshness rule has it. */
+export function nodeState(report: NodeReport, now: number): NodeState {
+  if (now - report.reportedAt > 3000) return 'stale';
+  if (report.draining) return 'draining';
+  return report.load >= 0.85 ? 'full' : 'ready';
 }
 
 /** The media nodes, as the cluster sees them (super service only). */
@@ -21,20 +30,7 @@ export class NodeService {
     // Nodes seen in the last minute, so a node that just stopped reporting is visible as stale.
     const reports = await this.#registry.fresh(60_000);
     return reports
-      .map(
-        (r) =>
-          ({
-            ...r,
-            state:
-              now - r.reportedAt > 3000
-                ? 'stale'
-                : r.draining
-                  ? 'draining'
-                  : r.load >= 0.85
-                    ? 'full'
-                    : 'ready',
-          }) satisfies NodeView,
-      )
+      .map((r) => ({ ...r, state: nodeState(r, now) }) satisfies NodeView)
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 }

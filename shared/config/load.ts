@@ -30,6 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       emptyRoomGraceMs: e.ROOM_EMPTY_GRACE_SECONDS * 1000,
     },
     wsManagementEndpoint: e.WS_MANAGEMENT_ENDPOINT,
+    deploymentName: e.DEPLOYMENT_NAME,
     drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,
     location: { region: e.NODE_REGION, isp: e.NODE_ISP },
     placementStrategy: e.PLACEMENT_STRATEGY,

@@ -37,6 +37,14 @@ export const EnvSchema = z.object({
   SUPER_SERVICE_KEY: optionalString.describe('key of the super service; generated in embedded mode'),
   TOKEN_SECRET: optionalString.describe('signs join tokens; must be shared by every function'),
   MASTER_KEY: optionalString.describe('seals service keys at rest'),
+  TOKEN_SECRET_ARN: optionalString.describe('Secrets Manager secret holding TOKEN_SECRET (AWS)'),
+  MASTER_KEY_ARN: optionalString.describe('Secrets Manager secret holding MASTER_KEY (AWS)'),
+  SUPER_SERVICE_KEY_ARN: optionalString.describe('Secrets Manager secret holding SUPER_SERVICE_KEY (AWS)'),
+  DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[\w-]{1,64}$/)
+    .default('tessera')
+    .describe('names the deployment in its CloudWatch metrics'),
   JOIN_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
   NODE_ID: z
     .string()
@@ -105,6 +113,7 @@ export interface Config {
     emptyRoomGraceMs: number;
   };
   wsManagementEndpoint: string | undefined;
+  deploymentName: string;
   drainTimeoutSeconds: number;
   location: { region: string | undefined; isp: string | undefined };
   placementStrategy: (typeof STRATEGIES)[number];

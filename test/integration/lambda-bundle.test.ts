@@ -2,9 +2,13 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bundleLambdas } from '../../infra/bundleLambdas.ts';
+import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry.ts';
 import { bearer } from '../harness/controlPlane.ts';
+import { nodeReport } from '../harness/nodeReport.ts';
+import { secretsManagerStub } from '../harness/secretsManagerStub.ts';
 
 const fixtures = {
   http: JSON.parse(readFileSync(new URL('../fixtures/apigw-http-v2-event.json', import.meta.url), 'utf8')),
@@ -21,12 +25,21 @@ describe('bundled Lambda artifacts', () => {
   let files: Awaited<ReturnType<typeof bundleLambdas>>;
   let http: Handler;
   let websocket: Handler;
+  let metrics: () => Promise<Record<string, number>>;
+  let metricsRedisUrl: string;
+  let secretsManager: Awaited<ReturnType<typeof secretsManagerStub>>;
 
   beforeAll(async () => {
     files = await bundleLambdas(mkdtempSync(join(tmpdir(), 'tessera-lambda-')));
-    // Configured from the environment, as Lambda configures them (in-memory state here).
+    secretsManager = await secretsManagerStub({
+      'arn:aws:secretsmanager:us-east-1:1:secret:super-key': SUPER_KEY,
+    });
+    metricsRedisUrl = `${process.env.REDIS_URL}/7`;
+    // Configured from the environment, as Lambda configures them (in-memory state here); the
+    // super key comes from Secrets Manager, as in the deployment.
     Object.assign(process.env, {
-      SUPER_SERVICE_KEY: SUPER_KEY,
+      SUPER_SERVICE_KEY_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:super-key',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
       WS_MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9',
       LOG_LEVEL: 'error',
       REDIS_URL: '',
@@ -35,7 +48,10 @@ describe('bundled Lambda artifacts', () => {
     });
     http = (await import(pathToFileURL(files.http).href)).handler;
     websocket = (await import(pathToFileURL(files.websocket).href)).handler;
+    process.env.REDIS_URL = metricsRedisUrl;
+    metrics = (await import(pathToFileURL(files.metrics).href)).handler;
   }, 60_000);
+  afterAll(() => secretsManager.close());
 
   it('bundles each function into one file without the media node', () => {
     for (const file of Object.values(files)) {
@@ -74,5 +90,36 @@ describe('bundled Lambda artifacts', () => {
     // An unknown connection's message is answered through @connections (unreachable here) and never throws.
     expect(await websocket(fixtures.ws.message)).toEqual({ statusCode: 200 });
     expect(await websocket(fixtures.ws.disconnect)).toEqual({ statusCode: 200 });
+  });
+
+  it('the metrics handler turns the nodes’ reports in Redis into one CloudWatch metric record', async () => {
+    const redis = new Redis(metricsRedisUrl);
+    await redis.flushdb();
+    const registry = new RedisNodeRegistry(redis);
+    await registry.report(nodeReport('busy', { load: 0.6, rooms: 3 }));
+    await registry.report(nodeReport('idle', { load: 0.2, rooms: 1 }));
+    await registry.report(nodeReport('leaving', { draining: true, rooms: 2 }));
+    await registry.report(nodeReport('dead', { reportedAt: Date.now() - 5000, rooms: 9 }));
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await metrics();
+    } finally {
+      write.mockRestore();
+      redis.disconnect();
+    }
+    const record = JSON.parse(lines.find((l) => l.includes('"_aws"'))!);
+    expect(record).toMatchObject({
+      Deployment: 'tessera',
+      MediaNodesReporting: 3,
+      MediaNodesDraining: 1,
+      MediaNodeLoad: 0.4,
+      MediaNodeLoadMax: 0.6,
+      Rooms: 6,
+    });
+    expect(record._aws.CloudWatchMetrics[0].Namespace).toBe('Tessera');
   });
 });
