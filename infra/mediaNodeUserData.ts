@@ -2,27 +2,64 @@
  * How a media node starts on a machine: the command, and the EC2 user data around it. The
  * local-cluster tests start media nodes with this same command, so what they prove (the node
  * starts from the environment alone and reports itself in Redis) holds for the deployment.
+ * Both infra/cdk and infra/terraform use this script (Terraform through a generated template).
  */
 export const MEDIA_NODE_COMMAND = ['node', '--import', 'tsx', 'media-node/entry/node.ts'] as const;
+
+/** The Auto Scaling group's lifecycle hooks the node completes itself. */
+export interface LifecycleHooks {
+  groupName: string;
+  region: string;
+  /** Held until the node reports ready (the worker build takes minutes on a fresh instance). */
+  launchHook: string;
+  /** Held while the node drains after a scale-in. */
+  terminateHook: string;
+}
 
 export interface UserDataOptions {
   /** Where the release is unpacked on the instance. */
   appDir?: string;
   /** Environment for the node (REDIS_URL, SQS_QUEUE_PREFIX, WS_MANAGEMENT_ENDPOINT, RTC_*…), one file. */
   envFile?: string;
+  /** Shell lines that put the release into `appDir` (the deployment's S3 object). */
+  fetchRelease?: string;
+  /** Written into `envFile` before the node starts; never secrets (the node needs none). */
+  environment?: Record<string, string>;
+  lifecycle?: LifecycleHooks;
 }
+
+const IMDS = 'http://169.254.169.254/latest';
+const imdsToken = `curl -sX PUT ${IMDS}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300'`;
+const metadata = (path: string) =>
+  `curl -s -H "X-aws-ec2-metadata-token: $(${imdsToken})" ${IMDS}/meta-data/${path}`;
 
 /** The instance's user data: install what the node needs, then run it under systemd from its environment file. */
 export function mediaNodeUserData(o: UserDataOptions = {}): string {
   const appDir = o.appDir ?? '/opt/tessera';
   const envFile = o.envFile ?? '/etc/tessera/media-node.env';
+  const lines = Object.entries(o.environment ?? {}).map(([k, v]) => `${k}=${v}\n`);
+  const environment = lines.length ? `cat > ${envFile} <<'ENV'\n${lines.join('')}ENV\n` : '';
+  const completeHook = (hook: string, l: LifecycleHooks) =>
+    `aws autoscaling complete-lifecycle-action --region ${l.region} --auto-scaling-group-name ${l.groupName} --lifecycle-hook-name ${hook} --instance-id "$(${metadata('instance-id')})" --lifecycle-action-result CONTINUE`;
   return `#!/bin/bash
 set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive HOME=\${HOME:-/root}
+# Node.js 20 (Debian bookworm ships 18) and the AWS CLI.
+if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null; then
+  apt-get update && apt-get install -y ca-certificates curl gnupg
+  install -d /etc/apt/keyrings
+  curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key | gpg --dearmor -o /etc/apt/keyrings/nodesource.gpg
+  echo 'deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_20.x nodistro main' > /etc/apt/sources.list.d/nodesource.list
+  apt-get update && apt-get install -y nodejs
+fi
+command -v aws >/dev/null || (apt-get update && apt-get install -y awscli unzip)
+mkdir -p ${appDir} "$(dirname ${envFile})"
+${o.fetchRelease ?? ''}
+${environment}touch ${envFile} && chmod 600 ${envFile}
 cd ${appDir}
-bash scripts/install.sh
+TESSERA_PROFILE=media-node bash scripts/install.sh
 # The instance's public address is what clients are given in ICE candidates.
-TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')
-PUBLIC_IP=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/public-ipv4)
+PUBLIC_IP=$(${metadata('public-ipv4')})
 grep -q '^RTC_ANNOUNCED_ADDRESS=' ${envFile} || echo "RTC_ANNOUNCED_ADDRESS=$PUBLIC_IP" >> ${envFile}
 grep -q '^NODE_ID=' ${envFile} || echo "NODE_ID=$(hostname -s)" >> ${envFile}
 cat > /etc/systemd/system/tessera-media-node.service <<UNIT
@@ -42,5 +79,36 @@ WantedBy=multi-user.target
 UNIT
 systemctl daemon-reload
 systemctl enable --now tessera-media-node
+${o.lifecycle ? lifecycleLines(o.lifecycle, completeHook) : ''}`;
+}
+
+function lifecycleLines(l: LifecycleHooks, complete: (hook: string, l: LifecycleHooks) => string): string {
+  return `# In service only once the node reports: until then the group holds the instance.
+timeout 1200 bash -c 'until journalctl -u tessera-media-node -b --no-pager | grep -q "media node .* ready"; do sleep 2; done'
+${complete(l.launchHook, l)}
+# On scale-in the group holds the instance while the node drains, then lets it go.
+cat > /usr/local/bin/tessera-lifecycle <<'WATCH'
+#!/bin/bash
+while sleep 5; do
+  state=$(${metadata('autoscaling/target-lifecycle-state')})
+  if [ "$state" = "Terminated" ]; then
+    systemctl stop tessera-media-node
+    ${complete(l.terminateHook, l)}
+    exit 0
+  fi
+done
+WATCH
+chmod 755 /usr/local/bin/tessera-lifecycle
+cat > /etc/systemd/system/tessera-lifecycle.service <<UNIT
+[Unit]
+Description=Drains the Tessera media node when the Auto Scaling group terminates the instance
+After=tessera-media-node.service
+[Service]
+ExecStart=/usr/local/bin/tessera-lifecycle
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now tessera-lifecycle
 `;
 }

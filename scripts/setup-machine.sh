@@ -4,17 +4,22 @@
 # something is missing.
 set -euo pipefail
 
+# TESSERA_PROFILE=media-node (a deployed media node) needs only what builds and runs the node.
 PACKAGES=(
   # mediasoup worker build (scripts/build-mediasoup-worker.sh)
   build-essential pkg-config meson ninja-build
   libssl-dev libuv1-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler
   # media processing
   ffmpeg
-  # local cluster and tests
-  redis-server openjdk-17-jre-headless chromium
-  # fonts so Chromium renders the demo page and its fake camera text
-  fonts-liberation
 )
+if [ "${TESSERA_PROFILE:-}" != "media-node" ]; then
+  PACKAGES+=(
+    # local cluster and tests
+    redis-server openjdk-17-jre-headless chromium
+    # fonts so Chromium renders the demo page and its fake camera text
+    fonts-liberation
+  )
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -1,0 +1,164 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+import {
+  type DeploymentSettings,
+  deploymentNames,
+  METRICS,
+  PERMISSIONS,
+  PIPE_PORTS,
+  rtcPorts,
+} from '../deployment.ts';
+import { mediaNodeUserData } from '../mediaNodeUserData.ts';
+import type { Network } from './Network.ts';
+
+export interface MediaNodesProps {
+  settings: DeploymentSettings;
+  network: Network;
+  redisUrl: string;
+  /** The WebSocket API's @connections endpoint, and its API to grant ManageConnections on. */
+  managementEndpoint: string;
+  webSocketApiId: string;
+  /** The release the instances run: the repository without node_modules (an S3 asset). */
+  releaseDir: string;
+}
+
+/**
+ * Media nodes on EC2 in an Auto Scaling group: a launch template whose user data installs and
+ * starts the node, public addresses announced to clients, scaling on the load the nodes report,
+ * and lifecycle hooks so a node is in service only once it reports and drains before it goes.
+ */
+export class MediaNodes extends Construct {
+  readonly group: autoscaling.AutoScalingGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: MediaNodesProps) {
+    super(scope, id);
+    const { settings, network } = props;
+    const names = deploymentNames(settings.name);
+    const stack = Stack.of(this);
+
+    const rtc = rtcPorts(settings);
+    const sg = network.mediaNodesSecurityGroup;
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.udpRange(rtc.from, rtc.to), 'WebRTC media (UDP)');
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcpRange(rtc.from, rtc.to), 'WebRTC media (TCP fallback)');
+    sg.addIngressRule(
+      sg,
+      ec2.Port.udpRange(PIPE_PORTS.from, PIPE_PORTS.to),
+      'pipe transports between media nodes',
+    );
+
+    const release = new s3assets.Asset(this, 'Release', {
+      path: props.releaseDir,
+      exclude: ['node_modules', '.git', 'dist', '**/cdk.out', 'test-results', '.tessera', 'bench/results'],
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'Tessera media node',
+    });
+    const nodeQueues = stack.formatArn({ service: 'sqs', resource: names.nodeQueues });
+    const deadLetter = stack.formatArn({ service: 'sqs', resource: names.deadLetterQueue });
+    const groupArn = stack.formatArn({
+      service: 'autoscaling',
+      resource: 'autoScalingGroup',
+      resourceName: `*:autoScalingGroupName/${names.mediaNodeGroup}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const allow = (actions: readonly string[], resources: string[]) =>
+      new iam.PolicyStatement({ actions: [...actions], resources });
+    const connections = (method: string) =>
+      stack.formatArn({
+        service: 'execute-api',
+        resource: props.webSocketApiId,
+        resourceName: `${names.webSocketStage}/${method}/@connections/*`,
+      });
+    const statements = [
+      // Its own queue, created at start (SqsCommandQueue.open), and its peers' queues for cascading.
+      allow(PERMISSIONS.nodeQueues, [nodeQueues]),
+      allow(PERMISSIONS.deadLetterQueue, [deadLetter]),
+      allow(PERMISSIONS.connections, PERMISSIONS.connectionMethods.map(connections)),
+      allow(PERMISSIONS.release, [
+        `arn:${stack.partition}:s3:::${release.s3BucketName}/${release.s3ObjectKey}`,
+      ]),
+      allow(PERMISSIONS.lifecycle, [groupArn]),
+    ];
+    for (const s of statements) this.role.addToPolicy(s);
+
+    const userData = ec2.UserData.custom(
+      mediaNodeUserData({
+        fetchRelease: [
+          `aws s3 cp --region ${stack.region} s3://${release.s3BucketName}/${release.s3ObjectKey} /tmp/tessera-release.zip`,
+          'unzip -oq /tmp/tessera-release.zip -d /opt/tessera',
+        ].join('\n'),
+        environment: {
+          REDIS_URL: props.redisUrl,
+          SQS_QUEUE_PREFIX: names.queuePrefix,
+          WS_MANAGEMENT_ENDPOINT: props.managementEndpoint,
+          AWS_REGION: stack.region,
+          NODE_REGION: stack.region,
+          RTC_LISTEN_IP: '0.0.0.0',
+          RTC_PORT: String(settings.rtcPort),
+          DRAIN_TIMEOUT_SECONDS: String(settings.drainTimeoutSeconds),
+          LOG_LEVEL: 'info',
+        },
+        lifecycle: {
+          groupName: names.mediaNodeGroup,
+          region: stack.region,
+          launchHook: names.launchHook,
+          terminateHook: names.terminateHook,
+        },
+      }),
+    );
+
+    const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      instanceType: new ec2.InstanceType(settings.mediaNodeInstanceType),
+      // Debian 12, as scripts/setup-machine.sh expects; resolved at deploy time, no lookup at synth.
+      machineImage: ec2.MachineImage.fromSsmParameter('/aws/service/debian/release/12/latest/amd64'),
+      userData,
+      role: this.role,
+      securityGroup: sg,
+      associatePublicIpAddress: true,
+      requireImdsv2: true,
+      blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(30, { encrypted: true }) }],
+    });
+
+    this.group = new autoscaling.AutoScalingGroup(this, 'Group', {
+      autoScalingGroupName: names.mediaNodeGroup,
+      vpc: network.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      launchTemplate,
+      minCapacity: settings.minMediaNodes,
+      maxCapacity: settings.maxMediaNodes,
+      groupMetrics: [new autoscaling.GroupMetrics(autoscaling.GroupMetric.IN_SERVICE_INSTANCES)],
+      // A fresh instance builds the mediasoup worker before it serves.
+      defaultInstanceWarmup: Duration.minutes(10),
+    });
+    this.group.addLifecycleHook('Launch', {
+      lifecycleHookName: names.launchHook,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
+      heartbeatTimeout: Duration.minutes(25),
+      defaultResult: autoscaling.DefaultResult.ABANDON,
+    });
+    this.group.addLifecycleHook('Terminate', {
+      lifecycleHookName: names.terminateHook,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      heartbeatTimeout: Duration.seconds(settings.drainTimeoutSeconds + 120),
+      defaultResult: autoscaling.DefaultResult.CONTINUE,
+    });
+    this.group.scaleToTrackMetric('LoadTracking', {
+      metric: new cloudwatch.Metric({
+        namespace: METRICS.namespace,
+        metricName: METRICS.load,
+        dimensionsMap: { Deployment: settings.name },
+        statistic: 'Average',
+        period: Duration.minutes(1),
+      }),
+      targetValue: settings.targetLoad,
+    });
+  }
+}

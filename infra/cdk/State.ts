@@ -1,0 +1,104 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { TTL_ATTRIBUTE, tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
+
+/** Durable state (DynamoDB), live state (ElastiCache Redis) and the functions' secrets. */
+export class State extends Construct {
+  readonly table: dynamodb.Table;
+  readonly redisUrl: string;
+  /** TOKEN_SECRET, MASTER_KEY, SUPER_SERVICE_KEY: generated here, read by the functions at cold start. */
+  readonly secrets: Record<'TOKEN_SECRET' | 'MASTER_KEY' | 'SUPER_SERVICE_KEY', secretsmanager.Secret>;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      name: string;
+      network: { vpc: ec2.IVpc; redisSecurityGroup: ec2.ISecurityGroup };
+      redisNodeType: string;
+    },
+  ) {
+    super(scope, id);
+    this.table = tableFromDefinition(this, 'Table');
+    this.redisUrl = this.#redis(props);
+    const secret = (key: string, description: string) =>
+      new secretsmanager.Secret(this, key, {
+        description,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+    this.secrets = {
+      TOKEN_SECRET: secret('TokenSecret', 'Tessera: signs join tokens'),
+      MASTER_KEY: secret('MasterKey', 'Tessera: seals service keys at rest'),
+      SUPER_SERVICE_KEY: secret('SuperServiceKey', 'Tessera: the super service key (management API)'),
+    };
+  }
+
+  /** Two nodes across zones with automatic failover, encrypted in transit and at rest. */
+  #redis(props: {
+    name: string;
+    network: { vpc: ec2.IVpc; redisSecurityGroup: ec2.ISecurityGroup };
+    redisNodeType: string;
+  }): string {
+    const subnets = new elasticache.CfnSubnetGroup(this, 'RedisSubnets', {
+      description: 'Tessera live state',
+      subnetIds: props.network.vpc.privateSubnets.map((s) => s.subnetId),
+    });
+    const redis = new elasticache.CfnReplicationGroup(this, 'Redis', {
+      replicationGroupDescription: `${props.name} live state`,
+      engine: 'redis',
+      engineVersion: '7.1',
+      cacheNodeType: props.redisNodeType,
+      numCacheClusters: 2,
+      automaticFailoverEnabled: true,
+      multiAzEnabled: true,
+      transitEncryptionEnabled: true,
+      atRestEncryptionEnabled: true,
+      cacheSubnetGroupName: subnets.ref,
+      securityGroupIds: [props.network.redisSecurityGroup.securityGroupId],
+    });
+    return `rediss://${redis.attrPrimaryEndPointAddress}:${redis.attrPrimaryEndPointPort}`;
+  }
+}
+
+/**
+ * The table exactly as the code creates it locally (`tableDefinition`), with the TTL attribute
+ * and point-in-time recovery; kept when the stack is deleted.
+ */
+function tableFromDefinition(scope: Construct, id: string): dynamodb.Table {
+  const def = tableDefinition('unused');
+  const type = (name: string) => {
+    const t = def.AttributeDefinitions!.find((a) => a.AttributeName === name)!.AttributeType;
+    return t === 'N'
+      ? dynamodb.AttributeType.NUMBER
+      : t === 'B'
+        ? dynamodb.AttributeType.BINARY
+        : dynamodb.AttributeType.STRING;
+  };
+  const keys = (schema: { AttributeName?: string; KeyType?: string }[]) => {
+    const pk = schema.find((k) => k.KeyType === 'HASH')!.AttributeName!;
+    const sk = schema.find((k) => k.KeyType === 'RANGE')?.AttributeName;
+    return {
+      partitionKey: { name: pk, type: type(pk) },
+      ...(sk ? { sortKey: { name: sk, type: type(sk) } } : {}),
+    };
+  };
+  const table = new dynamodb.Table(scope, id, {
+    ...keys(def.KeySchema!),
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    timeToLiveAttribute: TTL_ATTRIBUTE,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  for (const index of def.GlobalSecondaryIndexes ?? []) {
+    table.addGlobalSecondaryIndex({
+      indexName: index.IndexName!,
+      ...keys(index.KeySchema!),
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+  }
+  return table;
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * What an operator chooses for a deployment (CDK context `-c key=value`, or Terraform variables
+ * of the same meaning), validated like every other input.
+ */
+export const DeploymentSettingsSchema = z.object({
+  /** Names every resource, the SQS queues (`<name>-node-<id>`, `<name>-dead-letter`) and the metrics dimension. */
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,30}$/)
+    .default('tessera'),
+  mediaNodeInstanceType: z
+    .string()
+    .regex(/^[a-z0-9]+\.[a-z0-9]+$/)
+    .default('c7i.xlarge'),
+  minMediaNodes: z.coerce.number().int().min(1).max(100).default(1),
+  maxMediaNodes: z.coerce.number().int().min(1).max(500).default(4),
+  /** First WebRTC port; worker i of a node listens on rtcPort + i (UDP and TCP). */
+  rtcPort: z.coerce.number().int().min(1024).max(65000).default(40000),
+  /** Ports opened per node: at least the workers of the largest instance type used. */
+  maxWorkersPerNode: z.coerce.number().int().min(1).max(128).default(16),
+  /** Mean load of the nodes taking rooms that scaling keeps the group at. */
+  targetLoad: z.coerce.number().min(0.1).max(0.85).default(0.6),
+  drainTimeoutSeconds: z.coerce.number().int().min(0).max(3600).default(600),
+  redisNodeType: z
+    .string()
+    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/)
+    .default('cache.t4g.small'),
+  natGateways: z.coerce.number().int().min(1).max(3).default(1),
+  alarmEmail: z.email().optional(),
+});
+
+export type DeploymentSettings = z.infer<typeof DeploymentSettingsSchema>;
+
+/** The names the code derives from the deployment name, so infrastructure and code agree. */
+export const deploymentNames = (name: string) => ({
+  /** SQS_QUEUE_PREFIX: a node's queue is `<prefix>node-<id>` (SqsCommandQueue). */
+  queuePrefix: `${name}-`,
+  nodeQueues: `${name}-node-*`,
+  deadLetterQueue: `${name}-dead-letter`,
+  mediaNodeGroup: `${name}-media-nodes`,
+  launchHook: 'node-ready',
+  terminateHook: 'node-drain',
+  webSocketStage: 'live',
+});
+
+/**
+ * UDP ports mediasoup's workers take for PipeTransports between nodes (its default RTC range):
+ * open between media nodes only.
+ */
+export const PIPE_PORTS = { from: 10_000, to: 59_999 } as const;
+
+/** The WebRTC ports a node listens on: one UDP and one TCP port per worker. */
+export const rtcPorts = (s: Pick<DeploymentSettings, 'rtcPort' | 'maxWorkersPerNode'>) => ({
+  from: s.rtcPort,
+  to: s.rtcPort + s.maxWorkersPerNode - 1,
+});
+
+/** Metric names the cluster-metrics function writes (namespace Tessera, dimension Deployment). */
+export const METRICS = {
+  namespace: 'Tessera',
+  load: 'MediaNodeLoad',
+  reporting: 'MediaNodesReporting',
+} as const;
+
+/**
+ * What each part may do, the same in CDK and Terraform (the tests hold both to these lists).
+ * Resources are always the deployment's own: its table, `<name>-node-*` queues, its dead-letter
+ * queue, its WebSocket API, its release object, its group.
+ */
+export const PERMISSIONS = {
+  /** The adapters' Get/Put/Delete/Query and TransactWrite (which needs the per-item actions). */
+  table: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:Query',
+  ],
+  /** Functions send commands to nodes' queues. */
+  functionQueues: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
+  /** A node creates and reads its own queue and sends to its peers' (cascade). */
+  nodeQueues: [
+    'sqs:CreateQueue',
+    'sqs:GetQueueUrl',
+    'sqs:GetQueueAttributes',
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:SendMessage',
+  ],
+  deadLetterQueue: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SendMessage'],
+  secrets: ['secretsmanager:GetSecretValue'],
+  /** On `<stage>/<method>/@connections/*`: POST (replies, events) and DELETE (closing a client). */
+  connections: ['execute-api:ManageConnections'],
+  connectionMethods: ['POST', 'DELETE'],
+  release: ['s3:GetObject'],
+  lifecycle: ['autoscaling:CompleteLifecycleAction'],
+} as const;
