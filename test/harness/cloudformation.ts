@@ -1,9 +1,9 @@
 /** Reading synthesized CloudFormation in tests: intrinsics flattened to readable strings. */
 export type Intrinsic = string | number | boolean | { [fn: string]: unknown } | Intrinsic[];
 
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON.
 export interface CfnResource {
   Type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON.
   Properties: Record<string, any>;
   Metadata?: Record<string, unknown>;
   DeletionPolicy?: string;
