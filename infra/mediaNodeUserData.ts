@@ -112,3 +112,39 @@ systemctl daemon-reload
 systemctl enable --now tessera-lifecycle
 `;
 }
+
+/** What a deployment knows when it writes a node's user data (CDK tokens or Terraform variables). */
+export interface DeployedNode {
+  /** `s3://bucket/key` of the release archive. */
+  releaseUrl: string;
+  region: string;
+  redisUrl: string;
+  queuePrefix: string;
+  /** The WebSocket API's @connections endpoint. */
+  managementUrl: string;
+  rtcPort: string;
+  drainTimeoutSeconds: string;
+  lifecycle: Omit<LifecycleHooks, 'region'>;
+}
+
+/** The user data of a media node in the AWS deployment, the same from CDK and Terraform. */
+export function deployedNodeUserData(d: DeployedNode): string {
+  return mediaNodeUserData({
+    fetchRelease: [
+      `aws s3 cp --region ${d.region} ${d.releaseUrl} /tmp/tessera-release.zip`,
+      'unzip -oq /tmp/tessera-release.zip -d /opt/tessera',
+    ].join('\n'),
+    environment: {
+      REDIS_URL: d.redisUrl,
+      SQS_QUEUE_PREFIX: d.queuePrefix,
+      WS_MANAGEMENT_ENDPOINT: d.managementUrl,
+      AWS_REGION: d.region,
+      NODE_REGION: d.region,
+      RTC_LISTEN_IP: '0.0.0.0',
+      RTC_PORT: d.rtcPort,
+      DRAIN_TIMEOUT_SECONDS: d.drainTimeoutSeconds,
+      LOG_LEVEL: 'info',
+    },
+    lifecycle: { ...d.lifecycle, region: d.region },
+  });
+}

@@ -13,7 +13,7 @@ import {
   PIPE_PORTS,
   rtcPorts,
 } from '../deployment.ts';
-import { mediaNodeUserData } from '../mediaNodeUserData.ts';
+import { deployedNodeUserData } from '../mediaNodeUserData.ts';
 import type { Network } from './Network.ts';
 
 export interface MediaNodesProps {
@@ -90,25 +90,16 @@ export class MediaNodes extends Construct {
     for (const s of statements) this.role.addToPolicy(s);
 
     const userData = ec2.UserData.custom(
-      mediaNodeUserData({
-        fetchRelease: [
-          `aws s3 cp --region ${stack.region} s3://${release.s3BucketName}/${release.s3ObjectKey} /tmp/tessera-release.zip`,
-          'unzip -oq /tmp/tessera-release.zip -d /opt/tessera',
-        ].join('\n'),
-        environment: {
-          REDIS_URL: props.redisUrl,
-          SQS_QUEUE_PREFIX: names.queuePrefix,
-          WS_MANAGEMENT_ENDPOINT: props.managementEndpoint,
-          AWS_REGION: stack.region,
-          NODE_REGION: stack.region,
-          RTC_LISTEN_IP: '0.0.0.0',
-          RTC_PORT: String(settings.rtcPort),
-          DRAIN_TIMEOUT_SECONDS: String(settings.drainTimeoutSeconds),
-          LOG_LEVEL: 'info',
-        },
+      deployedNodeUserData({
+        releaseUrl: `s3://${release.s3BucketName}/${release.s3ObjectKey}`,
+        region: stack.region,
+        redisUrl: props.redisUrl,
+        queuePrefix: names.queuePrefix,
+        managementUrl: props.managementEndpoint,
+        rtcPort: String(settings.rtcPort),
+        drainTimeoutSeconds: String(settings.drainTimeoutSeconds),
         lifecycle: {
           groupName: names.mediaNodeGroup,
-          region: stack.region,
           launchHook: names.launchHook,
           terminateHook: names.terminateHook,
         },

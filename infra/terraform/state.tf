@@ -1,0 +1,93 @@
+# The single table of shared/adapters/dynamodb/table.ts (tableDefinition), with TTL and
+# point-in-time recovery.
+resource "aws_dynamodb_table" "state" {
+  name         = "${var.name}-state"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+  range_key    = "sk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+  attribute {
+    name = "gsi1pk"
+    type = "S"
+  }
+  attribute {
+    name = "gsi1sk"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "gsi1"
+    hash_key        = "gsi1pk"
+    range_key       = "gsi1sk"
+    projection_type = "ALL"
+  }
+
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+# Live state: two nodes across zones with automatic failover, encrypted in transit and at rest.
+resource "aws_elasticache_subnet_group" "live" {
+  name       = "${var.name}-live"
+  subnet_ids = aws_subnet.private[*].id
+}
+
+resource "aws_elasticache_replication_group" "live" {
+  replication_group_id       = "${var.name}-live"
+  description                = "${var.name} live state"
+  engine                     = "redis"
+  engine_version             = "7.1"
+  node_type                  = var.redis_node_type
+  num_cache_clusters         = 2
+  automatic_failover_enabled = true
+  multi_az_enabled           = true
+  transit_encryption_enabled = true
+  at_rest_encryption_enabled = true
+  subnet_group_name          = aws_elasticache_subnet_group.live.name
+  security_group_ids         = [aws_security_group.redis.id]
+}
+
+# TOKEN_SECRET, MASTER_KEY, SUPER_SERVICE_KEY: the functions read them at cold start (<NAME>_ARN).
+resource "random_password" "deployment" {
+  for_each = toset(["TOKEN_SECRET", "MASTER_KEY", "SUPER_SERVICE_KEY"])
+  length   = 48
+  special  = false
+}
+
+resource "aws_secretsmanager_secret" "deployment" {
+  for_each    = random_password.deployment
+  name_prefix = "${var.name}-${lower(replace(each.key, "_", "-"))}-"
+  description = "Tessera ${each.key}"
+}
+
+resource "aws_secretsmanager_secret_version" "deployment" {
+  for_each      = random_password.deployment
+  secret_id     = aws_secretsmanager_secret.deployment[each.key].id
+  secret_string = each.value.result
+}
+
+# The nodes' command queues come and go with the nodes (each creates <name>-node-<id>); what
+# they share, and what is alarmed on, is the dead-letter queue.
+resource "aws_sqs_queue" "dead_letter" {
+  name                      = local.dead_letter_name
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+}

@@ -1,0 +1,299 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from '@cdktf/hcl2json';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleLambdas, LAMBDA_ENTRIES, LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
+import { PERMISSIONS, PIPE_PORTS } from '../../infra/deployment.ts';
+import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
+import {
+  TEMPLATE_FILE,
+  TEMPLATE_VARIABLES,
+  terraformUserDataTemplate,
+} from '../../infra/terraform/userDataTemplate.ts';
+import { tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
+
+const dir = join(import.meta.dirname, '..', '..', 'infra', 'terraform');
+
+// biome-ignore lint/suspicious/noExplicitAny: HCL parsed to free-form JSON.
+type Block = Record<string, any>;
+interface Module {
+  resource: Record<string, Record<string, Block[]>>;
+  data: Record<string, Record<string, Block[]>>;
+  variable: Record<string, Block[]>;
+  output: Record<string, Block[]>;
+  locals: Block;
+}
+
+/** Every .tf file parsed (HCL → JSON, as Terraform reads it) and merged into one module. */
+async function loadModule(): Promise<Module> {
+  const module: Module = { resource: {}, data: {}, variable: {}, output: {}, locals: {} };
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf'))) {
+    const parsed = (await parse(file, readFileSync(join(dir, file), 'utf8'))) as Block;
+    for (const kind of ['resource', 'data'] as const) {
+      for (const [type, blocks] of Object.entries(parsed[kind] ?? {})) {
+        module[kind][type] = { ...module[kind][type], ...(blocks as Record<string, Block[]>) };
+      }
+    }
+    Object.assign(module.variable, parsed.variable);
+    Object.assign(module.output, parsed.output);
+    for (const locals of parsed.locals ?? []) Object.assign(module.locals, locals);
+  }
+  return module;
+}
+
+/** Every string in a parsed value, depth first. */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}
+
+describe('Terraform module (infra/terraform)', () => {
+  let tf: Module;
+  const resource = (type: string, name: string): Block => {
+    const block = tf.resource[type]?.[name]?.[0];
+    expect(block, `${type}.${name}`).toBeDefined();
+    return block!;
+  };
+  const policy = (name: string) =>
+    (tf.data.aws_iam_policy_document![name]![0]!.statement as Block[]).map((s) => ({
+      actions: s.actions as string[],
+      resources: strings(s.resources),
+    }));
+
+  beforeAll(async () => {
+    tf = await loadModule();
+  });
+
+  it('refers only to resources, data sources, variables and locals it declares', () => {
+    const expressions = strings(tf).filter((s) => s.includes('${'));
+    const missing: string[] = [];
+    for (const e of expressions) {
+      for (const [, name] of e.matchAll(/(?<![\w.-])var\.(\w+)/g))
+        if (!tf.variable[name!]) missing.push(`var.${name}`);
+      for (const [, name] of e.matchAll(/(?<![\w.-])local\.(\w+)/g))
+        if (!(name! in tf.locals)) missing.push(`local.${name}`);
+      for (const [, type, name] of e.matchAll(/(?<![\w.-])data\.(\w+)\.(\w+)/g))
+        if (!tf.data[type!]?.[name!]) missing.push(`data.${type}.${name}`);
+      for (const [, type, name] of e.matchAll(/(?<![.\w])((?:aws|random)_\w+)\.(\w+)/g)) {
+        if (!tf.resource[type!]?.[name!]) missing.push(`${type}.${name}`);
+      }
+    }
+    expect(expressions.length).toBeGreaterThan(50);
+    expect(missing).toEqual([]);
+  });
+
+  it('has variables for region, sizes and ports, and outputs for the API endpoints', () => {
+    for (const v of [
+      'region',
+      'name',
+      'media_node_instance_type',
+      'min_media_nodes',
+      'max_media_nodes',
+      'redis_node_type',
+      'rtc_port',
+      'max_workers_per_node',
+    ]) {
+      expect(tf.variable[v], v).toBeDefined();
+      expect(tf.variable[v]![0]!.description).toBeTruthy();
+    }
+    expect(tf.output.http_api_url![0]!.value).toBe('${aws_apigatewayv2_api.management.api_endpoint}');
+    expect(tf.output.websocket_url![0]!.value).toBe(
+      '${aws_apigatewayv2_api.signaling.api_endpoint}/${local.websocket_stage}',
+    );
+  });
+
+  it('has the DynamoDB table the code defines, with TTL and point-in-time recovery', () => {
+    const table = resource('aws_dynamodb_table', 'state');
+    const def = tableDefinition('x');
+    const key = (schema: typeof def.KeySchema, type: string) =>
+      schema!.find((k) => k.KeyType === type)!.AttributeName;
+    expect([table.hash_key, table.range_key]).toEqual([
+      key(def.KeySchema, 'HASH'),
+      key(def.KeySchema, 'RANGE'),
+    ]);
+    expect(table.attribute.map((a: Block) => ({ AttributeName: a.name, AttributeType: a.type }))).toEqual(
+      def.AttributeDefinitions,
+    );
+    const [gsi] = def.GlobalSecondaryIndexes!;
+    expect(table.global_secondary_index).toEqual([
+      {
+        name: gsi!.IndexName,
+        hash_key: key(gsi!.KeySchema, 'HASH'),
+        range_key: key(gsi!.KeySchema, 'RANGE'),
+        projection_type: 'ALL',
+      },
+    ]);
+    expect(table.ttl).toEqual([{ attribute_name: 'expiresAt', enabled: true }]);
+    expect(table.point_in_time_recovery).toEqual([{ enabled: true }]);
+    expect(table.billing_mode).toBe('PAY_PER_REQUEST');
+  });
+
+  it('names the dead-letter queue and node queues as the code does', () => {
+    expect(resource('aws_sqs_queue', 'dead_letter').name).toBe('${local.dead_letter_name}');
+    expect(tf.locals.dead_letter_name).toBe('${var.name}-dead-letter');
+    expect(tf.locals.queue_prefix).toBe('${var.name}-');
+    expect(tf.locals.node_queues_arn).toMatch(
+      /:sqs:\$\{var\.region\}:\$\{local\.account\}:\$\{var\.name\}-node-\*$/,
+    );
+  });
+
+  it('has an HTTP API and a WebSocket API with $connect, $disconnect and $default on the signaling function', () => {
+    expect(resource('aws_apigatewayv2_api', 'management').protocol_type).toBe('HTTP');
+    expect(resource('aws_apigatewayv2_api', 'signaling').protocol_type).toBe('WEBSOCKET');
+    const routes = resource('aws_apigatewayv2_route', 'signaling');
+    expect(routes.for_each).toBe('${toset(["$connect", "$disconnect", "$default"])}');
+    expect(routes.target).toBe('integrations/${aws_apigatewayv2_integration.signaling.id}');
+    expect(resource('aws_apigatewayv2_integration', 'signaling').integration_uri).toBe(
+      '${aws_lambda_function.function["websocket"].invoke_arn}',
+    );
+    expect(resource('aws_apigatewayv2_route', 'management').route_key).toBe('$default');
+    expect(resource('aws_apigatewayv2_integration', 'management')).toMatchObject({
+      integration_uri: '${aws_lambda_function.function["http"].invoke_arn}',
+      payload_format_version: '2.0',
+    });
+  });
+
+  it('packages each function from the bundle directory, whose files exist after `npm run bundle:lambdas`', async () => {
+    expect(tf.locals.lambda_entries).toBe(
+      `\${toset([${Object.keys(LAMBDA_ENTRIES)
+        .map((e) => `"${e}"`)
+        .join(', ')}])}`,
+    );
+    expect(resource('aws_lambda_function', 'function')).toMatchObject({
+      handler: LAMBDA_HANDLER,
+      runtime: expect.stringMatching(/^nodejs(2[2-9]|[3-9]\d)\.x$/),
+      filename: '${data.archive_file.lambda[each.key].output_path}',
+    });
+    expect(tf.data.archive_file!.lambda![0]!.source_dir).toBe('${local.lambda_bundle_dir}/${each.key}');
+    const out = mkdtempSync(join(tmpdir(), 'tessera-tf-bundle-'));
+    await bundleLambdas(out);
+    const [file] = LAMBDA_HANDLER.split('.');
+    for (const entry of Object.keys(LAMBDA_ENTRIES))
+      expect(existsSync(join(out, entry, `${file}.mjs`)), entry).toBe(true);
+  }, 60_000);
+
+  it('runs Redis on ElastiCache in the private subnets, encrypted, with failover', () => {
+    expect(resource('aws_elasticache_replication_group', 'live')).toMatchObject({
+      engine: 'redis',
+      transit_encryption_enabled: true,
+      at_rest_encryption_enabled: true,
+      automatic_failover_enabled: true,
+      multi_az_enabled: true,
+      num_cache_clusters: 2,
+    });
+    expect(resource('aws_elasticache_subnet_group', 'live').subnet_ids).toBe('${aws_subnet.private[*].id}');
+    expect(tf.locals.redis_url).toMatch(/^rediss:\/\//);
+    expect(resource('aws_vpc', 'main').cidr_block).toBe('${var.vpc_cidr}');
+  });
+
+  it('starts media nodes from a launch template whose user data is the CDK one, as a current template', () => {
+    expect(readFileSync(TEMPLATE_FILE, 'utf8')).toBe(terraformUserDataTemplate());
+    const template = readFileSync(TEMPLATE_FILE, 'utf8');
+    expect(template).toContain(`ExecStart=/usr/bin/env ${MEDIA_NODE_COMMAND.join(' ')}`);
+    const lt = resource('aws_launch_template', 'media_node');
+    expect(lt.user_data).toMatch(
+      /^\$\{base64encode\(templatefile\("\$\{path\.module\}\/media-node-user-data\.sh\.tftpl", \{/,
+    );
+    const passed = [...lt.user_data.matchAll(/^\s+(\w+)\s+=/gm)].map((m: RegExpMatchArray) => m[1]).sort();
+    expect(passed).toEqual([...TEMPLATE_VARIABLES].sort());
+    const used = [...new Set([...template.matchAll(/(?<!\$)\$\{(\w+)\}/g)].map((m) => m[1]))].sort();
+    expect(used).toEqual([...TEMPLATE_VARIABLES].sort());
+    expect(lt.metadata_options).toEqual([{ http_endpoint: 'enabled', http_tokens: 'required' }]);
+    expect(lt.network_interfaces[0].associate_public_ip_address).toBe(true);
+    const group = resource('aws_autoscaling_group', 'media_nodes');
+    expect(group.vpc_zone_identifier).toBe('${aws_subnet.public[*].id}');
+    expect(group.launch_template[0].id).toBe('${aws_launch_template.media_node.id}');
+    expect(
+      group.initial_lifecycle_hook.map((h: Block) => [h.name, h.lifecycle_transition, h.default_result]),
+    ).toEqual([
+      ['${local.launch_hook}', 'autoscaling:EC2_INSTANCE_LAUNCHING', 'ABANDON'],
+      ['${local.terminate_hook}', 'autoscaling:EC2_INSTANCE_TERMINATING', 'CONTINUE'],
+    ]);
+  });
+
+  it('opens the WebRTC ports from the variables to clients and the pipe ports between nodes only', () => {
+    const sg = resource('aws_security_group', 'media_nodes');
+    const rules = sg.ingress.map((r: Block) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks ?? r.self]);
+    expect(rules).toEqual([
+      ['udp', '${var.rtc_port}', '${local.rtc_port_last}', ['0.0.0.0/0']],
+      ['tcp', '${var.rtc_port}', '${local.rtc_port_last}', ['0.0.0.0/0']],
+      ['udp', PIPE_PORTS.from, PIPE_PORTS.to, true],
+    ]);
+    expect(tf.locals.rtc_port_last).toBe('${var.rtc_port + var.max_workers_per_node - 1}');
+    expect(resource('aws_security_group', 'redis').ingress[0]).toMatchObject({
+      from_port: 6379,
+      security_groups: ['${aws_security_group.functions.id}', '${aws_security_group.media_nodes.id}'],
+    });
+  });
+
+  it('scales on the nodes’ reported load and alarms on dead letters and missing heartbeats', () => {
+    const tracking = resource('aws_autoscaling_policy', 'load').target_tracking_configuration[0];
+    expect(tracking.target_value).toBe('${var.target_load}');
+    expect(tracking.customized_metric_specification[0]).toMatchObject({
+      namespace: 'Tessera',
+      metric_name: 'MediaNodeLoad',
+    });
+    expect(resource('aws_cloudwatch_event_rule', 'metrics').schedule_expression).toBe('rate(1 minute)');
+    expect(resource('aws_cloudwatch_event_target', 'metrics').arn).toBe(
+      '${aws_lambda_function.function["metrics"].arn}',
+    );
+    expect(resource('aws_cloudwatch_metric_alarm', 'dead_letters')).toMatchObject({
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: '${aws_sqs_queue.dead_letter.name}' },
+      threshold: 0,
+    });
+    const heartbeat = resource('aws_cloudwatch_metric_alarm', 'missing_heartbeats');
+    expect(heartbeat.metric_query.map((q: Block) => q.expression ?? q.metric[0].metric_name)).toEqual([
+      'inService - reporting',
+      'GroupInServiceInstances',
+      'MediaNodesReporting',
+    ]);
+    expect(resource('aws_cloudwatch_metric_alarm', 'no_media_nodes').metric_name).toBe('MediaNodesReporting');
+    for (const [name, [alarm]] of Object.entries(tf.resource.aws_cloudwatch_metric_alarm!)) {
+      expect(alarm!.alarm_actions, name).toEqual(['${aws_sns_topic.alarms.arn}']);
+    }
+  });
+
+  it('grants the same least privilege as the CDK stack: no wildcard actions, named resources', () => {
+    const all = Object.keys(tf.data.aws_iam_policy_document!).flatMap(policy);
+    for (const s of all) {
+      for (const a of s.actions) expect(a).not.toContain('*');
+      for (const r of s.resources) expect(r).not.toBe('*');
+    }
+    const actions = (name: string) =>
+      policy(name)
+        .flatMap((s) => s.actions)
+        .sort();
+    const expected = (...lists: (readonly string[])[]) => lists.flat().sort();
+    expect(actions('control_plane')).toEqual(
+      expected(PERMISSIONS.table, PERMISSIONS.functionQueues, PERMISSIONS.secrets),
+    );
+    expect(actions('connections')).toEqual(expected(PERMISSIONS.connections));
+    expect(actions('media_node')).toEqual(
+      expected(
+        PERMISSIONS.nodeQueues,
+        PERMISSIONS.deadLetterQueue,
+        PERMISSIONS.connections,
+        PERMISSIONS.release,
+        PERMISSIONS.lifecycle,
+      ),
+    );
+    expect(policy('control_plane')[0]!.resources).toEqual([
+      '${aws_dynamodb_table.state.arn}',
+      '${aws_dynamodb_table.state.arn}/index/*',
+    ]);
+    // The control-plane policy goes to the http and websocket roles only; metrics gets none.
+    expect(resource('aws_iam_role_policy', 'control_plane').for_each).toBe('${toset(["http", "websocket"])}');
+    expect(resource('aws_iam_role_policy', 'signaling_connections').role).toBe(
+      '${aws_iam_role.function["websocket"].id}',
+    );
+    for (const [name, [attachment]] of Object.entries(tf.resource.aws_iam_role_policy_attachment ?? {})) {
+      expect(attachment!.policy_arn, name).toMatch(
+        /:iam::aws:policy\/service-role\/AWSLambdaVPCAccessExecutionRole$/,
+      );
+    }
+  });
+});
