@@ -12,7 +12,7 @@ process.once('exit', () => {
 });
 
 /** Starts a command (`node …` runs on this Node) and resolves once its stdout matches `ready`. */
-function startProcess(
+export function startProcess(
   name: string,
   command: readonly string[],
   env: NodeJS.ProcessEnv,

@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 
-function udpFree(port: number): Promise<boolean> {
+export function udpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createSocket('udp4');
     socket.once('error', () => resolve(false));
