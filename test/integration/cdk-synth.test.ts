@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
-import { deploymentNames, PERMISSIONS, PIPE_PORTS } from '../../infra/deployment.ts';
+import { deploymentNames, PIPE_PORTS } from '../../infra/deployment.ts';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
 import { EnvSchema } from '../../shared/config/schema.ts';
@@ -16,6 +16,7 @@ import {
   type Intrinsic,
   policyStatements,
 } from '../harness/cloudformation.ts';
+import { GRANTS } from '../harness/grants.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const names = deploymentNames('tessera');
@@ -308,23 +309,10 @@ describe('CDK app (infra/cdk)', () => {
       of(id)
         .flatMap((s) => s.actions)
         .sort();
-    const expected = (...lists: (readonly string[])[]) => lists.flat().sort();
-    expect(actions(/HttpFunction/)).toEqual(
-      expected(PERMISSIONS.table, PERMISSIONS.functionQueues, PERMISSIONS.secrets),
-    );
-    expect(actions(/WebsocketFunction/)).toEqual(
-      expected(PERMISSIONS.table, PERMISSIONS.functionQueues, PERMISSIONS.secrets, PERMISSIONS.connections),
-    );
+    expect(actions(/HttpFunction/)).toEqual(GRANTS.controlPlane);
+    expect(actions(/WebsocketFunction/)).toEqual(GRANTS.signaling);
     expect(of(/MetricsFunction/)).toEqual([]);
-    expect(actions(/MediaNodes/)).toEqual(
-      expected(
-        PERMISSIONS.nodeQueues,
-        PERMISSIONS.deadLetterQueue,
-        PERMISSIONS.connections,
-        PERMISSIONS.release,
-        PERMISSIONS.lifecycle,
-      ),
-    );
+    expect(actions(/MediaNodes/)).toEqual(GRANTS.mediaNode);
     const sqsResources = statements
       .filter((s) => s.actions.some((a) => a.startsWith('sqs:')))
       .flatMap((s) => s.resources);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleLambdas, LAMBDA_ENTRIES, LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
-import { PERMISSIONS, PIPE_PORTS } from '../../infra/deployment.ts';
+import { PIPE_PORTS } from '../../infra/deployment.ts';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import {
   TEMPLATE_FILE,
@@ -12,6 +12,7 @@ import {
   terraformUserDataTemplate,
 } from '../../infra/terraform/userDataTemplate.ts';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
+import { GRANTS } from '../harness/grants.ts';
 
 const dir = join(import.meta.dirname, '..', '..', 'infra', 'terraform');
 
@@ -267,20 +268,9 @@ describe('Terraform module (infra/terraform)', () => {
       policy(name)
         .flatMap((s) => s.actions)
         .sort();
-    const expected = (...lists: (readonly string[])[]) => lists.flat().sort();
-    expect(actions('control_plane')).toEqual(
-      expected(PERMISSIONS.table, PERMISSIONS.functionQueues, PERMISSIONS.secrets),
-    );
-    expect(actions('connections')).toEqual(expected(PERMISSIONS.connections));
-    expect(actions('media_node')).toEqual(
-      expected(
-        PERMISSIONS.nodeQueues,
-        PERMISSIONS.deadLetterQueue,
-        PERMISSIONS.connections,
-        PERMISSIONS.release,
-        PERMISSIONS.lifecycle,
-      ),
-    );
+    expect(actions('control_plane')).toEqual(GRANTS.controlPlane);
+    expect(actions('connections')).toEqual(GRANTS.connections);
+    expect(actions('media_node')).toEqual(GRANTS.mediaNode);
     expect(policy('control_plane')[0]!.resources).toEqual([
       '${aws_dynamodb_table.state.arn}',
       '${aws_dynamodb_table.state.arn}/index/*',

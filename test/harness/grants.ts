@@ -1,0 +1,11 @@
+import { PERMISSIONS as P } from '../../infra/deployment.ts';
+
+const all = (...lists: (readonly string[])[]) => lists.flat().sort();
+
+/** Every action each part of the deployment should hold (sorted), the same in CDK and Terraform. */
+export const GRANTS = {
+  controlPlane: all(P.table, P.functionQueues, P.secrets),
+  signaling: all(P.table, P.functionQueues, P.secrets, P.connections),
+  connections: all(P.connections),
+  mediaNode: all(P.nodeQueues, P.deadLetterQueue, P.connections, P.release, P.lifecycle),
+};
