@@ -8,7 +8,8 @@ export const DeploymentSettingsSchema = z.object({
   /** Names every resource, the SQS queues (`<name>-node-<id>`, `<name>-dead-letter`) and the metrics dimension. */
   name: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{1,30}$/)
+    // Short enough for every name derived from it (IAM and S3 name prefixes allow 37 characters).
+    .regex(/^[a-z][a-z0-9-]{1,19}$/)
     .default('tessera'),
   mediaNodeInstanceType: z
     .string()

@@ -29,9 +29,10 @@ export interface UserDataOptions {
 }
 
 const IMDS = 'http://169.254.169.254/latest';
-const imdsToken = `curl -sX PUT ${IMDS}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300'`;
+const imdsToken = `curl -fsSX PUT ${IMDS}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300'`;
+// -f: an error page must never become an address.
 const metadata = (path: string) =>
-  `curl -s -H "X-aws-ec2-metadata-token: $(${imdsToken})" ${IMDS}/meta-data/${path}`;
+  `curl -fsS -H "X-aws-ec2-metadata-token: $(${imdsToken})" ${IMDS}/meta-data/${path}`;
 
 /** The instance's user data: install what the node needs, then run it under systemd from its environment file. */
 export function mediaNodeUserData(o: UserDataOptions = {}): string {
@@ -52,20 +53,30 @@ if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 
   echo 'deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_20.x nodistro main' > /etc/apt/sources.list.d/nodesource.list
   apt-get update && apt-get install -y nodejs
 fi
-command -v aws >/dev/null || (apt-get update && apt-get install -y awscli unzip)
+# Debian's EC2 images carry the AWS CLI but not unzip.
+tools=()
+command -v aws >/dev/null || tools+=(awscli)
+command -v unzip >/dev/null || tools+=(unzip)
+[ \${#tools[@]} -eq 0 ] || (apt-get update && apt-get install -y "\${tools[@]}")
 mkdir -p ${appDir} "$(dirname ${envFile})"
 ${o.fetchRelease ?? ''}
 ${environment}touch ${envFile} && chmod 600 ${envFile}
 cd ${appDir}
 TESSERA_PROFILE=media-node bash scripts/install.sh
-# The instance's public address is what clients are given in ICE candidates.
+# The instance's public address is what clients are given in ICE candidates; other media
+# nodes reach its pipe transports at the private one (their security group admits peers by group).
 PUBLIC_IP=$(${metadata('public-ipv4')})
+PRIVATE_IP=$(${metadata('local-ipv4')})
 grep -q '^RTC_ANNOUNCED_ADDRESS=' ${envFile} || echo "RTC_ANNOUNCED_ADDRESS=$PUBLIC_IP" >> ${envFile}
+grep -q '^RTC_PIPE_ANNOUNCED_ADDRESS=' ${envFile} || echo "RTC_PIPE_ANNOUNCED_ADDRESS=$PRIVATE_IP" >> ${envFile}
 grep -q '^NODE_ID=' ${envFile} || echo "NODE_ID=$(hostname -s)" >> ${envFile}
 cat > /etc/systemd/system/tessera-media-node.service <<UNIT
 [Unit]
 Description=Tessera media node
+Wants=network-online.target
 After=network-online.target
+# Keep restarting (Redis or SQS may be unreachable for a while); never give up.
+StartLimitIntervalSec=0
 [Service]
 WorkingDirectory=${appDir}
 EnvironmentFile=${envFile}
@@ -74,6 +85,7 @@ ExecStart=/usr/bin/env ${MEDIA_NODE_COMMAND.join(' ')}
 KillSignal=SIGTERM
 TimeoutStopSec=900
 Restart=on-failure
+RestartSec=5
 [Install]
 WantedBy=multi-user.target
 UNIT
@@ -85,7 +97,7 @@ ${o.lifecycle ? lifecycleLines(o.lifecycle, completeHook) : ''}`;
 function lifecycleLines(l: LifecycleHooks, complete: (hook: string, l: LifecycleHooks) => string): string {
   return `# In service only once the node reports: until then the group holds the instance.
 timeout 1200 bash -c 'until journalctl -u tessera-media-node -b --no-pager | grep -q "media node .* ready"; do sleep 2; done'
-${complete(l.launchHook, l)}
+${complete(l.launchHook, l)} || echo "launch hook not pending: in service already"
 # On scale-in the group holds the instance while the node drains, then lets it go.
 cat > /usr/local/bin/tessera-lifecycle <<'WATCH'
 #!/bin/bash

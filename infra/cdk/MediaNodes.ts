@@ -1,4 +1,6 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArnFormat, Duration, IgnoreMode, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -52,9 +54,20 @@ export class MediaNodes extends Construct {
       'pipe transports between media nodes',
     );
 
+    // What git tracks, nothing local: no node_modules, no Terraform state (it holds secrets), no .env.
     const release = new s3assets.Asset(this, 'Release', {
       path: props.releaseDir,
-      exclude: ['node_modules', '.git', 'dist', '**/cdk.out', 'test-results', '.tessera', 'bench/results'],
+      ignoreMode: IgnoreMode.GIT,
+      exclude: [
+        ...readFileSync(join(props.releaseDir, '.gitignore'), 'utf8')
+          .split('\n')
+          .filter((line) => line.trim() && !line.startsWith('#')),
+        '.git',
+        '**/cdk.out',
+        '**/.terraform',
+        '*.tfstate*',
+        '.env*',
+      ],
     });
 
     this.role = new iam.Role(this, 'Role', {
@@ -129,18 +142,21 @@ export class MediaNodes extends Construct {
       // A fresh instance builds the mediasoup worker before it serves.
       defaultInstanceWarmup: Duration.minutes(10),
     });
-    this.group.addLifecycleHook('Launch', {
-      lifecycleHookName: names.launchHook,
-      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
-      heartbeatTimeout: Duration.minutes(25),
-      defaultResult: autoscaling.DefaultResult.ABANDON,
-    });
-    this.group.addLifecycleHook('Terminate', {
-      lifecycleHookName: names.terminateHook,
-      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
-      heartbeatTimeout: Duration.seconds(settings.drainTimeoutSeconds + 120),
-      defaultResult: autoscaling.DefaultResult.CONTINUE,
-    });
+    // On the group itself, not as separate resources: the first instances must be held too.
+    (this.group.node.defaultChild as autoscaling.CfnAutoScalingGroup).lifecycleHookSpecificationList = [
+      {
+        lifecycleHookName: names.launchHook,
+        lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        heartbeatTimeout: 25 * 60,
+        defaultResult: 'ABANDON',
+      },
+      {
+        lifecycleHookName: names.terminateHook,
+        lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeatTimeout: settings.drainTimeoutSeconds + 120,
+        defaultResult: 'CONTINUE',
+      },
+    ];
     this.group.scaleToTrackMetric('LoadTracking', {
       metric: new cloudwatch.Metric({
         namespace: METRICS.namespace,

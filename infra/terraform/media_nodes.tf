@@ -120,8 +120,13 @@ resource "aws_autoscaling_group" "media_nodes" {
   max_size            = var.max_media_nodes
   vpc_zone_identifier = aws_subnet.public[*].id
   enabled_metrics     = ["GroupInServiceInstances"]
-  # A fresh instance builds the mediasoup worker before it serves.
-  default_instance_warmup = 600
+  # A fresh instance builds the mediasoup worker before it serves (the launch hook holds it).
+  default_instance_warmup   = 600
+  wait_for_capacity_timeout = "30m"
+  timeouts {
+    # Deleting waits for every node to drain (the terminate hook).
+    delete = "30m"
+  }
   launch_template {
     id      = aws_launch_template.media_node.id
     version = "$Latest"

@@ -3,8 +3,8 @@ variable "name" {
   type        = string
   default     = "tessera"
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
-    error_message = "name: lowercase letters, digits and dashes, 2-31 characters, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,19}$", var.name))
+    error_message = "name: lowercase letters, digits and dashes, 2-20 characters, starting with a letter (IAM and S3 name prefixes allow 37)."
   }
 }
 

@@ -1,7 +1,7 @@
 terraform {
   required_version = ">= 1.6"
   required_providers {
-    aws     = { source = "hashicorp/aws", version = ">= 5.80" }
+    aws     = { source = "hashicorp/aws", version = ">= 5.80, < 7.0" }
     archive = { source = "hashicorp/archive", version = ">= 2.4" }
     random  = { source = "hashicorp/random", version = ">= 3.6" }
   }

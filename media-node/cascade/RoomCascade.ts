@@ -210,7 +210,8 @@ export class RoomCascade {
   }
 
   #transport(): Promise<types.PipeTransport> {
-    const { listenIp, announcedAddress } = this.#o.rtc;
+    const { listenIp } = this.#o.rtc;
+    const announcedAddress = this.#o.rtc.pipeAnnouncedAddress ?? this.#o.rtc.announcedAddress;
     return this.#o.room.router.createPipeTransport({
       listenInfo: { protocol: 'udp', ip: listenIp, ...(announcedAddress ? { announcedAddress } : {}) },
       enableSrtp: true,

@@ -9,6 +9,8 @@ import { Room } from './Room.ts';
 export interface RtcOptions {
   listenIp: string;
   announcedAddress?: string | undefined;
+  /** Address other media nodes reach this one's pipe transports at (the private one in a VPC); else announcedAddress. */
+  pipeAnnouncedAddress?: string | undefined;
   /** First WebRtcServer port; worker i listens on port + i (UDP and TCP). Random when absent. */
   port?: number | undefined;
   /** Participants of a room per worker before the room grows onto another worker (0: no limit). */

@@ -22,7 +22,8 @@ import glob, re, sys
 stanzas = []
 for path in sorted(glob.glob('/etc/apt/sources.list.d/*.sources')):
     stanzas += [s for s in re.split(r'\n\s*\n', open(path).read()) if s.strip()]
-main = [s for s in stanzas if re.search(r'^URIs:.*/debian/?\s*$', s, re.M)]
+# Debian's cloud images name the archive through a mirror list: mirror+file:///etc/apt/mirrors/debian.list
+main = [s for s in stanzas if re.search(r'^URIs:.*(/debian/?|/debian\.list)\s*$', s, re.M)]
 if main:
     s = re.sub(r'^Types:.*$', 'Types: deb-src', main[0], flags=re.M)
     s = re.sub(r'^Suites:.*$', 'Suites: bookworm', s, flags=re.M)

@@ -25,6 +25,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rtc: {
       listenIp: e.RTC_LISTEN_IP,
       announcedAddress: e.RTC_ANNOUNCED_ADDRESS,
+      pipeAnnouncedAddress: e.RTC_PIPE_ANNOUNCED_ADDRESS,
       port: e.RTC_PORT,
       peersPerWorker: e.ROOM_PEERS_PER_WORKER,
       emptyRoomGraceMs: e.ROOM_EMPTY_GRACE_SECONDS * 1000,

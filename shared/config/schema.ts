@@ -55,6 +55,9 @@ export const EnvSchema = z.object({
   RTC_ANNOUNCED_ADDRESS: optionalString.describe(
     'address given to clients in ICE candidates (public IP or name)',
   ),
+  RTC_PIPE_ANNOUNCED_ADDRESS: optionalString.describe(
+    'address other media nodes reach pipe transports at (the private IP in a VPC); else RTC_ANNOUNCED_ADDRESS',
+  ),
   RTC_PORT: port
     .optional()
     .describe('first WebRTC port (UDP+TCP); worker i uses RTC_PORT+i; random when unset'),
@@ -108,6 +111,7 @@ export interface Config {
   rtc: {
     listenIp: string;
     announcedAddress: string | undefined;
+    pipeAnnouncedAddress: string | undefined;
     port: number | undefined;
     peersPerWorker: number;
     emptyRoomGraceMs: number;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -223,6 +223,28 @@ describe('CDK app (infra/cdk)', () => {
     expect(userData).not.toMatch(/SECRET|MASTER_KEY|SERVICE_KEY/);
   });
 
+  it('ships the media nodes a release with what their user data runs, and nothing local', () => {
+    const [, lt] = one('AWS::EC2::LaunchTemplate');
+    const key = flatten(lt.Properties.LaunchTemplateData.UserData).match(/s3:\/\/[^/]+\/(\w+)\.zip/)![1]!;
+    const assets = JSON.parse(readFileSync(join(out, 'Tessera.assets.json'), 'utf8')).files as Record<
+      string,
+      { source: { path: string } }
+    >;
+    const release = join(out, assets[key]!.source.path);
+    for (const file of [
+      'package.json',
+      'package-lock.json',
+      'scripts/install.sh',
+      'media-node/entry/node.ts',
+      'shared/config/schema.ts',
+    ]) {
+      expect(existsSync(join(release, file)), file).toBe(true);
+    }
+    for (const local of ['node_modules', '.git', 'dist', 'test-results', 'infra/cdk/cdk.out']) {
+      expect(existsSync(join(release, local)), local).toBe(false);
+    }
+  });
+
   it('opens the WebRTC ports to clients and the pipe ports between nodes only', () => {
     const [sgId] = ofType('AWS::EC2::SecurityGroup').find(([id]) => /MediaNodes/.test(id))!;
     const [, sg] = ofType('AWS::EC2::SecurityGroup').find(([id]) => id === sgId)!;
@@ -255,7 +277,10 @@ describe('CDK app (infra/cdk)', () => {
       MetricName: 'MediaNodeLoad',
       Dimensions: [{ Name: 'Deployment', Value: 'tessera' }],
     });
-    const hooks = ofType('AWS::AutoScaling::LifecycleHook').map(([, h]) => h.Properties);
+    // On the group itself, so the very first instances are held too.
+    expect(ofType('AWS::AutoScaling::LifecycleHook')).toEqual([]);
+    const hooks = one('AWS::AutoScaling::AutoScalingGroup')[1].Properties
+      .LifecycleHookSpecificationList as Record<string, unknown>[];
     expect(hooks.map((h) => [h.LifecycleHookName, h.LifecycleTransition, h.DefaultResult]).sort()).toEqual([
       [names.terminateHook, 'autoscaling:EC2_INSTANCE_TERMINATING', 'CONTINUE'],
       [names.launchHook, 'autoscaling:EC2_INSTANCE_LAUNCHING', 'ABANDON'],

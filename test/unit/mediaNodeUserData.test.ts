@@ -28,6 +28,12 @@ describe('media node user data', () => {
     expect(script).not.toContain("<<'ENV'"); // without an environment, an existing file is kept
   });
 
+  it('installs the tools it uses and keeps the node restarting', () => {
+    expect(deployed).toContain('command -v unzip >/dev/null || tools+=(unzip)');
+    expect(deployed).toContain('StartLimitIntervalSec=0');
+    expect(deployed).toContain('RestartSec=5');
+  });
+
   it('fetches the release and writes the environment before installing', () => {
     const at = (s: string) => deployed.indexOf(s);
     expect(at('aws s3 cp s3://bucket/release.zip')).toBeGreaterThan(0);
@@ -38,8 +44,11 @@ describe('media node user data', () => {
     expect(at("<<'ENV'")).toBeLessThan(at('systemctl enable --now tessera-media-node'));
   });
 
-  it('announces the instance public address, and drains on stop', () => {
+  it('announces the public address to clients and the private one to peer nodes, and drains on stop', () => {
     expect(script).toContain('RTC_ANNOUNCED_ADDRESS=$PUBLIC_IP');
+    expect(script).toContain('RTC_PIPE_ANNOUNCED_ADDRESS=$PRIVATE_IP');
+    expect(script).toContain('meta-data/local-ipv4');
+    expect(script).toMatch(/curl -fsS -H .*meta-data\/public-ipv4/); // an IMDS error never becomes an address
     expect(script).toContain('KillSignal=SIGTERM');
     expect(deployed).not.toMatch(/SECRET|MASTER_KEY|SERVICE_KEY/); // the node needs no secrets
   });

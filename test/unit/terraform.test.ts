@@ -207,6 +207,7 @@ describe('Terraform module (infra/terraform)', () => {
     const group = resource('aws_autoscaling_group', 'media_nodes');
     expect(group.vpc_zone_identifier).toBe('${aws_subnet.public[*].id}');
     expect(group.launch_template[0].id).toBe('${aws_launch_template.media_node.id}');
+    expect(group.wait_for_capacity_timeout).toBe('30m'); // the launch hook holds instances through the worker build
     expect(
       group.initial_lifecycle_hook.map((h: Block) => [h.name, h.lifecycle_transition, h.default_result]),
     ).toEqual([
