@@ -5,7 +5,6 @@ import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { AppDeps } from './app.ts';
-import { type ClusterMetrics, clusterMetricsHandler } from './metrics/clusterMetrics.ts';
 import { Commands } from './services/Commands.ts';
 import { JoinTokens } from './services/JoinTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
@@ -131,18 +130,4 @@ export function signalingFunction(
     ...(placer.canKeep ? { canKeep: (nodeId: string) => placer.canKeep!(nodeId) } : {}),
     logger,
   });
-}
-
-/** Composition root of the scheduled metrics function: it reads the node registry in Redis. */
-export function composeMetrics(config: Config): {
-  collect: () => Promise<ClusterMetrics>;
-  close(): Promise<void>;
-} {
-  if (!config.redisUrl)
-    throw new ConfigError('set REDIS_URL for the metrics function: it reads the nodes’ reports');
-  const adapters = adaptersFor(config);
-  return {
-    collect: clusterMetricsHandler(adapters.nodes, config.deploymentName),
-    close: () => adapters.close(),
-  };
 }
