@@ -15,6 +15,7 @@ export const ErrorCodes = {
   clusterUnavailable: 1201,
   invalidRequest: 1301,
   conflict: 1302,
+  limitExceeded: 1303,
   storageFailure: 1401,
   unexpected: 2001,
 } as const;
@@ -101,5 +102,12 @@ export class ConflictError extends TesseraError {
 export class StorageError extends TesseraError {
   constructor(message: string, cause?: unknown) {
     super(ErrorCodes.storageFailure, message, { cause });
+  }
+}
+
+/** A bounded resource or rate is used up (per participant, connection or service); retry later or use less. */
+export class LimitError extends TesseraError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(ErrorCodes.limitExceeded, message, details ? { details } : undefined);
   }
 }

@@ -15,6 +15,7 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   [ErrorCodes.clusterUnavailable]: 503,
   [ErrorCodes.invalidRequest]: 400,
   [ErrorCodes.conflict]: 409,
+  [ErrorCodes.limitExceeded]: 429,
   [ErrorCodes.storageFailure]: 503,
   [ErrorCodes.unexpected]: 500,
 };

@@ -36,5 +36,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     location: { region: e.NODE_REGION, isp: e.NODE_ISP },
     placementStrategy: e.PLACEMENT_STRATEGY,
     roomPeersPerNode: e.ROOM_PEERS_PER_NODE,
+    demoJoin: e.DEMO_JOIN === 'on',
+    wsPingIntervalMs: e.WS_PING_INTERVAL_SECONDS * 1000,
+    storeTimeouts: { redisMs: e.REDIS_COMMAND_TIMEOUT_MS, dynamodbMs: e.DYNAMODB_TIMEOUT_MS },
+    limits: {
+      roomsPerService: e.MAX_ROOMS_PER_SERVICE,
+      tokensPerServicePerMinute: e.TOKENS_PER_SERVICE_PER_MINUTE,
+      producersPerParticipant: e.MAX_PRODUCERS_PER_PARTICIPANT,
+      dataProducersPerParticipant: e.MAX_DATA_PRODUCERS_PER_PARTICIPANT,
+      consumersPerParticipant: e.MAX_CONSUMERS_PER_PARTICIPANT,
+      loginsPerParticipantPerMinute: e.LOGINS_PER_PARTICIPANT_PER_MINUTE,
+      messagesPerSecond: e.SIGNALING_MESSAGES_PER_SECOND,
+      textsPerSecond: e.SIGNALING_TEXTS_PER_SECOND,
+    },
   };
 }

@@ -3,6 +3,8 @@ import { LogLevels } from '../logger.ts';
 import { STRATEGIES } from '../placement/placement.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A positive bound with a default (limits on what a client or tenant may create). */
+const count = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
 const optionalString = z
   .string()
   .trim()
@@ -91,6 +93,39 @@ export const EnvSchema = z.object({
   WS_MANAGEMENT_ENDPOINT: optionalString.describe(
     "the WebSocket API's @connections endpoint (cluster modes)",
   ),
+  DEMO_JOIN: z
+    .enum(['on', 'off'])
+    .default('off')
+    .describe('embedded demo page join endpoint (POST /demo/join), answered for loopback callers only'),
+  MAX_ROOMS_PER_SERVICE: count(10_000).describe('rooms one service may have'),
+  TOKENS_PER_SERVICE_PER_MINUTE: count(6_000).describe('join tokens one service may issue per minute'),
+  MAX_PRODUCERS_PER_PARTICIPANT: count(32).describe('audio/video streams one participant may publish'),
+  MAX_DATA_PRODUCERS_PER_PARTICIPANT: count(16).describe('data channels one participant may publish'),
+  MAX_CONSUMERS_PER_PARTICIPANT: count(500).describe('streams one participant may receive at once'),
+  LOGINS_PER_PARTICIPANT_PER_MINUTE: count(30).describe('logins (rejoins included) per participant per minute'),
+  SIGNALING_MESSAGES_PER_SECOND: count(50).describe('signaling requests per connection per second (burst: twice)'),
+  SIGNALING_TEXTS_PER_SECOND: count(5).describe('text messages per connection per second (burst: twice)'),
+  WS_PING_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(20)
+    .describe('WebSocket ping interval; a socket missing two pongs is closed (half-open sockets)'),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(60_000)
+    .default(2000)
+    .describe('a Redis command not answered by then fails (503/1401) instead of hanging'),
+  DYNAMODB_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(60_000)
+    .default(2000)
+    .describe('a DynamoDB request not answered by then fails (503/1401) instead of hanging'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -122,4 +157,21 @@ export interface Config {
   location: { region: string | undefined; isp: string | undefined };
   placementStrategy: (typeof STRATEGIES)[number];
   roomPeersPerNode: number;
+  /** Embedded mode: whether POST /demo/join answers (loopback callers only). */
+  demoJoin: boolean;
+  wsPingIntervalMs: number;
+  storeTimeouts: { redisMs: number; dynamodbMs: number };
+  limits: Limits;
+}
+
+/** What one tenant, participant or connection may create or send (README: Security). */
+export interface Limits {
+  roomsPerService: number;
+  tokensPerServicePerMinute: number;
+  producersPerParticipant: number;
+  dataProducersPerParticipant: number;
+  consumersPerParticipant: number;
+  loginsPerParticipantPerMinute: number;
+  messagesPerSecond: number;
+  textsPerSecond: number;
 }
