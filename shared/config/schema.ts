@@ -102,8 +102,12 @@ export const EnvSchema = z.object({
   MAX_PRODUCERS_PER_PARTICIPANT: count(32).describe('audio/video streams one participant may publish'),
   MAX_DATA_PRODUCERS_PER_PARTICIPANT: count(16).describe('data channels one participant may publish'),
   MAX_CONSUMERS_PER_PARTICIPANT: count(500).describe('streams one participant may receive at once'),
-  LOGINS_PER_PARTICIPANT_PER_MINUTE: count(30).describe('logins (rejoins included) per participant per minute'),
-  SIGNALING_MESSAGES_PER_SECOND: count(50).describe('signaling requests per connection per second (burst: twice)'),
+  LOGINS_PER_PARTICIPANT_PER_MINUTE: count(30).describe(
+    'logins (rejoins included) per participant per minute',
+  ),
+  SIGNALING_MESSAGES_PER_SECOND: count(50).describe(
+    'signaling requests per connection per second (burst: twice)',
+  ),
   SIGNALING_TEXTS_PER_SECOND: count(5).describe('text messages per connection per second (burst: twice)'),
   WS_PING_INTERVAL_SECONDS: z.coerce
     .number()
