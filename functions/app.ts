@@ -41,27 +41,29 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     return c.json({ status: healthy ? 'ok' : 'degraded', ...(media ? { media } : {}) }, healthy ? 200 : 503);
   });
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new HTTPException(413, { message: `request body larger than ${MAX_BODY_BYTES} bytes` });
-      },
-    }),
-  );
-  app.use('/v1/*', async (c, next) => {
-    // Bodies are JSON only; anything else is refused before it is read.
-    const hasBody = c.req.raw.body !== null;
-    if (
-      hasBody &&
-      ['POST', 'PUT', 'PATCH'].includes(c.req.method) &&
-      !/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')
-    ) {
-      throw new HTTPException(415, { message: 'request bodies must be application/json' });
-    }
-    return next();
-  });
+  // Bodies: at most 64 KiB, JSON only, refused before they are read (the demo's join too).
+  for (const path of ['/v1/*', '/demo/*']) {
+    app.use(
+      path,
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new HTTPException(413, { message: `request body larger than ${MAX_BODY_BYTES} bytes` });
+        },
+      }),
+    );
+    app.use(path, async (c, next) => {
+      const hasBody = c.req.raw.body !== null;
+      if (
+        hasBody &&
+        ['POST', 'PUT', 'PATCH'].includes(c.req.method) &&
+        !/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')
+      ) {
+        throw new HTTPException(415, { message: 'request bodies must be application/json' });
+      }
+      return next();
+    });
+  }
   app.use('/v1/*', async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path)) return next();
     c.set('caller', await deps.api.auth.authenticate(c.req.header('authorization')));

@@ -27,7 +27,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   const adapters = adaptersFor(config);
   const secrets = secretsFor(config);
   const api = managementApi(adapters, secrets);
-  const gateway = new WebSocketGateway({ path: '/ws', logger });
+  const gateway = new WebSocketGateway({ path: '/ws', logger, pingIntervalMs: config.wsPingIntervalMs });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(
     config,
@@ -49,7 +49,10 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       mediaNode,
       api,
       rtpCapabilities: () => mediaNode.routerRtpCapabilities,
-      extensions: [(app, api) => demoRoutes(app, api, secrets.superService.id)],
+      extensions: [
+        (app, api) =>
+          demoRoutes(app, api, { ownerServiceId: secrets.superService.id, joinEnabled: config.demoJoin }),
+      ],
     },
     gateway,
     mediaNode,

@@ -2,12 +2,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { installProcessGuards } from '../../shared/process/guards.ts';
 import { createApp } from '../app.ts';
 import { composeEmbedded } from '../composeEmbedded.ts';
 import { serveNode } from '../http/serveNode.ts';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, bindings: { service: 'tessera' } });
+installProcessGuards(logger);
 const system = await composeEmbedded(config, logger);
 const server = await serveNode(createApp(system.deps), config.http.host, config.http.port);
 system.gateway.attach(server.server);

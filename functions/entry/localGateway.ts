@@ -1,16 +1,25 @@
 // A local API Gateway WebSocket API (the emulator for the local cluster): WebSocket clients at
-// /ws, the @connections management API, and the signaling Lambda handler invoked per event.
-// WS_MANAGEMENT_ENDPOINT must point at this process (http://HOST:PORT).
+// /ws on PORT, the signaling Lambda handler invoked per event, and the @connections management
+// API on its own listener at WS_MANAGEMENT_ENDPOINT (http://HOST:PORT), never on the clients' port.
 import { createServer } from 'node:http';
 import { loadConfig } from '../../shared/config/load.ts';
+import { ConfigError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { installProcessGuards } from '../../shared/process/guards.ts';
 import { connectionsApi } from '../http/connectionsApi.ts';
 import { WebSocketGateway } from '../http/WebSocketGateway.ts';
 import { handler } from './lambdaWebsocket.ts';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, bindings: { service: 'tessera-gateway' } });
-const gateway = new WebSocketGateway({ path: '/ws', logger });
+installProcessGuards(logger);
+const management = new URL(config.wsManagementEndpoint ?? 'http://invalid');
+const managementPort = Number(management.port);
+if (!config.wsManagementEndpoint || !managementPort || managementPort === config.http.port) {
+  // Clients reach the WebSocket port; whoever reaches @connections can speak as the server.
+  throw new ConfigError('WS_MANAGEMENT_ENDPOINT must name this gateway on a port other than PORT');
+}
+const gateway = new WebSocketGateway({ path: '/ws', logger, pingIntervalMs: config.wsPingIntervalMs });
 gateway.route({
   async connect(connectionId, token) {
     const result = await handler({
@@ -28,14 +37,20 @@ gateway.route({
     await handler({ requestContext: { routeKey: '$disconnect', connectionId } });
   },
 });
-const server = createServer(connectionsApi(gateway));
-gateway.attach(server);
-server.listen(config.http.port, config.http.host, () => {
-  process.stdout.write(`Tessera gateway listening: ws://${config.http.host}:${config.http.port}/ws\n`);
+const clients = createServer((_req, res) => {
+  res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+});
+gateway.attach(clients);
+const managementServer = createServer(connectionsApi(gateway));
+managementServer.listen(managementPort, management.hostname.replace(/^\[|\]$/g, ''), () => {
+  clients.listen(config.http.port, config.http.host, () => {
+    process.stdout.write(`Tessera gateway listening: ws://${config.http.host}:${config.http.port}/ws\n`);
+  });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     gateway.close();
-    server.close(() => process.exit(0));
+    managementServer.close();
+    clients.close(() => process.exit(0));
   });
 }

@@ -25,13 +25,18 @@ export class WebSocketGateway implements ConnectionGateway {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   readonly #sockets = new Map<string, WebSocket>();
   readonly #times = new Map<string, { connectedAt: string; lastActiveAt: string }>();
+  /** Sockets that answered the last ping; the others are half-open and get closed. */
+  readonly #alive = new WeakSet<WebSocket>();
+  readonly #pinger: ReturnType<typeof setInterval>;
   readonly #path: string;
   readonly #logger: Logger;
   #routes: WebSocketRoutes | undefined;
 
-  constructor(options: { path: string; logger: Logger }) {
+  constructor(options: { path: string; logger: Logger; pingIntervalMs?: number }) {
     this.#path = options.path;
     this.#logger = options.logger;
+    this.#pinger = setInterval(() => this.#ping(), options.pingIntervalMs ?? 20_000);
+    this.#pinger.unref();
   }
 
   /** The signaling function; set after construction because it needs this gateway itself. */
@@ -40,44 +45,82 @@ export class WebSocketGateway implements ConnectionGateway {
   }
 
   attach(server: Server): void {
-    server.on('upgrade', (request, socket, head) => void this.#upgrade(request, socket, head));
+    server.on('upgrade', (request, socket, head) => {
+      this.#upgrade(request, socket, head).catch((error) => {
+        this.#logger.error('WebSocket upgrade failed', { error });
+        refuse(socket, 500, 'upgrade failed');
+      });
+    });
   }
 
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://gateway');
-    if (url.pathname !== this.#path || !this.#routes) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
+    // A peer that vanishes mid-handshake must not raise an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    const url = URL.parse(request.url ?? '/', 'http://gateway');
+    if (!url) return refuse(socket, 400, 'malformed request target');
+    if (url.pathname !== this.#path || !this.#routes) return refuse(socket, 404, 'not found');
+    const routes = this.#routes;
     const connectionId = randomUUID();
-    const verdict = await this.#routes.connect(connectionId, url.searchParams.get('token') ?? undefined);
-    if (!verdict.ok) {
-      const body = JSON.stringify({ message: verdict.message });
-      socket.end(
-        `HTTP/1.1 ${verdict.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-      return;
-    }
+    const verdict = await routes.connect(connectionId, url.searchParams.get('token') ?? undefined);
+    if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
+    // $connect admitted a participant: if the handshake never completes, $disconnect must still
+    // run, or the participant would stay listed forever.
+    let opened = false;
+    const abandon = () => {
+      if (opened) return;
+      opened = true;
+      void routes
+        .disconnect(connectionId)
+        .catch((error) => this.#logger.error('$disconnect failed', { error }));
+    };
+    if (socket.destroyed || !socket.writable) return abandon();
+    socket.once('close', abandon);
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      this.#sockets.set(connectionId, ws);
-      const now = new Date().toISOString();
-      this.#times.set(connectionId, { connectedAt: now, lastActiveAt: now });
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) return;
-        this.#times.get(connectionId)!.lastActiveAt = new Date().toISOString();
-        void this.#routes!.message(connectionId, data.toString()).catch((error) =>
-          this.#logger.error('$default failed', { error }),
-        );
-      });
-      ws.once('close', () => {
-        this.#sockets.delete(connectionId);
-        this.#times.delete(connectionId);
-        void this.#routes!.disconnect(connectionId).catch((error) =>
-          this.#logger.error('$disconnect failed', { error }),
-        );
-      });
-      ws.on('error', () => ws.terminate());
+      socket.off('close', abandon);
+      if (opened) {
+        ws.terminate();
+        return;
+      }
+      opened = true;
+      this.#open(connectionId, ws, routes);
     });
+  }
+
+  #open(connectionId: string, ws: WebSocket, routes: WebSocketRoutes): void {
+    this.#sockets.set(connectionId, ws);
+    this.#alive.add(ws);
+    const now = new Date().toISOString();
+    this.#times.set(connectionId, { connectedAt: now, lastActiveAt: now });
+    ws.on('pong', () => this.#alive.add(ws));
+    ws.on('message', (data, isBinary) => {
+      this.#alive.add(ws);
+      if (isBinary) return;
+      const times = this.#times.get(connectionId);
+      if (times) times.lastActiveAt = new Date().toISOString();
+      void routes
+        .message(connectionId, data.toString())
+        .catch((error) => this.#logger.error('$default failed', { error }));
+    });
+    ws.once('close', () => {
+      this.#sockets.delete(connectionId);
+      this.#times.delete(connectionId);
+      void routes
+        .disconnect(connectionId)
+        .catch((error) => this.#logger.error('$disconnect failed', { error }));
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  /** Closes sockets that missed a ping (a peer gone without a FIN), then pings the rest. */
+  #ping(): void {
+    for (const ws of this.#sockets.values()) {
+      if (!this.#alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.#alive.delete(ws);
+      ws.ping();
+    }
   }
 
   async post(connectionId: string, message: ServerMessage): Promise<boolean> {
@@ -105,7 +148,17 @@ export class WebSocketGateway implements ConnectionGateway {
   }
 
   close(): void {
+    clearInterval(this.#pinger);
     for (const ws of this.#sockets.values()) ws.terminate();
     this.#wss.close();
   }
+}
+
+/** Answers an upgrade request with an HTTP error and closes the socket ($connect's refusal). */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 404 ? 'Not Found' : 'Refused'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

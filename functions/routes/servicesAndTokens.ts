@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { PermissionError } from '../../shared/errors.ts';
 import { RoomIdSchema } from '../../shared/protocol/http/room.ts';
 import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, PageQuerySchema, security } from '../http/validation.ts';
@@ -76,7 +77,13 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
       responses: { 204: { description: 'deleted' }, ...errorResponses },
     }),
     async (c) => {
-      await api.services.delete(c.get('caller'), c.req.valid('param').service);
+      const caller = c.get('caller');
+      const id = c.req.valid('param').service;
+      if (!caller.isSuper) throw new PermissionError('only the super service manages services');
+      await api.services.get(caller, id);
+      // Its rooms first: a service that is gone must leave no room, participant or socket behind.
+      await api.rooms.deleteAllOf(id);
+      await api.services.delete(caller, id);
       return c.body(null, 204);
     },
   );

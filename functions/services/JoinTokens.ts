@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
 import { AuthenticationError, PermissionError } from '../../shared/errors.ts';
 import type { TokenLedger } from '../../shared/ports/live.ts';
-import type { Permission } from '../../shared/protocol/http/liveState.ts';
+import { type Permission, PermissionSchema } from '../../shared/protocol/http/liveState.ts';
 import type { Room } from '../../shared/protocol/http/room.ts';
 
 export interface JoinTokenRequest {
@@ -20,6 +21,8 @@ export interface JoinClaims {
   permission: Permission;
   preference: { isp?: string; region?: string };
   expiresAt: number;
+  /** When the room the token was issued for was created: a room deleted and created again is another room. */
+  roomCreatedAt: string;
 }
 
 const ISSUER = 'tessera';
@@ -59,6 +62,7 @@ export class JoinTokens {
       role: role.role,
       perm: permission,
       pref: request.preference ?? {},
+      rca: room.createdAt,
     })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setJti(id)
@@ -71,8 +75,8 @@ export class JoinTokens {
     return { token, id, expiresAt: new Date(expiresAt * 1000).toISOString() };
   }
 
-  /** Verifies a token for `roomId` and spends it. Any failure is an AuthenticationError saying why. */
-  async redeem(token: string, roomId: string): Promise<JoinClaims> {
+  /** Checks a token's signature, audience and expiry without spending it. AuthenticationError saying why. */
+  async verify(token: string): Promise<JoinClaims> {
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.#secret, {
@@ -86,18 +90,50 @@ export class JoinTokens {
       if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('join token expired');
       throw new AuthenticationError('join token invalid');
     }
-    if (payload.room !== roomId) throw new AuthenticationError('join token is for another room');
-    if (!(await this.#ledger.redeem(payload.jti as string)))
-      throw new AuthenticationError('join token already used');
+    const claims = JoinClaimsSchema.safeParse(payload);
+    if (!claims.success) throw new AuthenticationError('join token invalid');
+    const c = claims.data;
     return {
-      tokenId: payload.jti as string,
-      roomId,
-      serviceId: payload.svc as string,
-      user: payload.user as string,
-      role: payload.role as string,
-      permission: payload.perm as Permission,
-      preference: payload.pref as JoinClaims['preference'],
-      expiresAt: (payload.exp as number) * 1000,
+      tokenId: c.jti,
+      roomId: c.room,
+      serviceId: c.svc,
+      user: c.user,
+      role: c.role,
+      permission: c.perm,
+      preference: c.pref as JoinClaims['preference'],
+      expiresAt: c.exp * 1000,
+      roomCreatedAt: c.rca,
     };
   }
+
+  /** Spends a verified token: true exactly once per token. */
+  spend(claims: JoinClaims): Promise<boolean> {
+    return this.#ledger.redeem(claims.tokenId);
+  }
+
+  /** Gives a spent token back (the join it was spent on was refused: room full, no media node). */
+  async restore(claims: JoinClaims): Promise<void> {
+    if (claims.expiresAt > this.#now()) await this.#ledger.record(claims.tokenId, claims.expiresAt);
+  }
+
+  /** Verifies a token for `roomId` and spends it. Any failure is an AuthenticationError saying why. */
+  async redeem(token: string, roomId: string): Promise<JoinClaims> {
+    const claims = await this.verify(token);
+    if (claims.roomId !== roomId) throw new AuthenticationError('join token is for another room');
+    if (!(await this.spend(claims))) throw new AuthenticationError('join token already used');
+    return claims;
+  }
 }
+
+/** What a join token carries; anything else is a token this code did not issue. */
+const JoinClaimsSchema = z.object({
+  jti: z.string().min(1).max(64),
+  exp: z.number().int(),
+  room: z.string().min(1).max(64),
+  svc: z.string().min(1).max(64),
+  user: z.string().min(1).max(128),
+  role: z.string().min(1).max(64),
+  perm: PermissionSchema,
+  pref: z.object({ isp: z.string().max(64).optional(), region: z.string().max(64).optional() }),
+  rca: z.string().max(64),
+});

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { ConflictError, ErrorCodes, NotFoundError, PermissionError } from '../../shared/errors.ts';
+import { ConflictError, ErrorCodes, NotFoundError } from '../../shared/errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../shared/ports/durable.ts';
-import type { ParticipantStore, PlacementStore, StreamStore } from '../../shared/ports/live.ts';
+import type { ParticipantStore, PlacementStore, RoomNodes, StreamStore } from '../../shared/ports/live.ts';
 import type {
   CreateRoomSchema,
   PatchRoomSchema,
@@ -17,6 +17,8 @@ export interface RoomServiceDeps {
   participants: ParticipantStore;
   streams: StreamStore;
   placement: PlacementStore;
+  /** Every node a room spans (cluster modes); its placement alone otherwise. */
+  roomNodes?: RoomNodes | undefined;
   commands: Commands;
 }
 
@@ -28,12 +30,11 @@ export class RoomService {
     this.#d = deps;
   }
 
-  /** The room, if the caller's service owns it: 404 when it does not exist, 403 when it is another's. */
+  /** The room, if the caller's service owns it; another service's room looks exactly like a missing one. */
   async owned(caller: Caller, id: string): Promise<Room> {
     const room = await this.#d.rooms.get(id);
-    if (!room) throw new NotFoundError(ErrorCodes.roomNotFound, `room ${id} not found`);
-    if (room.serviceId !== caller.serviceId)
-      throw new PermissionError(`room ${id} belongs to another service`);
+    if (!room || room.serviceId !== caller.serviceId)
+      throw new NotFoundError(ErrorCodes.roomNotFound, `room ${id} not found`);
     return room;
   }
 
@@ -83,9 +84,35 @@ export class RoomService {
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
-    await this.owned(caller, id);
-    const node = await this.#d.placement.get(id);
-    if (node) await this.#d.commands.send(node, { type: 'room.close', roomId: id });
+    await this.#remove(await this.owned(caller, id));
+  }
+
+  /** A deleted service takes its rooms with it (their participants are disconnected). */
+  async deleteAllOf(serviceId: string): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      // Always the first page: the rooms of the previous one are gone.
+      const { items } = await this.#d.rooms.list(serviceId, { limit: 100 });
+      if (items.length === 0) return removed;
+      for (const room of items) await this.#remove(room);
+      removed += items.length;
+    }
+  }
+
+  /**
+   * Closes the room on every node hosting it (each disconnects its participants' sockets), then
+   * forgets its live state and deletes it. A login on a socket that outlived this finds no room.
+   */
+  async #remove(room: Room): Promise<void> {
+    const id = room.id;
+    const [primary, spanned] = await Promise.all([
+      this.#d.placement.get(id),
+      this.#d.roomNodes?.counts(id) ?? {},
+    ]);
+    const nodes = new Set([...(primary ? [primary] : []), ...Object.keys(spanned)]);
+    await Promise.all(
+      [...nodes].map((node) => this.#d.commands.send(node, { type: 'room.close', roomId: id })),
+    );
     await Promise.all([
       this.#d.participants.clear(id),
       this.#d.streams.clear(id),

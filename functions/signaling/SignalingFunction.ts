@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { decodeJwt } from 'jose';
-import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
+import {
+  AuthenticationError,
+  ErrorCodes,
+  NotFoundError,
+  TesseraError,
+  ValidationError,
+} from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
-import type { ConnectionGateway, ConnectionStore } from '../../shared/ports/gateway.ts';
+import type { ConnectionGateway, ConnectionRecord, ConnectionStore } from '../../shared/ports/gateway.ts';
 import type { ParticipantStore } from '../../shared/ports/live.ts';
 import {
   MAX_MESSAGE_BYTES,
@@ -12,7 +17,7 @@ import {
   type SignalingResponse,
 } from '../../shared/protocol/signaling.ts';
 import type { Commands } from '../services/Commands.ts';
-import type { JoinTokens } from '../services/JoinTokens.ts';
+import type { JoinClaims, JoinTokens } from '../services/JoinTokens.ts';
 
 export interface SignalingDeps {
   tokens: JoinTokens;
@@ -30,6 +35,9 @@ export interface SignalingDeps {
   logger: Logger;
 }
 
+/** Join tokens are a few hundred characters; anything far longer is not one. */
+const MAX_TOKEN_CHARS = 4096;
+
 export type ConnectResult = { ok: true } | { ok: false; status: 401 | 403 | 404 | 503; message: string };
 
 /**
@@ -45,39 +53,33 @@ export class SignalingFunction {
     this.#d = deps;
   }
 
-  /** $connect: a valid, unspent join token for an existing room with space left, or no socket. */
+  /**
+   * $connect: a valid, unspent join token for a room that exists, belongs to the token's service
+   * and is the room the token was issued for (not an older room of the same id), with space
+   * left; or no socket. A refused join gives the token back.
+   */
   async connect(connectionId: string, token: string | undefined): Promise<ConnectResult> {
     try {
       if (!token) return { ok: false, status: 401, message: 'missing token' };
-      let roomId: unknown;
-      try {
-        roomId = decodeJwt(token).room;
-      } catch {
-        return { ok: false, status: 401, message: 'join token invalid' };
+      if (token.length > MAX_TOKEN_CHARS) return { ok: false, status: 401, message: 'join token invalid' };
+      const claims = await this.#d.tokens.verify(token);
+      const room = await this.#d.rooms.get(claims.roomId);
+      // Another service's room, or a newer room under an old id, looks exactly like a missing one.
+      if (!room || room.serviceId !== claims.serviceId || room.createdAt !== claims.roomCreatedAt) {
+        return { ok: false, status: 404, message: 'room not found' };
       }
-      if (typeof roomId !== 'string' || roomId.length > 64)
-        return { ok: false, status: 401, message: 'join token invalid' };
-      const claims = await this.#d.tokens.redeem(token, roomId);
-      const room = await this.#d.rooms.get(roomId);
-      if (!room) return { ok: false, status: 404, message: 'room not found' };
-      const limit = room.options.participantLimit;
-      if (limit >= 0 && (await this.#d.participants.list(roomId)).length >= limit) {
+      if (!(await this.#d.tokens.spend(claims)))
+        return { ok: false, status: 401, message: 'join token already used' };
+      const admitted = await this.#admit(connectionId, claims, room.options.participantLimit).catch(
+        async (error) => {
+          await this.#d.tokens.restore(claims).catch(() => {});
+          throw error;
+        },
+      );
+      if (!admitted) {
+        await this.#d.tokens.restore(claims);
         return { ok: false, status: 403, message: 'room is full' };
       }
-      const nodeId = await this.#d.place(roomId, claims.preference);
-      const participant = {
-        id: randomUUID(),
-        user: claims.user,
-        role: claims.role,
-        permission: claims.permission,
-      };
-      await this.#d.connections.put({ connectionId, roomId, nodeId, participant });
-      await this.#d.participants.put({
-        ...participant,
-        roomId,
-        joinedAt: new Date().toISOString(),
-        version: 1,
-      });
       return { ok: true };
     } catch (error) {
       if (error instanceof TesseraError && error.code === ErrorCodes.authenticationFailed) {
@@ -91,45 +93,85 @@ export class SignalingFunction {
     }
   }
 
-  /** $default: one request. Malformed input is answered here, without a trip to the node. */
+  /** Takes a place in the room (atomically against its limit), then records the connection. */
+  async #admit(connectionId: string, claims: JoinClaims, limit: number): Promise<boolean> {
+    const { roomId } = claims;
+    const participant = {
+      id: randomUUID(),
+      user: claims.user,
+      role: claims.role,
+      permission: claims.permission,
+    };
+    const admitted = await this.#d.participants.admit(
+      { ...participant, roomId, joinedAt: new Date().toISOString(), version: 1 },
+      limit,
+    );
+    if (!admitted) return false;
+    try {
+      const nodeId = await this.#d.place(roomId, claims.preference);
+      await this.#d.connections.put({
+        connectionId,
+        roomId,
+        serviceId: claims.serviceId,
+        roomCreatedAt: claims.roomCreatedAt,
+        nodeId,
+        participant,
+      });
+      return true;
+    } catch (error) {
+      await this.#d.participants.delete(roomId, participant.id).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** $default: one request, answered exactly once whatever happens (malformed input here, without a trip to the node). */
   async message(connectionId: string, raw: string): Promise<void> {
-    const fail = (id: string | number | null, code: number, message: string) =>
-      this.#reply(connectionId, { id, ok: false, error: { code, message } });
+    let id: string | number | null = null;
+    try {
+      id = await this.#message(connectionId, raw, (known) => {
+        id = known;
+      });
+    } catch (error) {
+      await this.#reply(connectionId, { id, ok: false, error: this.#toError(error) });
+    }
+  }
+
+  /** Forwards a valid request to the participant's node; throws what the caller answers. */
+  async #message(
+    connectionId: string,
+    raw: string,
+    identified: (id: string | number | null) => void,
+  ): Promise<string | number | null> {
     if (Buffer.byteLength(raw) > MAX_MESSAGE_BYTES)
-      return fail(null, ErrorCodes.invalidRequest, 'message too large');
+      throw new ValidationError('message too large', [{ path: '(root)', message: 'over 128 KiB' }]);
     let body: unknown;
     try {
       body = JSON.parse(raw);
     } catch {
-      return fail(null, ErrorCodes.invalidRequest, 'message is not JSON');
+      throw new ValidationError('message is not JSON', []);
     }
+    identified(idOf(body));
     const envelope = RequestSchema.safeParse(body);
-    const id = idOf(body);
     if (!envelope.success) {
-      return fail(
-        id,
-        ErrorCodes.invalidRequest,
-        `invalid request: ${envelope.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-      );
+      throw new ValidationError(`invalid request: ${describeIssues(envelope.error.issues)}`, []);
     }
     const request = envelope.data;
-    const params = methodParams[request.method].safeParse(request.params ?? {});
+    let params: ReturnType<(typeof methodParams)[typeof request.method]['safeParse']>;
+    try {
+      params = methodParams[request.method].safeParse(request.params ?? {});
+    } catch {
+      // A refinement that cannot even measure the params (absurd nesting) is a refusal too.
+      throw new ValidationError(`invalid ${request.method} params: too deeply nested`, []);
+    }
     if (!params.success) {
-      return fail(
-        request.id,
-        ErrorCodes.invalidRequest,
-        `invalid ${request.method} params: ${params.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      throw new ValidationError(
+        `invalid ${request.method} params: ${describeIssues(params.error.issues)}`,
+        [],
       );
     }
     let connection = await this.#d.connections.get(connectionId);
-    if (!connection) return fail(request.id, ErrorCodes.authenticationFailed, 'not connected');
-    if (request.method === 'login' && this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId))) {
-      // Failover or drain: the participant's node died or is leaving; logging in again moves it.
-      const nodeId = await this.#d.place(connection.roomId, {}, connection.nodeId);
-      await this.#d.release?.(connection.roomId, connection.nodeId);
-      connection = { ...connection, nodeId };
-      await this.#d.connections.put(connection);
-    }
+    if (!connection) throw new AuthenticationError('not connected');
+    if (request.method === 'login') connection = await this.#beforeLogin(connectionId, connection);
     try {
       await this.#d.commands.send(connection.nodeId, {
         type: 'signal',
@@ -140,8 +182,48 @@ export class SignalingFunction {
       });
     } catch (error) {
       this.#d.logger.error('forwarding a request failed', { error, method: request.method });
-      return fail(request.id, ErrorCodes.clusterUnavailable, 'media node unavailable');
+      throw new TesseraError(ErrorCodes.clusterUnavailable, 'media node unavailable');
     }
+    return request.id;
+  }
+
+  /**
+   * A login (the first, or a rejoin) is only for a room that still exists as the one joined, by
+   * a participant still in it; its permissions are the live record's, which REST may have
+   * changed since the token was issued. A node that failed or drains is swapped for a live one.
+   */
+  async #beforeLogin(connectionId: string, connection: ConnectionRecord): Promise<ConnectionRecord> {
+    const [room, live] = await Promise.all([
+      this.#d.rooms.get(connection.roomId),
+      this.#d.participants.get(connection.roomId, connection.participant.id),
+    ]);
+    if (
+      !room ||
+      room.serviceId !== connection.serviceId ||
+      room.createdAt !== connection.roomCreatedAt ||
+      !live
+    ) {
+      await this.#d.gateway.disconnect(connectionId).catch(() => {});
+      throw new NotFoundError(ErrorCodes.roomNotFound, 'the room or your place in it is gone');
+    }
+    let next: ConnectionRecord = {
+      ...connection,
+      participant: { ...connection.participant, role: live.role, permission: live.permission },
+    };
+    if (this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId))) {
+      // Failover or drain: the participant's node died or is leaving; logging in again moves it.
+      const nodeId = await this.#d.place(connection.roomId, {}, connection.nodeId);
+      await this.#d.release?.(connection.roomId, connection.nodeId);
+      next = { ...next, nodeId };
+    }
+    await this.#d.connections.put(next);
+    return next;
+  }
+
+  #toError(error: unknown): { code: number; message: string } {
+    if (error instanceof TesseraError) return { code: error.code, message: error.publicMessage };
+    this.#d.logger.error('$default failed', { error });
+    return { code: ErrorCodes.unexpected, message: 'unexpected server error' };
   }
 
   /** $disconnect: the participant is gone, however the socket ended. */
@@ -164,6 +246,13 @@ export class SignalingFunction {
   async #reply(connectionId: string, response: SignalingResponse): Promise<void> {
     await this.#d.gateway.post(connectionId, response).catch(() => false);
   }
+}
+
+function describeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 8)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
 }
 
 function idOf(body: unknown): string | number | null {

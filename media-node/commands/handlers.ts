@@ -75,7 +75,12 @@ export function nodeCommandHandlers(
     'room.relay': cascade,
 
     async 'room.close'(c) {
-      rooms.get(c.roomId)?.close('room deleted');
+      const room = rooms.get(c.roomId);
+      if (!room) return;
+      // Told and then cut off: a client that ignores the drop event keeps no socket into the room.
+      const connections = [...room.peers.values()].map((p) => p.connectionId);
+      room.close('room deleted');
+      await Promise.all(connections.map((id) => gateway.disconnect(id).catch(() => {})));
     },
   };
   return (command) => (handlers[command.type] as (c: NodeCommand) => Promise<void>)(command);

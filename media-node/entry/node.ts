@@ -1,6 +1,7 @@
 // A standalone media node; configuration comes from the environment only.
 import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { installProcessGuards } from '../../shared/process/guards.ts';
 import { composeMediaNode } from '../compose.ts';
 
 const config = loadConfig();
@@ -8,6 +9,7 @@ const logger = createLogger({
   level: config.logLevel,
   bindings: { service: 'tessera-media-node', nodeId: config.nodeId },
 });
+installProcessGuards(logger);
 const { node, close } = await composeMediaNode(config, logger);
 process.stdout.write(`Tessera media node ${config.nodeId} ready\n`);
 // SIGTERM drains (no new rooms; existing ones run until empty or DRAIN_TIMEOUT_SECONDS); SIGINT stops now.

@@ -15,6 +15,9 @@ export interface ConnectionGateway {
 export interface ConnectionRecord {
   connectionId: string;
   roomId: string;
+  /** The service owning the room, and when the room was created: a login checks both still hold. */
+  serviceId: string;
+  roomCreatedAt: string;
   nodeId: string;
   /** Who joined, from the redeemed join token. */
   participant: { id: string; user: string; role: string; permission: Permission };

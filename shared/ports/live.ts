@@ -12,6 +12,11 @@ export interface LiveCollection<T extends Versioned> {
   put(record: T): Promise<void>;
   get(roomId: string, id: string): Promise<T | undefined>;
   list(roomId: string): Promise<T[]>;
+  /**
+   * Inserts `record` only while the room holds fewer than `limit` records (a negative limit is no
+   * limit), atomically: concurrent admissions never exceed the limit. False when full.
+   */
+  admit(record: T, limit: number): Promise<boolean>;
   /** Writes only if the stored version is `record.version - 1`; NotFoundError / ConflictError otherwise. */
   update(record: T): Promise<void>;
   delete(roomId: string, id: string): Promise<boolean>;

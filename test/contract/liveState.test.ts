@@ -96,6 +96,20 @@ describe.each(adapters)('live state contract: %s', (_name, make) => {
     expect(await a.participants.list(room)).toEqual([]);
   });
 
+  it('admits concurrent joins up to the limit and no further', async () => {
+    const room = uniqueId('room');
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => a.participants.admit(participant(room), 3)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(3);
+    expect(await a.participants.list(room)).toHaveLength(3);
+    // A negative limit is no limit; a record already admitted may be written again.
+    const unlimited = uniqueId('room');
+    for (let i = 0; i < 5; i++) expect(await a.participants.admit(participant(unlimited), -1)).toBe(true);
+    const [first] = await a.participants.list(room);
+    expect(await a.participants.admit({ ...first!, user: 'again' }, 3)).toBe(true);
+  });
+
   it('redeems a join token exactly once, even under concurrent redemptions', async () => {
     const id = uniqueId('tok');
     await a.tokens.record(id, Date.now() + 60_000);

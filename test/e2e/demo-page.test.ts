@@ -8,7 +8,7 @@ describe('the demo page the embedded server serves', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startEmbedded(), launchChromium()]);
+    [server, browser] = await Promise.all([startEmbedded({ DEMO_JOIN: 'on' }), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -70,7 +70,11 @@ export async function startLocalCluster(
   nodeIds = ['node-1'],
   extraEnv: Record<string, string> = {},
 ): Promise<LocalCluster> {
-  const [gatewayPort, functionsPort] = await Promise.all([freePort(), freePort()]);
+  const [gatewayPort, managementPort, functionsPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const run = randomUUID().slice(0, 8);
   const secrets = {
     SUPER_SERVICE_KEY: `super-${run}`,
@@ -86,7 +90,7 @@ export async function startLocalCluster(
     LOG_LEVEL: 'warn',
     DYNAMODB_TABLE: `cluster-${run}`,
     SQS_QUEUE_PREFIX: `c${run}-`,
-    WS_MANAGEMENT_ENDPOINT: `http://127.0.0.1:${gatewayPort}`,
+    WS_MANAGEMENT_ENDPOINT: `http://127.0.0.1:${managementPort}`,
     MEDIA_WORKERS: '1',
     ...extraEnv,
   };

@@ -79,8 +79,9 @@ describe('join tokens', () => {
       svc: 'svc',
       user: 'eve',
       role: 'presenter',
-      perm: {},
+      perm: { publish: false, subscribe: { audio: true, video: true } },
       pref: {},
+      rca: '2026-11-30T00:00:00.000Z',
     })
       .setProtectedHeader({ alg: 'HS256' })
       .setJti('made-up')
@@ -90,6 +91,28 @@ describe('join tokens', () => {
       .setExpirationTime('1m')
       .sign(new TextEncoder().encode('secret'));
     await expect(t.redeem(unrecorded, 'r1')).rejects.toThrow('join token already used');
+  });
+
+  it('are refused when their claims are not what Tessera issues', async () => {
+    const odd = await new SignJWT({ room: 'r1', svc: 'svc', user: 'eve', role: 'presenter', perm: 'all' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setJti('odd')
+      .setIssuer('tessera')
+      .setAudience('tessera:join')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode('secret'));
+    await expect(tokens().redeem(odd, 'r1')).rejects.toThrow('join token invalid');
+  });
+
+  it('can be given back once after a refused join, and then spent once more', async () => {
+    const t = tokens();
+    const issued = await t.issue(room('r1'), { user: 'ana', role: 'presenter' });
+    const claims = await t.verify(issued.token);
+    expect(await t.spend(claims)).toBe(true);
+    expect(await t.spend(claims)).toBe(false);
+    await t.restore(claims);
+    expect(await t.spend(claims)).toBe(true);
   });
 
   it('are refused for a role the room does not define', async () => {

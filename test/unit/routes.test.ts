@@ -189,17 +189,19 @@ describe('rooms', () => {
     expect((await call('GET', '/v1/rooms?page=9&per_page=2', await a.auth())).body).toEqual([]);
   });
 
-  it('gets a room: 404 when missing, 403 when another service owns it', async () => {
+  it('gets a room: 404 when missing, and the same 404 when another service owns it (no probing)', async () => {
     const room = await newRoom(await a.auth());
     expect((await call('GET', `/v1/rooms/${room.id}`, await a.auth())).body.id).toBe(room.id);
     const missing = await call('GET', '/v1/rooms/nope', await a.auth());
     expect([missing.status, missing.body.error.code]).toEqual([404, 1003]);
     const foreign = await call('GET', `/v1/rooms/${room.id}`, await b.auth());
-    expect([foreign.status, foreign.body.error.code]).toEqual([403, 1102]);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual({ error: { code: 1003, message: `room ${room.id} not found` } });
     expect((await call('PUT', `/v1/rooms/${room.id}`, await b.auth(), { name: 'mine now' })).status).toBe(
-      403,
+      404,
     );
-    expect((await call('DELETE', `/v1/rooms/${room.id}`, await b.auth())).status).toBe(403);
+    expect((await call('DELETE', `/v1/rooms/${room.id}`, await b.auth())).status).toBe(404);
+    expect((await call('GET', `/v1/rooms/${room.id}`, await a.auth())).body.name).toBe(room.name);
   });
 
   it('replaces (PUT) and partially updates (PATCH), versioned', async () => {
@@ -294,7 +296,7 @@ describe('participants', () => {
     );
     const missing = await call('GET', `/v1/rooms/${room.id}/participants/p9`, await a.auth());
     expect([missing.status, missing.body.error.code]).toEqual([404, 1005]);
-    expect((await call('GET', `/v1/rooms/${room.id}/participants`, await b.auth())).status).toBe(403);
+    expect((await call('GET', `/v1/rooms/${room.id}/participants`, await b.auth())).status).toBe(404);
   });
 
   it('updates permissions OWT-style and tells the media node', async () => {
@@ -376,7 +378,7 @@ describe('tokens', () => {
     expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now());
   });
 
-  it('refuses a role the room does not define (403), a foreign room (403) and a bad body (400)', async () => {
+  it('refuses a role the room does not define (403), a foreign room (404) and a bad body (400)', async () => {
     const room = await newRoom(await a.auth());
     expect(
       (await call('POST', `/v1/rooms/${room.id}/tokens`, await a.auth(), { user: 'ana', role: 'admin' }))
@@ -385,7 +387,7 @@ describe('tokens', () => {
     expect(
       (await call('POST', `/v1/rooms/${room.id}/tokens`, await b.auth(), { user: 'ana', role: 'presenter' }))
         .status,
-    ).toBe(403);
+    ).toBe(404);
     expect(
       (await call('POST', `/v1/rooms/${room.id}/tokens`, await a.auth(), { role: 'presenter' })).status,
     ).toBe(400);

@@ -19,6 +19,14 @@ export class MemoryLiveCollection<T extends Versioned> implements LiveCollection
     this.#room(record.roomId).set(record.id, structuredClone(record));
   }
 
+  async admit(record: T, limit: number): Promise<boolean> {
+    const room = this.#room(record.roomId);
+    // One synchronous step: no other admission can interleave between the count and the write.
+    if (limit >= 0 && !room.has(record.id) && room.size >= limit) return false;
+    room.set(record.id, structuredClone(record));
+    return true;
+  }
+
   async get(roomId: string, id: string): Promise<T | undefined> {
     const r = this.#rooms.get(roomId)?.get(id);
     return r && structuredClone(r);

@@ -13,6 +13,17 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
+// Admission: write ARGV[2] under field ARGV[1] only while the hash has fewer than ARGV[3]
+// fields (negative: no limit) or already holds the field. Returns 1 when written, 0 when full.
+const ADMIT_IF_ROOM = `
+local limit = tonumber(ARGV[3])
+if limit >= 0 and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= limit then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
 type Kind = 'participant' | 'stream';
 
 /** Participants or streams of live rooms, one Redis hash per room (see keys.ts). */
@@ -32,6 +43,21 @@ export class RedisLiveCollection<T extends Versioned> implements LiveCollection<
     await this.#call(() =>
       this.#redis.multi().hset(key, record.id, JSON.stringify(record)).pexpire(key, ROOM_STATE_TTL_MS).exec(),
     );
+  }
+
+  async admit(record: T, limit: number): Promise<boolean> {
+    const result = await this.#call(() =>
+      this.#redis.eval(
+        ADMIT_IF_ROOM,
+        1,
+        this.#key(record.roomId),
+        record.id,
+        JSON.stringify(record),
+        limit,
+        ROOM_STATE_TTL_MS,
+      ),
+    );
+    return result === 1;
   }
 
   async get(roomId: string, id: string): Promise<T | undefined> {

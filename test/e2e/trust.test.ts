@@ -1,0 +1,190 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer } from '../harness/controlPlane.ts';
+import { type EmbeddedServer, eventually, startEmbedded } from '../harness/embedded.ts';
+import {
+  openSignaling,
+  RefusedUpgrade,
+  rawRequest,
+  type SignalingClient,
+  upgradeRequest,
+} from '../harness/signalingClient.ts';
+
+// What a hostile user tried against the embedded server, and what must hold now.
+describe('trust on the embedded server', () => {
+  let server: EmbeddedServer;
+  let port: number;
+  let signalingUrl: string;
+
+  beforeAll(async () => {
+    server = await startEmbedded();
+    port = Number(new URL(server.url).port);
+    signalingUrl = `${server.url.replace('http', 'ws')}/ws`;
+  });
+  afterAll(() => server?.close());
+
+  const call = async (method: string, path: string, auth: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const superAuth = () => bearer(server.system.superService.id, server.system.superService.key);
+  const newService = async (name: string) => {
+    const created = await call('POST', '/v1/services', await superAuth(), { name });
+    expect(created.status).toBe(201);
+    const { id, key } = created.body as { id: string; key: string };
+    return { id, auth: () => bearer(id, key) };
+  };
+  const newRoom = async (auth: string, id: string) => {
+    const created = await call('POST', '/v1/rooms', auth, { id, name: id });
+    expect(created.status).toBe(201);
+  };
+  const tokenFor = async (auth: string, room: string, user: string, role = 'presenter') => {
+    const issued = await call('POST', `/v1/rooms/${room}/tokens`, auth, { user, role });
+    expect(issued.status).toBe(201);
+    return issued.body.token as string;
+  };
+  const join = async (token: string) => {
+    const client = await openSignaling(signalingUrl, token);
+    const login = await client.request<{
+      participant: { id: string; permission: unknown };
+      transports: object;
+    }>('login');
+    expect(login.ok).toBe(true);
+    return { client, login: login.data! };
+  };
+  const refusal = (token: string) =>
+    openSignaling(signalingUrl, token).then(
+      (c: SignalingClient) => {
+        c.close();
+        return 101;
+      },
+      (error: unknown) => (error instanceof RefusedUpgrade ? error.status : -1),
+    );
+
+  it('answers 400 to upgrade targets that URL parsing rejects, and keeps serving everyone', async () => {
+    for (const target of ['//[/ws', 'http://%zz/ws', 'http://[::1/ws?token=x']) {
+      expect(await rawRequest(port, upgradeRequest(target))).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect(await rawRequest(port, upgradeRequest('/elsewhere'))).toMatch(/^HTTP\/1\.1 404 /);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const { client } = await join(await server.token('after-bad-upgrades', 'ana'));
+    client.close();
+  });
+
+  it('a deleted room disconnects its participants; its id, reused, has no ghost and takes no stale token', async () => {
+    const [a, b] = [await newService('tenant-a'), await newService('tenant-b')];
+    await newRoom(await a.auth(), 'contested');
+    const stale = await tokenFor(await a.auth(), 'contested', 'later');
+    const { client: ghost } = await join(await tokenFor(await a.auth(), 'contested', 'ghost'));
+
+    expect((await call('DELETE', '/v1/rooms/contested', await a.auth())).status).toBe(204);
+    await ghost.closed;
+    expect(ghost.events.map((e) => e.event)).toContain('drop');
+
+    await newRoom(await b.auth(), 'contested');
+    expect(await refusal(stale)).toBe(404);
+    expect((await call('GET', '/v1/rooms/contested/participants', await b.auth())).body).toEqual([]);
+    // The same service deleting and creating a room again makes a new room: old tokens are void.
+    await newRoom(await a.auth(), 'reborn');
+    const old = await tokenFor(await a.auth(), 'reborn', 'old');
+    expect((await call('DELETE', '/v1/rooms/reborn', await a.auth())).status).toBe(204);
+    await newRoom(await a.auth(), 'reborn');
+    expect(await refusal(old)).toBe(404);
+    // Another service's room is answered exactly like a missing one.
+    const foreign = await call('GET', '/v1/rooms/contested', await a.auth());
+    const missing = await call('GET', '/v1/rooms/never-was', await a.auth());
+    expect([foreign.status, foreign.body.error.code]).toEqual([missing.status, missing.body.error.code]);
+  });
+
+  it('a login takes the live permissions: publishing revoked over REST stays revoked after logging in again', async () => {
+    const auth = await superAuth();
+    await newRoom(auth, 'revoke');
+    const { client, login } = await join(await tokenFor(auth, 'revoke', 'ana'));
+    expect(login.transports).toHaveProperty('send');
+    const patched = await call('PATCH', `/v1/rooms/revoke/participants/${login.participant.id}`, auth, [
+      { op: 'replace', path: '/permission/publish', value: false },
+    ]);
+    expect(patched.status).toBe(200);
+    const again = await client.request<{
+      participant: { permission: { publish: unknown } };
+      transports: object;
+    }>('login');
+    expect(again.ok).toBe(true);
+    expect(again.data!.participant.permission.publish).toBe(false);
+    expect(again.data!.transports).not.toHaveProperty('send');
+    client.close();
+  });
+
+  it('deleting a service deletes its rooms and disconnects their participants', async () => {
+    const doomed = await newService('doomed');
+    await newRoom(await doomed.auth(), 'doomed-room');
+    const { client } = await join(await tokenFor(await doomed.auth(), 'doomed-room', 'ana'));
+    expect((await call('DELETE', `/v1/services/${doomed.id}`, await superAuth())).status).toBe(204);
+    await client.closed;
+    expect(server.system.mediaNode.rooms.rooms.has('doomed-room')).toBe(false);
+    await expect(
+      server.system.deps.api.rooms.owned({ serviceId: doomed.id, isSuper: false }, 'doomed-room'),
+    ).rejects.toMatchObject({ code: 1003 });
+  });
+
+  it('an upgrade abandoned mid-handshake leaves no participant behind', async () => {
+    const auth = await superAuth();
+    await newRoom(auth, 'abandoned');
+    await Promise.all(
+      Array.from({ length: 21 }, async (_, i) => {
+        const token = await tokenFor(auth, 'abandoned', `u${i}`);
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(upgradeRequest(`/ws?token=${encodeURIComponent(token)}`));
+          setTimeout(() => socket.destroy(), i % 7);
+        });
+        socket.on('error', () => {});
+      }),
+    );
+    const left = await eventually(
+      async () => (await call('GET', '/v1/rooms/abandoned/participants', auth)).body as unknown[],
+      (list) => list.length === 0,
+      5000,
+    );
+    expect(left).toEqual([]);
+  });
+});
+
+describe('the demo join endpoint', () => {
+  it('is off unless enabled', async () => {
+    const server = await startEmbedded();
+    try {
+      const res = await fetch(`${server.url}/demo/join`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ room: 'r', user: 'u' }),
+      });
+      expect(res.status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('when enabled, hands out tokens only for rooms it opened, under the API body rules', async () => {
+    const server = await startEmbedded({ DEMO_JOIN: 'on' });
+    try {
+      const post = (body: string, type = 'application/json') =>
+        fetch(`${server.url}/demo/join`, { method: 'POST', headers: { 'content-type': type }, body });
+      const joined = await post(JSON.stringify({ room: 'demo-one', user: 'ana' }));
+      expect(joined.status).toBe(201);
+      expect(await joined.json()).toHaveProperty('token');
+      expect((await post(JSON.stringify({ room: 'demo-one', user: 'ben' }))).status).toBe(201);
+      await server.token('an-application-room', 'owner');
+      const foreign = await post(JSON.stringify({ room: 'an-application-room', user: 'eve' }));
+      expect([foreign.status, (await foreign.json()).error.code]).toEqual([403, 1102]);
+      expect((await post(JSON.stringify({ room: 'x', user: 'y'.repeat(70_000) }))).status).toBe(413);
+      expect((await post('room=x', 'text/plain')).status).toBe(415);
+    } finally {
+      await server.close();
+    }
+  });
+});
