@@ -53,6 +53,8 @@ export interface LocalCluster {
   /** The cluster's Redis (its own database on the shared server). */
   redisUrl: string;
   signalingUrl: string;
+  /** The gateway's @connections management API (its own port, not the clients'). */
+  managementUrl: string;
   superAuth(): Promise<string>;
   token(room: string, user: string, role?: string): Promise<string>;
   /** Starts another media node process. */
@@ -131,6 +133,7 @@ export async function startLocalCluster(
     url,
     redisUrl,
     signalingUrl: `ws://127.0.0.1:${gatewayPort}/ws`,
+    managementUrl: env.WS_MANAGEMENT_ENDPOINT!,
     superAuth,
     nodes,
     addNode,
