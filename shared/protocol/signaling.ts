@@ -147,11 +147,12 @@ export const MAX_MESSAGE_BYTES = 128 * 1024;
  * Every server → client message fits MAX_MESSAGE_BYTES by construction, whatever the room size
  * (API Gateway refuses a larger post, and the client would wait for an answer that never comes):
  *
- * - `login`: a fixed part (the participant, the router's RTP capabilities, from the server's
- *   codec table: ≈ 5 KiB; two transports: ≈ 1 KiB each) plus at most LOGIN_BUDGET bytes of
- *   participants, stream announcements and paused consumers (≈ 1 KiB each, at most
+ * - `login`: a fixed part (the participant, the router's RTP capabilities from the server's
+ *   codec table, two transports: ≈ 9 KiB measured, empty room) plus at most LOGIN_BUDGET bytes
+ *   of participants, stream announcements and paused consumers (≈ 1.1 KiB each, at most
  *   LOGIN_BUDGET.maxConsumers, the size of transport.connect's `resume` list). What does not fit
- *   comes with `room.participants` / `room.streams` pages and `subscribe`. Worst case ≈ 80 KiB.
+ *   comes with `room.participants` / `room.streams` pages and `subscribe`. Worst case ≈ 81 KiB
+ *   (75 KB measured with 1,000 streams).
  * - `room.streams` / `room.participants`: at most PAGE_BYTES of items (an announcement is
  *   ≈ 150 bytes: ids ≤ 64, label ≤ 128 characters; a participant ≈ 100: user ≤ 128).
  * - `subscribe`: one consumer; `data.subscribe`, `transport.restartIce`: one object each.
