@@ -236,7 +236,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   /**
    * Subscribes to listed streams that came without a consumer, SUBSCRIBE_CONCURRENCY at a time.
    * A refusal for a stream this role or device cannot receive, or one gone since, is expected;
-   * a limit (1303) is retried after a pause. Stops when the session rejoins or closes.
+   * a limit (1303: request rate, consumers per participant) is retried after growing pauses and,
+   * still refused, ends the whole run. Stops when the session rejoins or closes.
    */
   async #subscribeEach(ids: string[], session: number): Promise<void> {
     const queue = [...ids];
@@ -249,10 +250,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
             break;
           } catch (e) {
             const code = e instanceof TesseraClientError ? e.code : 0;
-            if (code === 1303 && attempt < 5) {
-              await new Promise((r) => setTimeout(r, 500 * attempt));
+            if (code === 1303 && attempt < 10) {
+              await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3000)));
               continue;
             }
+            if (code === 1303) queue.length = 0;
             if (![1004, 1102, 1301].includes(code)) console.warn('tessera: subscribe failed', e);
             break;
           }
@@ -262,12 +264,18 @@ export class TesseraClient extends Emitter<ClientEvents> {
     await Promise.all(Array.from({ length: SUBSCRIBE_CONCURRENCY }, worker));
   }
 
-  /** A ping through signaling to the media node; unanswered, the session moves to a live node. */
+  /**
+   * A ping through signaling to the media node; unanswered, the session moves to a live node.
+   * A ping refused for the request rate (1303, e.g. while subscribing to a large room) was
+   * answered: the path is alive.
+   */
   #startHealthChecks(): void {
     if (!this.#healthCheckMs) return;
     this.#health = setInterval(() => {
       if (this.#rejoining || this.#closed) return;
-      this.#request('ping', {}, Math.min(1500, this.#healthCheckMs)).catch(() => void this.#rejoin());
+      this.#request('ping', {}, Math.min(1500, this.#healthCheckMs)).catch((e) => {
+        if (!(e instanceof TesseraClientError && e.code === 1303)) void this.#rejoin();
+      });
     }, this.#healthCheckMs);
   }
 
