@@ -1,10 +1,13 @@
 import type { types } from 'mediasoup-client';
 import { Device } from 'mediasoup-client';
 import type {
+  LoginRoom,
   Method,
+  ParticipantsPage,
   ServerEvent,
   SignalingResponse,
   StreamAnnouncement,
+  StreamsPage,
 } from '../shared/protocol/signaling.ts';
 import { Emitter } from './Emitter.ts';
 
@@ -72,7 +75,7 @@ export class TesseraClientError extends Error {
 
 interface LoginResult {
   participant: Participant & { permission: unknown };
-  room: { id: string; participants: Participant[]; streams: StreamAnnouncement[] };
+  room: LoginRoom;
   routerRtpCapabilities: types.RtpCapabilities;
   transports: { send?: types.TransportOptions; recv?: types.TransportOptions };
   consumers: ConsumerParams[];
@@ -91,7 +94,9 @@ interface ConsumerParams {
  * login-done, recv-connect-sent, recv-connect-done, recv-connected). A 'track' listener gets
  * every remote track, including those that arrived before it was added. Joining takes one HTTP request (router capabilities, cacheable) and two signaling
  * round trips before media flows: `login` returns transports and paused consumers for what is
- * already published; connecting the receive transport resumes them.
+ * already published; connecting the receive transport resumes them. In a large room the answer
+ * holds what fits the gateway's frame limit: `join` pages in the rest of the participant and
+ * stream lists, and the streams that came without a consumer are subscribed to afterwards.
  */
 export class TesseraClient extends Emitter<ClientEvents> {
   readonly participant: Participant;
@@ -118,6 +123,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #recvTransport: types.Transport | undefined;
   #nextId = 1;
   #closed = false;
+  /** Counts logins: work for an earlier session (a rejoin happened) stops. */
+  #session = 0;
+  /** While the lists are paged in: ids removed meanwhile, which a page must not bring back. */
+  #removedWhilePaging: Set<string> | undefined;
 
   private constructor(ws: WebSocket, device: Device, participant: Participant, options: JoinOptions) {
     super();
@@ -143,21 +152,27 @@ export class TesseraClient extends Emitter<ClientEvents> {
     mark('login-sent');
     const login = await client.#request<LoginResult>('login', { rtpCapabilities: device.rtpCapabilities });
     mark('login-done');
-    client.#applyLogin(login);
+    await client.#applyLogin(login);
     client.#startHealthChecks();
     return client;
   }
 
-  /** Takes a login answer: who we are, who is here, fresh transports, and what to receive. */
-  #applyLogin(login: LoginResult): void {
+  /**
+   * Takes a login answer: who we are, who is here, fresh transports, and what to receive. A
+   * large room's lists come in part (the answer fits the gateway's frame limit): the rest is
+   * paged in before this resolves, and with autoSubscribe the streams that came without a
+   * consumer are subscribed to afterwards, a few at a time.
+   */
+  async #applyLogin(login: LoginResult): Promise<void> {
+    const session = ++this.#session;
     Object.assign(this.participant, {
       id: login.participant.id,
       user: login.participant.user,
       role: login.participant.role,
     });
-    for (const p of login.room.participants)
-      if (p.id !== login.participant.id) this.participants.set(p.id, p);
-    for (const s of login.room.streams) this.streams.set(s.id, s);
+    const listed: string[] = [];
+    this.#addParticipants(login.room.participants);
+    listed.push(...this.#addStreams(login.room.streams));
     if (login.transports.send) this.#sendTransport = this.#setUpSend(login.transports.send);
     if (login.transports.recv) {
       this.#recvTransport = this.#setUpRecv(
@@ -171,14 +186,96 @@ export class TesseraClient extends Emitter<ClientEvents> {
           void this.#consume(c, false).catch((e) => console.warn('tessera: consume failed', e));
       }, 0);
     }
+    const cursors = login.room.cursors;
+    if (cursors) {
+      this.#removedWhilePaging = new Set();
+      try {
+        for (let cursor = cursors.participants; cursor; ) {
+          const next: ParticipantsPage = await this.#request('room.participants', { cursor });
+          this.#addParticipants(next.participants);
+          cursor = next.cursor;
+        }
+        for (let cursor = cursors.streams; cursor; ) {
+          const next: StreamsPage = await this.#request('room.streams', { cursor });
+          listed.push(...this.#addStreams(next.streams));
+          cursor = next.cursor;
+        }
+      } finally {
+        this.#removedWhilePaging = undefined;
+      }
+    }
+    if (this.#autoSubscribe && this.#recvTransport) {
+      const received = new Set(login.consumers.map((c) => c.producerId));
+      const rest = listed.filter((id) => !received.has(id) && this.streams.get(id)?.kind !== 'data');
+      if (rest.length) void this.#subscribeEach(rest, session);
+    }
   }
 
-  /** A ping through signaling to the media node; unanswered, the session moves to a live node. */
+  /** Listed participants (from login or a page); an event may have told us of them already. */
+  #addParticipants(list: Participant[]): void {
+    for (const p of list)
+      if (
+        p.id !== this.participant.id &&
+        !this.participants.has(p.id) &&
+        !this.#removedWhilePaging?.has(p.id)
+      )
+        this.participants.set(p.id, p);
+  }
+
+  /** Listed streams (from login or a page); returns the ids new to us (not announced by an event meanwhile). */
+  #addStreams(list: StreamAnnouncement[]): string[] {
+    const added = [];
+    for (const s of list) {
+      if (this.streams.has(s.id) || this.#removedWhilePaging?.has(s.id)) continue;
+      this.streams.set(s.id, s);
+      if (s.owner !== this.participant.id) added.push(s.id);
+    }
+    return added;
+  }
+
+  /**
+   * Subscribes to listed streams that came without a consumer, SUBSCRIBE_CONCURRENCY at a time.
+   * A refusal for a stream this role or device cannot receive, or one gone since, is expected;
+   * a limit (1303: request rate, consumers per participant) is retried after growing pauses and,
+   * still refused, ends the whole run. Stops when the session rejoins or closes.
+   */
+  async #subscribeEach(ids: string[], session: number): Promise<void> {
+    const queue = [...ids];
+    const current = () => !this.#closed && this.#session === session;
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined && current(); id = queue.shift()) {
+        for (let attempt = 1; current() && this.streams.has(id); attempt++) {
+          try {
+            await this.subscribe(id);
+            break;
+          } catch (e) {
+            const code = e instanceof TesseraClientError ? e.code : 0;
+            if (code === 1303 && attempt < 10) {
+              await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3000)));
+              continue;
+            }
+            if (code === 1303) queue.length = 0;
+            if (![1004, 1102, 1301].includes(code)) console.warn('tessera: subscribe failed', e);
+            break;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: SUBSCRIBE_CONCURRENCY }, worker));
+  }
+
+  /**
+   * A ping through signaling to the media node; unanswered, the session moves to a live node.
+   * A ping refused for the request rate (1303, e.g. while subscribing to a large room) was
+   * answered: the path is alive.
+   */
   #startHealthChecks(): void {
     if (!this.#healthCheckMs) return;
     this.#health = setInterval(() => {
       if (this.#rejoining || this.#closed) return;
-      this.#request('ping', {}, Math.min(1500, this.#healthCheckMs)).catch(() => void this.#rejoin());
+      this.#request('ping', {}, Math.min(1500, this.#healthCheckMs)).catch((e) => {
+        if (!(e instanceof TesseraClientError && e.code === 1303)) void this.#rejoin();
+      });
     }, this.#healthCheckMs);
   }
 
@@ -208,7 +305,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
             { rtpCapabilities: this.#device.rtpCapabilities },
             2000,
           );
-          this.#applyLogin(login);
+          await this.#applyLogin(login);
           for (const published of this.#published) {
             published.streamId = await this.#produce(published.track, published.options);
           }
@@ -431,6 +528,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
           this.participants.set(p.id, p);
           this.emit('participantjoined', p);
         } else {
+          this.#removedWhilePaging?.add(p.id);
           this.participants.delete(p.id);
           this.emit('participantleft', p);
         }
@@ -439,6 +537,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
       case 'stream': {
         const s = message.data.stream;
         if (message.data.status === 'remove') {
+          this.#removedWhilePaging?.add(s.id);
           this.streams.delete(s.id);
           for (const consumer of this.#consumers.values()) if (consumer.producerId === s.id) consumer.close();
           this.emit('streamremoved', s);
@@ -498,6 +597,9 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.emit('closed');
   }
 }
+
+/** Subscriptions in flight at once when joining a large room (the rest of its streams, after login). */
+const SUBSCRIBE_CONCURRENCY = 4;
 
 function openSocket(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {

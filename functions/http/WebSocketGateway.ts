@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../shared/logger.ts';
-import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
+import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
 import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../shared/protocol/signaling.ts';
 import type { ConnectResult } from '../signaling/SignalingFunction.ts';
 
@@ -124,7 +124,12 @@ export class WebSocketGateway implements ConnectionGateway {
   }
 
   async post(connectionId: string, message: ServerMessage): Promise<boolean> {
-    return this.sendRaw(connectionId, JSON.stringify(message));
+    const data = JSON.stringify(message);
+    // API Gateway refuses a post over its frame limit (413; the @connections emulator checks
+    // before sendRaw); embedded mode refuses it alike.
+    const bytes = Buffer.byteLength(data);
+    if (bytes > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes);
+    return this.sendRaw(connectionId, data);
   }
 
   /** Sends a frame as it is (the @connections API posts opaque data). False when gone. */

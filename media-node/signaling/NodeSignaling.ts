@@ -1,9 +1,11 @@
 import type { types as ms } from 'mediasoup';
 import { ErrorCodes, TesseraError, ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
+import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import {
+  LOGIN_BUDGET,
+  type LoginRoom,
   type Method,
   methodParams,
   type Params,
@@ -11,6 +13,7 @@ import {
 } from '../../shared/protocol/signaling.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import { consumerParams, methods, transportParams } from './methods.ts';
+import { jsonBytes, page, snapshot } from './paging.ts';
 
 type SignalCommand = Extract<NodeCommand, { type: 'signal' }>;
 
@@ -53,7 +56,34 @@ export class NodeSignaling {
     } catch (error) {
       response = { id: request.id, ok: false, error: this.#toError(error, request.method) };
     }
-    await this.#gateway.post(command.connectionId, response).catch(() => false);
+    await this.#answer(command, response);
+  }
+
+  /**
+   * Posts the one answer. One the gateway refuses as too large becomes an error answer, so the
+   * client is never left waiting; other failures are logged (a gone connection is no failure).
+   */
+  async #answer(command: SignalCommand, response: SignalingResponse): Promise<void> {
+    const { connectionId, request } = command;
+    try {
+      await this.#gateway.post(connectionId, response);
+    } catch (error) {
+      if (!(error instanceof MessageTooLargeError)) {
+        this.#logger.error('signaling answer not delivered', { method: request.method, error });
+        return;
+      }
+      this.#logger.error('signaling answer too large', { method: request.method, ...error.details });
+      const refusal: SignalingResponse = {
+        id: request.id,
+        ok: false,
+        error: { code: ErrorCodes.unexpected, message: 'answer too large' },
+      };
+      await this.#gateway
+        .post(connectionId, refusal)
+        .catch((e) =>
+          this.#logger.error('signaling answer not delivered', { method: request.method, error: e }),
+        );
+    }
   }
 
   async #login(command: SignalCommand, params: Params<'login'>) {
@@ -67,11 +97,19 @@ export class NodeSignaling {
       mayPublish ? room.createTransport(peer, 'send') : undefined,
       maySubscribe ? room.createTransport(peer, 'recv') : undefined,
     ]);
-    // Paused consumers for what is already published: the client can receive after one more
-    // round trip (transport.connect with `resume`).
+    // The answer fits the gateway's frame limit whatever the room size (see LOGIN_BUDGET): the
+    // first page of each list, the rest by cursor. Small rooms fit whole: one round trip.
+    snapshot(room, peer);
+    // Local participants and those on the room's other nodes.
+    const participants = page(room, peer, 'participants', 0, LOGIN_BUDGET.participants);
+    const streams = page(room, peer, 'streams', 0, LOGIN_BUDGET.streams);
+    // Paused consumers for the listed streams, within budget: the client can receive after one
+    // more round trip (transport.connect with `resume`) and subscribes to the rest itself.
     const consumers = [];
     if (peer.rtpCapabilities && recv) {
-      for (const stream of room.streams()) {
+      let bytes = 0;
+      for (const stream of streams.items) {
+        if (consumers.length >= LOGIN_BUDGET.maxConsumers) break;
         if (stream.owner === peer.info.id || stream.kind === 'data' || !peer.maySubscribe(stream.kind))
           continue;
         // A stream this device cannot receive (no common codec) is left out, not an error.
@@ -79,17 +117,29 @@ export class NodeSignaling {
           if (e instanceof ValidationError) return undefined;
           throw e;
         });
-        if (consumer) consumers.push(consumerParams(consumer));
+        if (!consumer) continue;
+        const params = consumerParams(consumer);
+        bytes += jsonBytes(params);
+        if (bytes > LOGIN_BUDGET.consumers) {
+          consumer.close();
+          break;
+        }
+        consumers.push(params);
       }
     }
+    const cursors = {
+      ...(participants.cursor ? { participants: participants.cursor } : {}),
+      ...(streams.cursor ? { streams: streams.cursor } : {}),
+    };
+    const answerRoom: LoginRoom = {
+      id: room.id,
+      participants: participants.items,
+      streams: streams.items,
+      ...(Object.keys(cursors).length ? { cursors } : {}),
+    };
     return {
       participant: { ...command.participant },
-      room: {
-        id: room.id,
-        // Local participants and those on the room's other nodes.
-        participants: room.participants(),
-        streams: room.streams(),
-      },
+      room: answerRoom,
       routerRtpCapabilities: room.router.rtpCapabilities,
       transports: {
         ...(send ? { send: transportParams(send) } : {}),

@@ -1,8 +1,10 @@
 import type { types } from 'mediasoup';
 import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import type { Method, Params } from '../../shared/protocol/signaling.ts';
+import { PAGE_BYTES, type ParticipantsPage, type StreamsPage } from '../../shared/protocol/signaling.ts';
 import type { Peer } from '../sfu/Peer.ts';
 import type { Room } from '../sfu/Room.ts';
+import { page } from './paging.ts';
 
 export interface MethodContext {
   room: Room;
@@ -150,5 +152,15 @@ export const methods: { [M in Exclude<Method, 'login'>]: Handler<M> } = {
       label: dc.label,
       protocol: dc.protocol,
     };
+  },
+
+  async 'room.streams'({ room, peer }, { cursor }): Promise<StreamsPage> {
+    const { items, cursor: next } = page(room, peer, 'streams', Number(cursor), PAGE_BYTES);
+    return { streams: items, ...(next ? { cursor: next } : {}) };
+  },
+
+  async 'room.participants'({ room, peer }, { cursor }): Promise<ParticipantsPage> {
+    const { items, cursor: next } = page(room, peer, 'participants', Number(cursor), PAGE_BYTES);
+    return { participants: items, ...(next ? { cursor: next } : {}) };
   },
 };

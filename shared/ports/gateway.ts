@@ -1,14 +1,27 @@
+import { ErrorCodes, TesseraError } from '../errors.ts';
 import type { Permission } from '../protocol/http/liveState.ts';
-import type { ServerMessage } from '../protocol/signaling.ts';
+import { MAX_MESSAGE_BYTES, type ServerMessage } from '../protocol/signaling.ts';
 
 /**
  * The WebSocket gateway's management side, as API Gateway exposes it (@connections): media
  * nodes and functions push responses and events to a connection, or close it.
  */
 export interface ConnectionGateway {
-  /** False when the connection is gone (API Gateway's 410). */
+  /**
+   * False when the connection is gone (API Gateway's 410). Rejects with MessageTooLargeError
+   * when the message is over the gateway's frame limit (413), and with the failure otherwise.
+   */
   post(connectionId: string, message: ServerMessage): Promise<boolean>;
   disconnect(connectionId: string): Promise<void>;
+}
+
+/** The gateway refused a message over its frame limit (API Gateway's 413); nothing was sent. */
+export class MessageTooLargeError extends TesseraError {
+  constructor(bytes?: number) {
+    super(ErrorCodes.unexpected, 'message too large', {
+      details: { ...(bytes !== undefined ? { bytes } : {}), limit: MAX_MESSAGE_BYTES },
+    });
+  }
 }
 
 /** Which room, participant and media node a WebSocket connection belongs to. */

@@ -89,6 +89,9 @@ export const methodParams = {
     protocol: z.string().max(128).default(''),
   }),
   'data.subscribe': z.strictObject({ dataProducerId: id }),
+  /** The next page of what `login` listed only in part (its `room.cursors`); opaque cursors. */
+  'room.streams': z.strictObject({ cursor: z.string().regex(/^\d{1,7}$/) }),
+  'room.participants': z.strictObject({ cursor: z.string().regex(/^\d{1,7}$/) }),
 } as const;
 
 export type Method = keyof typeof methodParams;
@@ -139,3 +142,47 @@ export type ServerMessage = SignalingResponse | ServerEvent;
 
 /** API Gateway's WebSocket frame limit (128 KiB); larger messages are refused. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
+
+/**
+ * Every server → client message fits MAX_MESSAGE_BYTES by construction, whatever the room size
+ * (API Gateway refuses a larger post, and the client would wait for an answer that never comes):
+ *
+ * - `login`: a fixed part (the participant, the router's RTP capabilities from the server's
+ *   codec table, two transports: ≈ 9 KiB measured, empty room) plus at most LOGIN_BUDGET bytes
+ *   of participants, stream announcements and paused consumers (≈ 1.1 KiB each, at most
+ *   LOGIN_BUDGET.maxConsumers, the size of transport.connect's `resume` list). What does not fit
+ *   comes with `room.participants` / `room.streams` pages and `subscribe`. Worst case ≈ 81 KiB
+ *   (75 KB measured with 1,000 streams).
+ * - `room.streams` / `room.participants`: at most PAGE_BYTES of items (an announcement is
+ *   ≈ 150 bytes: ids ≤ 64, label ≤ 128 characters; a participant ≈ 100: user ≤ 128).
+ * - `subscribe`: one consumer; `data.subscribe`, `transport.restartIce`: one object each.
+ * - `text`: its message is at most 2 KiB (the request schema), and so is the event.
+ * - events carry one announcement, participant or id: under 1 KiB.
+ * - errors: a code and a message naming the offending fields of a request itself ≤ 128 KiB.
+ *
+ * The node still checks: an answer the gateway refuses becomes an error answer
+ * ('answer too large'), never silence.
+ */
+export const LOGIN_BUDGET = {
+  participants: 8 * 1024,
+  streams: 16 * 1024,
+  consumers: 48 * 1024,
+  maxConsumers: 64,
+} as const;
+export const PAGE_BYTES = 64 * 1024;
+
+/** A `login` answer's room: what fitted, and where to go on when something did not. */
+export interface LoginRoom {
+  id: string;
+  participants: { id: string; user: string; role: string }[];
+  streams: StreamAnnouncement[];
+  /** Present when a list continues: pass it to `room.participants` / `room.streams`. */
+  cursors?: { participants?: string; streams?: string };
+}
+
+/** A `room.streams` / `room.participants` page; no `cursor` on the last one. */
+export type StreamsPage = { streams: StreamAnnouncement[]; cursor?: string };
+export type ParticipantsPage = {
+  participants: { id: string; user: string; role: string }[];
+  cursor?: string;
+};

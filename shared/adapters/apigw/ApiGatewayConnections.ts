@@ -2,9 +2,10 @@ import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
   GoneException,
+  PayloadTooLargeException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { ConnectionGateway } from '../../ports/gateway.ts';
+import { type ConnectionGateway, MessageTooLargeError } from '../../ports/gateway.ts';
 import type { ServerMessage } from '../../protocol/signaling.ts';
 
 /** The WebSocket API's @connections management endpoint (API Gateway, or the local emulator). */
@@ -15,17 +16,16 @@ export class ApiGatewayConnections implements ConnectionGateway {
     this.#client = new ApiGatewayManagementApiClient({ endpoint });
   }
 
+  /** Gone (410) is false; too large (413) is MessageTooLargeError; any other failure rejects as it is. */
   async post(connectionId: string, message: ServerMessage): Promise<boolean> {
+    const data = Buffer.from(JSON.stringify(message));
     try {
-      await this.#client.send(
-        new PostToConnectionCommand({
-          ConnectionId: connectionId,
-          Data: Buffer.from(JSON.stringify(message)),
-        }),
-      );
+      await this.#client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
       return true;
     } catch (error) {
       if (error instanceof GoneException) return false;
+      if (error instanceof PayloadTooLargeException || statusOf(error) === 413)
+        throw new MessageTooLargeError(data.length);
       throw error;
     }
   }
@@ -42,3 +42,7 @@ export class ApiGatewayConnections implements ConnectionGateway {
     this.#client.destroy();
   }
 }
+
+/** The HTTP status of an AWS SDK service error (a 413 without a modelled type still is one). */
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;

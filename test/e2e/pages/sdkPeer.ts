@@ -18,12 +18,19 @@ const peer = {
   async join(
     url: string,
     token: string,
-    options: { codec?: string; simulcast?: boolean; publish?: boolean; signalingUrl?: string } = {},
+    options: {
+      codec?: string;
+      simulcast?: boolean;
+      publish?: boolean;
+      signalingUrl?: string;
+      autoSubscribe?: boolean;
+    } = {},
   ) {
     client = await TesseraClient.join({
       url,
       token,
       ...(options.signalingUrl ? { signalingUrl: options.signalingUrl } : {}),
+      ...(options.autoSubscribe !== undefined ? { autoSubscribe: options.autoSubscribe } : {}),
     });
     client.on('track', (t) => {
       const element = document.createElement(t.kind === 'video' ? 'video' : 'audio');
@@ -77,6 +84,9 @@ const peer = {
 
   participants: () => [...client!.participants.values()].map((p) => p.user).sort(),
   streams: () => [...client!.streams.values()].map((s) => `${s.owner}:${s.kind}`).sort(),
+  streamIds: () => [...client!.streams.keys()].sort(),
+  /** Stream ids of the remote tracks received so far (live ones). */
+  trackStreamIds: () => client!.remoteTracks.map((t) => t.streamId).sort(),
   events: () => events,
   speakers: () => speakers,
   texts: () => texts,
