@@ -3,6 +3,16 @@ import type { CommandQueue, ReceivedCommand } from '../../shared/ports/commands.
 import type { CommandLedger } from '../../shared/ports/live.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../shared/protocol/commands.ts';
 
+/** Redeliveries come within SQS's visibility retries (5 deliveries, then the dead-letter queue). */
+const REMEMBER_MS = 60 * 60 * 1000;
+/**
+ * A client's request is worth answering for seconds (the SDK gives up after 10 s), so a signal
+ * older than this is dropped unanswered, and its ledger key need not outlive it: one Redis key
+ * per signaling message, gone two minutes later.
+ */
+const SIGNAL_STALE_MS = 60 * 1000;
+const SIGNAL_REMEMBER_MS = 2 * SIGNAL_STALE_MS;
+
 export type CommandHandler = (command: NodeCommand) => Promise<void>;
 
 export interface CommandProcessorOptions {
@@ -79,8 +89,12 @@ export class CommandProcessor {
   async #process(command: NodeCommand, received: ReceivedCommand): Promise<void> {
     const { queue, nodeId, ledger, handle, logger } = this.#o;
     try {
-      if (await ledger.firstTime(command.id)) await handle(command);
-      else logger.debug('duplicate command skipped', { id: command.id, type: command.type });
+      const signal = command.type === 'signal';
+      if (signal && Date.now() - Date.parse(command.issuedAt) > SIGNAL_STALE_MS) {
+        logger.warn('stale signaling request dropped', { id: command.id, issuedAt: command.issuedAt });
+      } else if (await ledger.firstTime(command.id, signal ? SIGNAL_REMEMBER_MS : REMEMBER_MS)) {
+        await handle(command);
+      } else logger.debug('duplicate command skipped', { id: command.id, type: command.type });
     } catch (error) {
       // Handlers answer their own callers; a failure here is logged and the command is not retried.
       logger.error('command failed', { id: command.id, type: command.type, error });

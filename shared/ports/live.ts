@@ -54,8 +54,11 @@ export interface PlacementStore {
 
 /** At-most-once processing of commands (SQS delivers at least once). */
 export interface CommandLedger {
-  /** True the first time an id is seen (within the ledger's memory), false on every repeat. */
-  firstTime(commandId: string): Promise<boolean>;
+  /**
+   * True the first time an id is seen within `rememberMs`, false on every repeat. Ids are
+   * forgotten after that, so the ledger holds one key per command only while a redelivery can come.
+   */
+  firstTime(commandId: string, rememberMs: number): Promise<boolean>;
 }
 
 /**

@@ -83,10 +83,18 @@ describe.each(adapters)('cluster state contract: %s', (_name, make) => {
 
   it('sees each command id once, even under concurrent deliveries', async () => {
     const id = uniqueId('cmd');
-    const results = await Promise.all(Array.from({ length: 10 }, () => a.ledger.firstTime(id)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => a.ledger.firstTime(id, 60_000)));
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await a.ledger.firstTime(id)).toBe(false);
-    expect(await a.ledger.firstTime(uniqueId('cmd'))).toBe(true);
+    expect(await a.ledger.firstTime(id, 60_000)).toBe(false);
+    expect(await a.ledger.firstTime(uniqueId('cmd'), 60_000)).toBe(true);
+  });
+
+  it('forgets a command id after its time, so per-message keys do not pile up', async () => {
+    const id = uniqueId('cmd');
+    expect(await a.ledger.firstTime(id, 100)).toBe(true);
+    expect(await a.ledger.firstTime(id, 100)).toBe(false);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await a.ledger.firstTime(id, 100)).toBe(true);
   });
 
   it('lists only nodes whose last report is fresh', async () => {

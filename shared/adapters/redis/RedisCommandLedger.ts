@@ -2,9 +2,6 @@ import type { Redis } from 'ioredis';
 import type { CommandLedger } from '../../ports/live.ts';
 import { clusterKeys } from './keys.ts';
 
-/** Redeliveries come within SQS's retention window; an hour of memory covers the visibility retries. */
-const REMEMBER_MS = 60 * 60 * 1000;
-
 export class RedisCommandLedger implements CommandLedger {
   readonly #redis: Redis;
 
@@ -12,8 +9,8 @@ export class RedisCommandLedger implements CommandLedger {
     this.#redis = redis;
   }
 
-  async firstTime(commandId: string): Promise<boolean> {
+  async firstTime(commandId: string, rememberMs: number): Promise<boolean> {
     // SET NX is atomic: of two concurrent deliveries exactly one wins.
-    return (await this.#redis.set(clusterKeys.command(commandId), '1', 'PX', REMEMBER_MS, 'NX')) === 'OK';
+    return (await this.#redis.set(clusterKeys.command(commandId), '1', 'PX', rememberMs, 'NX')) === 'OK';
   }
 }
