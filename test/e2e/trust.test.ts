@@ -154,6 +154,34 @@ describe('trust on the embedded server', () => {
   });
 });
 
+describe('half-open sockets', () => {
+  it('a socket that stops answering pings is closed and its participant leaves', async () => {
+    const server = await startEmbedded({ WS_PING_INTERVAL_SECONDS: '1' });
+    const port = Number(new URL(server.url).port);
+    try {
+      const token = await server.token('silent', 'mute');
+      // A client whose network vanished: the handshake completes, then nothing ever comes back.
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(upgradeRequest(`/ws?token=${encodeURIComponent(token)}`)),
+      );
+      socket.on('error', () => {});
+      const answered = await new Promise<string>((r) => socket.once('data', (d) => r(String(d))));
+      expect(answered).toMatch(/^HTTP\/1\.1 101 /);
+      const auth = await bearer(server.system.superService.id, server.system.superService.key);
+      const list = () =>
+        fetch(`${server.url}/v1/rooms/silent/participants`, { headers: { authorization: auth } }).then(
+          (r) => r.json() as Promise<unknown[]>,
+        );
+      expect(await list()).toHaveLength(1);
+      const closed = new Promise((r) => socket.once('close', r));
+      await closed;
+      expect(await eventually(list, (l) => l.length === 0, 5000)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('the demo join endpoint', () => {
   it('is off unless enabled', async () => {
     const server = await startEmbedded();
