@@ -57,7 +57,7 @@ export function managementApi(adapters: Adapters, secrets: Secrets): ManagementA
   const commands = new Commands(adapters.commands, adapters.placement);
   const rooms = new RoomService({ ...adapters, commands });
   return {
-    auth: new ManagementAuth(services),
+    auth: new ManagementAuth(services, adapters.nonces),
     services,
     rooms,
     participants: new ParticipantService(rooms, adapters.participants, commands),
