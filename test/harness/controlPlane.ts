@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { createApp } from '../../functions/app.ts';
-import { managementApi, type Secrets } from '../../functions/compose.ts';
+import { type ManagementLimits, managementApi, type Secrets } from '../../functions/compose.ts';
 import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
 import { type Adapters, memoryAdapters } from '../../shared/adapters/select.ts';
 import { createLogger } from '../../shared/logger.ts';
@@ -14,9 +14,13 @@ export const testSecrets: Secrets = {
 };
 
 /** The real app over the given adapters (memory by default), with fixed test secrets. */
-export function testApp(adapters: Adapters = memoryAdapters(), secrets: Secrets = testSecrets) {
+export function testApp(
+  adapters: Adapters = memoryAdapters(),
+  secrets: Secrets = testSecrets,
+  limits?: ManagementLimits,
+) {
   const logs: string[] = [];
-  const api = managementApi(adapters, secrets);
+  const api = managementApi(adapters, secrets, limits);
   const app = createApp({ logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }), api });
   return { app, api, adapters, logs };
 }
