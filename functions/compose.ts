@@ -1,6 +1,7 @@
 import { ApiGatewayConnections } from '../shared/adapters/apigw/ApiGatewayConnections.ts';
 import { type Adapters, adaptersFor } from '../shared/adapters/select.ts';
-import type { Config } from '../shared/config/schema.ts';
+import { loadConfig } from '../shared/config/load.ts';
+import type { Config, Limits } from '../shared/config/schema.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
@@ -48,16 +49,23 @@ export function secretsFor(config: Config): Secrets & { generatedSuperKey: boole
   };
 }
 
-export function managementApi(adapters: Adapters, secrets: Secrets): ManagementApi {
+/** The limits the management API enforces (config.limits); the schema's defaults when not given. */
+export type ManagementLimits = Pick<Limits, 'roomsPerService' | 'tokensPerServicePerMinute'>;
+
+export function managementApi(
+  adapters: Adapters,
+  secrets: Secrets,
+  limits: ManagementLimits = loadConfig({}).limits,
+): ManagementApi {
   const services = new ServiceRegistry(
     adapters.services,
     new KeySealer(secrets.masterKey),
     secrets.superService,
   );
   const commands = new Commands(adapters.commands, adapters.placement);
-  const rooms = new RoomService({ ...adapters, commands });
+  const rooms = new RoomService({ ...adapters, commands, maxRoomsPerService: limits.roomsPerService });
   return {
-    auth: new ManagementAuth(services),
+    auth: new ManagementAuth(services, adapters.nonces),
     services,
     rooms,
     participants: new ParticipantService(rooms, adapters.participants, commands),
@@ -67,6 +75,7 @@ export function managementApi(adapters: Adapters, secrets: Secrets): ManagementA
       secret: secrets.tokenSecret,
       ledger: adapters.tokens,
       ttlSeconds: secrets.joinTokenTtlSeconds,
+      rate: { limiter: adapters.rateLimits, perServicePerMinute: limits.tokensPerServicePerMinute },
     }),
   };
 }
@@ -76,7 +85,7 @@ export function composeFunctions(config: Config, logger: Logger): AppDeps & { cl
   const adapters = adaptersFor(config);
   return {
     logger,
-    api: managementApi(adapters, secretsFor(config)),
+    api: managementApi(adapters, secretsFor(config), config.limits),
     rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
     close: () => adapters.close(),
   };
@@ -91,7 +100,7 @@ export function composeSignaling(
     throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for the signaling function');
   const adapters = adaptersFor(config);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
-  const api = managementApi(adapters, secretsFor(config));
+  const api = managementApi(adapters, secretsFor(config), config.limits);
   const placer = new RoomPlacer({
     placement: adapters.placement,
     registry: adapters.nodes,

@@ -26,7 +26,7 @@ export interface EmbeddedSystem {
 export async function composeEmbedded(config: Config, logger: Logger): Promise<EmbeddedSystem> {
   const adapters = adaptersFor(config);
   const secrets = secretsFor(config);
-  const api = managementApi(adapters, secrets);
+  const api = managementApi(adapters, secrets, config.limits);
   const gateway = new WebSocketGateway({ path: '/ws', logger, pingIntervalMs: config.wsPingIntervalMs });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(

@@ -2,16 +2,17 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { PermissionError } from '../../shared/errors.ts';
 import { RoomIdSchema } from '../../shared/protocol/http/room.ts';
+import { safeText } from '../../shared/protocol/http/text.ts';
 import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, PageQuerySchema, security } from '../http/validation.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
 import { pageThrough } from './paging.ts';
 
 const ServiceSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
-const CreateServiceSchema = z.strictObject({ name: z.string().trim().min(1).max(128) });
+const CreateServiceSchema = z.strictObject({ name: safeText(128) });
 const TokenRequestSchema = z.strictObject({
-  user: z.string().trim().min(1).max(128),
-  role: z.string().min(1).max(64),
+  user: safeText(128),
+  role: safeText(64),
   preference: z
     .strictObject({ isp: z.string().max(64).optional(), region: z.string().max(64).optional() })
     .optional(),

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { AuthenticationError, PermissionError } from '../../shared/errors.ts';
+import { AuthenticationError, LimitError, PermissionError } from '../../shared/errors.ts';
 import type { TokenLedger } from '../../shared/ports/live.ts';
+import type { RateLimiter } from '../../shared/ports/rateLimit.ts';
 import { type Permission, PermissionSchema } from '../../shared/protocol/http/liveState.ts';
 import type { Room } from '../../shared/protocol/http/room.ts';
 
@@ -37,12 +38,21 @@ export class JoinTokens {
   readonly #ledger: TokenLedger;
   readonly #ttlSeconds: number;
   readonly #now: () => number;
+  readonly #rate: { limiter: RateLimiter; perServicePerMinute: number } | undefined;
 
-  constructor(options: { secret: string; ledger: TokenLedger; ttlSeconds: number; now?: () => number }) {
+  constructor(options: {
+    secret: string;
+    ledger: TokenLedger;
+    ttlSeconds: number;
+    now?: () => number;
+    /** config.limits.tokensPerServicePerMinute, counted across processes; unset: no limit. */
+    rate?: { limiter: RateLimiter; perServicePerMinute: number };
+  }) {
     this.#secret = new TextEncoder().encode(options.secret);
     this.#ledger = options.ledger;
     this.#ttlSeconds = options.ttlSeconds;
     this.#now = options.now ?? Date.now;
+    this.#rate = options.rate;
   }
 
   async issue(
@@ -51,6 +61,11 @@ export class JoinTokens {
   ): Promise<{ token: string; id: string; expiresAt: string }> {
     const role = room.options.roles.find((r) => r.role === request.role);
     if (!role) throw new PermissionError(`role ${request.role} is not defined in room ${room.id}`);
+    if (this.#rate) {
+      const { limiter, perServicePerMinute: limit } = this.#rate;
+      if (!(await limiter.take(`tokens:${room.serviceId}`, limit, 60_000)))
+        throw new LimitError(`a service may issue at most ${limit} join tokens per minute`, { limit });
+    }
     const id = randomUUID();
     const issuedAt = Math.floor(this.#now() / 1000);
     const expiresAt = issuedAt + this.#ttlSeconds;

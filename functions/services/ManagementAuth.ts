@@ -1,13 +1,16 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { AuthenticationError } from '../../shared/errors.ts';
+import type { NonceLedger } from '../../shared/ports/nonces.ts';
 import type { Caller, ServiceRegistry } from './ServiceRegistry.ts';
 import { safeEqual } from './secrets.ts';
 
 /** Requests older or newer than this (clock skew included) are refused. */
 const MAX_SKEW_MS = 5 * 60 * 1000;
-/** Longest lifetime a management bearer token may declare. */
+/** Longest lifetime a management bearer token may declare, or have left. */
 const MAX_BEARER_LIFETIME_S = 15 * 60;
+/** Clock difference tolerated between a bearer token's signer and us. */
+const CLOCK_TOLERANCE_S = 30;
 
 /**
  * Authenticates management requests, signed with the service key in one of two ways:
@@ -15,15 +18,18 @@ const MAX_BEARER_LIFETIME_S = 15 * 60;
  *   lifetime ≤ 15 minutes;
  * - `Authorization: MAuth realm=…,mauth_serviceid=…,mauth_cnonce=…,mauth_timestamp=…,
  *   mauth_signature=…`: OWT's scheme, base64(hex(HMAC-SHA256(key, "timestamp,cnonce[,username,role]"))),
- *   so existing OWT server code keeps working. Unlike OWT, stale timestamps are refused.
+ *   so existing OWT server code keeps working. Unlike OWT, stale timestamps are refused, and
+ *   each (service, timestamp, cnonce) is accepted once: a captured header cannot be replayed.
  * Every failure is the same AuthenticationError: callers learn nothing about which part failed.
  */
 export class ManagementAuth {
   readonly #services: ServiceRegistry;
+  readonly #nonces: NonceLedger;
   readonly #now: () => number;
 
-  constructor(services: ServiceRegistry, now: () => number = Date.now) {
+  constructor(services: ServiceRegistry, nonces: NonceLedger, now: () => number = Date.now) {
     this.#services = services;
+    this.#nonces = nonces;
     this.#now = now;
   }
 
@@ -53,10 +59,18 @@ export class ManagementAuth {
         algorithms: ['HS256'],
         issuer: serviceId as string,
         requiredClaims: ['iat', 'exp'],
-        clockTolerance: 30,
+        clockTolerance: CLOCK_TOLERANCE_S,
         currentDate: new Date(this.#now()),
       });
-      if (payload.exp! - payload.iat! > MAX_BEARER_LIFETIME_S)
+      // jose checks exp but not a future iat: a token "issued" in a year would pass the
+      // lifetime check below and work for a year. Bound both iat and the time left.
+      const now = this.#now() / 1000;
+      if (payload.iat! > now + CLOCK_TOLERANCE_S)
+        throw new AuthenticationError('bearer token issued in the future');
+      if (
+        payload.exp! - payload.iat! > MAX_BEARER_LIFETIME_S ||
+        payload.exp! - now > MAX_BEARER_LIFETIME_S + CLOCK_TOLERANCE_S
+      )
         throw new AuthenticationError('bearer token lives too long');
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
@@ -99,6 +113,12 @@ export class ManagementAuth {
         ? `${timestamp},${cnonce},${username},${role}`
         : `${timestamp},${cnonce}`;
     if (!safeEqual(mauthSignature(key, signed), signature)) throw new AuthenticationError();
+    // Claimed only once the signature holds (forgeries cost no store write), and remembered
+    // until the timestamp leaves the skew window, after which the skew check refuses it.
+    const nonce = createHash('sha256').update(`${serviceId}\n${timestamp}\n${cnonce}`).digest('hex');
+    const remembered = Number(timestamp) + MAX_SKEW_MS - this.#now() + 1000;
+    if (!(await this.#nonces.claimOnce(nonce, remembered)))
+      throw new AuthenticationError('credentials already used');
     return caller(this.#services, serviceId);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { ConflictError, ErrorCodes, NotFoundError } from '../../shared/errors.ts';
+import { ConflictError, ErrorCodes, LimitError, NotFoundError } from '../../shared/errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../shared/ports/durable.ts';
 import type { ParticipantStore, PlacementStore, RoomNodes, StreamStore } from '../../shared/ports/live.ts';
 import type {
@@ -20,6 +20,8 @@ export interface RoomServiceDeps {
   /** Every node a room spans (cluster modes); its placement alone otherwise. */
   roomNodes?: RoomNodes | undefined;
   commands: Commands;
+  /** config.limits.roomsPerService; unset: no limit. */
+  maxRoomsPerService?: number;
 }
 
 /** Rooms: durable configuration in the RoomStore, owned by one service each. */
@@ -39,6 +41,11 @@ export class RoomService {
   }
 
   async create(caller: Caller, input: z.infer<typeof CreateRoomSchema>): Promise<Room> {
+    // Rooms-per-service cap. Checked before the write, so concurrent creates may overshoot it
+    // by their number: it bounds a tenant's footprint, it is not an exact quota.
+    const max = this.#d.maxRoomsPerService;
+    if (max !== undefined && (await this.#d.rooms.count(caller.serviceId)) >= max)
+      throw new LimitError(`a service may have at most ${max} rooms`, { limit: max });
     const now = new Date().toISOString();
     const room: Room = {
       id: input.id ?? randomUUID().replaceAll('-', ''),

@@ -21,6 +21,8 @@ import type {
   TokenLedger,
 } from '../ports/live.ts';
 import type { NodeRegistry } from '../ports/nodes.ts';
+import type { NonceLedger } from '../ports/nonces.ts';
+import type { RateLimiter } from '../ports/rateLimit.ts';
 import type { Participant, Stream } from '../protocol/http/liveState.ts';
 import { DynamoRoomStore } from './dynamodb/DynamoRoomStore.ts';
 import { DynamoServiceStore } from './dynamodb/DynamoServiceStore.ts';
@@ -29,7 +31,9 @@ import { MemoryCommandQueue } from './memory/MemoryCommandQueue.ts';
 import { MemoryConnectionStore } from './memory/MemoryConnectionStore.ts';
 import { MemoryLiveCollection } from './memory/MemoryLiveCollection.ts';
 import { MemoryNodeRegistry } from './memory/MemoryNodeRegistry.ts';
+import { MemoryNonceLedger } from './memory/MemoryNonceLedger.ts';
 import { MemoryPlacementStore } from './memory/MemoryPlacementStore.ts';
+import { MemoryRateLimiter } from './memory/MemoryRateLimiter.ts';
 import { MemoryRoomNodes } from './memory/MemoryRoomNodes.ts';
 import { MemoryRoomStore } from './memory/MemoryRoomStore.ts';
 import { MemoryServiceStore } from './memory/MemoryServiceStore.ts';
@@ -38,7 +42,9 @@ import { RedisCommandLedger } from './redis/RedisCommandLedger.ts';
 import { RedisConnectionStore } from './redis/RedisConnectionStore.ts';
 import { RedisLiveCollection } from './redis/RedisLiveCollection.ts';
 import { RedisNodeRegistry } from './redis/RedisNodeRegistry.ts';
+import { RedisNonceLedger } from './redis/RedisNonceLedger.ts';
 import { RedisPlacementStore } from './redis/RedisPlacementStore.ts';
+import { RedisRateLimiter } from './redis/RedisRateLimiter.ts';
 import { RedisRoomNodes } from './redis/RedisRoomNodes.ts';
 import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
 import { createSqsClient } from './sqs/client.ts';
@@ -56,6 +62,10 @@ export interface Adapters {
   ledger: CommandLedger;
   nodes: NodeRegistry;
   roomNodes: RoomNodes;
+  /** MAuth nonces already used (replay protection). */
+  nonces: NonceLedger;
+  /** Per-service rate limits (join tokens). */
+  rateLimits: RateLimiter;
   close(): Promise<void>;
 }
 
@@ -72,6 +82,8 @@ export function memoryAdapters(): Adapters {
     ledger: new MemoryCommandLedger(),
     nodes: new MemoryNodeRegistry(),
     roomNodes: new MemoryRoomNodes(),
+    nonces: new MemoryNonceLedger(),
+    rateLimits: new MemoryRateLimiter(),
     close: async () => {},
   };
 }
@@ -97,6 +109,8 @@ export function adaptersFor(config: Config): Adapters {
     ledger: redis ? new RedisCommandLedger(redis) : memory.ledger,
     nodes: redis ? new RedisNodeRegistry(redis) : memory.nodes,
     roomNodes: redis ? new RedisRoomNodes(redis) : memory.roomNodes,
+    nonces: redis ? new RedisNonceLedger(redis) : memory.nonces,
+    rateLimits: redis ? new RedisRateLimiter(redis) : memory.rateLimits,
     async close() {
       redis?.disconnect();
       dynamoClient?.destroy();

@@ -12,6 +12,27 @@ const optionalString = z
   .optional();
 
 /**
+ * A shared secret must carry at least 32 bytes of entropy: 32+ characters, not obviously
+ * patterned. Messages never echo the value (they end up in logs and ConfigError details).
+ */
+const secret = optionalString.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  const problem =
+    value.length < 32
+      ? 'must be at least 32 characters'
+      : new Set(value).size < 10
+        ? 'too few distinct characters'
+        : /^(.+?)\1+$/s.test(value)
+          ? 'a repeated pattern'
+          : undefined;
+  if (problem)
+    ctx.addIssue({
+      code: 'custom',
+      message: `weak secret (${problem}); use 32 random bytes, e.g. \`openssl rand -base64 32\``,
+    });
+});
+
+/**
  * Every environment variable Tessera reads, in one schema. Which adapters a process uses is
  * decided by which of these are set (ARCHITECTURE.md §2), never by a separate "mode" switch.
  */
@@ -36,9 +57,9 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[\w-]{1,64}$/)
     .default('super'),
-  SUPER_SERVICE_KEY: optionalString.describe('key of the super service; generated in embedded mode'),
-  TOKEN_SECRET: optionalString.describe('signs join tokens; must be shared by every function'),
-  MASTER_KEY: optionalString.describe('seals service keys at rest'),
+  SUPER_SERVICE_KEY: secret.describe('key of the super service; generated in embedded mode'),
+  TOKEN_SECRET: secret.describe('signs join tokens; must be shared by every function'),
+  MASTER_KEY: secret.describe('seals service keys at rest'),
   TOKEN_SECRET_ARN: optionalString.describe('Secrets Manager secret holding TOKEN_SECRET (AWS)'),
   MASTER_KEY_ARN: optionalString.describe('Secrets Manager secret holding MASTER_KEY (AWS)'),
   SUPER_SERVICE_KEY_ARN: optionalString.describe('Secrets Manager secret holding SUPER_SERVICE_KEY (AWS)'),

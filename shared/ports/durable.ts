@@ -4,6 +4,11 @@ export interface PageRequest {
   limit: number;
   /** Opaque, from the previous page's `cursor`. */
   cursor?: string;
+  /**
+   * Items to pass over first (after the cursor, if any): OWT's `?page=N` is one call with
+   * skip = (N-1) × per_page. Callers bound it (the API: page ≤ 1000, per_page ≤ 100).
+   */
+  skip?: number;
 }
 
 export interface Page<T> {
@@ -36,6 +41,8 @@ export interface RoomStore {
   get(id: string): Promise<Room | undefined>;
   /** The rooms of one service, oldest first. */
   list(serviceId: string, page: PageRequest): Promise<Page<Room>>;
+  /** How many rooms one service has (its rooms-per-service limit). */
+  count(serviceId: string): Promise<number>;
   /**
    * Optimistic concurrency: writes `room` only if the stored version is `room.version - 1`.
    * Throws NotFoundError when the room is gone, ConflictError when it changed meanwhile.

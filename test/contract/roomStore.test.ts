@@ -67,6 +67,39 @@ describe.each(adapters)('RoomStore contract: %s', (_name, make) => {
       expect((await store.list(service, { limit: 2, cursor: second.cursor })).items).toEqual([]);
   });
 
+  it('skips to a page in one call, from the start or after a cursor', async () => {
+    const service = uniqueId('svc');
+    const mine = Array.from({ length: 7 }, (_, n) => room(service, n));
+    for (const r of [...mine].reverse()) await store.create(r);
+    const ids = (page: { items: Room[] }) => page.items.map((r) => r.id);
+    const third = await store.list(service, { limit: 2, skip: 4 });
+    expect(ids(third)).toEqual([mine[4]!.id, mine[5]!.id]);
+    expect(third.cursor).toBeDefined();
+    expect(ids(await store.list(service, { limit: 2, cursor: third.cursor! }))).toEqual([mine[6]!.id]);
+    const first = await store.list(service, { limit: 2 });
+    expect(ids(await store.list(service, { limit: 2, skip: 2, cursor: first.cursor! }))).toEqual([
+      mine[4]!.id,
+      mine[5]!.id,
+    ]);
+    expect(ids(await store.list(service, { limit: 5, skip: 5 }))).toEqual([mine[5]!.id, mine[6]!.id]);
+    expect((await store.list(service, { limit: 2, skip: 7 })).items).toEqual([]);
+    expect((await store.list(service, { limit: 2, skip: 50 })).items).toEqual([]);
+  });
+
+  it("counts one service's rooms through creates and deletes", async () => {
+    const service = uniqueId('svc');
+    expect(await store.count(service)).toBe(0);
+    const mine = [room(service, 1), room(service, 2), room(service, 3)];
+    await Promise.all(mine.map((r) => store.create(r)));
+    await store.create(room(uniqueId('svc-other')));
+    await expect(store.create({ ...mine[0]!, name: 'again' })).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.count(service)).toBe(3);
+    await store.update({ ...mine[0]!, name: 'renamed', version: 2 });
+    expect(await store.delete(mine[1]!.id)).toBe(true);
+    expect(await store.delete(mine[1]!.id)).toBe(false);
+    expect(await store.count(service)).toBe(2);
+  });
+
   it('updates only from the current version', async () => {
     const r = room('svc-a');
     await store.create(r);

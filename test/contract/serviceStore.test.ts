@@ -67,4 +67,12 @@ describe.each(adapters)('ServiceStore contract: %s', (_name, make) => {
     expect(seen.size).toBe(all.items.length);
     for (const s of created) expect(seen).toContain(s.id);
   });
+
+  it('skips to a page in one call, in creation order', async () => {
+    const all = (await store.list({ limit: 100 })).items.map((s) => s.id);
+    expect(all.length).toBeGreaterThan(3);
+    const page = await store.list({ limit: 2, skip: 2 });
+    expect(page.items.map((s) => s.id)).toEqual(all.slice(2, 4));
+    expect((await store.list({ limit: 2, skip: all.length })).items).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import { ensureTable } from '../../shared/adapters/dynamodb/table.ts';
@@ -79,9 +79,9 @@ export async function startLocalCluster(
   ]);
   const run = randomUUID().slice(0, 8);
   const secrets = {
-    SUPER_SERVICE_KEY: `super-${run}`,
-    TOKEN_SECRET: `token-${run}`,
-    MASTER_KEY: `master-${run}`,
+    SUPER_SERVICE_KEY: randomBytes(32).toString('base64url'),
+    TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    MASTER_KEY: randomBytes(32).toString('base64url'),
   };
   // Its own Redis database: other suites share the server and report nodes of their own.
   const redisUrl = `${process.env.REDIS_URL}/${extraEnv.REDIS_DB ?? '1'}`;

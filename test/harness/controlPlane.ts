@@ -1,21 +1,26 @@
 import { SignJWT } from 'jose';
 import { createApp } from '../../functions/app.ts';
-import { managementApi, type Secrets } from '../../functions/compose.ts';
+import { type ManagementLimits, managementApi, type Secrets } from '../../functions/compose.ts';
 import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
 import { type Adapters, memoryAdapters } from '../../shared/adapters/select.ts';
 import { createLogger } from '../../shared/logger.ts';
 
 export const testSecrets: Secrets = {
-  superService: { id: 'super', key: 'super-service-test-key' },
-  tokenSecret: 'join-token-test-secret',
-  masterKey: 'master-test-key',
+  // Fixed and strong, as the configuration schema demands of real secrets.
+  superService: { id: 'super', key: 'Sup3r-service-test-key-7f2c9d41b8e6a035' },
+  tokenSecret: 'J0in-token-test-secret-4e81c7a2d9f35b60',
+  masterKey: 'Ma5ter-test-key-9c3e7a15f08d42b6e1a7',
   joinTokenTtlSeconds: 600,
 };
 
 /** The real app over the given adapters (memory by default), with fixed test secrets. */
-export function testApp(adapters: Adapters = memoryAdapters(), secrets: Secrets = testSecrets) {
+export function testApp(
+  adapters: Adapters = memoryAdapters(),
+  secrets: Secrets = testSecrets,
+  limits?: ManagementLimits,
+) {
   const logs: string[] = [];
-  const api = managementApi(adapters, secrets);
+  const api = managementApi(adapters, secrets, limits);
   const app = createApp({ logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }), api });
   return { app, api, adapters, logs };
 }

@@ -14,7 +14,7 @@ const fixtures = {
   http: JSON.parse(readFileSync(new URL('../fixtures/apigw-http-v2-event.json', import.meta.url), 'utf8')),
   ws: JSON.parse(readFileSync(new URL('../fixtures/apigw-websocket-events.json', import.meta.url), 'utf8')),
 };
-const SUPER_KEY = 'bundle-test-super-key';
+const SUPER_KEY = 'Bundle-test-super-key-0b7e4c9a2f61d835';
 
 type Handler = (
   event: unknown,

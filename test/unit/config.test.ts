@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { secretsFor } from '../../functions/compose.ts';
+import { newSecret } from '../../functions/services/secrets.ts';
 import { loadConfig } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
@@ -54,9 +55,9 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       DYNAMODB_TABLE: 'tessera',
       SQS_QUEUE_PREFIX: 'prod-',
-      SUPER_SERVICE_KEY: 'k',
-      TOKEN_SECRET: 't',
-      MASTER_KEY: 'm',
+      SUPER_SERVICE_KEY: newSecret(),
+      TOKEN_SECRET: newSecret(),
+      MASTER_KEY: newSecret(),
     });
     expect(config).toMatchObject({
       redisUrl: 'redis://127.0.0.1:6379',
@@ -67,9 +68,43 @@ describe('loadConfig', () => {
 
   it('functions insist on shared secrets once state outlives the process', () => {
     const secrets = (env: Record<string, string>) => secretsFor(loadConfig(env));
-    expect(() => secrets({ DYNAMODB_TABLE: 'tessera', SUPER_SERVICE_KEY: 'k' })).toThrow(/MASTER_KEY/);
-    expect(() => secrets({ REDIS_URL: 'redis://x', SUPER_SERVICE_KEY: 'k' })).toThrow(/TOKEN_SECRET/);
-    expect(() => secrets({ REDIS_URL: 'redis://x', TOKEN_SECRET: 't' })).toThrow(/SUPER_SERVICE_KEY/);
+    const key = newSecret();
+    expect(() => secrets({ DYNAMODB_TABLE: 'tessera', SUPER_SERVICE_KEY: key })).toThrow(/MASTER_KEY/);
+    expect(() => secrets({ REDIS_URL: 'redis://x', SUPER_SERVICE_KEY: key })).toThrow(/TOKEN_SECRET/);
+    expect(() => secrets({ REDIS_URL: 'redis://x', TOKEN_SECRET: key })).toThrow(/SUPER_SERVICE_KEY/);
     expect(secrets({}).generatedSuperKey).toBe(true);
+  });
+
+  it('refuses weak shared secrets without ever echoing them', () => {
+    const weak = {
+      TOKEN_SECRET: 'short-but-random-9f8e7d', // < 32 characters
+      MASTER_KEY: 'ab'.repeat(20), // 2 distinct characters
+      SUPER_SERVICE_KEY: '0123456789abcdef'.repeat(3), // 16 distinct, but a repeated pattern
+    };
+    let error: unknown;
+    try {
+      loadConfig(weak);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).details?.problems as string[];
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'MASTER_KEY',
+      'SUPER_SERVICE_KEY',
+      'TOKEN_SECRET',
+    ]);
+    expect(problems.join(' ')).toMatch(/at least 32 characters/);
+    expect(problems.join(' ')).toMatch(/distinct characters/);
+    expect(problems.join(' ')).toMatch(/repeated pattern/);
+    const shown = `${(error as Error).message} ${JSON.stringify((error as ConfigError).details)}`;
+    for (const value of Object.values(weak)) expect(shown).not.toContain(value);
+  });
+
+  it('accepts generated secrets', () => {
+    for (let i = 0; i < 200; i++) {
+      const s = newSecret();
+      expect(loadConfig({ TOKEN_SECRET: s, MASTER_KEY: s, SUPER_SERVICE_KEY: s }).tokenSecret).toBe(s);
+    }
   });
 });

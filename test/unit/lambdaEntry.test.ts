@@ -10,7 +10,7 @@ import { bearer } from '../harness/controlPlane.ts';
 const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/apigw-http-v2-event.json', import.meta.url), 'utf8'),
 );
-const SUPER = { id: 'super', key: 'lambda-test-super-key' };
+const SUPER = { id: 'super', key: 'Lambda-test-super-key-5d8a1f3c7e920b64' };
 
 /** An API Gateway HTTP API v2 event from the recorded fixture, for one request. */
 function v2Event(

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import type { Adapters } from '../../shared/adapters/select.ts';
 import type { Participant, Stream } from '../../shared/protocol/http/liveState.ts';
@@ -139,6 +140,14 @@ describe('authentication', () => {
       async () => bearer(a.id, a.key, { issuedAtS: Math.floor(Date.now() / 1000) - 3600 }),
     ],
     ['a bearer token that lives too long', async () => bearer(a.id, a.key, { lifetimeS: 86_400 })],
+    [
+      'a bearer token issued in the future',
+      async () => bearer(a.id, a.key, { issuedAtS: Math.floor(Date.now() / 1000) + 365 * 86_400 }),
+    ],
+    [
+      'a bearer token issued a minute ahead',
+      async () => bearer(a.id, a.key, { issuedAtS: Math.floor(Date.now() / 1000) + 60 }),
+    ],
     ['garbage as a bearer token', async () => 'Bearer not.a.jwt'],
     ['MAuth with a wrong signature', async () => mauth(a.id, 'not-the-key')],
     ['MAuth with a stale timestamp', async () => mauth(a.id, a.key, { timestamp: Date.now() - 3_600_000 })],
@@ -150,6 +159,38 @@ describe('authentication', () => {
     const res = await call('GET', '/v1/rooms', await header());
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe(1101);
+  });
+
+  it('tolerates a bearer token whose signer runs a few seconds ahead', async () => {
+    const ahead = await bearer(a.id, a.key, {
+      issuedAtS: Math.floor(Date.now() / 1000) + 10,
+      lifetimeS: 900,
+    });
+    expect((await call('GET', '/v1/rooms', ahead)).status).toBe(200);
+  });
+
+  it('accepts an MAuth header once: a replay is a 401, on the same or any other route', async () => {
+    const header = mauth(a.id, a.key);
+    expect((await call('GET', '/v1/rooms', header)).status).toBe(200);
+    const again = await call('GET', '/v1/rooms', header);
+    expect([again.status, again.body.error.code]).toEqual([401, 1101]);
+
+    // A GET's header, captured and replayed on a POST, creates nothing.
+    const captured = mauth(a.id, a.key, { user: 'ana', role: 'presenter' });
+    expect((await call('GET', '/v1/rooms/none', captured)).status).toBe(404);
+    const replayed = await call('POST', '/v1/rooms', captured, { name: 'smuggled' });
+    expect([replayed.status, replayed.body.error.code]).toEqual([401, 1101]);
+    const rooms = await call('GET', '/v1/rooms', await a.auth());
+    expect(rooms.body.map((r: { name: string }) => r.name)).not.toContain('smuggled');
+  });
+
+  it('a nonce is per service: the same timestamp and cnonce from another service still works', async () => {
+    const timestamp = Date.now();
+    const forA = mauth(a.id, a.key, { timestamp });
+    const cnonce = /mauth_cnonce=(\d+)/.exec(forA)![1]!;
+    const forB = `MAuth mauth_serviceid=${b.id},mauth_cnonce=${cnonce},mauth_timestamp=${timestamp},mauth_signature=${mauthSignature(b.key, `${timestamp},${cnonce}`)}`;
+    expect((await call('GET', '/v1/rooms', forA)).status).toBe(200);
+    expect((await call('GET', '/v1/rooms', forB)).status).toBe(200);
   });
 });
 

@@ -1,17 +1,22 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ErrorCodes, NotFoundError, StorageError } from '../../errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../ports/durable.ts';
 import type { Room } from '../../protocol/http/room.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, encodeCursor, type IndexQuery, skipKeys } from './cursor.ts';
 
 const key = (id: string) => ({ pk: `ROOM#${id}`, sk: 'META' });
+/**
+ * A service's room count, kept in the same transaction as every room create and delete: one
+ * GetItem answers count() (a COUNT query would read every room item, ~KBs each, per create).
+ */
+const counterKey = (serviceId: string) => ({ pk: `SERVICE#${serviceId}`, sk: 'ROOMCOUNT' });
 const item = (room: Room) => ({
   ...key(room.id),
   gsi1pk: `SERVICE#${room.serviceId}#ROOMS`,
@@ -30,15 +35,22 @@ export class DynamoRoomStore implements RoomStore {
 
   async create(room: Room): Promise<void> {
     try {
-      await this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: item(room),
-          ConditionExpression: 'attribute_not_exists(pk)',
+      await this.#transact(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: item(room),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            this.#countBy(room.serviceId, 1),
+          ],
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`room ${room.id} exists`);
+      if (conditionFailed(error)) throw new ConflictError(`room ${room.id} exists`);
       throw new StorageError('room store unavailable', error);
     }
   }
@@ -51,18 +63,31 @@ export class DynamoRoomStore implements RoomStore {
   }
 
   async list(serviceId: string, page: PageRequest): Promise<Page<Room>> {
+    const query: IndexQuery = {
+      TableName: this.#table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': `SERVICE#${serviceId}#ROOMS` },
+    };
+    const start = await skipKeys(
+      this.#db,
+      query,
+      decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
+      page.skip ?? 0,
+    );
+    if (start === null) return { items: [] };
     const result = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': `SERVICE#${serviceId}#ROOMS` },
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
-      }),
+      new QueryCommand({ ...query, Limit: page.limit, ExclusiveStartKey: start }),
     );
     const cursor = encodeCursor(result.LastEvaluatedKey);
     return { items: (result.Items ?? []).map(toRoom), ...(cursor ? { cursor } : {}) };
+  }
+
+  async count(serviceId: string): Promise<number> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: counterKey(serviceId), ConsistentRead: true }),
+    );
+    return typeof Item?.rooms === 'number' ? Math.max(0, Item.rooms) : 0;
   }
 
   async update(room: Room): Promise<void> {
@@ -87,12 +112,62 @@ export class DynamoRoomStore implements RoomStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const { Attributes } = await this.#db.send(
-      new DeleteCommand({ TableName: this.#table, Key: key(id), ReturnValues: 'ALL_OLD' }),
-    );
-    return Attributes !== undefined;
+    // The owner names the counter; a transaction cannot return the old item, so read it first.
+    const room = await this.get(id);
+    if (!room) return false;
+    try {
+      await this.#transact(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.#table,
+                Key: key(id),
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            this.#countBy(room.serviceId, -1),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false; // deleted meanwhile
+      throw new StorageError('room store unavailable', error);
+    }
+  }
+
+  /** Creates and deletes of one service's rooms meet on its counter: a lost race is retried. */
+  async #transact(command: TransactWriteCommand): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#db.send(command);
+        return;
+      } catch (error) {
+        const conflict =
+          error instanceof TransactionCanceledException &&
+          error.CancellationReasons?.some((r) => r.Code === 'TransactionConflict');
+        if (!conflict || conditionFailed(error) || attempt === 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  #countBy(serviceId: string, delta: 1 | -1) {
+    return {
+      Update: {
+        TableName: this.#table,
+        Key: counterKey(serviceId),
+        UpdateExpression: 'ADD rooms :delta',
+        ExpressionAttributeValues: { ':delta': delta },
+      },
+    };
   }
 }
+
+const conditionFailed = (error: unknown) =>
+  error instanceof TransactionCanceledException &&
+  error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
 
 function toRoom(i: Record<string, unknown>): Room {
   const { id, serviceId, name, options, version, createdAt, updatedAt } = i as unknown as Room;

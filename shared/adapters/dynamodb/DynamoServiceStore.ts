@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, StorageError } from '../../errors.ts';
 import type { Page, PageRequest, ServiceRecord, ServiceStore } from '../../ports/durable.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, encodeCursor, type IndexQuery, skipKeys } from './cursor.ts';
 
 const key = (id: string) => ({ pk: `SERVICE#${id}`, sk: 'META' });
 const nameKey = (name: string) => ({ pk: `SERVICENAME#${name}`, sk: 'META' });
@@ -65,15 +65,21 @@ export class DynamoServiceStore implements ServiceStore {
   }
 
   async list(page: PageRequest): Promise<Page<ServiceRecord>> {
+    const query: IndexQuery = {
+      TableName: this.#table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': 'SERVICES' },
+    };
+    const start = await skipKeys(
+      this.#db,
+      query,
+      decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
+      page.skip ?? 0,
+    );
+    if (start === null) return { items: [] };
     const result = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': 'SERVICES' },
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
-      }),
+      new QueryCommand({ ...query, Limit: page.limit, ExclusiveStartKey: start }),
     );
     const cursor = encodeCursor(result.LastEvaluatedKey);
     return { items: (result.Items ?? []).map(toRecord), ...(cursor ? { cursor } : {}) };

@@ -1,3 +1,4 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../errors.ts';
 
 /** DynamoDB's LastEvaluatedKey as an opaque cursor, and back (validated: it comes from callers). */
@@ -28,4 +29,42 @@ export function decodeCursor(
     throw invalid;
   }
   return key as Record<string, string>;
+}
+
+/** A gsi1 query: which items, in index order. */
+export interface IndexQuery {
+  TableName: string;
+  IndexName: 'gsi1';
+  KeyConditionExpression: string;
+  ExpressionAttributeValues: Record<string, string>;
+}
+
+/**
+ * Passes over `skip` items of an index query reading their keys only (no room bodies cross the
+ * wire), for OWT's `?page=N`. Returns the key to start the page after (undefined: from the
+ * start), or null when the list ends within the skipped items.
+ */
+export async function skipKeys(
+  db: DynamoDBDocumentClient,
+  query: IndexQuery,
+  start: Record<string, unknown> | undefined,
+  skip: number,
+): Promise<Record<string, unknown> | undefined | null> {
+  let key = start;
+  let remaining = skip;
+  while (remaining > 0) {
+    const result = await db.send(
+      new QueryCommand({
+        ...query,
+        ProjectionExpression: '#pk, #sk, #gpk, #gsk',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#gpk': 'gsi1pk', '#gsk': 'gsi1sk' },
+        Limit: remaining,
+        ExclusiveStartKey: key,
+      }),
+    );
+    remaining -= result.Items?.length ?? 0;
+    if (!result.LastEvaluatedKey) return null;
+    key = result.LastEvaluatedKey;
+  }
+  return key;
 }

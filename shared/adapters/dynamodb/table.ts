@@ -15,6 +15,7 @@ import {
  *   service              SERVICE#<serviceId>      META    SERVICES                      <createdAt>#<serviceId>
  *   service name claim   SERVICENAME#<name>       META    –                             –
  *   room                 ROOM#<roomId>            META    SERVICE#<serviceId>#ROOMS     <createdAt>#<roomId>
+ *   room count           SERVICE#<serviceId>      ROOMCOUNT  –                          –   (ADD ±1 with each room create/delete)
  *
  * Rooms are keyed by room id alone so any function can load a room from a join token; the
  * owning service is an attribute, checked on every access. gsi1 lists a service's rooms (and

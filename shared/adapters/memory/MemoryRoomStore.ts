@@ -1,14 +1,17 @@
 import { ConflictError, ErrorCodes, NotFoundError } from '../../errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../ports/durable.ts';
 import type { Room } from '../../protocol/http/room.ts';
-import { pageOf } from './paging.ts';
+import { CreationOrder } from './paging.ts';
 
 export class MemoryRoomStore implements RoomStore {
   readonly #rooms = new Map<string, Room>();
+  /** Per service, its rooms in creation order: a page reads and clones only its own rooms. */
+  readonly #byService = new Map<string, CreationOrder>();
 
   async create(room: Room): Promise<void> {
     if (this.#rooms.has(room.id)) throw new ConflictError(`room ${room.id} exists`);
     this.#rooms.set(room.id, structuredClone(room));
+    this.#index(room);
   }
 
   async get(id: string): Promise<Room | undefined> {
@@ -17,10 +20,15 @@ export class MemoryRoomStore implements RoomStore {
   }
 
   async list(serviceId: string, page: PageRequest): Promise<Page<Room>> {
-    const own = [...this.#rooms.values()]
-      .filter((r) => r.serviceId === serviceId)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-    return pageOf(structuredClone(own), page);
+    const keys = (this.#byService.get(serviceId) ?? new CreationOrder()).page(page);
+    return {
+      ...keys,
+      items: keys.items.map((key) => structuredClone(this.#rooms.get(key.slice(key.indexOf('#') + 1))!)),
+    };
+  }
+
+  async count(serviceId: string): Promise<number> {
+    return this.#byService.get(serviceId)?.size ?? 0;
   }
 
   async update(room: Room): Promise<void> {
@@ -28,10 +36,27 @@ export class MemoryRoomStore implements RoomStore {
     if (!stored) throw new NotFoundError(ErrorCodes.roomNotFound, `room ${room.id} not found`);
     if (stored.version !== room.version - 1)
       throw new ConflictError(`room ${room.id} changed (version ${stored.version})`);
+    this.#unindex(stored);
     this.#rooms.set(room.id, structuredClone(room));
+    this.#index(room);
   }
 
   async delete(id: string): Promise<boolean> {
+    const stored = this.#rooms.get(id);
+    if (!stored) return false;
+    this.#unindex(stored);
     return this.#rooms.delete(id);
+  }
+
+  #index(room: Room): void {
+    const order = this.#byService.get(room.serviceId) ?? new CreationOrder();
+    this.#byService.set(room.serviceId, order);
+    order.add(CreationOrder.key(room));
+  }
+
+  #unindex(room: Room): void {
+    const order = this.#byService.get(room.serviceId);
+    order?.remove(CreationOrder.key(room));
+    if (order?.size === 0) this.#byService.delete(room.serviceId);
   }
 }

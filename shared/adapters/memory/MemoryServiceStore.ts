@@ -1,17 +1,20 @@
 import { ConflictError } from '../../errors.ts';
 import type { Page, PageRequest, ServiceRecord, ServiceStore } from '../../ports/durable.ts';
-import { pageOf } from './paging.ts';
+import { CreationOrder } from './paging.ts';
 
 export class MemoryServiceStore implements ServiceStore {
   readonly #byId = new Map<string, ServiceRecord>();
+  readonly #names = new Set<string>();
+  /** Services in creation order: a page reads and clones only its own records. */
+  readonly #order = new CreationOrder();
 
   async create(service: ServiceRecord): Promise<void> {
     // Invariant: ids and names are unique across services.
     if (this.#byId.has(service.id)) throw new ConflictError(`service ${service.id} exists`);
-    for (const s of this.#byId.values()) {
-      if (s.name === service.name) throw new ConflictError(`a service named ${service.name} exists`);
-    }
+    if (this.#names.has(service.name)) throw new ConflictError(`a service named ${service.name} exists`);
     this.#byId.set(service.id, structuredClone(service));
+    this.#names.add(service.name);
+    this.#order.add(CreationOrder.key(service));
   }
 
   async get(id: string): Promise<ServiceRecord | undefined> {
@@ -20,13 +23,18 @@ export class MemoryServiceStore implements ServiceStore {
   }
 
   async list(page: PageRequest): Promise<Page<ServiceRecord>> {
-    const all = [...this.#byId.values()].sort(
-      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
-    );
-    return pageOf(structuredClone(all), page);
+    const keys = this.#order.page(page);
+    return {
+      ...keys,
+      items: keys.items.map((key) => structuredClone(this.#byId.get(key.slice(key.indexOf('#') + 1))!)),
+    };
   }
 
   async delete(id: string): Promise<boolean> {
+    const stored = this.#byId.get(id);
+    if (!stored) return false;
+    this.#order.remove(CreationOrder.key(stored));
+    this.#names.delete(stored.name);
     return this.#byId.delete(id);
   }
 }

@@ -15,6 +15,8 @@
  *   tessera:nodes                          zset    node ids by last report time
  *   tessera:node:<nodeId>                  string  capacity report, 10 s, renewed every second
  *   tessera:rtp-capabilities               string  router RTP capabilities for clients
+ *   tessera:nonce:<hash>                   string  set NX when an MAuth nonce is first used, for the skew window
+ *   tessera:rate:<key>:<window>            counter requests in one fixed rate-limit window, expires with it
  */
 export const ROOM_STATE_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -35,4 +37,6 @@ export const clusterKeys = {
   nodes: 'tessera:nodes',
   node: (nodeId: string) => `tessera:node:${nodeId}`,
   rtpCapabilities: 'tessera:rtp-capabilities',
+  nonce: (hash: string) => `tessera:nonce:${hash}`,
+  rate: (key: string, window: number) => `tessera:rate:${key}:${window}`,
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from './text.ts';
 
 /**
  * OWT's room model (RESTAPI.md §5.1, roomModel.js), with OWT's defaults, so a room body
@@ -7,11 +8,7 @@ import { z } from 'zod';
 const mediaOnOff = z.strictObject({ audio: z.boolean(), video: z.boolean() });
 
 export const RoleSchema = z.strictObject({
-  role: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+  role: safeText(64).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
   publish: mediaOnOff,
   subscribe: mediaOnOff,
 });
@@ -72,7 +69,7 @@ const ViewVideoSchema = z.strictObject({
 });
 
 export const ViewSchema = z.strictObject({
-  label: z.string().min(1).max(64).default('common'),
+  label: safeText(64).default('common'),
   audio: z
     .union([z.literal(false), z.strictObject({ format: audioFormat, vad: z.boolean().default(true) })])
     .prefault({ format: { codec: 'opus', sampleRate: 48000, channelNum: 2 } }),
@@ -190,7 +187,7 @@ export const RoomOptionsSchema = z.strictObject({
   enableBandwidthAdaptation: z.boolean().default(false),
 });
 
-const roomName = z.string().trim().min(1).max(128);
+const roomName = safeText(128);
 const roomId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 letters, digits, _ or -');
 
 export const CreateRoomSchema = z.strictObject({
