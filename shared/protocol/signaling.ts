@@ -146,6 +146,7 @@ export const methodParams = {
     source: SourceSchema,
   }),
   unpublish: z.strictObject({ producerId: id }),
+  /** One subscription per stream and participant: a second one is refused (1303) naming the first. */
   subscribe: z.strictObject({ producerId: id }),
   unsubscribe: z.strictObject({ consumerId: id }),
   'subscription.control': z.discriminatedUnion('operation', [
@@ -165,6 +166,7 @@ export const methodParams = {
   ]),
   'stream.control': z.strictObject({ producerId: id, operation: z.enum(['pause', 'play']) }),
   text: z.strictObject({ to: z.union([z.literal('all'), id]), message: z.string().min(1).max(2048) }),
+  /** Needs a publish permission for audio or video (either one); viewers publish no data. */
   'data.publish': z.strictObject({
     transportId: id,
     sctpStreamParameters: z.strictObject({
