@@ -8,7 +8,13 @@ import {
 } from '../harness/browserSuite.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
-type Answer = { id: number; ok: boolean; data?: any; error?: { code: number; message: string } };
+/** The fields of answers this test reads (login's, mostly). */
+type Data = {
+  participant: { id: string };
+  transports: { send?: { id: string }; recv?: { id: string } };
+  consumers: { id: string; producerId: string }[];
+};
+type Answer = { id: number; ok: boolean; data: Data; error?: { code: number; message: string } };
 
 /** A participant speaking raw signaling over `ws`: what a hostile or buggy client can do. */
 async function rawClient(url: string, token: string) {
@@ -82,7 +88,7 @@ describe('per-participant limits on the embedded server', () => {
     const mallory = await rawClient(suite.target.url, await suite.target.token('limits', 'mallory'));
     const login = await mallory.request('login', { rtpCapabilities: caps });
     expect(login.ok, JSON.stringify(login.error)).toBe(true);
-    const sendTransport = login.data.transports.send.id as string;
+    const sendTransport = login.data.transports.send!.id;
 
     // 1,000 publishes at once: exactly the cap succeeds, every other one is refused with 1303.
     const published = await mallory.flood(
@@ -110,9 +116,7 @@ describe('per-participant limits on the embedded server', () => {
     // One subscription per stream: login already subscribed mallory (paused) to what was
     // published; subscribing again to the same stream is refused, naming that subscription.
     await new Promise((r) => setTimeout(r, refillMs));
-    const existing = (login.data.consumers as { id: string; producerId: string }[]).find(
-      (c) => c.producerId === a.published.video,
-    );
+    const existing = login.data.consumers.find((c) => c.producerId === a.published.video);
     expect(existing).toBeDefined();
     const again = await mallory.request('subscribe', { producerId: a.published.video });
     expect(again.error).toEqual({
@@ -180,7 +184,7 @@ describe('per-participant limits on the embedded server', () => {
     expect(login.ok).toBe(true);
     expect(Object.keys(login.data.transports)).toEqual(['recv']);
     const data = await viewer.request('data.publish', {
-      transportId: login.data.transports.recv.id,
+      transportId: login.data.transports.recv!.id,
       sctpStreamParameters: { streamId: 1 },
       label: 'sneaky',
     });
