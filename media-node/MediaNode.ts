@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { Limits } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
@@ -25,6 +26,8 @@ export interface MediaNodeOptions {
   ledger: CommandLedger;
   streams: StreamStore;
   rtc: RtcOptions;
+  /** Per-participant caps and per-connection rates (config.limits). */
+  limits: Limits;
   /** Where the node reports its capacity every second (cluster modes). */
   registry?: NodeRegistry | undefined;
   /** Which nodes host each room; set when rooms may span nodes (cluster modes). */
@@ -71,14 +74,14 @@ export class MediaNode {
   static async start(o: MediaNodeOptions): Promise<MediaNode> {
     const logger = o.logger.child({ component: 'media-node', nodeId: o.nodeId });
     const pool = await WorkerPool.create({ logger, ...(o.workers ? { size: o.workers } : {}) });
-    const rooms = new RoomRegistry(pool, o.gateway, o.rtc, logger);
+    const rooms = new RoomRegistry(pool, o.gateway, o.rtc, logger, o.limits);
     await rooms.start();
     rooms.on('roomcreated', (room) => {
       room.on('streamadded', (s) => void o.streams.put(streamRecord(room.id, s)).catch(() => {}));
       room.on('streamremoved', (id) => void o.streams.delete(room.id, id).catch(() => {}));
       room.once('close', () => void o.streams.clear(room.id).catch(() => {}));
     });
-    const signaling = new NodeSignaling(rooms, o.gateway, logger);
+    const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits);
     const cascades = o.roomNodes
       ? new Cascades({ nodeId: o.nodeId, rooms, roomNodes: o.roomNodes, bus: o.commands, rtc: o.rtc, logger })
       : undefined;

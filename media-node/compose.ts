@@ -51,6 +51,7 @@ export function startMediaNode(
     registry: adapters.nodes,
     roomNodes: adapters.roomNodes,
     rtc: config.rtc,
+    limits: config.limits,
     location: config.location,
   });
 }

@@ -1,10 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { ErrorCodes, PermissionError, TesseraError, ValidationError } from '../../shared/errors.ts';
+import {
+  ErrorCodes,
+  LimitError,
+  PermissionError,
+  TesseraError,
+  ValidationError,
+} from '../../shared/errors.ts';
 import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { ServerEvent, StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import { routerMediaCodecs } from './codecs.ts';
-import { Peer, type PeerInfo } from './Peer.ts';
+import { Peer, type PeerInfo, type PeerLimits } from './Peer.ts';
 import { RoomRouters, type RoomRoutersOptions, type RouterSlot } from './RoomRouters.ts';
 
 export interface RoomOptions {
@@ -12,6 +18,8 @@ export interface RoomOptions {
   worker: types.Worker;
   webRtcServer: types.WebRtcServer;
   gateway: ConnectionGateway;
+  /** Caps on what each participant holds (config.limits). */
+  limits: PeerLimits;
   /** Participants per router before the room grows onto another worker of this node (0: no limit). */
   peersPerRouter?: number;
   growOnto?: RoomRoutersOptions['growOnto'];
@@ -36,6 +44,7 @@ export class Room extends EventEmitter<Events> {
   readonly #routers: RoomRouters;
   readonly #gateway: ConnectionGateway;
   readonly #speakers: types.ActiveSpeakerObserver;
+  readonly #limits: PeerLimits;
   readonly #peers = new Map<string, Peer>();
   /** Every stream in the room: local ones with their peer, remote ones (piped in from another node) with their producer. */
   readonly #streams = new Map<
@@ -55,6 +64,7 @@ export class Room extends EventEmitter<Events> {
     );
     this.#watch(this.#routers.all[0]!);
     this.#gateway = options.gateway;
+    this.#limits = options.limits;
     this.#speakers = speakers;
     speakers.on('dominantspeaker', ({ producer }) => {
       const owner = this.#streams.get(producer.id)?.announcement.owner;
@@ -197,8 +207,14 @@ export class Room extends EventEmitter<Events> {
   ) {
     if (!peer.mayPublish(kind)) throw new PermissionError(`role ${peer.info.role} may not publish ${kind}`);
     const transport = transportOf(peer, transportId);
-    const producer = await transport.produce({ kind, rtpParameters, appData: { source } });
-    peer.producers.set(producer.id, { producer, source });
+    const release = peer.reserve('producers', this.#limits);
+    let producer: types.Producer;
+    try {
+      producer = await transport.produce({ kind, rtpParameters, appData: { source } });
+      peer.producers.set(producer.id, { producer, source });
+    } finally {
+      release();
+    }
     producer.observer.once('close', () => peer.producers.delete(producer.id));
     const announcement: StreamAnnouncement = {
       id: producer.id,
@@ -234,21 +250,23 @@ export class Room extends EventEmitter<Events> {
     }
     if (!peer.rtpCapabilities)
       throw new ValidationError('log in with rtpCapabilities before subscribing', []);
-    const target = this.#routers.of(peer.info.id).router;
-    await this.ensureOn(producerId, target);
-    if (!target.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
-      throw new ValidationError('your device cannot receive this stream', [
-        { path: 'producerId', message: 'no common codec' },
-      ]);
-    }
     const transport = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new PermissionError('no receive transport');
-    const consumer = await transport.consume({
-      producerId,
-      rtpCapabilities: peer.rtpCapabilities,
-      paused: true,
-    });
-    peer.consumers.set(consumer.id, consumer);
+    const release = this.#reserveSubscription(peer, producerId);
+    let consumer: types.Consumer;
+    try {
+      const target = this.#routers.of(peer.info.id).router;
+      await this.ensureOn(producerId, target);
+      if (!target.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
+        throw new ValidationError('your device cannot receive this stream', [
+          { path: 'producerId', message: 'no common codec' },
+        ]);
+      }
+      consumer = await transport.consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true });
+      peer.consumers.set(consumer.id, consumer);
+    } finally {
+      release();
+    }
     consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
     consumer.on('producerclose', () => {
       consumer.close();
@@ -257,6 +275,7 @@ export class Room extends EventEmitter<Events> {
     return consumer;
   }
 
+  /** Data channels need a publish permission, audio or video: a viewer publishes nothing. */
   async publishData(
     peer: Peer,
     transportId: string,
@@ -264,12 +283,16 @@ export class Room extends EventEmitter<Events> {
     label: string,
     protocol: string,
   ) {
-    const dataProducer = await transportOf(peer, transportId).produceData({
-      sctpStreamParameters,
-      label,
-      protocol,
-    });
-    peer.dataProducers.set(dataProducer.id, dataProducer);
+    if (!peer.mayPublishAny()) throw new PermissionError(`role ${peer.info.role} may not publish data`);
+    const transport = transportOf(peer, transportId);
+    const release = peer.reserve('dataProducers', this.#limits);
+    let dataProducer: types.DataProducer;
+    try {
+      dataProducer = await transport.produceData({ sctpStreamParameters, label, protocol });
+      peer.dataProducers.set(dataProducer.id, dataProducer);
+    } finally {
+      release();
+    }
     const announcement: StreamAnnouncement = {
       id: dataProducer.id,
       owner: peer.info.id,
@@ -289,11 +312,37 @@ export class Room extends EventEmitter<Events> {
       throw new TesseraError(ErrorCodes.streamNotFound, `no data stream ${dataProducerId}`);
     const transport = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new PermissionError('no receive transport');
-    await this.ensureOn(dataProducerId, this.#routers.of(peer.info.id).router);
-    const dataConsumer = await transport.consumeData({ dataProducerId });
-    peer.dataConsumers.set(dataConsumer.id, dataConsumer);
+    const release = this.#reserveSubscription(peer, dataProducerId);
+    let dataConsumer: types.DataConsumer;
+    try {
+      await this.ensureOn(dataProducerId, this.#routers.of(peer.info.id).router);
+      dataConsumer = await transport.consumeData({ dataProducerId });
+      peer.dataConsumers.set(dataConsumer.id, dataConsumer);
+    } finally {
+      release();
+    }
     dataConsumer.observer.once('close', () => peer.dataConsumers.delete(dataConsumer.id));
     return dataConsumer;
+  }
+
+  /**
+   * One subscription per stream and participant: a second `subscribe` to the same stream is
+   * refused (1303, naming the existing subscription) rather than answered with it, since the
+   * SDK would then set up the same consumer twice. Plus the participant's consumer cap.
+   */
+  #reserveSubscription(peer: Peer, producerId: string): () => void {
+    const existing = peer.consumerOf(producerId);
+    if (existing || peer.subscribing.has(producerId)) {
+      throw new LimitError(
+        `already subscribed to ${producerId}${existing ? ` (subscription ${existing.id})` : ''}: one subscription per stream`,
+      );
+    }
+    const release = peer.reserve('consumers', this.#limits);
+    peer.subscribing.add(producerId);
+    return () => {
+      peer.subscribing.delete(producerId);
+      release();
+    };
   }
 
   async setProducerPaused(peer: Peer, producerId: string, paused: boolean): Promise<void> {

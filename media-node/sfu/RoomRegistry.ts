@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 import { routerMediaCodecs } from './codecs.ts';
+import type { PeerLimits } from './Peer.ts';
 import { Room } from './Room.ts';
 
 export interface RtcOptions {
@@ -30,13 +31,21 @@ export class RoomRegistry extends EventEmitter<Events> {
   readonly #gateway: ConnectionGateway;
   readonly #logger: Logger;
   readonly #rtc: RtcOptions;
+  readonly #limits: PeerLimits;
   /** Each worker's WebRtcServer, registered as soon as the worker exists (rooms await it). */
   readonly #servers = new Map<types.Worker, Promise<types.WebRtcServer>>();
   readonly #rooms = new Map<string, Room>();
   readonly #creating = new Map<string, Promise<Room>>();
 
-  constructor(pool: WorkerPool, gateway: ConnectionGateway, rtc: RtcOptions, logger: Logger) {
+  constructor(
+    pool: WorkerPool,
+    gateway: ConnectionGateway,
+    rtc: RtcOptions,
+    logger: Logger,
+    limits: PeerLimits,
+  ) {
     super();
+    this.#limits = limits;
     this.#pool = pool;
     this.#gateway = gateway;
     this.#rtc = rtc;
@@ -89,6 +98,7 @@ export class RoomRegistry extends EventEmitter<Events> {
       worker,
       webRtcServer,
       gateway: this.#gateway,
+      limits: this.#limits,
       peersPerRouter: this.#rtc.peersPerWorker ?? 0,
       growOnto: (used) => this.#routerOnUnusedWorker(roomId, used),
     });

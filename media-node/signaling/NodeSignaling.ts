@@ -1,5 +1,6 @@
 import type { types as ms } from 'mediasoup';
-import { ErrorCodes, TesseraError, ValidationError } from '../../shared/errors.ts';
+import type { Limits } from '../../shared/config/schema.ts';
+import { ErrorCodes, LimitError, TesseraError, ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
@@ -11,11 +12,17 @@ import {
   type Params,
   type SignalingResponse,
 } from '../../shared/protocol/signaling.ts';
+import { type Clock, KeyedRateLimiter } from '../../shared/rateLimit/TokenBucket.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import { consumerParams, methods, transportParams } from './methods.ts';
 import { jsonBytes, page, snapshot } from './paging.ts';
 
 type SignalCommand = Extract<NodeCommand, { type: 'signal' }>;
+
+export type SignalingLimits = Pick<
+  Limits,
+  'messagesPerSecond' | 'textsPerSecond' | 'loginsPerParticipantPerMinute'
+>;
 
 /**
  * The node's signaling edge: validates each forwarded request against the protocol, runs the
@@ -26,17 +33,83 @@ export class NodeSignaling {
   readonly #rooms: RoomRegistry;
   readonly #gateway: ConnectionGateway;
   readonly #logger: Logger;
+  readonly #limits: SignalingLimits;
+  /** Per connection; a connection's buckets go when its peer leaves (full ones are swept too). */
+  readonly #messages: KeyedRateLimiter;
+  readonly #texts: KeyedRateLimiter;
+  /** Per participant, kept across its connections (a reconnect must not reset it). */
+  readonly #logins: KeyedRateLimiter;
+  /** Connections inside `login`: replacing their previous peer must not reset their buckets. */
+  readonly #loggingIn = new Set<string>();
 
-  constructor(rooms: RoomRegistry, gateway: ConnectionGateway, logger: Logger) {
+  constructor(
+    rooms: RoomRegistry,
+    gateway: ConnectionGateway,
+    logger: Logger,
+    limits: SignalingLimits,
+    now?: Clock,
+  ) {
     this.#rooms = rooms;
     this.#gateway = gateway;
     this.#logger = logger;
+    this.#limits = limits;
+    const clock = now ? { now } : {};
+    // Burst = 2 × rate: a client may catch up after a short stall (a join's opening requests).
+    this.#messages = new KeyedRateLimiter({
+      ratePerSecond: limits.messagesPerSecond,
+      burst: 2 * limits.messagesPerSecond,
+      ...clock,
+    });
+    this.#texts = new KeyedRateLimiter({
+      ratePerSecond: limits.textsPerSecond,
+      burst: 2 * limits.textsPerSecond,
+      ...clock,
+    });
+    this.#logins = new KeyedRateLimiter({
+      ratePerSecond: limits.loginsPerParticipantPerMinute / 60,
+      burst: limits.loginsPerParticipantPerMinute,
+      ...clock,
+    });
+    rooms.on('roomcreated', (room) =>
+      room.on('peerleft', ({ connectionId }) => {
+        if (this.#loggingIn.has(connectionId)) return;
+        this.#messages.delete(connectionId);
+        this.#texts.delete(connectionId);
+      }),
+    );
+  }
+
+  /** Rate-limit buckets held now (bounded: tests watch it). */
+  get rateLimitKeys(): number {
+    return this.#messages.size + this.#texts.size;
+  }
+
+  /** Refuses the request (1303, naming the limit) when its connection or participant is over a rate. */
+  #checkRates(command: SignalCommand): void {
+    const { connectionId, request } = command;
+    const l = this.#limits;
+    if (!this.#messages.take(connectionId)) {
+      throw new LimitError(
+        `rate limit messagesPerSecond: at most ${l.messagesPerSecond} signaling messages per second per connection`,
+      );
+    }
+    if (request.method === 'text' && !this.#texts.take(connectionId)) {
+      throw new LimitError(
+        `rate limit textsPerSecond: at most ${l.textsPerSecond} text messages per second per connection`,
+      );
+    }
+    if (request.method === 'login' && !this.#logins.take(command.participant.id)) {
+      throw new LimitError(
+        `rate limit loginsPerParticipantPerMinute: at most ${l.loginsPerParticipantPerMinute} logins per participant per minute`,
+      );
+    }
   }
 
   async handle(command: SignalCommand): Promise<void> {
     const { request } = command;
     let response: SignalingResponse;
     try {
+      this.#checkRates(command);
       const parsed = methodParams[request.method].safeParse(request.params ?? {});
       if (!parsed.success) {
         const issues = parsed.error.issues.map((i) => ({
@@ -48,10 +121,17 @@ export class NodeSignaling {
           issues,
         );
       }
-      const data =
-        request.method === 'login'
-          ? await this.#login(command, parsed.data as Params<'login'>)
-          : await this.#run(command, request.method, parsed.data);
+      let data: unknown;
+      if (request.method === 'login') {
+        this.#loggingIn.add(command.connectionId);
+        try {
+          data = await this.#login(command, parsed.data as Params<'login'>);
+        } finally {
+          this.#loggingIn.delete(command.connectionId);
+        }
+      } else {
+        data = await this.#run(command, request.method, parsed.data);
+      }
       response = { id: request.id, ok: true, data };
     } catch (error) {
       response = { id: request.id, ok: false, error: this.#toError(error, request.method) };
@@ -91,8 +171,9 @@ export class NodeSignaling {
     const peer = await room.join(command.participant, command.connectionId);
     if (params.rtpCapabilities)
       peer.rtpCapabilities = params.rtpCapabilities as unknown as ms.RtpCapabilities;
-    const mayPublish = command.participant.permission.publish !== false;
-    const maySubscribe = command.participant.permission.subscribe !== false;
+    // `{audio: false, video: false}` (a viewer) is no permission at all: no transport for it.
+    const mayPublish = peer.mayPublishAny();
+    const maySubscribe = peer.maySubscribeAny();
     const [send, recv] = await Promise.all([
       mayPublish ? room.createTransport(peer, 'send') : undefined,
       maySubscribe ? room.createTransport(peer, 'recv') : undefined,

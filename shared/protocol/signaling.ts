@@ -7,9 +7,46 @@ import { z } from 'zod';
  * DTLS parameters, RTP capabilities) are checked for shape here and for meaning by mediasoup.
  */
 const id = z.string().min(1).max(64);
+
+/**
+ * Whether a JSON-like value nests at most `maxDepth` containers deep and holds at most
+ * `maxNodes` values in all. Iterative, so a hostile 10,000-level structure is refused here
+ * instead of overflowing the stack of a recursive walk (JSON.stringify, a deep schema). Run it
+ * before anything that recurses into client data.
+ */
+export function withinJsonBounds(
+  value: unknown,
+  { maxDepth = 32, maxNodes = 10_000 }: { maxDepth?: number; maxNodes?: number } = {},
+): boolean {
+  // Each entry: a value and how many containers enclose it.
+  const stack: [unknown, number][] = [[value, 0]];
+  let nodes = 1;
+  while (stack.length > 0) {
+    const [v, enclosing] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (enclosing + 1 > maxDepth) return false;
+    if (Array.isArray(v)) {
+      nodes += v.length;
+      if (nodes > maxNodes) return false;
+      for (const child of v) stack.push([child, enclosing + 1]);
+    } else {
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        if (++nodes > maxNodes) return false;
+        stack.push([(v as Record<string, unknown>)[key], enclosing + 1]);
+      }
+    }
+  }
+  return true;
+}
+
+/** Depth and node bounds first (cheap, no recursion), then the serialized size. */
+const bounded = (maxBytes: number) => (o: unknown) =>
+  withinJsonBounds(o, { maxDepth: 16, maxNodes: 4_096 }) && JSON.stringify(o).length <= maxBytes;
+
 const json = z.record(z.string().max(128), z.unknown());
 /** Bounded, so a hostile client cannot make the node hold or parse huge structures. */
-const boundedObject = json.refine((o) => JSON.stringify(o).length <= 16_384, 'too large');
+const boundedObject = json.refine(bounded(16_384), 'too large or too deeply nested');
 
 export const DtlsParametersSchema = z.object({
   role: z.enum(['auto', 'client', 'server']).optional(),
@@ -19,22 +56,73 @@ export const DtlsParametersSchema = z.object({
     .max(8),
 });
 
+const uint32 = z.number().int().min(0).max(0xffff_ffff);
+const payloadType = z.number().int().min(0).max(127);
+/** SDP fmtp / extmap parameters: mediasoup takes strings and numbers only (sdp-transform turns numeric values into numbers). */
+const mediaParameters = z
+  .record(z.string().max(128), z.union([z.string().max(1024), z.number().finite()]))
+  .refine((o) => Object.keys(o).length <= 64, 'at most 64 parameters');
+
+/**
+ * RTP parameters as mediasoup-client's `produce` sends them. The fields mediasoup reads are
+ * range-checked; other fields browsers or apps add (encodings' scaleResolutionDownBy, active,
+ * priority…; rtcpFeedback parameters) pass through, bounded by the depth/size refine.
+ */
+const RtpCodecParametersSchema = z.looseObject({
+  mimeType: z
+    .string()
+    .max(64)
+    .regex(/^(audio|video)\/[\w.+-]+$/i, 'a mime type such as video/VP8'),
+  payloadType,
+  clockRate: z.number().int().min(1).max(0xffff_ffff),
+  channels: z.number().int().min(1).max(8).optional(),
+  parameters: mediaParameters.optional(),
+  rtcpFeedback: z
+    .array(z.looseObject({ type: z.string().min(1).max(64), parameter: z.string().max(64).optional() }))
+    .max(32)
+    .optional(),
+});
+
+/** One-byte header extension ids are 1–14, two-byte ones 1–255; mediasoup accepts both. */
+const RtpHeaderExtensionParametersSchema = z.looseObject({
+  uri: z.string().min(1).max(256),
+  id: z.number().int().min(1).max(255),
+  encrypt: z.boolean().optional(),
+  parameters: mediaParameters.optional(),
+});
+
+const RtpEncodingParametersSchema = z.looseObject({
+  ssrc: uint32.optional(),
+  rid: z.string().min(1).max(64).optional(),
+  codecPayloadType: payloadType.optional(),
+  rtx: z.looseObject({ ssrc: uint32 }).optional(),
+  dtx: z.boolean().optional(),
+  scalabilityMode: z.string().max(16).optional(),
+  maxBitrate: z.number().min(0).max(1e10).optional(),
+});
+
 export const RtpParametersSchema = z
   .object({
     mid: z.string().max(32).optional(),
-    codecs: z.array(boundedObject).min(1).max(16),
-    headerExtensions: z.array(boundedObject).max(32).optional(),
-    encodings: z.array(boundedObject).max(8).optional(),
-    rtcp: boundedObject.optional(),
+    codecs: z.array(RtpCodecParametersSchema).min(1).max(16),
+    headerExtensions: z.array(RtpHeaderExtensionParametersSchema).max(32).optional(),
+    encodings: z.array(RtpEncodingParametersSchema).max(8).optional(),
+    rtcp: z
+      .looseObject({
+        cname: z.string().max(256).optional(),
+        reducedSize: z.boolean().optional(),
+        mux: z.boolean().optional(),
+      })
+      .optional(),
   })
-  .refine((p) => JSON.stringify(p).length <= 32_768, 'rtpParameters too large');
+  .refine(bounded(32_768), 'rtpParameters too large or too deeply nested');
 
 export const RtpCapabilitiesSchema = z
   .object({
     codecs: z.array(boundedObject).max(64).optional(),
     headerExtensions: z.array(boundedObject).max(64).optional(),
   })
-  .refine((p) => JSON.stringify(p).length <= 65_536, 'rtpCapabilities too large');
+  .refine(bounded(65_536), 'rtpCapabilities too large or too deeply nested');
 
 export const SourceSchema = z.enum(['mic', 'camera', 'screen-cast', 'screen-audio']);
 
@@ -58,6 +146,7 @@ export const methodParams = {
     source: SourceSchema,
   }),
   unpublish: z.strictObject({ producerId: id }),
+  /** One subscription per stream and participant: a second one is refused (1303) naming the first. */
   subscribe: z.strictObject({ producerId: id }),
   unsubscribe: z.strictObject({ consumerId: id }),
   'subscription.control': z.discriminatedUnion('operation', [
@@ -77,6 +166,7 @@ export const methodParams = {
   ]),
   'stream.control': z.strictObject({ producerId: id, operation: z.enum(['pause', 'play']) }),
   text: z.strictObject({ to: z.union([z.literal('all'), id]), message: z.string().min(1).max(2048) }),
+  /** Needs a publish permission for audio or video (either one); viewers publish no data. */
   'data.publish': z.strictObject({
     transportId: id,
     sctpStreamParameters: z.strictObject({
