@@ -193,9 +193,10 @@ export class NodeSignaling {
         if (consumers.length >= LOGIN_BUDGET.maxConsumers) break;
         if (stream.owner === peer.info.id || stream.kind === 'data' || !peer.maySubscribe(stream.kind))
           continue;
-        // A stream this device cannot receive (no common codec) is left out, not an error.
+        // A stream this device cannot receive (no common codec) is left out, not an error; past
+        // the consumer cap the login still succeeds, with what fits.
         const consumer = await room.subscribe(peer, stream.id).catch((e) => {
-          if (e instanceof ValidationError) return undefined;
+          if (e instanceof ValidationError || e instanceof LimitError) return undefined;
           throw e;
         });
         if (!consumer) continue;

@@ -154,11 +154,12 @@ describe('posts over the gateway frame limit', () => {
     };
     const logged: string[] = [];
     const peer = { connectionId: 'c1' };
-    const rooms = { get: () => ({ peer: () => peer }) } as unknown as RoomRegistry;
+    const rooms = { get: () => ({ peer: () => peer }), on: () => {} } as unknown as RoomRegistry;
     const signaling = new NodeSignaling(
       rooms,
       gateway,
       createLogger({ level: 'warn', write: (l) => logged.push(l) }),
+      { messagesPerSecond: 50, textsPerSecond: 5, loginsPerParticipantPerMinute: 30 },
     );
     const command = {
       type: 'signal',
