@@ -27,7 +27,12 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   const adapters = adaptersFor(config);
   const secrets = secretsFor(config);
   const api = managementApi(adapters, secrets, config.limits);
-  const gateway = new WebSocketGateway({ path: '/ws', logger, pingIntervalMs: config.wsPingIntervalMs });
+  const gateway = new WebSocketGateway({
+    path: '/ws',
+    logger,
+    pingIntervalMs: config.wsPingIntervalMs,
+    framesPerSecond: 2 * config.limits.messagesPerSecond,
+  });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(
     config,

@@ -19,7 +19,12 @@ if (!config.wsManagementEndpoint || !managementPort || managementPort === config
   // Clients reach the WebSocket port; whoever reaches @connections can speak as the server.
   throw new ConfigError('WS_MANAGEMENT_ENDPOINT must name this gateway on a port other than PORT');
 }
-const gateway = new WebSocketGateway({ path: '/ws', logger, pingIntervalMs: config.wsPingIntervalMs });
+const gateway = new WebSocketGateway({
+  path: '/ws',
+  logger,
+  pingIntervalMs: config.wsPingIntervalMs,
+  framesPerSecond: 2 * config.limits.messagesPerSecond,
+});
 gateway.route({
   async connect(connectionId, token) {
     const result = await handler({

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { ErrorCodes } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
 import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../shared/protocol/signaling.ts';
+import { TokenBucket } from '../../shared/rateLimit/TokenBucket.ts';
 import type { ConnectResult } from '../signaling/SignalingFunction.ts';
 
 /** The routes of a WebSocket API, as API Gateway invokes them. */
@@ -32,9 +34,13 @@ export class WebSocketGateway implements ConnectionGateway {
   readonly #logger: Logger;
   #routes: WebSocketRoutes | undefined;
 
-  constructor(options: { path: string; logger: Logger; pingIntervalMs?: number }) {
+  /** Frames per second one socket may send before the gateway answers them itself (API Gateway's throttling). */
+  readonly #framesPerSecond: number;
+
+  constructor(options: { path: string; logger: Logger; pingIntervalMs?: number; framesPerSecond?: number }) {
     this.#path = options.path;
     this.#logger = options.logger;
+    this.#framesPerSecond = options.framesPerSecond ?? 100;
     this.#pinger = setInterval(() => this.#ping(), options.pingIntervalMs ?? 20_000);
     this.#pinger.unref();
   }
@@ -92,9 +98,18 @@ export class WebSocketGateway implements ConnectionGateway {
     const now = new Date().toISOString();
     this.#times.set(connectionId, { connectedAt: now, lastActiveAt: now });
     ws.on('pong', () => this.#alive.add(ws));
+    // A flood is refused here, before it costs a function invocation (the node meters finer).
+    const frames = new TokenBucket({
+      ratePerSecond: this.#framesPerSecond,
+      burst: 2 * this.#framesPerSecond,
+    });
     ws.on('message', (data, isBinary) => {
       this.#alive.add(ws);
       if (isBinary) return;
+      if (!frames.take()) {
+        ws.send(JSON.stringify(THROTTLED));
+        return;
+      }
       const times = this.#times.get(connectionId);
       if (times) times.lastActiveAt = new Date().toISOString();
       void routes
@@ -158,6 +173,12 @@ export class WebSocketGateway implements ConnectionGateway {
     this.#wss.close();
   }
 }
+
+const THROTTLED = {
+  id: null,
+  ok: false,
+  error: { code: ErrorCodes.limitExceeded, message: 'too many messages on this connection; slow down' },
+};
 
 /** Answers an upgrade request with an HTTP error and closes the socket ($connect's refusal). */
 function refuse(socket: Duplex, status: number, message: string): void {

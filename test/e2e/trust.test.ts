@@ -132,6 +132,24 @@ describe('trust on the embedded server', () => {
     ).rejects.toMatchObject({ code: 1003 });
   });
 
+  it('a flood of frames is throttled at the gateway with a clear code, and the socket keeps working', async () => {
+    const { client } = await join(await server.token('flooded', 'noisy'));
+    const answers: { error?: { code: number } }[] = [];
+    client.ws.on('message', (raw) => answers.push(JSON.parse(String(raw))));
+    for (let i = 0; i < 400; i++) client.ws.send('not json');
+    await eventually(
+      async () => answers.length,
+      (n) => n >= 400,
+      5000,
+    );
+    const codes = answers.map((a) => a.error?.code);
+    expect(codes).toContain(1303);
+    expect(codes).toContain(1301);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await client.request('ping')).ok).toBe(true);
+    client.close();
+  });
+
   it('an upgrade abandoned mid-handshake leaves no participant behind', async () => {
     const auth = await superAuth();
     await newRoom(auth, 'abandoned');
