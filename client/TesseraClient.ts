@@ -546,8 +546,9 @@ export class TesseraClient extends Emitter<ClientEvents> {
           this.streams.set(s.id, s);
           if (isNew) {
             this.emit('streamadded', s);
+            // Through the same path as listed streams: a rate limit (1303) is waited out, not lost.
             if (this.#autoSubscribe && s.kind !== 'data' && this.#recvTransport) {
-              void this.subscribe(s.id).catch((e) => console.warn('tessera: subscribe failed', e));
+              void this.#subscribeEach([s.id], this.#session);
             }
           }
         }
