@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { ErrorCodes } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
-import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../shared/protocol/signaling.ts';
+import { MAX_MESSAGE_BYTES, requestIdOf, type ServerMessage } from '../../shared/protocol/signaling.ts';
 import { TokenBucket } from '../../shared/rateLimit/TokenBucket.ts';
 import type { ConnectResult } from '../signaling/SignalingFunction.ts';
 
@@ -107,7 +107,7 @@ export class WebSocketGateway implements ConnectionGateway {
       this.#alive.add(ws);
       if (isBinary) return;
       if (!frames.take()) {
-        ws.send(JSON.stringify(THROTTLED));
+        ws.send(JSON.stringify(throttled(data.toString())));
         return;
       }
       const times = this.#times.get(connectionId);
@@ -174,11 +174,18 @@ export class WebSocketGateway implements ConnectionGateway {
   }
 }
 
-const THROTTLED = {
-  id: null,
-  ok: false,
-  error: { code: ErrorCodes.limitExceeded, message: 'too many messages on this connection; slow down' },
-};
+/** The answer to a frame over the rate: still one answer per request, naming its id when it has one. */
+function throttled(frame: string) {
+  let id: string | number | null = null;
+  try {
+    id = requestIdOf(JSON.parse(frame));
+  } catch {}
+  return {
+    id,
+    ok: false,
+    error: { code: ErrorCodes.limitExceeded, message: 'too many messages on this connection; slow down' },
+  };
+}
 
 /** Answers an upgrade request with an HTTP error and closes the socket ($connect's refusal). */
 function refuse(socket: Duplex, status: number, message: string): void {

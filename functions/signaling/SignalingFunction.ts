@@ -14,6 +14,7 @@ import {
   MAX_MESSAGE_BYTES,
   methodParams,
   RequestSchema,
+  requestIdOf,
   type SignalingResponse,
 } from '../../shared/protocol/signaling.ts';
 import type { Commands } from '../services/Commands.ts';
@@ -150,7 +151,7 @@ export class SignalingFunction {
     } catch {
       throw new ValidationError('message is not JSON', []);
     }
-    identified(idOf(body));
+    identified(requestIdOf(body));
     const envelope = RequestSchema.safeParse(body);
     if (!envelope.success) {
       throw new ValidationError(`invalid request: ${describeIssues(envelope.error.issues)}`, []);
@@ -253,11 +254,4 @@ function describeIssues(issues: { path: PropertyKey[]; message: string }[]): str
     .slice(0, 8)
     .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
     .join('; ');
-}
-
-function idOf(body: unknown): string | number | null {
-  const id = body && typeof body === 'object' && 'id' in body ? (body as { id: unknown }).id : null;
-  return (typeof id === 'string' && id.length <= 64) || (typeof id === 'number' && Number.isInteger(id))
-    ? id
-    : null;
 }

@@ -194,6 +194,14 @@ export const RequestSchema = z.strictObject({
   method: z.enum(METHODS as [Method, ...Method[]]),
   params: z.unknown().optional(),
 });
+/** The id of a request that may be malformed otherwise, so its error answer can name it (null if none). */
+export function requestIdOf(body: unknown): string | number | null {
+  const id = body && typeof body === 'object' && 'id' in body ? (body as { id: unknown }).id : null;
+  return (typeof id === 'string' && id.length <= 64) || (typeof id === 'number' && Number.isInteger(id))
+    ? id
+    : null;
+}
+
 export type SignalingRequest = { id: string | number; method: Method; params: unknown };
 
 export interface SignalingResponse {
