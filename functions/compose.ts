@@ -73,11 +73,12 @@ export function managementApi(adapters: Adapters, secrets: Secrets): ManagementA
 
 /** Composition root of a stateless function process (Lambda, or functions on Node in the local cluster). */
 export function composeFunctions(config: Config, logger: Logger): AppDeps & { close(): Promise<void> } {
-  const adapters = adaptersFor(config);
+  const adapters = adaptersFor(config, logger);
   return {
     logger,
     api: managementApi(adapters, secretsFor(config)),
     rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
+    readiness: () => adapters.readiness(),
     close: () => adapters.close(),
   };
 }
@@ -89,7 +90,7 @@ export function composeSignaling(
 ): { signaling: SignalingFunction; close(): Promise<void> } {
   if (!config.wsManagementEndpoint)
     throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for the signaling function');
-  const adapters = adaptersFor(config);
+  const adapters = adaptersFor(config, logger);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
   const api = managementApi(adapters, secretsFor(config));
   const placer = new RoomPlacer({

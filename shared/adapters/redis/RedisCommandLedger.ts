@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { CommandLedger } from '../../ports/live.ts';
+import { redisCall } from './failures.ts';
 import { clusterKeys } from './keys.ts';
 
 /** Redeliveries come within SQS's retention window; an hour of memory covers the visibility retries. */
@@ -14,6 +15,9 @@ export class RedisCommandLedger implements CommandLedger {
 
   async firstTime(commandId: string): Promise<boolean> {
     // SET NX is atomic: of two concurrent deliveries exactly one wins.
-    return (await this.#redis.set(clusterKeys.command(commandId), '1', 'PX', REMEMBER_MS, 'NX')) === 'OK';
+    const set = await redisCall('command ledger', () =>
+      this.#redis.set(clusterKeys.command(commandId), '1', 'PX', REMEMBER_MS, 'NX'),
+    );
+    return set === 'OK';
   }
 }
