@@ -23,6 +23,8 @@ export interface AppDeps {
   mediaNode?: HealthSource;
   /** Router RTP capabilities (the same on every router), for clients to load before joining. */
   rtpCapabilities?: () => unknown;
+  /** Whether each store this process needs answers now (Adapters.readiness); none when absent. */
+  readiness?: () => Promise<Record<string, boolean>>;
   /** More routes, added by a composition root (the embedded mode's demo page). */
   extensions?: ((app: OpenAPIHono<ApiEnv>, api: ManagementApi) => void)[];
 }
@@ -39,6 +41,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     const media = deps.mediaNode?.health();
     const healthy = !media || media.workersAlive === media.workers;
     return c.json({ status: healthy ? 'ok' : 'degraded', ...(media ? { media } : {}) }, healthy ? 200 : 503);
+  });
+
+  // Readiness, unlike liveness, asks the stores: a load balancer stops sending requests this
+  // process could only answer with 503 (each check is bounded by its store's timeout).
+  app.get('/readyz', async (c) => {
+    const results = (await deps.readiness?.()) ?? {};
+    const ready = Object.values(results).every(Boolean);
+    const checks = Object.fromEntries(
+      Object.entries(results).map(([name, ok]) => [name, ok ? 'ok' : 'failed']),
+    );
+    return c.json({ status: ready ? 'ready' : 'unready', checks }, ready ? 200 : 503);
   });
 
   // Bodies: at most 64 KiB, JSON only, refused before they are read (the demo's join too).

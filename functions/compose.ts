@@ -82,11 +82,12 @@ export function managementApi(
 
 /** Composition root of a stateless function process (Lambda, or functions on Node in the local cluster). */
 export function composeFunctions(config: Config, logger: Logger): AppDeps & { close(): Promise<void> } {
-  const adapters = adaptersFor(config);
+  const adapters = adaptersFor(config, logger);
   return {
     logger,
     api: managementApi(adapters, secretsFor(config), config.limits),
     rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
+    readiness: () => adapters.readiness(),
     close: () => adapters.close(),
   };
 }
@@ -98,7 +99,7 @@ export function composeSignaling(
 ): { signaling: SignalingFunction; close(): Promise<void> } {
   if (!config.wsManagementEndpoint)
     throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for the signaling function');
-  const adapters = adaptersFor(config);
+  const adapters = adaptersFor(config, logger);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
   const api = managementApi(adapters, secretsFor(config), config.limits);
   const placer = new RoomPlacer({

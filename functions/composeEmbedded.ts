@@ -24,7 +24,7 @@ export interface EmbeddedSystem {
  * one media node in one process, talking through the same ports as the distributed mode.
  */
 export async function composeEmbedded(config: Config, logger: Logger): Promise<EmbeddedSystem> {
-  const adapters = adaptersFor(config);
+  const adapters = adaptersFor(config, logger);
   const secrets = secretsFor(config);
   const api = managementApi(adapters, secrets, config.limits);
   const gateway = new WebSocketGateway({
@@ -54,6 +54,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       mediaNode,
       api,
       rtpCapabilities: () => mediaNode.routerRtpCapabilities,
+      readiness: () => adapters.readiness(),
       extensions: [
         (app, api) =>
           demoRoutes(app, api, { ownerServiceId: secrets.superService.id, joinEnabled: config.demoJoin }),

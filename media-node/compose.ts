@@ -17,7 +17,7 @@ export async function composeMediaNode(
   logger: Logger,
 ): Promise<{ node: MediaNode; close(): Promise<void> }> {
   if (!config.wsManagementEndpoint) throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for a media node');
-  const adapters = adaptersFor(config);
+  const adapters = adaptersFor(config, logger);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
   const node = await startMediaNode(config, adapters, gateway, logger);
   return {

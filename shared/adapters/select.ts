@@ -5,10 +5,9 @@
  * SDK's own AWS_ENDPOINT_URL_* variables.
  */
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Redis } from 'ioredis';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
 import type { CommandBus, CommandQueue } from '../ports/commands.ts';
 import type { RoomStore, ServiceStore } from '../ports/durable.ts';
 import type { ConnectionStore } from '../ports/gateway.ts';
@@ -24,6 +23,7 @@ import type { NodeRegistry } from '../ports/nodes.ts';
 import type { NonceLedger } from '../ports/nonces.ts';
 import type { RateLimiter } from '../ports/rateLimit.ts';
 import type { Participant, Stream } from '../protocol/http/liveState.ts';
+import { createDynamoClients } from './dynamodb/client.ts';
 import { DynamoRoomStore } from './dynamodb/DynamoRoomStore.ts';
 import { DynamoServiceStore } from './dynamodb/DynamoServiceStore.ts';
 import { MemoryCommandLedger } from './memory/MemoryCommandLedger.ts';
@@ -38,6 +38,7 @@ import { MemoryRoomNodes } from './memory/MemoryRoomNodes.ts';
 import { MemoryRoomStore } from './memory/MemoryRoomStore.ts';
 import { MemoryServiceStore } from './memory/MemoryServiceStore.ts';
 import { MemoryTokenLedger } from './memory/MemoryTokenLedger.ts';
+import { createRedisClient } from './redis/client.ts';
 import { RedisCommandLedger } from './redis/RedisCommandLedger.ts';
 import { RedisConnectionStore } from './redis/RedisConnectionStore.ts';
 import { RedisLiveCollection } from './redis/RedisLiveCollection.ts';
@@ -66,6 +67,11 @@ export interface Adapters {
   nonces: NonceLedger;
   /** Per-service rate limits (join tokens). */
   rateLimits: RateLimiter;
+  /**
+   * Whether each external store answers right now (`redis`, `dynamodb`; none in memory), each
+   * check bounded by its store's timeout. Never rejects.
+   */
+  readiness(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
 }
 
@@ -84,17 +90,20 @@ export function memoryAdapters(): Adapters {
     roomNodes: new MemoryRoomNodes(),
     nonces: new MemoryNonceLedger(),
     rateLimits: new MemoryRateLimiter(),
+    readiness: async () => ({}),
     close: async () => {},
   };
 }
 
-export function adaptersFor(config: Config): Adapters {
+export function adaptersFor(config: Config, logger: Logger): Adapters {
   const memory = memoryAdapters();
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
-  const dynamoClient = config.dynamodbTable ? new DynamoDBClient({}) : undefined;
-  const dynamo =
-    dynamoClient &&
-    DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
+  const { redisMs, dynamodbMs } = config.storeTimeouts;
+  const redis = config.redisUrl
+    ? createRedisClient(config.redisUrl, { commandTimeoutMs: redisMs, logger })
+    : undefined;
+  const dynamoClients = config.dynamodbTable ? createDynamoClients(dynamodbMs) : undefined;
+  const dynamoClient = dynamoClients?.client;
+  const dynamo = dynamoClients?.db;
   const sqs = config.sqsQueuePrefix ? createSqsClient() : undefined;
   const table = config.dynamodbTable!;
   return {
@@ -111,10 +120,42 @@ export function adaptersFor(config: Config): Adapters {
     roomNodes: redis ? new RedisRoomNodes(redis) : memory.roomNodes,
     nonces: redis ? new RedisNonceLedger(redis) : memory.nonces,
     rateLimits: redis ? new RedisRateLimiter(redis) : memory.rateLimits,
+    async readiness() {
+      const checks: Record<string, Promise<boolean>> = {};
+      if (redis) checks.redis = answers(() => redis.ping(), redisMs);
+      if (dynamo)
+        // A read of a key that never exists: needs only the GetItem the functions are granted.
+        checks.dynamodb = answers(
+          () => dynamo.send(new GetCommand({ TableName: table, Key: { pk: 'READINESS', sk: 'PROBE' } })),
+          dynamodbMs,
+        );
+      const names = Object.keys(checks);
+      const results = await Promise.all(Object.values(checks));
+      return Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+    },
     async close() {
       redis?.disconnect();
       dynamoClient?.destroy();
       sqs?.destroy();
     },
   };
+}
+
+/** Whether `probe` succeeds within `ms`; a slow or failing probe is false, never a hang. */
+async function answers(probe: () => Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      probe().then(
+        () => true,
+        () => false,
+      ),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

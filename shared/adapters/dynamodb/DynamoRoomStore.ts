@@ -10,6 +10,7 @@ import { ConflictError, ErrorCodes, NotFoundError, StorageError } from '../../er
 import type { Page, PageRequest, RoomStore } from '../../ports/durable.ts';
 import type { Room } from '../../protocol/http/room.ts';
 import { decodeCursor, encodeCursor, type IndexQuery, skipKeys } from './cursor.ts';
+import { type DocumentSender, failingAsStorageErrors } from './failures.ts';
 
 const key = (id: string) => ({ pk: `ROOM#${id}`, sk: 'META' });
 /**
@@ -25,11 +26,11 @@ const item = (room: Room) => ({
 });
 
 export class DynamoRoomStore implements RoomStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: DocumentSender;
   readonly #table: string;
 
   constructor(db: DynamoDBDocumentClient, table: string) {
-    this.#db = db;
+    this.#db = failingAsStorageErrors(db, 'room store');
     this.#table = table;
   }
 

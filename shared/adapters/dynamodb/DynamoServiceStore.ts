@@ -8,16 +8,17 @@ import {
 import { ConflictError, StorageError } from '../../errors.ts';
 import type { Page, PageRequest, ServiceRecord, ServiceStore } from '../../ports/durable.ts';
 import { decodeCursor, encodeCursor, type IndexQuery, skipKeys } from './cursor.ts';
+import { type DocumentSender, failingAsStorageErrors } from './failures.ts';
 
 const key = (id: string) => ({ pk: `SERVICE#${id}`, sk: 'META' });
 const nameKey = (name: string) => ({ pk: `SERVICENAME#${name}`, sk: 'META' });
 
 export class DynamoServiceStore implements ServiceStore {
-  readonly #db: DynamoDBDocumentClient;
+  readonly #db: DocumentSender;
   readonly #table: string;
 
   constructor(db: DynamoDBDocumentClient, table: string) {
-    this.#db = db;
+    this.#db = failingAsStorageErrors(db, 'service store');
     this.#table = table;
   }
 

@@ -45,7 +45,7 @@ export interface IndexQuery {
  * start), or null when the list ends within the skipped items.
  */
 export async function skipKeys(
-  db: DynamoDBDocumentClient,
+  db: Pick<DynamoDBDocumentClient, 'send'>,
   query: IndexQuery,
   start: Record<string, unknown> | undefined,
   skip: number,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { CommandLedger } from '../../ports/live.ts';
+import { redisCall } from './failures.ts';
 import { clusterKeys } from './keys.ts';
 
 export class RedisCommandLedger implements CommandLedger {
@@ -11,6 +12,9 @@ export class RedisCommandLedger implements CommandLedger {
 
   async firstTime(commandId: string, rememberMs: number): Promise<boolean> {
     // SET NX is atomic: of two concurrent deliveries exactly one wins.
-    return (await this.#redis.set(clusterKeys.command(commandId), '1', 'PX', rememberMs, 'NX')) === 'OK';
+    const set = await redisCall('command ledger', () =>
+      this.#redis.set(clusterKeys.command(commandId), '1', 'PX', rememberMs, 'NX'),
+    );
+    return set === 'OK';
   }
 }

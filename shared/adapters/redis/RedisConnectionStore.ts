@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ConnectionRecord, ConnectionStore } from '../../ports/gateway.ts';
+import { redisCall } from './failures.ts';
 import { clusterKeys } from './keys.ts';
 
 /** API Gateway ends idle connections after 10 minutes and every one after 2 hours. */
@@ -13,20 +14,24 @@ export class RedisConnectionStore implements ConnectionStore {
   }
 
   async put(record: ConnectionRecord): Promise<void> {
-    await this.#redis.set(
-      clusterKeys.connection(record.connectionId),
-      JSON.stringify(record),
-      'PX',
-      CONNECTION_TTL_MS,
+    await redisCall('connection store', () =>
+      this.#redis.set(
+        clusterKeys.connection(record.connectionId),
+        JSON.stringify(record),
+        'PX',
+        CONNECTION_TTL_MS,
+      ),
     );
   }
 
   async get(connectionId: string): Promise<ConnectionRecord | undefined> {
-    const raw = await this.#redis.get(clusterKeys.connection(connectionId));
+    const raw = await redisCall('connection store', () =>
+      this.#redis.get(clusterKeys.connection(connectionId)),
+    );
     return raw ? (JSON.parse(raw) as ConnectionRecord) : undefined;
   }
 
   async delete(connectionId: string): Promise<void> {
-    await this.#redis.del(clusterKeys.connection(connectionId));
+    await redisCall('connection store', () => this.#redis.del(clusterKeys.connection(connectionId)));
   }
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
-import { ConflictError, ErrorCodes, NotFoundError, StorageError } from '../../errors.ts';
+import { ConflictError, ErrorCodes, NotFoundError } from '../../errors.ts';
 import type { LiveCollection, Versioned } from '../../ports/live.ts';
+import { redisCall } from './failures.ts';
 import { ROOM_STATE_TTL_MS, redisKeys } from './keys.ts';
 
 // Compare-and-set on a hash field: write ARGV[2] only if the stored record's version is
@@ -95,11 +96,7 @@ export class RedisLiveCollection<T extends Versioned> implements LiveCollection<
     await this.#call(() => this.#redis.del(this.#key(roomId)));
   }
 
-  async #call<R>(op: () => Promise<R>): Promise<R> {
-    try {
-      return await op();
-    } catch (error) {
-      throw new StorageError('live state unavailable', error);
-    }
+  #call<R>(op: () => Promise<R>): Promise<R> {
+    return redisCall('live state', op);
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { PlacementStore } from '../../ports/live.ts';
+import { redisCall } from './failures.ts';
 import { redisKeys } from './keys.ts';
 
 // Release only our own lock: a lock that expired and was taken by another caller stays theirs.
@@ -23,37 +24,42 @@ export class RedisPlacementStore implements PlacementStore {
   }
 
   async get(roomId: string): Promise<string | undefined> {
-    return (await this.#redis.get(redisKeys.roomNode(roomId))) ?? undefined;
+    return (await redisCall('placement', () => this.#redis.get(redisKeys.roomNode(roomId)))) ?? undefined;
   }
 
   async set(roomId: string, nodeId: string): Promise<void> {
-    await this.#redis.set(redisKeys.roomNode(roomId), nodeId);
+    await redisCall('placement', () => this.#redis.set(redisKeys.roomNode(roomId), nodeId));
   }
 
   async delete(roomId: string): Promise<void> {
-    await this.#redis.del(redisKeys.roomNode(roomId));
+    await redisCall('placement', () => this.#redis.del(redisKeys.roomNode(roomId)));
   }
 
   async lock(roomId: string, ttlMs: number): Promise<string | undefined> {
     const token = randomUUID();
-    return (await this.#redis.set(redisKeys.roomLock(roomId), token, 'PX', ttlMs, 'NX')) === 'OK'
-      ? token
-      : undefined;
+    const set = await redisCall('placement', () =>
+      this.#redis.set(redisKeys.roomLock(roomId), token, 'PX', ttlMs, 'NX'),
+    );
+    return set === 'OK' ? token : undefined;
   }
 
   async unlock(roomId: string, token: string): Promise<void> {
-    await this.#redis.eval(COMPARE_AND_DELETE, 1, redisKeys.roomLock(roomId), token);
+    await redisCall('placement', () =>
+      this.#redis.eval(COMPARE_AND_DELETE, 1, redisKeys.roomLock(roomId), token),
+    );
   }
 
   async assign(roomId: string, nodeId: string, token: string): Promise<number | undefined> {
-    const fence = await this.#redis.eval(
-      ASSIGN_UNDER_LOCK,
-      3,
-      redisKeys.roomLock(roomId),
-      redisKeys.roomNode(roomId),
-      redisKeys.roomFence(roomId),
-      token,
-      nodeId,
+    const fence = await redisCall('placement', () =>
+      this.#redis.eval(
+        ASSIGN_UNDER_LOCK,
+        3,
+        redisKeys.roomLock(roomId),
+        redisKeys.roomNode(roomId),
+        redisKeys.roomFence(roomId),
+        token,
+        nodeId,
+      ),
     );
     return typeof fence === 'number' ? fence : undefined;
   }

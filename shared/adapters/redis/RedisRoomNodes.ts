@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RoomNodes } from '../../ports/live.ts';
+import { redisCall } from './failures.ts';
 import { ROOM_STATE_TTL_MS, redisKeys } from './keys.ts';
 
 // Count a node's participants in a room; a node whose count reaches 0 leaves the room's set.
@@ -17,11 +18,13 @@ export class RedisRoomNodes implements RoomNodes {
   }
 
   async counts(roomId: string): Promise<Record<string, number>> {
-    const raw = await this.#redis.hgetall(redisKeys.roomNodes(roomId));
+    const raw = await redisCall('room nodes', () => this.#redis.hgetall(redisKeys.roomNodes(roomId)));
     return Object.fromEntries(Object.entries(raw).map(([node, n]) => [node, Number(n)]));
   }
 
   async add(roomId: string, nodeId: string, delta: number): Promise<void> {
-    await this.#redis.eval(ADD, 1, redisKeys.roomNodes(roomId), nodeId, delta, ROOM_STATE_TTL_MS);
+    await redisCall('room nodes', () =>
+      this.#redis.eval(ADD, 1, redisKeys.roomNodes(roomId), nodeId, delta, ROOM_STATE_TTL_MS),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { StorageError } from '../../errors.ts';
 import type { TokenLedger } from '../../ports/live.ts';
+import { redisCall } from './failures.ts';
 import { redisKeys } from './keys.ts';
 
 export class RedisTokenLedger implements TokenLedger {
@@ -11,19 +11,13 @@ export class RedisTokenLedger implements TokenLedger {
   }
 
   async record(tokenId: string, expiresAtMs: number): Promise<void> {
-    try {
-      await this.#redis.set(redisKeys.token(tokenId), '1', 'PXAT', expiresAtMs);
-    } catch (error) {
-      throw new StorageError('token ledger unavailable', error);
-    }
+    await redisCall('token ledger', () =>
+      this.#redis.set(redisKeys.token(tokenId), '1', 'PXAT', expiresAtMs),
+    );
   }
 
   async redeem(tokenId: string): Promise<boolean> {
-    try {
-      // GETDEL is atomic: of any number of concurrent redemptions exactly one sees "1".
-      return (await this.#redis.getdel(redisKeys.token(tokenId))) === '1';
-    } catch (error) {
-      throw new StorageError('token ledger unavailable', error);
-    }
+    // GETDEL is atomic: of any number of concurrent redemptions exactly one sees "1".
+    return (await redisCall('token ledger', () => this.#redis.getdel(redisKeys.token(tokenId)))) === '1';
   }
 }
