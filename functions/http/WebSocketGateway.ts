@@ -183,7 +183,10 @@ function throttled(frame: string) {
   return {
     id,
     ok: false,
-    error: { code: ErrorCodes.limitExceeded, message: 'too many messages on this connection; slow down' },
+    error: {
+      code: ErrorCodes.limitExceeded,
+      message: 'limit messagesPerSecond reached: the gateway refuses this flood of frames; slow down',
+    },
   };
 }
 
