@@ -4,6 +4,7 @@
  * The heap is read over the IPC channel only this harness opens: nothing test-only reaches
  * the product's HTTP surface.
  */
+import { randomBytes } from 'node:crypto';
 import { createApp } from '../../functions/app.ts';
 import { composeEmbedded } from '../../functions/composeEmbedded.ts';
 import { serveNode } from '../../functions/http/serveNode.ts';
@@ -21,7 +22,7 @@ const config = loadConfig({
   MEDIA_WORKERS: '1',
   LOG_LEVEL: 'error',
   ROOM_EMPTY_GRACE_SECONDS: '1',
-  SUPER_SERVICE_KEY: 'fuzz-super-service-key',
+  SUPER_SERVICE_KEY: randomBytes(32).toString('base64url'),
   // The fuzz measures robustness, not the rate limits: they would answer most frames with 1303.
   SIGNALING_MESSAGES_PER_SECOND: '1000000',
   SIGNALING_TEXTS_PER_SECOND: '1000000',

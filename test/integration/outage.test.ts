@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,6 +16,7 @@ import { loadConfig } from '../../shared/config/load.ts';
 import { ErrorCodes } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { bearer } from '../harness/controlPlane.ts';
+import { eventually } from '../harness/embedded.ts';
 import { nodeReport } from '../harness/nodeReport.ts';
 import {
   type RestartableService,
@@ -55,13 +57,13 @@ describe('store outages', () => {
     const admin = new DynamoDBClient({});
     await ensureTable(admin, table);
     admin.destroy();
-    const superKey = 'outage-super-key';
+    const superKey = randomBytes(32).toString('base64url');
     const env = {
       REDIS_URL: redis.url,
       DYNAMODB_TABLE: table,
       SUPER_SERVICE_KEY: superKey,
-      TOKEN_SECRET: 'outage-token-secret',
-      MASTER_KEY: 'outage-master-key',
+      TOKEN_SECRET: randomBytes(32).toString('base64url'),
+      MASTER_KEY: randomBytes(32).toString('base64url'),
       LOG_LEVEL: 'warn',
     };
     const logger = createLogger({ level: 'info', write: (line) => logs.push(line) });
@@ -259,6 +261,8 @@ describe('store outages', () => {
       });
       for (const name of redisRoutes) expectStorageFailure(answers[name], `redis killed: ${name}`);
       expect(answers.getRoom.status).toBe(200);
+      // A reconnect attempt meets the dead port before Redis comes back: that error is logged.
+      await eventually(async () => logs.some((l) => l.includes('redis connection error')), Boolean, 5000);
     } finally {
       await redis.restart();
     }
@@ -329,10 +333,8 @@ describe('store outages', () => {
     expect(logs.join('\n')).not.toContain(REDIS_PASSWORD);
   });
 
-  // Expected to fail until the signaling function answers every exception in message() with an
-  // error response (1401 for StorageError): that catch-all is another branch's change to
-  // functions/signaling/SignalingFunction.ts. Today a store failure there is logged, unanswered.
-  it('(a′) Redis frozen: a signaling request on an open socket is answered within 5 s [needs the SignalingFunction catch-all]', async () => {
+  // The signaling function answers every failure in message() (1401 for a StorageError).
+  it('(a′) Redis frozen: a signaling request on an open socket is answered within 5 s', async () => {
     await seed.nodes.report(nodeReport('outage-node'));
     const { body } = await call('POST', `/v1/rooms/${ROOM}/tokens`, { user: 'sam', role: 'presenter' });
     const ws = new WebSocket(`${gatewayUrl}?token=${(body as { token: string }).token}`);
