@@ -129,7 +129,7 @@ export class SignalingFunction {
   async message(connectionId: string, raw: string): Promise<void> {
     let id: string | number | null = null;
     try {
-      id = await this.#message(connectionId, raw, (known) => {
+      await this.#message(connectionId, raw, (known) => {
         id = known;
       });
     } catch (error) {
@@ -142,7 +142,7 @@ export class SignalingFunction {
     connectionId: string,
     raw: string,
     identified: (id: string | number | null) => void,
-  ): Promise<string | number | null> {
+  ): Promise<void> {
     if (Buffer.byteLength(raw) > MAX_MESSAGE_BYTES)
       throw new ValidationError('message too large', [{ path: '(root)', message: 'over 128 KiB' }]);
     let body: unknown;
@@ -185,7 +185,6 @@ export class SignalingFunction {
       this.#d.logger.error('forwarding a request failed', { error, method: request.method });
       throw new TesseraError(ErrorCodes.clusterUnavailable, 'media node unavailable');
     }
-    return request.id;
   }
 
   /**

@@ -44,6 +44,9 @@ export function nodeCommandHandlers(
       for (const [id, { producer }] of peer.producers) {
         if (!peer.mayPublish(producer.kind)) rooms.get(c.roomId)?.unpublish(peer, id);
       }
+      // Data channels need some publish permission (see Room.publishData).
+      if (!peer.mayPublishAny())
+        for (const id of [...peer.dataProducers.keys()]) rooms.get(c.roomId)?.unpublish(peer, id);
       for (const consumer of peer.consumers.values()) if (!peer.maySubscribe(consumer.kind)) consumer.close();
     },
 

@@ -290,6 +290,9 @@ export class Room extends EventEmitter<Events> {
     try {
       dataProducer = await transport.produceData({ sctpStreamParameters, label, protocol });
       peer.dataProducers.set(dataProducer.id, dataProducer);
+      // A closed one no longer counts against the cap (nor lingers in the peer).
+      const closed = dataProducer;
+      closed.observer.once('close', () => peer.dataProducers.delete(closed.id));
     } finally {
       release();
     }

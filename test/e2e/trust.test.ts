@@ -106,10 +106,27 @@ describe('trust on the embedded server', () => {
     await newRoom(auth, 'revoke');
     const { client, login } = await join(await tokenFor(auth, 'revoke', 'ana'));
     expect(login.transports).toHaveProperty('send');
+    const send = (login.transports as { send: { id: string } }).send.id;
+    const data = await client.request('data.publish', {
+      transportId: send,
+      sctpStreamParameters: { streamId: 1, ordered: true },
+      label: 'chat',
+    });
+    expect(data.ok).toBe(true);
+    const peer = () => server.system.mediaNode.rooms.get('revoke')!.peer(login.participant.id)!;
+    expect(peer().dataProducers.size).toBe(1);
     const patched = await call('PATCH', `/v1/rooms/revoke/participants/${login.participant.id}`, auth, [
       { op: 'replace', path: '/permission/publish', value: false },
     ]);
     expect(patched.status).toBe(200);
+    // What the revoked permission no longer allows stops at once, data channels included.
+    expect(
+      await eventually(
+        async () => peer().dataProducers.size,
+        (n) => n === 0,
+        5000,
+      ),
+    ).toBe(0);
     const again = await client.request<{
       participant: { permission: { publish: unknown } };
       transports: object;
