@@ -18,15 +18,13 @@ export class ParticipantService {
   }
 
   async list(caller: Caller, roomId: string): Promise<Participant[]> {
-    await this.#rooms.owned(caller, roomId);
-    return this.#participants.list(roomId);
+    const key = await this.#rooms.key(caller, roomId);
+    return (await this.#participants.list(key)).map((p) => ({ ...p, roomId }));
   }
 
   async get(caller: Caller, roomId: string, id: string): Promise<Participant> {
-    await this.#rooms.owned(caller, roomId);
-    const p = await this.#participants.get(roomId, id);
-    if (!p) throw new NotFoundError(ErrorCodes.participantNotFound, `participant ${id} not found`);
-    return p;
+    const { participant } = await this.#find(caller, roomId, id);
+    return { ...participant, roomId };
   }
 
   async updatePermission(
@@ -35,18 +33,31 @@ export class ParticipantService {
     id: string,
     patch: ParticipantPatch,
   ): Promise<Participant> {
-    const p = await this.get(caller, roomId, id);
+    const { key, participant: p } = await this.#find(caller, roomId, id);
     const permission = applyPermissionPatch(p.permission, patch);
     const next: Participant = { ...p, permission, version: p.version + 1 };
     await this.#participants.update(next);
-    await this.#commands.toRoom({ type: 'participant.permission', roomId, participantId: id, permission });
-    return next;
+    await this.#commands.toRoom({
+      type: 'participant.permission',
+      roomId: key,
+      participantId: id,
+      permission,
+    });
+    return { ...next, roomId };
   }
 
   async drop(caller: Caller, roomId: string, id: string): Promise<void> {
-    await this.get(caller, roomId, id);
-    await this.#commands.toRoom({ type: 'participant.drop', roomId, participantId: id });
-    await this.#participants.delete(roomId, id);
+    const { key } = await this.#find(caller, roomId, id);
+    await this.#commands.toRoom({ type: 'participant.drop', roomId: key, participantId: id });
+    await this.#participants.delete(key, id);
+  }
+
+  /** The live record (stored under the room's key) and that key. */
+  async #find(caller: Caller, roomId: string, id: string) {
+    const key = await this.#rooms.key(caller, roomId);
+    const participant = await this.#participants.get(key, id);
+    if (!participant) throw new NotFoundError(ErrorCodes.participantNotFound, `participant ${id} not found`);
+    return { key, participant };
   }
 }
 

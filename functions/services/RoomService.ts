@@ -9,6 +9,7 @@ import type {
   ReplaceRoomSchema,
   Room,
 } from '../../shared/protocol/http/room.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { Commands } from './Commands.ts';
 import type { Caller } from './ServiceRegistry.ts';
 
@@ -34,10 +35,15 @@ export class RoomService {
 
   /** The room, if the caller's service owns it; another service's room looks exactly like a missing one. */
   async owned(caller: Caller, id: string): Promise<Room> {
-    const room = await this.#d.rooms.get(id);
-    if (!room || room.serviceId !== caller.serviceId)
-      throw new NotFoundError(ErrorCodes.roomNotFound, `room ${id} not found`);
+    const room = await this.#d.rooms.get(caller.serviceId, id);
+    if (!room) throw new NotFoundError(ErrorCodes.roomNotFound, `room ${id} not found`);
     return room;
+  }
+
+  /** The key live state, placement and media nodes know the caller's room by (it must exist). */
+  async key(caller: Caller, id: string): Promise<string> {
+    const room = await this.owned(caller, id);
+    return roomKey(room.serviceId, room.id);
   }
 
   async create(caller: Caller, input: z.infer<typeof CreateRoomSchema>): Promise<Room> {
@@ -111,7 +117,7 @@ export class RoomService {
    * forgets its live state and deletes it. A login on a socket that outlived this finds no room.
    */
   async #remove(room: Room): Promise<void> {
-    const id = room.id;
+    const id = roomKey(room.serviceId, room.id);
     const [primary, spanned] = await Promise.all([
       this.#d.placement.get(id),
       this.#d.roomNodes?.counts(id) ?? {},
@@ -125,7 +131,7 @@ export class RoomService {
       this.#d.streams.clear(id),
       this.#d.placement.delete(id),
     ]);
-    await this.#d.rooms.delete(id);
+    await this.#d.rooms.delete(room.serviceId, room.id);
   }
 
   async #write(

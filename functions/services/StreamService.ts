@@ -3,6 +3,7 @@ import type { StreamStore } from '../../shared/ports/live.ts';
 import type { StreamPatchOp } from '../../shared/protocol/commands.ts';
 import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import type { Room } from '../../shared/protocol/http/room.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { Commands } from './Commands.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
@@ -20,34 +21,36 @@ export class StreamService {
   }
 
   async list(caller: Caller, roomId: string): Promise<Stream[]> {
-    await this.#rooms.owned(caller, roomId);
-    return this.#streams.list(roomId);
+    const key = await this.#rooms.key(caller, roomId);
+    return (await this.#streams.list(key)).map((s) => ({ ...s, roomId }));
   }
 
   async get(caller: Caller, roomId: string, id: string): Promise<Stream> {
-    await this.#rooms.owned(caller, roomId);
-    return this.#find(roomId, id);
+    const key = await this.#rooms.key(caller, roomId);
+    return { ...(await this.#find(key, id)), roomId };
   }
 
   async patch(caller: Caller, roomId: string, id: string, ops: StreamPatchOp[]): Promise<Stream> {
     const room = await this.#rooms.owned(caller, roomId);
-    const stream = await this.#find(roomId, id);
-    const others = new Set((await this.#streams.list(roomId)).map((s) => s.id));
+    const key = roomKey(room.serviceId, room.id);
+    const stream = await this.#find(key, id);
+    const others = new Set((await this.#streams.list(key)).map((s) => s.id));
     const next = applyStreamPatch(room, stream, ops, others);
     await this.#streams.update(next);
-    await this.#commands.toRoom({ type: 'stream.control', roomId, streamId: id, ops });
-    return next;
+    await this.#commands.toRoom({ type: 'stream.control', roomId: key, streamId: id, ops });
+    return { ...next, roomId };
   }
 
   async delete(caller: Caller, roomId: string, id: string): Promise<void> {
-    await this.#rooms.owned(caller, roomId);
-    await this.#find(roomId, id);
-    await this.#commands.toRoom({ type: 'stream.remove', roomId, streamId: id });
-    await this.#streams.delete(roomId, id);
+    const key = await this.#rooms.key(caller, roomId);
+    await this.#find(key, id);
+    await this.#commands.toRoom({ type: 'stream.remove', roomId: key, streamId: id });
+    await this.#streams.delete(key, id);
   }
 
-  async #find(roomId: string, id: string): Promise<Stream> {
-    const stream = await this.#streams.get(roomId, id);
+  /** The live record, stored under the room's key. */
+  async #find(key: string, id: string): Promise<Stream> {
+    const stream = await this.#streams.get(key, id);
     if (!stream) throw new NotFoundError(ErrorCodes.streamNotFound, `stream ${id} not found`);
     return stream;
   }

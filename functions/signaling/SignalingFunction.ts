@@ -10,6 +10,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
 import type { ConnectionGateway, ConnectionRecord, ConnectionStore } from '../../shared/ports/gateway.ts';
 import type { ParticipantStore } from '../../shared/ports/live.ts';
+import { parseRoomKey, roomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   MAX_MESSAGE_BYTES,
   methodParams,
@@ -55,18 +56,18 @@ export class SignalingFunction {
   }
 
   /**
-   * $connect: a valid, unspent join token for a room that exists, belongs to the token's service
-   * and is the room the token was issued for (not an older room of the same id), with space
-   * left; or no socket. A refused join gives the token back.
+   * $connect: a valid, unspent join token for a room of the token's service that exists and is
+   * the room the token was issued for (not an older room of the same id), with space left; or no
+   * socket. A refused join gives the token back.
    */
   async connect(connectionId: string, token: string | undefined): Promise<ConnectResult> {
     try {
       if (!token) return { ok: false, status: 401, message: 'missing token' };
       if (token.length > MAX_TOKEN_CHARS) return { ok: false, status: 401, message: 'join token invalid' };
       const claims = await this.#d.tokens.verify(token);
-      const room = await this.#d.rooms.get(claims.roomId);
-      // Another service's room, or a newer room under an old id, looks exactly like a missing one.
-      if (!room || room.serviceId !== claims.serviceId || room.createdAt !== claims.roomCreatedAt) {
+      const room = await this.#d.rooms.get(claims.serviceId, claims.roomId);
+      // A newer room under an old id looks exactly like a missing one.
+      if (!room || room.createdAt !== claims.roomCreatedAt) {
         return { ok: false, status: 404, message: 'room not found' };
       }
       if (!(await this.#d.tokens.spend(claims)))
@@ -96,7 +97,8 @@ export class SignalingFunction {
 
   /** Takes a place in the room (atomically against its limit), then records the connection. */
   async #admit(connectionId: string, claims: JoinClaims, limit: number): Promise<boolean> {
-    const { roomId } = claims;
+    // Live state, placement and the media node know the room by its key.
+    const roomId = roomKey(claims.serviceId, claims.roomId);
     const participant = {
       id: randomUUID(),
       user: claims.user,
@@ -194,15 +196,10 @@ export class SignalingFunction {
    */
   async #beforeLogin(connectionId: string, connection: ConnectionRecord): Promise<ConnectionRecord> {
     const [room, live] = await Promise.all([
-      this.#d.rooms.get(connection.roomId),
+      this.#d.rooms.get(connection.serviceId, parseRoomKey(connection.roomId).roomId),
       this.#d.participants.get(connection.roomId, connection.participant.id),
     ]);
-    if (
-      !room ||
-      room.serviceId !== connection.serviceId ||
-      room.createdAt !== connection.roomCreatedAt ||
-      !live
-    ) {
+    if (!room || room.createdAt !== connection.roomCreatedAt || !live) {
       await this.#d.gateway.disconnect(connectionId).catch(() => {});
       throw new NotFoundError(ErrorCodes.roomNotFound, 'the room or your place in it is gone');
     }

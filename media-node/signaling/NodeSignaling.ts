@@ -4,6 +4,7 @@ import { ErrorCodes, LimitError, TesseraError, ValidationError } from '../../sha
 import type { Logger } from '../../shared/logger.ts';
 import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
+import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   LOGIN_BUDGET,
   type LoginRoom,
@@ -214,7 +215,8 @@ export class NodeSignaling {
       ...(streams.cursor ? { streams: streams.cursor } : {}),
     };
     const answerRoom: LoginRoom = {
-      id: room.id,
+      // The room's own id, as the application named it (the node knows it by its key).
+      id: parseRoomKey(room.id).roomId,
       participants: participants.items,
       streams: streams.items,
       ...(Object.keys(cursors).length ? { cursors } : {}),

@@ -35,10 +35,11 @@ export interface ServiceStore {
   delete(id: string): Promise<boolean>;
 }
 
+/** Rooms, named by their service and id together: two services may use the same room id. */
 export interface RoomStore {
-  /** Conditional: throws ConflictError when the id is taken (whatever service owns it). */
+  /** Conditional: throws ConflictError when the service has a room of this id already. */
   create(room: Room): Promise<void>;
-  get(id: string): Promise<Room | undefined>;
+  get(serviceId: string, id: string): Promise<Room | undefined>;
   /** The rooms of one service, oldest first. */
   list(serviceId: string, page: PageRequest): Promise<Page<Room>>;
   /** How many rooms one service has (its rooms-per-service limit). */
@@ -48,5 +49,5 @@ export interface RoomStore {
    * Throws NotFoundError when the room is gone, ConflictError when it changed meanwhile.
    */
   update(room: Room): Promise<void>;
-  delete(id: string): Promise<boolean>;
+  delete(serviceId: string, id: string): Promise<boolean>;
 }

@@ -27,6 +27,7 @@ export class MessageTooLargeError extends TesseraError {
 /** Which room, participant and media node a WebSocket connection belongs to. */
 export interface ConnectionRecord {
   connectionId: string;
+  /** The room's key (`<serviceId>/<roomId>`, see shared/protocol/http/roomKey.ts). */
   roomId: string;
   /** The service owning the room, and when the room was created: a login checks both still hold. */
   serviceId: string;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PermissionSchema } from './http/liveState.ts';
+import { MAX_ROOM_KEY_LENGTH } from './http/roomKey.ts';
 import { RequestSchema } from './signaling.ts';
 
 /**
@@ -27,7 +28,8 @@ const pipeEndpoint = z.strictObject({
 
 const base = {
   id: z.uuid(),
-  roomId: z.string().min(1).max(64),
+  /** The room's key, `<serviceId>/<roomId>` (http/roomKey.ts). */
+  roomId: z.string().min(1).max(MAX_ROOM_KEY_LENGTH),
   issuedAt: z.iso.datetime(),
 };
 

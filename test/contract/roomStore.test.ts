@@ -39,17 +39,21 @@ describe.each(adapters)('RoomStore contract: %s', (_name, make) => {
     const r = room('svc-a');
     r.options.participantLimit = 7;
     await store.create(r);
-    expect(await store.get(r.id)).toEqual(r);
-    expect(await store.get('missing-room')).toBeUndefined();
+    expect(await store.get('svc-a', r.id)).toEqual(r);
+    expect(await store.get('svc-a', 'missing-room')).toBeUndefined();
+    expect(await store.get('svc-b', r.id)).toBeUndefined();
   });
 
-  it('refuses a second create with the same id, even from another service', async () => {
+  it('refuses a second create with the same id in one service; another service has its own', async () => {
     const r = room('svc-a');
     await store.create(r);
-    await expect(store.create({ ...r, serviceId: 'svc-b', name: 'other' })).rejects.toBeInstanceOf(
-      ConflictError,
-    );
-    expect((await store.get(r.id))?.serviceId).toBe('svc-a');
+    await expect(store.create({ ...r, name: 'again' })).rejects.toBeInstanceOf(ConflictError);
+    const theirs = { ...r, serviceId: 'svc-b', name: 'other' };
+    await store.create(theirs);
+    expect(await store.get('svc-a', r.id)).toEqual(r);
+    expect(await store.get('svc-b', r.id)).toEqual(theirs);
+    expect(await store.delete('svc-b', r.id)).toBe(true);
+    expect(await store.get('svc-a', r.id)).toEqual(r);
   });
 
   it('lists only the rooms of one service, in creation order, page by page', async () => {
@@ -95,8 +99,8 @@ describe.each(adapters)('RoomStore contract: %s', (_name, make) => {
     await expect(store.create({ ...mine[0]!, name: 'again' })).rejects.toBeInstanceOf(ConflictError);
     expect(await store.count(service)).toBe(3);
     await store.update({ ...mine[0]!, name: 'renamed', version: 2 });
-    expect(await store.delete(mine[1]!.id)).toBe(true);
-    expect(await store.delete(mine[1]!.id)).toBe(false);
+    expect(await store.delete(service, mine[1]!.id)).toBe(true);
+    expect(await store.delete(service, mine[1]!.id)).toBe(false);
     expect(await store.count(service)).toBe(2);
   });
 
@@ -105,22 +109,22 @@ describe.each(adapters)('RoomStore contract: %s', (_name, make) => {
     await store.create(r);
     const v2 = { ...r, name: 'renamed', version: 2 };
     await store.update(v2);
-    expect(await store.get(r.id)).toEqual(v2);
+    expect(await store.get('svc-a', r.id)).toEqual(v2);
     await expect(store.update({ ...r, name: 'stale writer', version: 2 })).rejects.toBeInstanceOf(
       ConflictError,
     );
     await expect(store.update({ ...r, id: 'never-created', version: 2 })).rejects.toBeInstanceOf(
       NotFoundError,
     );
-    expect((await store.get(r.id))?.name).toBe('renamed');
+    expect((await store.get('svc-a', r.id))?.name).toBe('renamed');
   });
 
   it('deletes once', async () => {
     const r = room('svc-a');
     await store.create(r);
-    expect(await store.delete(r.id)).toBe(true);
-    expect(await store.delete(r.id)).toBe(false);
-    expect(await store.get(r.id)).toBeUndefined();
+    expect(await store.delete('svc-a', r.id)).toBe(true);
+    expect(await store.delete('svc-a', r.id)).toBe(false);
+    expect(await store.get('svc-a', r.id)).toBeUndefined();
   });
 
   it('rejects a cursor it did not issue', async () => {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RedisRoomNodes } from '../../shared/adapters/redis/RedisRoomNodes.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite, expectEveryoneHearsAndSees } from '../harness/browserSuite.ts';
 import { startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer } from '../harness/embedded.ts';
@@ -25,7 +26,7 @@ describe('a room across two media nodes (PipeTransports between node processes)'
     for (const [i, page] of pages.entries()) ids.push(await join(page, ['ana', 'ben', 'cy', 'dee'][i]!));
 
     const redis = new Redis(suite.target.redisUrl);
-    const counts = await new RedisRoomNodes(redis).counts('span-room');
+    const counts = await new RedisRoomNodes(redis).counts(roomKey('super', 'span-room'));
     expect(Object.values(counts).sort()).toEqual([2, 2]);
 
     await expectEveryoneHearsAndSees(pages.map((page, i) => ({ page, id: ids[i]!.id })));

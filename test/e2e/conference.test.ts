@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite, expectEveryoneHearsAndSees } from '../harness/browserSuite.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
@@ -86,7 +87,7 @@ describe('conference on the embedded server (three Chromium participants)', () =
     const rooms = suite.target.system.mediaNode.rooms;
     expect(
       await eventually(
-        async () => rooms.get('room-3'),
+        async () => rooms.get(roomKey('super', 'room-3')),
         (r) => r === undefined,
       ),
     ).toBeUndefined();

@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry.ts';
 import { RedisPlacementStore } from '../../shared/adapters/redis/RedisPlacementStore.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite, expectEveryoneReceivesNow, expectRejoined } from '../harness/browserSuite.ts';
 import { startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer } from '../harness/embedded.ts';
@@ -30,7 +31,7 @@ describe('drain: a media node gets SIGTERM', () => {
       { page: ben!, id: (await join(ben!, 'drain-room', 'ben')).id },
     ];
     await expectEveryoneReceivesNow(participants);
-    const draining = (await placement.get('drain-room'))!;
+    const draining = (await placement.get(roomKey('super', 'drain-room')))!;
     const other = draining === 'node-1' ? 'node-2' : 'node-1';
 
     const node = suite.target.nodes.get(draining)!;
@@ -44,13 +45,13 @@ describe('drain: a media node gets SIGTERM', () => {
 
     // No new rooms on the draining node; its own room keeps working meanwhile.
     await join(cy!, 'new-room', 'cy');
-    expect(await placement.get('new-room')).toBe(other);
+    expect(await placement.get(roomKey('super', 'new-room'))).toBe(other);
     await expectEveryoneReceivesNow(participants, 3000);
 
     // At the drain timeout the room moves: both rejoin on the other node by themselves.
     await expectRejoined(participants.map((p) => p.page));
     await expectEveryoneReceivesNow(participants);
-    expect(await placement.get('drain-room')).toBe(other);
+    expect(await placement.get(roomKey('super', 'drain-room'))).toBe(other);
     expect(await exited).toBe(0);
 
     // Nothing lost: the room (DynamoDB) and its participants, same ids (Redis), are all still there.

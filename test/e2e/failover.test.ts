@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RedisPlacementStore } from '../../shared/adapters/redis/RedisPlacementStore.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   browserSuite,
   expectEveryoneHearsAndSees,
@@ -38,7 +39,7 @@ describe('failover: a media node is killed (SIGKILL)', () => {
 
     // The room's first node holds ana and ben; the other holds cy and dee: kill that one.
     const redis = new Redis(suite.target.redisUrl);
-    const primary = await new RedisPlacementStore(redis).get('failover-room');
+    const primary = await new RedisPlacementStore(redis).get(roomKey('super', 'failover-room'));
     const victim = primary === 'node-1' ? 'node-2' : 'node-1';
     const ana = pages[0]!;
     const cy = ids[2]!.id;

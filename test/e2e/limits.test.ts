@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../shared/config/load.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   browserSuite,
   expectEveryoneHearsAndSees,
@@ -107,7 +108,7 @@ describe('per-participant limits on the embedded server', () => {
     );
     // Whatever the cap did not refuse, the message rate did; nothing else.
     expect([...messages].every((m) => /producersPerParticipant|messagesPerSecond/.test(m))).toBe(true);
-    const room = suite.target.system.mediaNode.rooms.get('limits')!;
+    const room = suite.target.system.mediaNode.rooms.get(roomKey('super', 'limits'))!;
     expect(room.peer(login.data.participant.id)!.producers.size).toBe(limits.producersPerParticipant);
 
     // The two browsers still see and hear each other, now.

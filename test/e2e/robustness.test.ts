@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite } from '../harness/browserSuite.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
@@ -47,7 +48,7 @@ describe('robustness on the embedded server', () => {
         expect(await page.evaluate(() => window.peer.streams())).toHaveLength(2);
       }
       expect(await a.page.evaluate(() => window.peer.events())).toEqual(['join:ben']);
-      const room = suite.target.system.mediaNode.rooms.get('twice')!;
+      const room = suite.target.system.mediaNode.rooms.get(roomKey('super', 'twice'))!;
       expect(room.streams()).toHaveLength(4);
       expect([...room.peers.values()].map((p) => p.producers.size)).toEqual([2, 2]);
       await a.page.context().close();
@@ -89,7 +90,7 @@ describe('robustness on the embedded server', () => {
       () => videoFrames(b.page),
       (f) => (f[0] ?? 0) > 0,
     );
-    const room = suite.target.system.mediaNode.rooms.get('fuzz')!;
+    const room = suite.target.system.mediaNode.rooms.get(roomKey('super', 'fuzz'))!;
     const victim = room.peer(a.id)!;
     const victimIds = {
       transport: [...victim.transports.keys()],

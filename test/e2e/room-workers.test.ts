@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite, expectEveryoneReceivesNow } from '../harness/browserSuite.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
@@ -17,7 +18,7 @@ describe('a room that grows across the workers of one node', () => {
     const pages = await Promise.all(Array.from({ length: 3 }, () => openPeer(suite.browser, suite.pages)));
     const ids: { id: string }[] = [];
     for (const [i, page] of pages.entries()) ids.push(await join(page, ['ana', 'ben', 'cy'][i]!));
-    const room = suite.target.system.mediaNode.rooms.get('grown')!;
+    const room = suite.target.system.mediaNode.rooms.get(roomKey('super', 'grown'))!;
     const pids = room.workers.map((w) => w.pid);
     expect(new Set(pids).size).toBe(2);
     expect(suite.target.system.mediaNode.workers.workers.map((w) => w.pid).sort()).toEqual([...pids].sort());

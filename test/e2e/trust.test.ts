@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { type EmbeddedServer, eventually, startEmbedded } from '../harness/embedded.ts';
 import {
@@ -113,7 +114,8 @@ describe('trust on the embedded server', () => {
       label: 'chat',
     });
     expect(data.ok).toBe(true);
-    const peer = () => server.system.mediaNode.rooms.get('revoke')!.peer(login.participant.id)!;
+    const peer = () =>
+      server.system.mediaNode.rooms.get(roomKey('super', 'revoke'))!.peer(login.participant.id)!;
     expect(peer().dataProducers.size).toBe(1);
     const patched = await call('PATCH', `/v1/rooms/revoke/participants/${login.participant.id}`, auth, [
       { op: 'replace', path: '/permission/publish', value: false },
@@ -143,7 +145,7 @@ describe('trust on the embedded server', () => {
     const { client } = await join(await tokenFor(await doomed.auth(), 'doomed-room', 'ana'));
     expect((await call('DELETE', `/v1/services/${doomed.id}`, await superAuth())).status).toBe(204);
     await client.closed;
-    expect(server.system.mediaNode.rooms.rooms.has('doomed-room')).toBe(false);
+    expect(server.system.mediaNode.rooms.rooms.has(roomKey(doomed.id, 'doomed-room'))).toBe(false);
     await expect(
       server.system.deps.api.rooms.owned({ serviceId: doomed.id, isSuper: false }, 'doomed-room'),
     ).rejects.toMatchObject({ code: 1003 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import { ErrorCodes } from '../../shared/errors.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { bearer, testApp, testSecrets } from '../harness/controlPlane.ts';
 
 const CASES = 2500;
@@ -100,10 +101,11 @@ describe('fuzz: hostile management requests', () => {
         options: (await import('../../shared/protocol/http/room.ts')).RoomOptionsSchema.parse({}),
       },
     );
-    await adapters.placement.set(room.id, 'node-1');
+    const key = roomKey(a.id, room.id);
+    await adapters.placement.set(key, 'node-1');
     await adapters.participants.put({
       id: 'p1',
-      roomId: room.id,
+      roomId: key,
       user: 'ana',
       role: 'presenter',
       version: 1,
@@ -112,7 +114,7 @@ describe('fuzz: hostile management requests', () => {
     });
     await adapters.streams.put({
       id: 's1',
-      roomId: room.id,
+      roomId: key,
       type: 'forward',
       version: 1,
       info: { type: 'webrtc', inViews: [] },
@@ -125,10 +127,10 @@ describe('fuzz: hostile management requests', () => {
         services: await adapters.services.list({ limit: 100 }),
         roomsA: await adapters.rooms.list(a.id, { limit: 100 }),
         roomsB: await adapters.rooms.list(b.id, { limit: 100 }),
-        room: await adapters.rooms.get(room.id),
-        participants: await adapters.participants.list(room.id),
-        streams: await adapters.streams.list(room.id),
-        placement: await adapters.placement.get(room.id),
+        room: await adapters.rooms.get(a.id, room.id),
+        participants: await adapters.participants.list(key),
+        streams: await adapters.streams.list(key),
+        placement: await adapters.placement.get(key),
       });
     const before = await snapshot();
 

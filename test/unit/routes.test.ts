@@ -3,6 +3,7 @@ import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import type { Adapters } from '../../shared/adapters/select.ts';
 import type { Participant, Stream } from '../../shared/protocol/http/liveState.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { bearer, mauth, testApp, testSecrets } from '../harness/controlPlane.ts';
 
 type App = ReturnType<typeof testApp>['app'];
@@ -46,13 +47,17 @@ async function newRoom(auth: string, body: unknown = { name: 'lobby' }) {
   return res.body as { id: string; version: number; options: Record<string, unknown>; name: string };
 }
 
-/** A live room: a placement, a participant and a stream, as signaling and the media node would write them. */
+/**
+ * A live room of service a: a placement, a participant and a stream, as signaling and the media
+ * node would write them (under the room's key).
+ */
 async function liveRoom(auth: string) {
   const room = await newRoom(auth);
-  await adapters.placement.set(room.id, 'node-1');
+  const key = roomKey(a.id, room.id);
+  await adapters.placement.set(key, 'node-1');
   const participant: Participant = {
     id: 'p1',
-    roomId: room.id,
+    roomId: key,
     user: 'ana',
     role: 'presenter',
     permission: { publish: { audio: true, video: true }, subscribe: { audio: true, video: true } },
@@ -61,7 +66,7 @@ async function liveRoom(auth: string) {
   };
   const stream: Stream = {
     id: 's1',
-    roomId: room.id,
+    roomId: key,
     type: 'forward',
     media: {
       audio: { status: 'active', format: { codec: 'opus' }, source: 'mic' },
@@ -72,7 +77,7 @@ async function liveRoom(auth: string) {
   };
   await adapters.participants.put(participant);
   await adapters.streams.put(stream);
-  return room;
+  return { ...room, key };
 }
 
 async function nextCommand() {
@@ -208,10 +213,14 @@ describe('rooms', () => {
     });
   });
 
-  it('refuses a taken id (409), also from another service', async () => {
+  it("refuses an id the service uses (409); another service's ids are its own (no squatting, no probing)", async () => {
     await newRoom(await a.auth(), { name: 'x', id: 'taken' });
     expect((await call('POST', '/v1/rooms', await a.auth(), { name: 'y', id: 'taken' })).status).toBe(409);
-    expect((await call('POST', '/v1/rooms', await b.auth(), { name: 'y', id: 'taken' })).status).toBe(409);
+    expect((await call('POST', '/v1/rooms', await b.auth(), { name: 'b', id: 'taken' })).status).toBe(201);
+    expect((await call('GET', '/v1/rooms/taken', await a.auth())).body.name).toBe('x');
+    expect((await call('GET', '/v1/rooms/taken', await b.auth())).body.name).toBe('b');
+    expect((await call('DELETE', '/v1/rooms/taken', await b.auth())).status).toBe(204);
+    expect((await call('GET', '/v1/rooms/taken', await a.auth())).body.name).toBe('x');
   });
 
   it("lists only the caller's rooms, by cursor and by OWT page/per_page", async () => {
@@ -320,7 +329,7 @@ describe('rooms', () => {
   it('deletes a room, closing it on its media node and clearing its live state', async () => {
     const room = await liveRoom(await a.auth());
     expect((await call('DELETE', `/v1/rooms/${room.id}`, await a.auth())).status).toBe(204);
-    expect(await nextCommand()).toMatchObject({ type: 'room.close', roomId: room.id });
+    expect(await nextCommand()).toMatchObject({ type: 'room.close', roomId: room.key });
     expect(await adapters.participants.list(room.id)).toEqual([]);
     expect(await adapters.placement.get(room.id)).toBeUndefined();
     expect((await call('GET', `/v1/rooms/${room.id}`, await a.auth())).status).toBe(404);
@@ -364,7 +373,7 @@ describe('participants', () => {
     expect((await call('DELETE', `/v1/rooms/${room.id}/participants/p1`, await a.auth())).status).toBe(204);
     expect(await nextCommand()).toMatchObject({
       type: 'participant.drop',
-      roomId: room.id,
+      roomId: room.key,
       participantId: 'p1',
     });
     expect((await call('GET', `/v1/rooms/${room.id}/participants/p1`, await a.auth())).status).toBe(404);

@@ -9,17 +9,18 @@ import {
 import { ConflictError, ErrorCodes, NotFoundError, StorageError } from '../../errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../ports/durable.ts';
 import type { Room } from '../../protocol/http/room.ts';
+import { roomKey } from '../../protocol/http/roomKey.ts';
 import { decodeCursor, encodeCursor, type IndexQuery, skipKeys } from './cursor.ts';
 import { type DocumentSender, failingAsStorageErrors } from './failures.ts';
 
-const key = (id: string) => ({ pk: `ROOM#${id}`, sk: 'META' });
+const key = (serviceId: string, id: string) => ({ pk: `ROOM#${roomKey(serviceId, id)}`, sk: 'META' });
 /**
  * A service's room count, kept in the same transaction as every room create and delete: one
  * GetItem answers count() (a COUNT query would read every room item, ~KBs each, per create).
  */
 const counterKey = (serviceId: string) => ({ pk: `SERVICE#${serviceId}`, sk: 'ROOMCOUNT' });
 const item = (room: Room) => ({
-  ...key(room.id),
+  ...key(room.serviceId, room.id),
   gsi1pk: `SERVICE#${room.serviceId}#ROOMS`,
   gsi1sk: `${room.createdAt}#${room.id}`,
   ...room,
@@ -56,9 +57,9 @@ export class DynamoRoomStore implements RoomStore {
     }
   }
 
-  async get(id: string): Promise<Room | undefined> {
+  async get(serviceId: string, id: string): Promise<Room | undefined> {
     const { Item } = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: key(id), ConsistentRead: true }),
+      new GetCommand({ TableName: this.#table, Key: key(serviceId, id), ConsistentRead: true }),
     );
     return Item ? toRoom(Item) : undefined;
   }
@@ -112,10 +113,8 @@ export class DynamoRoomStore implements RoomStore {
     }
   }
 
-  async delete(id: string): Promise<boolean> {
-    // The owner names the counter; a transaction cannot return the old item, so read it first.
-    const room = await this.get(id);
-    if (!room) return false;
+  async delete(serviceId: string, id: string): Promise<boolean> {
+    if (!(await this.get(serviceId, id))) return false;
     try {
       await this.#transact(
         new TransactWriteCommand({
@@ -123,11 +122,11 @@ export class DynamoRoomStore implements RoomStore {
             {
               Delete: {
                 TableName: this.#table,
-                Key: key(id),
+                Key: key(serviceId, id),
                 ConditionExpression: 'attribute_exists(pk)',
               },
             },
-            this.#countBy(room.serviceId, -1),
+            this.#countBy(serviceId, -1),
           ],
         }),
       );

@@ -1,6 +1,7 @@
 import { ConflictError, ErrorCodes, NotFoundError } from '../../errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../ports/durable.ts';
 import type { Room } from '../../protocol/http/room.ts';
+import { roomKey } from '../../protocol/http/roomKey.ts';
 import { CreationOrder } from './paging.ts';
 
 export class MemoryRoomStore implements RoomStore {
@@ -9,13 +10,14 @@ export class MemoryRoomStore implements RoomStore {
   readonly #byService = new Map<string, CreationOrder>();
 
   async create(room: Room): Promise<void> {
-    if (this.#rooms.has(room.id)) throw new ConflictError(`room ${room.id} exists`);
-    this.#rooms.set(room.id, structuredClone(room));
+    const key = roomKey(room.serviceId, room.id);
+    if (this.#rooms.has(key)) throw new ConflictError(`room ${room.id} exists`);
+    this.#rooms.set(key, structuredClone(room));
     this.#index(room);
   }
 
-  async get(id: string): Promise<Room | undefined> {
-    const room = this.#rooms.get(id);
+  async get(serviceId: string, id: string): Promise<Room | undefined> {
+    const room = this.#rooms.get(roomKey(serviceId, id));
     return room && structuredClone(room);
   }
 
@@ -23,7 +25,9 @@ export class MemoryRoomStore implements RoomStore {
     const keys = (this.#byService.get(serviceId) ?? new CreationOrder()).page(page);
     return {
       ...keys,
-      items: keys.items.map((key) => structuredClone(this.#rooms.get(key.slice(key.indexOf('#') + 1))!)),
+      items: keys.items.map((key) =>
+        structuredClone(this.#rooms.get(roomKey(serviceId, key.slice(key.indexOf('#') + 1)))!),
+      ),
     };
   }
 
@@ -32,20 +36,22 @@ export class MemoryRoomStore implements RoomStore {
   }
 
   async update(room: Room): Promise<void> {
-    const stored = this.#rooms.get(room.id);
+    const key = roomKey(room.serviceId, room.id);
+    const stored = this.#rooms.get(key);
     if (!stored) throw new NotFoundError(ErrorCodes.roomNotFound, `room ${room.id} not found`);
     if (stored.version !== room.version - 1)
       throw new ConflictError(`room ${room.id} changed (version ${stored.version})`);
     this.#unindex(stored);
-    this.#rooms.set(room.id, structuredClone(room));
+    this.#rooms.set(key, structuredClone(room));
     this.#index(room);
   }
 
-  async delete(id: string): Promise<boolean> {
-    const stored = this.#rooms.get(id);
+  async delete(serviceId: string, id: string): Promise<boolean> {
+    const key = roomKey(serviceId, id);
+    const stored = this.#rooms.get(key);
     if (!stored) return false;
     this.#unindex(stored);
-    return this.#rooms.delete(id);
+    return this.#rooms.delete(key);
   }
 
   #index(room: Room): void {

@@ -1,6 +1,6 @@
 /**
  * Redis key layout (the README's "State layout" section mirrors this). Every key of a room
- * carries the room id in a hash tag, {roomId}, so a Redis Cluster keeps a room's keys in one
+ * carries the room key (`<serviceId>/<roomId>`) in a hash tag, {roomId}, so a Redis Cluster keeps a room's keys in one
  * slot and multi-key scripts stay possible.
  *
  *   tessera:room:{<roomId>}:participants   hash  participantId → Participant JSON   TTL 24 h, renewed on write
