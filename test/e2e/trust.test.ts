@@ -102,6 +102,27 @@ describe('trust on the embedded server', () => {
     expect([foreign.status, foreign.body.error.code]).toEqual([missing.status, missing.body.error.code]);
   });
 
+  it('two services each have a room of the same id, live at once, and never see into each other', async () => {
+    const [a, b] = [await newService('same-id-a'), await newService('same-id-b')];
+    await newRoom(await a.auth(), 'standup');
+    await newRoom(await b.auth(), 'standup');
+    const { client: ana } = await join(await tokenFor(await a.auth(), 'standup', 'ana'));
+    const { client: bob } = await join(await tokenFor(await b.auth(), 'standup', 'bob'));
+    const users = async (auth: string) =>
+      ((await call('GET', '/v1/rooms/standup/participants', auth)).body as { user: string }[]).map(
+        (p) => p.user,
+      );
+    expect(await users(await a.auth())).toEqual(['ana']);
+    expect(await users(await b.auth())).toEqual(['bob']);
+    // Deleting one closes that room only.
+    expect((await call('DELETE', '/v1/rooms/standup', await a.auth())).status).toBe(204);
+    await ana.closed;
+    expect((await bob.request('ping')).ok).toBe(true);
+    expect(await users(await b.auth())).toEqual(['bob']);
+    expect(bob.events.filter((e) => e.event === 'participant')).toEqual([]);
+    bob.close();
+  });
+
   it('a login takes the live permissions: publishing revoked over REST stays revoked after logging in again', async () => {
     const auth = await superAuth();
     await newRoom(auth, 'revoke');

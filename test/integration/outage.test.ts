@@ -15,6 +15,7 @@ import { type Adapters, adaptersFor } from '../../shared/adapters/select.ts';
 import { loadConfig } from '../../shared/config/load.ts';
 import { ErrorCodes } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { eventually } from '../harness/embedded.ts';
 import { nodeReport } from '../harness/nodeReport.ts';
@@ -105,7 +106,7 @@ describe('store outages', () => {
     for (const id of ['p-before-1', 'p-before-2']) {
       await seed.participants.put({
         id,
-        roomId: ROOM,
+        roomId: roomKey('super', ROOM),
         user: id,
         role: 'presenter',
         version: 1,
