@@ -113,8 +113,9 @@ export class RoomService {
   }
 
   /**
-   * Closes the room on every node hosting it (each disconnects its participants' sockets), then
-   * forgets its live state and deletes it. A login on a socket that outlived this finds no room.
+   * Forgets the room's participants, closes it on every node hosting it (each disconnects its
+   * participants' sockets), then forgets the rest of its live state and deletes it. A login on a
+   * socket that outlived this finds no place in the room.
    */
   async #remove(room: Room): Promise<void> {
     const id = roomKey(room.serviceId, room.id);
@@ -123,14 +124,13 @@ export class RoomService {
       this.#d.roomNodes?.counts(id) ?? {},
     ]);
     const nodes = new Set([...(primary ? [primary] : []), ...Object.keys(spanned)]);
+    // Participants first: from now on no login passes (signaling checks the live record), so
+    // nothing can re-open the room on a node after the close below.
+    await this.#d.participants.clear(id);
     await Promise.all(
       [...nodes].map((node) => this.#d.commands.send(node, { type: 'room.close', roomId: id })),
     );
-    await Promise.all([
-      this.#d.participants.clear(id),
-      this.#d.streams.clear(id),
-      this.#d.placement.delete(id),
-    ]);
+    await Promise.all([this.#d.streams.clear(id), this.#d.placement.delete(id)]);
     await this.#d.rooms.delete(room.serviceId, room.id);
   }
 

@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
 import type { ConnectionGateway, ConnectionRecord, ConnectionStore } from '../../shared/ports/gateway.ts';
 import type { ParticipantStore } from '../../shared/ports/live.ts';
-import { parseRoomKey, roomKey } from '../../shared/protocol/http/roomKey.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   MAX_MESSAGE_BYTES,
   methodParams,
@@ -35,6 +35,13 @@ export interface SignalingDeps {
   /** Whether a session on this node may stay there when it logs in again (not failed, not draining). */
   canKeep?(nodeId: string): Promise<boolean>;
   logger: Logger;
+}
+
+/** The participant's room was deleted (or made again), or the participant was dropped. */
+class PlaceGoneError extends NotFoundError {
+  constructor() {
+    super(ErrorCodes.roomNotFound, 'the room or your place in it is gone');
+  }
 }
 
 /** Join tokens are a few hundred characters; anything far longer is not one. */
@@ -115,8 +122,6 @@ export class SignalingFunction {
       await this.#d.connections.put({
         connectionId,
         roomId,
-        serviceId: claims.serviceId,
-        roomCreatedAt: claims.roomCreatedAt,
         nodeId,
         participant,
       });
@@ -136,6 +141,8 @@ export class SignalingFunction {
       });
     } catch (error) {
       await this.#reply(connectionId, { id, ok: false, error: this.#toError(error) });
+      // Told why, then cut off: a socket with no place in the room has nothing left to ask.
+      if (error instanceof PlaceGoneError) await this.#d.gateway.disconnect(connectionId).catch(() => {});
     }
   }
 
@@ -190,19 +197,16 @@ export class SignalingFunction {
   }
 
   /**
-   * A login (the first, or a rejoin) is only for a room that still exists as the one joined, by
-   * a participant still in it; its permissions are the live record's, which REST may have
-   * changed since the token was issued. A node that failed or drains is swapped for a live one.
+   * A login (the first, or a rejoin) is only for a participant still in the room: deleting a
+   * room (or its service) clears its live records, dropping a participant deletes its record,
+   * and a room created again under the same id has none of the old ids, so the live record
+   * alone answers all three with one Redis read. Its permissions are the ones the login gets
+   * (REST may have changed them since the token was issued). A node that failed or drains is
+   * swapped for a live one.
    */
   async #beforeLogin(connectionId: string, connection: ConnectionRecord): Promise<ConnectionRecord> {
-    const [room, live] = await Promise.all([
-      this.#d.rooms.get(connection.serviceId, parseRoomKey(connection.roomId).roomId),
-      this.#d.participants.get(connection.roomId, connection.participant.id),
-    ]);
-    if (!room || room.createdAt !== connection.roomCreatedAt || !live) {
-      await this.#d.gateway.disconnect(connectionId).catch(() => {});
-      throw new NotFoundError(ErrorCodes.roomNotFound, 'the room or your place in it is gone');
-    }
+    const live = await this.#d.participants.get(connection.roomId, connection.participant.id);
+    if (!live) throw new PlaceGoneError();
     let next: ConnectionRecord = {
       ...connection,
       participant: { ...connection.participant, role: live.role, permission: live.permission },
@@ -213,7 +217,7 @@ export class SignalingFunction {
       await this.#d.release?.(connection.roomId, connection.nodeId);
       next = { ...next, nodeId };
     }
-    await this.#d.connections.put(next);
+    if (JSON.stringify(next) !== JSON.stringify(connection)) await this.#d.connections.put(next);
     return next;
   }
 

@@ -29,9 +29,6 @@ export interface ConnectionRecord {
   connectionId: string;
   /** The room's key (`<serviceId>/<roomId>`, see shared/protocol/http/roomKey.ts). */
   roomId: string;
-  /** The service owning the room, and when the room was created: a login checks both still hold. */
-  serviceId: string;
-  roomCreatedAt: string;
   nodeId: string;
   /** Who joined, from the redeemed join token. */
   participant: { id: string; user: string; role: string; permission: Permission };

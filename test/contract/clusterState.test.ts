@@ -65,8 +65,6 @@ describe.each(adapters)('cluster state contract: %s', (_name, make) => {
     const record = {
       connectionId: uniqueId('conn'),
       roomId: 'room',
-      serviceId: 'svc',
-      roomCreatedAt: '2026-11-30T00:00:00.000Z',
       nodeId: 'node-1',
       participant: {
         id: 'p',

@@ -102,6 +102,25 @@ describe('trust on the embedded server', () => {
     expect([foreign.status, foreign.body.error.code]).toEqual([missing.status, missing.body.error.code]);
   });
 
+  it('a socket that had not logged in when its room was deleted cannot log in to the room made again', async () => {
+    const auth = await superAuth();
+    await newRoom(auth, 'lurked');
+    const lurker = await openSignaling(signalingUrl, await tokenFor(auth, 'lurked', 'lurker'));
+    expect((await call('DELETE', '/v1/rooms/lurked', auth)).status).toBe(204);
+    await newRoom(auth, 'lurked');
+    const { client: member } = await join(await tokenFor(auth, 'lurked', 'member'));
+    const login = await lurker.request('login');
+    expect([login.ok, login.error?.code]).toEqual([false, 1003]);
+    await lurker.closed;
+    expect(
+      ((await call('GET', '/v1/rooms/lurked/participants', auth)).body as { user: string }[]).map(
+        (p) => p.user,
+      ),
+    ).toEqual(['member']);
+    expect(member.events.filter((e) => e.event === 'participant')).toEqual([]);
+    member.close();
+  });
+
   it('two services each have a room of the same id, live at once, and never see into each other', async () => {
     const [a, b] = [await newService('same-id-a'), await newService('same-id-b')];
     await newRoom(await a.auth(), 'standup');
