@@ -181,7 +181,7 @@ export class SignalingFunction {
     }
     let connection = await this.#d.connections.get(connectionId);
     if (!connection) throw new AuthenticationError('not connected');
-    if (request.method === 'login') connection = await this.#beforeLogin(connectionId, connection);
+    if (request.method === 'login') connection = await this.#beforeLogin(connection);
     try {
       await this.#d.commands.send(connection.nodeId, {
         type: 'signal',
@@ -204,7 +204,7 @@ export class SignalingFunction {
    * (REST may have changed them since the token was issued). A node that failed or drains is
    * swapped for a live one.
    */
-  async #beforeLogin(connectionId: string, connection: ConnectionRecord): Promise<ConnectionRecord> {
+  async #beforeLogin(connection: ConnectionRecord): Promise<ConnectionRecord> {
     const live = await this.#d.participants.get(connection.roomId, connection.participant.id);
     if (!live) throw new PlaceGoneError();
     let next: ConnectionRecord = {
