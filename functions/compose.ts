@@ -62,7 +62,7 @@ export function managementApi(
     new KeySealer(secrets.masterKey),
     secrets.superService,
   );
-  const commands = new Commands(adapters.commands, adapters.placement);
+  const commands = new Commands(adapters.commands, adapters.placement, adapters.roomNodes);
   const rooms = new RoomService({ ...adapters, commands, maxRoomsPerService: limits.roomsPerService });
   return {
     auth: new ManagementAuth(services, adapters.nonces),
@@ -109,7 +109,7 @@ export function composeSignaling(
     roomNodes: adapters.roomNodes,
     peersPerNode: config.roomPeersPerNode,
   });
-  const signaling = signalingFunction(adapters, api, gateway, placer, logger);
+  const signaling = signalingFunction(adapters, api, gateway, placer, logger, config.limits);
   return {
     signaling,
     async close() {
@@ -125,19 +125,22 @@ export function signalingFunction(
   gateway: ConnectionGateway,
   placer: Pick<RoomPlacer, 'placeParticipant'> & Partial<Pick<RoomPlacer, 'release' | 'canKeep'>>,
   logger: Logger,
+  limits: Pick<Limits, 'messagesPerSecond'>,
 ): SignalingFunction {
   return new SignalingFunction({
     tokens: api.tokens,
     rooms: adapters.rooms,
     participants: adapters.participants,
     connections: adapters.connections,
-    commands: new Commands(adapters.commands, adapters.placement),
+    commands: new Commands(adapters.commands, adapters.placement, adapters.roomNodes),
     gateway,
     place: (roomId, preference, avoid) => placer.placeParticipant(roomId, preference, avoid),
     ...(placer.release
       ? { release: (roomId: string, nodeId: string) => placer.release!(roomId, nodeId) }
       : {}),
     ...(placer.canKeep ? { canKeep: (nodeId: string) => placer.canKeep!(nodeId) } : {}),
+    // Twice the node's own rate: the node meters finely, this only stops floods early.
+    throttle: { limiter: adapters.rateLimits, framesPerSecond: 2 * limits.messagesPerSecond },
     logger,
   });
 }

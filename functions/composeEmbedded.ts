@@ -47,7 +47,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       return mediaNode.id;
     },
   };
-  gateway.route(signalingFunction(adapters, api, gateway, placer, logger));
+  gateway.route(signalingFunction(adapters, api, gateway, placer, logger, config.limits));
   return {
     deps: {
       logger,

@@ -77,9 +77,19 @@ export class MediaNode {
     const rooms = new RoomRegistry(pool, o.gateway, o.rtc, logger, o.limits);
     await rooms.start();
     rooms.on('roomcreated', (room) => {
-      room.on('streamadded', (s) => void o.streams.put(streamRecord(room.id, s)).catch(() => {}));
-      room.on('streamremoved', (id) => void o.streams.delete(room.id, id).catch(() => {}));
-      room.once('close', () => void o.streams.clear(room.id).catch(() => {}));
+      // This node's streams only: the room's other nodes keep theirs when this part closes.
+      const local = new Set<string>();
+      room.on('streamadded', (s) => {
+        local.add(s.id);
+        void o.streams.put(streamRecord(room.id, s)).catch(() => {});
+      });
+      room.on('streamremoved', (id) => {
+        local.delete(id);
+        void o.streams.delete(room.id, id).catch(() => {});
+      });
+      room.once('close', () => {
+        for (const id of local) void o.streams.delete(room.id, id).catch(() => {});
+      });
     });
     const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits);
     const cascades = o.roomNodes

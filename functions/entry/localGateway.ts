@@ -24,6 +24,8 @@ const gateway = new WebSocketGateway({
   logger,
   pingIntervalMs: config.wsPingIntervalMs,
   framesPerSecond: 2 * config.limits.messagesPerSecond,
+  // As API Gateway: every connection ends after 2 hours (its connection record lives 3).
+  maxConnectionMs: 2 * 60 * 60 * 1000,
 });
 gateway.route({
   async connect(connectionId, token) {

@@ -36,11 +36,21 @@ export class WebSocketGateway implements ConnectionGateway {
 
   /** Frames per second one socket may send before the gateway answers them itself (API Gateway's throttling). */
   readonly #framesPerSecond: number;
+  /** Oldest a connection may get (API Gateway closes every one after 2 hours); unlimited when absent. */
+  readonly #maxConnectionMs: number | undefined;
+  readonly #openedAt = new WeakMap<WebSocket, number>();
 
-  constructor(options: { path: string; logger: Logger; pingIntervalMs?: number; framesPerSecond?: number }) {
+  constructor(options: {
+    path: string;
+    logger: Logger;
+    pingIntervalMs?: number;
+    framesPerSecond?: number;
+    maxConnectionMs?: number;
+  }) {
     this.#path = options.path;
     this.#logger = options.logger;
     this.#framesPerSecond = options.framesPerSecond ?? 100;
+    this.#maxConnectionMs = options.maxConnectionMs;
     this.#pinger = setInterval(() => this.#ping(), options.pingIntervalMs ?? 20_000);
     this.#pinger.unref();
   }
@@ -95,6 +105,7 @@ export class WebSocketGateway implements ConnectionGateway {
   #open(connectionId: string, ws: WebSocket, routes: WebSocketRoutes): void {
     this.#sockets.set(connectionId, ws);
     this.#alive.add(ws);
+    this.#openedAt.set(ws, Date.now());
     const now = new Date().toISOString();
     this.#times.set(connectionId, { connectedAt: now, lastActiveAt: now });
     ws.on('pong', () => this.#alive.add(ws));
@@ -126,9 +137,17 @@ export class WebSocketGateway implements ConnectionGateway {
     ws.on('error', () => ws.terminate());
   }
 
-  /** Closes sockets that missed a ping (a peer gone without a FIN), then pings the rest. */
+  /** Closes sockets that missed a ping (a peer gone without a FIN) or outlived their age, then pings the rest. */
   #ping(): void {
+    const now = Date.now();
     for (const ws of this.#sockets.values()) {
+      if (
+        this.#maxConnectionMs !== undefined &&
+        now - (this.#openedAt.get(ws) ?? now) > this.#maxConnectionMs
+      ) {
+        ws.close(1001, 'connection too old; reconnect');
+        continue;
+      }
       if (!this.#alive.has(ws)) {
         ws.terminate();
         continue;

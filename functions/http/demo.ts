@@ -14,6 +14,7 @@ import {
   ValidationError,
 } from '../../shared/errors.ts';
 import { RoomIdSchema, RoomOptionsSchema } from '../../shared/protocol/http/room.ts';
+import { safeText } from '../../shared/protocol/http/text.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
 import type { ApiEnv } from './env.ts';
 
@@ -35,7 +36,7 @@ function demoBundle(): Promise<string> {
   return bundle;
 }
 
-const JoinSchema = z.strictObject({ room: RoomIdSchema, user: z.string().trim().min(1).max(64) });
+const JoinSchema = z.strictObject({ room: RoomIdSchema, user: safeText(64) });
 
 /** Rooms the demo endpoint may open: enough to try Tessera, too few to be a resource to abuse. */
 const MAX_DEMO_ROOMS = 100;

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import type { CommandBus } from '../../shared/ports/commands.ts';
-import type { PlacementStore } from '../../shared/ports/live.ts';
+import type { PlacementStore, RoomNodes } from '../../shared/ports/live.ts';
 import type { NodeCommand, NodeCommandInput } from '../../shared/protocol/commands.ts';
+import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
 
-/** Turns control-plane actions into commands for the media node that hosts the room. */
+/** Turns control-plane actions into commands for the media nodes that host the room. */
 export class Commands {
   readonly #bus: CommandBus;
   readonly #placement: PlacementStore;
+  readonly #roomNodes: RoomNodes | undefined;
 
-  constructor(bus: CommandBus, placement: PlacementStore) {
+  constructor(bus: CommandBus, placement: PlacementStore, roomNodes?: RoomNodes) {
     this.#bus = bus;
     this.#placement = placement;
+    this.#roomNodes = roomNodes;
   }
 
   /** Sends to an explicit node. */
@@ -21,11 +24,26 @@ export class Commands {
     return command;
   }
 
-  /** Sends to the node hosting the room; a live room without a node is a cluster fault (1201). */
-  async toRoom(input: NodeCommandInput): Promise<NodeCommand> {
-    const node = await this.#placement.get(input.roomId);
-    if (!node)
-      throw new TesseraError(ErrorCodes.clusterUnavailable, `room ${input.roomId} has no media node`);
-    return this.send(node, input);
+  /** Every node hosting part of the room (its placement, and the others it spans). */
+  async nodesOf(roomId: string): Promise<string[]> {
+    const [primary, spanned] = await Promise.all([
+      this.#placement.get(roomId),
+      this.#roomNodes?.counts(roomId) ?? {},
+    ]);
+    return [...new Set([...(primary ? [primary] : []), ...Object.keys(spanned)])];
+  }
+
+  /**
+   * Sends to every node hosting the room: a participant or stream may be on any of them, and a
+   * node without it ignores the command. A live room without a node is a cluster fault (1201).
+   */
+  async toRoom(input: NodeCommandInput): Promise<void> {
+    const nodes = await this.nodesOf(input.roomId);
+    if (nodes.length === 0)
+      throw new TesseraError(
+        ErrorCodes.clusterUnavailable,
+        `room ${parseRoomKey(input.roomId).roomId} has no media node`,
+      );
+    await Promise.all(nodes.map((node) => this.send(node, input)));
   }
 }

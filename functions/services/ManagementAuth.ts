@@ -7,6 +7,8 @@ import { safeEqual } from './secrets.ts';
 
 /** Requests older or newer than this (clock skew included) are refused. */
 const MAX_SKEW_MS = 5 * 60 * 1000;
+/** What a service id looks like; anything else is refused before a key lookup. */
+const SERVICE_ID = /^[\w-]{1,64}$/;
 /** Longest lifetime a management bearer token may declare, or have left. */
 const MAX_BEARER_LIFETIME_S = 15 * 60;
 /** Clock difference tolerated between a bearer token's signer and us. */
@@ -50,7 +52,7 @@ export class ManagementAuth {
       throw new AuthenticationError();
     }
     const key =
-      typeof serviceId === 'string' && serviceId.length <= 64
+      typeof serviceId === 'string' && SERVICE_ID.test(serviceId)
         ? await this.#services.keyOf(serviceId)
         : undefined;
     if (!key) throw new AuthenticationError();
@@ -97,7 +99,7 @@ export class ManagementAuth {
       !cnonce ||
       !signature ||
       method !== 'HMAC_SHA256' ||
-      serviceId.length > 64
+      !SERVICE_ID.test(serviceId)
     ) {
       throw new AuthenticationError();
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { ConflictError, ErrorCodes, LimitError, NotFoundError } from '../../shared/errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../shared/ports/durable.ts';
-import type { ParticipantStore, PlacementStore, RoomNodes, StreamStore } from '../../shared/ports/live.ts';
+import type { ParticipantStore, PlacementStore, StreamStore } from '../../shared/ports/live.ts';
 import type {
   CreateRoomSchema,
   PatchRoomSchema,
@@ -18,8 +18,6 @@ export interface RoomServiceDeps {
   participants: ParticipantStore;
   streams: StreamStore;
   placement: PlacementStore;
-  /** Every node a room spans (cluster modes); its placement alone otherwise. */
-  roomNodes?: RoomNodes | undefined;
   commands: Commands;
   /** config.limits.roomsPerService; unset: no limit. */
   maxRoomsPerService?: number;
@@ -119,17 +117,11 @@ export class RoomService {
    */
   async #remove(room: Room): Promise<void> {
     const id = roomKey(room.serviceId, room.id);
-    const [primary, spanned] = await Promise.all([
-      this.#d.placement.get(id),
-      this.#d.roomNodes?.counts(id) ?? {},
-    ]);
-    const nodes = new Set([...(primary ? [primary] : []), ...Object.keys(spanned)]);
+    const nodes = await this.#d.commands.nodesOf(id);
     // Participants first: from now on no login passes (signaling checks the live record), so
     // nothing can re-open the room on a node after the close below.
     await this.#d.participants.clear(id);
-    await Promise.all(
-      [...nodes].map((node) => this.#d.commands.send(node, { type: 'room.close', roomId: id })),
-    );
+    await Promise.all(nodes.map((node) => this.#d.commands.send(node, { type: 'room.close', roomId: id })));
     await Promise.all([this.#d.streams.clear(id), this.#d.placement.delete(id)]);
     await this.#d.rooms.delete(room.serviceId, room.id);
   }

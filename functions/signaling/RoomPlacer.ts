@@ -107,7 +107,7 @@ export class RoomPlacer {
         await placement.unlock(roomId, token);
       }
     }
-    throw new TesseraError(ErrorCodes.clusterUnavailable, `could not place room ${roomId}`);
+    throw new TesseraError(ErrorCodes.clusterUnavailable, 'could not place the room on a media node');
   }
 
   #nodes(): Promise<NodeReport[]> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AuthenticationError,
   ErrorCodes,
+  LimitError,
   NotFoundError,
   TesseraError,
   ValidationError,
@@ -10,6 +11,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
 import type { ConnectionGateway, ConnectionRecord, ConnectionStore } from '../../shared/ports/gateway.ts';
 import type { ParticipantStore } from '../../shared/ports/live.ts';
+import type { RateLimiter } from '../../shared/ports/rateLimit.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   MAX_MESSAGE_BYTES,
@@ -34,6 +36,12 @@ export interface SignalingDeps {
   release?(roomId: string, nodeId: string): Promise<void>;
   /** Whether a session on this node may stay there when it logs in again (not failed, not draining). */
   canKeep?(nodeId: string): Promise<boolean>;
+  /**
+   * Frames one connection may send per second, counted across function instances, before they
+   * are refused here (1303) instead of costing a command to the node: API Gateway itself does
+   * not throttle per connection.
+   */
+  throttle?: { limiter: RateLimiter; framesPerSecond: number };
   logger: Logger;
 }
 
@@ -161,6 +169,12 @@ export class SignalingFunction {
       throw new ValidationError('message is not JSON', []);
     }
     identified(requestIdOf(body));
+    const throttle = this.#d.throttle;
+    if (throttle && !(await throttle.limiter.take(`conn:${connectionId}`, throttle.framesPerSecond, 1000))) {
+      throw new LimitError(
+        `limit messagesPerSecond reached: at most ${throttle.framesPerSecond} frames per second per connection`,
+      );
+    }
     const envelope = RequestSchema.safeParse(body);
     if (!envelope.success) {
       throw new ValidationError(`invalid request: ${describeIssues(envelope.error.issues)}`, []);
@@ -231,17 +245,25 @@ export class SignalingFunction {
   async disconnect(connectionId: string): Promise<void> {
     const connection = await this.#d.connections.get(connectionId);
     if (!connection) return;
-    await this.#d.connections.delete(connectionId);
-    await this.#d.participants.delete(connection.roomId, connection.participant.id);
-    await this.#d.release?.(connection.roomId, connection.nodeId);
-    await this.#d.commands
-      .send(connection.nodeId, {
+    const { roomId, nodeId, participant } = connection;
+    // Each step on its own, the connection record last: a step that fails leaves the record for
+    // its TTL rather than a participant no one will ever remove.
+    const steps = await Promise.allSettled([
+      this.#d.commands.send(nodeId, {
         type: 'connection.closed',
-        roomId: connection.roomId,
+        roomId,
         connectionId,
-        participantId: connection.participant.id,
-      })
-      .catch((error) => this.#d.logger.warn('could not tell the node about a closed connection', { error }));
+        participantId: participant.id,
+      }),
+      this.#d.participants.delete(roomId, participant.id),
+      this.#d.release?.(roomId, nodeId),
+    ]);
+    const failed = steps.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed.length > 0) {
+      this.#d.logger.warn('a closed connection was not fully cleaned up', { error: failed[0]!.reason });
+      return;
+    }
+    await this.#d.connections.delete(connectionId);
   }
 
   async #reply(connectionId: string, response: SignalingResponse): Promise<void> {

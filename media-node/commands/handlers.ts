@@ -23,8 +23,11 @@ export function nodeCommandHandlers(
 
     async 'connection.closed'(c) {
       const room = rooms.get(c.roomId);
+      const peer = room?.peer(c.participantId);
       // A newer connection of the same participant (a reconnect) keeps the peer.
-      if (room?.peer(c.participantId)?.connectionId === c.connectionId) room.leave(c.participantId);
+      if (peer?.connectionId === c.connectionId) room!.leave(c.participantId);
+      // Closed before its login got here (the queue may reorder them): refuse that login.
+      else signaling.closedBeforeLogin(c.connectionId);
     },
 
     async 'participant.drop'(c) {

@@ -20,6 +20,10 @@ import { jsonBytes, page, snapshot } from './paging.ts';
 
 type SignalCommand = Extract<NodeCommand, { type: 'signal' }>;
 
+/** How long a connection closed before its login is remembered (signals older than a minute are dropped). */
+const CLOSED_EARLY_MS = 2 * 60 * 1000;
+const MAX_CLOSED_EARLY = 100_000;
+
 export type SignalingLimits = Pick<
   Limits,
   'messagesPerSecond' | 'textsPerSecond' | 'loginsPerParticipantPerMinute'
@@ -42,6 +46,12 @@ export class NodeSignaling {
   readonly #logins: KeyedRateLimiter;
   /** Connections inside `login`: replacing their previous peer must not reset their buckets. */
   readonly #loggingIn = new Set<string>();
+  /**
+   * Connections reported closed before they had a peer here, until when: the queue does not keep
+   * order, so their `login` may still arrive, and must not make a peer for a dead socket.
+   */
+  readonly #closedEarly = new Map<string, number>();
+  readonly #now: Clock;
 
   constructor(
     rooms: RoomRegistry,
@@ -54,6 +64,7 @@ export class NodeSignaling {
     this.#gateway = gateway;
     this.#logger = logger;
     this.#limits = limits;
+    this.#now = now ?? Date.now;
     const clock = now ? { now } : {};
     // Burst = 2 × rate: a client may catch up after a short stall (a join's opening requests).
     this.#messages = new KeyedRateLimiter({
@@ -78,6 +89,17 @@ export class NodeSignaling {
         this.#texts.delete(connectionId);
       }),
     );
+  }
+
+  /** A connection closed before it had a peer on this node: a late `login` of it is refused. */
+  closedBeforeLogin(connectionId: string): void {
+    const now = this.#now();
+    // Oldest first: expired marks go as new ones come; the map never outgrows the cap.
+    for (const [id, until] of this.#closedEarly) {
+      if (until > now && this.#closedEarly.size < MAX_CLOSED_EARLY) break;
+      this.#closedEarly.delete(id);
+    }
+    this.#closedEarly.set(connectionId, now + CLOSED_EARLY_MS);
   }
 
   /** Rate-limit buckets held now (bounded: tests watch it). */
@@ -168,6 +190,9 @@ export class NodeSignaling {
   }
 
   async #login(command: SignalCommand, params: Params<'login'>) {
+    if ((this.#closedEarly.get(command.connectionId) ?? 0) > this.#now()) {
+      throw new TesseraError(ErrorCodes.authenticationFailed, 'connection closed');
+    }
     const room = await this.#rooms.open(command.roomId);
     const peer = await room.join(command.participant, command.connectionId);
     if (params.rtpCapabilities)

@@ -97,3 +97,60 @@ describe('trust on the local cluster', () => {
     expect((await call('GET', '/v1/rooms/short-lived/participants')).status).toBe(404);
   });
 });
+
+describe('trust on a room spanning two media nodes', () => {
+  let cluster: LocalCluster;
+  beforeAll(async () => {
+    cluster = await startLocalCluster(['node-a', 'node-b'], { REDIS_DB: '5', ROOM_PEERS_PER_NODE: '1' });
+  }, 90_000);
+  afterAll(() => cluster?.close());
+
+  it('REST reaches a participant on any node of the room: dropping the one on the second node disconnects it', async () => {
+    const auth = await cluster.superAuth();
+    const post = (path: string, body: unknown) =>
+      fetch(`${cluster.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<{ token: string }>);
+    await post('/v1/rooms', { id: 'spread', name: 'spread' });
+    const clients: SignalingClient[] = [];
+    for (const user of ['ana', 'ben']) {
+      const client = await openSignaling(
+        cluster.signalingUrl,
+        (await post('/v1/rooms/spread/tokens', { user, role: 'presenter' })).token,
+      );
+      const login = await client.request<{ participant: { id: string } }>('login');
+      expect(login.ok).toBe(true);
+      clients.push(client);
+    }
+    // One participant per node: the room spans both (nodes report every second).
+    const hosting = await eventually(
+      async () =>
+        (
+          (await fetch(`${cluster.url}/v1/nodes`, { headers: { authorization: auth } }).then((r) =>
+            r.json(),
+          )) as { id: string; rooms: number }[]
+        )
+          .filter((n) => n.rooms > 0)
+          .map((n) => n.id)
+          .sort(),
+      (ids) => ids.length === 2,
+      10_000,
+    );
+    expect(hosting).toEqual(['node-a', 'node-b']);
+    const list = (await fetch(`${cluster.url}/v1/rooms/spread/participants`, {
+      headers: { authorization: auth },
+    }).then((r) => r.json())) as { id: string; user: string }[];
+    for (const [i, user] of ['ana', 'ben'].entries()) {
+      const id = list.find((p) => p.user === user)!.id;
+      const dropped = await fetch(`${cluster.url}/v1/rooms/spread/participants/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: auth },
+      });
+      expect(dropped.status).toBe(204);
+      expect(await clients[i]!.closed).toBeGreaterThan(0);
+      expect(clients[i]!.events.map((e) => e.event)).toContain('drop');
+    }
+  });
+});

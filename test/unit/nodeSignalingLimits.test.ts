@@ -212,3 +212,18 @@ describe('Peer caps', () => {
     expect(peer.maySubscribeAny()).toBe(expected);
   });
 });
+
+describe('NodeSignaling and closed connections', () => {
+  it('a login that arrives after its connection was reported closed makes no peer', async () => {
+    const { signaling, room, send, advance } = setUp();
+    // The queue reordered them: connection.closed for c9 came first.
+    signaling.closedBeforeLogin('c9');
+    const late = await send('login', {}, 'c9', { ...presenter, id: 'p9' });
+    expect([late.ok, late.error?.code]).toEqual([false, 1101]);
+    expect(room.peer('p9')).toBeUndefined();
+    // Other connections are unaffected, and the mark expires with the stale-signal window.
+    expect((await send('login', {}, 'c1')).ok).toBe(true);
+    advance(3 * 60_000);
+    expect((await send('login', {}, 'c9', { ...presenter, id: 'p9' })).ok).toBe(true);
+  });
+});

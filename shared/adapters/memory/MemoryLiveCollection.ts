@@ -38,7 +38,7 @@ export class MemoryLiveCollection<T extends Versioned> implements LiveCollection
 
   async update(record: T): Promise<void> {
     const stored = this.#rooms.get(record.roomId)?.get(record.id);
-    if (!stored) throw new NotFoundError(this.#notFound, `${record.id} not found in room ${record.roomId}`);
+    if (!stored) throw new NotFoundError(this.#notFound, `${record.id} not found`);
     if (stored.version !== record.version - 1)
       throw new ConflictError(`${record.id} changed (version ${stored.version})`);
     this.#room(record.roomId).set(record.id, structuredClone(record));

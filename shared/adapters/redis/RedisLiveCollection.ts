@@ -84,7 +84,7 @@ export class RedisLiveCollection<T extends Versioned> implements LiveCollection<
       ),
     );
     if (result === -1)
-      throw new NotFoundError(this.#notFound, `${record.id} not found in room ${record.roomId}`);
+      throw new NotFoundError(this.#notFound, `${record.id} not found`);
     if (result === 0) throw new ConflictError(`${record.id} changed since it was read`);
   }
 

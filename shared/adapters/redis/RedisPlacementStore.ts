@@ -31,8 +31,11 @@ export class RedisPlacementStore implements PlacementStore {
     await redisCall('placement', () => this.#redis.set(redisKeys.roomNode(roomId), nodeId));
   }
 
+  /** Forgets the room's node and its fencing counter (a deleted room leaves no key behind). */
   async delete(roomId: string): Promise<void> {
-    await redisCall('placement', () => this.#redis.del(redisKeys.roomNode(roomId)));
+    await redisCall('placement', () =>
+      this.#redis.del(redisKeys.roomNode(roomId), redisKeys.roomFence(roomId)),
+    );
   }
 
   async lock(roomId: string, ttlMs: number): Promise<string | undefined> {
