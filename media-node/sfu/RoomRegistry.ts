@@ -114,17 +114,24 @@ export class RoomRegistry extends EventEmitter<Events> {
     return room;
   }
 
-  /** Closes a room that stays empty for the grace period (a rejoin within it keeps the room). */
+  /**
+   * Closes a room that stays empty for the grace period (a rejoin within it keeps the room),
+   * counted from its opening too: a room opened without anyone joining (a refused login, a late
+   * command from another node) must not stay forever.
+   */
   #closeWhenEmpty(room: Room): void {
     const grace = this.#rtc.emptyRoomGraceMs ?? 30_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    room.on('peerleft', () => {
-      if (room.peers.size > 0) return;
+    const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         if (room.peers.size === 0) room.close('room empty');
       }, grace);
       timer.unref();
+    };
+    arm();
+    room.on('peerleft', () => {
+      if (room.peers.size === 0) arm();
     });
     room.on('peerjoined', () => clearTimeout(timer));
     room.once('close', () => clearTimeout(timer));

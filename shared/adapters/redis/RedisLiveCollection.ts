@@ -83,8 +83,7 @@ export class RedisLiveCollection<T extends Versioned> implements LiveCollection<
         ROOM_STATE_TTL_MS,
       ),
     );
-    if (result === -1)
-      throw new NotFoundError(this.#notFound, `${record.id} not found`);
+    if (result === -1) throw new NotFoundError(this.#notFound, `${record.id} not found`);
     if (result === 0) throw new ConflictError(`${record.id} changed since it was read`);
   }
 
