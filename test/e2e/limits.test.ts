@@ -152,10 +152,10 @@ describe('per-participant limits on the embedded server', () => {
     const pingOk = pings.filter((r) => r.ok).length;
     expect(pingOk).toBeGreaterThanOrEqual(2 * limits.messagesPerSecond);
     expect(pingOk).toBeLessThan(400);
-    expect(pings.find((r) => !r.ok)!.error).toEqual({
-      code: 1303,
-      message: `rate limit messagesPerSecond: at most ${limits.messagesPerSecond} signaling messages per second per connection`,
-    });
+    // Refused by the node's bucket or, earlier, by the signaling function's per-connection window.
+    const refusedPing = pings.find((r) => !r.ok)!.error!;
+    expect(refusedPing.code).toBe(1303);
+    expect(refusedPing.message).toMatch(/messagesPerSecond/);
     console.info(
       `limits: publish ${ok.length} ok, ${refused.filter((r) => /producers/.test(r.error!.message)).length} over the producer cap, ` +
         `${refused.filter((r) => /messagesPerSecond/.test(r.error!.message)).length} over the message rate; ` +
