@@ -212,16 +212,23 @@ describe('trust on the embedded server', () => {
   it('an upgrade abandoned mid-handshake leaves no participant behind', async () => {
     const auth = await superAuth();
     await newRoom(auth, 'abandoned');
-    await Promise.all(
-      Array.from({ length: 21 }, async (_, i) => {
-        const token = await tokenFor(auth, 'abandoned', `u${i}`);
-        const socket = connect(port, '127.0.0.1', () => {
-          socket.write(upgradeRequest(`/ws?token=${encodeURIComponent(token)}`));
-          setTimeout(() => socket.destroy(), i % 7);
-        });
-        socket.on('error', () => {});
-      }),
+    const tokens = await Promise.all(
+      Array.from({ length: 21 }, (_, i) => tokenFor(auth, 'abandoned', `u${i}`)),
     );
+    // All at once, each gone at another point of the server's $connect → handshake path: at
+    // once, half-closed, a tick later, or a few ms later.
+    tokens.forEach((token, i) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(upgradeRequest(`/ws?token=${encodeURIComponent(token)}`));
+        if (i % 4 === 0) socket.destroy();
+        else if (i % 4 === 1) socket.end();
+        else if (i % 4 === 2) setImmediate(() => socket.destroy());
+        else setTimeout(() => socket.destroy(), i % 7);
+      });
+      socket.on('error', () => {});
+    });
+    // Let the server take them all in (it admits each at $connect), then nobody may be left.
+    await new Promise((r) => setTimeout(r, 1000));
     const left = await eventually(
       async () => (await call('GET', '/v1/rooms/abandoned/participants', auth)).body as unknown[],
       (list) => list.length === 0,
