@@ -1,7 +1,7 @@
 // Forwarding benchmark: one mediasoup worker (one core), one VP8 producer fed by a paced
 // replay of recorded RTP, N consumers on PlainTransports (SRTP AES_CM_128_HMAC_SHA1_80 or
 // plain RTP) to a UDP sink. Reports worker CPU per forwarded packet and the most consumers
-// one core forwards at < 0.5 % loss. Method: ../../README.md#benchmarks.
+// one core forwards at < 0.5 % loss. Method: ../../docs/benchmarks.md.
 //
 // Usage: npm run bench:forwarding -- [--srtp-steps 0,200,...] [--plain-steps ...] [--warm 5] [--measure 15]
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';

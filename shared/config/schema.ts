@@ -189,7 +189,7 @@ export interface Config {
   limits: Limits;
 }
 
-/** What one tenant, participant or connection may create or send (README: Security). */
+/** What one tenant, participant or connection may create or send (docs/security.md). */
 export interface Limits {
   roomsPerService: number;
   tokensPerServicePerMinute: number;

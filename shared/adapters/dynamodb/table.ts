@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /**
- * One table holds every durable record (single-table design; the README's "State layout"
+ * One table holds every durable record (single-table design; docs/architecture.md, "State layout"
  * mirrors this):
  *
  *   item                 pk                       sk      gsi1pk                        gsi1sk

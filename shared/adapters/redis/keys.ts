@@ -1,5 +1,5 @@
 /**
- * Redis key layout (the README's "State layout" section mirrors this). Every key of a room
+ * Redis key layout (docs/architecture.md, "State layout", mirrors this). Every key of a room
  * carries the room key (`<serviceId>/<roomId>`) in a hash tag, {roomId}, so a Redis Cluster keeps a room's keys in one
  * slot and multi-key scripts stay possible.
  *
@@ -30,7 +30,7 @@ export const redisKeys = {
   token: (tokenId: string) => `tessera:token:${tokenId}`,
 };
 
-/** Cluster-wide keys (see the README's "State layout"). */
+/** Cluster-wide keys (see docs/architecture.md, "State layout"). */
 export const clusterKeys = {
   connection: (connectionId: string) => `tessera:conn:${connectionId}`,
   command: (commandId: string) => `tessera:cmd:${commandId}`,
