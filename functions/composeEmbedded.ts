@@ -31,7 +31,6 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     path: '/ws',
     logger,
     pingIntervalMs: config.wsPingIntervalMs,
-    framesPerSecond: 2 * config.limits.messagesPerSecond,
   });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(

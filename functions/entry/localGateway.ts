@@ -23,7 +23,6 @@ const gateway = new WebSocketGateway({
   path: '/ws',
   logger,
   pingIntervalMs: config.wsPingIntervalMs,
-  framesPerSecond: 2 * config.limits.messagesPerSecond,
   // As API Gateway: every connection ends after 2 hours (its connection record lives 3).
   maxConnectionMs: 2 * 60 * 60 * 1000,
 });

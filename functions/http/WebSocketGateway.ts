@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ErrorCodes } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
-import { MAX_MESSAGE_BYTES, requestIdOf, type ServerMessage } from '../../shared/protocol/signaling.ts';
-import { TokenBucket } from '../../shared/rateLimit/TokenBucket.ts';
+import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../shared/protocol/signaling.ts';
 import type { ConnectResult } from '../signaling/SignalingFunction.ts';
 
 /** The routes of a WebSocket API, as API Gateway invokes them. */
@@ -34,22 +32,17 @@ export class WebSocketGateway implements ConnectionGateway {
   readonly #logger: Logger;
   #routes: WebSocketRoutes | undefined;
 
-  /** Frames per second one socket may send before the gateway answers them itself (API Gateway's throttling). */
-  readonly #framesPerSecond: number;
   /** Oldest a connection may get (API Gateway closes every one after 2 hours); unlimited when absent. */
   readonly #maxConnectionMs: number | undefined;
-  readonly #openedAt = new WeakMap<WebSocket, number>();
 
   constructor(options: {
     path: string;
     logger: Logger;
     pingIntervalMs?: number;
-    framesPerSecond?: number;
     maxConnectionMs?: number;
   }) {
     this.#path = options.path;
     this.#logger = options.logger;
-    this.#framesPerSecond = options.framesPerSecond ?? 100;
     this.#maxConnectionMs = options.maxConnectionMs;
     this.#pinger = setInterval(() => this.#ping(), options.pingIntervalMs ?? 20_000);
     this.#pinger.unref();
@@ -81,10 +74,10 @@ export class WebSocketGateway implements ConnectionGateway {
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     // $connect admitted a participant: if the handshake never completes, $disconnect must still
     // run, or the participant would stay listed forever.
-    let opened = false;
+    let settled = false;
     const abandon = () => {
-      if (opened) return;
-      opened = true;
+      if (settled) return;
+      settled = true;
       void routes
         .disconnect(connectionId)
         .catch((error) => this.#logger.error('$disconnect failed', { error }));
@@ -93,11 +86,11 @@ export class WebSocketGateway implements ConnectionGateway {
     socket.once('close', abandon);
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       socket.off('close', abandon);
-      if (opened) {
+      if (settled) {
         ws.terminate();
         return;
       }
-      opened = true;
+      settled = true;
       this.#open(connectionId, ws, routes);
     });
   }
@@ -105,22 +98,12 @@ export class WebSocketGateway implements ConnectionGateway {
   #open(connectionId: string, ws: WebSocket, routes: WebSocketRoutes): void {
     this.#sockets.set(connectionId, ws);
     this.#alive.add(ws);
-    this.#openedAt.set(ws, Date.now());
     const now = new Date().toISOString();
     this.#times.set(connectionId, { connectedAt: now, lastActiveAt: now });
     ws.on('pong', () => this.#alive.add(ws));
-    // A flood is refused here, before it costs a function invocation (the node meters finer).
-    const frames = new TokenBucket({
-      ratePerSecond: this.#framesPerSecond,
-      burst: 2 * this.#framesPerSecond,
-    });
     ws.on('message', (data, isBinary) => {
       this.#alive.add(ws);
       if (isBinary) return;
-      if (!frames.take()) {
-        ws.send(JSON.stringify(throttled(data.toString())));
-        return;
-      }
       const times = this.#times.get(connectionId);
       if (times) times.lastActiveAt = new Date().toISOString();
       void routes
@@ -140,11 +123,9 @@ export class WebSocketGateway implements ConnectionGateway {
   /** Closes sockets that missed a ping (a peer gone without a FIN) or outlived their age, then pings the rest. */
   #ping(): void {
     const now = Date.now();
-    for (const ws of this.#sockets.values()) {
-      if (
-        this.#maxConnectionMs !== undefined &&
-        now - (this.#openedAt.get(ws) ?? now) > this.#maxConnectionMs
-      ) {
+    for (const [connectionId, ws] of this.#sockets) {
+      const connectedAt = Date.parse(this.#times.get(connectionId)?.connectedAt ?? '');
+      if (this.#maxConnectionMs !== undefined && now - connectedAt > this.#maxConnectionMs) {
         ws.close(1001, 'connection too old; reconnect');
         continue;
       }
@@ -191,22 +172,6 @@ export class WebSocketGateway implements ConnectionGateway {
     for (const ws of this.#sockets.values()) ws.terminate();
     this.#wss.close();
   }
-}
-
-/** The answer to a frame over the rate: still one answer per request, naming its id when it has one. */
-function throttled(frame: string) {
-  let id: string | number | null = null;
-  try {
-    id = requestIdOf(JSON.parse(frame));
-  } catch {}
-  return {
-    id,
-    ok: false,
-    error: {
-      code: ErrorCodes.limitExceeded,
-      message: 'limit messagesPerSecond reached: the gateway refuses this flood of frames; slow down',
-    },
-  };
 }
 
 /** Answers an upgrade request with an HTTP error and closes the socket ($connect's refusal). */

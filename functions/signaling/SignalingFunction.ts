@@ -163,18 +163,21 @@ export class SignalingFunction {
     if (Buffer.byteLength(raw) > MAX_MESSAGE_BYTES)
       throw new ValidationError('message too large', [{ path: '(root)', message: 'over 128 KiB' }]);
     let body: unknown;
+    let json = true;
     try {
       body = JSON.parse(raw);
+      identified(requestIdOf(body));
     } catch {
-      throw new ValidationError('message is not JSON', []);
+      json = false;
     }
-    identified(requestIdOf(body));
+    // Every frame counts, garbage too: a flood stops here, before it costs the node anything.
     const throttle = this.#d.throttle;
     if (throttle && !(await throttle.limiter.take(`conn:${connectionId}`, throttle.framesPerSecond, 1000))) {
       throw new LimitError(
         `limit messagesPerSecond reached: at most ${throttle.framesPerSecond} frames per second per connection`,
       );
     }
+    if (!json) throw new ValidationError('message is not JSON', []);
     const envelope = RequestSchema.safeParse(body);
     if (!envelope.success) {
       throw new ValidationError(`invalid request: ${describeIssues(envelope.error.issues)}`, []);

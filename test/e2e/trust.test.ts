@@ -191,7 +191,7 @@ describe('trust on the embedded server', () => {
     ).rejects.toMatchObject({ code: 1003 });
   });
 
-  it('a flood of frames is throttled at the gateway with a clear code, and the socket keeps working', async () => {
+  it('a flood of frames is throttled by the signaling function with a clear code, and the socket keeps working', async () => {
     const { client } = await join(await server.token('flooded', 'noisy'));
     const answers: { error?: { code: number } }[] = [];
     client.ws.on('message', (raw) => answers.push(JSON.parse(String(raw))));
