@@ -130,14 +130,6 @@ export class JoinTokens {
   async restore(claims: JoinClaims): Promise<void> {
     if (claims.expiresAt > this.#now()) await this.#ledger.record(claims.tokenId, claims.expiresAt);
   }
-
-  /** Verifies a token for `roomId` and spends it. Any failure is an AuthenticationError saying why. */
-  async redeem(token: string, roomId: string): Promise<JoinClaims> {
-    const claims = await this.verify(token);
-    if (claims.roomId !== roomId) throw new AuthenticationError('join token is for another room');
-    if (!(await this.spend(claims))) throw new AuthenticationError('join token already used');
-    return claims;
-  }
 }
 
 /** What a join token carries; anything else is a token this code did not issue. */

@@ -22,7 +22,8 @@ describe('join tokens', () => {
   it('carry room, user, role, permissions and preference, and redeem once', async () => {
     const t = tokens();
     const issued = await t.issue(room('r1'), { user: 'ana', role: 'viewer', preference: { region: 'eu' } });
-    const claims = await t.redeem(issued.token, 'r1');
+    const claims = await t.verify(issued.token);
+    expect(await t.spend(claims)).toBe(true);
     expect(claims).toMatchObject({
       tokenId: issued.id,
       roomId: 'r1',
@@ -32,7 +33,7 @@ describe('join tokens', () => {
       permission: { publish: { audio: false, video: false }, subscribe: { audio: true, video: true } },
       preference: { region: 'eu' },
     });
-    await expect(t.redeem(issued.token, 'r1')).rejects.toThrow('join token already used');
+    expect(await t.spend(await t.verify(issued.token))).toBe(false);
   });
 
   it('are rejected when expired', async () => {
@@ -40,7 +41,7 @@ describe('join tokens', () => {
     const t = tokens(() => now);
     const issued = await t.issue(room('r1'), { user: 'ana', role: 'presenter' });
     now += 61_000;
-    await expect(t.redeem(issued.token, 'r1')).rejects.toThrow('join token expired');
+    await expect(t.verify(issued.token)).rejects.toThrow('join token expired');
   });
 
   it('are rejected when forged: another secret, a changed claim, or alg none', async () => {
@@ -50,26 +51,30 @@ describe('join tokens', () => {
       user: 'eve',
       role: 'presenter',
     });
-    await expect(t.redeem(other.token, 'r1')).rejects.toThrow('join token invalid');
+    await expect(t.verify(other.token)).rejects.toThrow('join token invalid');
 
     const [header, payload, signature] = issued.token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const tampered = Buffer.from(JSON.stringify({ ...claims, role: 'sip', user: 'eve' })).toString(
       'base64url',
     );
-    await expect(t.redeem(`${header}.${tampered}.${signature}`, 'r1')).rejects.toThrow('join token invalid');
+    await expect(t.verify(`${header}.${tampered}.${signature}`)).rejects.toThrow('join token invalid');
 
     const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    await expect(t.redeem(`${none}.${payload}.`, 'r1')).rejects.toThrow('join token invalid');
+    await expect(t.verify(`${none}.${payload}.`)).rejects.toThrow('join token invalid');
     // The genuine token is still unspent after the forgeries.
-    await expect(t.redeem(issued.token, 'r1')).resolves.toMatchObject({ user: 'ana' });
+    expect(await t.spend(await t.verify(issued.token))).toBe(true);
   });
 
-  it('are rejected for another room, without being spent', async () => {
+  it('name the room they were issued for: its service, id and creation', async () => {
     const t = tokens();
-    const issued = await t.issue(room('r1'), { user: 'ana', role: 'presenter' });
-    await expect(t.redeem(issued.token, 'r2')).rejects.toThrow('join token is for another room');
-    await expect(t.redeem(issued.token, 'r1')).resolves.toMatchObject({ roomId: 'r1' });
+    const r1 = room('r1');
+    const issued = await t.issue(r1, { user: 'ana', role: 'presenter' });
+    expect(await t.verify(issued.token)).toMatchObject({
+      roomId: 'r1',
+      serviceId: 'svc',
+      roomCreatedAt: r1.createdAt,
+    });
   });
 
   it('are rejected when validly signed but never issued (not in the ledger)', async () => {
@@ -90,7 +95,7 @@ describe('join tokens', () => {
       .setIssuedAt()
       .setExpirationTime('1m')
       .sign(new TextEncoder().encode('secret'));
-    await expect(t.redeem(unrecorded, 'r1')).rejects.toThrow('join token already used');
+    expect(await t.spend(await t.verify(unrecorded))).toBe(false);
   });
 
   it('are refused when their claims are not what Tessera issues', async () => {
@@ -102,7 +107,7 @@ describe('join tokens', () => {
       .setIssuedAt()
       .setExpirationTime('1m')
       .sign(new TextEncoder().encode('secret'));
-    await expect(tokens().redeem(odd, 'r1')).rejects.toThrow('join token invalid');
+    await expect(tokens().verify(odd)).rejects.toThrow('join token invalid');
   });
 
   it('can be given back once after a refused join, and then spent once more', async () => {
