@@ -3,14 +3,13 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ErrorCodes, NotFoundError, StorageError } from '../../errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../ports/durable.ts';
 import type { Room } from '../../protocol/http/room.ts';
 import { roomKey } from '../../protocol/http/roomKey.ts';
-import { decodeCursor, encodeCursor, type IndexQuery, skipKeys } from './cursor.ts';
+import { pageOfIndex } from './cursor.ts';
 import { type DocumentSender, failingAsStorageErrors } from './failures.ts';
 
 const key = (serviceId: string, id: string) => ({ pk: `ROOM#${roomKey(serviceId, id)}`, sk: 'META' });
@@ -65,24 +64,7 @@ export class DynamoRoomStore implements RoomStore {
   }
 
   async list(serviceId: string, page: PageRequest): Promise<Page<Room>> {
-    const query: IndexQuery = {
-      TableName: this.#table,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': `SERVICE#${serviceId}#ROOMS` },
-    };
-    const start = await skipKeys(
-      this.#db,
-      query,
-      decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
-      page.skip ?? 0,
-    );
-    if (start === null) return { items: [] };
-    const result = await this.#db.send(
-      new QueryCommand({ ...query, Limit: page.limit, ExclusiveStartKey: start }),
-    );
-    const cursor = encodeCursor(result.LastEvaluatedKey);
-    return { items: (result.Items ?? []).map(toRoom), ...(cursor ? { cursor } : {}) };
+    return pageOfIndex(this.#db, this.#table, `SERVICE#${serviceId}#ROOMS`, page, toRoom);
   }
 
   async count(serviceId: string): Promise<number> {

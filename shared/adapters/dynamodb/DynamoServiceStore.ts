@@ -1,13 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, StorageError } from '../../errors.ts';
 import type { Page, PageRequest, ServiceRecord, ServiceStore } from '../../ports/durable.ts';
-import { decodeCursor, encodeCursor, type IndexQuery, skipKeys } from './cursor.ts';
+import { pageOfIndex } from './cursor.ts';
 import { type DocumentSender, failingAsStorageErrors } from './failures.ts';
 
 const key = (id: string) => ({ pk: `SERVICE#${id}`, sk: 'META' });
@@ -66,24 +61,7 @@ export class DynamoServiceStore implements ServiceStore {
   }
 
   async list(page: PageRequest): Promise<Page<ServiceRecord>> {
-    const query: IndexQuery = {
-      TableName: this.#table,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': 'SERVICES' },
-    };
-    const start = await skipKeys(
-      this.#db,
-      query,
-      decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
-      page.skip ?? 0,
-    );
-    if (start === null) return { items: [] };
-    const result = await this.#db.send(
-      new QueryCommand({ ...query, Limit: page.limit, ExclusiveStartKey: start }),
-    );
-    const cursor = encodeCursor(result.LastEvaluatedKey);
-    return { items: (result.Items ?? []).map(toRecord), ...(cursor ? { cursor } : {}) };
+    return pageOfIndex(this.#db, this.#table, 'SERVICES', page, toRecord);
   }
 
   async delete(id: string): Promise<boolean> {

@@ -68,3 +68,32 @@ export async function skipKeys(
   }
   return key;
 }
+
+/**
+ * One page of the gsi1 partition `partition`: skip (keys only) past `page.skip` items after the
+ * cursor, then read `page.limit` items; the next cursor when more may follow.
+ */
+export async function pageOfIndex<T>(
+  db: Pick<DynamoDBDocumentClient, 'send'>,
+  table: string,
+  partition: string,
+  page: { limit: number; cursor?: string; skip?: number },
+  toItem: (raw: Record<string, unknown>) => T,
+): Promise<{ items: T[]; cursor?: string }> {
+  const query: IndexQuery = {
+    TableName: table,
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :p',
+    ExpressionAttributeValues: { ':p': partition },
+  };
+  const start = await skipKeys(
+    db,
+    query,
+    decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']),
+    page.skip ?? 0,
+  );
+  if (start === null) return { items: [] };
+  const result = await db.send(new QueryCommand({ ...query, Limit: page.limit, ExclusiveStartKey: start }));
+  const cursor = encodeCursor(result.LastEvaluatedKey);
+  return { items: (result.Items ?? []).map(toItem), ...(cursor ? { cursor } : {}) };
+}
