@@ -13,6 +13,9 @@ export interface MethodContext {
   leave(): void;
 }
 
+/** Methods the node runs: `login` creates the peer (NodeSignaling); `session.refresh` is the signaling function's. */
+export type NodeMethod = Exclude<Method, 'login' | 'session.refresh'>;
+
 type Handler<M extends Method> = (ctx: MethodContext, params: Params<M>) => Promise<unknown>;
 
 export const transportParams = (t: types.WebRtcTransport) => ({
@@ -49,7 +52,7 @@ async function resume(consumer: types.Consumer): Promise<void> {
  * Every signaling method but `login` (which creates the peer; see NodeSignaling), keyed by
  * name. Params arrive validated against shared/protocol/signaling.ts.
  */
-export const methods: { [M in Exclude<Method, 'login'>]: Handler<M> } = {
+export const methods: { [M in NodeMethod]: Handler<M> } = {
   async ping() {
     return {};
   },

@@ -128,7 +128,18 @@ export const SourceSchema = z.enum(['mic', 'camera', 'screen-cast', 'screen-audi
 
 /** Every method and its params. */
 export const methodParams = {
-  login: z.strictObject({ rtpCapabilities: RtpCapabilitiesSchema.optional() }),
+  /**
+   * `resume`: the connection came with a resume ticket; the node hands back the participant's
+   * session (transports, producers, consumers) if it still holds it. `failover`: the client found
+   * its node unresponsive (pings or media stalled); the control plane may move it sooner.
+   */
+  login: z.strictObject({
+    rtpCapabilities: RtpCapabilitiesSchema.optional(),
+    resume: z.boolean().optional(),
+    failover: z.boolean().optional(),
+  }),
+  /** A fresh resume ticket (answered by the signaling function, not the node); the old one stops working. */
+  'session.refresh': z.strictObject({}),
   logout: z.strictObject({}),
   /** Liveness of the path to the media node (the SDK rejoins when it goes unanswered). */
   ping: z.strictObject({}),
@@ -224,7 +235,29 @@ export type ServerEvent =
       data: { status: 'consumerClosed' | 'producerPaused' | 'producerResumed'; id: string };
     }
   /** `rejoin`: the session can continue by logging in again (the SDK does it by itself). */
-  | { event: 'drop'; data: { reason: string; rejoin?: boolean } };
+  | { event: 'drop'; data: { reason: string; rejoin?: boolean } }
+  /** Sent by the signaling function before each login is forwarded (and on `session.refresh`). */
+  | { event: 'session'; data: SessionInfo };
+
+/**
+ * How this session survives its WebSocket: `ticket` (single use) reconnects to the same
+ * participant within `graceMs` of losing the socket (`?resume=<ticket>`); the client asks for a
+ * fresh one every `refreshMs`, and reconnects by itself before `maxConnectionMs` (the gateway's
+ * maximum connection age) when one is set.
+ */
+export interface SessionInfo {
+  ticket: string;
+  graceMs: number;
+  refreshMs: number;
+  maxConnectionMs?: number;
+}
+
+/** An ICE server for the client's transports (TURN with short-lived credentials). */
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
 
 /** What subscribers learn about a published stream. */
 export interface StreamAnnouncement {
