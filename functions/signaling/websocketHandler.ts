@@ -14,6 +14,8 @@ export interface WebSocketResult {
   body?: string;
 }
 
+const leftCodes = new Set([1000, 1001]);
+
 /** Routes API Gateway WebSocket events ($connect, $disconnect, $default) to the signaling function. */
 export function websocketHandler(signaling: SignalingFunction) {
   return async (event: WebSocketEvent): Promise<WebSocketResult> => {
@@ -28,10 +30,10 @@ export function websocketHandler(signaling: SignalingFunction) {
         return verdict.ok ? { statusCode: 200 } : { statusCode: verdict.status, body: verdict.message };
       }
       case '$disconnect':
-        // 1000: the client said goodbye (the SDK closes so only when leaving); otherwise the
-        // session keeps its place for the grace period.
+        // 1000/1001: the client said goodbye (the SDK closes so only when leaving, a browser
+        // leaving the page says 1001); otherwise the session keeps its place for the grace period.
         await signaling.disconnect(connectionId, {
-          left: event.requestContext.disconnectStatusCode === 1000,
+          left: leftCodes.has(event.requestContext.disconnectStatusCode ?? 0),
         });
         return { statusCode: 200 };
       default: {
