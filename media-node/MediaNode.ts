@@ -53,6 +53,7 @@ export class MediaNode {
   readonly #processor: CommandProcessor;
   readonly #rtpCapabilities: types.RtpCapabilities;
   readonly #reporter: CapacityReporter | undefined;
+  readonly #cascades: Cascades | undefined;
   #closed = false;
 
   private constructor(
@@ -62,7 +63,9 @@ export class MediaNode {
     processor: CommandProcessor,
     caps: types.RtpCapabilities,
     reporter: CapacityReporter | undefined,
+    cascades: Cascades | undefined,
   ) {
+    this.#cascades = cascades;
     this.id = id;
     this.#pool = pool;
     this.#rooms = rooms;
@@ -90,10 +93,33 @@ export class MediaNode {
       room.once('close', () => {
         for (const id of local) void o.streams.delete(room.id, id).catch(() => {});
       });
+      // A participant's streams are the records of the node it is on. One arriving here (a
+      // rejoin, or a move from a node that died and could not clear them) has none yet: what
+      // is recorded under its id is from an earlier session.
+      room.on('peerjoined', (peer) => {
+        void o.streams
+          .list(room.id)
+          .then((records) =>
+            Promise.all(
+              records
+                .filter((r) => r.info.owner === peer.info.id && !local.has(r.id))
+                .map((r) => o.streams.delete(room.id, r.id)),
+            ),
+          )
+          .catch(() => {});
+      });
     });
     const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits);
     const cascades = o.roomNodes
-      ? new Cascades({ nodeId: o.nodeId, rooms, roomNodes: o.roomNodes, bus: o.commands, rtc: o.rtc, logger })
+      ? new Cascades({
+          nodeId: o.nodeId,
+          rooms,
+          roomNodes: o.roomNodes,
+          bus: o.commands,
+          rtc: o.rtc,
+          logger,
+          registry: o.registry,
+        })
       : undefined;
     const processor = new CommandProcessor({
       nodeId: o.nodeId,
@@ -122,7 +148,7 @@ export class MediaNode {
       });
       await reporter.start();
     }
-    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter);
+    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, cascades);
   }
 
   get workers(): WorkerPool {
@@ -164,6 +190,8 @@ export class MediaNode {
     this.#reporter?.stop();
     await this.#processor.stop();
     this.#rooms.close();
+    // The room's other nodes hear that this part of it is gone (pipe.leave) before we exit.
+    await this.#cascades?.close();
     this.#pool.close();
   }
 }

@@ -154,8 +154,14 @@ export class Room extends EventEmitter<Events> {
 
   /** A participant joined or left on another node of the room. */
   relayParticipant(action: 'join' | 'leave', participant: { id: string; user: string; role: string }): void {
-    if (action === 'join') this.#remotePeers.set(participant.id, participant);
-    else this.#remotePeers.delete(participant.id);
+    // Relays may repeat or come late (a node restarted, a participant moved here): peers hear
+    // of each change once, and never that someone here is elsewhere.
+    if (action === 'join') {
+      if (this.#peers.has(participant.id)) return;
+      const known = this.#remotePeers.get(participant.id);
+      this.#remotePeers.set(participant.id, participant);
+      if (known && JSON.stringify(known) === JSON.stringify(participant)) return;
+    } else if (!this.#remotePeers.delete(participant.id)) return;
     this.broadcast({ event: 'participant', data: { action, participant } });
   }
 
