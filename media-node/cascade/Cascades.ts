@@ -8,8 +8,11 @@ import { RoomCascade } from './RoomCascade.ts';
 
 type PipeCommand = Parameters<RoomCascade['handle']>[0];
 
-/** A node whose last report is older than this is gone (as placement judges it). */
-const FRESH_MS = 3000;
+/**
+ * A node whose last report is older than this is gone for the cascade: longer than placement's
+ * 3 s, since forgetting a node that is only slow (a busy machine) costs its streams a re-pipe.
+ */
+const FRESH_MS = 10_000;
 /** How often the nodes the cascades link with are checked for life. */
 const WATCH_MS = 2000;
 /** How long a closing node waits for its goodbyes (pipe.leave) to go out. */

@@ -71,6 +71,8 @@ export class RoomCascade {
   readonly #nodes = new Map<string, PeerNode>();
   /** Our links by id, for pipe.opened. */
   readonly #links = new Map<string, OutLink>();
+  /** Lives of nodes forgotten for not reporting (`node/instance`). */
+  readonly #pruned = new Set<string>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -111,8 +113,14 @@ export class RoomCascade {
       if (known === undefined || known === c.fromInstance) this.forget(c.fromNode);
       return;
     }
+    // The same life of a node asking again: it forgot us (we looked dead to it); start over.
+    if (c.type === 'pipe.request' && this.#nodes.get(c.fromNode)?.instance === c.fromInstance)
+      this.#resetOut(c.fromNode);
     const first = this.#observe(c.fromNode, c.fromInstance);
     const peer = this.#peer(c.fromNode);
+    // A node we gave up for dead talks again: it must send us its side afresh.
+    if (first && this.#pruned.delete(`${c.fromNode}/${c.fromInstance}`) && c.type !== 'pipe.request')
+      void this.#send(c.fromNode, { type: 'pipe.request', roomId: room.id }).catch(() => {});
     // A node heard from for the first time (or again after a restart) gets our side: links
     // are one-way, and it may not know we host the room.
     if (first || c.type === 'pipe.request') void this.#answer(c.fromNode);
@@ -219,9 +227,29 @@ export class RoomCascade {
     for (const p of peer.participants.values()) room.relayParticipant('leave', p);
   }
 
-  /** Forgets the nodes that are no longer alive. */
+  /** Forgets the nodes that are no longer alive (remembering which life, should it speak again). */
   prune(live: Set<string>): void {
-    for (const node of [...this.#nodes.keys()]) if (!live.has(node)) this.forget(node);
+    for (const [node, peer] of [...this.#nodes]) {
+      if (live.has(node)) continue;
+      if (peer.instance) this.#pruned.add(`${node}/${peer.instance}`);
+      this.forget(node);
+    }
+  }
+
+  /** Drops our links and pipes to a node (keeping what it sent us): the next answer starts over. */
+  #resetOut(node: string): void {
+    const peer = this.#nodes.get(node);
+    if (!peer) return;
+    for (const piping of peer.piped.values()) void piping.then((c) => c?.close()).catch(() => {});
+    peer.piped.clear();
+    const out = peer.out;
+    peer.out = undefined;
+    void out
+      ?.then((link) => {
+        this.#links.delete(link.linkId);
+        link.transport.close();
+      })
+      .catch(() => {});
   }
 
   /** Gives a node our side of the room: our participants, and our streams over a link. */
