@@ -397,8 +397,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
         if (e instanceof TesseraClientError && e.code === 1303) return;
         this.#unanswered++;
         if (media === 'flowing') {
-          // The node still sends us media: signaling is what broke. A new socket resumes.
-          this.#channel.drop(CloseCodes.unresponsive, 'signaling unresponsive');
+          // The node still sends us media: signaling is probably what broke. A new socket
+          // resumes (flagged: if the node did die after all, the control plane moves us).
+          this.#channel.abandon(CloseCodes.unresponsive, 'signaling unresponsive');
+          void this.#recover('resume', 'signaling unresponsive', { suspectNode: true });
         } else if (media === 'broken' || this.#unanswered >= 2) {
           // Media stalled too (or twice no answer while it was still starting): the node is gone.
           void this.#recover('failover', 'media node unresponsive');
@@ -443,8 +445,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
    * Attempts back off exponentially with full jitter, so a node's many sessions do not retry in
    * lock-step. Ends the session when the ticket can no longer work.
    */
-  #recover(mode: 'resume' | 'failover' | 'refresh', reason: string): Promise<void> {
+  #recover(
+    mode: 'resume' | 'failover' | 'refresh',
+    reason: string,
+    options: { suspectNode?: boolean } = {},
+  ): Promise<void> {
     if (this.#recovering || this.#closed) return this.#recovering ?? Promise.resolve();
+    const failover = mode === 'failover' || options.suspectNode === true;
     const planned = mode === 'refresh';
     this.#recovering = (async () => {
       const lostAt = Date.now();
@@ -479,7 +486,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
             {
               rtpCapabilities: this.#device.rtpCapabilities,
               resume: true,
-              ...(mode === 'failover' ? { failover: true } : {}),
+              ...(failover ? { failover: true } : {}),
             },
             LOGIN_TIMEOUT_MS,
           );

@@ -122,6 +122,7 @@ const peer = {
   texts: () => texts,
   sendText: (m: string) => client!.sendText(m),
   unpublish: (kind: 'audio' | 'video') => client!.unpublish(published[kind]!),
+  publishedIds: () => ({ ...published }),
   /** Replaces a published stream with a new one of the same track (as a camera switch does); its new id. */
   async republish(kind: 'audio' | 'video') {
     await client!.unpublish(published[kind]!);
