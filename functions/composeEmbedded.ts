@@ -1,5 +1,6 @@
 import { startMediaNode } from '../media-node/compose.ts';
 import type { MediaNode } from '../media-node/MediaNode.ts';
+import { TurnServer } from '../media-node/turn/TurnServer.ts';
 import type { Adapters } from '../shared/adapters/select.ts';
 import { adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
@@ -16,6 +17,8 @@ export interface EmbeddedSystem {
   /** The in-process command bus between signaling and the media node. */
   commands: Adapters['commands'];
   superService: { id: string; key: string; generated: boolean };
+  /** The coturn this process runs (TURN_LISTEN_IP set), whose URLs login answers carry. */
+  turnServer: TurnServer | undefined;
   close(): Promise<void>;
 }
 
@@ -24,6 +27,11 @@ export interface EmbeddedSystem {
  * one media node in one process, talking through the same ports as the distributed mode.
  */
 export async function composeEmbedded(config: Config, logger: Logger): Promise<EmbeddedSystem> {
+  const turn = config.turn;
+  const turnServer = turn?.server
+    ? await TurnServer.start({ ...turn.server, secret: turn.secret, logger })
+    : undefined;
+  if (turnServer) logger.info('TURN server listening', { urls: turn?.urls });
   const adapters = adaptersFor(config, logger);
   const secrets = secretsFor(config);
   const api = managementApi(adapters, secrets, config.limits);
@@ -38,7 +46,10 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     { ...adapters, nodes: undefined, roomNodes: undefined },
     gateway,
     logger,
-  );
+  ).catch(async (e) => {
+    await turnServer?.close();
+    throw e;
+  });
   // The only node: every room is placed on it.
   const placer = {
     async placeParticipant(roomId: string) {
@@ -63,9 +74,11 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     mediaNode,
     commands: adapters.commands,
     superService: { ...secrets.superService, generated: secrets.generatedSuperKey },
+    turnServer,
     async close() {
       gateway.close();
       await mediaNode.close();
+      await turnServer?.close();
       await adapters.close();
     },
   };
