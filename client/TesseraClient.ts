@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup-client';
 import { Device } from 'mediasoup-client';
 import type {
+  IceServer,
   LoginRoom,
   Method,
   ParticipantsPage,
@@ -23,6 +24,10 @@ export interface JoinOptions {
   requestTimeoutMs?: number;
   /** How often to check the path to the media node (ms; 0 turns it off and with it automatic rejoin). */
   healthCheckMs?: number;
+  /** 'relay': media only through TURN (hides the client's addresses); 'all' by default. */
+  iceTransportPolicy?: 'all' | 'relay';
+  /** ICE servers to use instead of the TURN servers the login answer names. */
+  iceServers?: IceServer[];
 }
 
 export interface Participant {
@@ -79,6 +84,8 @@ interface LoginResult {
   routerRtpCapabilities: types.RtpCapabilities;
   transports: { send?: types.TransportOptions; recv?: types.TransportOptions };
   consumers: ConsumerParams[];
+  /** TURN servers with short-lived credentials, when the deployment runs TURN. */
+  iceServers?: IceServer[];
 }
 
 interface ConsumerParams {
@@ -117,6 +124,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   /** What we publish, so a rejoin can publish it again. */
   readonly #published: { track: MediaStreamTrack; options: PublishOptions; streamId: string }[] = [];
   readonly #healthCheckMs: number;
+  readonly #ice: Pick<JoinOptions, 'iceServers' | 'iceTransportPolicy'>;
   #health: ReturnType<typeof setInterval> | undefined;
   #rejoining: Promise<void> | undefined;
   #sendTransport: types.Transport | undefined;
@@ -136,6 +144,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#autoSubscribe = options.autoSubscribe ?? true;
     this.#healthCheckMs = options.healthCheckMs ?? 2000;
+    this.#ice = { iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy };
   }
 
   static async join(options: JoinOptions): Promise<TesseraClient> {
@@ -173,10 +182,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const listed: string[] = [];
     this.#addParticipants(login.room.participants);
     listed.push(...this.#addStreams(login.room.streams));
-    if (login.transports.send) this.#sendTransport = this.#setUpSend(login.transports.send);
+    if (login.transports.send)
+      this.#sendTransport = this.#setUpSend(withIce(login.transports.send, login, this.#ice));
     if (login.transports.recv) {
       this.#recvTransport = this.#setUpRecv(
-        login.transports.recv,
+        withIce(login.transports.recv, login, this.#ice),
         login.consumers.map((c) => c.id),
       );
       // Streams published before we joined arrive as 'track' events too, once the caller has
@@ -597,6 +607,20 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.#recvTransport?.close();
     this.emit('closed');
   }
+}
+
+/** Transport options with the ICE servers (the app's own, else the login answer's TURN) and policy. */
+function withIce(
+  transport: types.TransportOptions,
+  login: LoginResult,
+  ice: Pick<JoinOptions, 'iceServers' | 'iceTransportPolicy'>,
+): types.TransportOptions {
+  const iceServers = ice.iceServers ?? login.iceServers;
+  return {
+    ...transport,
+    ...(iceServers ? { iceServers } : {}),
+    ...(ice.iceTransportPolicy ? { iceTransportPolicy: ice.iceTransportPolicy } : {}),
+  };
 }
 
 /** Subscriptions in flight at once when joining a large room (the rest of its streams, after login). */

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import type { Limits } from '../shared/config/schema.ts';
+import type { Limits, TurnConfig } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
@@ -7,6 +7,7 @@ import type { CommandLedger, RoomNodes, StreamStore } from '../shared/ports/live
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import type { Stream } from '../shared/protocol/http/liveState.ts';
 import type { StreamAnnouncement } from '../shared/protocol/signaling.ts';
+import { turnIceServers } from '../shared/turn/credentials.ts';
 import { CapacityReporter } from './capacity/CapacityReporter.ts';
 import { Cascades } from './cascade/Cascades.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
@@ -34,6 +35,8 @@ export interface MediaNodeOptions {
   roomNodes?: RoomNodes | undefined;
   /** Where the node is, matched against join-token preferences. */
   location?: { region?: string | undefined; isp?: string | undefined };
+  /** TURN the deployment runs: every login answer carries its URLs with fresh credentials. */
+  turn?: Pick<TurnConfig, 'secret' | 'urls' | 'credentialTtlSeconds'> | undefined;
 }
 
 export interface MediaNodeHealth {
@@ -92,6 +95,14 @@ export class MediaNode {
       });
     });
     const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits);
+    const turn = o.turn;
+    if (turn?.urls.length)
+      signaling.iceServersFor = (participantId) =>
+        turnIceServers(turn.urls, {
+          secret: turn.secret,
+          ttlSeconds: turn.credentialTtlSeconds,
+          participantId,
+        });
     const cascades = o.roomNodes
       ? new Cascades({ nodeId: o.nodeId, rooms, roomNodes: o.roomNodes, bus: o.commands, rtc: o.rtc, logger })
       : undefined;

@@ -6,6 +6,7 @@ import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
+  type IceServer,
   LOGIN_BUDGET,
   type LoginRoom,
   type Method,
@@ -52,6 +53,8 @@ export class NodeSignaling {
    */
   readonly #closedEarly = new Map<string, number>();
   readonly #now: Clock;
+  /** TURN servers with fresh credentials for a login answer; set when the deployment runs TURN. */
+  iceServersFor: ((participantId: string) => IceServer[]) | undefined;
 
   constructor(
     rooms: RoomRegistry,
@@ -255,6 +258,7 @@ export class NodeSignaling {
         ...(recv ? { recv: transportParams(recv) } : {}),
       },
       consumers,
+      ...(this.iceServersFor ? { iceServers: this.iceServersFor(command.participant.id) } : {}),
     };
   }
 
