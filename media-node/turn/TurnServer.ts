@@ -50,6 +50,7 @@ const CLOSED = /session (\d+): closed \(2nd stage\)/;
  * Owns exactly one coturn child process (`turnserver`): TURN over UDP and TCP on `port`, over TLS
  * on `tlsPort` with a self-signed certificate made at start, credentials in coturn's REST-API
  * scheme (shared secret, see shared/turn/credentials.ts), relays from a bounded port range.
+ * Browsers verify a TURN server's TLS certificate: `turns:` URLs need TURN_TLS_CERT_FILE.
  * The secret goes into a config file only this user can read, never onto the command line
  * (visible in `ps`) or into a log. coturn logs to stdout, verbosely, so that its per-session
  * usage lines can be counted: `sessions` holds what it relayed, summed over its reports.
@@ -77,28 +78,9 @@ export class TurnServer {
   static async start(o: TurnServerOptions): Promise<TurnServer> {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-turn-'));
     try {
-      const cert = join(dir, 'cert.pem');
-      const key = join(dir, 'key.pem');
-      // Clients reach TURN by address, so no name to verify: a throwaway self-signed pair.
-      await run('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=tessera-turn',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ]).catch((e: Error) => {
-        throw new MissingDependencyError('openssl could not make the TURN certificate', { error: e.message });
-      });
+      const { cert, key } = o.tls
+        ? { cert: o.tls.certFile, key: o.tls.keyFile }
+        : await selfSignedCertificate(dir);
       const conf = join(dir, 'turnserver.conf');
       writeFileSync(conf, turnserverConf(o, { cert, key, dir }), { mode: 0o600 });
       const child = spawn(o.binary ?? 'turnserver', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -206,6 +188,20 @@ export class TurnServer {
     }
     await this.#exited;
   }
+}
+
+/** Clients reach TURN by address here, so no name to verify: a throwaway self-signed pair. */
+async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  // biome-ignore format: openssl's arguments read best in pairs
+  await run('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-days', '30', '-subj', '/CN=tessera-turn', '-keyout', key, '-out', cert,
+  ]).catch((e: Error) => {
+    throw new MissingDependencyError('openssl could not make the TURN certificate', { error: e.message });
+  });
+  return { cert, key };
 }
 
 function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {

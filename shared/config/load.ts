@@ -66,6 +66,10 @@ function turnConfig(e: Env): TurnConfig | undefined {
       });
     return undefined;
   }
+  if (!e.TURN_TLS_CERT_FILE !== !e.TURN_TLS_KEY_FILE)
+    throw new ConfigError('invalid configuration: TURN_TLS_CERT_FILE and TURN_TLS_KEY_FILE go together', {
+      problems: ['TURN_TLS_CERT_FILE, TURN_TLS_KEY_FILE: set both or neither'],
+    });
   const server = e.TURN_LISTEN_IP
     ? {
         listenIp: e.TURN_LISTEN_IP,
@@ -73,6 +77,10 @@ function turnConfig(e: Env): TurnConfig | undefined {
         tlsPort: e.TURN_TLS_PORT,
         relayPorts: e.TURN_RELAY_PORTS,
         allowLoopbackPeers: e.TURN_ALLOW_LOOPBACK_PEERS === 'on',
+        tls:
+          e.TURN_TLS_CERT_FILE && e.TURN_TLS_KEY_FILE
+            ? { certFile: e.TURN_TLS_CERT_FILE, keyFile: e.TURN_TLS_KEY_FILE }
+            : undefined,
       }
     : undefined;
   const announced = e.RTC_ANNOUNCED_ADDRESS ?? e.TURN_LISTEN_IP;

@@ -175,6 +175,10 @@ export const EnvSchema = z.object({
   ),
   TURN_PORT: port.default(3478).describe('TURN port (UDP and TCP) of the TURN server started here'),
   TURN_TLS_PORT: port.default(5349).describe('TURN over TLS port of the TURN server started here'),
+  TURN_TLS_CERT_FILE: optionalString.describe(
+    'PEM certificate chain for TURN over TLS (its name in TURN_URLS); else a self-signed one, which browsers refuse',
+  ),
+  TURN_TLS_KEY_FILE: optionalString.describe('private key of TURN_TLS_CERT_FILE'),
   TURN_RELAY_PORTS: z
     .string()
     .default('49160-49400')
@@ -254,6 +258,8 @@ export interface TurnServerConfig {
   tlsPort: number;
   relayPorts: { min: number; max: number };
   allowLoopbackPeers: boolean;
+  /** A real certificate for TLS; without one the server makes a self-signed one at start. */
+  tls: { certFile: string; keyFile: string } | undefined;
 }
 
 /** What one tenant, participant or connection may create or send (docs/security.md). */
