@@ -42,6 +42,12 @@ export class TurnServerError extends TesseraError {
 }
 
 const run = promisify(execFile);
+
+/** coturn outlives its parent otherwise: whatever is still running goes when this process exits. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 const USAGE =
   /session (\d+): (peer )?usage: realm=<[^>]*>, username=<([^>]*)>, rp=(\d+), rb=(\d+), sp=(\d+), sb=(\d+)/;
 const CLOSED = /session (\d+): closed \(2nd stage\)/;
@@ -84,6 +90,8 @@ export class TurnServer {
       const conf = join(dir, 'turnserver.conf');
       writeFileSync(conf, turnserverConf(o, { cert, key, dir }), { mode: 0o600 });
       const child = spawn(o.binary ?? 'turnserver', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+      running.add(child);
+      child.once('exit', () => running.delete(child));
       const server = new TurnServer(child, dir, o.logger);
       await server.#ready(o);
       return server;
