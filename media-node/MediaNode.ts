@@ -3,7 +3,7 @@ import type { Limits, TurnConfig } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
-import type { CommandLedger, RoomNodes, StreamStore } from '../shared/ports/live.ts';
+import type { CommandLedger, ParticipantStore, RoomNodes, StreamStore } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import type { Stream } from '../shared/protocol/http/liveState.ts';
 import type { StreamAnnouncement } from '../shared/protocol/signaling.ts';
@@ -15,6 +15,7 @@ import { nodeCommandHandlers } from './commands/handlers.ts';
 import { routerMediaCodecs } from './sfu/codecs.ts';
 import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
+import { SessionKeeper } from './signaling/SessionKeeper.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
 
 export interface MediaNodeOptions {
@@ -26,6 +27,8 @@ export interface MediaNodeOptions {
   commands: CommandQueue & CommandBus;
   ledger: CommandLedger;
   streams: StreamStore;
+  /** Live participant records: the node ends a participant's once it departs (session grace). */
+  participants?: ParticipantStore | undefined;
   rtc: RtcOptions;
   /** Per-participant caps and per-connection rates (config.limits). */
   limits: Limits;
@@ -56,6 +59,7 @@ export class MediaNode {
   readonly #processor: CommandProcessor;
   readonly #rtpCapabilities: types.RtpCapabilities;
   readonly #reporter: CapacityReporter | undefined;
+  readonly #sessions: SessionKeeper;
   #closed = false;
 
   private constructor(
@@ -65,7 +69,9 @@ export class MediaNode {
     processor: CommandProcessor,
     caps: types.RtpCapabilities,
     reporter: CapacityReporter | undefined,
+    sessions: SessionKeeper,
   ) {
+    this.#sessions = sessions;
     this.id = id;
     this.#pool = pool;
     this.#rooms = rooms;
@@ -94,15 +100,25 @@ export class MediaNode {
         for (const id of local) void o.streams.delete(room.id, id).catch(() => {});
       });
     });
-    const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits);
-    const turn = o.turn;
-    if (turn?.urls.length)
-      signaling.iceServersFor = (participantId) =>
-        turnIceServers(turn.urls, {
-          secret: turn.secret,
-          ttlSeconds: turn.credentialTtlSeconds,
-          participantId,
-        });
+    const sessions = new SessionKeeper({
+      nodeId: o.nodeId,
+      rooms,
+      participants: o.participants,
+      roomNodes: o.roomNodes,
+      logger,
+    });
+    const turn = o.turn?.urls.length ? o.turn : undefined;
+    const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits, {
+      sessions,
+      iceServersFor: turn
+        ? (participantId) =>
+            turnIceServers(turn.urls, {
+              secret: turn.secret,
+              ttlSeconds: turn.credentialTtlSeconds,
+              participantId,
+            })
+        : undefined,
+    });
     const cascades = o.roomNodes
       ? new Cascades({ nodeId: o.nodeId, rooms, roomNodes: o.roomNodes, bus: o.commands, rtc: o.rtc, logger })
       : undefined;
@@ -110,7 +126,7 @@ export class MediaNode {
       nodeId: o.nodeId,
       queue: o.commands,
       ledger: o.ledger,
-      handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades),
+      handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades, sessions),
       logger,
     });
     await o.commands.open(o.nodeId);
@@ -133,7 +149,7 @@ export class MediaNode {
       });
       await reporter.start();
     }
-    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter);
+    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions);
   }
 
   get workers(): WorkerPool {
@@ -142,6 +158,11 @@ export class MediaNode {
 
   get rooms(): RoomRegistry {
     return this.#rooms;
+  }
+
+  /** Sessions kept for their grace period. */
+  get sessions(): SessionKeeper {
+    return this.#sessions;
   }
 
   /** The RTP capabilities of every router on this node (and every node of this build). */
@@ -175,6 +196,7 @@ export class MediaNode {
     this.#reporter?.stop();
     await this.#processor.stop();
     this.#rooms.close();
+    await this.#sessions.close();
     this.#pool.close();
   }
 }

@@ -2,7 +2,8 @@ import type { SignalingFunction } from './SignalingFunction.ts';
 
 /** The parts of API Gateway's WebSocket event the signaling function reads. */
 export interface WebSocketEvent {
-  requestContext: { routeKey: string; connectionId: string };
+  /** `disconnectStatusCode` ($disconnect): the close code; 1000 when the client closed normally. */
+  requestContext: { routeKey: string; connectionId: string; disconnectStatusCode?: number };
   queryStringParameters?: Record<string, string | undefined> | null;
   body?: string | null;
   isBase64Encoded?: boolean;
@@ -22,11 +23,16 @@ export function websocketHandler(signaling: SignalingFunction) {
         const verdict = await signaling.connect(
           connectionId,
           event.queryStringParameters?.token ?? undefined,
+          event.queryStringParameters?.resume ?? undefined,
         );
         return verdict.ok ? { statusCode: 200 } : { statusCode: verdict.status, body: verdict.message };
       }
       case '$disconnect':
-        await signaling.disconnect(connectionId);
+        // 1000: the client said goodbye (the SDK closes so only when leaving); otherwise the
+        // session keeps its place for the grace period.
+        await signaling.disconnect(connectionId, {
+          left: event.requestContext.disconnectStatusCode === 1000,
+        });
         return { statusCode: 200 };
       default: {
         const body = event.isBase64Encoded
