@@ -173,6 +173,10 @@ export class TurnServer {
     return participantId === undefined ? all : all.filter((s) => s.username.endsWith(`:${participantId}`));
   }
 
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** The last part of coturn's output, for error messages and tests. */
   get outputTail(): string {
     return this.#tail;
