@@ -3,7 +3,10 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TurnServer } from '../../media-node/turn/TurnServer.ts';
-import { turnCredentials } from '../../shared/turn/credentials.ts';
+import type { IceServer } from '../../shared/protocol/signaling.ts';
+import { turnCredentials, turnUrlsFor } from '../../shared/turn/credentials.ts';
+import { type LocalCluster, startLocalCluster } from '../harness/cluster.ts';
+import { openSignaling } from '../harness/signalingClient.ts';
 import { freeUdpPortPair } from '../harness/udp.ts';
 
 const secret = randomBytes(32).toString('base64url');
@@ -143,5 +146,45 @@ describe('TurnServer (coturn) with REST-API credentials', () => {
     await turn.close();
     expect(turn.closed).toBe(true);
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('the local cluster with TURN: one coturn, whose credentials its media nodes hand out at login', () => {
+  let cluster: LocalCluster;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freeUdpPortPair();
+    const relay = await freeUdpPortPair();
+    cluster = await startLocalCluster(['turn-node'], {
+      REDIS_DB: '9',
+      TURN_SECRET: secret,
+      TURN_LISTEN_IP: '127.0.0.1',
+      TURN_PORT: String(port),
+      TURN_TLS_PORT: String(port + 1),
+      TURN_RELAY_PORTS: `${relay}-${relay + 1}`,
+    });
+  }, 60_000);
+  afterAll(() => cluster?.close());
+
+  it('answers login with the TURN URLs and credentials coturn accepts', async () => {
+    expect(cluster.turnServer).toBeDefined();
+    const client = await openSignaling(cluster.signalingUrl, await cluster.token('turn-room', 'ana'));
+    try {
+      const login = await client.request<{ participant: { id: string }; iceServers?: IceServer[] }>(
+        'login',
+        {},
+      );
+      expect(login.ok, JSON.stringify(login.error)).toBe(true);
+      const [server, ...more] = login.data!.iceServers ?? [];
+      expect(more).toEqual([]);
+      expect(server!.urls).toEqual(turnUrlsFor('127.0.0.1', port, port + 1));
+      expect(server!.username).toMatch(new RegExp(`^\\d+:${login.data!.participant.id}$`));
+      const answer = await tryAllocate(port, server!.username!, server!.credential!);
+      expect(answer.errorCode).toBeUndefined();
+      expect(answer.type).toBe(0x0103);
+    } finally {
+      client.close();
+    }
   });
 });
