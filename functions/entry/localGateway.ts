@@ -40,7 +40,7 @@ gateway.route({
     await handler({ requestContext: { routeKey: '$default', connectionId }, body });
   },
   async disconnect(connectionId, how) {
-    // As API Gateway reports it: the client's close code, 1006 when there was none.
+    // As API Gateway reports it: the client's close code (1000 said goodbye), 1006 when there was none.
     await handler({
       requestContext: {
         routeKey: '$disconnect',

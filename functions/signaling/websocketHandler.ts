@@ -1,3 +1,4 @@
+import { GOODBYE_CODES } from '../../shared/ports/gateway.ts';
 import type { SignalingFunction } from './SignalingFunction.ts';
 
 /** The parts of API Gateway's WebSocket event the signaling function reads. */
@@ -28,10 +29,10 @@ export function websocketHandler(signaling: SignalingFunction) {
         return verdict.ok ? { statusCode: 200 } : { statusCode: verdict.status, body: verdict.message };
       }
       case '$disconnect':
-        // 1000: the client said goodbye (the SDK closes so only when leaving); otherwise the
-        // session keeps its place for the grace period.
+        // A goodbye (the SDK closes with 1000 only when leaving, a page unloading says 1001);
+        // otherwise the session keeps its place for the grace period.
         await signaling.disconnect(connectionId, {
-          left: event.requestContext.disconnectStatusCode === 1000,
+          left: GOODBYE_CODES.has(event.requestContext.disconnectStatusCode ?? 0),
         });
         return { statusCode: 200 };
       default: {
