@@ -756,7 +756,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
    * still there (if not, the health check moves the session); 'failed' is restarted at once.
    */
   #watchIce(transport: types.Transport): void {
+    let broken = false;
     transport.on('connectionstatechange', (state) => {
+      if (state === 'connected' && broken) void this.#askForKeyFrames(transport);
+      broken = state === 'disconnected' || state === 'failed' || (broken && state !== 'connected');
       if (state === 'failed') void this.#restartIce(transport);
       else if (state === 'disconnected') {
         setTimeout(() => {
@@ -767,6 +770,23 @@ export class TesseraClient extends Emitter<ClientEvents> {
         }, ICE_DISCONNECTED_GRACE_MS);
       }
     });
+  }
+
+  /**
+   * A media path that came back: video decoders on either side would otherwise wait for a key
+   * frame of their own asking (seconds), so we ask for them now: for what we receive, and from
+   * our subscribers for what we send.
+   */
+  async #askForKeyFrames(transport: types.Transport): Promise<void> {
+    const requests =
+      transport === this.#recvTransport
+        ? [...this.#consumers.values()]
+            .filter((c) => c.kind === 'video' && !c.closed)
+            .map((c) => this.#request('subscription.control', { consumerId: c.id, operation: 'resume' }))
+        : [...this.#producers.values()]
+            .filter((p) => p.kind === 'video' && !p.closed)
+            .map((p) => this.#request('stream.control', { producerId: p.id, operation: 'keyframe' }));
+    await Promise.allSettled(requests);
   }
 
   /**

@@ -403,6 +403,20 @@ export class Room extends EventEmitter<Events> {
     };
   }
 
+  /**
+   * Every local subscriber of the peer's stream asks it for a key frame: after its sender's media
+   * path came back, decoders would otherwise wait seconds for one of their own requests.
+   */
+  async requestKeyFrames(peer: Peer, producerId: string): Promise<void> {
+    const owned = peer.producers.get(producerId);
+    if (!owned) throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId} of yours`);
+    if (owned.producer.kind !== 'video') return;
+    const consumers = [...this.#peers.values()].flatMap((p) =>
+      [...p.consumers.values()].filter((c) => c.producerId === producerId && !c.closed),
+    );
+    await Promise.all(consumers.map((c) => c.requestKeyFrame().catch(() => {})));
+  }
+
   async setProducerPaused(peer: Peer, producerId: string, paused: boolean): Promise<void> {
     const owned = peer.producers.get(producerId);
     if (!owned) throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId} of yours`);

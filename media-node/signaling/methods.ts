@@ -121,7 +121,8 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
   },
 
   async 'stream.control'({ room, peer }, { producerId, operation }) {
-    await room.setProducerPaused(peer, producerId, operation === 'pause');
+    if (operation === 'keyframe') await room.requestKeyFrames(peer, producerId);
+    else await room.setProducerPaused(peer, producerId, operation === 'pause');
     return {};
   },
 

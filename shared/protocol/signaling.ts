@@ -175,7 +175,8 @@ export const methodParams = {
       priority: z.number().int().min(1).max(255),
     }),
   ]),
-  'stream.control': z.strictObject({ producerId: id, operation: z.enum(['pause', 'play']) }),
+  /** `keyframe`: the stream's subscribers ask it for a key frame (its media path just came back). */
+  'stream.control': z.strictObject({ producerId: id, operation: z.enum(['pause', 'play', 'keyframe']) }),
   text: z.strictObject({ to: z.union([z.literal('all'), id]), message: z.string().min(1).max(2048) }),
   /** Needs a publish permission for audio or video (either one); viewers publish no data. */
   'data.publish': z.strictObject({
