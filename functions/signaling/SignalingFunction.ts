@@ -16,6 +16,7 @@ import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   MAX_MESSAGE_BYTES,
   methodParams,
+  type Params,
   RequestSchema,
   requestIdOf,
   type SignalingResponse,
@@ -34,8 +35,11 @@ export interface SignalingDeps {
   place(roomId: string, preference: { region?: string; isp?: string }, avoid?: string): Promise<string>;
   /** The participant left its node. */
   release?(roomId: string, nodeId: string): Promise<void>;
-  /** Whether a session on this node may stay there when it logs in again (not failed, not draining). */
-  canKeep?(nodeId: string): Promise<boolean>;
+  /**
+   * Whether a session on this node may stay there when it logs in again (not failed, not
+   * draining); `failover`: the client found the node unresponsive, so a missed report is enough.
+   */
+  canKeep?(nodeId: string, failover: boolean): Promise<boolean>;
   /**
    * Frames one connection may send per second, counted across function instances, before they
    * are refused here (1303) instead of costing a command to the node: API Gateway itself does
@@ -198,7 +202,8 @@ export class SignalingFunction {
     }
     let connection = await this.#d.connections.get(connectionId);
     if (!connection) throw new AuthenticationError('not connected');
-    if (request.method === 'login') connection = await this.#beforeLogin(connection);
+    if (request.method === 'login')
+      connection = await this.#beforeLogin(connection, (params.data as Params<'login'>).failover === true);
     try {
       await this.#d.commands.send(connection.nodeId, {
         type: 'signal',
@@ -219,19 +224,21 @@ export class SignalingFunction {
    * and a room created again under the same id has none of the old ids, so the live record
    * alone answers all three with one Redis read. Its permissions are the ones the login gets
    * (REST may have changed them since the token was issued). A node that failed or drains is
-   * swapped for a live one.
+   * swapped for a live one; with `failover` (the client's node stopped answering it), as soon
+   * as the node has missed a report.
    */
-  async #beforeLogin(connection: ConnectionRecord): Promise<ConnectionRecord> {
+  async #beforeLogin(connection: ConnectionRecord, failover: boolean): Promise<ConnectionRecord> {
     const live = await this.#d.participants.get(connection.roomId, connection.participant.id);
     if (!live) throw new PlaceGoneError();
     let next: ConnectionRecord = {
       ...connection,
       participant: { ...connection.participant, role: live.role, permission: live.permission },
     };
-    if (this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId))) {
+    if (this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId, failover))) {
       // Failover or drain: the participant's node died or is leaving; logging in again moves it.
       const nodeId = await this.#d.place(connection.roomId, {}, connection.nodeId);
       await this.#d.release?.(connection.roomId, connection.nodeId);
+      this.#d.logger.info('session moved off its node', { from: connection.nodeId, to: nodeId, failover });
       next = { ...next, nodeId };
     }
     if (JSON.stringify(next) !== JSON.stringify(connection)) await this.#d.connections.put(next);
