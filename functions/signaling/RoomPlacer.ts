@@ -81,15 +81,25 @@ export class RoomPlacer {
 
   /**
    * Whether a node can keep a session that logs in again: it reports and is not draining. With
-   * `failover` (the client found the node unresponsive) it must also have reported within
-   * `suspectAfterMs`, read from the registry now: a node that missed a report loses the client
-   * at once, while a fresh report keeps it (a slow client cannot evict a healthy node's sessions).
+   * `failover` (the client found the node unresponsive) the registry is read now, not from a
+   * snapshot, and the node must make its next report on time: one that missed it
+   * (`suspectAfterMs`) loses the client at once; otherwise this waits for the report due
+   * (at most `suspectAfterMs`) rather than send the login to a node that may be dead. A node
+   * that reports on time keeps the client: a slow client cannot evict a healthy node's sessions.
    */
   async canKeep(nodeId: string, failover = false): Promise<boolean> {
-    const nodes = failover ? await this.#latestNodes() : await this.#nodes();
-    const node = nodes.find((n) => n.id === nodeId);
-    if (node === undefined || node.workersAlive === 0 || node.draining) return false;
-    return !failover || Date.now() - node.reportedAt <= this.#o.suspectAfterMs;
+    const find = async () =>
+      (await (failover ? this.#latestNodes() : this.#nodes())).find((n) => n.id === nodeId);
+    const usable = (n: NodeReport | undefined): n is NodeReport =>
+      n !== undefined && n.workersAlive > 0 && !n.draining;
+    const node = await find();
+    if (!usable(node) || !failover) return usable(node);
+    const { suspectAfterMs } = this.#o;
+    const age = Date.now() - node.reportedAt;
+    if (age > suspectAfterMs) return false;
+    await new Promise((r) => setTimeout(r, suspectAfterMs - age + 1));
+    const next = await find();
+    return usable(next) && Date.now() - next.reportedAt <= suspectAfterMs;
   }
 
   /** The participant left the node. */

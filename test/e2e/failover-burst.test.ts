@@ -34,7 +34,7 @@ describe('failover burst: 20 clients of one room lose their media node at once (
       [
         `failover burst (victim ${result.victim}, ${result.clients} clients, rejoin logins flagged: ${result.flagRejoins})`,
         `rejoin logins after the kill, per 250 ms:\n${formatHistogram(result.histogram)}`,
-        `summary: ${JSON.stringify(result.summary)}`,
+        `publisher: ${JSON.stringify(result.publisher)}; summary: ${JSON.stringify(result.summary)}`,
       ].join('\n'),
     );
     expect(result.clients).toBe(20);

@@ -21,6 +21,11 @@ export interface BurstOptions {
   pages: number;
   /** Mark each rejoin `login` as `failover: true` (what the SDK will send; a stand-in until it does). */
   flagRejoins: boolean;
+  /**
+   * Tell every client's SDK its node is gone this long after the kill (a stand-in for the SDK's
+   * media-stall detector); otherwise the SDK finds out by its own health checks.
+   */
+  detectAfterMs?: number;
   /** How long to wait for everyone to be back and receiving. */
   recoverTimeoutMs?: number;
 }
@@ -40,6 +45,7 @@ export interface BurstResult {
   clients: number;
   victim: string;
   flagRejoins: boolean;
+  detectAfterMs: number | undefined;
   /** Every login sent after the kill, by the time it was sent. */
   logins: LoginOutcome[];
   /** Logins sent after the kill per 250 ms bucket, from the kill. */
@@ -53,9 +59,14 @@ export interface BurstResult {
   rejoinMs: number[];
   /** Per receiver: the longest stretch without a decoded frame, spanning the kill (Infinity: never resumed). */
   gapMs: number[];
+  /** The publisher's own timeline (every receiver waits for it to publish again). */
+  publisher: { detectMs: number; rejoinMs: number };
   summary: {
     attempts: number;
     unanswered: number;
+    /** Login sent → answered, over answered logins. */
+    loginP50: number;
+    loginP95: number;
     detectP50: number;
     rejoinP50: number;
     rejoinP95: number;
@@ -153,6 +164,10 @@ export async function runFailoverBurst(
   await new Promise((r) => setTimeout(r, 1000));
   const killedAt = Date.now();
   cluster.nodes.get(victim)!.kill('SIGKILL');
+  if (options.detectAfterMs !== undefined) {
+    await new Promise((r) => setTimeout(r, options.detectAfterMs));
+    await Promise.all(pages.map((p) => p.evaluate(() => window.burst.simulateStall())));
+  }
 
   // Back: everyone rejoined, and every receiver decodes again after the last rejoin.
   const recovered = async () => {
@@ -187,10 +202,13 @@ export async function runFailoverBurst(
   const rejoinMs = members.map((m) => (after(m.rejoinedAt) ?? Number.POSITIVE_INFINITY) - killedAt);
   const gapMs = receivers(all).map((m) => longestGap(m.advancedAt, killedAt, until));
   const failures = logins.filter((l) => l.ok === false);
+  const answered = logins.filter((l) => l.answeredMs !== undefined).map((l) => l.answeredMs! - l.sentMs);
+  const publisherAt = members.findIndex((m) => m.user === 'publisher');
   return {
     clients: members.length,
     victim,
     flagRejoins: options.flagRejoins,
+    detectAfterMs: options.detectAfterMs,
     logins,
     histogram: histogram(logins.map((l) => l.sentMs)),
     failures,
@@ -198,9 +216,12 @@ export async function runFailoverBurst(
     detectMs,
     rejoinMs,
     gapMs,
+    publisher: { detectMs: detectMs[publisherAt]!, rejoinMs: rejoinMs[publisherAt]! },
     summary: {
       attempts: logins.length,
       unanswered: logins.filter((l) => l.answeredMs === undefined).length,
+      loginP50: percentile(answered, 50),
+      loginP95: percentile(answered, 95),
       detectP50: percentile(detectMs, 50),
       rejoinP50: percentile(rejoinMs, 50),
       rejoinP95: percentile(rejoinMs, 95),

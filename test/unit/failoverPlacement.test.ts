@@ -31,21 +31,49 @@ describe('failover: a client that found its node unresponsive', () => {
     expect(await placer.canKeep('x', false)).toBe(true);
   });
 
-  it('stays on a node whose report is fresh (a slow client cannot evict a healthy node)', async () => {
+  it('stays on a node that makes its next report on time (a slow client cannot evict a healthy node)', async () => {
+    vi.useFakeTimers();
     const { placer, registry } = placerOver();
     await registry.report(nodeReport('x', ago(300)));
-    expect(await placer.canKeep('x', true)).toBe(true);
+    const kept = placer.canKeep('x', true);
+    await vi.advanceTimersByTimeAsync(700);
+    await registry.report(nodeReport('x')); // the report due a second after the last
+    await vi.advanceTimersByTimeAsync(300);
+    expect(await kept).toBe(true);
+  });
+
+  it('waits for the report due, and moves the client when the node misses it', async () => {
+    vi.useFakeTimers();
+    const { placer, registry } = placerOver();
+    await registry.report(nodeReport('x', ago(300)));
+    let kept: boolean | undefined;
+    void placer.canKeep('x', true).then((k) => {
+      kept = k;
+    });
+    await vi.advanceTimersByTimeAsync(850);
+    expect(kept).toBeUndefined(); // the next report is not overdue yet
+    await vi.advanceTimersByTimeAsync(100);
+    expect(kept).toBe(false);
+  });
+
+  it('a draining node loses the client at once', async () => {
+    const { placer, registry } = placerOver();
     await registry.report(nodeReport('x', { ...ago(300), draining: true }));
     expect(await placer.canKeep('x', true)).toBe(false);
   });
 
   it('is judged on the newest report, not on a snapshot taken before it', async () => {
+    vi.useFakeTimers();
     const { placer, registry } = placerOver();
     await registry.report(nodeReport('x', ago(1150)));
     expect(await placer.canKeep('x')).toBe(true); // the placer now holds a snapshot for 1 s
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.advanceTimersByTimeAsync(100);
     await registry.report(nodeReport('x'));
-    expect(await placer.canKeep('x', true)).toBe(true);
+    const kept = placer.canKeep('x', true);
+    await vi.advanceTimersByTimeAsync(1000);
+    await registry.report(nodeReport('x'));
+    await vi.advanceTimersByTimeAsync(300);
+    expect(await kept).toBe(true);
   });
 
   it('20 simultaneous rejoins of one room all land on the same live node, counted once each', async () => {

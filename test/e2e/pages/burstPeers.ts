@@ -20,6 +20,8 @@ let socketCount = 0;
 /** Stand-in for the SDK until it says so itself: mark every login after a socket's first as `failover`. */
 let flagRejoins = false;
 
+const sockets: TracedWebSocket[] = [];
+
 class TracedWebSocket extends WebSocket {
   readonly #socket = socketCount++;
   readonly #pending = new Map<unknown, LoginTrace>();
@@ -27,6 +29,7 @@ class TracedWebSocket extends WebSocket {
 
   constructor(url: string | URL, protocols?: string | string[]) {
     super(url, protocols);
+    sockets.push(this);
     this.addEventListener('message', (e) => {
       const message = parse(String(e.data));
       const trace = message && 'id' in message ? this.#pending.get(message.id) : undefined;
@@ -114,6 +117,23 @@ const burst = {
 
   flagRejoins(on: boolean) {
     flagRejoins = on;
+  },
+
+  /**
+   * Stand-in for the SDK's media-stall detector: each client is told, within the next 250 ms
+   * (a detector's sampling phase), what the server tells a client whose node is gone (`drop`
+   * with `rejoin`), so its SDK rejoins now rather than at its next failed ping.
+   */
+  simulateStall() {
+    const drop = JSON.stringify({
+      event: 'drop',
+      data: { reason: 'media stalled (simulated)', rejoin: true },
+    });
+    for (const socket of sockets)
+      setTimeout(
+        () => socket.dispatchEvent(new MessageEvent('message', { data: drop })),
+        Math.random() * 250,
+      );
   },
 
   /** Starts recording when each client's received video advances. */
