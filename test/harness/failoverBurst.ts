@@ -31,6 +31,8 @@ export interface BurstOptions {
 }
 
 export interface LoginOutcome {
+  /** Which client's socket (page:socket). */
+  client: string;
   /** ms since the kill. */
   sentMs: number;
   failover: boolean;
@@ -59,6 +61,9 @@ export interface BurstResult {
   rejoinMs: number[];
   /** Per receiver: the longest stretch without a decoded frame, spanning the kill (Infinity: never resumed). */
   gapMs: number[];
+  /** Per receiver: kill → the publisher's new video track arrived (signaling done) → its first frame decoded. */
+  trackMs: number[];
+  frameMs: number[];
   /** The publisher's own timeline (every receiver waits for it to publish again). */
   publisher: { detectMs: number; rejoinMs: number };
   summary: {
@@ -70,6 +75,8 @@ export interface BurstResult {
     detectP50: number;
     rejoinP50: number;
     rejoinP95: number;
+    trackP50: number;
+    frameP50: number;
     gapP50: number;
     gapP95: number;
   };
@@ -187,9 +194,10 @@ export async function runFailoverBurst(
   await Promise.all(pages.map((p) => p.context().close()));
 
   const logins: LoginOutcome[] = all
-    .flatMap((r) => r.logins)
+    .flatMap((r, page) => r.logins.map((l) => ({ ...l, client: `${page}:${l.socket}` })))
     .filter((l) => l.sentAt >= killedAt)
     .map((l) => ({
+      client: l.client,
       sentMs: l.sentAt - killedAt,
       failover: l.failover,
       ...(l.answeredAt !== undefined ? { answeredMs: l.answeredAt - killedAt, ok: l.ok ?? false } : {}),
@@ -201,6 +209,13 @@ export async function runFailoverBurst(
   const detectMs = members.map((m) => (after(m.rejoiningAt) ?? Number.POSITIVE_INFINITY) - killedAt);
   const rejoinMs = members.map((m) => (after(m.rejoinedAt) ?? Number.POSITIVE_INFINITY) - killedAt);
   const gapMs = receivers(all).map((m) => longestGap(m.advancedAt, killedAt, until));
+  const trackMs = receivers(all).map((m) => (after(m.trackAt) ?? Number.POSITIVE_INFINITY) - killedAt);
+  // The first advance after the new track arrived (frames still buffered at the kill do not count).
+  const frameMs = receivers(all).map(
+    (m) =>
+      (m.advancedAt.find((t) => t > (after(m.trackAt) ?? Number.POSITIVE_INFINITY)) ??
+        Number.POSITIVE_INFINITY) - killedAt,
+  );
   const failures = logins.filter((l) => l.ok === false);
   const answered = logins.filter((l) => l.answeredMs !== undefined).map((l) => l.answeredMs! - l.sentMs);
   const publisherAt = members.findIndex((m) => m.user === 'publisher');
@@ -216,6 +231,8 @@ export async function runFailoverBurst(
     detectMs,
     rejoinMs,
     gapMs,
+    trackMs,
+    frameMs,
     publisher: { detectMs: detectMs[publisherAt]!, rejoinMs: rejoinMs[publisherAt]! },
     summary: {
       attempts: logins.length,
@@ -225,10 +242,18 @@ export async function runFailoverBurst(
       detectP50: percentile(detectMs, 50),
       rejoinP50: percentile(rejoinMs, 50),
       rejoinP95: percentile(rejoinMs, 95),
+      trackP50: percentile(trackMs, 50),
+      frameP50: percentile(frameMs, 50),
       gapP50: percentile(gapMs, 50),
       gapP95: percentile(gapMs, 95),
     },
   };
+}
+
+/** Each client's first login after the kill (its first rejoin attempt). */
+export function firstAttempts(logins: readonly LoginOutcome[]): LoginOutcome[] {
+  const seen = new Set<string>();
+  return logins.filter((l) => !seen.has(l.client) && seen.add(l.client));
 }
 
 /** The histogram as text rows, e.g. ` 1000–1250 ms  ####  4`. */

@@ -82,6 +82,8 @@ interface Member {
   user: string;
   rejoiningAt: number[];
   rejoinedAt: number[];
+  /** Times a remote video track arrived. */
+  trackAt: number[];
   /** Times the decoded-frame count of any received video went up. */
   advancedAt: number[];
   frames: Map<string, number>;
@@ -99,11 +101,15 @@ const burst = {
       user,
       rejoiningAt: [],
       rejoinedAt: [],
+      trackAt: [],
       advancedAt: [],
       frames: new Map(),
     };
     client.on('rejoining', () => member.rejoiningAt.push(Date.now()));
     client.on('rejoined', () => member.rejoinedAt.push(Date.now()));
+    client.on('track', (t) => {
+      if (t.kind === 'video') member.trackAt.push(Date.now());
+    });
     if (publish) {
       const media = await navigator.mediaDevices.getUserMedia({
         audio: false,
@@ -174,6 +180,7 @@ const burst = {
         id: m.client.participant.id,
         rejoiningAt: m.rejoiningAt,
         rejoinedAt: m.rejoinedAt,
+        trackAt: m.trackAt,
         advancedAt: m.advancedAt,
       })),
     };
