@@ -1,15 +1,19 @@
 import type { types } from 'mediasoup-client';
 import { Device } from 'mediasoup-client';
 import type {
+  IceServer,
   LoginRoom,
   Method,
   ParticipantsPage,
   ServerEvent,
-  SignalingResponse,
+  SessionInfo,
   StreamAnnouncement,
   StreamsPage,
 } from '../shared/protocol/signaling.ts';
 import { Emitter } from './Emitter.ts';
+import { CloseCodes, openSocket, SignalingChannel, TesseraClientError } from './SignalingChannel.ts';
+
+export { TesseraClientError } from './SignalingChannel.ts';
 
 export interface JoinOptions {
   /** The server's HTTP(S) base URL, e.g. http://127.0.0.1:8080. */
@@ -24,6 +28,19 @@ export interface JoinOptions {
   /** How often to check the path to the media node (ms; 0 turns it off and with it automatic rejoin). */
   healthCheckMs?: number;
 }
+
+/**
+ * Where the session is. `resumed`: back on a new WebSocket with everything kept (media never
+ * stopped); `rejoined`: back in the room on a new media path (after a node failure, or once the
+ * grace period passed); `disconnected`: over, with a reason.
+ */
+export type ConnectionState =
+  | 'connecting'
+  | 'connected'
+  | 'reconnecting'
+  | 'resumed'
+  | 'rejoined'
+  | 'disconnected';
 
 export interface Participant {
   id: string;
@@ -56,6 +73,12 @@ type ClientEvents = {
   activespeaker: [{ participantId: string; producerId: string }];
   /** The server ended the session (dropped, room closed, node gone). */
   dropped: [{ reason: string }];
+  /** Every change of `connectionState`. */
+  connectionstatechange: [{ state: ConnectionState; reason?: string }];
+  /** Signaling was lost; the session is reconnecting and keeps its media meanwhile. */
+  reconnecting: [];
+  /** Reconnected: same participant, same media, what was missed caught up. */
+  resumed: [];
   /** The media node failed; the session is moving to another one. */
   rejoining: [];
   /** Back in the room on a live node, publishing again. */
@@ -63,17 +86,11 @@ type ClientEvents = {
   closed: [];
 };
 
-export class TesseraClientError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TesseraClientError';
-  }
-}
-
 interface LoginResult {
+  /** Present on a resumed session: nothing new was made, `held` says what the server still has. */
+  resumed?: boolean;
+  held?: { consumers: string[]; producers: string[] };
+  iceServers?: IceServer[];
   participant: Participant & { permission: unknown };
   room: LoginRoom;
   routerRtpCapabilities: types.RtpCapabilities;
@@ -92,24 +109,28 @@ interface ConsumerParams {
  * A participant's session in a Tessera room: join with a token, publish tracks, receive the
  * others'. Join milestones are recorded as performance marks (tessera:ws-open, login-sent,
  * login-done, recv-connect-sent, recv-connect-done, recv-connected). A 'track' listener gets
- * every remote track, including those that arrived before it was added. Joining takes one HTTP request (router capabilities, cacheable) and two signaling
- * round trips before media flows: `login` returns transports and paused consumers for what is
- * already published; connecting the receive transport resumes them. In a large room the answer
- * holds what fits the gateway's frame limit: `join` pages in the rest of the participant and
- * stream lists, and the streams that came without a consumer are subscribed to afterwards.
+ * every remote track, including those that arrived before it was added. Joining takes one HTTP
+ * request (router capabilities, cacheable) and two signaling round trips before media flows:
+ * `login` returns transports and paused consumers for what is already published; connecting the
+ * receive transport resumes them. In a large room the answer holds what fits the gateway's frame
+ * limit: `join` pages in the rest of the participant and stream lists, and the streams that came
+ * without a consumer are subscribed to afterwards.
+ *
+ * The session survives its network: a lost WebSocket is resumed with the server's resume ticket
+ * (media keeps flowing meanwhile, and what was missed is caught up); a media path that breaks
+ * while signaling is up gets an ICE restart; a media node that stops answering is left for
+ * another one (a rejoin). Retries back off exponentially with jitter. `connectionState` and its
+ * events tell where the session is.
  */
 export class TesseraClient extends Emitter<ClientEvents> {
   readonly participant: Participant;
   readonly participants = new Map<string, Participant>();
   readonly streams = new Map<string, StreamAnnouncement>();
-  readonly #ws: WebSocket;
+  readonly #channel: SignalingChannel;
+  readonly #signalingUrl: string;
   readonly #device: Device;
   readonly #timeoutMs: number;
   readonly #autoSubscribe: boolean;
-  readonly #pending = new Map<
-    number,
-    { resolve(v: unknown): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }
-  >();
   readonly #consumers = new Map<string, types.Consumer>();
   /** Live remote tracks by consumer id, replayed to every new 'track' listener. */
   readonly #remoteTracks = new Map<string, RemoteTrack>();
@@ -118,24 +139,43 @@ export class TesseraClient extends Emitter<ClientEvents> {
   readonly #published: { track: MediaStreamTrack; options: PublishOptions; streamId: string }[] = [];
   readonly #healthCheckMs: number;
   #health: ReturnType<typeof setInterval> | undefined;
-  #rejoining: Promise<void> | undefined;
+  /** The recovery under way (resume or rejoin): one at a time. */
+  #recovering: Promise<void> | undefined;
   #sendTransport: types.Transport | undefined;
   #recvTransport: types.Transport | undefined;
-  #nextId = 1;
+  /** Transports with an ICE restart under way. */
+  readonly #restartingIce = new WeakSet<types.Transport>();
+  #state: ConnectionState = 'connecting';
+  #sessionInfo: SessionInfo | undefined;
+  #sessionTimers: ReturnType<typeof setTimeout>[] = [];
+  /** When the current socket opened (the gateway's maximum connection age counts from it). */
+  #socketOpenedAt = Date.now();
+  /** Bytes received on the receive transport at the last health check (media flowing?). */
+  #lastBytesReceived = -1;
   #closed = false;
-  /** Counts logins: work for an earlier session (a rejoin happened) stops. */
-  #session = 0;
+  /** Counts logins that made a new media path: work for an earlier one (a rejoin happened) stops. */
+  #generation = 0;
   /** While the lists are paged in: ids removed meanwhile, which a page must not bring back. */
   #removedWhilePaging: Set<string> | undefined;
+  readonly #onPageHide = () => this.#goodbye();
 
-  private constructor(ws: WebSocket, device: Device, participant: Participant, options: JoinOptions) {
+  private constructor(
+    channel: SignalingChannel,
+    signalingUrl: string,
+    device: Device,
+    participant: Participant,
+    options: JoinOptions,
+  ) {
     super();
-    this.#ws = ws;
+    this.#channel = channel;
+    this.#signalingUrl = signalingUrl;
     this.#device = device;
     this.participant = participant;
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#autoSubscribe = options.autoSubscribe ?? true;
     this.#healthCheckMs = options.healthCheckMs ?? 2000;
+    channel.on('event', (message) => this.#onEvent(message));
+    channel.on('lost', () => void this.#recover('resume', 'signaling connection lost'));
   }
 
   static async join(options: JoinOptions): Promise<TesseraClient> {
@@ -146,15 +186,27 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const signaling = options.signalingUrl ?? `${base.replace(/^http/, 'ws')}/ws`;
     const ws = await openSocket(`${signaling}?token=${encodeURIComponent(options.token)}`);
     mark('ws-open');
-    const client = new TesseraClient(ws, device, { id: '', user: '', role: '' }, options);
-    ws.addEventListener('message', (e) => client.#onMessage(String(e.data)));
-    ws.addEventListener('close', () => client.#onClose());
+    const channel = new SignalingChannel(ws);
+    const client = new TesseraClient(channel, signaling, device, { id: '', user: '', role: '' }, options);
     mark('login-sent');
     const login = await client.#request<LoginResult>('login', { rtpCapabilities: device.rtpCapabilities });
     mark('login-done');
     await client.#applyLogin(login);
     client.#startHealthChecks();
+    globalThis.addEventListener?.('pagehide', client.#onPageHide);
+    client.#setState('connected');
     return client;
+  }
+
+  /** Where the session is (see ConnectionState). */
+  get connectionState(): ConnectionState {
+    return this.#state;
+  }
+
+  #setState(state: ConnectionState, reason?: string): void {
+    if (this.#state === state && state !== 'resumed' && state !== 'rejoined') return;
+    this.#state = state;
+    this.emit('connectionstatechange', { state, ...(reason ? { reason } : {}) });
   }
 
   /**
@@ -164,7 +216,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
    * consumer are subscribed to afterwards, a few at a time.
    */
   async #applyLogin(login: LoginResult): Promise<void> {
-    const session = ++this.#session;
+    const generation = ++this.#generation;
     Object.assign(this.participant, {
       id: login.participant.id,
       user: login.participant.user,
@@ -173,10 +225,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const listed: string[] = [];
     this.#addParticipants(login.room.participants);
     listed.push(...this.#addStreams(login.room.streams));
-    if (login.transports.send) this.#sendTransport = this.#setUpSend(login.transports.send);
+    const ice = { iceServers: (login.iceServers ?? []) as RTCIceServer[] };
+    if (login.transports.send) this.#sendTransport = this.#setUpSend({ ...login.transports.send, ...ice });
     if (login.transports.recv) {
       this.#recvTransport = this.#setUpRecv(
-        login.transports.recv,
+        { ...login.transports.recv, ...ice },
         login.consumers.map((c) => c.id),
       );
       // Streams published before we joined arrive as 'track' events too, once the caller has
@@ -186,29 +239,79 @@ export class TesseraClient extends Emitter<ClientEvents> {
           void this.#consume(c, false).catch((e) => console.warn('tessera: consume failed', e));
       }, 0);
     }
-    const cursors = login.room.cursors;
-    if (cursors) {
-      this.#removedWhilePaging = new Set();
-      try {
-        for (let cursor = cursors.participants; cursor; ) {
-          const next: ParticipantsPage = await this.#request('room.participants', { cursor });
-          this.#addParticipants(next.participants);
-          cursor = next.cursor;
-        }
-        for (let cursor = cursors.streams; cursor; ) {
-          const next: StreamsPage = await this.#request('room.streams', { cursor });
-          listed.push(...this.#addStreams(next.streams));
-          cursor = next.cursor;
-        }
-      } finally {
-        this.#removedWhilePaging = undefined;
-      }
-    }
+    const lists = await this.#pageIn(login.room);
+    this.#addParticipants(lists.participants);
+    listed.push(...this.#addStreams(lists.streams));
     if (this.#autoSubscribe && this.#recvTransport) {
       const received = new Set(login.consumers.map((c) => c.producerId));
       const rest = listed.filter((id) => !received.has(id) && this.streams.get(id)?.kind !== 'data');
-      if (rest.length) void this.#subscribeEach(rest, session);
+      if (rest.length) void this.#subscribeEach(rest, generation);
     }
+  }
+
+  /** The rest of the room's lists when the answer held them in part (events meanwhile win). */
+  async #pageIn(room: LoginRoom): Promise<{ participants: Participant[]; streams: StreamAnnouncement[] }> {
+    const out = { participants: [] as Participant[], streams: [] as StreamAnnouncement[] };
+    const cursors = room.cursors;
+    if (!cursors) return out;
+    this.#removedWhilePaging = new Set();
+    try {
+      for (let cursor = cursors.participants; cursor; ) {
+        const next: ParticipantsPage = await this.#request('room.participants', { cursor });
+        out.participants.push(...next.participants);
+        cursor = next.cursor;
+      }
+      for (let cursor = cursors.streams; cursor; ) {
+        const next: StreamsPage = await this.#request('room.streams', { cursor });
+        out.streams.push(...next.streams);
+        cursor = next.cursor;
+      }
+    } finally {
+      this.#removedWhilePaging = undefined;
+    }
+    return out;
+  }
+
+  /**
+   * Takes a resumed session's answer: the media path is the same, so only what changed while
+   * signaling was away is applied, and told as the usual events: who came and went, which
+   * streams appeared or ended, and the subscriptions or streams the server closed meanwhile.
+   */
+  async #applyResume(login: LoginResult): Promise<void> {
+    const rest = await this.#pageIn(login.room);
+    const participants = new Map(
+      [...login.room.participants, ...rest.participants].map((p) => [p.id, p] as const),
+    );
+    participants.delete(this.participant.id);
+    for (const [id, p] of this.participants)
+      if (!participants.has(id)) {
+        this.participants.delete(id);
+        this.emit('participantleft', p);
+      }
+    for (const [id, p] of participants)
+      if (!this.participants.has(id)) {
+        this.participants.set(id, p);
+        this.emit('participantjoined', p);
+      }
+    const streams = new Map([...login.room.streams, ...rest.streams].map((s) => [s.id, s] as const));
+    for (const [id, s] of this.streams) if (!streams.has(id)) this.#streamRemoved(s);
+    for (const s of streams.values()) this.#streamAnnounced(s);
+    const held = login.held ?? { consumers: [], producers: [] };
+    const consumers = new Set(held.consumers);
+    for (const consumer of [...this.#consumers.values()]) if (!consumers.has(consumer.id)) consumer.close();
+    const producers = new Set(held.producers);
+    for (const [id, producer] of [...this.#producers]) {
+      if (producers.has(id)) continue;
+      // The server ended it while we were away (a permission revoked): it is not ours to resend.
+      producer.close();
+      this.#producers.delete(id);
+      const at = this.#published.findIndex((p) => p.streamId === id);
+      if (at >= 0) this.#published.splice(at, 1);
+    }
+    // A media path that broke while signaling was away is restarted now.
+    for (const transport of [this.#sendTransport, this.#recvTransport])
+      if (transport && !transport.closed && transport.connectionState !== 'connected')
+        void this.#restartIce(transport);
   }
 
   /** Listed participants (from login or a page); an event may have told us of them already. */
@@ -239,9 +342,9 @@ export class TesseraClient extends Emitter<ClientEvents> {
    * a limit (1303: request rate, consumers per participant) is retried after growing pauses and,
    * still refused, ends the whole run. Stops when the session rejoins or closes.
    */
-  async #subscribeEach(ids: string[], session: number): Promise<void> {
+  async #subscribeEach(ids: string[], generation: number): Promise<void> {
     const queue = [...ids];
-    const current = () => !this.#closed && this.#session === session;
+    const current = () => !this.#closed && this.#generation === generation;
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined && current(); id = queue.shift()) {
         for (let attempt = 1; current() && this.streams.has(id); attempt++) {
@@ -250,8 +353,9 @@ export class TesseraClient extends Emitter<ClientEvents> {
             break;
           } catch (e) {
             const code = e instanceof TesseraClientError ? e.code : 0;
-            if (code === 1303 && attempt < 10) {
-              await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3000)));
+            const retry = code === 1303 || (code === 1201 && this.#state === 'reconnecting');
+            if (retry && attempt < 10) {
+              await sleep(Math.min(500 * attempt, 3000));
               continue;
             }
             if (code === 1303) queue.length = 0;
@@ -265,60 +369,170 @@ export class TesseraClient extends Emitter<ClientEvents> {
   }
 
   /**
-   * A ping through signaling to the media node; unanswered, the session moves to a live node.
-   * A ping refused for the request rate (1303, e.g. while subscribing to a large room) was
-   * answered: the path is alive.
+   * Every `healthCheckMs`, a ping through signaling to the media node. Unanswered while media
+   * still flows, the signaling path is what broke: the socket is replaced and the session
+   * resumed. Unanswered with media stalled too, the node is gone: the session rejoins on another.
+   * A ping refused for the request rate (1303, e.g. while subscribing to a large room) was answered.
    */
   #startHealthChecks(): void {
     if (!this.#healthCheckMs) return;
-    this.#health = setInterval(() => {
-      if (this.#rejoining || this.#closed) return;
-      this.#request('ping', {}, Math.min(1500, this.#healthCheckMs)).catch((e) => {
-        if (!(e instanceof TesseraClientError && e.code === 1303)) void this.#rejoin();
-      });
-    }, this.#healthCheckMs);
+    this.#health = setInterval(() => void this.#checkHealth(), this.#healthCheckMs);
+  }
+
+  async #checkHealth(): Promise<void> {
+    if (this.#recovering || this.#closed || !this.#channel.open) return;
+    const flowing = await this.#mediaFlowing();
+    try {
+      await this.#request('ping', {}, Math.min(PING_TIMEOUT_MS, this.#healthCheckMs));
+    } catch (e) {
+      if (this.#recovering || this.#closed) return;
+      if (e instanceof TesseraClientError && e.code === 1303) return;
+      if (flowing) {
+        // The node still sends us media: signaling is what broke. A new socket resumes.
+        this.#channel.drop(CloseCodes.unresponsive, 'signaling unresponsive');
+      } else void this.#recover('failover', 'media node unresponsive');
+    }
+  }
+
+  /** Whether media arrived since the last check (or, with nothing to receive, the transports are up). */
+  async #mediaFlowing(): Promise<boolean> {
+    const recv = this.#recvTransport;
+    if (recv && !recv.closed && this.#consumers.size > 0) {
+      let bytes = 0;
+      try {
+        for (const s of (await recv.getStats()).values())
+          if (s.type === 'transport') bytes += s.bytesReceived ?? 0;
+      } catch {
+        return false;
+      }
+      const advanced = this.#lastBytesReceived >= 0 && bytes > this.#lastBytesReceived;
+      this.#lastBytesReceived = bytes;
+      if (advanced) return true;
+    }
+    const transports = [this.#sendTransport, this.#recvTransport].filter((t) => t && !t.closed);
+    return transports.length > 0 && transports.every((t) => t!.connectionState === 'connected');
   }
 
   /**
-   * Rejoins after the media node failed: logs in again on the same signaling connection (the
-   * signaling function places us on a live node), rebuilds the transports, republishes our
-   * tracks and receives everyone again ('track' events with new tracks). Emits 'rejoining' and
-   * 'rejoined'.
+   * Brings the session back. `resume`: signaling was lost; a new socket with the resume ticket
+   * takes over the same participant and media (or, past the grace period or after a node
+   * failure, the server answers with a fresh login and the session rejoins). `failover`: the
+   * node stopped answering; logging in again (on this socket while it works) moves the session.
+   * Attempts back off exponentially with full jitter, so a node's many sessions do not retry in
+   * lock-step. Ends the session when the ticket can no longer work.
    */
-  #rejoin(): Promise<void> {
-    if (this.#rejoining || this.#closed) return this.#rejoining ?? Promise.resolve();
-    this.#rejoining = (async () => {
-      this.emit('rejoining');
-      this.#sendTransport?.close();
-      this.#recvTransport?.close();
-      this.#sendTransport = undefined;
-      this.#recvTransport = undefined;
-      this.#consumers.clear();
-      this.#remoteTracks.clear();
-      this.#producers.clear();
-      this.streams.clear();
-      this.participants.clear();
-      while (!this.#closed) {
-        try {
-          const login = await this.#request<LoginResult>(
-            'login',
-            { rtpCapabilities: this.#device.rtpCapabilities },
-            2000,
-          );
-          await this.#applyLogin(login);
-          for (const published of this.#published) {
-            published.streamId = await this.#produce(published.track, published.options);
+  #recover(mode: 'resume' | 'failover' | 'refresh', reason: string): Promise<void> {
+    if (this.#recovering || this.#closed) return this.#recovering ?? Promise.resolve();
+    const planned = mode === 'refresh';
+    this.#recovering = (async () => {
+      const lostAt = Date.now();
+      if (!planned) {
+        this.#setState('reconnecting', reason);
+        this.emit(mode === 'failover' ? 'rejoining' : 'reconnecting');
+      }
+      let newSocket = mode !== 'failover';
+      for (let attempt = 0; !this.#closed; attempt++) {
+        if (attempt > 0 || !planned) await sleep(reconnectDelay(attempt));
+        if (this.#closed) return;
+        const session = this.#sessionInfo;
+        if (newSocket || !this.#channel.open) {
+          if (!session || Date.now() - lostAt > session.graceMs) {
+            if (planned) return; // the gateway's own close will start a resume
+            this.#end('could not reconnect within the grace period');
+            return;
           }
-          this.emit('rejoined');
+          try {
+            const url = `${this.#signalingUrl}?resume=${encodeURIComponent(session.ticket)}`;
+            this.#channel.replace(await openSocket(url, SOCKET_TIMEOUT_MS));
+            this.#socketOpenedAt = Date.now();
+            newSocket = false;
+          } catch {
+            continue;
+          }
+        }
+        let login: LoginResult;
+        try {
+          login = await this.#request<LoginResult>(
+            'login',
+            {
+              rtpCapabilities: this.#device.rtpCapabilities,
+              resume: true,
+              ...(mode === 'failover' ? { failover: true } : {}),
+            },
+            LOGIN_TIMEOUT_MS,
+          );
+        } catch (e) {
+          // 1003: the room, the place in it, or the ticket is gone: nothing left to resume.
+          if (e instanceof TesseraClientError && e.code === 1003) {
+            this.#end(e.message);
+            return;
+          }
+          // Twice unanswered on this socket: it may be the broken part; a new one resumes.
+          if (attempt % 2 === 1) newSocket = true;
+          continue;
+        }
+        try {
+          if (login.resumed) {
+            await this.#applyResume(login);
+            this.#setState('resumed', reason);
+            this.emit('resumed');
+          } else {
+            if (mode !== 'failover') this.emit('rejoining');
+            await this.#rebuild(login);
+            this.#setState('rejoined', reason);
+            this.emit('rejoined');
+          }
           return;
-        } catch {
-          await new Promise((r) => setTimeout(r, 500));
+        } catch (e) {
+          console.warn('tessera: recovering the session failed; retrying', e);
         }
       }
     })().finally(() => {
-      this.#rejoining = undefined;
+      this.#recovering = undefined;
     });
-    return this.#rejoining;
+    return this.#recovering;
+  }
+
+  /**
+   * A login that made a new media path (after a node failure, or a session past its grace
+   * period): the old transports go, the new ones receive everyone again ('track' events with
+   * new tracks) and what we published is published again.
+   */
+  async #rebuild(login: LoginResult): Promise<void> {
+    this.#sendTransport?.close();
+    this.#recvTransport?.close();
+    this.#sendTransport = undefined;
+    this.#recvTransport = undefined;
+    this.#consumers.clear();
+    this.#remoteTracks.clear();
+    this.#producers.clear();
+    this.streams.clear();
+    this.participants.clear();
+    this.#lastBytesReceived = -1;
+    await this.#applyLogin(login);
+    for (const published of this.#published) {
+      published.streamId = await this.#produce(published.track, published.options);
+    }
+  }
+
+  /** The server's session info: keeps the ticket fresh, and plans a reconnect before the gateway's age limit. */
+  #onSession(info: SessionInfo): void {
+    this.#sessionInfo = info;
+    for (const timer of this.#sessionTimers) clearTimeout(timer);
+    const refresh = setTimeout(() => {
+      this.#request<SessionInfo>('session.refresh', {})
+        .then((next) => this.#onSession(next))
+        .catch(() => {}); // a lost socket resumes with the ticket it has
+    }, info.refreshMs);
+    this.#sessionTimers = [refresh];
+    if (info.maxConnectionMs) {
+      // Well before the gateway closes the socket: a margin of a tenth, at most a minute.
+      const margin = Math.min(60_000, info.maxConnectionMs / 10);
+      const at = this.#socketOpenedAt + info.maxConnectionMs - margin - Date.now();
+      this.#sessionTimers.push(
+        setTimeout(() => void this.#recover('refresh', 'connection age limit'), Math.max(0, at)),
+      );
+    }
   }
 
   /** Adds a listener; a 'track' listener first receives every remote track already live. */
@@ -336,7 +550,6 @@ export class TesseraClient extends Emitter<ClientEvents> {
   get remoteTracks(): RemoteTrack[] {
     return [...this.#remoteTracks.values()];
   }
-
   /** Publishes a local track; returns its stream id. The track stays the caller's (it is not stopped on close). */
   async publish(track: MediaStreamTrack, options: PublishOptions = {}): Promise<string> {
     const streamId = await this.#produce(track, options);
@@ -427,11 +640,18 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return consumer;
   }
 
+  /** Leaves the room: the others see it go at once (a lost connection would be waited for). */
   async leave(): Promise<void> {
     if (this.#closed) return;
-    await this.#request('logout', {}).catch(() => {});
-    this.#ws.close(1000);
-    this.#onClose();
+    await this.#request('logout', {}, 2000).catch(() => {});
+    this.#end();
+  }
+
+  /** The page is going away: say so (a normal close), so the server does not wait for a resume. */
+  #goodbye(): void {
+    if (this.#closed) return;
+    void this.#request('logout', {}, 1000).catch(() => {});
+    this.#end();
   }
 
   #setUpSend(options: types.TransportOptions): types.Transport {
@@ -458,6 +678,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
         protocol,
       }).then(done, fail);
     });
+    this.#watchIce(transport);
     return transport;
   }
 
@@ -478,13 +699,82 @@ export class TesseraClient extends Emitter<ClientEvents> {
     transport.on('connectionstatechange', (state) => {
       if (state === 'connected') mark('recv-connected');
     });
+    this.#watchIce(transport);
     return transport;
+  }
+
+  /**
+   * A media path that breaks while signaling works gets an ICE restart. 'disconnected' may heal
+   * by itself (a short loss), so it first gets a moment, and a ping tells whether the node is
+   * still there (if not, the health check moves the session); 'failed' is restarted at once.
+   */
+  #watchIce(transport: types.Transport): void {
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed') void this.#restartIce(transport);
+      else if (state === 'disconnected') {
+        setTimeout(() => {
+          if (transport.connectionState === 'disconnected') void this.#checkHealth();
+        }, 0);
+        setTimeout(() => {
+          if (transport.connectionState === 'disconnected') void this.#restartIce(transport);
+        }, ICE_DISCONNECTED_GRACE_MS);
+      }
+    });
+  }
+
+  /**
+   * Restarts ICE (new credentials from the server, then an ICE-restart offer) until the
+   * transport connects again, backing off between tries while the network stays down. Waits
+   * out a resume or rejoin in progress; a rejoin replaces the transport, which ends this.
+   */
+  async #restartIce(transport: types.Transport): Promise<void> {
+    if (this.#restartingIce.has(transport)) return;
+    this.#restartingIce.add(transport);
+    const current = () =>
+      !this.#closed &&
+      !transport.closed &&
+      (transport === this.#sendTransport || transport === this.#recvTransport);
+    try {
+      for (let attempt = 0; current() && transport.connectionState !== 'connected'; attempt++) {
+        if (this.#recovering || !this.#channel.open) {
+          await (this.#recovering ?? sleep(500));
+          continue;
+        }
+        try {
+          const { iceParameters } = await this.#request<{ iceParameters: types.IceParameters }>(
+            'transport.restartIce',
+            { transportId: transport.id },
+          );
+          if (!current()) return;
+          await transport.restartIce({ iceParameters });
+        } catch (e) {
+          if (e instanceof TesseraClientError && e.code === 1001) return; // the transport is gone server-side
+        }
+        await connectedWithin(transport, ICE_RESTART_WAIT_MS);
+        // (re-read: the await above may have changed it)
+        if ((transport.connectionState as string) !== 'connected') await sleep(reconnectDelay(attempt));
+      }
+    } finally {
+      this.#restartingIce.delete(transport);
+    }
   }
 
   async #consume(params: ConsumerParams, resume: boolean): Promise<MediaStreamTrack> {
     const consumer = await this.#recvTransport!.consume(params);
     this.#consumers.set(consumer.id, consumer);
-    if (resume) await this.#request('subscription.control', { consumerId: consumer.id, operation: 'resume' });
+    if (resume) {
+      try {
+        await this.#request('subscription.control', { consumerId: consumer.id, operation: 'resume' });
+      } catch (e) {
+        // The stream ended (or was replaced) between the subscription and its start: gone, not an error.
+        if (e instanceof TesseraClientError && (e.code === 1001 || e.code === 1004)) {
+          consumer.close();
+          this.#consumers.delete(consumer.id);
+          throw new TesseraClientError(1004, `stream ${params.producerId} is gone`);
+        }
+        throw e;
+      }
+    }
     const owner = this.streams.get(params.producerId)?.owner ?? '';
     const remote: RemoteTrack = {
       streamId: params.producerId,
@@ -493,31 +783,12 @@ export class TesseraClient extends Emitter<ClientEvents> {
       track: consumer.track,
     };
     this.#remoteTracks.set(consumer.id, remote);
-    consumer.observer.once('close', () => this.#remoteTracks.delete(consumer.id));
+    consumer.observer.once('close', () => {
+      this.#remoteTracks.delete(consumer.id);
+      this.#consumers.delete(consumer.id);
+    });
     this.emit('track', remote);
     return consumer.track;
-  }
-
-  #onMessage(raw: string): void {
-    let message: SignalingResponse | ServerEvent;
-    try {
-      message = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if ('event' in message) {
-      this.#onEvent(message);
-      return;
-    }
-    const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
-    if (!pending) return;
-    this.#pending.delete(message.id as number);
-    clearTimeout(pending.timer);
-    if (message.ok) pending.resolve(message.data);
-    else
-      pending.reject(
-        new TesseraClientError(message.error?.code ?? 2001, message.error?.message ?? 'request failed'),
-      );
   }
 
   #onEvent(message: ServerEvent): void {
@@ -538,20 +809,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
         const s = message.data.stream;
         if (message.data.status === 'remove') {
           this.#removedWhilePaging?.add(s.id);
-          this.streams.delete(s.id);
-          for (const consumer of this.#consumers.values()) if (consumer.producerId === s.id) consumer.close();
-          this.emit('streamremoved', s);
-        } else {
-          const isNew = !this.streams.has(s.id);
-          this.streams.set(s.id, s);
-          if (isNew) {
-            this.emit('streamadded', s);
-            // Through the same path as listed streams: a rate limit (1303) is waited out, not lost.
-            if (this.#autoSubscribe && s.kind !== 'data' && this.#recvTransport) {
-              void this.#subscribeEach([s.id], this.#session);
-            }
-          }
-        }
+          this.#streamRemoved(s);
+        } else this.#streamAnnounced(s);
         break;
       }
       case 'text':
@@ -563,56 +822,88 @@ export class TesseraClient extends Emitter<ClientEvents> {
       case 'progress':
         if (message.data.status === 'consumerClosed') this.#consumers.get(message.data.id)?.close();
         break;
+      case 'session':
+        this.#onSession(message.data);
+        break;
       case 'drop':
         this.emit('dropped', message.data);
-        if (message.data.rejoin) void this.#rejoin();
-        else this.#ws.close(1000);
+        if (message.data.rejoin) void this.#recover('failover', message.data.reason);
+        else this.#end(message.data.reason);
         break;
     }
   }
 
-  #request<T = unknown>(method: Method, params: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
-    if (this.#closed) return Promise.reject(new TesseraClientError(1201, 'session closed'));
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new TesseraClientError(1201, `${method} timed out`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.#ws.send(JSON.stringify({ id, method, params }));
-    });
+  #streamRemoved(s: StreamAnnouncement): void {
+    this.streams.delete(s.id);
+    for (const consumer of this.#consumers.values()) if (consumer.producerId === s.id) consumer.close();
+    this.emit('streamremoved', s);
   }
 
-  #onClose(): void {
+  /** A stream added or updated; a new one is subscribed to (autoSubscribe). */
+  #streamAnnounced(s: StreamAnnouncement): void {
+    const isNew = !this.streams.has(s.id);
+    this.streams.set(s.id, s);
+    if (!isNew) return;
+    this.emit('streamadded', s);
+    // Through the same path as listed streams: a rate limit (1303) is waited out, not lost.
+    if (this.#autoSubscribe && s.kind !== 'data' && s.owner !== this.participant.id && this.#recvTransport)
+      void this.#subscribeEach([s.id], this.#generation);
+  }
+
+  #request<T = unknown>(method: Method, params: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
+    return this.#channel.request<T>(method, params, timeoutMs);
+  }
+
+  /** Ends the session: with a reason, the server ended it (or it could not come back); without, we left. */
+  #end(reason?: string): void {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#health);
-    for (const [, pending] of this.#pending) {
-      clearTimeout(pending.timer);
-      pending.reject(new TesseraClientError(1201, 'session closed'));
-    }
-    this.#pending.clear();
+    for (const timer of this.#sessionTimers) clearTimeout(timer);
+    globalThis.removeEventListener?.('pagehide', this.#onPageHide);
+    this.#channel.close(CloseCodes.leaving);
     this.#sendTransport?.close();
     this.#recvTransport?.close();
+    this.#setState('disconnected', reason ?? 'left');
     this.emit('closed');
   }
 }
 
 /** Subscriptions in flight at once when joining a large room (the rest of its streams, after login). */
 const SUBSCRIBE_CONCURRENCY = 4;
+/** A health-check ping unanswered this long counts as lost. */
+const PING_TIMEOUT_MS = 1000;
+const SOCKET_TIMEOUT_MS = 5000;
+const LOGIN_TIMEOUT_MS = 4000;
+/** How long a 'disconnected' transport gets to heal by itself before its ICE is restarted. */
+const ICE_DISCONNECTED_GRACE_MS = 1500;
+/** How long one ICE restart gets to connect before the next. */
+const ICE_RESTART_WAIT_MS = 4000;
 
-function openSocket(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.addEventListener('open', () => resolve(ws), { once: true });
-    ws.addEventListener(
-      'error',
-      () => reject(new TesseraClientError(1101, 'could not connect (token refused or server unreachable)')),
-      {
-        once: true,
-      },
-    );
+/** Capped exponential backoff with full jitter: the first retry comes quickly, later ones spread out. */
+function reconnectDelay(attempt: number, random = Math.random): number {
+  const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** attempt);
+  return Math.round(random() * ceiling);
+}
+const RECONNECT_FIRST_MS = 300;
+const RECONNECT_MAX_MS = 5000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once the transport connects, or after `ms`. */
+function connectedWithin(transport: types.Transport, ms: number): Promise<void> {
+  if (transport.connectionState === 'connected') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      transport.off('connectionstatechange', onChange);
+      resolve();
+    }
+    function onChange(state: string) {
+      if (state === 'connected' || transport.closed) done();
+    }
+    transport.on('connectionstatechange', onChange);
   });
 }
 

@@ -17,7 +17,7 @@ import { ServiceRegistry } from './services/ServiceRegistry.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
 import { RoomPlacer } from './signaling/RoomPlacer.ts';
-import { SignalingFunction } from './signaling/SignalingFunction.ts';
+import { type SignalingDeps, SignalingFunction } from './signaling/SignalingFunction.ts';
 
 export interface Secrets {
   superService: { id: string; key: string };
@@ -109,7 +109,11 @@ export function composeSignaling(
     roomNodes: adapters.roomNodes,
     peersPerNode: config.roomPeersPerNode,
   });
-  const signaling = signalingFunction(adapters, api, gateway, placer, logger, config.limits);
+  const signaling = signalingFunction(adapters, api, gateway, placer, logger, config, {
+    // A node that reported in the last seconds still runs (draining ones too): it keeps places.
+    nodeAlive: async (nodeId) =>
+      (await adapters.nodes.fresh(NODE_ALIVE_MS)).some((n) => n.id === nodeId && n.workersAlive > 0),
+  });
   return {
     signaling,
     async close() {
@@ -119,15 +123,23 @@ export function composeSignaling(
   };
 }
 
+/** How recent a node's capacity report must be for the node to count as running. */
+const NODE_ALIVE_MS = 3000;
+
 export function signalingFunction(
   adapters: Adapters,
   api: ManagementApi,
   gateway: ConnectionGateway,
   placer: Pick<RoomPlacer, 'placeParticipant'> & Partial<Pick<RoomPlacer, 'release' | 'canKeep'>>,
   logger: Logger,
-  limits: Pick<Limits, 'messagesPerSecond'>,
+  config: Pick<Config, 'limits' | 'session' | 'wsMaxConnectionMs'>,
+  extra: Pick<SignalingDeps, 'nodeAlive'> = {},
 ): SignalingFunction {
+  const limits = config.limits;
   return new SignalingFunction({
+    ...extra,
+    tickets: adapters.resumeTickets,
+    session: { ...config.session, maxConnectionMs: config.wsMaxConnectionMs || undefined },
     tokens: api.tokens,
     rooms: adapters.rooms,
     participants: adapters.participants,

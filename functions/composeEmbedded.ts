@@ -15,6 +15,8 @@ export interface EmbeddedSystem {
   mediaNode: MediaNode;
   /** The in-process command bus between signaling and the media node. */
   commands: Adapters['commands'];
+  /** Live participant records (what REST lists). */
+  participants: Adapters['participants'];
   superService: { id: string; key: string; generated: boolean };
   close(): Promise<void>;
 }
@@ -31,6 +33,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     path: '/ws',
     logger,
     pingIntervalMs: config.wsPingIntervalMs,
+    ...(config.wsMaxConnectionMs ? { maxConnectionMs: config.wsMaxConnectionMs } : {}),
   });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(
@@ -46,7 +49,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       return mediaNode.id;
     },
   };
-  gateway.route(signalingFunction(adapters, api, gateway, placer, logger, config.limits));
+  gateway.route(signalingFunction(adapters, api, gateway, placer, logger, config));
   return {
     deps: {
       logger,
@@ -62,6 +65,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     gateway,
     mediaNode,
     commands: adapters.commands,
+    participants: adapters.participants,
     superService: { ...secrets.superService, generated: secrets.generatedSuperKey },
     async close() {
       gateway.close();

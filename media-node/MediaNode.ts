@@ -3,7 +3,7 @@ import type { Limits } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
-import type { CommandLedger, RoomNodes, StreamStore } from '../shared/ports/live.ts';
+import type { CommandLedger, ParticipantStore, RoomNodes, StreamStore } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import type { Stream } from '../shared/protocol/http/liveState.ts';
 import type { StreamAnnouncement } from '../shared/protocol/signaling.ts';
@@ -14,6 +14,7 @@ import { nodeCommandHandlers } from './commands/handlers.ts';
 import { routerMediaCodecs } from './sfu/codecs.ts';
 import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
+import { SessionKeeper } from './signaling/SessionKeeper.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
 
 export interface MediaNodeOptions {
@@ -25,6 +26,8 @@ export interface MediaNodeOptions {
   commands: CommandQueue & CommandBus;
   ledger: CommandLedger;
   streams: StreamStore;
+  /** Live participant records: the node ends a participant's once it departs (session grace). */
+  participants?: ParticipantStore | undefined;
   rtc: RtcOptions;
   /** Per-participant caps and per-connection rates (config.limits). */
   limits: Limits;
@@ -53,6 +56,7 @@ export class MediaNode {
   readonly #processor: CommandProcessor;
   readonly #rtpCapabilities: types.RtpCapabilities;
   readonly #reporter: CapacityReporter | undefined;
+  readonly #sessions: SessionKeeper;
   #closed = false;
 
   private constructor(
@@ -62,7 +66,9 @@ export class MediaNode {
     processor: CommandProcessor,
     caps: types.RtpCapabilities,
     reporter: CapacityReporter | undefined,
+    sessions: SessionKeeper,
   ) {
+    this.#sessions = sessions;
     this.id = id;
     this.#pool = pool;
     this.#rooms = rooms;
@@ -91,7 +97,14 @@ export class MediaNode {
         for (const id of local) void o.streams.delete(room.id, id).catch(() => {});
       });
     });
-    const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits);
+    const sessions = new SessionKeeper({
+      nodeId: o.nodeId,
+      rooms,
+      participants: o.participants,
+      roomNodes: o.roomNodes,
+      logger,
+    });
+    const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits, { sessions });
     const cascades = o.roomNodes
       ? new Cascades({ nodeId: o.nodeId, rooms, roomNodes: o.roomNodes, bus: o.commands, rtc: o.rtc, logger })
       : undefined;
@@ -99,7 +112,7 @@ export class MediaNode {
       nodeId: o.nodeId,
       queue: o.commands,
       ledger: o.ledger,
-      handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades),
+      handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades, sessions),
       logger,
     });
     await o.commands.open(o.nodeId);
@@ -122,7 +135,7 @@ export class MediaNode {
       });
       await reporter.start();
     }
-    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter);
+    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions);
   }
 
   get workers(): WorkerPool {
@@ -131,6 +144,11 @@ export class MediaNode {
 
   get rooms(): RoomRegistry {
     return this.#rooms;
+  }
+
+  /** Sessions kept for their grace period. */
+  get sessions(): SessionKeeper {
+    return this.#sessions;
   }
 
   /** The RTP capabilities of every router on this node (and every node of this build). */
@@ -164,6 +182,7 @@ export class MediaNode {
     this.#reporter?.stop();
     await this.#processor.stop();
     this.#rooms.close();
+    await this.#sessions.close();
     this.#pool.close();
   }
 }

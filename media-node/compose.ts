@@ -33,7 +33,7 @@ export async function composeMediaNode(
 /** A media node over the given adapters; it reports its capacity when `adapters.nodes` is set. */
 export function startMediaNode(
   config: Config,
-  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams'> & {
+  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams' | 'participants'> & {
     nodes: NodeRegistry | undefined;
     roomNodes: RoomNodes | undefined;
   },
@@ -48,6 +48,7 @@ export function startMediaNode(
     commands: adapters.commands,
     ledger: adapters.ledger,
     streams: adapters.streams,
+    participants: adapters.participants,
     registry: adapters.nodes,
     roomNodes: adapters.roomNodes,
     rtc: config.rtc,

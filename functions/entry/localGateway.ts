@@ -24,13 +24,13 @@ const gateway = new WebSocketGateway({
   logger,
   pingIntervalMs: config.wsPingIntervalMs,
   // As API Gateway: every connection ends after 2 hours (its connection record lives 3).
-  maxConnectionMs: 2 * 60 * 60 * 1000,
+  ...(config.wsMaxConnectionMs ? { maxConnectionMs: config.wsMaxConnectionMs } : {}),
 });
 gateway.route({
-  async connect(connectionId, token) {
+  async connect(connectionId, token, resume) {
     const result = await handler({
       requestContext: { routeKey: '$connect', connectionId },
-      queryStringParameters: { token },
+      queryStringParameters: { token, resume },
     });
     return result.statusCode === 200
       ? { ok: true }
@@ -39,8 +39,15 @@ gateway.route({
   async message(connectionId, body) {
     await handler({ requestContext: { routeKey: '$default', connectionId }, body });
   },
-  async disconnect(connectionId) {
-    await handler({ requestContext: { routeKey: '$disconnect', connectionId } });
+  async disconnect(connectionId, how) {
+    // As API Gateway reports it: the client's close code (1000 said goodbye), 1006 when there was none.
+    await handler({
+      requestContext: {
+        routeKey: '$disconnect',
+        connectionId,
+        disconnectStatusCode: how?.left ? 1000 : 1006,
+      },
+    });
   },
 });
 const clients = createServer((_req, res) => {

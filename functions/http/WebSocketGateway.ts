@@ -9,9 +9,11 @@ import type { ConnectResult } from '../signaling/SignalingFunction.ts';
 
 /** The routes of a WebSocket API, as API Gateway invokes them. */
 export interface WebSocketRoutes {
-  connect(connectionId: string, token: string | undefined): Promise<ConnectResult>;
+  /** `resume`: a resume ticket instead of a join token (a session reconnecting). */
+  connect(connectionId: string, token: string | undefined, resume?: string): Promise<ConnectResult>;
   message(connectionId: string, body: string): Promise<void>;
-  disconnect(connectionId: string): Promise<void>;
+  /** `left`: the client closed the socket normally (1000/1001), not the network or the server. */
+  disconnect(connectionId: string, how?: { left: boolean }): Promise<void>;
 }
 
 /**
@@ -27,6 +29,8 @@ export class WebSocketGateway implements ConnectionGateway {
   readonly #times = new Map<string, { connectedAt: string; lastActiveAt: string }>();
   /** Sockets that answered the last ping; the others are half-open and get closed. */
   readonly #alive = new WeakSet<WebSocket>();
+  /** Sockets this side closed (age, half-open, @connections DELETE): their participants did not leave. */
+  readonly #closedByServer = new WeakSet<WebSocket>();
   readonly #pinger: ReturnType<typeof setInterval>;
   readonly #path: string;
   readonly #logger: Logger;
@@ -70,7 +74,11 @@ export class WebSocketGateway implements ConnectionGateway {
     if (url.pathname !== this.#path || !this.#routes) return refuse(socket, 404, 'not found');
     const routes = this.#routes;
     const connectionId = randomUUID();
-    const verdict = await routes.connect(connectionId, url.searchParams.get('token') ?? undefined);
+    const verdict = await routes.connect(
+      connectionId,
+      url.searchParams.get('token') ?? undefined,
+      url.searchParams.get('resume') ?? undefined,
+    );
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     // $connect admitted a participant: if the handshake never completes, $disconnect must still
     // run, or the participant would stay listed forever.
@@ -110,11 +118,12 @@ export class WebSocketGateway implements ConnectionGateway {
         .message(connectionId, data.toString())
         .catch((error) => this.#logger.error('$default failed', { error }));
     });
-    ws.once('close', () => {
+    ws.once('close', (code) => {
       this.#sockets.delete(connectionId);
       this.#times.delete(connectionId);
+      const left = !this.#closedByServer.has(ws) && (code === 1000 || code === 1001);
       void routes
-        .disconnect(connectionId)
+        .disconnect(connectionId, { left })
         .catch((error) => this.#logger.error('$disconnect failed', { error }));
     });
     ws.on('error', () => ws.terminate());
@@ -126,6 +135,7 @@ export class WebSocketGateway implements ConnectionGateway {
     for (const [connectionId, ws] of this.#sockets) {
       const connectedAt = Date.parse(this.#times.get(connectionId)?.connectedAt ?? '');
       if (this.#maxConnectionMs !== undefined && now - connectedAt > this.#maxConnectionMs) {
+        this.#closedByServer.add(ws);
         ws.close(1001, 'connection too old; reconnect');
         continue;
       }
@@ -164,7 +174,10 @@ export class WebSocketGateway implements ConnectionGateway {
   }
 
   async disconnect(connectionId: string): Promise<void> {
-    this.#sockets.get(connectionId)?.close(1000, 'disconnected by the server');
+    const ws = this.#sockets.get(connectionId);
+    if (!ws) return;
+    this.#closedByServer.add(ws);
+    ws.close(1000, 'disconnected by the server');
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   AuthenticationError,
   ErrorCodes,
@@ -12,6 +12,7 @@ import type { RoomStore } from '../../shared/ports/durable.ts';
 import type { ConnectionGateway, ConnectionRecord, ConnectionStore } from '../../shared/ports/gateway.ts';
 import type { ParticipantStore } from '../../shared/ports/live.ts';
 import type { RateLimiter } from '../../shared/ports/rateLimit.ts';
+import type { ResumeTickets } from '../../shared/ports/sessions.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   MAX_MESSAGE_BYTES,
@@ -19,6 +20,7 @@ import {
   type Params,
   RequestSchema,
   requestIdOf,
+  type SessionInfo,
   type SignalingResponse,
 } from '../../shared/protocol/signaling.ts';
 import type { Commands } from '../services/Commands.ts';
@@ -40,6 +42,11 @@ export interface SignalingDeps {
    * draining); `failover`: the client found the node unresponsive, so a missed report is enough.
    */
   canKeep?(nodeId: string, failover: boolean): Promise<boolean>;
+  /** Whether the node still runs (draining counts): it keeps a disconnected participant's place itself. */
+  nodeAlive?(nodeId: string): Promise<boolean>;
+  /** Resume tickets, and how sessions outlive their sockets (config.session, the gateway's age limit). */
+  tickets: ResumeTickets;
+  session: { graceMs: number; ticketRefreshMs: number; maxConnectionMs?: number | undefined };
   /**
    * Frames one connection may send per second, counted across function instances, before they
    * are refused here (1303) instead of costing a command to the node: API Gateway itself does
@@ -49,15 +56,22 @@ export interface SignalingDeps {
   logger: Logger;
 }
 
-/** The participant's room was deleted (or made again), or the participant was dropped. */
+/** The participant's room was deleted (or made again), the participant was dropped, or its session expired. */
 class PlaceGoneError extends NotFoundError {
-  constructor() {
-    super(ErrorCodes.roomNotFound, 'the room or your place in it is gone');
+  constructor(message = 'the room or your place in it is gone') {
+    super(ErrorCodes.roomNotFound, message);
   }
 }
 
 /** Join tokens are a few hundred characters; anything far longer is not one. */
 const MAX_TOKEN_CHARS = 4096;
+/** Resume tickets are 43 characters (32 random bytes, base64url). */
+const MAX_TICKET_CHARS = 64;
+/** A ticket outlives its refresh period this many times over while its socket is open. */
+const TICKET_LIFETIMES = 3;
+
+/** Tickets are stored under the hash of the secret the client holds. */
+const ticketId = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 
 export type ConnectResult = { ok: true } | { ok: false; status: 401 | 403 | 404 | 503; message: string };
 
@@ -79,8 +93,9 @@ export class SignalingFunction {
    * the room the token was issued for (not an older room of the same id), with space left; or no
    * socket. A refused join gives the token back.
    */
-  async connect(connectionId: string, token: string | undefined): Promise<ConnectResult> {
+  async connect(connectionId: string, token: string | undefined, resume?: string): Promise<ConnectResult> {
     try {
+      if (resume !== undefined) return await this.#reconnect(connectionId, resume);
       if (!token) return { ok: false, status: 401, message: 'missing token' };
       if (token.length > MAX_TOKEN_CHARS) return { ok: false, status: 401, message: 'join token invalid' };
       const claims = await this.#d.tokens.verify(token);
@@ -112,6 +127,30 @@ export class SignalingFunction {
       this.#d.logger.error('$connect failed', { error });
       return { ok: false, status: 503, message: 'unavailable' };
     }
+  }
+
+  /**
+   * $connect with a resume ticket: the participant's place must still exist (it keeps it for the
+   * grace period after its socket closed). The ticket is taken by this connection's first login,
+   * so a socket that dies before logging in leaves it usable for the next attempt.
+   */
+  async #reconnect(connectionId: string, secret: string): Promise<ConnectResult> {
+    if (secret.length === 0 || secret.length > MAX_TICKET_CHARS)
+      return { ok: false, status: 401, message: 'resume ticket invalid' };
+    const id = ticketId(secret);
+    const ticket = await this.#d.tickets.get(id);
+    if (!ticket) return { ok: false, status: 401, message: 'resume ticket invalid or expired' };
+    const live = await this.#d.participants.get(ticket.roomId, ticket.participant.id);
+    if (!live) return { ok: false, status: 404, message: 'session ended' };
+    await this.#d.connections.put({
+      connectionId,
+      roomId: ticket.roomId,
+      nodeId: ticket.nodeId,
+      participant: { ...ticket.participant, role: live.role, permission: live.permission },
+      ticket: id,
+      resuming: true,
+    });
+    return { ok: true };
   }
 
   /** Takes a place in the room (atomically against its limit), then records the connection. */
@@ -202,15 +241,25 @@ export class SignalingFunction {
     }
     let connection = await this.#d.connections.get(connectionId);
     if (!connection) throw new AuthenticationError('not connected');
-    if (request.method === 'login')
-      connection = await this.#beforeLogin(connection, (params.data as Params<'login'>).failover === true);
+    if (request.method === 'session.refresh') {
+      const session = await this.#refresh(connection);
+      await this.#reply(connectionId, { id: request.id, ok: true, data: session });
+      return;
+    }
+    let forwarded = request.params ?? {};
+    if (request.method === 'login') {
+      const login = await this.#beforeLogin(connection, (params.data as Params<'login'>).failover === true);
+      connection = login.connection;
+      // Only a connection that came with a valid ticket resumes, whatever the client claims.
+      forwarded = { ...(forwarded as object), resume: login.resumed };
+    }
     try {
       await this.#d.commands.send(connection.nodeId, {
         type: 'signal',
         roomId: connection.roomId,
         connectionId,
         participant: connection.participant,
-        request: { id: request.id, method: request.method, params: request.params ?? {} },
+        request: { id: request.id, method: request.method, params: forwarded },
       });
     } catch (error) {
       this.#d.logger.error('forwarding a request failed', { error, method: request.method });
@@ -227,11 +276,19 @@ export class SignalingFunction {
    * swapped for a live one; with `failover` (the client's node stopped answering it), as soon
    * as the node has missed a report.
    */
-  async #beforeLogin(connection: ConnectionRecord, failover: boolean): Promise<ConnectionRecord> {
+  async #beforeLogin(
+    connection: ConnectionRecord,
+    failover: boolean,
+  ): Promise<{ connection: ConnectionRecord; resumed: boolean }> {
+    // A resume ticket is single use: of two sockets racing with one ticket, one logs in.
+    const previous = connection.ticket ? await this.#d.tickets.take(connection.ticket) : undefined;
+    if (connection.resuming && !previous)
+      throw new PlaceGoneError('resume ticket already used or expired; join again');
     const live = await this.#d.participants.get(connection.roomId, connection.participant.id);
     if (!live) throw new PlaceGoneError();
+    const { resuming: _, ...rest } = connection;
     let next: ConnectionRecord = {
-      ...connection,
+      ...rest,
       participant: { ...connection.participant, role: live.role, permission: live.permission },
     };
     if (this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId, failover))) {
@@ -241,8 +298,48 @@ export class SignalingFunction {
       this.#d.logger.info('session moved off its node', { from: connection.nodeId, to: nodeId, failover });
       next = { ...next, nodeId };
     }
-    if (JSON.stringify(next) !== JSON.stringify(connection)) await this.#d.connections.put(next);
-    return next;
+    const session = await this.#issueTicket(next);
+    next = { ...next, ticket: session.id };
+    await this.#d.connections.put(next);
+    // Before the login is forwarded: the ticket reaches the client ahead of the node's answer.
+    await this.#d.gateway.post(connection.connectionId, { event: 'session', data: session.info });
+    return { connection: next, resumed: connection.resuming === true };
+  }
+
+  /** A fresh ticket for the connection's participant, valid while the socket lives. */
+  async #issueTicket(connection: ConnectionRecord): Promise<{ id: string; info: SessionInfo }> {
+    const secret = randomBytes(32).toString('base64url');
+    const id = ticketId(secret);
+    const { graceMs, ticketRefreshMs, maxConnectionMs } = this.#d.session;
+    await this.#d.tickets.put(
+      id,
+      {
+        roomId: connection.roomId,
+        nodeId: connection.nodeId,
+        participant: connection.participant,
+        connectionId: connection.connectionId,
+      },
+      TICKET_LIFETIMES * ticketRefreshMs,
+    );
+    return {
+      id,
+      info: {
+        ticket: secret,
+        graceMs,
+        refreshMs: ticketRefreshMs,
+        ...(maxConnectionMs ? { maxConnectionMs } : {}),
+      },
+    };
+  }
+
+  /** session.refresh: a new ticket replaces the connection's current one (which stops working). */
+  async #refresh(connection: ConnectionRecord): Promise<SessionInfo> {
+    if (!connection.ticket || connection.resuming) throw new AuthenticationError('log in first');
+    if (!(await this.#d.tickets.take(connection.ticket)))
+      throw new PlaceGoneError('your session was taken over or has ended');
+    const session = await this.#issueTicket(connection);
+    await this.#d.connections.put({ ...connection, ticket: session.id });
+    return session.info;
   }
 
   #toError(error: unknown): { code: number; message: string } {
@@ -251,11 +348,18 @@ export class SignalingFunction {
     return { code: ErrorCodes.unexpected, message: 'unexpected server error' };
   }
 
-  /** $disconnect: the participant is gone, however the socket ended. */
-  async disconnect(connectionId: string): Promise<void> {
+  /**
+   * $disconnect: the socket is gone. A client that said goodbye (`left`: it closed the socket
+   * normally) leaves now; otherwise its node keeps its place for the grace period, in which its
+   * resume ticket still works, and ends it after. A node that no longer runs keeps nothing: the
+   * participant's record goes here.
+   */
+  async disconnect(connectionId: string, how: { left?: boolean } = {}): Promise<void> {
     const connection = await this.#d.connections.get(connectionId);
     if (!connection) return;
-    const { roomId, nodeId, participant } = connection;
+    const { roomId, nodeId, participant, ticket } = connection;
+    const nodeAlive = (await this.#d.nodeAlive?.(nodeId).catch(() => true)) ?? true;
+    const graceMs = how.left || !nodeAlive ? 0 : this.#d.session.graceMs;
     // Each step on its own, the connection record last: a step that fails leaves the record for
     // its TTL rather than a participant no one will ever remove.
     const steps = await Promise.allSettled([
@@ -264,9 +368,11 @@ export class SignalingFunction {
         roomId,
         connectionId,
         participantId: participant.id,
+        graceMs,
       }),
-      this.#d.participants.delete(roomId, participant.id),
-      this.#d.release?.(roomId, nodeId),
+      nodeAlive ? Promise.resolve() : this.#leave(roomId, participant.id, nodeId),
+      ticket &&
+        (graceMs > 0 ? this.#d.tickets.expire(ticket, graceMs) : this.#d.tickets.take(ticket).then(() => {})),
     ]);
     const failed = steps.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed.length > 0) {
@@ -274,6 +380,11 @@ export class SignalingFunction {
       return;
     }
     await this.#d.connections.delete(connectionId);
+  }
+
+  /** The participant's departure, counted once: whoever deletes its record releases its node. */
+  async #leave(roomId: string, participantId: string, nodeId: string): Promise<void> {
+    if (await this.#d.participants.delete(roomId, participantId)) await this.#d.release?.(roomId, nodeId);
   }
 
   async #reply(connectionId: string, response: SignalingResponse): Promise<void> {

@@ -2,7 +2,8 @@ import type { SignalingFunction } from './SignalingFunction.ts';
 
 /** The parts of API Gateway's WebSocket event the signaling function reads. */
 export interface WebSocketEvent {
-  requestContext: { routeKey: string; connectionId: string };
+  /** `disconnectStatusCode` ($disconnect): the close code; 1000 when the client closed normally. */
+  requestContext: { routeKey: string; connectionId: string; disconnectStatusCode?: number };
   queryStringParameters?: Record<string, string | undefined> | null;
   body?: string | null;
   isBase64Encoded?: boolean;
@@ -13,6 +14,8 @@ export interface WebSocketResult {
   body?: string;
 }
 
+const leftCodes = new Set([1000, 1001]);
+
 /** Routes API Gateway WebSocket events ($connect, $disconnect, $default) to the signaling function. */
 export function websocketHandler(signaling: SignalingFunction) {
   return async (event: WebSocketEvent): Promise<WebSocketResult> => {
@@ -22,11 +25,16 @@ export function websocketHandler(signaling: SignalingFunction) {
         const verdict = await signaling.connect(
           connectionId,
           event.queryStringParameters?.token ?? undefined,
+          event.queryStringParameters?.resume ?? undefined,
         );
         return verdict.ok ? { statusCode: 200 } : { statusCode: verdict.status, body: verdict.message };
       }
       case '$disconnect':
-        await signaling.disconnect(connectionId);
+        // 1000/1001: the client said goodbye (the SDK closes so only when leaving, a browser
+        // leaving the page says 1001); otherwise the session keeps its place for the grace period.
+        await signaling.disconnect(connectionId, {
+          left: leftCodes.has(event.requestContext.disconnectStatusCode ?? 0),
+        });
         return { statusCode: 200 };
       default: {
         const body = event.isBase64Encoded

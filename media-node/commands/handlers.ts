@@ -3,6 +3,7 @@ import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import type { Cascades } from '../cascade/Cascades.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { NodeSignaling } from '../signaling/NodeSignaling.ts';
+import type { SessionKeeper } from '../signaling/SessionKeeper.ts';
 import type { CommandHandler } from './CommandProcessor.ts';
 
 type Handlers = { [T in NodeCommand['type']]: (command: Extract<NodeCommand, { type: T }>) => Promise<void> };
@@ -13,6 +14,7 @@ export function nodeCommandHandlers(
   signaling: NodeSignaling,
   gateway: ConnectionGateway,
   cascades: Cascades | undefined,
+  sessions: SessionKeeper,
 ): CommandHandler {
   // Commands from the room's other nodes; a node with no cascade (embedded) ignores them.
   const cascade = async (c: Parameters<Cascades['handle']>[0]) => {
@@ -24,10 +26,13 @@ export function nodeCommandHandlers(
     async 'connection.closed'(c) {
       const room = rooms.get(c.roomId);
       const peer = room?.peer(c.participantId);
-      // A newer connection of the same participant (a reconnect) keeps the peer.
-      if (peer?.connectionId === c.connectionId) room!.leave(c.participantId);
+      // The peer's own socket: kept for the grace period (a resume takes it over), then gone.
+      if (peer?.connectionId === c.connectionId) return sessions.suspend(c.roomId, peer, c.graceMs ?? 0);
       // Closed before its login got here (the queue may reorder them): refuse that login.
-      else signaling.closedBeforeLogin(c.connectionId);
+      signaling.closedBeforeLogin(c.connectionId);
+      // No peer at all (it never logged in, or left): the participant departs now. A peer on a
+      // newer connection (a resume or a reconnect) is that connection's.
+      if (!peer) await sessions.depart(c.roomId, c.participantId);
     },
 
     async 'participant.drop'(c) {

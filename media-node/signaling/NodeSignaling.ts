@@ -14,9 +14,12 @@ import {
   type SignalingResponse,
 } from '../../shared/protocol/signaling.ts';
 import { type Clock, KeyedRateLimiter } from '../../shared/rateLimit/TokenBucket.ts';
+import type { Peer } from '../sfu/Peer.ts';
+import type { Room } from '../sfu/Room.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import { consumerParams, methods, transportParams } from './methods.ts';
 import { jsonBytes, page, snapshot } from './paging.ts';
+import type { SessionKeeper } from './SessionKeeper.ts';
 
 type SignalCommand = Extract<NodeCommand, { type: 'signal' }>;
 
@@ -52,14 +55,17 @@ export class NodeSignaling {
    */
   readonly #closedEarly = new Map<string, number>();
   readonly #now: Clock;
+  readonly #sessions: SessionKeeper | undefined;
 
   constructor(
     rooms: RoomRegistry,
     gateway: ConnectionGateway,
     logger: Logger,
     limits: SignalingLimits,
-    now?: Clock,
+    options: { now?: Clock; sessions?: SessionKeeper } = {},
   ) {
+    const now = options.now;
+    this.#sessions = options.sessions;
     this.#rooms = rooms;
     this.#gateway = gateway;
     this.#logger = logger;
@@ -193,6 +199,12 @@ export class NodeSignaling {
     if ((this.#closedEarly.get(command.connectionId) ?? 0) > this.#now()) {
       throw new TesseraError(ErrorCodes.authenticationFailed, 'connection closed');
     }
+    if (params.resume) {
+      const kept = this.#rooms.get(command.roomId);
+      const held = kept?.peer(command.participant.id);
+      if (kept && held && !kept.closed && !held.closed) return this.#resume(command, kept, held);
+      // Nothing kept here (the grace period passed, or the session moved): a fresh login.
+    }
     const room = await this.#rooms.open(command.roomId);
     const peer = await room.join(command.participant, command.connectionId);
     if (params.rtpCapabilities)
@@ -258,6 +270,45 @@ export class NodeSignaling {
     };
   }
 
+  /**
+   * A resumed session: the new connection takes the kept peer over, with its transports,
+   * producers and consumers untouched (media never stopped). The answer lists the room as a
+   * login does, and what the peer holds now, so the client can catch up with what it missed.
+   */
+  #resume(command: SignalCommand, room: Room, peer: Peer) {
+    const previous = this.#sessions?.resume(room.id, peer, command.connectionId) ?? peer.connectionId;
+    peer.connectionId = command.connectionId;
+    peer.info.role = command.participant.role;
+    peer.info.permission = command.participant.permission;
+    // A socket it replaces may still be open (the client gave up on it first): close it.
+    if (previous !== command.connectionId) void this.#gateway.disconnect(previous).catch(() => {});
+    snapshot(room, peer);
+    const participants = page(room, peer, 'participants', 0, LOGIN_BUDGET.participants);
+    const streams = page(room, peer, 'streams', 0, LOGIN_BUDGET.streams);
+    const cursors = {
+      ...(participants.cursor ? { participants: participants.cursor } : {}),
+      ...(streams.cursor ? { streams: streams.cursor } : {}),
+    };
+    const answerRoom: LoginRoom = {
+      id: parseRoomKey(room.id).roomId,
+      participants: participants.items,
+      streams: streams.items,
+      ...(Object.keys(cursors).length ? { cursors } : {}),
+    };
+    return {
+      resumed: true,
+      participant: { ...command.participant },
+      room: answerRoom,
+      routerRtpCapabilities: room.router.rtpCapabilities,
+      transports: {},
+      consumers: [],
+      held: {
+        consumers: [...peer.consumers.keys()],
+        producers: [...peer.producers.keys(), ...peer.dataProducers.keys()],
+      },
+    };
+  }
+
   async #run(command: SignalCommand, method: Exclude<Method, 'login'>, params: unknown) {
     if (method === 'session.refresh')
       throw new ValidationError('session.refresh is answered by the signaling function', []);
@@ -268,7 +319,10 @@ export class NodeSignaling {
       throw new TesseraError(ErrorCodes.authenticationFailed, 'log in first');
     }
     const handler = methods[method] as (ctx: unknown, p: unknown) => Promise<unknown>;
-    return handler({ room, peer, leave: () => room.leave(peer.info.id) }, params);
+    // A logout is a departure for good: the participant's record goes too.
+    const leave = () =>
+      this.#sessions ? void this.#sessions.depart(room.id, peer.info.id) : room.leave(peer.info.id);
+    return handler({ room, peer, leave }, params);
   }
 
   #toError(error: unknown, method: Method): { code: number; message: string } {

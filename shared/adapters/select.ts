@@ -22,6 +22,7 @@ import type {
 import type { NodeRegistry } from '../ports/nodes.ts';
 import type { NonceLedger } from '../ports/nonces.ts';
 import type { RateLimiter } from '../ports/rateLimit.ts';
+import type { ResumeTickets } from '../ports/sessions.ts';
 import type { Participant, Stream } from '../protocol/http/liveState.ts';
 import { createDynamoClients } from './dynamodb/client.ts';
 import { DynamoRoomStore } from './dynamodb/DynamoRoomStore.ts';
@@ -34,6 +35,7 @@ import { MemoryNodeRegistry } from './memory/MemoryNodeRegistry.ts';
 import { MemoryNonceLedger } from './memory/MemoryNonceLedger.ts';
 import { MemoryPlacementStore } from './memory/MemoryPlacementStore.ts';
 import { MemoryRateLimiter } from './memory/MemoryRateLimiter.ts';
+import { MemoryResumeTickets } from './memory/MemoryResumeTickets.ts';
 import { MemoryRoomNodes } from './memory/MemoryRoomNodes.ts';
 import { MemoryRoomStore } from './memory/MemoryRoomStore.ts';
 import { MemoryServiceStore } from './memory/MemoryServiceStore.ts';
@@ -46,6 +48,7 @@ import { RedisNodeRegistry } from './redis/RedisNodeRegistry.ts';
 import { RedisNonceLedger } from './redis/RedisNonceLedger.ts';
 import { RedisPlacementStore } from './redis/RedisPlacementStore.ts';
 import { RedisRateLimiter } from './redis/RedisRateLimiter.ts';
+import { RedisResumeTickets } from './redis/RedisResumeTickets.ts';
 import { RedisRoomNodes } from './redis/RedisRoomNodes.ts';
 import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
 import { createSqsClient } from './sqs/client.ts';
@@ -67,6 +70,8 @@ export interface Adapters {
   nonces: NonceLedger;
   /** Per-service rate limits (join tokens). */
   rateLimits: RateLimiter;
+  /** Resume tickets of sessions (a participant reconnecting after losing its WebSocket). */
+  resumeTickets: ResumeTickets;
   /**
    * Whether each external store answers right now (`redis`, `dynamodb`; none in memory), each
    * check bounded by its store's timeout. Never rejects.
@@ -90,6 +95,7 @@ export function memoryAdapters(): Adapters {
     roomNodes: new MemoryRoomNodes(),
     nonces: new MemoryNonceLedger(),
     rateLimits: new MemoryRateLimiter(),
+    resumeTickets: new MemoryResumeTickets(),
     readiness: async () => ({}),
     close: async () => {},
   };
@@ -120,6 +126,7 @@ export function adaptersFor(config: Config, logger: Logger): Adapters {
     roomNodes: redis ? new RedisRoomNodes(redis) : memory.roomNodes,
     nonces: redis ? new RedisNonceLedger(redis) : memory.nonces,
     rateLimits: redis ? new RedisRateLimiter(redis) : memory.rateLimits,
+    resumeTickets: redis ? new RedisResumeTickets(redis) : memory.resumeTickets,
     async readiness() {
       const checks: Record<string, Promise<boolean>> = {};
       if (redis) checks.redis = answers(() => redis.ping(), redisMs);

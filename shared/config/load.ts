@@ -38,6 +38,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     roomPeersPerNode: e.ROOM_PEERS_PER_NODE,
     demoJoin: e.DEMO_JOIN === 'on',
     wsPingIntervalMs: e.WS_PING_INTERVAL_SECONDS * 1000,
+    wsMaxConnectionMs: e.WS_MAX_CONNECTION_SECONDS * 1000,
+    session: {
+      graceMs: e.SESSION_GRACE_SECONDS * 1000,
+      ticketRefreshMs: e.SESSION_TICKET_REFRESH_SECONDS * 1000,
+    },
     storeTimeouts: { redisMs: e.REDIS_COMMAND_TIMEOUT_MS, dynamodbMs: e.DYNAMODB_TIMEOUT_MS },
     limits: {
       roomsPerService: e.MAX_ROOMS_PER_SERVICE,

@@ -137,6 +137,28 @@ export const EnvSchema = z.object({
     .max(3600)
     .default(20)
     .describe('WebSocket ping interval; a socket missing two pongs is closed (half-open sockets)'),
+  WS_MAX_CONNECTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(7200)
+    .describe(
+      "the gateway's maximum connection age (API Gateway: 2 h); clients reconnect before it (0: none)",
+    ),
+  SESSION_GRACE_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(3600)
+    .default(30)
+    .describe('how long a participant whose WebSocket dropped keeps its place, media and resume ticket'),
+  SESSION_TICKET_REFRESH_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(300)
+    .describe('how often a connected client renews its resume ticket (a ticket lives three times as long)'),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -185,6 +207,10 @@ export interface Config {
   /** Embedded mode: whether POST /demo/join answers (loopback callers only). */
   demoJoin: boolean;
   wsPingIntervalMs: number;
+  /** 0: connections may live forever. */
+  wsMaxConnectionMs: number;
+  /** Session resume (docs/api.md, "Sessions"). */
+  session: { graceMs: number; ticketRefreshMs: number };
   storeTimeouts: { redisMs: number; dynamodbMs: number };
   limits: Limits;
 }

@@ -32,6 +32,10 @@ export interface ConnectionRecord {
   nodeId: string;
   /** Who joined, from the redeemed join token. */
   participant: { id: string; user: string; role: string; permission: Permission };
+  /** The id of the participant's current resume ticket (ResumeTickets), once it has logged in. */
+  ticket?: string;
+  /** Connected with that ticket: its first login must take it (single use) and resumes the session. */
+  resuming?: boolean;
 }
 
 export interface ConnectionStore {

@@ -140,12 +140,16 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
       role: z.string().min(1).max(64),
     }),
   }),
-  /** The participant's WebSocket closed (left, tab closed, network gone). */
+  /**
+   * The participant's WebSocket closed (left, tab closed, network gone). Its place is kept for
+   * `graceMs` (a resume may take it over); 0 or absent: it left.
+   */
   z.strictObject({
     ...base,
     type: z.literal('connection.closed'),
     connectionId: z.string().min(1).max(128),
     participantId: z.string().min(1).max(64),
+    graceMs: z.number().int().min(0).max(3_600_000).optional(),
   }),
 ]);
 

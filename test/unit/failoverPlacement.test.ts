@@ -6,6 +6,7 @@ import { MemoryNodeRegistry } from '../../shared/adapters/memory/MemoryNodeRegis
 import { MemoryPlacementStore } from '../../shared/adapters/memory/MemoryPlacementStore.ts';
 import { MemoryRoomNodes } from '../../shared/adapters/memory/MemoryRoomNodes.ts';
 import { memoryAdapters } from '../../shared/adapters/select.ts';
+import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';
 import type { NodeReport } from '../../shared/ports/nodes.ts';
 import type { ServerMessage, SignalingResponse } from '../../shared/protocol/signaling.ts';
@@ -142,7 +143,7 @@ describe('failover through the signaling function', () => {
       gateway,
       placer,
       createLogger({ write: () => {} }),
-      { messagesPerSecond: 50 },
+      loadConfig({}),
     );
     const roomId = 'super/room';
     await adapters.nodes.report(nodeReport('x', ago(1500)));

@@ -67,7 +67,7 @@ function setUp(limits = { messagesPerSecond: 50, textsPerSecond: 5, loginsPerPar
     gateway,
     createLogger({ write: () => {} }),
     limits,
-    () => t,
+    { now: () => t },
   );
   registry.emit('roomcreated', room);
   let n = 0;

@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { managementApi, signalingFunction } from '../../functions/compose.ts';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import { memoryAdapters } from '../../shared/adapters/select.ts';
+import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';
 import type { ServerMessage, SignalingResponse } from '../../shared/protocol/signaling.ts';
 import { testSecrets } from '../harness/controlPlane.ts';
+
+const defaults = loadConfig({});
 
 // API Gateway does not throttle per connection: the signaling function stops a flood itself,
 // before each frame becomes a command to the media node.
@@ -25,7 +28,7 @@ describe('the signaling function under a flood', () => {
       gateway,
       { placeParticipant: async () => 'node-1' },
       createLogger({ write: () => {} }),
-      { messagesPerSecond: 10 },
+      { ...defaults, limits: { ...defaults.limits, messagesPerSecond: 10 } },
     );
     await adapters.connections.put({
       connectionId: 'c1',

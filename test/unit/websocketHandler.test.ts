@@ -24,7 +24,10 @@ describe('Lambda WebSocket handler (API Gateway WebSocket event fixtures)', () =
   it('$connect passes the token from the query string and accepts with 200', async () => {
     const { handler, calls } = recorder(true);
     expect(await handler(fixtures.connect)).toEqual({ statusCode: 200 });
-    expect(calls).toEqual([['connect', 'Jq2ZfcxPIAMCJ3A=', 'TOKEN']]);
+    expect(calls).toEqual([['connect', 'Jq2ZfcxPIAMCJ3A=', 'TOKEN', undefined]]);
+    // A session coming back presents its resume ticket instead.
+    await handler({ ...fixtures.connect, queryStringParameters: { resume: 'TICKET' } });
+    expect(calls[1]).toEqual(['connect', 'Jq2ZfcxPIAMCJ3A=', undefined, 'TICKET']);
   });
 
   it('$connect refusal returns the status, so API Gateway opens no socket', async () => {
@@ -32,7 +35,7 @@ describe('Lambda WebSocket handler (API Gateway WebSocket event fixtures)', () =
     expect(await handler(fixtures.connect)).toEqual({ statusCode: 401, body: 'join token already used' });
     const { handler: noToken, calls } = recorder(true);
     await noToken({ ...fixtures.connect, queryStringParameters: null });
-    expect(calls[0]).toEqual(['connect', 'Jq2ZfcxPIAMCJ3A=', undefined]);
+    expect(calls[0]).toEqual(['connect', 'Jq2ZfcxPIAMCJ3A=', undefined, undefined]);
   });
 
   it('$default hands the body to the signaling function, decoding base64 bodies', async () => {
@@ -49,9 +52,14 @@ describe('Lambda WebSocket handler (API Gateway WebSocket event fixtures)', () =
     ]);
   });
 
-  it('$disconnect tells the signaling function', async () => {
+  it('$disconnect tells the signaling function whether the client left (1000/1001) or was cut off', async () => {
     const { handler, calls } = recorder(true);
     expect(await handler(fixtures.disconnect)).toEqual({ statusCode: 200 });
-    expect(calls).toEqual([['disconnect', 'Jq2ZfcxPIAMCJ3A=']]);
+    const cut = { ...fixtures.disconnect.requestContext, disconnectStatusCode: 1006 };
+    await handler({ ...fixtures.disconnect, requestContext: cut });
+    expect(calls).toEqual([
+      ['disconnect', 'Jq2ZfcxPIAMCJ3A=', { left: true }],
+      ['disconnect', 'Jq2ZfcxPIAMCJ3A=', { left: false }],
+    ]);
   });
 });

@@ -17,6 +17,7 @@
  *   tessera:rtp-capabilities               string  router RTP capabilities for clients
  *   tessera:nonce:<hash>                   string  set NX when an MAuth nonce is first used, for the skew window
  *   tessera:rate:<key>:<window>            counter requests in one fixed rate-limit window, expires with it
+ *   tessera:resume:<hash>                  string  resume ticket (room, node, participant) by the hash of its secret; single use (GETDEL)
  */
 export const ROOM_STATE_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -39,4 +40,5 @@ export const clusterKeys = {
   rtpCapabilities: 'tessera:rtp-capabilities',
   nonce: (hash: string) => `tessera:nonce:${hash}`,
   rate: (key: string, window: number) => `tessera:rate:${key}:${window}`,
+  resume: (hash: string) => `tessera:resume:${hash}`,
 };

@@ -5,7 +5,19 @@ interface Remote extends RemoteTrack {
   element: HTMLMediaElement;
 }
 
+// Every WebSocket the SDK opens, so a test can cut the current one from the client's side.
+const sockets: WebSocket[] = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    super(url, protocols);
+    sockets.push(this);
+  }
+};
+
 const remotes: Remote[] = [];
+/** Connection states with the time they were entered (ms since the page's time origin). */
+const states: { state: string; at: number; reason?: string }[] = [];
 const texts: string[] = [];
 const events: string[] = [];
 /** Participant ids announced as the active speaker, in order. */
@@ -46,6 +58,9 @@ const peer = {
     client.on('streamremoved', (s) => events.push(`removed:${s.id}`));
     client.on('dropped', (d) => events.push(`dropped:${d.reason}`));
     client.on('rejoined', () => events.push('rejoined'));
+    client.on('connectionstatechange', ({ state, reason }) =>
+      states.push({ state, at: performance.now(), ...(reason ? { reason } : {}) }),
+    );
     client.on('activespeaker', (a) => speakers.push(a.participantId));
     if (options.publish !== false) {
       media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
@@ -88,6 +103,21 @@ const peer = {
   /** Stream ids of the remote tracks received so far (live ones). */
   trackStreamIds: () => client!.remoteTracks.map((t) => t.streamId).sort(),
   events: () => events,
+  states: () => states,
+  connectionState: () => client!.connectionState,
+  /** Closes the SDK's current WebSocket from the page (as a dying network would end it). */
+  cutSocket() {
+    const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN);
+    open.at(-1)?.close(4999, 'cut by the test');
+    return open.length;
+  },
+  /** Frames decoded so far per remote video stream, and audio energy per audio one. */
+  async progress() {
+    const out: Record<string, number> = {};
+    for (const r of await peer.received())
+      out[`${r.owner}:${r.kind}`] = r.kind === 'video' ? r.framesDecoded : r.audioEnergy;
+    return out;
+  },
   speakers: () => speakers,
   texts: () => texts,
   sendText: (m: string) => client!.sendText(m),

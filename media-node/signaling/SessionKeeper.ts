@@ -1,0 +1,96 @@
+import type { Logger } from '../../shared/logger.ts';
+import type { ParticipantStore, RoomNodes } from '../../shared/ports/live.ts';
+import type { Peer } from '../sfu/Peer.ts';
+import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
+
+export interface SessionKeeperOptions {
+  nodeId: string;
+  rooms: RoomRegistry;
+  /** The live participant records (REST lists them); the node ends a departed participant's. */
+  participants?: ParticipantStore | undefined;
+  /** Participants per node of a room (cluster modes): a departure counts down once. */
+  roomNodes?: RoomNodes | undefined;
+  logger: Logger;
+}
+
+/**
+ * Sessions outliving their WebSocket. When a participant's socket closes without a goodbye,
+ * its peer (transports, producers, consumers: media keeps flowing) is kept for the grace
+ * period; a connection that resumes the session takes the peer over, and the others see
+ * nothing. Once the grace period passes, or the participant leaves for good, it departs: it
+ * leaves the room (the others are told), its live record goes and its node count drops, once.
+ */
+export class SessionKeeper {
+  readonly #o: SessionKeeperOptions;
+  /** Suspended peers' departures, by room and participant. */
+  readonly #pending = new Map<string, { peer: Peer; timer: ReturnType<typeof setTimeout> }>();
+
+  constructor(options: SessionKeeperOptions) {
+    this.#o = options;
+  }
+
+  /** Peers waiting for their session to resume. */
+  get suspended(): number {
+    return this.#pending.size;
+  }
+
+  /** The peer's socket closed: it departs after `graceMs` unless a connection resumes it. */
+  suspend(roomId: string, peer: Peer, graceMs: number): void {
+    if (graceMs <= 0) {
+      void this.depart(roomId, peer.info.id);
+      return;
+    }
+    const key = keyOf(roomId, peer.info.id);
+    clearTimeout(this.#pending.get(key)?.timer);
+    const timer = setTimeout(() => {
+      this.#pending.delete(key);
+      // Only the peer that was suspended: a newer one (a rejoin) is not this session.
+      if (this.#o.rooms.get(roomId)?.peer(peer.info.id) === peer) void this.depart(roomId, peer.info.id);
+    }, graceMs);
+    timer.unref();
+    this.#pending.set(key, { peer, timer });
+  }
+
+  /** A resumed connection takes the peer over; returns the connection it replaces. */
+  resume(roomId: string, peer: Peer, connectionId: string): string {
+    const key = keyOf(roomId, peer.info.id);
+    clearTimeout(this.#pending.get(key)?.timer);
+    this.#pending.delete(key);
+    const previous = peer.connectionId;
+    peer.connectionId = connectionId;
+    return previous;
+  }
+
+  /**
+   * The participant is gone for good: it leaves the room here, and its live record goes. Whoever
+   * deletes the record counts the node down, so a departure reported twice counts once.
+   */
+  async depart(roomId: string, participantId: string): Promise<void> {
+    const key = keyOf(roomId, participantId);
+    clearTimeout(this.#pending.get(key)?.timer);
+    this.#pending.delete(key);
+    this.#o.rooms.get(roomId)?.leave(participantId);
+    const { participants, roomNodes, nodeId, logger } = this.#o;
+    try {
+      if ((await participants?.delete(roomId, participantId)) === true)
+        await roomNodes?.add(roomId, nodeId, -1);
+    } catch (error) {
+      logger.warn('a departed participant was not fully cleaned up', { roomId, participantId, error });
+    }
+  }
+
+  /** The node is closing: suspended sessions cannot resume here, and they end now. */
+  async close(): Promise<void> {
+    const pending = [...this.#pending.entries()];
+    await Promise.all(
+      pending.map(([key]) => {
+        const [roomId, participantId] = splitKey(key);
+        return this.depart(roomId, participantId);
+      }),
+    );
+  }
+}
+
+const SEP = '\n';
+const keyOf = (roomId: string, participantId: string) => `${roomId}${SEP}${participantId}`;
+const splitKey = (key: string) => key.split(SEP) as [string, string];
