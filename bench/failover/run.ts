@@ -5,10 +5,12 @@
 // test/harness/failoverBurst.ts.
 //
 // Usage: npm run bench:failover -- [--clients 20] [--runs 3] [--nodes 2]
-//          [--scenarios sdk,flag,flag+detect1000]
-// Scenarios: `sdk`: the SDK as it is; `flag`: rejoin logins marked `failover: true` (what the SDK
-// will send); `+detectN`: the SDK told its node is gone N ms after the kill (a stand-in for a
-// media-stall detector). The cluster's services are started here, as in bench/ttff cluster mode.
+//          [--scenarios sdk,stall1000-3000,stall1000-1250]
+// Scenarios: `sdk`: the SDK finds out by itself (pings and media stall); `stallA-B`: the SDK's
+// health checks off, each client told its node is gone at a random moment in [A, B) ms after the
+// kill, so it rejoins flagged `failover` (a stand-in for a correct detector: 1000-3000 is the
+// timing of main's pings, 2 s apart with a 1 s timeout; 1000-1250 a 1 s media-stall detector).
+// The cluster's services are started here, as in bench/ttff cluster mode.
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -40,9 +42,9 @@ const Options = z.object({
   nodes: z.coerce.number().int().min(2).max(4).default(2),
   scenarios: z
     .string()
-    .default('sdk,flag,flag+detect1000')
+    .default('sdk,stall1000-3000,stall1000-1250')
     .transform((s) => s.split(','))
-    .pipe(z.array(z.string().regex(/^(sdk|flag)(\+detect\d+)?$/)).min(1)),
+    .pipe(z.array(z.string().regex(/^(sdk|stall\d+-\d+)$/)).min(1)),
 });
 const options = Options.parse({
   clients: arg('clients'),
@@ -68,14 +70,15 @@ let fresh = options.nodes;
 for (let run = 0; run < options.runs; run++) {
   // Scenarios interleaved, so a busier minute on the shared machine does not favour one of them.
   for (const scenario of options.scenarios) {
-    const detect = /\+detect(\d+)/.exec(scenario);
+    const stall = /^stall(\d+)-(\d+)$/.exec(scenario);
     const loadBefore = loadavg()[0]!;
     const result = await runFailoverBurst(cluster, browser, pages, {
       room: `burst-${scenario.replace(/\W/g, '-')}-${run}`,
       clients: options.clients,
       pages: 2,
-      flagRejoins: scenario.startsWith('flag'),
-      ...(detect ? { detectAfterMs: Number(detect[1]) } : {}),
+      ...(stall
+        ? { detect: { fromMs: Number(stall[1]), spreadMs: Math.max(1, Number(stall[2]) - Number(stall[1])) } }
+        : {}),
     });
     scenarios[scenario] ??= { runs: [], loadAverage: [] };
     scenarios[scenario].runs.push(result);

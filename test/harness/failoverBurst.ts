@@ -19,13 +19,12 @@ export interface BurstOptions {
   clients: number;
   /** Pages the clients are spread over (the publisher is in the first). */
   pages: number;
-  /** Mark each rejoin `login` as `failover: true` (what the SDK will send; a stand-in until it does). */
-  flagRejoins: boolean;
   /**
-   * Tell every client's SDK its node is gone this long after the kill (a stand-in for the SDK's
-   * media-stall detector); otherwise the SDK finds out by its own health checks.
+   * Stand-in for a correct detector in the SDK: its own health checks off, each client is told
+   * its node is gone at a uniformly random moment in [fromMs, fromMs + spreadMs) after the kill
+   * (and rejoins flagged `failover`). Otherwise the SDK finds out by itself.
    */
-  detectAfterMs?: number;
+  detect?: { fromMs: number; spreadMs: number };
   /** How long to wait for everyone to be back and receiving. */
   recoverTimeoutMs?: number;
 }
@@ -46,8 +45,7 @@ export interface LoginOutcome {
 export interface BurstResult {
   clients: number;
   victim: string;
-  flagRejoins: boolean;
-  detectAfterMs: number | undefined;
+  detect: { fromMs: number; spreadMs: number } | undefined;
   /** Every login sent after the kill, by the time it was sent. */
   logins: LoginOutcome[];
   /** Logins sent after the kill per 250 ms bucket, from the kill. */
@@ -64,6 +62,8 @@ export interface BurstResult {
   /** Per receiver: kill → the publisher's new video track arrived (signaling done) → its first frame decoded. */
   trackMs: number[];
   frameMs: number[];
+  /** Per client: the SDK's connection states since the kill (ms since the kill, state, reason). */
+  states: { user: string; states: string[] }[];
   /** The publisher's own timeline (every receiver waits for it to publish again). */
   publisher: { detectMs: number; rejoinMs: number };
   summary: {
@@ -135,20 +135,16 @@ export async function runFailoverBurst(
     if (process.env.E2E_CONSOLE) page.on('console', (m) => console.log(`[page ${i}] ${m.text()}`));
     await page.goto(pageServer.url);
     await page.waitForFunction(() => 'burst' in window);
-    await page.evaluate((on) => window.burst.flagRejoins(on), options.flagRejoins);
     pages.push(page);
   }
   const join = async (i: number) => {
     const publish = i === 0;
     const user = publish ? 'publisher' : `viewer-${i}`;
     const token = await cluster.token(options.room, user, publish ? 'presenter' : 'viewer');
-    return pages[i % pages.length]!.evaluate(([u, t, s, name, p]) => window.burst.join(u, t, s, name, p), [
-      cluster.url,
-      token,
-      cluster.signalingUrl,
-      user,
-      publish,
-    ] as const);
+    return pages[i % pages.length]!.evaluate(
+      ([u, t, s, name, p, h]) => window.burst.join(u, t, s, name, p, h),
+      [cluster.url, token, cluster.signalingUrl, user, publish, options.detect === undefined] as const,
+    );
   };
   await join(0);
   // A few at a time: 20 joins at once on 2 busy cores only measure the machine.
@@ -171,9 +167,12 @@ export async function runFailoverBurst(
   await new Promise((r) => setTimeout(r, 1000));
   const killedAt = Date.now();
   cluster.nodes.get(victim)!.kill('SIGKILL');
-  if (options.detectAfterMs !== undefined) {
-    await new Promise((r) => setTimeout(r, options.detectAfterMs));
-    await Promise.all(pages.map((p) => p.evaluate(() => window.burst.simulateStall())));
+  const { detect } = options;
+  if (detect) {
+    await new Promise((r) => setTimeout(r, detect.fromMs));
+    await Promise.all(
+      pages.map((p) => p.evaluate((spread) => window.burst.simulateStall(spread), detect.spreadMs)),
+    );
   }
 
   // Back: everyone rejoined, and every receiver decodes again after the last rejoin.
@@ -222,8 +221,7 @@ export async function runFailoverBurst(
   return {
     clients: members.length,
     victim,
-    flagRejoins: options.flagRejoins,
-    detectAfterMs: options.detectAfterMs,
+    detect: options.detect,
     logins,
     histogram: histogram(logins.map((l) => l.sentMs)),
     failures,
@@ -233,6 +231,12 @@ export async function runFailoverBurst(
     gapMs,
     trackMs,
     frameMs,
+    states: members.map((m) => ({
+      user: m.user,
+      states: m.states
+        .filter((s) => s.at >= killedAt)
+        .map((s) => `${s.at - killedAt} ${s.state}${s.reason ? ` (${s.reason})` : ''}`),
+    })),
     publisher: { detectMs: detectMs[publisherAt]!, rejoinMs: rejoinMs[publisherAt]! },
     summary: {
       attempts: logins.length,

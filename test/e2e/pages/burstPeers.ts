@@ -17,15 +17,12 @@ interface LoginTrace {
 
 const logins: LoginTrace[] = [];
 let socketCount = 0;
-/** Stand-in for the SDK until it says so itself: mark every login after a socket's first as `failover`. */
-let flagRejoins = false;
 
 const sockets: TracedWebSocket[] = [];
 
 class TracedWebSocket extends WebSocket {
   readonly #socket = socketCount++;
   readonly #pending = new Map<unknown, LoginTrace>();
-  #sentLogins = 0;
 
   constructor(url: string | URL, protocols?: string | string[]) {
     super(url, protocols);
@@ -48,12 +45,6 @@ class TracedWebSocket extends WebSocket {
     const request = typeof data === 'string' ? parse(data) : undefined;
     if (request?.method === 'login') {
       const params = (request.params ?? {}) as Record<string, unknown>;
-      if (flagRejoins && this.#sentLogins > 0 && params.failover === undefined) {
-        params.failover = true;
-        request.params = params;
-        data = JSON.stringify(request);
-      }
-      this.#sentLogins++;
       const trace: LoginTrace = {
         socket: this.#socket,
         id: request.id,
@@ -82,6 +73,8 @@ interface Member {
   user: string;
   rejoiningAt: number[];
   rejoinedAt: number[];
+  /** The SDK's connection states, with when and why. */
+  states: { at: number; state: string; reason?: string | undefined }[];
   /** Times a remote video track arrived. */
   trackAt: number[];
   /** Times the decoded-frame count of any received video went up. */
@@ -94,19 +87,35 @@ let watching: ReturnType<typeof setInterval> | undefined;
 
 const burst = {
   /** Joins one client; with `publish`, it sends a 320x240 camera (video only: less CPU on 2 cores). */
-  async join(url: string, token: string, signalingUrl: string, user: string, publish: boolean) {
-    const client = await TesseraClient.join({ url, token, signalingUrl });
+  async join(
+    url: string,
+    token: string,
+    signalingUrl: string,
+    user: string,
+    publish: boolean,
+    healthChecks: boolean,
+  ) {
+    const client = await TesseraClient.join({
+      url,
+      token,
+      signalingUrl,
+      ...(healthChecks ? {} : { healthCheckMs: 0 }),
+    });
     const member: Member = {
       client,
       user,
       rejoiningAt: [],
       rejoinedAt: [],
       trackAt: [],
+      states: [],
       advancedAt: [],
       frames: new Map(),
     };
     client.on('rejoining', () => member.rejoiningAt.push(Date.now()));
     client.on('rejoined', () => member.rejoinedAt.push(Date.now()));
+    client.on('connectionstatechange', ({ state, reason }) =>
+      member.states.push({ at: Date.now(), state, reason }),
+    );
     client.on('track', (t) => {
       if (t.kind === 'video') member.trackAt.push(Date.now());
     });
@@ -121,16 +130,12 @@ const burst = {
     return client.participant.id;
   },
 
-  flagRejoins(on: boolean) {
-    flagRejoins = on;
-  },
-
   /**
-   * Stand-in for the SDK's media-stall detector: each client is told, within the next 250 ms
-   * (a detector's sampling phase), what the server tells a client whose node is gone (`drop`
-   * with `rejoin`), so its SDK rejoins now rather than at its next failed ping.
+   * Stand-in for the SDK's own detection of a dead node: each client is told, at a random
+   * moment within the next `spreadMs` (its detector's phase), what the server tells a client whose
+   * node is gone (`drop` with `rejoin`), so its SDK rejoins flagged `failover`.
    */
-  simulateStall() {
+  simulateStall(spreadMs: number) {
     const drop = JSON.stringify({
       event: 'drop',
       data: { reason: 'media stalled (simulated)', rejoin: true },
@@ -138,7 +143,7 @@ const burst = {
     for (const socket of sockets)
       setTimeout(
         () => socket.dispatchEvent(new MessageEvent('message', { data: drop })),
-        Math.random() * 250,
+        Math.random() * spreadMs,
       );
   },
 
@@ -181,6 +186,7 @@ const burst = {
         rejoiningAt: m.rejoiningAt,
         rejoinedAt: m.rejoinedAt,
         trackAt: m.trackAt,
+        states: m.states,
         advancedAt: m.advancedAt,
       })),
     };
