@@ -152,6 +152,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #socketOpenedAt = Date.now();
   /** Bytes received on the receive transport at the last health check (media flowing?). */
   #lastBytesReceived = -1;
+  /** Health-check pings unanswered in a row; one check at a time. */
+  #unanswered = 0;
+  #checking = false;
+  /** Consumers the server closed before their `subscribe` answer got here. */
+  readonly #closedEarly = new Set<string>();
   #closed = false;
   /** Counts logins that made a new media path: work for an earlier one (a rejoin happened) stops. */
   #generation = 0;
@@ -380,22 +385,36 @@ export class TesseraClient extends Emitter<ClientEvents> {
   }
 
   async #checkHealth(): Promise<void> {
-    if (this.#recovering || this.#closed || !this.#channel.open) return;
-    const flowing = await this.#mediaFlowing();
+    if (this.#recovering || this.#closed || !this.#channel.open || this.#checking) return;
+    this.#checking = true;
     try {
-      await this.#request('ping', {}, Math.min(PING_TIMEOUT_MS, this.#healthCheckMs));
-    } catch (e) {
-      if (this.#recovering || this.#closed) return;
-      if (e instanceof TesseraClientError && e.code === 1303) return;
-      if (flowing) {
-        // The node still sends us media: signaling is what broke. A new socket resumes.
-        this.#channel.drop(CloseCodes.unresponsive, 'signaling unresponsive');
-      } else void this.#recover('failover', 'media node unresponsive');
+      const media = await this.#mediaState();
+      try {
+        await this.#request('ping', {}, Math.min(PING_TIMEOUT_MS, this.#healthCheckMs));
+        this.#unanswered = 0;
+      } catch (e) {
+        if (this.#recovering || this.#closed) return;
+        if (e instanceof TesseraClientError && e.code === 1303) return;
+        this.#unanswered++;
+        if (media === 'flowing') {
+          // The node still sends us media: signaling is what broke. A new socket resumes.
+          this.#channel.drop(CloseCodes.unresponsive, 'signaling unresponsive');
+        } else if (media === 'broken' || this.#unanswered >= 2) {
+          // Media stalled too (or twice no answer while it was still starting): the node is gone.
+          void this.#recover('failover', 'media node unresponsive');
+        }
+      }
+    } finally {
+      this.#checking = false;
     }
   }
 
-  /** Whether media arrived since the last check (or, with nothing to receive, the transports are up). */
-  async #mediaFlowing(): Promise<boolean> {
+  /**
+   * What the media path says about the node: `flowing` (media arrived since the last check, or
+   * every transport is connected), `broken` (a transport lost its connection), or `unknown`
+   * (still connecting, nothing to tell).
+   */
+  async #mediaState(): Promise<'flowing' | 'broken' | 'unknown'> {
     const recv = this.#recvTransport;
     if (recv && !recv.closed && this.#consumers.size > 0) {
       let bytes = 0;
@@ -403,14 +422,17 @@ export class TesseraClient extends Emitter<ClientEvents> {
         for (const s of (await recv.getStats()).values())
           if (s.type === 'transport') bytes += s.bytesReceived ?? 0;
       } catch {
-        return false;
+        return 'unknown';
       }
       const advanced = this.#lastBytesReceived >= 0 && bytes > this.#lastBytesReceived;
       this.#lastBytesReceived = bytes;
-      if (advanced) return true;
+      if (advanced) return 'flowing';
     }
-    const transports = [this.#sendTransport, this.#recvTransport].filter((t) => t && !t.closed);
-    return transports.length > 0 && transports.every((t) => t!.connectionState === 'connected');
+    const states = [this.#sendTransport, this.#recvTransport]
+      .filter((t): t is types.Transport => t !== undefined && !t.closed)
+      .map((t) => t.connectionState);
+    if (states.some((state) => state === 'disconnected' || state === 'failed')) return 'broken';
+    return states.length > 0 && states.every((state) => state === 'connected') ? 'flowing' : 'unknown';
   }
 
   /**
@@ -552,7 +574,15 @@ export class TesseraClient extends Emitter<ClientEvents> {
   }
   /** Publishes a local track; returns its stream id. The track stays the caller's (it is not stopped on close). */
   async publish(track: MediaStreamTrack, options: PublishOptions = {}): Promise<string> {
-    const streamId = await this.#produce(track, options);
+    let streamId: string;
+    try {
+      streamId = await this.#produce(track, options);
+    } catch (e) {
+      // A rejoin replaced the transport under us: publish on the new one.
+      if (!this.#recovering) throw e;
+      await this.#recovering;
+      streamId = await this.#produce(track, options);
+    }
     this.#published.push({ track, options, streamId });
     return streamId;
   }
@@ -593,7 +623,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
 
   /** Receives a stream (done automatically unless autoSubscribe is false). */
   async subscribe(streamId: string): Promise<MediaStreamTrack> {
+    const generation = this.#generation;
     const params = await this.#request<ConsumerParams>('subscribe', { producerId: streamId });
+    // A rejoin meanwhile made a new media path: this subscription belonged to the old one.
+    if (generation !== this.#generation || !this.#recvTransport)
+      throw new TesseraClientError(1201, 'the session moved to another media path; subscribe again');
     return this.#consume(params, true);
   }
 
@@ -760,6 +794,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   }
 
   async #consume(params: ConsumerParams, resume: boolean): Promise<MediaStreamTrack> {
+    if (this.#closedEarly.delete(params.id) || !this.streams.has(params.producerId))
+      throw new TesseraClientError(1004, `stream ${params.producerId} is gone`);
     const consumer = await this.#recvTransport!.consume(params);
     this.#consumers.set(consumer.id, consumer);
     if (resume) {
@@ -796,8 +832,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
       case 'participant': {
         const p = message.data.participant;
         if (message.data.action === 'join') {
+          // (a join may be told twice: once listed in the login answer, once as an event after it)
+          const known = this.participants.has(p.id) || p.id === this.participant.id;
           this.participants.set(p.id, p);
-          this.emit('participantjoined', p);
+          if (!known) this.emit('participantjoined', p);
         } else {
           this.#removedWhilePaging?.add(p.id);
           this.participants.delete(p.id);
@@ -820,7 +858,12 @@ export class TesseraClient extends Emitter<ClientEvents> {
         this.emit('activespeaker', message.data);
         break;
       case 'progress':
-        if (message.data.status === 'consumerClosed') this.#consumers.get(message.data.id)?.close();
+        if (message.data.status === 'consumerClosed') {
+          const consumer = this.#consumers.get(message.data.id);
+          if (consumer) consumer.close();
+          // Its `subscribe` answer is still on the way: it must not start when it arrives.
+          else if (this.#closedEarly.size < 1000) this.#closedEarly.add(message.data.id);
+        }
         break;
       case 'session':
         this.#onSession(message.data);
@@ -872,7 +915,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
 /** Subscriptions in flight at once when joining a large room (the rest of its streams, after login). */
 const SUBSCRIBE_CONCURRENCY = 4;
 /** A health-check ping unanswered this long counts as lost. */
-const PING_TIMEOUT_MS = 1000;
+const PING_TIMEOUT_MS = 1500;
 const SOCKET_TIMEOUT_MS = 5000;
 const LOGIN_TIMEOUT_MS = 4000;
 /** How long a 'disconnected' transport gets to heal by itself before its ICE is restarted. */

@@ -57,6 +57,7 @@ export class MediaNode {
   readonly #rtpCapabilities: types.RtpCapabilities;
   readonly #reporter: CapacityReporter | undefined;
   readonly #sessions: SessionKeeper;
+  readonly #cascades: Cascades | undefined;
   #closed = false;
 
   private constructor(
@@ -67,8 +68,10 @@ export class MediaNode {
     caps: types.RtpCapabilities,
     reporter: CapacityReporter | undefined,
     sessions: SessionKeeper,
+    cascades: Cascades | undefined,
   ) {
     this.#sessions = sessions;
+    this.#cascades = cascades;
     this.id = id;
     this.#pool = pool;
     this.#rooms = rooms;
@@ -96,6 +99,21 @@ export class MediaNode {
       room.once('close', () => {
         for (const id of local) void o.streams.delete(room.id, id).catch(() => {});
       });
+      // A participant's streams are the records of the node it is on. One arriving here (a
+      // rejoin, or a move from a node that died and could not clear them) has none yet: what
+      // is recorded under its id is from an earlier session.
+      room.on('peerjoined', (peer) => {
+        void o.streams
+          .list(room.id)
+          .then((records) =>
+            Promise.all(
+              records
+                .filter((r) => r.info.owner === peer.info.id && !local.has(r.id))
+                .map((r) => o.streams.delete(room.id, r.id)),
+            ),
+          )
+          .catch(() => {});
+      });
     });
     const sessions = new SessionKeeper({
       nodeId: o.nodeId,
@@ -106,7 +124,15 @@ export class MediaNode {
     });
     const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits, { sessions });
     const cascades = o.roomNodes
-      ? new Cascades({ nodeId: o.nodeId, rooms, roomNodes: o.roomNodes, bus: o.commands, rtc: o.rtc, logger })
+      ? new Cascades({
+          nodeId: o.nodeId,
+          rooms,
+          roomNodes: o.roomNodes,
+          bus: o.commands,
+          rtc: o.rtc,
+          logger,
+          registry: o.registry,
+        })
       : undefined;
     const processor = new CommandProcessor({
       nodeId: o.nodeId,
@@ -135,7 +161,7 @@ export class MediaNode {
       });
       await reporter.start();
     }
-    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions);
+    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions, cascades);
   }
 
   get workers(): WorkerPool {
@@ -183,6 +209,8 @@ export class MediaNode {
     await this.#processor.stop();
     this.#rooms.close();
     await this.#sessions.close();
+    // The room's other nodes hear that this part of it is gone (pipe.leave) before we exit.
+    await this.#cascades?.close();
     this.#pool.close();
   }
 }

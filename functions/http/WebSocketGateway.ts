@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../shared/logger.ts';
-import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
+import { type ConnectionGateway, GOODBYE_CODES, MessageTooLargeError } from '../../shared/ports/gateway.ts';
 import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../shared/protocol/signaling.ts';
 import type { ConnectResult } from '../signaling/SignalingFunction.ts';
 
@@ -12,7 +12,7 @@ export interface WebSocketRoutes {
   /** `resume`: a resume ticket instead of a join token (a session reconnecting). */
   connect(connectionId: string, token: string | undefined, resume?: string): Promise<ConnectResult>;
   message(connectionId: string, body: string): Promise<void>;
-  /** `left`: the client closed the socket normally (1000/1001), not the network or the server. */
+  /** `left`: the client closed the socket meaning to leave (GOODBYE_CODES), not the network or the server. */
   disconnect(connectionId: string, how?: { left: boolean }): Promise<void>;
 }
 
@@ -121,7 +121,7 @@ export class WebSocketGateway implements ConnectionGateway {
     ws.once('close', (code) => {
       this.#sockets.delete(connectionId);
       this.#times.delete(connectionId);
-      const left = !this.#closedByServer.has(ws) && (code === 1000 || code === 1001);
+      const left = !this.#closedByServer.has(ws) && GOODBYE_CODES.has(code);
       void routes
         .disconnect(connectionId, { left })
         .catch((error) => this.#logger.error('$disconnect failed', { error }));

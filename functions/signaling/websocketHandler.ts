@@ -1,3 +1,4 @@
+import { GOODBYE_CODES } from '../../shared/ports/gateway.ts';
 import type { SignalingFunction } from './SignalingFunction.ts';
 
 /** The parts of API Gateway's WebSocket event the signaling function reads. */
@@ -14,8 +15,6 @@ export interface WebSocketResult {
   body?: string;
 }
 
-const leftCodes = new Set([1000, 1001]);
-
 /** Routes API Gateway WebSocket events ($connect, $disconnect, $default) to the signaling function. */
 export function websocketHandler(signaling: SignalingFunction) {
   return async (event: WebSocketEvent): Promise<WebSocketResult> => {
@@ -30,10 +29,10 @@ export function websocketHandler(signaling: SignalingFunction) {
         return verdict.ok ? { statusCode: 200 } : { statusCode: verdict.status, body: verdict.message };
       }
       case '$disconnect':
-        // 1000/1001: the client said goodbye (the SDK closes so only when leaving, a browser
-        // leaving the page says 1001); otherwise the session keeps its place for the grace period.
+        // A goodbye (the SDK closes with 1000 only when leaving, a page unloading says 1001);
+        // otherwise the session keeps its place for the grace period.
         await signaling.disconnect(connectionId, {
-          left: leftCodes.has(event.requestContext.disconnectStatusCode ?? 0),
+          left: GOODBYE_CODES.has(event.requestContext.disconnectStatusCode ?? 0),
         });
         return { statusCode: 200 };
       default: {

@@ -83,6 +83,7 @@ export function nodeCommandHandlers(
     'pipe.produce': cascade,
     'pipe.close': cascade,
     'pipe.request': cascade,
+    'pipe.leave': cascade,
     'room.relay': cascade,
 
     async 'room.close'(c) {

@@ -53,6 +53,13 @@ export class Room extends EventEmitter<Events> {
   >();
   /** Participants on the room's other nodes, as relayed by them. */
   readonly #remotePeers = new Map<string, { id: string; user: string; role: string }>();
+  /**
+   * Events for peers whose login answer is not out yet: sent after it, so that the client, which
+   * applies the answer first, misses no stream added or removed after the answer's snapshot.
+   */
+  readonly #held = new WeakMap<Peer, ServerEvent[]>();
+  /** Per peer, its latest consumers closed because their stream went (a late resume of one is answered 1004). */
+  readonly #goneConsumers = new WeakMap<Peer, Set<string>>();
   #closed = false;
 
   private constructor(options: RoomOptions, router: types.Router, speakers: types.ActiveSpeakerObserver) {
@@ -147,8 +154,14 @@ export class Room extends EventEmitter<Events> {
 
   /** A participant joined or left on another node of the room. */
   relayParticipant(action: 'join' | 'leave', participant: { id: string; user: string; role: string }): void {
-    if (action === 'join') this.#remotePeers.set(participant.id, participant);
-    else this.#remotePeers.delete(participant.id);
+    // Relays may repeat or come late (a node restarted, a participant moved here): peers hear
+    // of each change once, and never that someone here is elsewhere.
+    if (action === 'join') {
+      if (this.#peers.has(participant.id)) return;
+      const known = this.#remotePeers.get(participant.id);
+      this.#remotePeers.set(participant.id, participant);
+      if (known && JSON.stringify(known) === JSON.stringify(participant)) return;
+    } else if (!this.#remotePeers.delete(participant.id)) return;
     this.broadcast({ event: 'participant', data: { action, participant } });
   }
 
@@ -162,6 +175,7 @@ export class Room extends EventEmitter<Events> {
         if (s.remote && s.announcement.owner === info.id) this.#removeStream(id);
     }
     const peer = new Peer(info, connectionId);
+    this.#held.set(peer, []);
     const grown = await this.#routers.assign(info.id);
     if (grown) this.#watch(grown);
     this.#peers.set(info.id, peer);
@@ -253,26 +267,67 @@ export class Room extends EventEmitter<Events> {
     const transport = [...peer.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new PermissionError('no receive transport');
     const release = this.#reserveSubscription(peer, producerId);
+    // The stream may be removed (unpublished, replaced, its node gone) during any await below:
+    // mediasoup then fails or hands out a consumer of a closed producer; either way it is gone.
+    const gone = () => this.#streams.get(producerId) !== stream;
     let consumer: types.Consumer;
     try {
       const target = this.#routers.of(peer.info.id).router;
-      await this.ensureOn(producerId, target);
+      await this.ensureOn(producerId, target).catch((error) => {
+        if (!gone()) throw error;
+      });
+      if (gone()) throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
       if (!target.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
+        if (gone()) throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
         throw new ValidationError('your device cannot receive this stream', [
           { path: 'producerId', message: 'no common codec' },
         ]);
       }
-      consumer = await transport.consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true });
+      consumer = await transport
+        .consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true })
+        .catch((error) => {
+          throw gone() ? new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`) : error;
+        });
+      if (gone()) {
+        consumer.close();
+        throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
+      }
       peer.consumers.set(consumer.id, consumer);
     } finally {
       release();
     }
     consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
     consumer.on('producerclose', () => {
+      this.#markGone(peer, consumer.id);
       consumer.close();
       void this.#post(peer, { event: 'progress', data: { status: 'consumerClosed', id: consumer.id } });
     });
     return consumer;
+  }
+
+  /**
+   * A peer's consumer: 1004 for one closed because its stream went (the client may not have
+   * heard yet), 1001 for an id that never was one of its consumers.
+   */
+  consumer(peer: Peer, consumerId: string): types.Consumer {
+    const consumer = peer.consumers.get(consumerId);
+    if (consumer && !consumer.closed) return consumer;
+    if (this.#goneConsumers.get(peer)?.has(consumerId))
+      throw new TesseraError(ErrorCodes.streamNotFound, `subscription ${consumerId}: its stream is gone`);
+    throw new TesseraError(ErrorCodes.notFound, `no subscription ${consumerId}`);
+  }
+
+  /** Whether the peer's consumer was closed because its stream went. */
+  consumerGone(peer: Peer, consumerId: string): boolean {
+    return !peer.consumers.has(consumerId) && (this.#goneConsumers.get(peer)?.has(consumerId) ?? false);
+  }
+
+  #markGone(peer: Peer, consumerId: string): void {
+    const gone = this.#goneConsumers.get(peer) ?? new Set<string>();
+    this.#goneConsumers.set(peer, gone);
+    gone.add(consumerId);
+    // Only the latest matter: a client learns of the close within a round trip.
+    if (gone.size > 256) gone.delete(gone.values().next().value!);
   }
 
   /** Data channels need a publish permission, audio or video: a viewer publishes nothing. */
@@ -367,7 +422,21 @@ export class Room extends EventEmitter<Events> {
     return this.#post(peer, message);
   }
 
+  /** The peer's login was answered: the events held meanwhile go out now, in order. */
+  loginAnswered(peerId: string): void {
+    const peer = this.#peers.get(peerId);
+    const held = peer && this.#held.get(peer);
+    if (!peer || !held) return;
+    this.#held.delete(peer);
+    for (const message of held) void this.#post(peer, message);
+  }
+
   #post(peer: Peer, message: ServerEvent): Promise<boolean> {
+    const held = this.#held.get(peer);
+    if (held) {
+      held.push(message);
+      return Promise.resolve(true);
+    }
     return this.#gateway.post(peer.connectionId, message).catch(() => false);
   }
 
@@ -386,6 +455,8 @@ export class Room extends EventEmitter<Events> {
   close(reason = 'room closed', options: { rejoin?: boolean } = {}): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Held events no longer matter; the drop must not wait for a login answer.
+    for (const peer of this.#peers.values()) this.#held.delete(peer);
     this.broadcast({ event: 'drop', data: { reason, ...(options.rejoin ? { rejoin: true } : {}) } });
     for (const peer of this.#peers.values()) peer.close();
     this.#peers.clear();

@@ -166,6 +166,8 @@ export class NodeSignaling {
       response = { id: request.id, ok: false, error: this.#toError(error, request.method) };
     }
     await this.#answer(command, response);
+    // Events for this peer waited for its login answer (Room.loginAnswered).
+    if (request.method === 'login') this.#rooms.get(command.roomId)?.loginAnswered(command.participant.id);
   }
 
   /**
@@ -231,10 +233,12 @@ export class NodeSignaling {
         if (consumers.length >= LOGIN_BUDGET.maxConsumers) break;
         if (stream.owner === peer.info.id || stream.kind === 'data' || !peer.maySubscribe(stream.kind))
           continue;
-        // A stream this device cannot receive (no common codec) is left out, not an error; past
-        // the consumer cap the login still succeeds, with what fits.
+        // A stream this device cannot receive (no common codec) or gone meanwhile (its `remove`
+        // event follows) is left out, not an error; past the consumer cap the login still
+        // succeeds, with what fits.
         const consumer = await room.subscribe(peer, stream.id).catch((e) => {
           if (e instanceof ValidationError || e instanceof LimitError) return undefined;
+          if (e instanceof TesseraError && e.code === ErrorCodes.streamNotFound) return undefined;
           throw e;
         });
         if (!consumer) continue;

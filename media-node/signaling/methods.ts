@@ -35,12 +35,6 @@ export const consumerParams = (c: types.Consumer) => ({
   producerPaused: c.producerPaused,
 });
 
-function consumerOf(peer: Peer, consumerId: string): types.Consumer {
-  const consumer = peer.consumers.get(consumerId);
-  if (!consumer) throw new TesseraError(ErrorCodes.notFound, `no subscription ${consumerId}`);
-  return consumer;
-}
-
 async function resume(consumer: types.Consumer): Promise<void> {
   await consumer.resume();
   // mediasoup asks for a key frame itself on resume of a connected consumer; this covers the
@@ -62,12 +56,14 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
     return {};
   },
 
-  async 'transport.connect'({ peer }, { transportId, dtlsParameters, resume: ready }) {
+  async 'transport.connect'({ room, peer }, { transportId, dtlsParameters, resume: ready }) {
     const transport = peer.transports.get(transportId);
     if (!transport) throw new TesseraError(ErrorCodes.notFound, `no transport ${transportId}`);
     await transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters });
-    // Consumers the client has set up while connecting are resumed in the same round trip.
-    await Promise.all((ready ?? []).map((id) => resume(consumerOf(peer, id))));
+    // Consumers the client has set up while connecting are resumed in the same round trip; one
+    // whose stream went meanwhile is skipped (the client is told with consumerClosed).
+    const live = (ready ?? []).filter((id) => !room.consumerGone(peer, id));
+    await Promise.all(live.map((id) => resume(room.consumer(peer, id))));
     return {};
   },
 
@@ -97,13 +93,13 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
     return consumerParams(await room.subscribe(peer, producerId));
   },
 
-  async unsubscribe({ peer }, { consumerId }) {
-    consumerOf(peer, consumerId).close();
+  async unsubscribe({ room, peer }, { consumerId }) {
+    room.consumer(peer, consumerId).close();
     return {};
   },
 
-  async 'subscription.control'({ peer }, params) {
-    const consumer = consumerOf(peer, params.consumerId);
+  async 'subscription.control'({ room, peer }, params) {
+    const consumer = room.consumer(peer, params.consumerId);
     switch (params.operation) {
       case 'pause':
         await consumer.pause();

@@ -43,3 +43,10 @@ export interface ConnectionStore {
   get(connectionId: string): Promise<ConnectionRecord | undefined>;
   delete(connectionId: string): Promise<void>;
 }
+
+/**
+ * Close codes of a client that meant to leave: normal closure, going away (a page unloading),
+ * and a close frame without a code. A dropped network ends with 1006 (no close frame), and the
+ * SDK closes a socket it replaces with its own 4000s.
+ */
+export const GOODBYE_CODES = new Set([1000, 1001, 1005]);

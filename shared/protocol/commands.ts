@@ -26,6 +26,12 @@ const pipeEndpoint = z.strictObject({
     .optional(),
 });
 
+/**
+ * The sending node of a node-to-node command, and which life of its part of the room: a node
+ * restarted under the same id has a new instance, so the others drop what they held of the old.
+ */
+const fromPeer = { fromNode: nodeId, fromInstance: z.uuid() };
+
 const base = {
   id: z.uuid(),
   /** The room's key, `<serviceId>/<roomId>` (http/roomKey.ts). */
@@ -97,14 +103,14 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({
     ...base,
     type: z.literal('pipe.open'),
-    fromNode: nodeId,
+    ...fromPeer,
     linkId: z.uuid(),
     endpoint: pipeEndpoint,
   }),
   z.strictObject({
     ...base,
     type: z.literal('pipe.opened'),
-    fromNode: nodeId,
+    ...fromPeer,
     linkId: z.uuid(),
     endpoint: pipeEndpoint,
   }),
@@ -112,7 +118,7 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({
     ...base,
     type: z.literal('pipe.produce'),
-    fromNode: nodeId,
+    ...fromPeer,
     linkId: z.uuid(),
     producerId: z.string().min(1).max(64),
     kind: z.enum(['audio', 'video']),
@@ -123,16 +129,18 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({
     ...base,
     type: z.literal('pipe.close'),
-    fromNode: nodeId,
+    ...fromPeer,
     producerId: z.string().min(1).max(64),
   }),
   /** Node to node: a node that just opened the room asks the others for their streams and participants. */
-  z.strictObject({ ...base, type: z.literal('pipe.request'), fromNode: nodeId }),
+  z.strictObject({ ...base, type: z.literal('pipe.request'), ...fromPeer }),
+  /** Node to node: the sender's part of the room closed (drain, shutdown, emptied): forget its links, streams and participants. */
+  z.strictObject({ ...base, type: z.literal('pipe.leave'), ...fromPeer }),
   /** Node to node: a participant joined or left on the sending node. */
   z.strictObject({
     ...base,
     type: z.literal('room.relay'),
-    fromNode: nodeId,
+    ...fromPeer,
     action: z.enum(['join', 'leave']),
     participant: z.strictObject({
       id: z.string().min(1).max(64),

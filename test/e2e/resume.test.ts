@@ -227,3 +227,35 @@ describe('a session away longer than the grace period (embedded, grace 3 s)', ()
     await again.context().close();
   }, 60_000);
 });
+
+describe('a session older than the gateway allows (embedded, maximum connection age 10 s)', () => {
+  const suite = browserSuite(() =>
+    startEmbedded({ WS_MAX_CONNECTION_SECONDS: '10', WS_PING_INTERVAL_SECONDS: '1' }),
+  );
+
+  it('reconnects by itself before the gateway closes it: same place in the room, media uninterrupted', async () => {
+    const room = 'resume-aged';
+    const { ana, ben } = await pair(suite, room);
+    const before = connectionOf(suite, room, ben.id);
+    const watching = watch(suite, room, { ana: ana.page, ben: ben.page });
+    // Both sockets reach the age limit within the next ~10 s.
+    const states = await eventually(
+      () => ben.page.evaluate(() => window.peer.states()),
+      (s) => s.some((x) => x.state === 'resumed'),
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const samples = await watching.stop();
+    expect(states.find((s) => s.state === 'resumed')).toMatchObject({ reason: 'connection age limit' });
+    // Planned: it never went through 'reconnecting' (nothing was lost).
+    expect(states.map((s) => s.state)).not.toContain('reconnecting');
+    expect(connectionOf(suite, room, ben.id)).not.toBe(before);
+    expect(await ana.page.evaluate(() => window.peer.events())).toEqual(['join:ben']);
+    expect(samples.every((s) => s.listed.join() === 'ana,ben')).toBe(true);
+    const stalls = longestStall(samples);
+    for (const [stream, ms] of Object.entries(stalls)) expect(ms, stream).toBeLessThan(1500);
+    console.log('[resume] connection age limit: longest stalls', stalls);
+    await ana.page.context().close();
+    await ben.page.context().close();
+  }, 60_000);
+});

@@ -43,6 +43,7 @@ class FakeRoom extends EventEmitter {
   streams = () => [];
   participants = () => [];
   broadcast() {}
+  loginAnswered() {}
 }
 
 function setUp(limits = { messagesPerSecond: 50, textsPerSecond: 5, loginsPerParticipantPerMinute: 30 }) {

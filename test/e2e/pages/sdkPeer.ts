@@ -122,6 +122,13 @@ const peer = {
   texts: () => texts,
   sendText: (m: string) => client!.sendText(m),
   unpublish: (kind: 'audio' | 'video') => client!.unpublish(published[kind]!),
+  /** Replaces a published stream with a new one of the same track (as a camera switch does); its new id. */
+  async republish(kind: 'audio' | 'video') {
+    await client!.unpublish(published[kind]!);
+    const track = kind === 'audio' ? media!.getAudioTracks()[0]! : media!.getVideoTracks()[0]!;
+    published[kind] = await client!.publish(track);
+    return published[kind]!;
+  },
   leave: () => client!.leave(),
   setLayers: (streamId: string, spatial: number) => client!.setPreferredLayers(streamId, spatial),
 
