@@ -37,6 +37,7 @@ export class SignalingChannel extends Emitter<ChannelEvents> {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed = false;
+  readonly #abandoned = new WeakSet<WebSocket>();
 
   constructor(ws: WebSocket) {
     super();
@@ -45,7 +46,7 @@ export class SignalingChannel extends Emitter<ChannelEvents> {
   }
 
   get open(): boolean {
-    return !this.#closed && this.#ws.readyState === WebSocket.OPEN;
+    return !this.#closed && !this.#abandoned.has(this.#ws) && this.#ws.readyState === WebSocket.OPEN;
   }
 
   /** Makes `ws` the current socket; the previous one is closed (its late answers still count until then). */
@@ -57,15 +58,22 @@ export class SignalingChannel extends Emitter<ChannelEvents> {
       previous.close(CloseCodes.replaced, 'replaced');
   }
 
-  /** Closes the current socket on purpose (it stopped answering); `lost` follows. */
-  drop(code: number, reason: string): void {
-    this.#ws.close(code, reason);
+  /**
+   * Gives up on the current socket (it stopped answering): it is closed, what was asked on it
+   * fails now, and no `lost` follows (the caller is already recovering; a closing handshake
+   * with an unresponsive peer can take long).
+   */
+  abandon(code: number, reason: string): void {
+    const ws = this.#ws;
+    this.#abandoned.add(ws);
+    this.#failPendingOn(ws, 'connection abandoned');
+    ws.close(code, reason);
   }
 
   request<T = unknown>(method: Method, params: unknown, timeoutMs: number): Promise<T> {
     if (this.#closed) return Promise.reject(new TesseraClientError(1201, 'session closed'));
     const socket = this.#ws;
-    if (socket.readyState !== WebSocket.OPEN)
+    if (socket.readyState !== WebSocket.OPEN || this.#abandoned.has(socket))
       return Promise.reject(new TesseraClientError(1201, `${method}: not connected`));
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -94,16 +102,20 @@ export class SignalingChannel extends Emitter<ChannelEvents> {
     ws.addEventListener('message', (e) => this.#onMessage(String(e.data)));
     ws.addEventListener('close', (e) => {
       // What was asked on this socket will not be answered now.
-      for (const [id, pending] of this.#pending) {
-        if (pending.socket !== ws) continue;
-        clearTimeout(pending.timer);
-        this.#pending.delete(id);
-        pending.reject(new TesseraClientError(1201, 'connection lost'));
-      }
+      this.#failPendingOn(ws, 'connection lost');
       // However it closed (the server's close codes say nothing about whether to come back):
       // a session that did not end itself resumes.
-      if (ws === this.#ws && !this.#closed) this.emit('lost', { code: e.code });
+      if (ws === this.#ws && !this.#closed && !this.#abandoned.has(ws)) this.emit('lost', { code: e.code });
     });
+  }
+
+  #failPendingOn(ws: WebSocket, why: string): void {
+    for (const [id, pending] of this.#pending) {
+      if (pending.socket !== ws) continue;
+      clearTimeout(pending.timer);
+      this.#pending.delete(id);
+      pending.reject(new TesseraClientError(1201, why));
+    }
   }
 
   #onMessage(raw: string): void {

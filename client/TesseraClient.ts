@@ -27,6 +27,10 @@ export interface JoinOptions {
   requestTimeoutMs?: number;
   /** How often to check the path to the media node (ms; 0 turns it off and with it automatic rejoin). */
   healthCheckMs?: number;
+  /** 'relay': media only through TURN (hides the client's addresses); 'all' by default. */
+  iceTransportPolicy?: 'all' | 'relay';
+  /** ICE servers to use instead of the TURN servers the login answer names. */
+  iceServers?: IceServer[];
 }
 
 /**
@@ -138,6 +142,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   /** What we publish, so a rejoin can publish it again. */
   readonly #published: { track: MediaStreamTrack; options: PublishOptions; streamId: string }[] = [];
   readonly #healthCheckMs: number;
+  readonly #ice: Pick<JoinOptions, 'iceServers' | 'iceTransportPolicy'>;
   #health: ReturnType<typeof setInterval> | undefined;
   /** The recovery under way (resume or rejoin): one at a time. */
   #recovering: Promise<void> | undefined;
@@ -179,6 +184,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#autoSubscribe = options.autoSubscribe ?? true;
     this.#healthCheckMs = options.healthCheckMs ?? 2000;
+    this.#ice = { iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy };
     channel.on('event', (message) => this.#onEvent(message));
     channel.on('lost', () => void this.#recover('resume', 'signaling connection lost'));
   }
@@ -230,11 +236,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const listed: string[] = [];
     this.#addParticipants(login.room.participants);
     listed.push(...this.#addStreams(login.room.streams));
-    const ice = { iceServers: (login.iceServers ?? []) as RTCIceServer[] };
-    if (login.transports.send) this.#sendTransport = this.#setUpSend({ ...login.transports.send, ...ice });
+    if (login.transports.send)
+      this.#sendTransport = this.#setUpSend(withIce(login.transports.send, login, this.#ice));
     if (login.transports.recv) {
       this.#recvTransport = this.#setUpRecv(
-        { ...login.transports.recv, ...ice },
+        withIce(login.transports.recv, login, this.#ice),
         login.consumers.map((c) => c.id),
       );
       // Streams published before we joined arrive as 'track' events too, once the caller has
@@ -397,8 +403,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
         if (e instanceof TesseraClientError && e.code === 1303) return;
         this.#unanswered++;
         if (media === 'flowing') {
-          // The node still sends us media: signaling is what broke. A new socket resumes.
-          this.#channel.drop(CloseCodes.unresponsive, 'signaling unresponsive');
+          // The node still sends us media: signaling is probably what broke. A new socket
+          // resumes (flagged: if the node did die after all, the control plane moves us).
+          this.#channel.abandon(CloseCodes.unresponsive, 'signaling unresponsive');
+          void this.#recover('resume', 'signaling unresponsive', { suspectNode: true });
         } else if (media === 'broken' || this.#unanswered >= 2) {
           // Media stalled too (or twice no answer while it was still starting): the node is gone.
           void this.#recover('failover', 'media node unresponsive');
@@ -443,8 +451,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
    * Attempts back off exponentially with full jitter, so a node's many sessions do not retry in
    * lock-step. Ends the session when the ticket can no longer work.
    */
-  #recover(mode: 'resume' | 'failover' | 'refresh', reason: string): Promise<void> {
+  #recover(
+    mode: 'resume' | 'failover' | 'refresh',
+    reason: string,
+    options: { suspectNode?: boolean } = {},
+  ): Promise<void> {
     if (this.#recovering || this.#closed) return this.#recovering ?? Promise.resolve();
+    const failover = mode === 'failover' || options.suspectNode === true;
     const planned = mode === 'refresh';
     this.#recovering = (async () => {
       const lostAt = Date.now();
@@ -479,7 +492,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
             {
               rtpCapabilities: this.#device.rtpCapabilities,
               resume: true,
-              ...(mode === 'failover' ? { failover: true } : {}),
+              ...(failover ? { failover: true } : {}),
             },
             LOGIN_TIMEOUT_MS,
           );
@@ -910,6 +923,20 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.#setState('disconnected', reason ?? 'left');
     this.emit('closed');
   }
+}
+
+/** Transport options with the ICE servers (the app's own, else the login answer's TURN) and policy. */
+function withIce(
+  transport: types.TransportOptions,
+  login: LoginResult,
+  ice: Pick<JoinOptions, 'iceServers' | 'iceTransportPolicy'>,
+): types.TransportOptions {
+  const iceServers = ice.iceServers ?? login.iceServers;
+  return {
+    ...transport,
+    ...(iceServers ? { iceServers } : {}),
+    ...(ice.iceTransportPolicy ? { iceTransportPolicy: ice.iceTransportPolicy } : {}),
+  };
 }
 
 /** Subscriptions in flight at once when joining a large room (the rest of its streams, after login). */

@@ -1,5 +1,6 @@
 import { startMediaNode } from '../media-node/compose.ts';
 import type { MediaNode } from '../media-node/MediaNode.ts';
+import { TurnServer } from '../media-node/turn/TurnServer.ts';
 import type { Adapters } from '../shared/adapters/select.ts';
 import { adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
@@ -18,6 +19,8 @@ export interface EmbeddedSystem {
   /** Live participant records (what REST lists). */
   participants: Adapters['participants'];
   superService: { id: string; key: string; generated: boolean };
+  /** The coturn this process runs (TURN_LISTEN_IP set), whose URLs login answers carry. */
+  turnServer: TurnServer | undefined;
   close(): Promise<void>;
 }
 
@@ -26,6 +29,11 @@ export interface EmbeddedSystem {
  * one media node in one process, talking through the same ports as the distributed mode.
  */
 export async function composeEmbedded(config: Config, logger: Logger): Promise<EmbeddedSystem> {
+  const turn = config.turn;
+  const turnServer = turn?.server
+    ? await TurnServer.start({ ...turn.server, secret: turn.secret, logger })
+    : undefined;
+  if (turnServer) logger.info('TURN server listening', { urls: turn?.urls });
   const adapters = adaptersFor(config, logger);
   const secrets = secretsFor(config);
   const api = managementApi(adapters, secrets, config.limits);
@@ -41,7 +49,10 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     { ...adapters, nodes: undefined, roomNodes: undefined },
     gateway,
     logger,
-  );
+  ).catch(async (e) => {
+    await turnServer?.close();
+    throw e;
+  });
   // The only node: every room is placed on it.
   const placer = {
     async placeParticipant(roomId: string) {
@@ -67,9 +78,11 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     commands: adapters.commands,
     participants: adapters.participants,
     superService: { ...secrets.superService, generated: secrets.generatedSuperKey },
+    turnServer,
     async close() {
       gateway.close();
       await mediaNode.close();
+      await turnServer?.close();
       await adapters.close();
     },
   };

@@ -52,6 +52,12 @@ export const deploymentNames = (name: string) => ({
  */
 export const PIPE_PORTS = { from: 10_000, to: 59_999 } as const;
 
+/**
+ * coturn beside each media node: TURN over UDP and TCP on `port`, over TLS on `tlsPort`, relaying
+ * from `relayPorts` (above PIPE_PORTS, so the two never collide), all open to clients.
+ */
+export const TURN = { port: 3478, tlsPort: 5349, relayPorts: { from: 60_000, to: 64_999 } } as const;
+
 /** The WebRTC ports a node listens on: one UDP and one TCP port per worker. */
 export const rtcPorts = (s: Pick<DeploymentSettings, 'rtcPort' | 'maxWorkersPerNode'>) => ({
   from: s.rtcPort,

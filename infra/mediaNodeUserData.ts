@@ -1,3 +1,5 @@
+import { TURN } from './deployment.ts';
+
 /**
  * How a media node starts on a machine: the command, and the EC2 user data around it. The
  * local-cluster tests start media nodes with this same command, so what they prove (the node
@@ -23,9 +25,11 @@ export interface UserDataOptions {
   envFile?: string;
   /** Shell lines that put the release into `appDir` (the deployment's S3 object). */
   fetchRelease?: string;
-  /** Written into `envFile` before the node starts; never secrets (the node needs none). */
+  /** Written into `envFile` before the node starts; never secrets (only references to them). */
   environment?: Record<string, string>;
   lifecycle?: LifecycleHooks;
+  /** Runs coturn beside the node with the shared secret read from Secrets Manager at boot. */
+  turn?: { secretArn: string; region: string };
 }
 
 const IMDS = 'http://169.254.169.254/latest';
@@ -70,7 +74,7 @@ PRIVATE_IP=$(${metadata('local-ipv4')})
 grep -q '^RTC_ANNOUNCED_ADDRESS=' ${envFile} || echo "RTC_ANNOUNCED_ADDRESS=$PUBLIC_IP" >> ${envFile}
 grep -q '^RTC_PIPE_ANNOUNCED_ADDRESS=' ${envFile} || echo "RTC_PIPE_ANNOUNCED_ADDRESS=$PRIVATE_IP" >> ${envFile}
 grep -q '^NODE_ID=' ${envFile} || echo "NODE_ID=$(hostname -s)" >> ${envFile}
-cat > /etc/systemd/system/tessera-media-node.service <<UNIT
+${o.turn ? turnLines(o.turn, envFile) : ''}cat > /etc/systemd/system/tessera-media-node.service <<UNIT
 [Unit]
 Description=Tessera media node
 Wants=network-online.target
@@ -92,6 +96,64 @@ UNIT
 systemctl daemon-reload
 systemctl enable --now tessera-media-node
 ${o.lifecycle ? lifecycleLines(o.lifecycle, completeHook) : ''}`;
+}
+
+/**
+ * coturn beside the node, configured like the TurnServer class (media-node/turn/TurnServer.ts):
+ * REST-API credentials from the shared secret, which the node reads by reference (TURN_SECRET_ARN)
+ * and coturn from its root-only config. It relays to public addresses only (never the VPC, the
+ * instance metadata service or loopback). Clients get turn: URLs over UDP and TCP; turns: needs a
+ * certificate for a name (browsers refuse the self-signed one made here): set TURN_URLS for it.
+ */
+function turnLines(t: { secretArn: string; region: string }, envFile: string): string {
+  const denied = [
+    '0.0.0.0-0.255.255.255',
+    '10.0.0.0-10.255.255.255',
+    '100.64.0.0-100.127.255.255',
+    '127.0.0.0-127.255.255.255',
+    '169.254.0.0-169.254.255.255',
+    '172.16.0.0-172.31.255.255',
+    '192.168.0.0-192.168.255.255',
+  ];
+  const urls = [
+    `turn:$PUBLIC_IP:${TURN.port}?transport=udp`,
+    `turn:$PUBLIC_IP:${TURN.port}?transport=tcp`,
+  ].join(',');
+  return `# TURN (coturn) beside the node: clients whose UDP is blocked relay over TCP through it.
+grep -q '^TURN_SECRET_ARN=' ${envFile} || echo "TURN_SECRET_ARN=${t.secretArn}" >> ${envFile}
+grep -q '^TURN_URLS=' ${envFile} || echo "TURN_URLS=${urls}" >> ${envFile}
+TURN_SECRET=$(aws secretsmanager get-secret-value --region ${t.region} --secret-id ${t.secretArn} --query SecretString --output text)
+install -d -m 750 -o root -g turnserver /etc/coturn
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj "/CN=$PUBLIC_IP" -keyout /etc/coturn/key.pem -out /etc/coturn/cert.pem 2>/dev/null
+install -m 640 -o root -g turnserver /dev/null /etc/turnserver.conf
+cat > /etc/turnserver.conf <<TURNCONF
+listening-ip=$PRIVATE_IP
+relay-ip=$PRIVATE_IP
+external-ip=$PUBLIC_IP/$PRIVATE_IP
+listening-port=${TURN.port}
+tls-listening-port=${TURN.tlsPort}
+min-port=${TURN.relayPorts.from}
+max-port=${TURN.relayPorts.to}
+use-auth-secret
+static-auth-secret=$TURN_SECRET
+realm=tessera
+fingerprint
+no-cli
+no-dtls
+no-tlsv1
+no-tlsv1_1
+no-multicast-peers
+${denied.map((range) => `denied-peer-ip=${range}`).join('\n')}
+cert=/etc/coturn/cert.pem
+pkey=/etc/coturn/key.pem
+syslog
+simple-log
+TURNCONF
+unset TURN_SECRET
+chgrp turnserver /etc/coturn/key.pem && chmod 640 /etc/coturn/key.pem
+systemctl enable coturn
+systemctl restart coturn
+`;
 }
 
 function lifecycleLines(l: LifecycleHooks, complete: (hook: string, l: LifecycleHooks) => string): string {
@@ -137,6 +199,8 @@ export interface DeployedNode {
   rtcPort: string;
   drainTimeoutSeconds: string;
   lifecycle: Omit<LifecycleHooks, 'region'>;
+  /** The Secrets Manager secret coturn and the node share (TURN_SECRET). */
+  turnSecretArn: string;
 }
 
 /** The user data of a media node in the AWS deployment, the same from CDK and Terraform. */
@@ -158,5 +222,6 @@ export function deployedNodeUserData(d: DeployedNode): string {
       LOG_LEVEL: 'info',
     },
     lifecycle: { ...d.lifecycle, region: d.region },
+    turn: { secretArn: d.turnSecretArn, region: d.region },
   });
 }

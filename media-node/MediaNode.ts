@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import type { Limits } from '../shared/config/schema.ts';
+import type { Limits, TurnConfig } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
@@ -7,6 +7,7 @@ import type { CommandLedger, ParticipantStore, RoomNodes, StreamStore } from '..
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import type { Stream } from '../shared/protocol/http/liveState.ts';
 import type { StreamAnnouncement } from '../shared/protocol/signaling.ts';
+import { turnIceServers } from '../shared/turn/credentials.ts';
 import { CapacityReporter } from './capacity/CapacityReporter.ts';
 import { Cascades } from './cascade/Cascades.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
@@ -37,6 +38,8 @@ export interface MediaNodeOptions {
   roomNodes?: RoomNodes | undefined;
   /** Where the node is, matched against join-token preferences. */
   location?: { region?: string | undefined; isp?: string | undefined };
+  /** TURN the deployment runs: every login answer carries its URLs with fresh credentials. */
+  turn?: Pick<TurnConfig, 'secret' | 'urls' | 'credentialTtlSeconds'> | undefined;
 }
 
 export interface MediaNodeHealth {
@@ -122,7 +125,18 @@ export class MediaNode {
       roomNodes: o.roomNodes,
       logger,
     });
-    const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits, { sessions });
+    const turn = o.turn?.urls.length ? o.turn : undefined;
+    const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits, {
+      sessions,
+      iceServersFor: turn
+        ? (participantId) =>
+            turnIceServers(turn.urls, {
+              secret: turn.secret,
+              ttlSeconds: turn.credentialTtlSeconds,
+              participantId,
+            })
+        : undefined,
+    });
     const cascades = o.roomNodes
       ? new Cascades({
           nodeId: o.nodeId,

@@ -54,5 +54,6 @@ export function startMediaNode(
     rtc: config.rtc,
     limits: config.limits,
     location: config.location,
+    turn: config.turn,
   });
 }

@@ -11,6 +11,8 @@ PACKAGES=(
   libssl-dev libuv1-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler
   # media processing
   ffmpeg
+  # TURN beside the media node (coturn), and its TLS certificate
+  coturn openssl
 )
 if [ "${TESSERA_PROFILE:-}" != "media-node" ]; then
   PACKAGES+=(
@@ -18,6 +20,8 @@ if [ "${TESSERA_PROFILE:-}" != "media-node" ]; then
     redis-server openjdk-17-jre-headless chromium
     # fonts so Chromium renders the demo page and its fake camera text
     fonts-liberation
+    # network-fault tests: namespaces, veth pairs and packet filters (test/harness/netns.ts)
+    iproute2 nftables iptables
   )
 fi
 
@@ -45,3 +49,8 @@ echo "[setup] installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -o DPkg::Lock::Timeout=600
 apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
+# Debian starts a freshly installed coturn with its default configuration, which relays for
+# anyone. Tessera runs coturn with its own (the media node's user data, the embedded server).
+if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now coturn >/dev/null 2>&1 || true
+fi

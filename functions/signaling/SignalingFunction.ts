@@ -351,15 +351,16 @@ export class SignalingFunction {
   /**
    * $disconnect: the socket is gone. A client that said goodbye (`left`: it closed the socket
    * normally) leaves now; otherwise its node keeps its place for the grace period, in which its
-   * resume ticket still works, and ends it after. A node that no longer runs keeps nothing: the
-   * participant's record goes here.
+   * resume ticket still works, and ends it after. When the node no longer runs, a goodbye is
+   * ended here; otherwise the place waits for the session to resume onto a live node (one that
+   * never comes back keeps its record: no live node holds a timer for it).
    */
   async disconnect(connectionId: string, how: { left?: boolean } = {}): Promise<void> {
     const connection = await this.#d.connections.get(connectionId);
     if (!connection) return;
     const { roomId, nodeId, participant, ticket } = connection;
     const nodeAlive = (await this.#d.nodeAlive?.(nodeId).catch(() => true)) ?? true;
-    const graceMs = how.left || !nodeAlive ? 0 : this.#d.session.graceMs;
+    const graceMs = how.left ? 0 : this.#d.session.graceMs;
     // Each step on its own, the connection record last: a step that fails leaves the record for
     // its TTL rather than a participant no one will ever remove.
     const steps = await Promise.allSettled([
@@ -370,7 +371,9 @@ export class SignalingFunction {
         participantId: participant.id,
         graceMs,
       }),
-      nodeAlive ? Promise.resolve() : this.#leave(roomId, participant.id, nodeId),
+      // A node that no longer runs cannot end a goodbye itself. Without a goodbye the place and
+      // ticket stay for the grace period: the session resumes and moves to a live node.
+      nodeAlive || graceMs > 0 ? Promise.resolve() : this.#leave(roomId, participant.id, nodeId),
       ticket &&
         (graceMs > 0 ? this.#d.tickets.expire(ticket, graceMs) : this.#d.tickets.take(ticket).then(() => {})),
     ]);

@@ -6,6 +6,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   type DeploymentSettings,
@@ -14,6 +15,7 @@ import {
   PERMISSIONS,
   PIPE_PORTS,
   rtcPorts,
+  TURN,
 } from '../deployment.ts';
 import { deployedNodeUserData } from '../mediaNodeUserData.ts';
 import type { Network } from './Network.ts';
@@ -27,6 +29,8 @@ export interface MediaNodesProps {
   webSocketApiId: string;
   /** The release the instances run: the repository without node_modules (an S3 asset). */
   releaseDir: string;
+  /** TURN_SECRET, read at boot by the node and its coturn. */
+  turnSecret: secretsmanager.ISecret;
 }
 
 /**
@@ -48,6 +52,15 @@ export class MediaNodes extends Construct {
     const sg = network.mediaNodesSecurityGroup;
     sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.udpRange(rtc.from, rtc.to), 'WebRTC media (UDP)');
     sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcpRange(rtc.from, rtc.to), 'WebRTC media (TCP fallback)');
+    // coturn beside each node: TURN over UDP, TCP and TLS, and the ports it relays from.
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(TURN.port), 'TURN (UDP)');
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(TURN.port), 'TURN (TCP)');
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(TURN.tlsPort), 'TURN (TLS)');
+    sg.addIngressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.udpRange(TURN.relayPorts.from, TURN.relayPorts.to),
+      'TURN relay ports',
+    );
     sg.addIngressRule(
       sg,
       ec2.Port.udpRange(PIPE_PORTS.from, PIPE_PORTS.to),
@@ -99,6 +112,7 @@ export class MediaNodes extends Construct {
         `arn:${stack.partition}:s3:::${release.s3BucketName}/${release.s3ObjectKey}`,
       ]),
       allow(PERMISSIONS.lifecycle, [groupArn]),
+      allow(PERMISSIONS.secrets, [props.turnSecret.secretArn]),
     ];
     for (const s of statements) this.role.addToPolicy(s);
 
@@ -111,6 +125,7 @@ export class MediaNodes extends Construct {
         managementUrl: props.managementEndpoint,
         rtcPort: String(settings.rtcPort),
         drainTimeoutSeconds: String(settings.drainTimeoutSeconds),
+        turnSecretArn: props.turnSecret.secretArn,
         lifecycle: {
           groupName: names.mediaNodeGroup,
           launchHook: names.launchHook,

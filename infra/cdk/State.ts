@@ -12,6 +12,8 @@ export class State extends Construct {
   readonly redisUrl: string;
   /** TOKEN_SECRET, MASTER_KEY, SUPER_SERVICE_KEY: generated here, read by the functions at cold start. */
   readonly secrets: Record<'TOKEN_SECRET' | 'MASTER_KEY' | 'SUPER_SERVICE_KEY', secretsmanager.Secret>;
+  /** Shared by the media nodes and the coturn beside each (TURN_SECRET); the functions never see it. */
+  readonly turnSecret: secretsmanager.Secret;
 
   constructor(
     scope: Construct,
@@ -35,6 +37,7 @@ export class State extends Construct {
       MASTER_KEY: secret('MasterKey', 'Tessera: seals service keys at rest'),
       SUPER_SERVICE_KEY: secret('SuperServiceKey', 'Tessera: the super service key (management API)'),
     };
+    this.turnSecret = secret('TurnSecret', 'Tessera: TURN credentials (coturn static-auth-secret)');
   }
 
   /** Two nodes across zones with automatic failover, encrypted in transit and at rest. */

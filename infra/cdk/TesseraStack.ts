@@ -50,6 +50,7 @@ export class TesseraStack extends Stack {
       managementEndpoint: functions.managementEndpoint,
       webSocketApiId: functions.webSocketApi.apiId,
       releaseDir: props.releaseDir,
+      turnSecret: state.turnSecret,
     });
     const monitoring = new Monitoring(this, 'Monitoring', {
       name: settings.name,

@@ -57,6 +57,11 @@ data "aws_iam_policy_document" "media_node" {
     actions   = ["s3:GetObject"]
     resources = ["${aws_s3_bucket.release.arn}/${aws_s3_object.release.key}"]
   }
+  # TURN_SECRET, read at boot by the node and by the coturn beside it.
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.turn.arn]
+  }
   statement {
     actions   = ["autoscaling:CompleteLifecycleAction"]
     resources = ["arn:${local.partition}:autoscaling:${var.region}:${local.account}:autoScalingGroup:*:autoScalingGroupName/${local.media_node_group}"]
@@ -111,6 +116,7 @@ resource "aws_launch_template" "media_node" {
     group_name            = local.media_node_group
     launch_hook           = local.launch_hook
     terminate_hook        = local.terminate_hook
+    turn_secret_arn       = aws_secretsmanager_secret.turn.arn
   }))
 }
 

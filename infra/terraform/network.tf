@@ -105,6 +105,36 @@ resource "aws_security_group" "media_nodes" {
     to_port     = local.rtc_port_last
     cidr_blocks = ["0.0.0.0/0"]
   }
+  # coturn beside each node: TURN over UDP, TCP and TLS, and the ports it relays from (TURN in
+  # infra/deployment.ts).
+  ingress {
+    description = "TURN (UDP)"
+    protocol    = "udp"
+    from_port   = 3478
+    to_port     = 3478
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  ingress {
+    description = "TURN (TCP)"
+    protocol    = "tcp"
+    from_port   = 3478
+    to_port     = 3478
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  ingress {
+    description = "TURN (TLS)"
+    protocol    = "tcp"
+    from_port   = 5349
+    to_port     = 5349
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  ingress {
+    description = "TURN relay ports"
+    protocol    = "udp"
+    from_port   = 60000
+    to_port     = 64999
+    cidr_blocks = ["0.0.0.0/0"]
+  }
   ingress {
     description = "pipe transports between media nodes (mediasoup's default RTC range)"
     protocol    = "udp"

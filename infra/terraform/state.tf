@@ -84,6 +84,22 @@ resource "aws_secretsmanager_secret_version" "deployment" {
   secret_string = each.value.result
 }
 
+# TURN_SECRET: shared by the media nodes and the coturn beside each; the functions never see it.
+resource "random_password" "turn" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "turn" {
+  name_prefix = "${var.name}-turn-secret-"
+  description = "Tessera TURN_SECRET (coturn static-auth-secret)"
+}
+
+resource "aws_secretsmanager_secret_version" "turn" {
+  secret_id     = aws_secretsmanager_secret.turn.id
+  secret_string = random_password.turn.result
+}
+
 # The nodes' command queues come and go with the nodes (each creates <name>-node-<id>); what
 # they share, and what is alarmed on, is the dead-letter queue.
 resource "aws_sqs_queue" "dead_letter" {

@@ -19,6 +19,7 @@ export const TEMPLATE_VARIABLES = [
   'group_name',
   'launch_hook',
   'terminate_hook',
+  'turn_secret_arn',
 ] as const;
 
 export function terraformUserDataTemplate(): string {
@@ -31,6 +32,7 @@ export function terraformUserDataTemplate(): string {
     managementUrl: v('management_url'),
     rtcPort: v('rtc_port'),
     drainTimeoutSeconds: v('drain_timeout_seconds'),
+    turnSecretArn: v('turn_secret_arn'),
     lifecycle: {
       groupName: v('group_name'),
       launchHook: v('launch_hook'),

@@ -1,10 +1,12 @@
 // A standalone media node; configuration comes from the environment only.
 import { loadConfig } from '../../shared/config/load.ts';
+import { resolveSecrets } from '../../shared/config/secrets.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { installProcessGuards } from '../../shared/process/guards.ts';
 import { composeMediaNode } from '../compose.ts';
 
-const config = loadConfig();
+// On AWS the TURN secret comes by reference (TURN_SECRET_ARN), read once at start.
+const config = loadConfig(await resolveSecrets(process.env));
 const logger = createLogger({
   level: config.logLevel,
   bindings: { service: 'tessera-media-node', nodeId: config.nodeId },

@@ -6,6 +6,7 @@ import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
+  type IceServer,
   LOGIN_BUDGET,
   type LoginRoom,
   type Method,
@@ -56,16 +57,23 @@ export class NodeSignaling {
   readonly #closedEarly = new Map<string, number>();
   readonly #now: Clock;
   readonly #sessions: SessionKeeper | undefined;
+  /** TURN servers with fresh credentials for a login answer; set when the deployment runs TURN. */
+  readonly #iceServersFor: ((participantId: string) => IceServer[]) | undefined;
 
   constructor(
     rooms: RoomRegistry,
     gateway: ConnectionGateway,
     logger: Logger,
     limits: SignalingLimits,
-    options: { now?: Clock; sessions?: SessionKeeper } = {},
+    options: {
+      now?: Clock;
+      sessions?: SessionKeeper;
+      iceServersFor?: ((participantId: string) => IceServer[]) | undefined;
+    } = {},
   ) {
     const now = options.now;
     this.#sessions = options.sessions;
+    this.#iceServersFor = options.iceServersFor;
     this.#rooms = rooms;
     this.#gateway = gateway;
     this.#logger = logger;
@@ -271,6 +279,7 @@ export class NodeSignaling {
         ...(recv ? { recv: transportParams(recv) } : {}),
       },
       consumers,
+      ...(this.#iceServersFor ? { iceServers: this.#iceServersFor(command.participant.id) } : {}),
     };
   }
 

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.ts';
-import { type Config, EnvSchema } from './schema.ts';
+import { turnUrlsFor } from '../turn/credentials.ts';
+import { type Config, type Env, EnvSchema, type TurnConfig } from './schema.ts';
 
 /** Reads and validates the environment once; a bad value stops the process with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -44,6 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ticketRefreshMs: e.SESSION_TICKET_REFRESH_SECONDS * 1000,
     },
     storeTimeouts: { redisMs: e.REDIS_COMMAND_TIMEOUT_MS, dynamodbMs: e.DYNAMODB_TIMEOUT_MS },
+    turn: turnConfig(e),
     limits: {
       roomsPerService: e.MAX_ROOMS_PER_SERVICE,
       tokensPerServicePerMinute: e.TOKENS_PER_SERVICE_PER_MINUTE,
@@ -55,4 +57,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       textsPerSecond: e.SIGNALING_TEXTS_PER_SECOND,
     },
   };
+}
+
+/**
+ * TURN is on when a secret is set: clients get TURN_URLS, or the URLs of the server this process
+ * starts on TURN_LISTEN_IP (announced as RTC_ANNOUNCED_ADDRESS when set, like the media ports).
+ */
+function turnConfig(e: Env): TurnConfig | undefined {
+  if (!e.TURN_SECRET) {
+    if (e.TURN_URLS || e.TURN_LISTEN_IP)
+      throw new ConfigError('invalid configuration: TURN_URLS and TURN_LISTEN_IP need TURN_SECRET', {
+        problems: ['TURN_SECRET: required with TURN_URLS or TURN_LISTEN_IP'],
+      });
+    return undefined;
+  }
+  if (!e.TURN_TLS_CERT_FILE !== !e.TURN_TLS_KEY_FILE)
+    throw new ConfigError('invalid configuration: TURN_TLS_CERT_FILE and TURN_TLS_KEY_FILE go together', {
+      problems: ['TURN_TLS_CERT_FILE, TURN_TLS_KEY_FILE: set both or neither'],
+    });
+  const server = e.TURN_LISTEN_IP
+    ? {
+        listenIp: e.TURN_LISTEN_IP,
+        port: e.TURN_PORT,
+        tlsPort: e.TURN_TLS_PORT,
+        relayPorts: e.TURN_RELAY_PORTS,
+        allowLoopbackPeers: e.TURN_ALLOW_LOOPBACK_PEERS === 'on',
+        tls:
+          e.TURN_TLS_CERT_FILE && e.TURN_TLS_KEY_FILE
+            ? { certFile: e.TURN_TLS_CERT_FILE, keyFile: e.TURN_TLS_KEY_FILE }
+            : undefined,
+      }
+    : undefined;
+  const announced = e.RTC_ANNOUNCED_ADDRESS ?? e.TURN_LISTEN_IP;
+  const urls =
+    e.TURN_URLS ??
+    (server && announced && announced !== '0.0.0.0' && announced !== '::'
+      ? turnUrlsFor(announced, server.port, server.tlsPort)
+      : []);
+  return { secret: e.TURN_SECRET, urls, credentialTtlSeconds: e.TURN_CREDENTIAL_TTL_SECONDS, server };
 }

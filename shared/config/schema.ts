@@ -166,6 +166,58 @@ export const EnvSchema = z.object({
     .max(60_000)
     .default(2000)
     .describe('a Redis command not answered by then fails (503/1401) instead of hanging'),
+  TURN_SECRET: secret.describe(
+    "the TURN service's shared secret (coturn static-auth-secret): clients get short-lived credentials derived from it",
+  ),
+  TURN_SECRET_ARN: optionalString.describe('Secrets Manager secret holding TURN_SECRET (AWS)'),
+  TURN_URLS: optionalString
+    .transform((s) =>
+      s
+        ?.split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^turns?:[^\s,?]+(\?transport=(udp|tcp))?$/, 'a turn: or turns: URL'))
+        .optional(),
+    )
+    .describe(
+      'TURN URLs given to clients (comma-separated turn:/turns: URLs); else those of the TURN server started here',
+    ),
+  TURN_CREDENTIAL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(86_400)
+    .default(600)
+    .describe('how long TURN credentials handed out at login admit new allocations'),
+  TURN_LISTEN_IP: optionalString.describe(
+    'start a TURN server (coturn) on this address: embedded server and local cluster',
+  ),
+  TURN_PORT: port.default(3478).describe('TURN port (UDP and TCP) of the TURN server started here'),
+  TURN_TLS_PORT: port.default(5349).describe('TURN over TLS port of the TURN server started here'),
+  TURN_TLS_CERT_FILE: optionalString.describe(
+    'PEM certificate chain for TURN over TLS (its name in TURN_URLS); else a self-signed one, which browsers refuse',
+  ),
+  TURN_TLS_KEY_FILE: optionalString.describe('private key of TURN_TLS_CERT_FILE'),
+  TURN_RELAY_PORTS: z
+    .string()
+    .default('49160-49400')
+    .transform((s, ctx) => {
+      const m = /^(\d{4,5})-(\d{4,5})$/.exec(s.trim());
+      const [min, max] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+      if (!m || min < 1024 || max > 65535 || min > max) {
+        ctx.addIssue({ code: 'custom', message: 'a port range like 49160-49400 (1024-65535)' });
+        return z.NEVER;
+      }
+      return { min, max };
+    })
+    .describe('UDP ports the TURN server started here relays from'),
+  TURN_ALLOW_LOOPBACK_PEERS: z
+    .enum(['on', 'off'])
+    .default('off')
+    .describe('let the TURN server started here relay to loopback addresses (tests, one-machine setups)'),
   DYNAMODB_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -213,6 +265,27 @@ export interface Config {
   session: { graceMs: number; ticketRefreshMs: number };
   storeTimeouts: { redisMs: number; dynamodbMs: number };
   limits: Limits;
+  /** TURN: what participants are given at login, and the server this process starts, if any. */
+  turn: TurnConfig | undefined;
+}
+
+export interface TurnConfig {
+  secret: string;
+  /** Given to clients; empty means no TURN for them. */
+  urls: string[];
+  credentialTtlSeconds: number;
+  server: TurnServerConfig | undefined;
+}
+
+/** A coturn this process (embedded server, local cluster) starts and stops. */
+export interface TurnServerConfig {
+  listenIp: string;
+  port: number;
+  tlsPort: number;
+  relayPorts: { min: number; max: number };
+  allowLoopbackPeers: boolean;
+  /** A real certificate for TLS; without one the server makes a self-signed one at start. */
+  tls: { certFile: string; keyFile: string } | undefined;
 }
 
 /** What one tenant, participant or connection may create or send (docs/security.md). */

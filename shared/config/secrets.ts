@@ -2,8 +2,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 
-/** The variables a deployment keeps in Secrets Manager rather than in the functions' environment. */
-export const SECRET_VARIABLES = ['TOKEN_SECRET', 'MASTER_KEY', 'SUPER_SERVICE_KEY'] as const;
+/** The variables a deployment keeps in Secrets Manager rather than in a function's or node's environment. */
+export const SECRET_VARIABLES = ['TOKEN_SECRET', 'MASTER_KEY', 'SUPER_SERVICE_KEY', 'TURN_SECRET'] as const;
 
 const SecretValue = z.string().min(16, 'a secret must be at least 16 characters').max(4096);
 
@@ -15,7 +15,7 @@ export function secretsManagerReader(client = new SecretsManagerClient({})): Sec
 }
 
 /**
- * Fills TOKEN_SECRET, MASTER_KEY and SUPER_SERVICE_KEY from Secrets Manager where the environment
+ * Fills TOKEN_SECRET, MASTER_KEY, SUPER_SERVICE_KEY and TURN_SECRET from Secrets Manager where the environment
  * names a secret (`<NAME>_ARN`) instead of the value, so no secret sits in a Lambda's configuration.
  * A value set directly wins. Runs once per cold start, before `loadConfig`.
  */

@@ -90,13 +90,14 @@ describe('sessions resume on the local cluster (a room across two nodes)', () =>
     // Media kept flowing across nodes: ana's frames from ben advanced while ben was away.
     const framesAfter = await anaPage.evaluate(() => window.peer.progress());
     expect(framesAfter[`${ben.id}:video`]!).toBeGreaterThan(framesBefore[`${ben.id}:video`]!);
-    // And signaling works again: a text crosses from ben (node 2) to ana (node 1).
-    await benPage.evaluate(() => window.peer.sendText('back'));
-    await eventually(
-      () => anaPage.evaluate(() => window.peer.texts()),
-      (t) => t.includes(`${ben.id}:back`),
+    // And signaling works again: ben (node 2) unpublishes its audio, and ana (node 1) sees it go.
+    const { audio } = await benPage.evaluate(() => window.peer.publishedIds());
+    await benPage.evaluate(() => window.peer.unpublish('audio'));
+    const events = await eventually(
+      () => anaPage.evaluate(() => window.peer.events()),
+      (e) => e.includes(`removed:${audio}`),
     );
-    expect(await anaPage.evaluate(() => window.peer.texts())).toContain(`${ben.id}:back`);
+    expect(events).toContain(`removed:${audio}`);
 
     // A goodbye ends the session at once, for REST too.
     await benPage.evaluate(() => window.peer.leave());

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
+import { TurnServer } from '../../media-node/turn/TurnServer.ts';
 import { ensureTable } from '../../shared/adapters/dynamodb/table.ts';
+import { loadConfig } from '../../shared/config/load.ts';
 import { bearer } from './controlPlane.ts';
 import { freePort } from './ports.ts';
 
@@ -60,6 +62,8 @@ export interface LocalCluster {
   /** Starts another media node process. */
   addNode(nodeId: string): Promise<ChildProcess>;
   nodes: Map<string, ChildProcess>;
+  /** The cluster's coturn, when started with TURN_SECRET and TURN_LISTEN_IP. */
+  turnServer: TurnServer | undefined;
   close(): Promise<void>;
 }
 
@@ -96,6 +100,16 @@ export async function startLocalCluster(
     MEDIA_WORKERS: '1',
     ...extraEnv,
   };
+  // One TURN server for the cluster (as on AWS, where it runs beside each node, not inside it):
+  // the nodes hand out its URLs with credentials from the shared secret.
+  const turn = env.TURN_LISTEN_IP ? loadConfig(env).turn : undefined;
+  const turnServer = turn?.server
+    ? await TurnServer.start({ ...turn.server, secret: turn.secret })
+    : undefined;
+  if (turn) {
+    env.TURN_URLS = turn.urls.join(',');
+    delete env.TURN_LISTEN_IP;
+  }
   const ddb = new DynamoDBClient({});
   await ensureTable(ddb, env.DYNAMODB_TABLE!);
   ddb.destroy();
@@ -137,6 +151,7 @@ export async function startLocalCluster(
     superAuth,
     nodes,
     addNode,
+    turnServer,
     async token(room, user, role = 'presenter') {
       if (!rooms.has(room)) {
         const created = await fetch(`${url}/v1/rooms`, {
@@ -171,6 +186,7 @@ export async function startLocalCluster(
             }),
         ),
       );
+      await turnServer?.close();
     },
   };
 }

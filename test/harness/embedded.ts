@@ -32,7 +32,7 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<E
     config,
     createLogger({ level: 'warn', write: (line) => logs.push(line) }),
   );
-  const server = await serveNode(createApp(system.deps), '127.0.0.1', 0);
+  const server = await serveNode(createApp(system.deps), config.http.host, 0);
   system.gateway.attach(server.server);
   const auth = () => bearer(system.superService.id, system.superService.key);
   const rooms = new Set<string>();
@@ -64,13 +64,16 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<E
   };
 }
 
-/** Serves the SDK test page (test/e2e/pages/sdkPeer.ts, bundled). */
-export async function servePeerPage(): Promise<PageServer> {
+/** Serves the SDK test page (test/e2e/pages/sdkPeer.ts, bundled), on 127.0.0.1 unless `host` is given. */
+export async function servePeerPage(host?: string): Promise<PageServer> {
   const bundle = await bundleForBrowser(fileURLToPath(new URL('../e2e/pages/sdkPeer.ts', import.meta.url)));
-  return servePages({
-    '/': ['text/html', '<!doctype html><title>peer</title><script type="module" src="/peer.js"></script>'],
-    '/peer.js': ['text/javascript', bundle],
-  });
+  return servePages(
+    {
+      '/': ['text/html', '<!doctype html><title>peer</title><script type="module" src="/peer.js"></script>'],
+      '/peer.js': ['text/javascript', bundle],
+    },
+    host,
+  );
 }
 
 /** A participant's page in its own browser context (its own "user"). */

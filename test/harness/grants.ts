@@ -7,5 +7,5 @@ export const GRANTS = {
   controlPlane: all(P.table, P.functionQueues, P.secrets),
   signaling: all(P.table, P.functionQueues, P.secrets, P.connections),
   connections: all(P.connections),
-  mediaNode: all(P.nodeQueues, P.deadLetterQueue, P.connections, P.release, P.lifecycle),
+  mediaNode: all(P.nodeQueues, P.deadLetterQueue, P.connections, P.release, P.lifecycle, P.secrets),
 };

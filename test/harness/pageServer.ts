@@ -21,8 +21,14 @@ export async function bundleForBrowser(entry: string): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-/** Serves fixed routes (path → [content type, body]) on 127.0.0.1, a secure context for getUserMedia. */
-export function servePages(routes: Record<string, [string, string]>): Promise<PageServer> {
+/**
+ * Serves fixed routes (path → [content type, body]) on 127.0.0.1, a secure context for
+ * getUserMedia, or on `host` (a browser must then be told the origin is secure, see netns.ts).
+ */
+export function servePages(
+  routes: Record<string, [string, string]>,
+  host = '127.0.0.1',
+): Promise<PageServer> {
   const server = createServer((req, res) => {
     const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
     if (!route) {
@@ -32,10 +38,10 @@ export function servePages(routes: Record<string, [string, string]>): Promise<Pa
     res.writeHead(200, { 'content-type': route[0], 'cache-control': 'no-store' }).end(route[1]);
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const { port } = server.address() as AddressInfo;
       resolve({
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${host}:${port}`,
         close: () => new Promise((done) => server.close(() => done())),
       });
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
-import { deploymentNames, PIPE_PORTS } from '../../infra/deployment.ts';
+import { deploymentNames, PIPE_PORTS, TURN } from '../../infra/deployment.ts';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
 import { EnvSchema } from '../../shared/config/schema.ts';
@@ -220,7 +220,11 @@ describe('CDK app (infra/cdk)', () => {
     });
     expect(env.REDIS_URL).toMatch(/^rediss:\/\//);
     expect(env.WS_MANAGEMENT_ENDPOINT).toMatch(/^https:\/\/<\w*WebSocketApi\w*>\.execute-api/);
-    expect(userData).not.toMatch(/SECRET|MASTER_KEY|SERVICE_KEY/);
+    // Secrets by reference only: the TURN secret's ARN, read at boot by the node and its coturn.
+    expect(userData).not.toMatch(/MASTER_KEY|SERVICE_KEY|TOKEN_SECRET/);
+    expect(userData).toMatch(/TURN_SECRET_ARN=<StateTurnSecret\w+>/);
+    expect(userData).toMatch(/--secret-id <StateTurnSecret\w+> --query SecretString/);
+    expect(userData).toContain('systemctl restart coturn');
   });
 
   it('ships the media nodes a release with what their user data runs, and nothing local', () => {
@@ -245,7 +249,7 @@ describe('CDK app (infra/cdk)', () => {
     }
   });
 
-  it('opens the WebRTC ports to clients and the pipe ports between nodes only', () => {
+  it('opens the WebRTC and TURN ports to clients and the pipe ports between nodes only', () => {
     const [sgId] = ofType('AWS::EC2::SecurityGroup').find(([id]) => /MediaNodes/.test(id))!;
     const [, sg] = ofType('AWS::EC2::SecurityGroup').find(([id]) => id === sgId)!;
     const rules = sg.Properties.SecurityGroupIngress.map((r: Record<string, unknown>) => [
@@ -258,6 +262,10 @@ describe('CDK app (infra/cdk)', () => {
       expect.arrayContaining([
         ['udp', 40000, 40015, '0.0.0.0/0'],
         ['tcp', 40000, 40015, '0.0.0.0/0'],
+        ['udp', TURN.port, TURN.port, '0.0.0.0/0'],
+        ['tcp', TURN.port, TURN.port, '0.0.0.0/0'],
+        ['tcp', TURN.tlsPort, TURN.tlsPort, '0.0.0.0/0'],
+        ['udp', TURN.relayPorts.from, TURN.relayPorts.to, '0.0.0.0/0'],
       ]),
     );
     const pipes = ofType('AWS::EC2::SecurityGroupIngress')
@@ -338,6 +346,14 @@ describe('CDK app (infra/cdk)', () => {
     expect(actions(/WebsocketFunction/)).toEqual(GRANTS.signaling);
     expect(of(/MetricsFunction/)).toEqual([]);
     expect(actions(/MediaNodes/)).toEqual(GRANTS.mediaNode);
+    // The TURN secret is the media nodes' alone; the functions read the other three.
+    const secretReads = (id: RegExp) =>
+      of(id)
+        .filter((s) => s.actions.includes('secretsmanager:GetSecretValue'))
+        .flatMap((s) => s.resources);
+    expect(secretReads(/MediaNodes/)).toEqual([expect.stringMatching(/^<StateTurnSecret\w+>$/)]);
+    for (const fn of [/HttpFunction/, /WebsocketFunction/])
+      for (const r of secretReads(fn)) expect(r).not.toMatch(/TurnSecret/);
     const sqsResources = statements
       .filter((s) => s.actions.some((a) => a.startsWith('sqs:')))
       .flatMap((s) => s.resources);

@@ -34,6 +34,7 @@ describe('a media node as the deployment starts it', () => {
       managementUrl: 'http://127.0.0.1:9',
       rtcPort: String(rtcPort),
       drainTimeoutSeconds: '5',
+      turnSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:turn',
       lifecycle: { groupName: 'g', launchHook: 'node-ready', terminateHook: 'node-drain' },
     });
     const env = {

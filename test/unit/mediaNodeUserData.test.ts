@@ -1,6 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { MEDIA_NODE_COMMAND, mediaNodeUserData } from '../../infra/mediaNodeUserData.ts';
+import { TURN } from '../../infra/deployment.ts';
+import {
+  deployedNodeUserData,
+  MEDIA_NODE_COMMAND,
+  mediaNodeUserData,
+} from '../../infra/mediaNodeUserData.ts';
 
 describe('media node user data', () => {
   const script = mediaNodeUserData({ appDir: '/srv/tessera', envFile: '/etc/tessera/node.env' });
@@ -63,5 +68,54 @@ describe('media node user data', () => {
     );
     expect(watcher).toContain('--auto-scaling-group-name prod-media-nodes');
     expect(script).not.toContain('complete-lifecycle-action');
+  });
+
+  it('runs coturn beside a deployed node with the secret read by reference, relaying to public addresses only', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:1:secret:turn';
+    const node = deployedNodeUserData({
+      releaseUrl: 's3://b/r.zip',
+      region: 'eu-west-1',
+      redisUrl: 'rediss://r:6379',
+      queuePrefix: 'p-',
+      managementUrl: 'https://m',
+      rtcPort: '40000',
+      drainTimeoutSeconds: '600',
+      turnSecretArn: arn,
+      lifecycle: { groupName: 'g', launchHook: 'node-ready', terminateHook: 'node-drain' },
+    });
+    execFileSync('bash', ['-n'], { input: node });
+    const at = (s: string) => node.indexOf(s);
+    // The node reads the secret itself (TURN_SECRET_ARN); coturn gets it in a root-only file.
+    expect(node).toContain(`echo "TURN_SECRET_ARN=${arn}" >> /etc/tessera/media-node.env`);
+    expect(node).toContain(`--secret-id ${arn} --query SecretString --output text`);
+    expect(node).not.toMatch(/^TURN_SECRET=(?!\$\()/m);
+    expect(at('install -m 640 -o root -g turnserver /dev/null /etc/turnserver.conf')).toBeLessThan(
+      at('cat > /etc/turnserver.conf'),
+    );
+    const conf = node.slice(at('<<TURNCONF'), at('\nTURNCONF\n'));
+    expect(conf).toContain('static-auth-secret=$TURN_SECRET');
+    expect(conf).toContain('use-auth-secret');
+    expect(conf).toContain(`listening-port=${TURN.port}`);
+    expect(conf).toContain(`tls-listening-port=${TURN.tlsPort}`);
+    expect(conf).toContain(`min-port=${TURN.relayPorts.from}\nmax-port=${TURN.relayPorts.to}`);
+    expect(conf).toContain('external-ip=$PUBLIC_IP/$PRIVATE_IP');
+    expect(conf).toContain('no-cli');
+    // Never a relay into the VPC, the instance metadata service or loopback.
+    for (const range of [
+      '10.0.0.0-10.255.255.255',
+      '169.254.0.0-169.254.255.255',
+      '127.0.0.0-127.255.255.255',
+    ])
+      expect(conf).toContain(`denied-peer-ip=${range}`);
+    expect(conf).not.toContain('allow-loopback-peers');
+    // Clients get its UDP and TCP URLs at the public address, once the address is known.
+    expect(node).toContain(
+      `TURN_URLS=turn:$PUBLIC_IP:${TURN.port}?transport=udp,turn:$PUBLIC_IP:${TURN.port}?transport=tcp`,
+    );
+    expect(at('PUBLIC_IP=$(')).toBeLessThan(at('TURN_URLS='));
+    expect(at('systemctl restart coturn')).toBeGreaterThan(at('\nTURNCONF\n'));
+    expect(at('systemctl enable coturn')).toBeGreaterThan(0);
+    // Relay ports never collide with the pipe transports' range.
+    expect(TURN.relayPorts.from).toBeGreaterThan(59_999);
   });
 });

@@ -165,10 +165,15 @@ describe('session resume in the signaling function', () => {
     expect(await t.signaling.connect('c2', undefined, ticket)).toMatchObject({ ok: false, status: 401 });
   });
 
-  it("a node that no longer runs keeps nothing: the participant's record goes here, counted down once", async () => {
+  it('with its node gone, a goodbye is ended here (counted down once); a cut keeps its place to resume elsewhere', async () => {
     const t = setUp({ nodeAlive: false });
     await t.admitted('c1');
+    await t.send('c1', 'login');
+    const { ticket } = t.ticketOf('c1')!;
     await t.signaling.disconnect('c1');
+    expect(await t.adapters.participants.get(ROOM, 'p1')).toBeDefined();
+    expect(await t.signaling.connect('c2', undefined, ticket)).toEqual({ ok: true });
+    await t.signaling.disconnect('c2', { left: true });
     expect(await t.adapters.participants.get(ROOM, 'p1')).toBeUndefined();
     expect(t.released).toEqual([NODE]);
   });

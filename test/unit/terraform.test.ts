@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleLambdas, LAMBDA_ENTRIES, LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
-import { PIPE_PORTS } from '../../infra/deployment.ts';
+import { PIPE_PORTS, TURN } from '../../infra/deployment.ts';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import {
   TEMPLATE_FILE,
@@ -216,12 +216,16 @@ describe('Terraform module (infra/terraform)', () => {
     ]);
   });
 
-  it('opens the WebRTC ports from the variables to clients and the pipe ports between nodes only', () => {
+  it('opens the WebRTC and TURN ports to clients and the pipe ports between nodes only', () => {
     const sg = resource('aws_security_group', 'media_nodes');
     const rules = sg.ingress.map((r: Block) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks ?? r.self]);
     expect(rules).toEqual([
       ['udp', '${var.rtc_port}', '${local.rtc_port_last}', ['0.0.0.0/0']],
       ['tcp', '${var.rtc_port}', '${local.rtc_port_last}', ['0.0.0.0/0']],
+      ['udp', TURN.port, TURN.port, ['0.0.0.0/0']],
+      ['tcp', TURN.port, TURN.port, ['0.0.0.0/0']],
+      ['tcp', TURN.tlsPort, TURN.tlsPort, ['0.0.0.0/0']],
+      ['udp', TURN.relayPorts.from, TURN.relayPorts.to, ['0.0.0.0/0']],
       ['udp', PIPE_PORTS.from, PIPE_PORTS.to, true],
     ]);
     expect(tf.locals.rtc_port_last).toBe('${var.rtc_port + var.max_workers_per_node - 1}');
@@ -272,6 +276,14 @@ describe('Terraform module (infra/terraform)', () => {
     expect(actions('control_plane')).toEqual(GRANTS.controlPlane);
     expect(actions('connections')).toEqual(GRANTS.connections);
     expect(actions('media_node')).toEqual(GRANTS.mediaNode);
+    // The TURN secret is the media nodes' alone; the functions' secrets are the other three.
+    expect(
+      policy('media_node').find((s) => s.actions.includes('secretsmanager:GetSecretValue'))!.resources,
+    ).toEqual(['${aws_secretsmanager_secret.turn.arn}']);
+    expect(JSON.stringify(tf.data.aws_iam_policy_document!.control_plane)).not.toContain('secret.turn');
+    expect(resource('aws_secretsmanager_secret_version', 'turn').secret_string).toBe(
+      '${random_password.turn.result}',
+    );
     expect(policy('control_plane')[0]!.resources).toEqual([
       '${aws_dynamodb_table.state.arn}',
       '${aws_dynamodb_table.state.arn}/index/*',

@@ -36,6 +36,7 @@ const peer = {
       publish?: boolean;
       signalingUrl?: string;
       autoSubscribe?: boolean;
+      iceTransportPolicy?: 'all' | 'relay';
     } = {},
   ) {
     client = await TesseraClient.join({
@@ -43,6 +44,7 @@ const peer = {
       token,
       ...(options.signalingUrl ? { signalingUrl: options.signalingUrl } : {}),
       ...(options.autoSubscribe !== undefined ? { autoSubscribe: options.autoSubscribe } : {}),
+      ...(options.iceTransportPolicy ? { iceTransportPolicy: options.iceTransportPolicy } : {}),
     });
     client.on('track', (t) => {
       const element = document.createElement(t.kind === 'video' ? 'video' : 'audio');
@@ -97,6 +99,23 @@ const peer = {
     return out;
   },
 
+  /** The receive transport's selected ICE path (candidate types and protocols), from getStats. */
+  async receivePath() {
+    const live = remotes.find((r) => r.track.readyState !== 'ended');
+    const all = live ? [...((await client!.stats(live.streamId))?.values() ?? [])] : [];
+    const transport = all.find((s) => s.type === 'transport');
+    const pair = all.find((s) => s.id === transport?.selectedCandidatePairId);
+    const local = all.find((s) => s.id === pair?.localCandidateId);
+    const remote = all.find((s) => s.id === pair?.remoteCandidateId);
+    return {
+      localType: local?.candidateType ?? '',
+      localProtocol: local?.protocol ?? '',
+      relayProtocol: local?.relayProtocol ?? '',
+      remoteProtocol: remote?.protocol ?? '',
+      bytesReceived: pair?.bytesReceived ?? 0,
+    };
+  },
+
   participants: () => [...client!.participants.values()].map((p) => p.user).sort(),
   streams: () => [...client!.streams.values()].map((s) => `${s.owner}:${s.kind}`).sort(),
   streamIds: () => [...client!.streams.keys()].sort(),
@@ -122,6 +141,7 @@ const peer = {
   texts: () => texts,
   sendText: (m: string) => client!.sendText(m),
   unpublish: (kind: 'audio' | 'video') => client!.unpublish(published[kind]!),
+  publishedIds: () => ({ ...published }),
   /** Replaces a published stream with a new one of the same track (as a camera switch does); its new id. */
   async republish(kind: 'audio' | 'video') {
     await client!.unpublish(published[kind]!);
