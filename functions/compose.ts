@@ -150,7 +150,9 @@ export function signalingFunction(
     ...(placer.release
       ? { release: (roomId: string, nodeId: string) => placer.release!(roomId, nodeId) }
       : {}),
-    ...(placer.canKeep ? { canKeep: (nodeId: string) => placer.canKeep!(nodeId) } : {}),
+    ...(placer.canKeep
+      ? { canKeep: (nodeId: string, failover: boolean) => placer.canKeep!(nodeId, failover) }
+      : {}),
     // Twice the node's own rate: the node meters finely, this only stops floods early.
     throttle: { limiter: adapters.rateLimits, framesPerSecond: 2 * limits.messagesPerSecond },
     logger,

@@ -14,6 +14,12 @@ export interface RoomPlacerOptions {
   /** How long a registry snapshot is reused: bounds Redis work per decision. */
   snapshotMs?: number;
   lockTtlMs?: number;
+  /**
+   * Report age past which a node that a client found unresponsive (a `failover` login) is given
+   * up at once rather than after the 3 s freshness rule: nodes report every second, so 1.2 s is
+   * one missed report plus jitter.
+   */
+  suspectAfterMs?: number;
 }
 
 const FRESH_MS = 3000;
@@ -28,9 +34,18 @@ export class RoomPlacer {
   readonly #o: Required<Omit<RoomPlacerOptions, 'roomNodes'>> & { roomNodes: RoomNodes | undefined };
   #state: StrategyState = initialState();
   #snapshot: { at: number; nodes: Promise<NodeReport[]> } | undefined;
+  /** A registry read in flight for failover checks: a burst of them shares one read. */
+  #latest: Promise<NodeReport[]> | undefined;
 
   constructor(options: RoomPlacerOptions) {
-    this.#o = { snapshotMs: 1000, lockTtlMs: 5000, roomNodes: undefined, peersPerNode: 0, ...options };
+    this.#o = {
+      snapshotMs: 1000,
+      lockTtlMs: 5000,
+      suspectAfterMs: 1200,
+      roomNodes: undefined,
+      peersPerNode: 0,
+      ...options,
+    };
   }
 
   /**
@@ -64,10 +79,27 @@ export class RoomPlacer {
     return nodeId;
   }
 
-  /** Whether a node can keep a session that logs in again: it reports and is not draining. */
-  async canKeep(nodeId: string): Promise<boolean> {
-    const node = (await this.#nodes()).find((n) => n.id === nodeId);
-    return node !== undefined && node.workersAlive > 0 && !node.draining;
+  /**
+   * Whether a node can keep a session that logs in again: it reports and is not draining. With
+   * `failover` (the client found the node unresponsive) the registry is read now, not from a
+   * snapshot, and the node must make its next report on time: one that missed it
+   * (`suspectAfterMs`) loses the client at once; otherwise this waits for the report due
+   * (at most `suspectAfterMs`) rather than send the login to a node that may be dead. A node
+   * that reports on time keeps the client: a slow client cannot evict a healthy node's sessions.
+   */
+  async canKeep(nodeId: string, failover = false): Promise<boolean> {
+    const find = async () =>
+      (await (failover ? this.#latestNodes() : this.#nodes())).find((n) => n.id === nodeId);
+    const usable = (n: NodeReport | undefined): n is NodeReport =>
+      n !== undefined && n.workersAlive > 0 && !n.draining;
+    const node = await find();
+    if (!usable(node) || !failover) return usable(node);
+    const { suspectAfterMs } = this.#o;
+    const age = Date.now() - node.reportedAt;
+    if (age > suspectAfterMs) return false;
+    await new Promise((r) => setTimeout(r, suspectAfterMs - age + 1));
+    const next = await find();
+    return usable(next) && Date.now() - next.reportedAt <= suspectAfterMs;
   }
 
   /** The participant left the node. */
@@ -82,14 +114,18 @@ export class RoomPlacer {
     avoid?: string,
   ): Promise<string> {
     const { placement } = this.#o;
-    for (let attempt = 0; attempt < 200; attempt++) {
+    // Waiters outlast the lock's TTL: a holder that died mid-decision delays them, never fails them.
+    const deadline = Date.now() + this.#o.lockTtlMs + 1000;
+    for (let waits = 0; Date.now() <= deadline; ) {
       const nodes = (await this.#nodes()).filter((n) => n.id !== avoid);
       const current = await placement.get(roomId);
       if (current && alive(nodes, current)) return current;
       const token = await placement.lock(roomId, this.#o.lockTtlMs);
       if (!token) {
-        // Someone else is deciding: wait for the decision, then use it.
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+        // Someone else is deciding: wait for the decision, then use it. Growing, jittered pauses
+        // (5 ms up to 50 ms) keep a burst of waiters (a failed node's whole room) off Redis.
+        const pause = Math.min(50, 5 * 1.5 ** waits++) * (0.5 + Math.random());
+        await new Promise((r) => setTimeout(r, pause));
         continue;
       }
       try {
@@ -113,9 +149,23 @@ export class RoomPlacer {
   #nodes(): Promise<NodeReport[]> {
     const now = Date.now();
     if (!this.#snapshot || now - this.#snapshot.at >= this.#o.snapshotMs) {
-      this.#snapshot = { at: now, nodes: this.#o.registry.fresh(FRESH_MS) };
+      const nodes = this.#o.registry.fresh(FRESH_MS);
+      const snapshot = { at: now, nodes };
+      this.#snapshot = snapshot;
+      // A failed read is not cached: the next caller reads again instead of failing for a second.
+      nodes.catch(() => {
+        if (this.#snapshot === snapshot) this.#snapshot = undefined;
+      });
     }
     return this.#snapshot.nodes;
+  }
+
+  /** The registry as it is now (no snapshot: a report newer than it must count). */
+  #latestNodes(): Promise<NodeReport[]> {
+    this.#latest ??= this.#o.registry.fresh(FRESH_MS).finally(() => {
+      this.#latest = undefined;
+    });
+    return this.#latest;
   }
 }
 

@@ -17,6 +17,7 @@ import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import {
   MAX_MESSAGE_BYTES,
   methodParams,
+  type Params,
   RequestSchema,
   requestIdOf,
   type SessionInfo,
@@ -36,8 +37,11 @@ export interface SignalingDeps {
   place(roomId: string, preference: { region?: string; isp?: string }, avoid?: string): Promise<string>;
   /** The participant left its node. */
   release?(roomId: string, nodeId: string): Promise<void>;
-  /** Whether a session on this node may stay there when it logs in again (not failed, not draining). */
-  canKeep?(nodeId: string): Promise<boolean>;
+  /**
+   * Whether a session on this node may stay there when it logs in again (not failed, not
+   * draining); `failover`: the client found the node unresponsive, so a missed report is enough.
+   */
+  canKeep?(nodeId: string, failover: boolean): Promise<boolean>;
   /** Whether the node still runs (draining counts): it keeps a disconnected participant's place itself. */
   nodeAlive?(nodeId: string): Promise<boolean>;
   /** Resume tickets, and how sessions outlive their sockets (config.session, the gateway's age limit). */
@@ -244,7 +248,7 @@ export class SignalingFunction {
     }
     let forwarded = request.params ?? {};
     if (request.method === 'login') {
-      const login = await this.#beforeLogin(connection);
+      const login = await this.#beforeLogin(connection, (params.data as Params<'login'>).failover === true);
       connection = login.connection;
       // Only a connection that came with a valid ticket resumes, whatever the client claims.
       forwarded = { ...(forwarded as object), resume: login.resumed };
@@ -269,10 +273,12 @@ export class SignalingFunction {
    * and a room created again under the same id has none of the old ids, so the live record
    * alone answers all three with one Redis read. Its permissions are the ones the login gets
    * (REST may have changed them since the token was issued). A node that failed or drains is
-   * swapped for a live one.
+   * swapped for a live one; with `failover` (the client's node stopped answering it), as soon
+   * as the node has missed a report.
    */
   async #beforeLogin(
     connection: ConnectionRecord,
+    failover: boolean,
   ): Promise<{ connection: ConnectionRecord; resumed: boolean }> {
     // A resume ticket is single use: of two sockets racing with one ticket, one logs in.
     const previous = connection.ticket ? await this.#d.tickets.take(connection.ticket) : undefined;
@@ -285,10 +291,11 @@ export class SignalingFunction {
       ...rest,
       participant: { ...connection.participant, role: live.role, permission: live.permission },
     };
-    if (this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId))) {
+    if (this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId, failover))) {
       // Failover or drain: the participant's node died or is leaving; logging in again moves it.
       const nodeId = await this.#d.place(connection.roomId, {}, connection.nodeId);
       await this.#d.release?.(connection.roomId, connection.nodeId);
+      this.#d.logger.info('session moved off its node', { from: connection.nodeId, to: nodeId, failover });
       next = { ...next, nodeId };
     }
     const session = await this.#issueTicket(next);
