@@ -11,6 +11,7 @@ import type {
   StreamsPage,
 } from '../shared/protocol/signaling.ts';
 import { Emitter } from './Emitter.ts';
+import { nextDelay } from './reconnectPolicy.ts';
 import { CloseCodes, openSocket, SignalingChannel, TesseraClientError } from './SignalingChannel.ts';
 
 export { TesseraClientError } from './SignalingChannel.ts';
@@ -467,7 +468,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
       }
       let newSocket = mode !== 'failover';
       for (let attempt = 0; !this.#closed; attempt++) {
-        if (attempt > 0 || !planned) await sleep(reconnectDelay(attempt));
+        if (attempt > 0 || !planned) await sleep(nextDelay(attempt));
         if (this.#closed) return;
         const session = this.#sessionInfo;
         if (newSocket || !this.#channel.open) {
@@ -819,7 +820,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
         }
         await connectedWithin(transport, ICE_RESTART_WAIT_MS);
         // (re-read: the await above may have changed it)
-        if ((transport.connectionState as string) !== 'connected') await sleep(reconnectDelay(attempt));
+        if ((transport.connectionState as string) !== 'connected') await sleep(nextDelay(attempt));
       }
     } finally {
       this.#restartingIce.delete(transport);
@@ -969,14 +970,6 @@ const LOGIN_TIMEOUT_MS = 4000;
 const ICE_DISCONNECTED_GRACE_MS = 1500;
 /** How long one ICE restart gets to connect before the next. */
 const ICE_RESTART_WAIT_MS = 4000;
-
-/** Capped exponential backoff with full jitter: the first retry comes quickly, later ones spread out. */
-function reconnectDelay(attempt: number, random = Math.random): number {
-  const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** attempt);
-  return Math.round(random() * ceiling);
-}
-const RECONNECT_FIRST_MS = 300;
-const RECONNECT_MAX_MS = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
