@@ -311,6 +311,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const held = login.held ?? { consumers: [], producers: [] };
     const consumers = new Set(held.consumers);
     for (const consumer of [...this.#consumers.values()]) if (!consumers.has(consumer.id)) consumer.close();
+    // A subscription whose answer was lost with the old socket: the server holds a consumer we
+    // never got, and refuses a second one (1303). It goes, so that the retried subscribe works.
+    await Promise.allSettled(
+      held.consumers
+        .filter((id) => !this.#consumers.has(id))
+        .map((consumerId) => this.#request('unsubscribe', { consumerId })),
+    );
     const producers = new Set(held.producers);
     for (const [id, producer] of [...this.#producers]) {
       if (producers.has(id)) continue;
@@ -365,6 +372,12 @@ export class TesseraClient extends Emitter<ClientEvents> {
             break;
           } catch (e) {
             const code = e instanceof TesseraClientError ? e.code : 0;
+            // Cut off by a resume (the old socket abandoned: 1201; or sent on the new socket
+            // before its login got through: 1101): once it is over, ask again.
+            if ((code === 1201 || code === 1101) && this.#recovering && attempt < 10) {
+              await this.#recovering;
+              continue;
+            }
             const retry = code === 1303 || (code === 1201 && this.#state === 'reconnecting');
             if (retry && attempt < 10) {
               await sleep(Math.min(500 * attempt, 3000));

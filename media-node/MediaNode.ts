@@ -84,6 +84,8 @@ export class MediaNode {
   }
 
   static async start(o: MediaNodeOptions): Promise<MediaNode> {
+    // Commands issued before now were for an earlier life of this node id (see CommandProcessor).
+    const since = Date.now();
     const logger = o.logger.child({ component: 'media-node', nodeId: o.nodeId });
     const pool = await WorkerPool.create({ logger, ...(o.workers ? { size: o.workers } : {}) });
     const rooms = new RoomRegistry(pool, o.gateway, o.rtc, logger, o.limits);
@@ -154,6 +156,7 @@ export class MediaNode {
       ledger: o.ledger,
       handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades, sessions),
       logger,
+      since,
     });
     await o.commands.open(o.nodeId);
     // Every router has the same capabilities: clients may load them before joining.

@@ -370,6 +370,7 @@ export class SignalingFunction {
         connectionId,
         participantId: participant.id,
         graceMs,
+        ...(ticket ? { session: true } : {}),
       }),
       // A node that no longer runs cannot end a goodbye itself. Without a goodbye the place and
       // ticket stay for the grace period: the session resumes and moves to a live node.

@@ -21,6 +21,13 @@ export interface CommandProcessorOptions {
   ledger: CommandLedger;
   handle: CommandHandler;
   logger: Logger;
+  /**
+   * When this life of the node began (ms). A command issued before it was meant for an earlier
+   * life (a restart under the same id): the peers, rooms and links it speaks of are gone, and
+   * acting on it would do harm (a login making a peer for a session that moved on, a closed
+   * connection ending a participant that lives on another node). Clocks agree (NTP).
+   */
+  since?: number | undefined;
 }
 
 /**
@@ -90,7 +97,13 @@ export class CommandProcessor {
     const { queue, nodeId, ledger, handle, logger } = this.#o;
     try {
       const signal = command.type === 'signal';
-      if (signal && Date.now() - Date.parse(command.issuedAt) > SIGNAL_STALE_MS) {
+      if (this.#o.since !== undefined && Date.parse(command.issuedAt) < this.#o.since) {
+        logger.info('command for an earlier life of this node dropped', {
+          id: command.id,
+          type: command.type,
+          issuedAt: command.issuedAt,
+        });
+      } else if (signal && Date.now() - Date.parse(command.issuedAt) > SIGNAL_STALE_MS) {
         logger.warn('stale signaling request dropped', { id: command.id, issuedAt: command.issuedAt });
       } else if (await ledger.firstTime(command.id, signal ? SIGNAL_REMEMBER_MS : REMEMBER_MS)) {
         await handle(command);

@@ -31,8 +31,9 @@ export function nodeCommandHandlers(
       // Closed before its login got here (the queue may reorder them): refuse that login.
       signaling.closedBeforeLogin(c.connectionId);
       // No peer at all (it never logged in, or left): the participant departs now. A peer on a
-      // newer connection (a resume or a reconnect) is that connection's.
-      if (!peer) await sessions.depart(c.roomId, c.participantId);
+      // newer connection (a resume or a reconnect) is that connection's. A connection with a
+      // session may have moved it elsewhere (or it was this node's earlier life): not ours to end.
+      if (!peer && !c.session) await sessions.depart(c.roomId, c.participantId);
     },
 
     async 'participant.drop'(c) {

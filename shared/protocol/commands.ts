@@ -158,6 +158,12 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     connectionId: z.string().min(1).max(128),
     participantId: z.string().min(1).max(64),
     graceMs: z.number().int().min(0).max(3_600_000).optional(),
+    /**
+     * The connection had logged in or came to resume (it held a ticket): its session may live on
+     * elsewhere (moved to another node, or this node restarted since), so no peer here is no
+     * reason to end the participant.
+     */
+    session: z.boolean().optional(),
   }),
 ]);
 

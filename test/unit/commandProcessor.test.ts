@@ -48,3 +48,30 @@ describe('the command processor', () => {
     expect(logs.join('\n')).toContain('stale signaling request dropped');
   });
 });
+
+describe('a restarted node', () => {
+  it('drops commands issued before its life began (they were for the one before)', async () => {
+    const queue = new MemoryCommandQueue();
+    const handled: string[] = [];
+    const since = Date.now();
+    const processor = new CommandProcessor({
+      nodeId: 'n',
+      queue,
+      ledger: new MemoryCommandLedger(),
+      handle: async (c) => {
+        handled.push(c.id);
+      },
+      logger: createLogger({ level: 'warn', write: () => {} }),
+      since,
+    });
+    await queue.open('n');
+    const earlier = signal(new Date(since - 2000));
+    const current = signal(new Date(since + 1));
+    await queue.send('n', earlier);
+    await queue.send('n', current);
+    processor.start();
+    for (let i = 0; i < 100 && handled.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await processor.stop();
+    expect(handled).toEqual([current.id]);
+  });
+});
