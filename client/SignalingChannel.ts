@@ -5,6 +5,8 @@ export class TesseraClientError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    /** What the server said about the refusal (a limit's name, the subscription that holds it). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'TesseraClientError';
@@ -136,7 +138,11 @@ export class SignalingChannel extends Emitter<ChannelEvents> {
     if (message.ok) pending.resolve(message.data);
     else
       pending.reject(
-        new TesseraClientError(message.error?.code ?? 2001, message.error?.message ?? 'request failed'),
+        new TesseraClientError(
+          message.error?.code ?? 2001,
+          message.error?.message ?? 'request failed',
+          message.error?.details,
+        ),
       );
   }
 }

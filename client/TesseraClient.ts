@@ -378,6 +378,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
               await this.#recovering;
               continue;
             }
+            // Refused as a second subscription, held by one whose answer never reached us (lost
+            // with a socket, or reordered after a resume): that one goes, and we ask again.
+            const holder = e instanceof TesseraClientError ? e.details?.subscription : undefined;
+            if (typeof holder === 'string' && !this.#consumers.has(holder) && attempt < 10) {
+              await this.#request('unsubscribe', { consumerId: holder }).catch(() => {});
+              continue;
+            }
             const retry = code === 1303 || (code === 1201 && this.#state === 'reconnecting');
             if (retry && attempt < 10) {
               await sleep(Math.min(500 * attempt, 3000));

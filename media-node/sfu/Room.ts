@@ -393,6 +393,7 @@ export class Room extends EventEmitter<Events> {
     if (existing || peer.subscribing.has(producerId)) {
       throw new LimitError(
         `already subscribed to ${producerId}${existing ? ` (subscription ${existing.id})` : ''}: one subscription per stream`,
+        { limit: 'subscriptionsPerStream', max: 1, ...(existing ? { subscription: existing.id } : {}) },
       );
     }
     const release = peer.reserve('consumers', this.#limits);

@@ -338,7 +338,10 @@ export class NodeSignaling {
     return handler({ room, peer, leave }, params);
   }
 
-  #toError(error: unknown, method: Method): { code: number; message: string } {
+  #toError(error: unknown, method: Method): NonNullable<SignalingResponse['error']> {
+    // A limit's details name it (and what holds it: the existing subscription), for the client.
+    if (error instanceof LimitError && error.details)
+      return { code: error.code, message: error.publicMessage, details: { ...error.details } };
     if (error instanceof TesseraError) return { code: error.code, message: error.publicMessage };
     // mediasoup rejects media parameters it cannot use with these (its error classes are not
     // exported, their names are); the messages name the offending field.

@@ -220,7 +220,8 @@ export interface SignalingResponse {
   id: string | number | null;
   ok: boolean;
   data?: unknown;
-  error?: { code: number; message: string };
+  /** `details`: with a limit (1303), which one, and for `subscriptionsPerStream` the existing subscription. */
+  error?: { code: number; message: string; details?: Record<string, unknown> };
 }
 
 export type ServerEvent =

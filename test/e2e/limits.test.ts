@@ -123,6 +123,7 @@ describe('per-participant limits on the embedded server', () => {
     expect(again.error).toEqual({
       code: 1303,
       message: `already subscribed to ${a.published.video} (subscription ${existing!.id}): one subscription per stream`,
+      details: { limit: 'subscriptionsPerStream', max: 1, subscription: existing!.id },
     });
     const other = await mallory.request('unsubscribe', { consumerId: existing!.id });
     expect(other.ok).toBe(true);
