@@ -11,6 +11,7 @@ import type {
   StreamsPage,
 } from '../shared/protocol/signaling.ts';
 import { Emitter } from './Emitter.ts';
+import { MediaWatch } from './MediaWatch.ts';
 import { nextDelay } from './reconnectPolicy.ts';
 import { CloseCodes, openSocket, SignalingChannel, TesseraClientError } from './SignalingChannel.ts';
 
@@ -156,8 +157,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #sessionTimers: ReturnType<typeof setTimeout>[] = [];
   /** When the current socket opened (the gateway's maximum connection age counts from it). */
   #socketOpenedAt = Date.now();
-  /** Bytes received on the receive transport at the last health check (media flowing?). */
-  #lastBytesReceived = -1;
+  readonly #media = new MediaWatch();
+  #mediaWatch: ReturnType<typeof setInterval> | undefined;
+  /** How long media has not arrived on a transport that carries it (the last sample). */
+  #stalledMs = 0;
+  #lastPingAt = 0;
   /** Health-check pings unanswered in a row; one check at a time. */
   #unanswered = 0;
   #checking = false;
@@ -409,13 +413,32 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #startHealthChecks(): void {
     if (!this.#healthCheckMs) return;
     this.#health = setInterval(() => void this.#checkHealth(), this.#healthCheckMs);
+    this.#mediaWatch = setInterval(() => void this.#watchMedia(), MEDIA_WATCH_MS);
+  }
+
+  /**
+   * Between health checks: media that stops arriving on a transport that carries it is asked
+   * about at once (a ping), so a dead node is noticed within about a second and a half by every
+   * participant, publishers included. A ping that is answered (paused streams, a path ICE will
+   * restore) changes nothing.
+   */
+  async #watchMedia(): Promise<void> {
+    if (this.#recovering || this.#closed) return;
+    const carrying = [
+      this.#producers.size > 0 ? this.#sendTransport : undefined,
+      this.#consumers.size > 0 ? this.#recvTransport : undefined,
+    ].filter((t): t is types.Transport => t !== undefined && !t.closed);
+    this.#stalledMs = await this.#media.sample(carrying);
+    if (this.#stalledMs >= MEDIA_STALL_MS && Date.now() - this.#lastPingAt >= MEDIA_STALL_MS)
+      void this.#checkHealth();
   }
 
   async #checkHealth(): Promise<void> {
     if (this.#recovering || this.#closed || !this.#channel.open || this.#checking) return;
     this.#checking = true;
+    this.#lastPingAt = Date.now();
     try {
-      const media = await this.#mediaState();
+      const media = this.#mediaState();
       try {
         await this.#request('ping', {}, Math.min(PING_TIMEOUT_MS, this.#healthCheckMs));
         this.#unanswered = 0;
@@ -439,28 +462,17 @@ export class TesseraClient extends Emitter<ClientEvents> {
   }
 
   /**
-   * What the media path says about the node: `flowing` (media arrived since the last check, or
-   * every transport is connected), `broken` (a transport lost its connection), or `unknown`
-   * (still connecting, nothing to tell).
+   * What the media path says about the node: `broken` (a transport lost its connection, or
+   * nothing arrived on one that carries media for MEDIA_STALL_MS), `flowing` (bytes keep
+   * arriving, or every transport is connected), or `unknown` (still connecting).
    */
-  async #mediaState(): Promise<'flowing' | 'broken' | 'unknown'> {
-    const recv = this.#recvTransport;
-    if (recv && !recv.closed && this.#consumers.size > 0) {
-      let bytes = 0;
-      try {
-        for (const s of (await recv.getStats()).values())
-          if (s.type === 'transport') bytes += s.bytesReceived ?? 0;
-      } catch {
-        return 'unknown';
-      }
-      const advanced = this.#lastBytesReceived >= 0 && bytes > this.#lastBytesReceived;
-      this.#lastBytesReceived = bytes;
-      if (advanced) return 'flowing';
-    }
-    const states = [this.#sendTransport, this.#recvTransport]
-      .filter((t): t is types.Transport => t !== undefined && !t.closed)
-      .map((t) => t.connectionState);
+  #mediaState(): 'flowing' | 'broken' | 'unknown' {
+    const transports = [this.#sendTransport, this.#recvTransport].filter(
+      (t): t is types.Transport => t !== undefined && !t.closed,
+    );
+    const states = transports.map((t) => t.connectionState);
     if (states.some((state) => state === 'disconnected' || state === 'failed')) return 'broken';
+    if (this.#stalledMs >= MEDIA_STALL_MS) return 'broken';
     return states.length > 0 && states.every((state) => state === 'connected') ? 'flowing' : 'unknown';
   }
 
@@ -564,7 +576,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.#producers.clear();
     this.streams.clear();
     this.participants.clear();
-    this.#lastBytesReceived = -1;
+    this.#stalledMs = 0;
     await this.#applyLogin(login);
     for (const published of this.#published) {
       published.streamId = await this.#produce(published.track, published.options);
@@ -956,6 +968,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#health);
+    clearInterval(this.#mediaWatch);
     for (const timer of this.#sessionTimers) clearTimeout(timer);
     globalThis.removeEventListener?.('pagehide', this.#onPageHide);
     this.#channel.close(CloseCodes.leaving);
@@ -982,6 +995,9 @@ function withIce(
 
 /** Subscriptions in flight at once when joining a large room (the rest of its streams, after login). */
 const SUBSCRIBE_CONCURRENCY = 4;
+/** How often the transports carrying media are sampled, and how long without a byte is a stall. */
+const MEDIA_WATCH_MS = 500;
+const MEDIA_STALL_MS = 1000;
 /** A health-check ping unanswered this long counts as lost. */
 const PING_TIMEOUT_MS = 1500;
 const SOCKET_TIMEOUT_MS = 5000;

@@ -226,18 +226,13 @@ export class NodeSignaling {
       mayPublish ? room.createTransport(peer, 'send') : undefined,
       maySubscribe ? room.createTransport(peer, 'recv') : undefined,
     ]);
-    // The answer fits the gateway's frame limit whatever the room size (see LOGIN_BUDGET): the
-    // first page of each list, the rest by cursor. Small rooms fit whole: one round trip.
-    snapshot(room, peer);
-    // Local participants and those on the room's other nodes.
-    const participants = page(room, peer, 'participants', 0, LOGIN_BUDGET.participants);
-    const streams = page(room, peer, 'streams', 0, LOGIN_BUDGET.streams);
+    const answerRoom = roomLists(room, peer);
     // Paused consumers for the listed streams, within budget: the client can receive after one
     // more round trip (transport.connect with `resume`) and subscribes to the rest itself.
     const consumers = [];
     if (peer.rtpCapabilities && recv) {
       let bytes = 0;
-      for (const stream of streams.items) {
+      for (const stream of answerRoom.streams) {
         if (consumers.length >= LOGIN_BUDGET.maxConsumers) break;
         if (stream.owner === peer.info.id || stream.kind === 'data' || !peer.maySubscribe(stream.kind))
           continue;
@@ -259,17 +254,6 @@ export class NodeSignaling {
         consumers.push(params);
       }
     }
-    const cursors = {
-      ...(participants.cursor ? { participants: participants.cursor } : {}),
-      ...(streams.cursor ? { streams: streams.cursor } : {}),
-    };
-    const answerRoom: LoginRoom = {
-      // The room's own id, as the application named it (the node knows it by its key).
-      id: parseRoomKey(room.id).roomId,
-      participants: participants.items,
-      streams: streams.items,
-      ...(Object.keys(cursors).length ? { cursors } : {}),
-    };
     return {
       participant: { ...command.participant },
       room: answerRoom,
@@ -295,23 +279,10 @@ export class NodeSignaling {
     peer.info.permission = command.participant.permission;
     // A socket it replaces may still be open (the client gave up on it first): close it.
     if (previous !== command.connectionId) void this.#gateway.disconnect(previous).catch(() => {});
-    snapshot(room, peer);
-    const participants = page(room, peer, 'participants', 0, LOGIN_BUDGET.participants);
-    const streams = page(room, peer, 'streams', 0, LOGIN_BUDGET.streams);
-    const cursors = {
-      ...(participants.cursor ? { participants: participants.cursor } : {}),
-      ...(streams.cursor ? { streams: streams.cursor } : {}),
-    };
-    const answerRoom: LoginRoom = {
-      id: parseRoomKey(room.id).roomId,
-      participants: participants.items,
-      streams: streams.items,
-      ...(Object.keys(cursors).length ? { cursors } : {}),
-    };
     return {
       resumed: true,
       participant: { ...command.participant },
-      room: answerRoom,
+      room: roomLists(room, peer),
       routerRtpCapabilities: room.router.rtpCapabilities,
       transports: {},
       consumers: [],
@@ -354,4 +325,26 @@ export class NodeSignaling {
     this.#logger.error('signaling method failed', { method, error });
     return { code: ErrorCodes.unexpected, message: 'unexpected server error' };
   }
+}
+
+/**
+ * The room as a login (or resume) answer lists it, within the gateway's frame limit whatever the
+ * room size (LOGIN_BUDGET): the first page of participants (local ones and those on the room's
+ * other nodes) and of streams, the rest by cursor. Small rooms fit whole: one round trip.
+ */
+function roomLists(room: Room, peer: Peer): LoginRoom {
+  snapshot(room, peer);
+  const participants = page(room, peer, 'participants', 0, LOGIN_BUDGET.participants);
+  const streams = page(room, peer, 'streams', 0, LOGIN_BUDGET.streams);
+  const cursors = {
+    ...(participants.cursor ? { participants: participants.cursor } : {}),
+    ...(streams.cursor ? { streams: streams.cursor } : {}),
+  };
+  return {
+    // The room's own id, as the application named it (the node knows it by its key).
+    id: parseRoomKey(room.id).roomId,
+    participants: participants.items,
+    streams: streams.items,
+    ...(Object.keys(cursors).length ? { cursors } : {}),
+  };
 }
