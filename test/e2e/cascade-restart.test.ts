@@ -8,7 +8,7 @@ import {
   expectEveryoneHearsAndSees,
   expectEveryoneReceivesNow,
 } from '../harness/browserSuite.ts';
-import { startLocalCluster } from '../harness/cluster.ts';
+import { joinCluster, startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer } from '../harness/embedded.ts';
 import { watchMediaGaps } from '../harness/mediaGap.ts';
 
@@ -29,12 +29,7 @@ describe('a room across two nodes survives a node going down and coming back', (
     }),
   );
 
-  const join = async (page: Page, room: string, user: string) =>
-    page.evaluate(([u, t, s]) => window.peer.join(u, t, { signalingUrl: s }), [
-      suite.target.url,
-      await suite.target.token(room, user),
-      suite.target.signalingUrl,
-    ] as const);
+  const join = (page: Page, room: string, user: string) => joinCluster(page, suite.target, room, user);
 
   const listedStreams = async (room: string) =>
     (await (

@@ -5,7 +5,7 @@ import { RedisNodeRegistry } from '../../shared/adapters/redis/RedisNodeRegistry
 import { RedisPlacementStore } from '../../shared/adapters/redis/RedisPlacementStore.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite, expectEveryoneReceivesNow, expectRejoined } from '../harness/browserSuite.ts';
-import { startLocalCluster } from '../harness/cluster.ts';
+import { joinCluster, startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer } from '../harness/embedded.ts';
 
 describe('drain: a media node gets SIGTERM', () => {
@@ -13,12 +13,7 @@ describe('drain: a media node gets SIGTERM', () => {
     startLocalCluster(['node-1', 'node-2'], { DRAIN_TIMEOUT_SECONDS: '4', REDIS_DB: '4' }),
   );
 
-  const join = async (page: Page, room: string, user: string) =>
-    page.evaluate(([u, t, s]) => window.peer.join(u, t, { signalingUrl: s }), [
-      suite.target.url,
-      await suite.target.token(room, user),
-      suite.target.signalingUrl,
-    ] as const);
+  const join = (page: Page, room: string, user: string) => joinCluster(page, suite.target, room, user);
 
   it('takes no new rooms, keeps its rooms working until the drain timeout, then they move; no state is lost', async () => {
     const redis = new Redis(suite.target.redisUrl);

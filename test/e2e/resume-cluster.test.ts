@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
-import { startLocalCluster } from '../harness/cluster.ts';
+import { joinCluster, startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer } from '../harness/embedded.ts';
 
 // Session resume through the real path: the API Gateway emulator running the signaling Lambda
@@ -15,12 +15,7 @@ describe('sessions resume on the local cluster (a room across two nodes)', () =>
   let client: Redis | undefined;
   afterAll(() => client?.disconnect());
 
-  const join = async (page: Page, room: string, user: string) =>
-    page.evaluate(([u, t, s]) => window.peer.join(u, t, { signalingUrl: s }), [
-      suite.target.url,
-      await suite.target.token(room, user),
-      suite.target.signalingUrl,
-    ] as const);
+  const join = (page: Page, room: string, user: string) => joinCluster(page, suite.target, room, user);
 
   const listed = async (room: string) => {
     const res = await fetch(`${suite.target.url}/v1/rooms/${room}/participants`, {

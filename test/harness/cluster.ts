@@ -190,3 +190,17 @@ export async function startLocalCluster(
     },
   };
 }
+
+/** The test page's participant joins a room of the local cluster (a fresh token; signaling through its gateway). */
+export async function joinCluster(
+  page: import('playwright-core').Page,
+  cluster: Pick<LocalCluster, 'url' | 'signalingUrl' | 'token'>,
+  room: string,
+  user: string,
+) {
+  return page.evaluate(([u, t, s]) => window.peer.join(u, t, { signalingUrl: s }), [
+    cluster.url,
+    await cluster.token(room, user),
+    cluster.signalingUrl,
+  ] as const);
+}
