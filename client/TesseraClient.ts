@@ -841,11 +841,14 @@ export class TesseraClient extends Emitter<ClientEvents> {
           continue;
         }
         try {
-          const { iceParameters } = await this.#request<{ iceParameters: types.IceParameters }>(
-            'transport.restartIce',
-            { transportId: transport.id },
-          );
+          const { iceParameters, iceServers } = await this.#request<{
+            iceParameters: types.IceParameters;
+            iceServers?: IceServer[];
+          }>('transport.restartIce', { transportId: transport.id });
           if (!current()) return;
+          // Fresh TURN credentials (the login's may have expired in a long session).
+          if (iceServers && !this.#ice.iceServers)
+            await transport.updateIceServers({ iceServers: iceServers as RTCIceServer[] });
           await transport.restartIce({ iceParameters });
         } catch (e) {
           if (e instanceof TesseraClientError && e.code === 1001) return; // the transport is gone server-side

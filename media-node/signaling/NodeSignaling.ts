@@ -306,7 +306,9 @@ export class NodeSignaling {
     // A logout is a departure for good: the participant's record goes too.
     const leave = () =>
       this.#sessions ? void this.#sessions.depart(room.id, peer.info.id) : room.leave(peer.info.id);
-    return handler({ room, peer, leave }, params);
+    const iceServersFor = this.#iceServersFor;
+    const iceServers = iceServersFor ? () => iceServersFor(peer.info.id) : undefined;
+    return handler({ room, peer, leave, ...(iceServers ? { iceServers } : {}) }, params);
   }
 
   #toError(error: unknown, method: Method): NonNullable<SignalingResponse['error']> {

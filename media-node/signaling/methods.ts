@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
-import type { Method, Params } from '../../shared/protocol/signaling.ts';
+import type { IceServer, Method, Params } from '../../shared/protocol/signaling.ts';
 import { PAGE_BYTES, type ParticipantsPage, type StreamsPage } from '../../shared/protocol/signaling.ts';
 import type { Peer } from '../sfu/Peer.ts';
 import type { Room } from '../sfu/Room.ts';
@@ -11,6 +11,8 @@ export interface MethodContext {
   peer: Peer;
   /** Leaves the room (logout); the node's RoomRegistry decides what happens to an empty room. */
   leave(): void;
+  /** Fresh ICE servers (TURN credentials) for this participant, when the deployment runs TURN. */
+  iceServers?(): IceServer[];
 }
 
 /** Methods the node runs: `login` creates the peer (NodeSignaling); `session.refresh` is the signaling function's. */
@@ -67,10 +69,13 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
     return {};
   },
 
-  async 'transport.restartIce'({ peer }, { transportId }) {
-    const transport = peer.transports.get(transportId);
+  async 'transport.restartIce'(ctx, { transportId }) {
+    const transport = ctx.peer.transports.get(transportId);
     if (!transport) throw new TesseraError(ErrorCodes.notFound, `no transport ${transportId}`);
-    return { iceParameters: await transport.restartIce() };
+    // Fresh TURN credentials too: coturn checks them when an allocation is made, and a restart
+    // long after the login (a relayed client in a long meeting) would find them expired.
+    const iceServers = ctx.iceServers?.();
+    return { iceParameters: await transport.restartIce(), ...(iceServers ? { iceServers } : {}) };
   },
 
   async publish({ room, peer }, { transportId, kind, rtpParameters, source }) {
