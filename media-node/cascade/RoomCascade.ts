@@ -7,7 +7,7 @@ import type { NodeCommand, NodeCommandInput } from '../../shared/protocol/comman
 import type { Room } from '../sfu/Room.ts';
 import type { RtcOptions } from '../sfu/RoomRegistry.ts';
 
-type PipeCommand = Extract<NodeCommand, { type: `pipe.${string}` | 'room.relay' }>;
+type PipeCommand = Extract<NodeCommand, { type: `pipe.${string}` | 'room.relay' | 'room.text' }>;
 type Endpoint = Extract<NodeCommand, { type: 'pipe.open' }>['endpoint'];
 type ParticipantInfo = { id: string; user: string; role: string };
 /** A node-to-node command as we describe it; #send says who sends it. */
@@ -85,6 +85,10 @@ export class RoomCascade {
     room.on('streamremoved', (id) => this.#unpipe(id));
     room.on('peerjoined', (peer) => void this.#toOthers((node) => this.#relay(node, 'join', peer.info)));
     room.on('peerleft', (peer) => void this.#toOthers((node) => this.#relay(node, 'leave', peer.info)));
+    room.on(
+      'text',
+      (t) => void this.#toOthers((node) => this.#send(node, { type: 'room.text', roomId: room.id, ...t })),
+    );
     room.once('close', () => void this.close());
   }
 
@@ -173,6 +177,9 @@ export class RoomCascade {
       case 'pipe.close':
         peer.streams.delete(c.producerId);
         room.removeRemoteStream(c.producerId);
+        break;
+      case 'room.text':
+        room.deliverText(c.from, c.to, c.message);
         break;
       case 'room.relay':
         if (c.action === 'join') {

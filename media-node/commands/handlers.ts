@@ -86,6 +86,7 @@ export function nodeCommandHandlers(
     'pipe.request': cascade,
     'pipe.leave': cascade,
     'room.relay': cascade,
+    'room.text': cascade,
 
     async 'room.close'(c) {
       const room = rooms.get(c.roomId);

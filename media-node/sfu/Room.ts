@@ -30,6 +30,8 @@ type Events = {
   streamadded: [StreamAnnouncement];
   streamremoved: [string];
   peerjoined: [Peer];
+  /** A local participant's text for someone not on this node (everyone, or one on another node). */
+  text: [{ from: string; to: string; message: string }];
   peerleft: [Peer];
   close: [];
 };
@@ -163,6 +165,31 @@ export class Room extends EventEmitter<Events> {
       if (known && JSON.stringify(known) === JSON.stringify(participant)) return;
     } else if (!this.#remotePeers.delete(participant.id)) return;
     this.broadcast({ event: 'participant', data: { action, participant } });
+  }
+
+  /**
+   * A text from a local peer: to everyone (here, and through the cascade on the room's other
+   * nodes) or to one participant wherever it is in the room.
+   */
+  async text(from: Peer, to: string, message: string): Promise<void> {
+    if (to === 'all') {
+      this.broadcast({ event: 'text', data: { from: from.info.id, to: 'all', message } }, from);
+      this.emit('text', { from: from.info.id, to, message });
+      return;
+    }
+    const target = this.#peers.get(to);
+    if (target) await this.send(target, { event: 'text', data: { from: from.info.id, to: 'me', message } });
+    else if (this.#remotePeers.has(to)) this.emit('text', { from: from.info.id, to, message });
+    else throw new TesseraError(ErrorCodes.participantNotFound, `no participant ${to}`);
+  }
+
+  /** A text relayed from another node of the room, for the peers here it is meant for. */
+  deliverText(from: string, to: string, message: string): void {
+    if (to === 'all') this.broadcast({ event: 'text', data: { from, to: 'all', message } });
+    else {
+      const target = this.#peers.get(to);
+      if (target) void this.send(target, { event: 'text', data: { from, to: 'me', message } });
+    }
   }
 
   /** Adds a peer, replacing a previous session of the same participant (a reconnect). */

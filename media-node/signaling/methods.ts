@@ -132,14 +132,7 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
   },
 
   async text({ room, peer }, { to, message }) {
-    const from = peer.info.id;
-    if (to === 'all') {
-      room.broadcast({ event: 'text', data: { from, to: 'all', message } }, peer);
-    } else {
-      const target = room.peer(to);
-      if (!target) throw new TesseraError(ErrorCodes.participantNotFound, `no participant ${to}`);
-      await room.send(target, { event: 'text', data: { from, to: 'me', message } });
-    }
+    await room.text(peer, to, message);
     return {};
   },
 

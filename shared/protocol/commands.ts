@@ -148,6 +148,15 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
       role: z.string().min(1).max(64),
     }),
   }),
+  /** Node to node: a text from a participant on the sending node, for everyone or for one participant here. */
+  z.strictObject({
+    ...base,
+    type: z.literal('room.text'),
+    ...fromPeer,
+    from: z.string().min(1).max(64),
+    to: z.union([z.literal('all'), z.string().min(1).max(64)]),
+    message: z.string().min(1).max(2048),
+  }),
   /**
    * The participant's WebSocket closed (left, tab closed, network gone). Its place is kept for
    * `graceMs` (a resume may take it over); 0 or absent: it left.

@@ -43,6 +43,17 @@ describe('a room across two media nodes (PipeTransports between node processes)'
     );
     expect(nodes.map((n) => n.pipes > 0)).toEqual([true, true]);
 
+    // A text crosses nodes: dee (second node) writes to everyone; each of the others gets it once.
+    await pages[3]!.evaluate(() => window.peer.sendText('hello both nodes'));
+    const line = `${ids[3]!.id}:hello both nodes`;
+    for (const page of pages.slice(0, 3)) {
+      const texts = await eventually(
+        () => page.evaluate(() => window.peer.texts()),
+        (t) => t.includes(line),
+      );
+      expect(texts.filter((t) => t === line)).toEqual([line]);
+    }
+
     // Leaving on one node removes the participant and its streams on the other.
     await pages[0]!.context().close();
     const users = await eventually(

@@ -43,6 +43,7 @@ class FakeRoom extends EventEmitter {
   streams = () => [];
   participants = () => [];
   broadcast() {}
+  async text() {}
   loginAnswered() {}
 }
 
