@@ -139,6 +139,7 @@ export function signalingFunction(
   return new SignalingFunction({
     ...extra,
     tickets: adapters.resumeTickets,
+    departures: adapters.departures,
     session: { ...config.session, maxConnectionMs: config.wsMaxConnectionMs || undefined },
     tokens: api.tokens,
     rooms: adapters.rooms,

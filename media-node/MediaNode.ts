@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { Limits, TurnConfig } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
+import type { Departures } from '../shared/ports/departures.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { CommandLedger, ParticipantStore, RoomNodes, StreamStore } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
@@ -29,6 +30,8 @@ export interface MediaNodeOptions {
   streams: StreamStore;
   /** Live participant records: the node ends a participant's once it departs (session grace). */
   participants?: ParticipantStore | undefined;
+  /** Departures no node holds (cut sessions whose node died), swept by every node. */
+  departures?: Departures | undefined;
   rtc: RtcOptions;
   /** Per-participant caps and per-connection rates (config.limits). */
   limits: Limits;
@@ -125,6 +128,7 @@ export class MediaNode {
       rooms,
       participants: o.participants,
       roomNodes: o.roomNodes,
+      departures: o.departures,
       logger,
     });
     const turn = o.turn?.urls.length ? o.turn : undefined;

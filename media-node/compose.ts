@@ -33,7 +33,7 @@ export async function composeMediaNode(
 /** A media node over the given adapters; it reports its capacity when `adapters.nodes` is set. */
 export function startMediaNode(
   config: Config,
-  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams' | 'participants'> & {
+  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams' | 'participants' | 'departures'> & {
     nodes: NodeRegistry | undefined;
     roomNodes: RoomNodes | undefined;
   },
@@ -49,6 +49,7 @@ export function startMediaNode(
     ledger: adapters.ledger,
     streams: adapters.streams,
     participants: adapters.participants,
+    departures: adapters.departures,
     registry: adapters.nodes,
     roomNodes: adapters.roomNodes,
     rtc: config.rtc,

@@ -8,6 +8,7 @@ import {
   ValidationError,
 } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import type { Departures } from '../../shared/ports/departures.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
 import type { ConnectionGateway, ConnectionRecord, ConnectionStore } from '../../shared/ports/gateway.ts';
 import type { ParticipantStore } from '../../shared/ports/live.ts';
@@ -46,6 +47,8 @@ export interface SignalingDeps {
   nodeAlive?(nodeId: string): Promise<boolean>;
   /** Resume tickets, and how sessions outlive their sockets (config.session, the gateway's age limit). */
   tickets: ResumeTickets;
+  /** Departures of cut sessions whose node died, swept by the live nodes unless the session resumes. */
+  departures?: Departures;
   session: { graceMs: number; ticketRefreshMs: number; maxConnectionMs?: number | undefined };
   /**
    * Frames one connection may send per second, counted across function instances, before they
@@ -286,6 +289,12 @@ export class SignalingFunction {
       throw new PlaceGoneError('resume ticket already used or expired; join again');
     const live = await this.#d.participants.get(connection.roomId, connection.participant.id);
     if (!live) throw new PlaceGoneError();
+    if (connection.resuming) {
+      // Back: a departure scheduled while it was away must not happen. The record's new version
+      // tells a sweeper that raced with this cancel (it took the departure first) to keep it.
+      await this.#d.participants.update({ ...live, version: live.version + 1 }).catch(() => {});
+      await this.#d.departures?.cancel(connection.roomId, connection.participant.id);
+    }
     const { resuming: _, ...rest } = connection;
     let next: ConnectionRecord = {
       ...rest,
@@ -361,6 +370,7 @@ export class SignalingFunction {
     const { roomId, nodeId, participant, ticket } = connection;
     const nodeAlive = (await this.#d.nodeAlive?.(nodeId).catch(() => true)) ?? true;
     const graceMs = how.left ? 0 : this.#d.session.graceMs;
+    if (!nodeAlive && graceMs > 0) await this.#scheduleDeparture(connection, graceMs).catch(() => {});
     // Each step on its own, the connection record last: a step that fails leaves the record for
     // its TTL rather than a participant no one will ever remove.
     const steps = await Promise.allSettled([
@@ -384,6 +394,22 @@ export class SignalingFunction {
       return;
     }
     await this.#d.connections.delete(connectionId);
+  }
+
+  /**
+   * A cut session whose node died: no node holds its grace timer, so the live nodes sweep its
+   * departure when the grace period ends, unless it resumes first. Only while this connection's
+   * ticket is unused: once taken, the session already lives on another connection. The record's
+   * version is read first, so a resume that takes the ticket after this check bumps it after.
+   */
+  async #scheduleDeparture(connection: ConnectionRecord, graceMs: number): Promise<void> {
+    const { roomId, participant, nodeId, ticket } = connection;
+    const live = await this.#d.participants.get(roomId, participant.id);
+    if (!live || !ticket || !(await this.#d.tickets.get(ticket))) return;
+    await this.#d.departures?.schedule(
+      { roomId, participantId: participant.id, nodeId, version: live.version },
+      Date.now() + graceMs,
+    );
   }
 
   /** The participant's departure, counted once: whoever deletes its record releases its node. */

@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/logger.ts';
+import type { Departures } from '../../shared/ports/departures.ts';
 import type { ParticipantStore, RoomNodes } from '../../shared/ports/live.ts';
 import type { Peer } from '../sfu/Peer.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
@@ -10,8 +11,14 @@ export interface SessionKeeperOptions {
   participants?: ParticipantStore | undefined;
   /** Participants per node of a room (cluster modes): a departure counts down once. */
   roomNodes?: RoomNodes | undefined;
+  /** Departures no node holds (a cut session whose node died): every node sweeps what falls due. */
+  departures?: Departures | undefined;
   logger: Logger;
 }
+
+/** How often the shared departures are swept, and how many at a time. */
+const SWEEP_MS = 2000;
+const SWEEP_BATCH = 100;
 
 /**
  * Sessions outliving their WebSocket. When a participant's socket closes without a goodbye,
@@ -25,8 +32,32 @@ export class SessionKeeper {
   /** Suspended peers' departures, by room and participant. */
   readonly #pending = new Map<string, { peer: Peer; timer: ReturnType<typeof setTimeout> }>();
 
+  readonly #sweeper: ReturnType<typeof setInterval> | undefined;
+
   constructor(options: SessionKeeperOptions) {
     this.#o = options;
+    if (options.departures) {
+      this.#sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
+      this.#sweeper.unref();
+    }
+  }
+
+  /**
+   * Ends the departures that fell due (every SWEEP_MS): the participant leaves its record unless it came back
+   * meanwhile (a resume bumps the record's version). Its dead node is counted down.
+   */
+  async sweep(): Promise<void> {
+    const { departures, participants, roomNodes, logger } = this.#o;
+    try {
+      for (const d of (await departures?.takeDue(Date.now(), SWEEP_BATCH)) ?? []) {
+        const live = await participants?.get(d.roomId, d.participantId);
+        if (!live || live.version !== d.version) continue;
+        if ((await participants?.delete(d.roomId, d.participantId)) === true)
+          await roomNodes?.add(d.roomId, d.nodeId, -1);
+      }
+    } catch (error) {
+      logger.warn('sweeping departures failed', { error });
+    }
   }
 
   /** Peers waiting for their session to resume. */
@@ -81,6 +112,7 @@ export class SessionKeeper {
 
   /** The node is closing: suspended sessions cannot resume here, and they end now. */
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     const pending = [...this.#pending.entries()];
     await Promise.all(
       pending.map(([key]) => {

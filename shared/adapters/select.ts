@@ -9,6 +9,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { CommandBus, CommandQueue } from '../ports/commands.ts';
+import type { Departures } from '../ports/departures.ts';
 import type { RoomStore, ServiceStore } from '../ports/durable.ts';
 import type { ConnectionStore } from '../ports/gateway.ts';
 import type {
@@ -30,6 +31,7 @@ import { DynamoServiceStore } from './dynamodb/DynamoServiceStore.ts';
 import { MemoryCommandLedger } from './memory/MemoryCommandLedger.ts';
 import { MemoryCommandQueue } from './memory/MemoryCommandQueue.ts';
 import { MemoryConnectionStore } from './memory/MemoryConnectionStore.ts';
+import { MemoryDepartures } from './memory/MemoryDepartures.ts';
 import { MemoryLiveCollection } from './memory/MemoryLiveCollection.ts';
 import { MemoryNodeRegistry } from './memory/MemoryNodeRegistry.ts';
 import { MemoryNonceLedger } from './memory/MemoryNonceLedger.ts';
@@ -43,6 +45,7 @@ import { MemoryTokenLedger } from './memory/MemoryTokenLedger.ts';
 import { createRedisClient } from './redis/client.ts';
 import { RedisCommandLedger } from './redis/RedisCommandLedger.ts';
 import { RedisConnectionStore } from './redis/RedisConnectionStore.ts';
+import { RedisDepartures } from './redis/RedisDepartures.ts';
 import { RedisLiveCollection } from './redis/RedisLiveCollection.ts';
 import { RedisNodeRegistry } from './redis/RedisNodeRegistry.ts';
 import { RedisNonceLedger } from './redis/RedisNonceLedger.ts';
@@ -72,6 +75,8 @@ export interface Adapters {
   rateLimits: RateLimiter;
   /** Resume tickets of sessions (a participant reconnecting after losing its WebSocket). */
   resumeTickets: ResumeTickets;
+  /** Departures no live node holds a timer for (swept by every media node). */
+  departures: Departures;
   /**
    * Whether each external store answers right now (`redis`, `dynamodb`; none in memory), each
    * check bounded by its store's timeout. Never rejects.
@@ -96,6 +101,7 @@ export function memoryAdapters(): Adapters {
     nonces: new MemoryNonceLedger(),
     rateLimits: new MemoryRateLimiter(),
     resumeTickets: new MemoryResumeTickets(),
+    departures: new MemoryDepartures(),
     readiness: async () => ({}),
     close: async () => {},
   };
@@ -127,6 +133,7 @@ export function adaptersFor(config: Config, logger: Logger): Adapters {
     nonces: redis ? new RedisNonceLedger(redis) : memory.nonces,
     rateLimits: redis ? new RedisRateLimiter(redis) : memory.rateLimits,
     resumeTickets: redis ? new RedisResumeTickets(redis) : memory.resumeTickets,
+    departures: redis ? new RedisDepartures(redis) : memory.departures,
     async readiness() {
       const checks: Record<string, Promise<boolean>> = {};
       if (redis) checks.redis = answers(() => redis.ping(), redisMs);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { managementApi, signalingFunction } from '../../functions/compose.ts';
+import type { RoomRegistry } from '../../media-node/sfu/RoomRegistry.ts';
+import { SessionKeeper } from '../../media-node/signaling/SessionKeeper.ts';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import { memoryAdapters } from '../../shared/adapters/select.ts';
 import { loadConfig } from '../../shared/config/load.ts';
@@ -208,5 +210,43 @@ describe('session resume in the signaling function', () => {
     expect(await t.forwarded()).toEqual([]); // nothing for the node
     expect(await t.signaling.connect('c2', undefined, ticket)).toMatchObject({ ok: false, status: 401 });
     expect(await t.signaling.connect('c3', undefined, answer.data.ticket)).toEqual({ ok: true });
+  });
+
+  it('a cut session whose node died departs when the grace period ends, swept by a live node, unless it resumes', async () => {
+    const t = setUp({ nodeAlive: false, graceMs: 100 });
+    const keeper = new SessionKeeper({
+      nodeId: 'node-2',
+      rooms: { get: () => undefined } as unknown as RoomRegistry,
+      participants: t.adapters.participants,
+      roomNodes: t.adapters.roomNodes,
+      departures: t.adapters.departures,
+      logger: createLogger({ write: () => {} }),
+    });
+    await t.adapters.roomNodes.add(ROOM, NODE, 1);
+    // Away and never back: swept once the grace period is over, its dead node counted down.
+    await t.admitted('c1');
+    await t.send('c1', 'login');
+    await t.signaling.disconnect('c1');
+    await keeper.sweep();
+    expect(await t.adapters.participants.get(ROOM, 'p1')).toBeDefined(); // not due yet
+    await new Promise((r) => setTimeout(r, 150));
+    await keeper.sweep();
+    expect(await t.adapters.participants.get(ROOM, 'p1')).toBeUndefined();
+    expect(await t.adapters.roomNodes.counts(ROOM)).toEqual({});
+
+    // Away and back within the grace period: the departure is cancelled, nothing is swept.
+    await t.admitted('c2');
+    await t.send('c2', 'login');
+    await t.signaling.disconnect('c2');
+    expect(await t.signaling.connect('c3', undefined, t.ticketOf('c2')!.ticket)).toEqual({ ok: true });
+    await t.send('c3', 'login');
+    // Resumed before its old socket's $disconnect came: the used ticket schedules nothing.
+    expect(await t.signaling.connect('c4', undefined, t.ticketOf('c3')!.ticket)).toEqual({ ok: true });
+    await t.send('c4', 'login');
+    await t.signaling.disconnect('c3');
+    await new Promise((r) => setTimeout(r, 150));
+    await keeper.sweep();
+    expect(await t.adapters.participants.get(ROOM, 'p1')).toBeDefined();
+    await keeper.close();
   });
 });

@@ -17,6 +17,8 @@
  *   tessera:rtp-capabilities               string  router RTP capabilities for clients
  *   tessera:nonce:<hash>                   string  set NX when an MAuth nonce is first used, for the skew window
  *   tessera:rate:<key>:<window>            counter requests in one fixed rate-limit window, expires with it
+ *   tessera:departures                     zset    <roomId>\n<participantId> by due time: departures no live node holds (a cut session whose node died)
+ *   tessera:departures:nodes               hash    the same member → {nodeId, version}: the node it was counted on, the record version then
  *   tessera:resume:<hash>                  string  resume ticket (room, node, participant) by the hash of its secret; single use (GETDEL)
  */
 export const ROOM_STATE_TTL_MS = 24 * 60 * 60 * 1000;
@@ -41,4 +43,6 @@ export const clusterKeys = {
   nonce: (hash: string) => `tessera:nonce:${hash}`,
   rate: (key: string, window: number) => `tessera:rate:${key}:${window}`,
   resume: (hash: string) => `tessera:resume:${hash}`,
+  departures: 'tessera:departures',
+  departureNodes: 'tessera:departures:nodes',
 };
