@@ -16,7 +16,7 @@ export interface TesseraStackProps extends StackProps {
   releaseDir: string;
 }
 
-/** Tessera on AWS (ARCHITECTURE.md §2, mode 3). docs/deploy.md explains each part. */
+/** Tessera on AWS (docs/architecture.md, "Three ways to run": AWS). docs/deploy.md explains each part. */
 export class TesseraStack extends Stack {
   constructor(scope: Construct, id: string, props: TesseraStackProps) {
     super(scope, id, props);

@@ -1,5 +1,5 @@
 /**
- * The one place adapters are chosen (ARCHITECTURE.md §2), shared by every composition root:
+ * The one place adapters are chosen (docs/architecture.md, "Three ways to run"), shared by every composition root:
  * REDIS_URL → live state in Redis, DYNAMODB_TABLE → durable state in DynamoDB,
  * SQS_QUEUE_PREFIX → commands over SQS; each otherwise in memory. AWS endpoints come from the
  * SDK's own AWS_ENDPOINT_URL_* variables.

@@ -34,7 +34,7 @@ const secret = optionalString.superRefine((value, ctx) => {
 
 /**
  * Every environment variable Tessera reads, in one schema. Which adapters a process uses is
- * decided by which of these are set (ARCHITECTURE.md §2), never by a separate "mode" switch.
+ * decided by which of these are set (docs/architecture.md, "Three ways to run"), never by a separate "mode" switch.
  */
 export const EnvSchema = z.object({
   PORT: port.default(8080).describe('HTTP port of the embedded server / functions on Node'),

@@ -1,4 +1,4 @@
-/** What a media node reports about itself every second (ARCHITECTURE.md §3). */
+/** What a media node reports about itself every second (docs/architecture.md, "Media node reports"). */
 export interface NodeReport {
   id: string;
   /** Rooms hosted, and workers alive / total. */

@@ -32,7 +32,7 @@ export interface DeadLetter {
  * One SQS queue per media node, created by the node itself when it starts (nodes come and go
  * with their Auto Scaling group), and one dead-letter queue for the whole deployment,
  * `<prefix>dead-letter`, which the infrastructure creates and alarms on (a node creates it only
- * where nobody did, as in the local cluster). ARCHITECTURE.md §3.
+ *  where nobody did, as in the local cluster).
  */
 export class SqsCommandQueue implements CommandBus, CommandQueue {
   readonly #sqs: SQSClient;
