@@ -193,11 +193,6 @@ export class MediaNode {
     return this.#rooms;
   }
 
-  /** Sessions kept for their grace period. */
-  get sessions(): SessionKeeper {
-    return this.#sessions;
-  }
-
   /** The RTP capabilities of every router on this node (and every node of this build). */
   get routerRtpCapabilities(): types.RtpCapabilities {
     return this.#rtpCapabilities;

@@ -60,11 +60,6 @@ export class SessionKeeper {
     }
   }
 
-  /** Peers waiting for their session to resume. */
-  get suspended(): number {
-    return this.#pending.size;
-  }
-
   /** The peer's socket closed: it departs after `graceMs` unless a connection resumes it. */
   suspend(roomId: string, peer: Peer, graceMs: number): void {
     if (graceMs <= 0) {
