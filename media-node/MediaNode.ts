@@ -98,7 +98,7 @@ export class MediaNode {
       const local = new Set<string>();
       room.on('streamadded', (s) => {
         local.add(s.id);
-        void o.streams.put(streamRecord(room.id, s)).catch(() => {});
+        void o.streams.put(streamRecord(room.id, s, o.nodeId)).catch(() => {});
       });
       room.on('streamremoved', (id) => {
         local.delete(id);
@@ -231,7 +231,7 @@ export class MediaNode {
   }
 }
 
-function streamRecord(roomId: string, s: StreamAnnouncement): Stream {
+function streamRecord(roomId: string, s: StreamAnnouncement, nodeId: string): Stream {
   const track = { status: 'active' as const, format: { codec: 'unknown' }, source: s.source as 'mic' };
   return {
     id: s.id,
@@ -244,6 +244,7 @@ function streamRecord(roomId: string, s: StreamAnnouncement): Stream {
           ? { video: { ...track, source: s.source as 'camera' } }
           : {},
     info: { owner: s.owner, type: 'webrtc', inViews: [] },
+    nodeId,
     version: 1,
   };
 }
