@@ -91,7 +91,7 @@ export class MediaNode {
     const since = Date.now();
     const logger = o.logger.child({ component: 'media-node', nodeId: o.nodeId });
     const pool = await WorkerPool.create({ logger, ...(o.workers ? { size: o.workers } : {}) });
-    const rooms = new RoomRegistry(pool, o.gateway, o.rtc, logger, o.limits);
+    const rooms = new RoomRegistry(pool, o.rtc, logger, o.limits);
     await rooms.start();
     rooms.on('roomcreated', (room) => {
       // This node's streams only: the room's other nodes keep theirs when this part closes.
@@ -158,7 +158,7 @@ export class MediaNode {
       nodeId: o.nodeId,
       queue: o.commands,
       ledger: o.ledger,
-      handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades, sessions),
+      handle: nodeCommandHandlers(rooms, signaling, cascades, sessions),
       logger,
       since,
     });
