@@ -500,8 +500,9 @@ export class Room extends EventEmitter<Events> {
   /** The room is deleted: everyone is told and cut off, and the room closes. */
   async end(reason = 'room deleted'): Promise<void> {
     const sinks = [...this.#peers.values()].map((p) => p.sink);
-    this.close(reason);
-    // Told and then cut off: a client that ignores the drop event keeps no socket into the room.
+    // Told and then cut off (not before: a cut socket would lose the drop event), so that a
+    // client that ignores the drop event keeps no socket into the room.
+    await this.#close(reason, {});
     await Promise.all(sinks.map((sink) => sink.close(reason).catch(() => {})));
   }
 
@@ -563,15 +564,26 @@ export class Room extends EventEmitter<Events> {
 
   /** Closes the router and with it every transport; tells peers the room is gone. Idempotent. */
   close(reason = 'room closed', options: { rejoin?: boolean } = {}): void {
-    if (this.#closed) return;
+    void this.#close(reason, options);
+  }
+
+  /** Closes the room at once; the promise settles when the drop events are out. */
+  #close(reason: string, options: { rejoin?: boolean }): Promise<unknown> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    const peers = [...this.#peers.values()];
     // Held events no longer matter; the drop must not wait for a login answer.
-    for (const peer of this.#peers.values()) this.#held.delete(peer);
-    this.broadcast({ event: 'drop', data: { reason, ...(options.rejoin ? { rejoin: true } : {}) } });
-    for (const peer of this.#peers.values()) peer.close();
+    for (const peer of peers) this.#held.delete(peer);
+    const drop: ServerEvent = {
+      event: 'drop',
+      data: { reason, ...(options.rejoin ? { rejoin: true } : {}) },
+    };
+    const told = Promise.all(peers.map((peer) => this.#post(peer, drop)));
+    for (const peer of peers) peer.close();
     this.#peers.clear();
     this.#routers.close();
     this.emit('close');
+    return told;
   }
 }
 

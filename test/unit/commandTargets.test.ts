@@ -1,12 +1,17 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { managementApi, signalingFunction } from '../../functions/compose.ts';
 import { Commands } from '../../functions/services/Commands.ts';
 import { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import { MemoryLiveCollection } from '../../shared/adapters/memory/MemoryLiveCollection.ts';
 import { MemoryPlacementStore } from '../../shared/adapters/memory/MemoryPlacementStore.ts';
 import { MemoryRoomNodes } from '../../shared/adapters/memory/MemoryRoomNodes.ts';
+import { memoryAdapters } from '../../shared/adapters/select.ts';
+import { loadConfig } from '../../shared/config/load.ts';
 import { ErrorCodes, type TesseraError } from '../../shared/errors.ts';
+import { createLogger } from '../../shared/logger.ts';
 import { NodeCommandSchema } from '../../shared/protocol/commands.ts';
 import type { Participant, Stream } from '../../shared/protocol/http/liveState.ts';
+import { testSecrets } from '../harness/controlPlane.ts';
 
 const ROOM = 'svc~room';
 const NODES = ['node-1', 'node-2', 'node-3'];
@@ -134,5 +139,40 @@ describe('commands by target', () => {
     await expect(
       commands.toParticipant({ type: 'participant.drop', roomId: empty, participantId: 'lost' }),
     ).rejects.toMatchObject({ code: ErrorCodes.clusterUnavailable });
+  });
+});
+
+describe("the participant's record names its node", () => {
+  it('written at login, rewritten when the session moves to another node; commands follow it', async () => {
+    const adapters = memoryAdapters();
+    let node = 'node-1';
+    let keep = true;
+    const signaling = signalingFunction(
+      adapters,
+      managementApi(adapters, testSecrets),
+      { post: async () => true, disconnect: async () => {} },
+      { placeParticipant: async () => node, release: async () => {}, canKeep: async () => keep },
+      createLogger({ write: () => {} }),
+      loadConfig({}),
+      { nodeAlive: async () => true },
+    );
+    const { roomId: _, joinedAt: __, version: ___, ...who } = participant('p1');
+    await adapters.participants.put(participant('p1'));
+    await adapters.connections.put({ connectionId: 'c1', roomId: ROOM, nodeId: 'node-1', participant: who });
+    const login = (id: number) =>
+      signaling.message('c1', JSON.stringify({ id, method: 'login', params: {} }));
+    const drop = { type: 'participant.drop', roomId: ROOM, participantId: 'p1' } as const;
+    const commands = new Commands(adapters);
+
+    await login(1);
+    expect((await adapters.participants.get(ROOM, 'p1'))?.nodeId).toBe('node-1');
+    expect(await commands.toParticipant(drop)).toEqual(['node-1']);
+
+    // Its node is leaving (or died): the next login moves it, and its record with it.
+    keep = false;
+    node = 'node-2';
+    await login(2);
+    expect((await adapters.participants.get(ROOM, 'p1'))?.nodeId).toBe('node-2');
+    expect(await commands.toParticipant(drop)).toEqual(['node-2']);
   });
 });
