@@ -20,7 +20,9 @@ type ForStream = Extract<NodeCommandInput, { streamId: string }>;
  * Turns control-plane actions into commands, each addressed to the node(s) it concerns (LiveKit's
  * ParticipantTopic / RoomTopic): a participant's node, a stream owner's node, every node of the
  * room, or the room's host. Records written before they carried a node fall back to every node
- * of the room (a node without the participant or stream ignores the command).
+ * of the room (a node without the participant or stream ignores the command). A command to a
+ * node that died is lost with it, and that is enough: the change is in the live record (a
+ * permission) or the record is gone (a drop), and the participant's next login reads it.
  */
 export class Commands {
   readonly #d: CommandsDeps;
