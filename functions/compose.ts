@@ -62,7 +62,7 @@ export function managementApi(
     new KeySealer(secrets.masterKey),
     secrets.superService,
   );
-  const commands = new Commands(adapters.commands, adapters.placement, adapters.roomNodes);
+  const commands = new Commands(adapters);
   const rooms = new RoomService({ ...adapters, commands, maxRoomsPerService: limits.roomsPerService });
   return {
     auth: new ManagementAuth(services, adapters.nonces),
@@ -145,7 +145,7 @@ export function signalingFunction(
     rooms: adapters.rooms,
     participants: adapters.participants,
     connections: adapters.connections,
-    commands: new Commands(adapters.commands, adapters.placement, adapters.roomNodes),
+    commands: new Commands(adapters),
     gateway,
     place: (roomId, preference, avoid) => placer.placeParticipant(roomId, preference, avoid),
     ...(placer.release

@@ -91,14 +91,14 @@ export class MediaNode {
     const since = Date.now();
     const logger = o.logger.child({ component: 'media-node', nodeId: o.nodeId });
     const pool = await WorkerPool.create({ logger, ...(o.workers ? { size: o.workers } : {}) });
-    const rooms = new RoomRegistry(pool, o.gateway, o.rtc, logger, o.limits);
+    const rooms = new RoomRegistry(pool, o.rtc, logger, o.limits);
     await rooms.start();
     rooms.on('roomcreated', (room) => {
       // This node's streams only: the room's other nodes keep theirs when this part closes.
       const local = new Set<string>();
       room.on('streamadded', (s) => {
         local.add(s.id);
-        void o.streams.put(streamRecord(room.id, s)).catch(() => {});
+        void o.streams.put(streamRecord(room.id, s, o.nodeId)).catch(() => {});
       });
       room.on('streamremoved', (id) => {
         local.delete(id);
@@ -158,7 +158,7 @@ export class MediaNode {
       nodeId: o.nodeId,
       queue: o.commands,
       ledger: o.ledger,
-      handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades, sessions),
+      handle: nodeCommandHandlers(rooms, signaling, cascades, sessions),
       logger,
       since,
     });
@@ -231,7 +231,7 @@ export class MediaNode {
   }
 }
 
-function streamRecord(roomId: string, s: StreamAnnouncement): Stream {
+function streamRecord(roomId: string, s: StreamAnnouncement, nodeId: string): Stream {
   const track = { status: 'active' as const, format: { codec: 'unknown' }, source: s.source as 'mic' };
   return {
     id: s.id,
@@ -244,6 +244,7 @@ function streamRecord(roomId: string, s: StreamAnnouncement): Stream {
           ? { video: { ...track, source: s.source as 'camera' } }
           : {},
     info: { owner: s.owner, type: 'webrtc', inViews: [] },
+    nodeId,
     version: 1,
   };
 }

@@ -19,12 +19,12 @@ export class ParticipantService {
 
   async list(caller: Caller, roomId: string): Promise<Participant[]> {
     const key = await this.#rooms.key(caller, roomId);
-    return (await this.#participants.list(key)).map((p) => ({ ...p, roomId }));
+    return (await this.#participants.list(key)).map((p) => present(p, roomId));
   }
 
   async get(caller: Caller, roomId: string, id: string): Promise<Participant> {
     const { participant } = await this.#find(caller, roomId, id);
-    return { ...participant, roomId };
+    return present(participant, roomId);
   }
 
   async updatePermission(
@@ -37,18 +37,18 @@ export class ParticipantService {
     const permission = applyPermissionPatch(p.permission, patch);
     const next: Participant = { ...p, permission, version: p.version + 1 };
     await this.#participants.update(next);
-    await this.#commands.toRoom({
+    await this.#commands.toParticipant({
       type: 'participant.permission',
       roomId: key,
       participantId: id,
       permission,
     });
-    return { ...next, roomId };
+    return present(next, roomId);
   }
 
   async drop(caller: Caller, roomId: string, id: string): Promise<void> {
     const { key } = await this.#find(caller, roomId, id);
-    await this.#commands.toRoom({ type: 'participant.drop', roomId: key, participantId: id });
+    await this.#commands.toParticipant({ type: 'participant.drop', roomId: key, participantId: id });
     await this.#participants.delete(key, id);
   }
 
@@ -59,6 +59,11 @@ export class ParticipantService {
     if (!participant) throw new NotFoundError(ErrorCodes.participantNotFound, `participant ${id} not found`);
     return { key, participant };
   }
+}
+
+/** The record as the application sees it: its own room id, and no internal node id. */
+function present({ nodeId: _, ...participant }: Participant, roomId: string): Participant {
+  return { ...participant, roomId };
 }
 
 export function applyPermissionPatch(current: Permission, patch: ParticipantPatch): Permission {

@@ -37,14 +37,20 @@ export class StreamService {
     const others = new Set((await this.#streams.list(key)).map((s) => s.id));
     const next = applyStreamPatch(room, stream, ops, others);
     await this.#streams.update(next);
-    await this.#commands.toRoom({ type: 'stream.control', roomId: key, streamId: id, ops });
+    // Pause and play act on the owner's producers; views and layout on the room's mixers.
+    const status = ops.filter((op) => op.path.startsWith('/media/'));
+    const layout = ops.filter((op) => !op.path.startsWith('/media/'));
+    if (status.length)
+      await this.#commands.toStreamOwner({ type: 'stream.control', roomId: key, streamId: id, ops: status });
+    if (layout.length)
+      await this.#commands.toRoomNodes({ type: 'stream.control', roomId: key, streamId: id, ops: layout });
     return { ...next, roomId };
   }
 
   async delete(caller: Caller, roomId: string, id: string): Promise<void> {
     const key = await this.#rooms.key(caller, roomId);
     await this.#find(key, id);
-    await this.#commands.toRoom({ type: 'stream.remove', roomId: key, streamId: id });
+    await this.#commands.toStreamOwner({ type: 'stream.remove', roomId: key, streamId: id });
     await this.#streams.delete(key, id);
   }
 

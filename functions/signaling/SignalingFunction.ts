@@ -289,10 +289,14 @@ export class SignalingFunction {
       throw new PlaceGoneError('resume ticket already used or expired; join again');
     const live = await this.#d.participants.get(connection.roomId, connection.participant.id);
     if (!live) throw new PlaceGoneError();
+    let record = live;
     if (connection.resuming) {
       // Back: a departure scheduled while it was away must not happen. The record's new version
       // tells a sweeper that raced with this cancel (it took the departure first) to keep it.
-      await this.#d.participants.update({ ...live, version: live.version + 1 }).catch(() => {});
+      record = { ...live, nodeId: connection.nodeId, version: live.version + 1 };
+      await this.#d.participants.update(record).catch(() => {
+        record = live;
+      });
       await this.#d.departures?.cancel(connection.roomId, connection.participant.id);
     }
     const { resuming: _, ...rest } = connection;
@@ -307,6 +311,12 @@ export class SignalingFunction {
       this.#d.logger.info('session moved off its node', { from: connection.nodeId, to: nodeId, failover });
       next = { ...next, nodeId };
     }
+    // The record names the participant's node: REST commands for it go there (a failed write
+    // leaves an older node or none, and commands then go to every node of the room).
+    if (record.nodeId !== next.nodeId)
+      await this.#d.participants
+        .update({ ...record, nodeId: next.nodeId, version: record.version + 1 })
+        .catch(() => {});
     const session = await this.#issueTicket(next);
     next = { ...next, ticket: session.id };
     await this.#d.connections.put(next);

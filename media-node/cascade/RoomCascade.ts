@@ -3,7 +3,7 @@ import type { types } from 'mediasoup';
 import type { Logger } from '../../shared/logger.ts';
 import type { CommandBus } from '../../shared/ports/commands.ts';
 import type { RoomNodes } from '../../shared/ports/live.ts';
-import type { NodeCommand, NodeCommandInput } from '../../shared/protocol/commands.ts';
+import { type NodeCommand, type NodeCommandInput, newCommand } from '../../shared/protocol/commands.ts';
 import type { Room } from '../sfu/Room.ts';
 import type { RtcOptions } from '../sfu/RoomRegistry.ts';
 
@@ -422,13 +422,10 @@ export class RoomCascade {
   }
 
   async #send(node: string, input: PeerInput): Promise<void> {
-    await this.#o.bus.send(node, {
-      ...input,
-      fromNode: this.#o.nodeId,
-      fromInstance: this.instance,
-      id: randomUUID(),
-      issuedAt: new Date().toISOString(),
-    } as NodeCommand);
+    await this.#o.bus.send(
+      node,
+      newCommand({ ...input, fromNode: this.#o.nodeId, fromInstance: this.instance } as NodeCommandInput),
+    );
   }
 
   /** Closes every link and tells the other nodes this part of the room is gone. Idempotent. */

@@ -1,4 +1,3 @@
-import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import type { Cascades } from '../cascade/Cascades.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
@@ -12,7 +11,6 @@ type Handlers = { [T in NodeCommand['type']]: (command: Extract<NodeCommand, { t
 export function nodeCommandHandlers(
   rooms: RoomRegistry,
   signaling: NodeSignaling,
-  gateway: ConnectionGateway,
   cascades: Cascades | undefined,
   sessions: SessionKeeper,
 ): CommandHandler {
@@ -37,46 +35,28 @@ export function nodeCommandHandlers(
     },
 
     async 'participant.drop'(c) {
-      const room = rooms.get(c.roomId);
-      const peer = room?.peer(c.participantId);
-      if (!room || !peer) return;
-      await room.send(peer, { event: 'drop', data: { reason: 'dropped by the room owner' } });
-      room.leave(c.participantId);
-      await gateway.disconnect(peer.connectionId).catch(() => {});
+      await rooms.get(c.roomId)?.drop(c.participantId, 'dropped by the room owner');
     },
 
     async 'participant.permission'(c) {
-      const peer = rooms.get(c.roomId)?.peer(c.participantId);
-      if (!peer) return;
-      peer.info.permission = c.permission;
-      // What the new permission no longer allows stops now.
-      for (const [id, { producer }] of peer.producers) {
-        if (!peer.mayPublish(producer.kind)) rooms.get(c.roomId)?.unpublish(peer, id);
-      }
-      // Data channels need some publish permission (see Room.publishData).
-      if (!peer.mayPublishAny())
-        for (const id of [...peer.dataProducers.keys()]) rooms.get(c.roomId)?.unpublish(peer, id);
-      for (const consumer of peer.consumers.values()) if (!peer.maySubscribe(consumer.kind)) consumer.close();
+      rooms.get(c.roomId)?.setPermission(c.participantId, c.permission);
     },
 
     async 'stream.control'(c) {
       const room = rooms.get(c.roomId);
-      const owner = room?.streams().find((s) => s.id === c.streamId)?.owner;
-      const peer = owner ? room?.peer(owner) : undefined;
-      if (!room || !peer) return;
       for (const op of c.ops) {
-        if (op.path === '/media/audio/status' || op.path === '/media/video/status') {
-          await room.setProducerPaused(peer, c.streamId, op.value === 'inactive');
-        }
+        if (op.path === '/media/audio/status' || op.path === '/media/video/status')
+          await room?.pauseStream(
+            c.streamId,
+            op.path === '/media/audio/status' ? 'audio' : 'video',
+            op.value === 'inactive',
+          );
         // View membership and layout take effect in the mixer (MCU), which is not on this node yet.
       }
     },
 
     async 'stream.remove'(c) {
-      const room = rooms.get(c.roomId);
-      const owner = room?.streams().find((s) => s.id === c.streamId)?.owner;
-      const peer = owner ? room?.peer(owner) : undefined;
-      if (room && peer) room.unpublish(peer, c.streamId);
+      rooms.get(c.roomId)?.removeStream(c.streamId);
     },
 
     'pipe.open': cascade,
@@ -89,12 +69,7 @@ export function nodeCommandHandlers(
     'room.text': cascade,
 
     async 'room.close'(c) {
-      const room = rooms.get(c.roomId);
-      if (!room) return;
-      // Told and then cut off: a client that ignores the drop event keeps no socket into the room.
-      const connections = [...room.peers.values()].map((p) => p.connectionId);
-      room.close('room deleted');
-      await Promise.all(connections.map((id) => gateway.disconnect(id).catch(() => {})));
+      await rooms.get(c.roomId)?.end('room deleted');
     },
   };
   return (command) => (handlers[command.type] as (c: NodeCommand) => Promise<void>)(command);

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { LimitError } from '../../shared/errors.ts';
 import type { Permission } from '../../shared/protocol/http/liveState.ts';
+import { nullSink, type ParticipantSink } from './ParticipantSink.ts';
 
 /** What one participant may hold at once on this node (config.limits). */
 export interface PeerLimits {
@@ -22,7 +23,10 @@ export interface PeerInfo {
 /** One participant's media state on this node: its transports, producers and consumers. */
 export class Peer {
   readonly info: PeerInfo;
-  connectionId: string;
+  /** The signaling connection that speaks for it (empty for a participant without one). */
+  #connectionId: string;
+  /** Where its events go (its WebSocket today). */
+  #sink: ParticipantSink;
   rtpCapabilities: types.RtpCapabilities | undefined;
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, { producer: types.Producer; source: string }>();
@@ -35,9 +39,26 @@ export class Peer {
   readonly #pending: Record<Counted, number> = { producers: 0, dataProducers: 0, consumers: 0 };
   #closed = false;
 
-  constructor(info: PeerInfo, connectionId: string) {
+  constructor(info: PeerInfo, connectionId: string, sink: ParticipantSink = nullSink) {
     this.info = info;
-    this.connectionId = connectionId;
+    this.#connectionId = connectionId;
+    this.#sink = sink;
+  }
+
+  get connectionId(): string {
+    return this.#connectionId;
+  }
+
+  get sink(): ParticipantSink {
+    return this.#sink;
+  }
+
+  /** A resumed session: a new connection takes the peer over. Returns the sink it replaces. */
+  attach(connectionId: string, sink: ParticipantSink): ParticipantSink {
+    const previous = this.#sink;
+    this.#connectionId = connectionId;
+    this.#sink = sink;
+    return previous;
   }
 
   get closed(): boolean {

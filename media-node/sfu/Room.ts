@@ -7,9 +7,10 @@ import {
   TesseraError,
   ValidationError,
 } from '../../shared/errors.ts';
-import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
+import type { Permission } from '../../shared/protocol/http/liveState.ts';
 import type { ServerEvent, StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import { routerMediaCodecs } from './codecs.ts';
+import type { ParticipantSink } from './ParticipantSink.ts';
 import { Peer, type PeerInfo, type PeerLimits } from './Peer.ts';
 import { RoomRouters, type RoomRoutersOptions, type RouterSlot } from './RoomRouters.ts';
 
@@ -17,7 +18,6 @@ export interface RoomOptions {
   id: string;
   worker: types.Worker;
   webRtcServer: types.WebRtcServer;
-  gateway: ConnectionGateway;
   /** Caps on what each participant holds (config.limits). */
   limits: PeerLimits;
   /** Participants per router before the room grows onto another worker of this node (0: no limit). */
@@ -38,13 +38,13 @@ type Events = {
 
 /**
  * A room on this media node: its routers (one worker, or several as it grows), its peers, and
- * the fan-out of events to their connections. Protocol parsing lives in signaling/; this class
- * holds media state only.
+ * the fan-out of events to their sinks. Protocol parsing lives in signaling/ and each peer's
+ * transport of events in its sink; this class holds media state and the room's rules (who may
+ * publish what, drops, pauses).
  */
 export class Room extends EventEmitter<Events> {
   readonly id: string;
   readonly #routers: RoomRouters;
-  readonly #gateway: ConnectionGateway;
   readonly #speakers: types.ActiveSpeakerObserver;
   readonly #limits: PeerLimits;
   readonly #peers = new Map<string, Peer>();
@@ -72,7 +72,6 @@ export class Room extends EventEmitter<Events> {
       { peersPerRouter: options.peersPerRouter ?? 0, growOnto: options.growOnto },
     );
     this.#watch(this.#routers.all[0]!);
-    this.#gateway = options.gateway;
     this.#limits = options.limits;
     this.#speakers = speakers;
     speakers.on('dominantspeaker', ({ producer }) => {
@@ -193,7 +192,7 @@ export class Room extends EventEmitter<Events> {
   }
 
   /** Adds a peer, replacing a previous session of the same participant (a reconnect). */
-  async join(info: PeerInfo, connectionId: string): Promise<Peer> {
+  async join(info: PeerInfo, connectionId: string, sink?: ParticipantSink): Promise<Peer> {
     const previous = this.#peers.get(info.id);
     if (previous) this.leave(info.id, false);
     // A participant moving here from a failed node: its streams piped from there are dead.
@@ -201,7 +200,7 @@ export class Room extends EventEmitter<Events> {
       for (const [id, s] of this.#streams)
         if (s.remote && s.announcement.owner === info.id) this.#removeStream(id);
     }
-    const peer = new Peer(info, connectionId);
+    const peer = new Peer(info, connectionId, sink);
     this.#held.set(peer, []);
     const grown = await this.#routers.assign(info.id);
     if (grown) this.#watch(grown);
@@ -445,14 +444,84 @@ export class Room extends EventEmitter<Events> {
     await Promise.all(consumers.map((c) => c.requestKeyFrame().catch(() => {})));
   }
 
+  /** The owner pauses or resumes its own stream (signaling). */
   async setProducerPaused(peer: Peer, producerId: string, paused: boolean): Promise<void> {
-    const owned = peer.producers.get(producerId);
-    if (!owned) throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId} of yours`);
-    if (paused) await owned.producer.pause();
-    else await owned.producer.resume();
-    const stream = this.#streams.get(producerId)!;
+    if (!peer.producers.has(producerId))
+      throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId} of yours`);
+    await this.#setPaused(producerId, undefined, paused);
+  }
+
+  // Intents of the room's owner (REST commands): each is a no-op (false) for a participant or
+  // stream this node does not hold, since a command may reach every node of the room.
+
+  /** Drops a participant: told why, removed from the room (the others see it leave), cut off. */
+  async drop(participantId: string, reason = 'dropped by the room owner'): Promise<boolean> {
+    const peer = this.#peers.get(participantId);
+    if (!peer) return false;
+    // The drop must not wait behind a login answer that may never go out.
+    this.#held.delete(peer);
+    await this.#post(peer, { event: 'drop', data: { reason } });
+    this.leave(participantId);
+    await peer.sink.close(reason).catch(() => {});
+    return true;
+  }
+
+  /** A new permission: what it no longer allows (publications, data channels, subscriptions) stops now. */
+  setPermission(participantId: string, permission: Permission): boolean {
+    const peer = this.#peers.get(participantId);
+    if (!peer) return false;
+    peer.info.permission = permission;
+    for (const [id, { producer }] of peer.producers)
+      if (!peer.mayPublish(producer.kind)) this.#removeStream(id);
+    // Data channels need some publish permission (see publishData).
+    if (!peer.mayPublishAny()) for (const id of [...peer.dataProducers.keys()]) this.#removeStream(id);
+    for (const consumer of peer.consumers.values()) if (!peer.maySubscribe(consumer.kind)) consumer.close();
+    return true;
+  }
+
+  /** Pauses or resumes a stream published here: its `kind` track, or all of it when undefined. */
+  async pauseStream(
+    streamId: string,
+    kind: 'audio' | 'video' | undefined,
+    paused: boolean,
+  ): Promise<boolean> {
+    if (this.#producersOf(streamId).length === 0) return false;
+    await this.#setPaused(streamId, kind, paused);
+    return true;
+  }
+
+  /** Removes a stream published here (its subscribers see it go). */
+  removeStream(streamId: string): boolean {
+    if (!this.#streams.get(streamId)?.peer) return false;
+    this.#removeStream(streamId);
+    return true;
+  }
+
+  /** The room is deleted: everyone is told and cut off, and the room closes. */
+  async end(reason = 'room deleted'): Promise<void> {
+    const sinks = [...this.#peers.values()].map((p) => p.sink);
+    // Told and then cut off (not before: a cut socket would lose the drop event), so that a
+    // client that ignores the drop event keeps no socket into the room.
+    await this.#close(reason, {});
+    await Promise.all(sinks.map((sink) => sink.close(reason).catch(() => {})));
+  }
+
+  async #setPaused(streamId: string, kind: 'audio' | 'video' | undefined, paused: boolean): Promise<void> {
+    const producers = this.#producersOf(streamId).filter((p) => kind === undefined || p.kind === kind);
+    await Promise.all(producers.map((p) => (paused ? p.pause() : p.resume())));
+    const stream = this.#streams.get(streamId);
+    if (!stream || producers.length === 0) return;
     stream.announcement = { ...stream.announcement, paused };
-    this.broadcast({ event: 'stream', data: { status: 'update', stream: stream.announcement } }, peer);
+    this.broadcast({ event: 'stream', data: { status: 'update', stream: stream.announcement } }, stream.peer);
+  }
+
+  /**
+   * The producers of a stream published on this node (none for a remote or unknown one). The one
+   * place a stream id becomes its producers: one producer per stream today.
+   */
+  #producersOf(streamId: string): types.Producer[] {
+    const local = this.#streams.get(streamId)?.peer?.producers.get(streamId);
+    return local ? [local.producer] : [];
   }
 
   /** Sends an event to every peer but `except`. Gone connections are the gateway's to report. */
@@ -479,7 +548,7 @@ export class Room extends EventEmitter<Events> {
       held.push(message);
       return Promise.resolve(true);
     }
-    return this.#gateway.post(peer.connectionId, message).catch(() => false);
+    return peer.sink.post(message).catch(() => false);
   }
 
   #removeStream(id: string): void {
@@ -495,15 +564,26 @@ export class Room extends EventEmitter<Events> {
 
   /** Closes the router and with it every transport; tells peers the room is gone. Idempotent. */
   close(reason = 'room closed', options: { rejoin?: boolean } = {}): void {
-    if (this.#closed) return;
+    void this.#close(reason, options);
+  }
+
+  /** Closes the room at once; the promise settles when the drop events are out. */
+  #close(reason: string, options: { rejoin?: boolean }): Promise<unknown> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    const peers = [...this.#peers.values()];
     // Held events no longer matter; the drop must not wait for a login answer.
-    for (const peer of this.#peers.values()) this.#held.delete(peer);
-    this.broadcast({ event: 'drop', data: { reason, ...(options.rejoin ? { rejoin: true } : {}) } });
-    for (const peer of this.#peers.values()) peer.close();
+    for (const peer of peers) this.#held.delete(peer);
+    const drop: ServerEvent = {
+      event: 'drop',
+      data: { reason, ...(options.rejoin ? { rejoin: true } : {}) },
+    };
+    const told = Promise.all(peers.map((peer) => this.#post(peer, drop)));
+    for (const peer of peers) peer.close();
     this.#peers.clear();
     this.#routers.close();
     this.emit('close');
+    return told;
   }
 }
 

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from '../../shared/logger.ts';
-import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 import { routerMediaCodecs } from './codecs.ts';
 import type { PeerLimits } from './Peer.ts';
@@ -28,7 +27,6 @@ type Events = { roomcreated: [Room]; roomclosed: [Room] };
  */
 export class RoomRegistry extends EventEmitter<Events> {
   readonly #pool: WorkerPool;
-  readonly #gateway: ConnectionGateway;
   readonly #logger: Logger;
   readonly #rtc: RtcOptions;
   readonly #limits: PeerLimits;
@@ -37,17 +35,10 @@ export class RoomRegistry extends EventEmitter<Events> {
   readonly #rooms = new Map<string, Room>();
   readonly #creating = new Map<string, Promise<Room>>();
 
-  constructor(
-    pool: WorkerPool,
-    gateway: ConnectionGateway,
-    rtc: RtcOptions,
-    logger: Logger,
-    limits: PeerLimits,
-  ) {
+  constructor(pool: WorkerPool, rtc: RtcOptions, logger: Logger, limits: PeerLimits) {
     super();
     this.#limits = limits;
     this.#pool = pool;
-    this.#gateway = gateway;
     this.#rtc = rtc;
     this.#logger = logger;
     pool.on('workerreplaced', ({ index, worker }) => {
@@ -97,7 +88,6 @@ export class RoomRegistry extends EventEmitter<Events> {
       id: roomId,
       worker,
       webRtcServer,
-      gateway: this.#gateway,
       limits: this.#limits,
       peersPerRouter: this.#rtc.peersPerWorker ?? 0,
       growOnto: (used) => this.#routerOnUnusedWorker(roomId, used),

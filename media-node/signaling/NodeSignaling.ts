@@ -18,6 +18,7 @@ import { type Clock, KeyedRateLimiter } from '../../shared/rateLimit/TokenBucket
 import type { Peer } from '../sfu/Peer.ts';
 import type { Room } from '../sfu/Room.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
+import { GatewaySink } from './GatewaySink.ts';
 import { consumerParams, methods, transportParams } from './methods.ts';
 import { jsonBytes, page, snapshot } from './paging.ts';
 import type { SessionKeeper } from './SessionKeeper.ts';
@@ -216,7 +217,11 @@ export class NodeSignaling {
       // Nothing kept here (the grace period passed, or the session moved): a fresh login.
     }
     const room = await this.#rooms.open(command.roomId);
-    const peer = await room.join(command.participant, command.connectionId);
+    const peer = await room.join(
+      command.participant,
+      command.connectionId,
+      new GatewaySink(this.#gateway, command.connectionId),
+    );
     if (params.rtpCapabilities)
       peer.rtpCapabilities = params.rtpCapabilities as unknown as ms.RtpCapabilities;
     // `{audio: false, video: false}` (a viewer) is no permission at all: no transport for it.
@@ -273,12 +278,15 @@ export class NodeSignaling {
    * login does, and what the peer holds now, so the client can catch up with what it missed.
    */
   #resume(command: SignalCommand, room: Room, peer: Peer) {
-    const previous = this.#sessions?.resume(room.id, peer, command.connectionId) ?? peer.connectionId;
-    peer.connectionId = command.connectionId;
+    const previous = peer.connectionId;
+    const sink = new GatewaySink(this.#gateway, command.connectionId);
+    const replaced =
+      this.#sessions?.resume(room.id, peer, command.connectionId, sink) ??
+      peer.attach(command.connectionId, sink);
     peer.info.role = command.participant.role;
     peer.info.permission = command.participant.permission;
     // A socket it replaces may still be open (the client gave up on it first): close it.
-    if (previous !== command.connectionId) void this.#gateway.disconnect(previous).catch(() => {});
+    if (previous !== command.connectionId) void replaced.close();
     return {
       resumed: true,
       participant: { ...command.participant },

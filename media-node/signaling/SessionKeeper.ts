@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/logger.ts';
 import type { Departures } from '../../shared/ports/departures.ts';
 import type { ParticipantStore, RoomNodes } from '../../shared/ports/live.ts';
+import type { ParticipantSink } from '../sfu/ParticipantSink.ts';
 import type { Peer } from '../sfu/Peer.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 
@@ -77,14 +78,12 @@ export class SessionKeeper {
     this.#pending.set(key, { peer, timer });
   }
 
-  /** A resumed connection takes the peer over; returns the connection it replaces. */
-  resume(roomId: string, peer: Peer, connectionId: string): string {
+  /** A resumed connection takes the peer over (with its sink); returns the sink it replaces. */
+  resume(roomId: string, peer: Peer, connectionId: string, sink: ParticipantSink): ParticipantSink {
     const key = keyOf(roomId, peer.info.id);
     clearTimeout(this.#pending.get(key)?.timer);
     this.#pending.delete(key);
-    const previous = peer.connectionId;
-    peer.connectionId = connectionId;
-    return previous;
+    return peer.attach(connectionId, sink);
   }
 
   /**

@@ -180,3 +180,9 @@ export type NodeCommand = z.infer<typeof NodeCommandSchema>;
 type Distribute<T> = T extends unknown ? Omit<T, 'id' | 'issuedAt'> : never;
 /** A command as a caller describes it; the bus adds `id` and `issuedAt`. */
 export type NodeCommandInput = Distribute<NodeCommand>;
+
+/** The envelope every sender puts around a command: a fresh id (for at-most-once) and the time. */
+export function newCommand(input: NodeCommandInput): NodeCommand {
+  // Web Crypto's randomUUID: this contract module stays free of Node imports.
+  return { ...input, id: globalThis.crypto.randomUUID(), issuedAt: new Date().toISOString() } as NodeCommand;
+}

@@ -18,6 +18,8 @@ export const ParticipantSchema = z.object({
   role: z.string().min(1).max(64),
   permission: PermissionSchema,
   joinedAt: z.iso.datetime(),
+  /** The media node hosting it (commands for it go there); absent on records older than this field. */
+  nodeId: z.string().max(64).optional(),
   version: z.number().int().min(1),
 });
 export type Participant = z.infer<typeof ParticipantSchema>;
@@ -58,6 +60,8 @@ export const StreamSchema = z.object({
     label: z.string().max(64).optional(),
     layout: z.array(z.object({ stream: id, region: z.object({ id }) })).optional(),
   }),
+  /** The media node its owner publishes on (controls go there); absent on older records. */
+  nodeId: z.string().max(64).optional(),
   version: z.number().int().min(1),
 });
 export type Stream = z.infer<typeof StreamSchema>;
