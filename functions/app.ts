@@ -33,9 +33,25 @@ const MAX_BODY_BYTES = 64 * 1024;
 const PUBLIC_PATHS = new Set(['/v1/openapi.json', '/v1/rtp-capabilities']);
 const version = '0.1.0';
 
+/**
+ * OWT's paths onto Tessera's, before routing: OWT serves services at `/services`, streams at
+ * `/v1.1/rooms/…` (the rest of v1.1 falls back to v1), and Express ignores a trailing slash,
+ * which OWT's server SDK sends (`rooms/{room}/tokens/`). Everything else is left as it is.
+ */
+export function routingPath(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  const end = url.indexOf('?', start);
+  let path = start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end);
+  if (path.length > 1 && path.endsWith('/')) path = path.replace(/\/+$/, '') || '/';
+  if (path === '/services' || path.startsWith('/services/')) return `/v1${path}`;
+  if (path.startsWith('/v1.1/rooms')) return `/v1${path.slice('/v1.1'.length)}`;
+  return path;
+}
+
 /** The one hono app; the Node and Lambda entries only adapt requests to it. */
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
-  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook, getPath: routingPath });
 
   app.get('/healthz', (c) => {
     const media = deps.mediaNode?.health();
