@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { ErrorCodes, TesseraError } from '../shared/errors.ts';
+import { ErrorCodes, NotImplementedError, TesseraError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ApiEnv } from './http/env.ts';
 import { errorResponse } from './http/errorResponse.ts';
@@ -11,6 +11,7 @@ import { liveRoutes } from './routes/live.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { nodeRoutes, serviceRoutes, tokenRoutes } from './routes/servicesAndTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
+import { unimplementedRoomResources } from './services/unimplemented.ts';
 
 export interface HealthSource {
   health(): { workers: number; workersAlive: number };
@@ -114,6 +115,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     });
   }
   for (const extend of deps.extensions ?? []) extend(app, deps.api);
+  // OWT's sub-resources nothing implements yet: a clear 501, not a 404 that reads like a typo.
+  for (const { resource, feature } of unimplementedRoomResources) {
+    const refuse = () => {
+      throw new NotImplementedError(`${resource}: ${feature}`, { resource });
+    };
+    app.all(`/v1/rooms/:room/${resource}`, refuse);
+    app.all(`/v1/rooms/:room/${resource}/*`, refuse);
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

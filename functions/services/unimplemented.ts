@@ -15,8 +15,39 @@ import { type RoomOptionsPatch, RoomOptionsSchema } from '../../shared/protocol/
  * follows each subscriber's bandwidth estimate with simulcast/SVC layers).
  */
 const defaults = RoomOptionsSchema.parse({});
+/**
+ * OWT's own defaults (owt-server source/data_access/defaults.js) for the fields where Tessera's
+ * differ: Tessera adds AV1 and H.265 in and lists the audio it can actually send out. A room
+ * object copied from an OWT server is accepted as it is.
+ */
+const owtDefaults: Partial<RoomOptionsPatch> = RoomOptionsSchema.pick({
+  mediaIn: true,
+  mediaOut: true,
+}).parse({
+  mediaIn: {
+    audio: defaults.mediaIn.audio,
+    video: [{ codec: 'h264' }, { codec: 'vp8' }, { codec: 'vp9' }],
+  },
+  mediaOut: {
+    audio: [
+      { codec: 'opus', sampleRate: 48000, channelNum: 2 },
+      { codec: 'isac', sampleRate: 16000 },
+      { codec: 'isac', sampleRate: 32000 },
+      { codec: 'g722', sampleRate: 16000, channelNum: 1 },
+      { codec: 'pcma' },
+      { codec: 'pcmu' },
+      { codec: 'aac', sampleRate: 48000, channelNum: 2 },
+      { codec: 'ac3' },
+      { codec: 'nellymoser' },
+      { codec: 'ilbc' },
+    ],
+    video: defaults.mediaOut.video,
+  },
+});
 const differs = <K extends keyof RoomOptionsPatch>(o: RoomOptionsPatch, key: K) =>
-  o[key] !== undefined && !isDeepStrictEqual(o[key], defaults[key]);
+  o[key] !== undefined &&
+  !isDeepStrictEqual(o[key], defaults[key]) &&
+  !(key in owtDefaults && isDeepStrictEqual(o[key], owtDefaults[key]));
 
 export const unimplementedRoomOptions: readonly {
   option: keyof RoomOptionsPatch;
@@ -58,6 +89,23 @@ export const unimplementedRoomOptions: readonly {
     option: 'notifying',
     feature: 'turning notifications off is not implemented yet',
     asks: (o) => differs(o, 'notifying'),
+  },
+];
+
+/** OWT's room sub-resources with no implementation yet (a real route, registered first, wins). */
+export const unimplementedRoomResources: readonly { resource: string; feature: string }[] = [
+  { resource: 'streaming-ins', feature: 'streaming in (RTSP/RTMP pull) is not implemented yet' },
+  { resource: 'streaming-outs', feature: 'streaming out (RTMP/RTSP/HLS/DASH) is not implemented yet' },
+  { resource: 'recordings', feature: 'recording is not implemented yet' },
+  { resource: 'sipcalls', feature: 'the SIP gateway is not implemented yet' },
+  { resource: 'analytics', feature: 'media analytics is not implemented yet' },
+  {
+    resource: 'cascading',
+    feature: "OWT's cluster cascading API is not implemented (rooms span nodes on their own)",
+  },
+  {
+    resource: 'bridges',
+    feature: "OWT's cluster cascading API is not implemented (rooms span nodes on their own)",
   },
 ];
 

@@ -72,6 +72,8 @@ const ViewVideoSchema = z.strictObject({
   layout: z
     .strictObject({
       fitPolicy: z.enum(['letterbox', 'crop']).default('letterbox'),
+      /** OWT's roomModel.js has it (undocumented); kept so OWT room objects round-trip. */
+      setRegionEffect: z.string().max(64).optional(),
       templates: z
         .strictObject({
           base: z.enum(['fluid', 'lecture', 'void']).default('fluid'),
