@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { getPath } from 'hono/utils/url';
 import { ErrorCodes, NotImplementedError, TesseraError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ApiEnv } from './http/env.ts';
@@ -40,10 +41,7 @@ const version = '0.1.0';
  * which OWT's server SDK sends (`rooms/{room}/tokens/`). Everything else is left as it is.
  */
 export function routingPath(request: Request): string {
-  const url = request.url;
-  const start = url.indexOf('/', url.indexOf('://') + 3);
-  const end = url.indexOf('?', start);
-  let path = start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end);
+  let path = getPath(request);
   if (path.length > 1 && path.endsWith('/')) path = path.replace(/\/+$/, '') || '/';
   if (path === '/services' || path.startsWith('/services/')) return `/v1${path}`;
   if (path.startsWith('/v1.1/rooms')) return `/v1${path.slice('/v1.1'.length)}`;

@@ -282,6 +282,27 @@ describe("OWT's REST API through OWT's server SDK", () => {
     );
   });
 
+  it('rooms: the flat room object on POST too; both forms at once is a 400; a different _id is a 400', async () => {
+    const flat = await owtCall(owt, 'POST', '/v1/rooms/', { name: 'flat', participantLimit: 3, views: [] });
+    expect(flat.status).toBe(201);
+    expect(flat.body).toMatchObject({ name: 'flat', participantLimit: 3, views: [] });
+    const both = await owtCall(owt, 'POST', '/v1/rooms', {
+      name: 'x',
+      participantLimit: 3,
+      options: { views: [] },
+    });
+    expect([both.status, both.body.error.code]).toEqual([400, 1301]);
+    const moved = await owt.updateRoom(flat.body._id, { ...flat.body, _id: 'elsewhere', id: 'elsewhere' });
+    expect(moved.status).toBe(400);
+    // If-Match (Tessera's) still guards an OWT-shaped PUT.
+    const stale = await fetch(`${server.url}/v1/rooms/${flat.body._id}`, {
+      method: 'PUT',
+      headers: { authorization: owt.mauthHeader(), 'content-type': 'application/json', 'if-match': '"7"' },
+      body: JSON.stringify({ participantLimit: 4 }),
+    });
+    expect(stale.status).toBe(409);
+  });
+
   it('rooms: DELETE, then 404 with 1003', async () => {
     const created = await owt.createRoom('doomed');
     const deleted = await owt.deleteRoom(created.body._id);
