@@ -2,7 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { ErrorCodes, TesseraError } from '../shared/errors.ts';
+import { getPath } from 'hono/utils/url';
+import { ErrorCodes, NotImplementedError, TesseraError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ApiEnv } from './http/env.ts';
 import { errorResponse } from './http/errorResponse.ts';
@@ -11,6 +12,7 @@ import { liveRoutes } from './routes/live.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { nodeRoutes, serviceRoutes, tokenRoutes } from './routes/servicesAndTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
+import { unimplementedRoomResources } from './services/unimplemented.ts';
 
 export interface HealthSource {
   health(): { workers: number; workersAlive: number };
@@ -33,9 +35,22 @@ const MAX_BODY_BYTES = 64 * 1024;
 const PUBLIC_PATHS = new Set(['/v1/openapi.json', '/v1/rtp-capabilities']);
 const version = '0.1.0';
 
+/**
+ * OWT's paths onto Tessera's, before routing: OWT serves services at `/services`, streams at
+ * `/v1.1/rooms/…` (the rest of v1.1 falls back to v1), and Express ignores a trailing slash,
+ * which OWT's server SDK sends (`rooms/{room}/tokens/`). Everything else is left as it is.
+ */
+export function routingPath(request: Request): string {
+  let path = getPath(request);
+  if (path.length > 1 && path.endsWith('/')) path = path.replace(/\/+$/, '') || '/';
+  if (path === '/services' || path.startsWith('/services/')) return `/v1${path}`;
+  if (path.startsWith('/v1.1/rooms')) return `/v1${path.slice('/v1.1'.length)}`;
+  return path;
+}
+
 /** The one hono app; the Node and Lambda entries only adapt requests to it. */
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
-  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook, getPath: routingPath });
 
   app.get('/healthz', (c) => {
     const media = deps.mediaNode?.health();
@@ -98,6 +113,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
     });
   }
   for (const extend of deps.extensions ?? []) extend(app, deps.api);
+  // OWT's sub-resources nothing implements yet: a clear 501, not a 404 that reads like a typo.
+  for (const { resource, feature } of unimplementedRoomResources) {
+    const refuse = () => {
+      throw new NotImplementedError(`${resource}: ${feature}`, { resource });
+    };
+    app.all(`/v1/rooms/:room/${resource}`, refuse);
+    app.all(`/v1/rooms/:room/${resource}/*`, refuse);
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   authenticationFailed: 1101,
   permissionDenied: 1102,
   clusterUnavailable: 1201,
+  /** A request asks for a feature this server does not have yet (501; the message names the option). */
+  notImplemented: 1202,
   invalidRequest: 1301,
   conflict: 1302,
   limitExceeded: 1303,
@@ -109,5 +111,15 @@ export class StorageError extends TesseraError {
 export class LimitError extends TesseraError {
   constructor(message: string, details?: Record<string, unknown>) {
     super(ErrorCodes.limitExceeded, message, details ? { details } : undefined);
+  }
+}
+
+/**
+ * The request asks for something this server cannot do yet (mixing, SIP, transcoding…): refused
+ * rather than accepted and ignored. The message names the option; see functions/services/unimplemented.ts.
+ */
+export class NotImplementedError extends TesseraError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(ErrorCodes.notImplemented, message, details ? { details } : undefined);
   }
 }

@@ -13,6 +13,7 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   [ErrorCodes.authenticationFailed]: 401,
   [ErrorCodes.permissionDenied]: 403,
   [ErrorCodes.clusterUnavailable]: 503,
+  [ErrorCodes.notImplemented]: 501,
   [ErrorCodes.invalidRequest]: 400,
   [ErrorCodes.conflict]: 409,
   [ErrorCodes.limitExceeded]: 429,

@@ -44,13 +44,14 @@ export const errorResponses = Object.fromEntries(
     [403, "another service's resource, or a missing permission (1102)"],
     [404, 'not found (1001-1005)'],
     [409, 'exists already, or changed since read (1302)'],
+    [501, 'asks for a feature this server does not have yet, named in the message (1202)'],
     [503, 'a store or the cluster is unavailable (1201, 1401)'],
   ].map(([status, description]) => [
     status,
     { description, content: { 'application/json': { schema: ErrorSchema } } },
   ]),
 ) as Record<
-  400 | 401 | 403 | 404 | 409 | 503,
+  400 | 401 | 403 | 404 | 409 | 501 | 503,
   { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }
 >;
 

@@ -118,7 +118,8 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
       path: '/v1/rooms/{room}/streams/{stream}',
       tags: ['streams'],
       security,
-      summary: 'Mix/unmix (/info/inViews), pause/play (/media/{audio,video}/status), layout (/info/layout)',
+      summary:
+        "OWT's ops: pause/play (/media/{audio,video}/status), mix/unmix (/info/inViews), layout of a mixed stream (/info/layout, /info/layout/{i}/stream)",
       request: { params: Stream, body: jsonBody(z.array(StreamPatchOpSchema).min(1).max(32)) },
       responses: { 200: jsonResponse('the stream', StreamSchema), ...errorResponses },
     }),

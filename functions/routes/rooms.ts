@@ -2,11 +2,13 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import {
   CreateRoomSchema,
-  PatchRoomSchema,
-  ReplaceRoomSchema,
   type Room,
   RoomIdSchema,
-  RoomSchema,
+  type RoomInput,
+  RoomResponseSchema,
+  roomInput,
+  roomResponse,
+  UpdateRoomSchema,
 } from '../../shared/protocol/http/room.ts';
 import type { ApiEnv } from '../http/env.ts';
 import {
@@ -23,6 +25,7 @@ import { pageThrough } from './paging.ts';
 
 const RoomParams = z.object({ room: RoomIdSchema });
 const tags = ['rooms'];
+const RoomSchema = RoomResponseSchema;
 const withEtag = { headers: z.object({ ETag: z.string() }) };
 
 export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
@@ -32,14 +35,15 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
       path: '/v1/rooms',
       tags,
       security,
-      summary: 'Create a room (OWT room model, OWT defaults)',
+      summary: "Create a room: OWT's {name, options} or flat room object, OWT's defaults",
       request: { body: jsonBody(CreateRoomSchema) },
       responses: { 201: { ...jsonResponse('the room', RoomSchema), ...withEtag }, ...errorResponses },
     }),
     async (c) => {
-      const room = await api.rooms.create(c.get('caller'), c.req.valid('json'));
+      const { name, id, options } = roomInput(c.req.valid('json'));
+      const room = await api.rooms.create(c.get('caller'), { name: name!, ...(id ? { id } : {}), options });
       c.header('ETag', `"${room.version}"`);
-      return c.json(room, 201);
+      return c.json(roomResponse(room), 201);
     },
   );
 
@@ -55,7 +59,8 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     }),
     async (c) => {
       const caller = c.get('caller');
-      return c.json(await pageThrough(c, c.req.valid('query'), (page) => api.rooms.list(caller, page)), 200);
+      const rooms = await pageThrough(c, c.req.valid('query'), (page) => api.rooms.list(caller, page));
+      return c.json(rooms.map(roomResponse), 200);
     },
   );
 
@@ -71,16 +76,15 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     async (c) => {
       const room = await api.rooms.owned(c.get('caller'), c.req.valid('param').room);
       c.header('ETag', `"${room.version}"`);
-      return c.json(room, 200);
+      return c.json(roomResponse(room), 200);
     },
   );
 
-  // PUT replaces the room, PATCH changes the fields it names; both honour If-Match.
-  const update = <S extends typeof ReplaceRoomSchema | typeof PatchRoomSchema>(
+  // PUT replaces ({name, options}) or merges (OWT's flat room object), PATCH merges; both honour If-Match.
+  const update = (
     method: 'put' | 'patch',
-    body: S,
     summary: string,
-    apply: (caller: Caller, id: string, input: z.infer<S>, ifMatch: number | undefined) => Promise<Room>,
+    apply: (caller: Caller, id: string, input: RoomInput, ifMatch: number | undefined) => Promise<Room>,
   ) =>
     app.openapi(
       createRoute({
@@ -91,33 +95,30 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
         summary,
         request: {
           params: RoomParams,
-          body: jsonBody(body),
+          body: jsonBody(UpdateRoomSchema),
           headers: z.object({ 'if-match': z.string().optional() }),
         },
         responses: { 200: { ...jsonResponse('the room', RoomSchema), ...withEtag }, ...errorResponses },
       }),
       async (c) => {
-        const input = c.req.valid('json') as z.infer<S>;
         const room = await apply(
           c.get('caller'),
           c.req.valid('param').room,
-          input,
+          roomInput(c.req.valid('json')),
           parseIfMatch(c.req.header('if-match')),
         );
         c.header('ETag', `"${room.version}"`);
-        return c.json(room, 200);
+        return c.json(roomResponse(room), 200);
       },
     );
   update(
     'put',
-    ReplaceRoomSchema,
-    'Replace a room; with If-Match, a changed room is a 409',
+    "Replace a room ({name, options}) or merge OWT's flat room object into it; with If-Match, a changed room is a 409",
     (caller, id, input, ifMatch) => api.rooms.replace(caller, id, input, ifMatch),
   );
   update(
     'patch',
-    PatchRoomSchema,
-    'Change some fields of a room; with If-Match, a changed room is a 409',
+    'Change the named fields of a room; with If-Match, a changed room is a 409',
     (caller, id, input, ifMatch) => api.rooms.patch(caller, id, input, ifMatch),
   );
 

@@ -8,7 +8,9 @@ import { errorResponses, jsonBody, jsonResponse, PageQuerySchema, security } fro
 import type { ManagementApi } from '../services/ManagementApi.ts';
 import { pageThrough } from './paging.ts';
 
-const ServiceSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
+/** OWT's service `_id` alongside Tessera's `id` (the key is never shown again, unlike OWT). */
+const ServiceSchema = z.object({ _id: z.string(), id: z.string(), name: z.string(), createdAt: z.string() });
+const withOwtId = <T extends { id: string }>(service: T) => ({ _id: service.id, ...service });
 const CreateServiceSchema = z.strictObject({ name: safeText(128) });
 const TokenRequestSchema = z.strictObject({
   user: safeText(128),
@@ -35,7 +37,7 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
         ...errorResponses,
       },
     }),
-    async (c) => c.json(await api.services.create(c.get('caller'), c.req.valid('json').name), 201),
+    async (c) => c.json(withOwtId(await api.services.create(c.get('caller'), c.req.valid('json').name)), 201),
   );
 
   app.openapi(
@@ -49,10 +51,8 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
     }),
     async (c) => {
       const caller = c.get('caller');
-      return c.json(
-        await pageThrough(c, c.req.valid('query'), (page) => api.services.list(caller, page)),
-        200,
-      );
+      const services = await pageThrough(c, c.req.valid('query'), (page) => api.services.list(caller, page));
+      return c.json(services.map(withOwtId), 200);
     },
   );
 
@@ -65,7 +65,8 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
       request: { params: ServiceParams },
       responses: { 200: jsonResponse('the service', ServiceSchema), ...errorResponses },
     }),
-    async (c) => c.json(await api.services.get(c.get('caller'), c.req.valid('param').service), 200),
+    async (c) =>
+      c.json(withOwtId(await api.services.get(c.get('caller'), c.req.valid('param').service)), 200),
   );
 
   app.openapi(
@@ -90,6 +91,19 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
   );
 }
 
+/**
+ * OWT answers a token as a bare string (text, 200), and its server SDK hands that string on
+ * unparsed; Tessera's answer is JSON `{token, id, expiresAt}` (201). The string is given to who
+ * asks for text (`Accept: text/plain`), and to an OWT caller — one signing with OWT's MAuth —
+ * unless it asks for JSON (`Accept: application/json`). Bearer callers get JSON by default.
+ */
+function wantsTokenText(accept: string | undefined, authorization: string | undefined): boolean {
+  const types = (accept ?? '').toLowerCase();
+  if (types.includes('application/json')) return false;
+  if (types.includes('text/plain')) return true;
+  return /^\s*MAuth\s/.test(authorization ?? '');
+}
+
 export function tokenRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
   app.openapi(
     createRoute({
@@ -97,13 +111,21 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void 
       path: '/v1/rooms/{room}/tokens',
       tags: ['tokens'],
       security,
-      summary: "A single-use join token for a user with one of the room's roles",
+      summary:
+        "A single-use join token for a user with one of the room's roles; as OWT's bare string for MAuth callers and Accept: text/plain",
       request: { params: z.object({ room: RoomIdSchema }), body: jsonBody(TokenRequestSchema) },
-      responses: { 201: jsonResponse('the join token', TokenSchema), ...errorResponses },
+      responses: {
+        200: { description: 'the join token alone (OWT)', content: { 'text/plain': { schema: z.string() } } },
+        201: jsonResponse('the join token', TokenSchema),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const room = await api.rooms.owned(c.get('caller'), c.req.valid('param').room);
-      return c.json(await api.tokens.issue(room, c.req.valid('json')), 201);
+      const issued = await api.tokens.issue(room, c.req.valid('json'));
+      if (wantsTokenText(c.req.header('accept'), c.req.header('authorization')))
+        return c.text(issued.token, 200);
+      return c.json(issued, 201);
     },
   );
 }

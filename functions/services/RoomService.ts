@@ -1,17 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import { ConflictError, ErrorCodes, LimitError, NotFoundError } from '../../shared/errors.ts';
+import {
+  ConflictError,
+  ErrorCodes,
+  LimitError,
+  NotFoundError,
+  ValidationError,
+} from '../../shared/errors.ts';
 import type { Page, PageRequest, RoomStore } from '../../shared/ports/durable.ts';
 import type { ParticipantStore, PlacementStore, StreamStore } from '../../shared/ports/live.ts';
-import type {
-  CreateRoomSchema,
-  PatchRoomSchema,
-  ReplaceRoomSchema,
-  Room,
+import {
+  type Room,
+  type RoomInput,
+  type RoomOptionsPatch,
+  RoomOptionsSchema,
 } from '../../shared/protocol/http/room.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { Commands } from './Commands.ts';
 import type { Caller } from './ServiceRegistry.ts';
+import { refuseUnimplementedRoomOptions } from './unimplemented.ts';
 
 export interface RoomServiceDeps {
   rooms: RoomStore;
@@ -44,7 +50,12 @@ export class RoomService {
     return roomKey(room.serviceId, room.id);
   }
 
-  async create(caller: Caller, input: z.infer<typeof CreateRoomSchema>): Promise<Room> {
+  /** A new room: the options given over OWT's defaults (what nothing implements yet is a 501). */
+  async create(
+    caller: Caller,
+    input: { name: string; id?: string; options: RoomOptionsPatch },
+  ): Promise<Room> {
+    refuseUnimplementedRoomOptions(input.options);
     // Rooms-per-service cap. Checked before the write, so concurrent creates may overshoot it
     // by their number: it bounds a tenant's footprint, it is not an exact quota.
     const max = this.#d.maxRoomsPerService;
@@ -55,7 +66,7 @@ export class RoomService {
       id: input.id ?? randomUUID().replaceAll('-', ''),
       serviceId: caller.serviceId,
       name: input.name,
-      options: input.options,
+      options: RoomOptionsSchema.parse(input.options),
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -68,30 +79,40 @@ export class RoomService {
     return this.#d.rooms.list(caller.serviceId, page);
   }
 
-  /** PUT: every field from the body. `ifMatch` (the ETag) makes a stale write a 409. */
-  async replace(
-    caller: Caller,
-    id: string,
-    input: z.infer<typeof ReplaceRoomSchema>,
-    ifMatch?: number,
-  ): Promise<Room> {
+  /**
+   * PUT. Tessera's `{name, options}` replaces the room (omitted options take their defaults);
+   * OWT's flat room object merges like OWT's `Object.assign(room, body)`: the top-level fields
+   * given replace the stored ones, the others stay. `ifMatch` (the ETag) makes a stale write a 409.
+   */
+  async replace(caller: Caller, id: string, input: RoomInput, ifMatch?: number): Promise<Room> {
+    if (input.form === 'flat') return this.patch(caller, id, input, ifMatch);
     const room = await this.owned(caller, id);
-    return this.#write(room, { name: input.name, options: input.options }, ifMatch);
+    this.#check(room, input);
+    return this.#write(
+      room,
+      { name: input.name ?? room.name, options: RoomOptionsSchema.parse(input.options) },
+      ifMatch,
+    );
   }
 
-  /** PATCH: the given fields over the stored room. */
-  async patch(
-    caller: Caller,
-    id: string,
-    input: z.infer<typeof PatchRoomSchema>,
-    ifMatch?: number,
-  ): Promise<Room> {
+  /** PATCH (and OWT's PUT): the given top-level fields over the stored room. */
+  async patch(caller: Caller, id: string, input: RoomInput, ifMatch?: number): Promise<Room> {
     const room = await this.owned(caller, id);
+    this.#check(room, input);
     return this.#write(
       room,
       { name: input.name ?? room.name, options: { ...room.options, ...input.options } },
       ifMatch,
     );
+  }
+
+  /** After the ownership check, so a foreign or missing room is a 404 whatever the body asks. */
+  #check(room: Room, input: RoomInput): void {
+    if (input.id !== undefined && input.id !== room.id)
+      throw new ValidationError("a room's id cannot change", [
+        { path: '_id', message: `the room is ${room.id}` },
+      ]);
+    refuseUnimplementedRoomOptions(input.options);
   }
 
   async delete(caller: Caller, id: string): Promise<void> {

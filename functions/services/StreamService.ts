@@ -95,10 +95,21 @@ export function applyStreamPatch(
         if (stream.type !== 'mixed')
           issues.push({ path: `${i}.path`, message: 'only mixed streams have a layout' });
         for (const [j, region] of op.value.entries()) {
-          if (!liveStreams.has(region.stream))
+          if (region.stream !== undefined && !liveStreams.has(region.stream))
             issues.push({ path: `${i}.value.${j}.stream`, message: `no stream ${region.stream}` });
         }
         next.info.layout = op.value;
+        break;
+      }
+      default: {
+        // OWT's `/info/layout/${regionIndex}/stream`: one region of a mixed stream gets another stream.
+        const index = Number(op.path.split('/')[3]);
+        const region = next.info.layout?.[index];
+        if (stream.type !== 'mixed' || !region)
+          issues.push({ path: `${i}.path`, message: `stream has no layout region ${index}` });
+        else if (!liveStreams.has(op.value))
+          issues.push({ path: `${i}.value`, message: `no stream ${op.value}` });
+        else region.stream = op.value;
         break;
       }
     }

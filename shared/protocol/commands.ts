@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PermissionSchema } from './http/liveState.ts';
+import { LayoutRegionSchema } from './http/room.ts';
 import { MAX_ROOM_KEY_LENGTH } from './http/roomKey.ts';
 import { RequestSchema } from './signaling.ts';
 
@@ -39,34 +40,38 @@ const base = {
   issuedAt: z.iso.datetime(),
 };
 
-export const StreamPatchOpSchema = z.discriminatedUnion('path', [
-  z.strictObject({
-    op: z.enum(['add', 'remove']),
-    path: z.literal('/info/inViews'),
-    value: z.string().min(1).max(64),
-  }),
-  z.strictObject({
-    op: z.literal('replace'),
-    path: z.literal('/media/audio/status'),
-    value: z.enum(['active', 'inactive']),
-  }),
-  z.strictObject({
-    op: z.literal('replace'),
-    path: z.literal('/media/video/status'),
-    value: z.enum(['active', 'inactive']),
-  }),
-  z.strictObject({
-    op: z.literal('replace'),
-    path: z.literal('/info/layout'),
-    value: z
-      .array(
-        z.strictObject({
-          stream: z.string().min(1).max(64),
-          region: z.strictObject({ id: z.string().min(1).max(64) }),
-        }),
-      )
-      .max(256),
-  }),
+/** A region index of a mixed stream's layout: OWT's `/info/layout/${regionIndex}/stream`. */
+const regionStreamPath = z
+  .templateLiteral(['/info/layout/', z.number().int(), '/stream'])
+  .refine((p) => /^\/info\/layout\/\d{1,3}\/stream$/.test(p), 'a region index 0-999');
+
+export const StreamPatchOpSchema = z.union([
+  z.discriminatedUnion('path', [
+    z.strictObject({
+      op: z.enum(['add', 'remove']),
+      path: z.literal('/info/inViews'),
+      value: z.string().min(1).max(64),
+    }),
+    z.strictObject({
+      op: z.literal('replace'),
+      path: z.literal('/media/audio/status'),
+      value: z.enum(['active', 'inactive']),
+    }),
+    z.strictObject({
+      op: z.literal('replace'),
+      path: z.literal('/media/video/status'),
+      value: z.enum(['active', 'inactive']),
+    }),
+    z.strictObject({
+      op: z.literal('replace'),
+      path: z.literal('/info/layout'),
+      /** OWT: `{stream, region}`, or `{region}` for an empty region (only at the end). */
+      value: z
+        .array(z.strictObject({ stream: z.string().min(1).max(64).optional(), region: LayoutRegionSchema }))
+        .max(256),
+    }),
+  ]),
+  z.strictObject({ op: z.literal('replace'), path: regionStreamPath, value: z.string().min(1).max(64) }),
 ]);
 export type StreamPatchOp = z.infer<typeof StreamPatchOpSchema>;
 

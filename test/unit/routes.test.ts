@@ -205,9 +205,9 @@ describe('rooms', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('etag')).toBe('"1"');
     expect(res.body).toMatchObject({ id: 'lobby-1', name: 'lobby', serviceId: a.id, version: 1 });
-    expect(res.body.options.participantLimit).toBe(-1);
-    expect(res.body.options.roles.map((r: { role: string }) => r.role)).toContain('presenter');
-    expect(res.body.options.views[0]).toMatchObject({
+    expect(res.body.participantLimit).toBe(-1);
+    expect(res.body.roles.map((r: { role: string }) => r.role)).toContain('presenter');
+    expect(res.body.views[0]).toMatchObject({
       label: 'common',
       video: { parameters: { resolution: { width: 640, height: 480 } } },
     });
@@ -257,17 +257,19 @@ describe('rooms', () => {
   it('replaces (PUT) and partially updates (PATCH), versioned', async () => {
     const room = await newRoom(await a.auth(), {
       name: 'lobby',
-      options: { participantLimit: 10, selectActiveAudio: true },
+      options: { participantLimit: 10, views: [] },
     });
     const put = await call('PUT', `/v1/rooms/${room.id}`, await a.auth(), {
       name: 'hall',
-      options: { inputLimit: 3 },
+      options: { enableBandwidthAdaptation: true },
     });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({
       name: 'hall',
       version: 2,
-      options: { inputLimit: 3, participantLimit: -1, selectActiveAudio: false },
+      enableBandwidthAdaptation: true,
+      participantLimit: -1,
+      views: [{ label: 'common' }],
     });
     const patch = await call('PATCH', `/v1/rooms/${room.id}`, await a.auth(), {
       options: { participantLimit: 5 },
@@ -275,7 +277,8 @@ describe('rooms', () => {
     expect(patch.body).toMatchObject({
       name: 'hall',
       version: 3,
-      options: { inputLimit: 3, participantLimit: 5 },
+      enableBandwidthAdaptation: true,
+      participantLimit: 5,
     });
     expect(patch.headers.get('etag')).toBe('"3"');
   });

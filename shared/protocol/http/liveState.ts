@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LayoutRegionSchema } from './room.ts';
 
 const mediaPermission = z.union([
   z.literal(false),
@@ -58,7 +59,7 @@ export const StreamSchema = z.object({
     inViews: z.array(z.string().max(64)),
     attributes: z.record(z.string().max(64), z.string().max(1024)).optional(),
     label: z.string().max(64).optional(),
-    layout: z.array(z.object({ stream: id, region: z.object({ id }) })).optional(),
+    layout: z.array(z.object({ stream: id.optional(), region: LayoutRegionSchema })).optional(),
   }),
   /** The media node its owner publishes on (controls go there); absent on older records. */
   nodeId: z.string().max(64).optional(),

@@ -29,14 +29,31 @@ const resolution = z.strictObject({
   width: z.number().int().min(16).max(7680),
   height: z.number().int().min(16).max(4320),
 });
-/** OWT writes region coordinates as fraction strings ("1/3", "0", "1"). */
-const fraction = z.string().regex(/^(0|1|\d+\/\d+)$/, 'a fraction such as "1/3"');
+/**
+ * A region coordinate in [0, 1]: OWT stores fraction strings ("1/3", "0", "1"; fraction.js in
+ * roomModel.js), and its REST guide documents numbers; both are accepted and kept as given.
+ */
+const fraction = z.union([
+  z.number().min(0).max(1),
+  z
+    .string()
+    .max(16)
+    .regex(/^(\d+\/\d+|\d*\.?\d+)$/, 'a fraction such as "1/3" or "0.25"')
+    .refine((v) => {
+      const [n, d] = v.includes('/') ? v.split('/').map(Number) : [Number(v), 1];
+      return d! > 0 && n! / d! <= 1;
+    }, 'a fraction in [0, 1]'),
+]);
 
-const RegionSchema = z.strictObject({
+/** OWT's region: `{id, shape: 'rectangle', area: {left, top, width, height}}` (shape defaults as in OWT). */
+export const RegionSchema = z.strictObject({
   id: z.string().min(1).max(64),
-  shape: z.literal('rectangle'),
+  shape: z.literal('rectangle').default('rectangle'),
   area: z.strictObject({ left: fraction, top: fraction, width: fraction, height: fraction }),
 });
+
+/** A region in a mixed stream's layout: OWT's region, or just its id (the area stays the template's). */
+export const LayoutRegionSchema = RegionSchema.extend({ area: RegionSchema.shape.area.optional() });
 
 const ViewVideoSchema = z.strictObject({
   format: videoFormat.prefault({ codec: 'vp8' }),
@@ -55,6 +72,8 @@ const ViewVideoSchema = z.strictObject({
   layout: z
     .strictObject({
       fitPolicy: z.enum(['letterbox', 'crop']).default('letterbox'),
+      /** OWT's roomModel.js has it (undocumented); kept so OWT room objects round-trip. */
+      setRegionEffect: z.string().max(64).optional(),
       templates: z
         .strictObject({
           base: z.enum(['fluid', 'lecture', 'void']).default('fluid'),
@@ -185,23 +204,21 @@ export const RoomOptionsSchema = z.strictObject({
     .default({ participantActivities: true, streamChange: true }),
   selectActiveAudio: z.boolean().default(false),
   enableBandwidthAdaptation: z.boolean().default(false),
+  /**
+   * OWT's SIP settings (absent by default, as in OWT). OWT's console sends empty strings for a
+   * room without SIP; any non-empty field asks for the SIP gateway (see unimplemented.ts).
+   */
+  sip: z
+    .strictObject({
+      sipServer: z.string().max(256).optional(),
+      username: z.string().max(128).optional(),
+      password: z.string().max(128).optional(),
+    })
+    .optional(),
 });
 
 const roomName = safeText(128);
 const roomId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 letters, digits, _ or -');
-
-export const CreateRoomSchema = z.strictObject({
-  name: roomName,
-  /** Optional caller-chosen id; generated when absent. A taken id is a conflict (409). */
-  id: roomId.optional(),
-  options: RoomOptionsSchema.prefault({}),
-});
-
-/** PUT: the whole room (name and every option; omitted options take their defaults). */
-export const ReplaceRoomSchema = z.strictObject({
-  name: roomName,
-  options: RoomOptionsSchema.prefault({}),
-});
 
 /**
  * The room options with every field optional and no defaults: `.partial()` alone would still
@@ -219,22 +236,82 @@ const RoomOptionsPatchSchema = z.strictObject(
     >;
   },
 );
+export type RoomOptionsPatch = z.infer<typeof RoomOptionsPatchSchema>;
+const optionKeys = Object.keys(RoomOptionsSchema.shape) as (keyof RoomOptions)[];
 
-/** PATCH: name and/or any top-level options; untouched fields keep their values. */
-export const PatchRoomSchema = z
-  .strictObject({
-    name: roomName.optional(),
-    options: RoomOptionsPatchSchema.optional(),
-  })
-  .refine(
-    (p) => p.name !== undefined || (p.options && Object.keys(p.options).length > 0),
-    'nothing to change',
-  );
+/**
+ * Every room write body. Two forms, as OWT clients send them:
+ * - Tessera's and OWT's POST: `{name, options: {…}}`;
+ * - OWT's room object, flat: `{name, participantLimit, views, …}` (OWT's PUT body; also what
+ *   GET answers, so a room read, changed and written back round-trips; its read-only fields
+ *   `_id`, `id`, `serviceId`, `version`, `createdAt`, `updatedAt`, `__v` are tolerated).
+ * Unknown fields are refused, not silently dropped.
+ */
+export const RoomBodySchema = RoomOptionsPatchSchema.extend({
+  name: roomName.optional(),
+  /** Optional caller-chosen id on POST (generated when absent; a taken id is a 409). */
+  id: roomId.optional(),
+  _id: roomId.optional(),
+  options: RoomOptionsPatchSchema.optional(),
+  serviceId: z.string().max(64).optional(),
+  version: z.number().int().optional(),
+  createdAt: z.string().max(64).optional(),
+  updatedAt: z.string().max(64).optional(),
+  __v: z.number().int().optional(),
+}).superRefine((body, ctx) => {
+  if (body.id !== undefined && body._id !== undefined && body.id !== body._id)
+    ctx.addIssue({ code: 'custom', path: ['_id'], message: 'id and _id differ' });
+  const flat = optionKeys.filter((k) => body[k] !== undefined);
+  if (body.options !== undefined && flat.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: [flat[0]!],
+      message: 'give the options either flat (OWT room object) or under options, not both',
+    });
+});
+export type RoomBody = z.infer<typeof RoomBodySchema>;
+
+/** A room write, normalized: which form it came in, and the options it names. */
+export interface RoomInput {
+  name?: string;
+  id?: string;
+  /** `nested`: `{name, options}`; `flat`: OWT's room object. */
+  form: 'nested' | 'flat';
+  options: RoomOptionsPatch;
+}
+
+export function roomInput(body: RoomBody): RoomInput {
+  const options: RoomOptionsPatch = body.options ?? {};
+  if (body.options === undefined)
+    for (const key of optionKeys) if (body[key] !== undefined) Object.assign(options, { [key]: body[key] });
+  const id = body.id ?? body._id;
+  return {
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(id !== undefined ? { id } : {}),
+    form: body.options !== undefined ? 'nested' : 'flat',
+    options,
+  };
+}
+
+/** POST needs a name. */
+export const CreateRoomSchema = RoomBodySchema.refine((b) => b.name !== undefined, {
+  path: ['name'],
+  message: 'a room needs a name',
+});
+
+/** PUT and PATCH need something to change (read-only echoes do not count). */
+export const UpdateRoomSchema = RoomBodySchema.refine(
+  (b) =>
+    b.name !== undefined ||
+    (b.options !== undefined && Object.keys(b.options).length > 0) ||
+    optionKeys.some((k) => b[k] !== undefined),
+  'nothing to change',
+);
 
 export type RoomOptions = z.infer<typeof RoomOptionsSchema>;
 export type Role = z.infer<typeof RoleSchema>;
 
-/** A stored room as the API returns it; `version` is its ETag and the precondition of updates. */
+/** A stored room; `version` is its ETag and the precondition of updates. */
 export const RoomSchema = z.object({
   id: roomId,
   serviceId: z.string(),
@@ -247,3 +324,31 @@ export const RoomSchema = z.object({
 export type Room = z.infer<typeof RoomSchema>;
 
 export const RoomIdSchema = roomId;
+
+/**
+ * A room as the API answers: OWT's room object (flat options, `_id`) with Tessera's `id`,
+ * `serviceId`, `version` (also the ETag), `createdAt` and `updatedAt`.
+ */
+export const RoomResponseSchema = RoomOptionsSchema.extend({
+  _id: roomId,
+  id: roomId,
+  name: roomName,
+  serviceId: z.string(),
+  version: z.number().int().min(1),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type RoomResponse = z.infer<typeof RoomResponseSchema>;
+
+export function roomResponse(room: Room): RoomResponse {
+  return {
+    _id: room.id,
+    id: room.id,
+    name: room.name,
+    ...room.options,
+    serviceId: room.serviceId,
+    version: room.version,
+    createdAt: room.createdAt,
+    updatedAt: room.updatedAt,
+  };
+}
