@@ -477,7 +477,12 @@ describe('fuzz acceptance on the embedded server', () => {
         const answer = await rawRequest(target.port, encode(c));
         http.requests++;
         record(http.statuses, answer);
-        if (answer.status !== undefined && answer.status >= 500 && answer.status !== 503 && answer.status !== 501)
+        if (
+          answer.status !== undefined &&
+          answer.status >= 500 &&
+          answer.status !== 503 &&
+          answer.status !== 501
+        )
           http.fiveHundreds.push(`${answer.status} ← ${describeHttp(c)}`);
         if (answer.hung) http.hung.push(describeHttp(c));
       },
@@ -518,7 +523,12 @@ describe('fuzz acceptance on the embedded server', () => {
         const answer = await rawRequest(target.port, encodeUpgrade(u));
         upgrade.requests++;
         record(upgrade.statuses, answer);
-        if (answer.status !== undefined && answer.status >= 500 && answer.status !== 503 && answer.status !== 501)
+        if (
+          answer.status !== undefined &&
+          answer.status >= 500 &&
+          answer.status !== 503 &&
+          answer.status !== 501
+        )
           upgrade.fiveHundreds.push(`${answer.status} ← GET ${u.target}`);
       },
       (u) => `GET ${u.target} (version ${u.version})`,
