@@ -68,7 +68,7 @@ export function managementApi(
     auth: new ManagementAuth(services, adapters.nonces),
     services,
     rooms,
-    participants: new ParticipantService(rooms, adapters.participants, commands),
+    participants: new ParticipantService(rooms, adapters.participants, commands, adapters.roomNodes),
     streams: new StreamService(rooms, adapters.streams, commands),
     nodes: new NodeService(adapters.nodes),
     tokens: new JoinTokens({

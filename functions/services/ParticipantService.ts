@@ -1,5 +1,5 @@
 import { ErrorCodes, NotFoundError } from '../../shared/errors.ts';
-import type { ParticipantStore } from '../../shared/ports/live.ts';
+import type { ParticipantStore, RoomNodes } from '../../shared/ports/live.ts';
 import type { Participant, ParticipantPatch, Permission } from '../../shared/protocol/http/liveState.ts';
 import type { Commands } from './Commands.ts';
 import type { RoomService } from './RoomService.ts';
@@ -11,7 +11,10 @@ export class ParticipantService {
   readonly #participants: ParticipantStore;
   readonly #commands: Commands;
 
-  constructor(rooms: RoomService, participants: ParticipantStore, commands: Commands) {
+  readonly #roomNodes: RoomNodes | undefined;
+
+  constructor(rooms: RoomService, participants: ParticipantStore, commands: Commands, roomNodes?: RoomNodes) {
+    this.#roomNodes = roomNodes;
     this.#rooms = rooms;
     this.#participants = participants;
     this.#commands = commands;
@@ -47,9 +50,11 @@ export class ParticipantService {
   }
 
   async drop(caller: Caller, roomId: string, id: string): Promise<void> {
-    const { key } = await this.#find(caller, roomId, id);
+    const { key, participant } = await this.#find(caller, roomId, id);
     await this.#commands.toParticipant({ type: 'participant.drop', roomId: key, participantId: id });
-    await this.#participants.delete(key, id);
+    // Whoever deletes the live record counts its node down (as a departure on the node does).
+    if ((await this.#participants.delete(key, id)) && participant.nodeId)
+      await this.#roomNodes?.add(key, participant.nodeId, -1);
   }
 
   /** The live record (stored under the room's key) and that key. */

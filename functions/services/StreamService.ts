@@ -22,12 +22,12 @@ export class StreamService {
 
   async list(caller: Caller, roomId: string): Promise<Stream[]> {
     const key = await this.#rooms.key(caller, roomId);
-    return (await this.#streams.list(key)).map((s) => ({ ...s, roomId }));
+    return (await this.#streams.list(key)).map((s) => present(s, roomId));
   }
 
   async get(caller: Caller, roomId: string, id: string): Promise<Stream> {
     const key = await this.#rooms.key(caller, roomId);
-    return { ...(await this.#find(key, id)), roomId };
+    return present(await this.#find(key, id), roomId);
   }
 
   async patch(caller: Caller, roomId: string, id: string, ops: StreamPatchOp[]): Promise<Stream> {
@@ -44,7 +44,7 @@ export class StreamService {
       await this.#commands.toStreamOwner({ type: 'stream.control', roomId: key, streamId: id, ops: status });
     if (layout.length)
       await this.#commands.toRoomNodes({ type: 'stream.control', roomId: key, streamId: id, ops: layout });
-    return { ...next, roomId };
+    return present(next, roomId);
   }
 
   async delete(caller: Caller, roomId: string, id: string): Promise<void> {
@@ -60,6 +60,11 @@ export class StreamService {
     if (!stream) throw new NotFoundError(ErrorCodes.streamNotFound, `stream ${id} not found`);
     return stream;
   }
+}
+
+/** The record as tenants see it: under their room id, without the node that hosts it. */
+function present({ nodeId: _, ...stream }: Stream, roomId: string): Stream {
+  return { ...stream, roomId };
 }
 
 /** Applies OWT's stream PATCH operations, checked against the room's views and live streams. */

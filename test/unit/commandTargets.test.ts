@@ -1,6 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { managementApi, signalingFunction } from '../../functions/compose.ts';
 import { Commands } from '../../functions/services/Commands.ts';
+import { ParticipantService } from '../../functions/services/ParticipantService.ts';
+import type { RoomService } from '../../functions/services/RoomService.ts';
+import type { Caller } from '../../functions/services/ServiceRegistry.ts';
 import { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import { MemoryLiveCollection } from '../../shared/adapters/memory/MemoryLiveCollection.ts';
 import { MemoryPlacementStore } from '../../shared/adapters/memory/MemoryPlacementStore.ts';
@@ -174,5 +177,17 @@ describe("the participant's record names its node", () => {
     await login(2);
     expect((await adapters.participants.get(ROOM, 'p1'))?.nodeId).toBe('node-2');
     expect(await commands.toParticipant(drop)).toEqual(['node-2']);
+  });
+});
+
+describe('REST drop', () => {
+  it('counts the dropped participant off its node (whoever deletes the record counts it down)', async () => {
+    const rooms = { key: async () => ROOM } as unknown as RoomService;
+    const service = new ParticipantService(rooms, participants, commands, roomNodes);
+    await participants.put(participant('p2', 'node-2'));
+    await service.drop({ serviceId: 'svc' } as unknown as Caller, 'room', 'p2');
+    expect(await delivered()).toEqual({ 'node-2': ['participant.drop'] });
+    expect(await participants.get(ROOM, 'p2')).toBeUndefined();
+    expect(await roomNodes.counts(ROOM)).toEqual({ 'node-1': 2 });
   });
 });
