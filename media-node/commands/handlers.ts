@@ -1,10 +1,12 @@
 import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import type { Cascades } from '../cascade/Cascades.ts';
+import type { Pipelines } from '../pipelines/Pipelines.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { NodeSignaling } from '../signaling/NodeSignaling.ts';
 import type { SessionKeeper } from '../signaling/SessionKeeper.ts';
 import type { CommandHandler } from './CommandProcessor.ts';
+import { pipelineHandlers } from './handlers/pipelines.ts';
 
 type Handlers = { [T in NodeCommand['type']]: (command: Extract<NodeCommand, { type: T }>) => Promise<void> };
 
@@ -15,6 +17,7 @@ export function nodeCommandHandlers(
   gateway: ConnectionGateway,
   cascades: Cascades | undefined,
   sessions: SessionKeeper,
+  pipelines?: Pipelines,
 ): CommandHandler {
   // Commands from the room's other nodes; a node with no cascade (embedded) ignores them.
   const cascade = async (c: Parameters<Cascades['handle']>[0]) => {
@@ -87,6 +90,8 @@ export function nodeCommandHandlers(
     'pipe.leave': cascade,
     'room.relay': cascade,
     'room.text': cascade,
+
+    ...pipelineHandlers(pipelines),
 
     async 'room.close'(c) {
       const room = rooms.get(c.roomId);
