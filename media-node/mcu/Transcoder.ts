@@ -64,8 +64,10 @@ export class Transcoder extends Pipeline {
     // The stream may live on another of the room's routers: the pipeline runs on the primary one.
     await room.ensureOn(this.#inputId, room.router);
     this.#input = await this.#bridge.input(this.#inputId);
-    this.#input.consumer.once('producerclose', () => this.close('input gone'));
-    this.#input.consumer.once('transportclose', () => this.close('input gone'));
+    // The router closing with the room closes the consumer's transport first.
+    const gone = () => this.close(room.closed ? 'room closed' : 'input gone');
+    this.#input.consumer.once('producerclose', gone);
+    this.#input.consumer.once('transportclose', gone);
     writeFileSync(this.#sdpPath, this.#input.sdp);
     this.#output = await this.#bridge.output('video', this.#params.codec, {
       pipelineId: this.id,
