@@ -131,6 +131,11 @@ export abstract class Pipeline extends EventEmitter<Events> {
   /** The current run wrote its first frame. */
   protected onFirstFrame(): void {}
 
+  /** ffmpeg's stderr as it may be logged: a kind whose arguments hold secrets (stream keys) removes them. */
+  protected redact(stderr: string): string {
+    return stderr;
+  }
+
   protected addOutput(output: PipelineOutput): void {
     this.#outputs.push(output);
   }
@@ -167,7 +172,10 @@ export abstract class Pipeline extends EventEmitter<Events> {
     void process.exited().then((exit) => {
       if (this.closed || this.#process !== process) return;
       this.#process = undefined;
-      this.logger.warn('pipeline ffmpeg exited', { ...exit, stderr: process.stderrTail.slice(-600) });
+      this.logger.warn('pipeline ffmpeg exited', {
+        ...exit,
+        stderr: this.redact(process.stderrTail.slice(-600)),
+      });
       this.#emit('crashed', { ...exit, ranMs: Date.now() - spawnedAt });
     });
     this.onSpawn(process);

@@ -286,6 +286,29 @@ describe('pipelines on a real worker: a transcode of a room stream, produced bac
     ).toBe(false);
   }, 60_000);
 
+  it('a transcode ends when its input stream goes, and takes its output stream with it', async () => {
+    const { room, streamId } = await roomWithCamera();
+    const pipelines = registry();
+    const pipeline = pipelines.start({
+      id: 'tc-6',
+      kind: 'transcode',
+      roomId: room.id,
+      inputs: [streamId],
+      params: {},
+    });
+    await once(pipeline, 'started', 40_000);
+    const output = await until(
+      () => room.streams().find((s) => s.owner === 'pipeline:tc-6'),
+      (s) => s !== undefined,
+    );
+    const ended = once<{ reason: string }>(pipeline, 'ended');
+    room.removeRemoteStream(streamId);
+    expect(await ended).toEqual({ reason: 'input gone' });
+    expect(room.streams().map((s) => s.id)).not.toContain(output!.id);
+    expect(pipelines.list()).toEqual([]);
+    room.close();
+  }, 60_000);
+
   it('a killed ffmpeg is restarted with backoff; after the bound the pipeline fails and its stream goes', async () => {
     const { room, streamId } = await roomWithCamera();
     const pipelines = registry({ restart: { max: 2, baseMs: 400, maxMs: 2000, stableMs: 60_000 } });
