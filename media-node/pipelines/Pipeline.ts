@@ -154,7 +154,12 @@ export abstract class Pipeline extends EventEmitter<Events> {
     if (this.closed) return;
     this.#restarts++;
     this.#state = 'restarting';
-    this.#spawn();
+    // Runs from a timer: a throw here (ffmpeg gone from the machine) must fail the pipeline, not the node.
+    try {
+      this.#spawn();
+    } catch (error) {
+      this.fail(error instanceof Error ? error.message : String(error));
+    }
   }
 
   #spawn(): void {
