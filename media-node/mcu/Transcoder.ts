@@ -20,7 +20,8 @@ export class Transcoder extends Pipeline {
   readonly #inputId: string;
   readonly #params: TranscodeParams;
   readonly #bridge: RtpBridge;
-  readonly #dir = mkdtempSync(join(tmpdir(), 'tessera-transcode-'));
+  /** Holds the receive SDP ffmpeg opens. */
+  #dir: string | undefined;
   #input: RtpInput | undefined;
   #output: RtpOutput | undefined;
   #keyFrames: ReturnType<typeof setInterval> | undefined;
@@ -68,6 +69,8 @@ export class Transcoder extends Pipeline {
     const gone = () => this.close(room.closed ? 'room closed' : 'input gone');
     this.#input.consumer.once('producerclose', gone);
     this.#input.consumer.once('transportclose', gone);
+    if (this.closed) return; // stopped meanwhile: release() has run, nothing more to allocate
+    this.#dir = mkdtempSync(join(tmpdir(), 'tessera-transcode-'));
     writeFileSync(this.#sdpPath, this.#input.sdp);
     this.#output = await this.#bridge.output('video', this.#params.codec, {
       pipelineId: this.id,
@@ -78,7 +81,7 @@ export class Transcoder extends Pipeline {
   }
 
   get #sdpPath(): string {
-    return join(this.#dir, 'in.sdp');
+    return join(this.#dir ?? tmpdir(), 'in.sdp');
   }
 
   protected ffmpegArgs(): string[] {
@@ -137,7 +140,7 @@ export class Transcoder extends Pipeline {
     if (this.#published && this.#output && !this.#ctx.room.closed)
       this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);
     this.#bridge.close();
-    rmSync(this.#dir, { recursive: true, force: true });
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
