@@ -13,6 +13,8 @@ import { CapacityReporter } from './capacity/CapacityReporter.ts';
 import { Cascades } from './cascade/Cascades.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
 import { nodeCommandHandlers } from './commands/handlers.ts';
+import { type PipelineFactory, Pipelines } from './pipelines/Pipelines.ts';
+import { roomStreamPublisher } from './pipelines/publisher.ts';
 import { routerMediaCodecs } from './sfu/codecs.ts';
 import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
@@ -43,6 +45,8 @@ export interface MediaNodeOptions {
   location?: { region?: string | undefined; isp?: string | undefined };
   /** TURN the deployment runs: every login answer carries its URLs with fresh credentials. */
   turn?: Pick<TurnConfig, 'secret' | 'urls' | 'credentialTtlSeconds'> | undefined;
+  /** The media pipeline kinds this node runs (registered by the composition root). */
+  pipelineKinds?: Readonly<Record<string, PipelineFactory>> | undefined;
 }
 
 export interface MediaNodeHealth {
@@ -64,6 +68,7 @@ export class MediaNode {
   readonly #reporter: CapacityReporter | undefined;
   readonly #sessions: SessionKeeper;
   readonly #cascades: Cascades | undefined;
+  readonly pipelines: Pipelines;
   #closed = false;
 
   private constructor(
@@ -75,7 +80,9 @@ export class MediaNode {
     reporter: CapacityReporter | undefined,
     sessions: SessionKeeper,
     cascades: Cascades | undefined,
+    pipelines: Pipelines,
   ) {
+    this.pipelines = pipelines;
     this.#sessions = sessions;
     this.#cascades = cascades;
     this.id = id;
@@ -154,11 +161,18 @@ export class MediaNode {
           registry: o.registry,
         })
       : undefined;
+    const pipelines = new Pipelines({
+      rooms,
+      kinds: o.pipelineKinds ?? {},
+      publisher: roomStreamPublisher,
+      logger,
+      limits: { perRoom: o.limits.pipelinesPerRoom, perNode: o.limits.pipelinesPerNode },
+    });
     const processor = new CommandProcessor({
       nodeId: o.nodeId,
       queue: o.commands,
       ledger: o.ledger,
-      handle: nodeCommandHandlers(rooms, signaling, cascades, sessions),
+      handle: nodeCommandHandlers(rooms, signaling, cascades, sessions, pipelines),
       logger,
       since,
     });
@@ -178,11 +192,12 @@ export class MediaNode {
         registry: o.registry,
         logger,
         pipes: () => cascades?.pipes ?? 0,
+        pipelines: () => pipelines.usage(),
         ...o.location,
       });
       await reporter.start();
     }
-    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions, cascades);
+    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions, cascades, pipelines);
   }
 
   get workers(): WorkerPool {
@@ -223,6 +238,7 @@ export class MediaNode {
     this.#closed = true;
     this.#reporter?.stop();
     await this.#processor.stop();
+    this.pipelines.close();
     this.#rooms.close();
     await this.#sessions.close();
     // The room's other nodes hear that this part of it is gone (pipe.leave) before we exit.

@@ -7,6 +7,7 @@ import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { RoomNodes } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import { MediaNode } from './MediaNode.ts';
+import { transcoderKind } from './mcu/Transcoder.ts';
 
 /**
  * Composition root of a standalone media node (local cluster, EC2): commands from its SQS
@@ -56,5 +57,6 @@ export function startMediaNode(
     limits: config.limits,
     location: config.location,
     turn: config.turn,
+    pipelineKinds: { transcode: transcoderKind },
   });
 }

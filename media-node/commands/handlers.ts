@@ -1,9 +1,11 @@
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import type { Cascades } from '../cascade/Cascades.ts';
+import type { Pipelines } from '../pipelines/Pipelines.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { NodeSignaling } from '../signaling/NodeSignaling.ts';
 import type { SessionKeeper } from '../signaling/SessionKeeper.ts';
 import type { CommandHandler } from './CommandProcessor.ts';
+import { pipelineHandlers } from './handlers/pipelines.ts';
 
 type Handlers = { [T in NodeCommand['type']]: (command: Extract<NodeCommand, { type: T }>) => Promise<void> };
 
@@ -13,6 +15,7 @@ export function nodeCommandHandlers(
   signaling: NodeSignaling,
   cascades: Cascades | undefined,
   sessions: SessionKeeper,
+  pipelines?: Pipelines,
 ): CommandHandler {
   // Commands from the room's other nodes; a node with no cascade (embedded) ignores them.
   const cascade = async (c: Parameters<Cascades['handle']>[0]) => {
@@ -67,6 +70,8 @@ export function nodeCommandHandlers(
     'pipe.leave': cascade,
     'room.relay': cascade,
     'room.text': cascade,
+
+    ...pipelineHandlers(pipelines),
 
     async 'room.close'(c) {
       await rooms.get(c.roomId)?.end('room deleted');

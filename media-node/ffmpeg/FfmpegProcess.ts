@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { ffmpeg } from './resolveFfmpeg.ts';
 
 export interface FfmpegExit {
@@ -15,7 +16,16 @@ export interface FfmpegProcessOptions {
   stderrTailBytes?: number;
 }
 
-type Events = { exit: [FfmpegExit]; stderr: [string] };
+/** One block of `-progress pipe:1` output: ffmpeg's counters, `frame` being frames written so far. */
+export interface FfmpegProgress {
+  frame: number;
+  fields: Record<string, string>;
+}
+
+type Events = { exit: [FfmpegExit]; stderr: [string]; progress: [FfmpegProgress] };
+
+/** Linux reports process CPU in clock ticks; 100 per second on every platform Tessera runs. */
+const CLOCK_TICKS = 100;
 
 /**
  * Owns exactly one ffmpeg child process: spawn, stdio, exit and shutdown. Callers describe
@@ -33,7 +43,24 @@ export class FfmpegProcess extends EventEmitter<Events> {
     this.#stderrTailBytes = options.stderrTailBytes ?? 16_384;
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', ...options.args];
     this.#child = spawn(options.binary ?? ffmpeg().path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#child.stdout?.resume();
+    // `-progress pipe:1` writes key=value lines, a block ending at `progress=continue|end`.
+    let block: Record<string, string> = {};
+    let partial = '';
+    this.#child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      if (partial.length > 4096) partial = '';
+      for (const line of lines) {
+        const eq = line.indexOf('=');
+        if (eq <= 0) continue;
+        const key = line.slice(0, eq).trim();
+        block[key] = line.slice(eq + 1).trim();
+        if (key === 'progress') {
+          this.emit('progress', { frame: Number(block.frame ?? 0) || 0, fields: block });
+          block = {};
+        }
+      }
+    });
     this.#child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       this.#stderrTail = (this.#stderrTail + chunk).slice(-this.#stderrTailBytes);
       this.emit('stderr', chunk);
@@ -55,6 +82,22 @@ export class FfmpegProcess extends EventEmitter<Events> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * CPU time the process has used so far (user + system, seconds), from /proc/<pid>/stat; 0 once
+   * it has exited or where /proc is missing. What capacity reports count for pipelines.
+   */
+  cpuSeconds(): number {
+    if (this.#closed || this.#child.pid === undefined) return 0;
+    try {
+      const stat = readFileSync(`/proc/${this.#child.pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces) start at state, field 3.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      return 0;
+    }
   }
 
   /** The last part of ffmpeg's stderr, for error messages and tests. */

@@ -55,6 +55,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginsPerParticipantPerMinute: e.LOGINS_PER_PARTICIPANT_PER_MINUTE,
       messagesPerSecond: e.SIGNALING_MESSAGES_PER_SECOND,
       textsPerSecond: e.SIGNALING_TEXTS_PER_SECOND,
+      pipelinesPerRoom: e.MAX_PIPELINES_PER_ROOM,
+      pipelinesPerNode: e.MAX_PIPELINES_PER_NODE,
     },
   };
 }

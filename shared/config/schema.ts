@@ -129,6 +129,10 @@ export const EnvSchema = z.object({
   SIGNALING_MESSAGES_PER_SECOND: count(50).describe(
     'signaling requests per connection per second (burst: twice)',
   ),
+  MAX_PIPELINES_PER_ROOM: count(8).describe(
+    'media pipelines (transcodes, mixers…) one room may run on a node',
+  ),
+  MAX_PIPELINES_PER_NODE: count(16).describe('media pipelines one media node runs at most'),
   SIGNALING_TEXTS_PER_SECOND: count(5).describe('text messages per connection per second (burst: twice)'),
   WS_PING_INTERVAL_SECONDS: z.coerce
     .number()
@@ -298,4 +302,7 @@ export interface Limits {
   loginsPerParticipantPerMinute: number;
   messagesPerSecond: number;
   textsPerSecond: number;
+  /** Media pipelines per room and per node (ffmpeg processes: CPU). */
+  pipelinesPerRoom?: number;
+  pipelinesPerNode?: number;
 }

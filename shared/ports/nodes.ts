@@ -5,7 +5,10 @@ export interface NodeReport {
   rooms: number;
   workers: number;
   workersAlive: number;
-  /** 0..1, the busiest worker's share of its core. */
+  /**
+   * 0..1: the busiest worker's share of its core, plus the node's share of CPU used by pipelines
+   * (ffmpeg) over the last interval.
+   */
   load: number;
   draining: boolean;
   reportedAt: number;
@@ -16,6 +19,10 @@ export interface NodeReport {
   capabilities: string[];
   /** Pipe links to other nodes in use (rooms spanning nodes). */
   pipes?: number;
+  /** Media pipelines running (transcodes, mixers, recordings, streaming). */
+  pipelines?: number;
+  /** Cores their ffmpeg processes used over the last interval (1 = one full core). */
+  pipelineCpu?: number;
 }
 
 export interface NodeRegistry {

@@ -75,6 +75,25 @@ export const StreamPatchOpSchema = z.union([
 ]);
 export type StreamPatchOp = z.infer<typeof StreamPatchOpSchema>;
 
+/** A pipeline's id: chosen by the caller, unique on the node. */
+const pipelineId = z.string().regex(/^[\w-]{1,64}$/);
+
+/** The pipeline kinds a node may know (a node refuses a kind it has not registered). */
+export const PipelineKindSchema = z.enum(['transcode']);
+
+/**
+ * Parameters of a `transcode`: one video stream re-encoded, bounded so that one request cannot
+ * take a node's CPU (the defaults cost about 2 % of a core with H.264).
+ */
+export const TranscodeParamsSchema = z.strictObject({
+  codec: z.enum(['h264', 'vp8']).default('h264'),
+  width: z.number().int().min(16).max(1920).default(320),
+  height: z.number().int().min(16).max(1080).default(240),
+  framerate: z.number().int().min(1).max(30).default(15),
+  bitrateKbps: z.number().int().min(32).max(4000).default(300),
+});
+export type TranscodeParams = z.infer<typeof TranscodeParamsSchema>;
+
 export const NodeCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('participant.drop'), participantId: z.string().min(1).max(64) }),
   z.strictObject({
@@ -162,6 +181,23 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     to: z.union([z.literal('all'), z.string().min(1).max(64)]),
     message: z.string().min(1).max(2048),
   }),
+  /**
+   * Start a media pipeline in the room (on the node hosting its input). The node registers it and
+   * answers nothing; it starts in the background and reports started/failed/ended as events.
+   * `params` are checked against the kind's own schema (e.g. TranscodeParamsSchema).
+   */
+  z.strictObject({
+    ...base,
+    type: z.literal('pipeline.start'),
+    pipelineId,
+    kind: PipelineKindSchema,
+    input: z.strictObject({ streamId: z.string().min(1).max(64) }),
+    params: z
+      .record(z.string().max(32), z.union([z.string().max(64), z.number(), z.boolean()]))
+      .refine((p) => Object.keys(p).length <= 16, 'at most 16 params')
+      .default({}),
+  }),
+  z.strictObject({ ...base, type: z.literal('pipeline.stop'), pipelineId }),
   /**
    * The participant's WebSocket closed (left, tab closed, network gone). Its place is kept for
    * `graceMs` (a resume may take it over); 0 or absent: it left.

@@ -3,6 +3,7 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deployedNodeUserData, MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
+import { nodeCapabilities } from '../../media-node/ffmpeg/capabilities.ts';
 import { clusterKeys } from '../../shared/adapters/redis/keys.ts';
 import type { NodeReport } from '../../shared/ports/nodes.ts';
 import { sqsClient } from '../contract/adapters.ts';
@@ -73,7 +74,9 @@ describe('a media node as the deployment starts it', () => {
       report = raw ? JSON.parse(raw) : undefined;
       if (!report) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(report).toMatchObject({ id: nodeId, region: 'us-east-1', draining: false, capabilities: ['sfu'] });
+    expect(report).toMatchObject({ id: nodeId, region: 'us-east-1', draining: false, pipelines: 0 });
+    // What this machine's ffmpeg can run, as the node probed it (sfu always).
+    expect(report!.capabilities).toEqual(await nodeCapabilities());
     expect(report!.workersAlive).toBe(report!.workers);
     expect(Date.now() - report!.reportedAt).toBeLessThan(3000);
     expect(await redis.zscore(clusterKeys.nodes, nodeId)).not.toBeNull();

@@ -1,0 +1,34 @@
+import { ValidationError } from '../../../shared/errors.ts';
+import type { NodeCommand } from '../../../shared/protocol/commands.ts';
+import type { Pipelines } from '../../pipelines/Pipelines.ts';
+
+type Handler<T extends NodeCommand['type']> = (command: Extract<NodeCommand, { type: T }>) => Promise<void>;
+
+/**
+ * pipeline.start / pipeline.stop. A start registers the pipeline and returns at once: ffmpeg
+ * starts in the background (the room's other commands must not wait seconds for it), and how it
+ * went is the pipeline's started/failed events. A request that cannot run (unknown kind or room,
+ * a limit, bad params) throws here, logged by the command processor with its code.
+ */
+export function pipelineHandlers(pipelines: Pipelines | undefined): {
+  'pipeline.start': Handler<'pipeline.start'>;
+  'pipeline.stop': Handler<'pipeline.stop'>;
+} {
+  return {
+    async 'pipeline.start'(c) {
+      if (!pipelines)
+        throw new ValidationError('this node runs no pipelines', [{ path: 'type', message: c.type }]);
+      pipelines.start({
+        id: c.pipelineId,
+        kind: c.kind,
+        roomId: c.roomId,
+        inputs: [c.input.streamId],
+        params: c.params,
+      });
+    },
+
+    async 'pipeline.stop'(c) {
+      pipelines?.stop(c.pipelineId, c.roomId);
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import { EventEmitter } from 'node:events';
+import {
+  ConflictError,
+  ErrorCodes,
+  LimitError,
+  NotFoundError,
+  ValidationError,
+} from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
+import type { Pipeline, PipelineContext, PipelineSpec, StreamPublisher } from './Pipeline.ts';
+
+/** Makes a pipeline of one kind; throws a ValidationError for params the kind does not accept. */
+export type PipelineFactory = (spec: PipelineSpec, ctx: PipelineContext) => Pipeline;
+
+export interface RestartPolicy {
+  /** Restarts in a row before the pipeline fails. */
+  max: number;
+  /** First delay; doubled per restart up to maxMs, then jittered to 50–100 %. */
+  baseMs: number;
+  maxMs: number;
+  /** A run lasting this long was healthy: the next crash starts the count afresh. */
+  stableMs: number;
+}
+
+export interface PipelinesOptions {
+  rooms: RoomRegistry;
+  /** The kinds this node runs, by name (registered by the composition root). */
+  kinds: Readonly<Record<string, PipelineFactory>>;
+  publisher: StreamPublisher;
+  logger: Logger;
+  limits?: { perRoom?: number | undefined; perNode?: number | undefined };
+  restart?: Partial<RestartPolicy>;
+}
+
+/** What capacity reports count: pipelines, their expected cores, and each ffmpeg's CPU so far. */
+export interface PipelinesUsage {
+  count: number;
+  weight: number;
+  processes: { pid: number; cpuSeconds: number }[];
+}
+
+type Events = { pipelinecreated: [Pipeline]; pipelineclosed: [Pipeline] };
+
+const DEFAULT_RESTART: RestartPolicy = { max: 5, baseMs: 500, maxMs: 15_000, stableMs: 30_000 };
+
+/**
+ * The node's pipelines: created, found and closed by id; closed with their room (mediasoup's
+ * cascade: the room's close closes what hangs off it); ffmpeg restarted after a crash with capped
+ * exponential backoff and jitter, and failed after too many crashes in a row. Bounded per room
+ * and per node. Kinds come from a factory table: this file imports none of them.
+ *
+ * start() only registers and returns: a command handler must never wait for ffmpeg (the node
+ * serializes each room's commands; a slow start would stall the room's signaling).
+ */
+export class Pipelines extends EventEmitter<Events> {
+  readonly #o: PipelinesOptions;
+  readonly #restart: RestartPolicy;
+  readonly #pipelines = new Map<string, Pipeline>();
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  #closed = false;
+
+  constructor(options: PipelinesOptions) {
+    super();
+    this.#o = options;
+    this.#restart = { ...DEFAULT_RESTART, ...options.restart };
+  }
+
+  get(id: string): Pipeline | undefined {
+    return this.#pipelines.get(id);
+  }
+
+  list(roomId?: string): Pipeline[] {
+    const all = [...this.#pipelines.values()];
+    return roomId === undefined ? all : all.filter((p) => p.roomId === roomId);
+  }
+
+  get kinds(): string[] {
+    return Object.keys(this.#o.kinds);
+  }
+
+  /** Registers a pipeline and starts it in the background; throws only for a request that cannot be run. */
+  start(spec: PipelineSpec): Pipeline {
+    if (this.#closed) throw new LimitError('the node is closing: no new pipelines');
+    const factory = Object.hasOwn(this.#o.kinds, spec.kind) ? this.#o.kinds[spec.kind] : undefined;
+    if (!factory)
+      throw new ValidationError(`this node runs no ${spec.kind} pipelines`, [
+        { path: 'kind', message: `one of ${this.kinds.join(', ') || '(none)'}` },
+      ]);
+    if (this.#pipelines.has(spec.id)) throw new ConflictError(`pipeline ${spec.id} exists`);
+    const room = this.#o.rooms.get(spec.roomId);
+    if (!room || room.closed) throw new NotFoundError(ErrorCodes.roomNotFound, `no room ${spec.roomId} here`);
+    const perNode = this.#o.limits?.perNode ?? 16;
+    const perRoom = this.#o.limits?.perRoom ?? 8;
+    if (this.#pipelines.size >= perNode)
+      throw new LimitError(`at most ${perNode} pipelines per node`, {
+        limit: 'pipelinesPerNode',
+        max: perNode,
+      });
+    if (this.list(spec.roomId).length >= perRoom)
+      throw new LimitError(`at most ${perRoom} pipelines per room`, {
+        limit: 'pipelinesPerRoom',
+        max: perRoom,
+      });
+
+    const pipeline = factory(spec, { room, logger: this.#o.logger, publisher: this.#o.publisher });
+    this.#pipelines.set(spec.id, pipeline);
+    const onRoomClose = () => pipeline.close('room closed');
+    room.once('close', onRoomClose);
+    let crashes = 0;
+    pipeline.on('crashed', ({ ranMs }) => {
+      if (ranMs >= this.#restart.stableMs) crashes = 0;
+      crashes++;
+      if (crashes > this.#restart.max) {
+        pipeline.fail(`ffmpeg crashed ${crashes} times in a row`);
+        return;
+      }
+      const delay = backoffMs(crashes, this.#restart);
+      this.#o.logger.warn('pipeline restarting', {
+        pipelineId: pipeline.id,
+        attempt: crashes,
+        delayMs: delay,
+      });
+      this.#timers.set(
+        pipeline.id,
+        setTimeout(() => {
+          this.#timers.delete(pipeline.id);
+          pipeline.restart();
+        }, delay),
+      );
+    });
+    pipeline.once('close', () => {
+      clearTimeout(this.#timers.get(pipeline.id));
+      this.#timers.delete(pipeline.id);
+      room.off('close', onRoomClose);
+      if (this.#pipelines.get(pipeline.id) === pipeline) this.#pipelines.delete(pipeline.id);
+      this.emit('pipelineclosed', pipeline);
+    });
+    this.emit('pipelinecreated', pipeline);
+    void pipeline.start().catch((error: unknown) => {
+      pipeline.fail(error instanceof Error ? error.message : String(error));
+    });
+    return pipeline;
+  }
+
+  /** Stops a pipeline; false if there is none by that id (in that room, when given). */
+  stop(id: string, roomId?: string): boolean {
+    const pipeline = this.#pipelines.get(id);
+    if (!pipeline || (roomId !== undefined && pipeline.roomId !== roomId)) return false;
+    pipeline.close('stopped');
+    return true;
+  }
+
+  usage(): PipelinesUsage {
+    const processes: PipelinesUsage['processes'] = [];
+    let weight = 0;
+    for (const p of this.#pipelines.values()) {
+      weight += p.weight;
+      const pid = p.process?.pid;
+      if (pid !== undefined) processes.push({ pid, cpuSeconds: p.process!.cpuSeconds() });
+    }
+    return { count: this.#pipelines.size, weight, processes };
+  }
+
+  /** Closes every pipeline (the node is going). Idempotent. */
+  close(): void {
+    this.#closed = true;
+    for (const p of [...this.#pipelines.values()]) p.close('node closed');
+  }
+}
+
+/** Capped exponential backoff with jitter: attempt 1 → baseMs, doubling up to maxMs, times 0.5–1. */
+export function backoffMs(attempt: number, policy: Pick<RestartPolicy, 'baseMs' | 'maxMs'>): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling * (0.5 + Math.random() * 0.5));
+}
