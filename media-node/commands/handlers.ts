@@ -59,14 +59,16 @@ export function nodeCommandHandlers(
       for (const consumer of peer.consumers.values()) if (!peer.maySubscribe(consumer.kind)) consumer.close();
     },
 
+    // A stream id is a publication's (all its tracks) or a track's own.
     async 'stream.control'(c) {
       const room = rooms.get(c.roomId);
-      const owner = room?.streams().find((s) => s.id === c.streamId)?.owner;
-      const peer = owner ? room?.peer(owner) : undefined;
-      if (!room || !peer) return;
+      if (!room) return;
       for (const op of c.ops) {
         if (op.path === '/media/audio/status' || op.path === '/media/video/status') {
-          await room.setProducerPaused(peer, c.streamId, op.value === 'inactive');
+          const kind = op.path === '/media/audio/status' ? 'audio' : 'video';
+          for (const t of room.producersOf(c.streamId))
+            if (t.peer && t.announcement.kind === kind)
+              await room.setProducerPaused(t.peer, t.announcement.id, op.value === 'inactive');
         }
         // View membership and layout take effect in the mixer (MCU), which is not on this node yet.
       }
@@ -74,9 +76,8 @@ export function nodeCommandHandlers(
 
     async 'stream.remove'(c) {
       const room = rooms.get(c.roomId);
-      const owner = room?.streams().find((s) => s.id === c.streamId)?.owner;
-      const peer = owner ? room?.peer(owner) : undefined;
-      if (room && peer) room.unpublish(peer, c.streamId);
+      for (const t of room?.producersOf(c.streamId) ?? [])
+        if (t.peer) room!.unpublish(t.peer, t.announcement.id);
     },
 
     'pipe.open': cascade,
