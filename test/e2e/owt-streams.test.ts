@@ -1,7 +1,11 @@
+import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { RedisRoomNodes } from '../../shared/adapters/redis/RedisRoomNodes.ts';
 import type { Stream } from '../../shared/protocol/http/liveState.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
+import { startLocalCluster } from '../harness/cluster.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 
@@ -11,7 +15,7 @@ const join = (
   page: Page,
   url: string,
   token: string,
-  options: { codec?: string; oneStream?: boolean; publish?: boolean } = {},
+  options: { codec?: string; oneStream?: boolean; publish?: boolean; signalingUrl?: string } = {},
 ) =>
   page.evaluate(([u, t, o]) => window.peer.join(u, t, o), [url, token, options] as const) as Promise<Joined>;
 
@@ -157,4 +161,59 @@ describe('OWT streams: a publication is one stream (embedded server, two Chromiu
       ),
     ).toEqual([]);
   }, 90_000);
+});
+
+describe('OWT streams across two media nodes: a publication stays one stream over the cascade', () => {
+  // One participant per node: the second joiner is on the other node, and gets the stream piped.
+  const suite = browserSuite(() =>
+    startLocalCluster(['node-1', 'node-2'], { ROOM_PEERS_PER_NODE: '1', REDIS_DB: '8' }),
+  );
+
+  it('the subscriber on the other node sees one publication with both tracks; REST lists one stream', async () => {
+    const [a, b] = await Promise.all([
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
+    ]);
+    const { signalingUrl } = suite.target;
+    const ana = await join(a, suite.target.url, await suite.target.token('owt-span', 'ana'), {
+      signalingUrl,
+      oneStream: true,
+    });
+    await join(b, suite.target.url, await suite.target.token('owt-span', 'ben'), {
+      signalingUrl,
+      publish: false,
+    });
+    const publication = ana.published.stream!;
+    // One participant on each node.
+    const redis = new Redis(suite.target.redisUrl);
+    const counts = await new RedisRoomNodes(redis).counts(roomKey('super', 'owt-span'));
+    redis.disconnect();
+    expect(Object.values(counts)).toEqual([1, 1]);
+    const received = await eventually(
+      () => b.evaluate(() => window.peer.received()),
+      (s) => hearsAndSees(s, [ana.id]),
+    );
+    expect(hearsAndSees(received, [ana.id])).toBe(true);
+    expect(await b.evaluate(() => window.peer.trackPublicationIds())).toEqual([
+      `audio:${publication}`,
+      `video:${publication}`,
+    ]);
+    expect((await b.evaluate(() => window.peer.publications())).map((p) => [p.id, p.tracks.length])).toEqual([
+      [publication, 2],
+    ]);
+
+    // The node that hosts ana records it once; the node it is piped to records nothing.
+    const listed = await eventually(
+      async () =>
+        (await (
+          await fetch(`${suite.target.url}/v1/rooms/owt-span/streams`, {
+            headers: { authorization: await suite.target.superAuth() },
+          })
+        ).json()) as Stream[],
+      (l) => l.length === 1 && !!l[0]!.media.audio && !!l[0]!.media.video,
+    );
+    expect(listed.map((s) => [s.id, s.info.owner, s.info.origin])).toEqual([
+      [publication, ana.id, { kind: 'participant', participantId: ana.id }],
+    ]);
+  }, 120_000);
 });
