@@ -304,7 +304,8 @@ export const MAX_MESSAGE_BYTES = 128 * 1024;
  *   comes with `room.participants` / `room.streams` pages and `subscribe`. Worst case ≈ 81 KiB
  *   (75 KB measured with 1,000 streams).
  * - `room.streams` / `room.participants`: at most PAGE_BYTES of items (an announcement is
- *   ≈ 150 bytes: ids ≤ 64, label ≤ 128 characters; a participant ≈ 100: user ≤ 128).
+ *   ≈ 220 bytes: its ids and its publication's ≤ 64, label ≤ 128 characters; a participant
+ *   ≈ 100: user ≤ 128).
  * - `subscribe`: one consumer; `data.subscribe`, `transport.restartIce`: one object each.
  * - `text`: its message is at most 2 KiB (the request schema), and so is the event.
  * - events carry one announcement, participant or id: under 1 KiB.
