@@ -162,7 +162,8 @@ export class Room extends EventEmitter<Events> {
   /**
    * A stream that no participant here publishes: piped in from another node (origin `pipe`), or
    * a pipeline's output (origin `pipeline`), produced on the room's primary router. Local peers
-   * see it like any other; a pipeline's is this node's, so it is recorded and piped onwards too.
+   * see it like any other; a pipeline's is this node's, so it is recorded and piped onwards too
+   * (its `announcement.owner` names something, the pipeline's id say: the cascade needs one).
    */
   async addStream(
     producer: types.Producer,
