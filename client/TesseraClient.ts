@@ -752,10 +752,21 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return producer.id;
   }
 
-  /** Ends a publication (all its tracks), or one track by its stream id. */
+  /**
+   * Ends a publication (all its tracks), or a track by its stream id. A publication is named by
+   * its first track: to end that track alone, use `unpublishTrack`.
+   */
   async unpublish(id: string): Promise<void> {
     const publication = this.#published.find((p) => p.id === id);
-    const ids = publication ? publication.tracks.map((t) => t.streamId) : [id];
+    await this.#unpublish(publication ? publication.tracks.map((t) => t.streamId) : [id]);
+  }
+
+  /** Ends one track, leaving the rest of its publication live (e.g. a microphone turned off). */
+  async unpublishTrack(streamId: string): Promise<void> {
+    await this.#unpublish([streamId]);
+  }
+
+  async #unpublish(ids: string[]): Promise<void> {
     for (const streamId of ids) {
       this.#producers.get(streamId)?.close();
       this.#producers.delete(streamId);

@@ -215,5 +215,25 @@ describe('OWT streams across two media nodes: a publication stays one stream ove
     expect(listed.map((s) => [s.id, s.info.owner, s.info.origin])).toEqual([
       [publication, ana.id, { kind: 'participant', participantId: ana.id }],
     ]);
+
+    // The microphone alone goes: the publication keeps its id with its video, on both nodes.
+    await a.evaluate(() => window.peer.unpublish('audio'));
+    const left = await eventually(
+      () => b.evaluate(() => window.peer.publications()),
+      (p) => p[0]?.tracks.length === 1,
+    );
+    expect(left).toEqual([
+      { id: publication, owner: ana.id, tracks: [{ kind: 'video', id: ana.published.video, paused: false }] },
+    ]);
+    const rewritten = await eventually(
+      async () =>
+        (await (
+          await fetch(`${suite.target.url}/v1/rooms/owt-span/streams`, {
+            headers: { authorization: await suite.target.superAuth() },
+          })
+        ).json()) as Stream[],
+      (l) => l.length === 1 && !l[0]!.media.audio,
+    );
+    expect(rewritten.map((s) => [s.id, Object.keys(s.media)])).toEqual([[publication, ['video']]]);
   }, 120_000);
 });

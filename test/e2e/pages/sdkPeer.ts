@@ -163,11 +163,12 @@ const peer = {
   speakers: () => speakers,
   texts: () => texts,
   sendText: (m: string) => client!.sendText(m),
-  unpublish: (kind: 'audio' | 'video') => client!.unpublish(published[kind]!),
+  /** Ends our track of this kind (alone, even in a publication of two). */
+  unpublish: (kind: 'audio' | 'video') => client!.unpublishTrack(published[kind]!),
   publishedIds: () => ({ ...published }),
   /** Replaces a published stream with a new one of the same track (as a camera switch does); its new id. */
   async republish(kind: 'audio' | 'video') {
-    await client!.unpublish(published[kind]!);
+    await client!.unpublishTrack(published[kind]!);
     const track = kind === 'audio' ? media!.getAudioTracks()[0]! : media!.getVideoTracks()[0]!;
     published[kind] = await client!.publish(track);
     return published[kind]!;
