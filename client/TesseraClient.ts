@@ -10,6 +10,7 @@ import type {
   StreamAnnouncement,
   StreamsPage,
 } from '../shared/protocol/signaling.ts';
+import { publicationOf } from '../shared/protocol/signaling.ts';
 import { Emitter } from './Emitter.ts';
 import { MediaWatch } from './MediaWatch.ts';
 import { nextDelay } from './reconnectPolicy.ts';
@@ -56,6 +57,8 @@ export interface Participant {
 
 export interface RemoteTrack {
   streamId: string;
+  /** The publication (OWT stream) the track belongs to: a camera's and its microphone's are the same. */
+  publicationId: string;
   owner: string;
   kind: 'audio' | 'video';
   track: MediaStreamTrack;
@@ -67,6 +70,29 @@ export interface PublishOptions {
   simulcast?: boolean;
   /** Preferred codec, e.g. 'video/VP9' or 'video/H264'; the browser's default otherwise. */
   codec?: string;
+}
+
+/** Publishing a MediaStream: its tracks' sources (mic and camera by default), the video's options. */
+export interface PublishStreamOptions extends Omit<PublishOptions, 'source'> {
+  source?: { audio?: 'mic' | 'screen-audio'; video?: 'camera' | 'screen-cast' };
+}
+
+/** A publication (OWT stream): one participant's tracks published together, at most one per kind. */
+export interface Publication {
+  id: string;
+  owner: string;
+  tracks: StreamAnnouncement[];
+}
+
+/** One of our publications: its id and its tracks' stream ids (they change when a rejoin publishes again). */
+export interface LocalPublication {
+  id: string;
+  tracks: { kind: 'audio' | 'video'; streamId: string }[];
+}
+
+interface Published {
+  id: string;
+  tracks: { track: MediaStreamTrack; options: PublishOptions; streamId: string }[];
 }
 
 type ClientEvents = {
@@ -141,8 +167,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   /** Live remote tracks by consumer id, replayed to every new 'track' listener. */
   readonly #remoteTracks = new Map<string, RemoteTrack>();
   readonly #producers = new Map<string, types.Producer>();
-  /** What we publish, so a rejoin can publish it again. */
-  readonly #published: { track: MediaStreamTrack; options: PublishOptions; streamId: string }[] = [];
+  /** What we publish, by publication, so a rejoin can publish it again. */
+  readonly #published: Published[] = [];
   readonly #healthCheckMs: number;
   readonly #ice: Pick<JoinOptions, 'iceServers' | 'iceTransportPolicy'>;
   #health: ReturnType<typeof setInterval> | undefined;
@@ -328,8 +354,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
       // The server ended it while we were away (a permission revoked): it is not ours to resend.
       producer.close();
       this.#producers.delete(id);
-      const at = this.#published.findIndex((p) => p.streamId === id);
-      if (at >= 0) this.#published.splice(at, 1);
+      this.#forgetTrack(id);
     }
     // A media path that broke while signaling was away is restarted now.
     for (const transport of [this.#sendTransport, this.#recvTransport])
@@ -578,9 +603,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.participants.clear();
     this.#stalledMs = 0;
     await this.#applyLogin(login);
-    for (const published of this.#published) {
-      published.streamId = await this.#produce(published.track, published.options);
-    }
+    for (const published of this.#published) await this.#producePublication(published);
   }
 
   /** The server's session info: keeps the ticket fresh, and plans a reconnect before the gateway's age limit. */
@@ -618,22 +641,89 @@ export class TesseraClient extends Emitter<ClientEvents> {
   get remoteTracks(): RemoteTrack[] {
     return [...this.#remoteTracks.values()];
   }
-  /** Publishes a local track; returns its stream id. The track stays the caller's (it is not stopped on close). */
-  async publish(track: MediaStreamTrack, options: PublishOptions = {}): Promise<string> {
-    let streamId: string;
+  /**
+   * Publishes a local track, or a MediaStream's tracks (at most one audio and one video) as one
+   * publication (OWT stream): subscribers see them grouped, the REST API lists one stream.
+   * Returns the publication's id (for a lone track, its stream id). Tracks stay the caller's
+   * (they are not stopped on close).
+   */
+  async publish(track: MediaStreamTrack, options?: PublishOptions): Promise<string>;
+  async publish(stream: MediaStream, options?: PublishStreamOptions): Promise<string>;
+  async publish(
+    what: MediaStreamTrack | MediaStream,
+    options: PublishOptions | PublishStreamOptions = {},
+  ): Promise<string> {
+    const published: Published = { id: '', tracks: [] };
+    if ('getTracks' in what) {
+      const { source, ...rest } = options as PublishStreamOptions;
+      const audio = what.getAudioTracks();
+      const video = what.getVideoTracks();
+      if (audio.length > 1 || video.length > 1 || audio.length + video.length === 0)
+        throw new TesseraClientError(1301, 'a published stream has one audio track, one video track or both');
+      // Audio first: the microphone starts as soon as it can, video options apply to video only.
+      if (audio[0])
+        published.tracks.push({ track: audio[0], options: { source: source?.audio ?? 'mic' }, streamId: '' });
+      if (video[0])
+        published.tracks.push({
+          track: video[0],
+          options: { ...rest, source: source?.video ?? 'camera' },
+          streamId: '',
+        });
+    } else published.tracks.push({ track: what, options: options as PublishOptions, streamId: '' });
     try {
-      streamId = await this.#produce(track, options);
+      await this.#producePublication(published);
     } catch (e) {
       // A rejoin replaced the transport under us: publish on the new one.
       if (!this.#recovering) throw e;
+      for (const t of published.tracks) this.#producers.get(t.streamId)?.close();
       await this.#recovering;
-      streamId = await this.#produce(track, options);
+      await this.#producePublication(published);
     }
-    this.#published.push({ track, options, streamId });
-    return streamId;
+    this.#published.push(published);
+    return published.id;
   }
 
-  async #produce(track: MediaStreamTrack, options: PublishOptions): Promise<string> {
+  /** Our publications as they are now (ids change when a rejoin publishes them again). */
+  get localPublications(): LocalPublication[] {
+    return this.#published.map((p) => ({
+      id: p.id,
+      tracks: p.tracks.map((t) => ({ kind: t.track.kind as 'audio' | 'video', streamId: t.streamId })),
+    }));
+  }
+
+  /** The others' publications (OWT streams): their tracks grouped as they were published. */
+  get publications(): Map<string, Publication> {
+    const out = new Map<string, Publication>();
+    for (const s of this.streams.values()) {
+      if (s.kind === 'data' || s.owner === this.participant.id) continue;
+      const id = publicationOf(s);
+      const p = out.get(id) ?? { id, owner: s.owner, tracks: [] };
+      p.tracks.push(s);
+      out.set(id, p);
+    }
+    return out;
+  }
+
+  /** Produces a publication's tracks: the first names it, the next ones join it. */
+  async #producePublication(published: Published): Promise<void> {
+    let id: string | undefined;
+    for (const t of published.tracks) {
+      t.streamId = await this.#produce(t.track, t.options, id);
+      id ??= t.streamId;
+    }
+    published.id = id!;
+  }
+
+  /** A track of ours that ended: out of its publication (and the publication, once empty). */
+  #forgetTrack(streamId: string): void {
+    const at = this.#published.findIndex((p) => p.tracks.some((t) => t.streamId === streamId));
+    if (at < 0) return;
+    const published = this.#published[at]!;
+    published.tracks = published.tracks.filter((t) => t.streamId !== streamId);
+    if (published.tracks.length === 0) this.#published.splice(at, 1);
+  }
+
+  async #produce(track: MediaStreamTrack, options: PublishOptions, publication?: string): Promise<string> {
     if (!this.#sendTransport) throw new TesseraClientError(1102, 'this role may not publish');
     const codec = options.codec
       ? this.#device.rtpCapabilities.codecs?.find(
@@ -643,7 +733,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const producer = await this.#sendTransport.produce({
       track,
       stopTracks: false,
-      appData: { source: options.source ?? (track.kind === 'audio' ? 'mic' : 'camera') },
+      appData: {
+        source: options.source ?? (track.kind === 'audio' ? 'mic' : 'camera'),
+        ...(publication ? { publication } : {}),
+      },
       ...(codec ? { codec } : {}),
       ...(options.simulcast && track.kind === 'video'
         ? {
@@ -659,12 +752,27 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return producer.id;
   }
 
-  async unpublish(streamId: string): Promise<void> {
-    this.#producers.get(streamId)?.close();
-    this.#producers.delete(streamId);
-    const at = this.#published.findIndex((p) => p.streamId === streamId);
-    if (at >= 0) this.#published.splice(at, 1);
-    await this.#request('unpublish', { producerId: streamId });
+  /**
+   * Ends a publication (all its tracks), or a track by its stream id. A publication is named by
+   * its first track: to end that track alone, use `unpublishTrack`.
+   */
+  async unpublish(id: string): Promise<void> {
+    const publication = this.#published.find((p) => p.id === id);
+    await this.#unpublish(publication ? publication.tracks.map((t) => t.streamId) : [id]);
+  }
+
+  /** Ends one track, leaving the rest of its publication live (e.g. a microphone turned off). */
+  async unpublishTrack(streamId: string): Promise<void> {
+    await this.#unpublish([streamId]);
+  }
+
+  async #unpublish(ids: string[]): Promise<void> {
+    for (const streamId of ids) {
+      this.#producers.get(streamId)?.close();
+      this.#producers.delete(streamId);
+      this.#forgetTrack(streamId);
+    }
+    await Promise.all(ids.map((producerId) => this.#request('unpublish', { producerId })));
   }
 
   /** Receives a stream (done automatically unless autoSubscribe is false). */
@@ -748,6 +856,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
         kind,
         rtpParameters,
         source: appData.source,
+        ...(appData.publication ? { stream: appData.publication } : {}),
       }).then(done, fail);
     });
     transport.on('producedata', ({ sctpStreamParameters, label, protocol }, done, fail) => {
@@ -880,9 +989,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
         throw e;
       }
     }
-    const owner = this.streams.get(params.producerId)?.owner ?? '';
+    const announced = this.streams.get(params.producerId);
+    const owner = announced?.owner ?? '';
     const remote: RemoteTrack = {
       streamId: params.producerId,
+      publicationId: announced ? publicationOf(announced) : params.producerId,
       owner,
       kind: params.kind,
       track: consumer.track,

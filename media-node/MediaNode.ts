@@ -6,13 +6,12 @@ import type { Departures } from '../shared/ports/departures.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { CommandLedger, ParticipantStore, RoomNodes, StreamStore } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
-import type { Stream } from '../shared/protocol/http/liveState.ts';
-import type { StreamAnnouncement } from '../shared/protocol/signaling.ts';
 import { turnIceServers } from '../shared/turn/credentials.ts';
 import { CapacityReporter } from './capacity/CapacityReporter.ts';
 import { Cascades } from './cascade/Cascades.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
 import { nodeCommandHandlers } from './commands/handlers.ts';
+import { StreamRecords } from './liveState/StreamRecords.ts';
 import { type PipelineFactory, Pipelines } from './pipelines/Pipelines.ts';
 import { roomStreamPublisher } from './pipelines/publisher.ts';
 import { routerMediaCodecs } from './sfu/codecs.ts';
@@ -100,36 +99,8 @@ export class MediaNode {
     const pool = await WorkerPool.create({ logger, ...(o.workers ? { size: o.workers } : {}) });
     const rooms = new RoomRegistry(pool, o.rtc, logger, o.limits);
     await rooms.start();
-    rooms.on('roomcreated', (room) => {
-      // This node's streams only: the room's other nodes keep theirs when this part closes.
-      const local = new Set<string>();
-      room.on('streamadded', (s) => {
-        local.add(s.id);
-        void o.streams.put(streamRecord(room.id, s, o.nodeId)).catch(() => {});
-      });
-      room.on('streamremoved', (id) => {
-        local.delete(id);
-        void o.streams.delete(room.id, id).catch(() => {});
-      });
-      room.once('close', () => {
-        for (const id of local) void o.streams.delete(room.id, id).catch(() => {});
-      });
-      // A participant's streams are the records of the node it is on. One arriving here (a
-      // rejoin, or a move from a node that died and could not clear them) has none yet: what
-      // is recorded under its id is from an earlier session.
-      room.on('peerjoined', (peer) => {
-        void o.streams
-          .list(room.id)
-          .then((records) =>
-            Promise.all(
-              records
-                .filter((r) => r.info.owner === peer.info.id && !local.has(r.id))
-                .map((r) => o.streams.delete(room.id, r.id)),
-            ),
-          )
-          .catch(() => {});
-      });
-    });
+    // The live-state records of this node's streams (what `GET …/streams` lists).
+    new StreamRecords(rooms, o.streams, logger, o.nodeId);
     const sessions = new SessionKeeper({
       nodeId: o.nodeId,
       rooms,
@@ -245,22 +216,4 @@ export class MediaNode {
     await this.#cascades?.close();
     this.#pool.close();
   }
-}
-
-function streamRecord(roomId: string, s: StreamAnnouncement, nodeId: string): Stream {
-  const track = { status: 'active' as const, format: { codec: 'unknown' }, source: s.source as 'mic' };
-  return {
-    id: s.id,
-    roomId,
-    type: 'forward',
-    media:
-      s.kind === 'audio'
-        ? { audio: track }
-        : s.kind === 'video'
-          ? { video: { ...track, source: s.source as 'camera' } }
-          : {},
-    info: { owner: s.owner, type: 'webrtc', inViews: [] },
-    nodeId,
-    version: 1,
-  };
 }

@@ -60,7 +60,8 @@ async function join(room: string, user: string): Promise<void> {
   const self = tile('self', `${user} (you)`);
   self.muted = true;
   self.srcObject = media;
-  for (const track of media.getTracks()) await c.publish(track, { simulcast: track.kind === 'video' });
+  // Camera and microphone as one stream (one entry in the REST API's stream list).
+  await c.publish(media, { simulcast: true });
 
   c.on('track', ({ owner, kind, track, streamId }) => {
     const video = tile(owner, names.get(owner) ?? owner);

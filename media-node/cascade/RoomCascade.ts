@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { CommandBus } from '../../shared/ports/commands.ts';
 import type { RoomNodes } from '../../shared/ports/live.ts';
 import { type NodeCommand, type NodeCommandInput, newCommand } from '../../shared/protocol/commands.ts';
+import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { Room } from '../sfu/Room.ts';
 import type { RtcOptions } from '../sfu/RoomRegistry.ts';
 
@@ -165,18 +166,24 @@ export class RoomCascade {
         });
         peer.streams.add(producer.id);
         producer.observer.once('close', () => peer.streams.delete(producer.id));
-        await room.addRemoteStream(producer, {
-          id: producer.id,
-          owner: c.owner,
-          kind: c.kind,
-          source: c.source,
-          paused: false,
-        });
+        await room.addStream(
+          producer,
+          {
+            id: producer.id,
+            owner: c.owner,
+            kind: c.kind,
+            source: c.source,
+            paused: false,
+            publication: c.publication ?? producer.id,
+            ...(c.streamType === 'mixed' ? { type: 'mixed' as const } : {}),
+          },
+          { kind: 'pipe', fromNode: c.fromNode },
+        );
         break;
       }
       case 'pipe.close':
         peer.streams.delete(c.producerId);
-        room.removeRemoteStream(c.producerId);
+        room.withdrawStream(c.producerId);
         break;
       case 'room.text':
         room.deliverText(c.from, c.to, c.message);
@@ -230,7 +237,7 @@ export class RoomCascade {
       })
       .catch(() => {});
     for (const transport of peer.in.values()) transport.close();
-    for (const id of peer.streams) room.removeRemoteStream(id);
+    for (const id of peer.streams) room.withdrawStream(id);
     for (const p of peer.participants.values()) room.relayParticipant('leave', p);
   }
 
@@ -309,6 +316,7 @@ export class RoomCascade {
         rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
         owner: local.owner,
         source: local.source,
+        ...publicationFields(room.stream(producerId)?.announcement),
       });
       return consumer;
     })();
@@ -458,5 +466,16 @@ function endpoint(transport: types.PipeTransport): Endpoint {
     ip: transport.tuple.localAddress, // the announced address when one is configured
     port: transport.tuple.localPort,
     ...(transport.srtpParameters ? { srtpParameters: transport.srtpParameters } : {}),
+  };
+}
+
+/** What keeps a piped track in its publication (OWT stream) on the other side. */
+function publicationFields(a: StreamAnnouncement | undefined): {
+  publication?: string;
+  streamType?: 'mixed';
+} {
+  return {
+    ...(a?.publication ? { publication: a.publication } : {}),
+    ...(a?.type === 'mixed' ? { streamType: 'mixed' as const } : {}),
   };
 }

@@ -45,6 +45,7 @@ export function nodeCommandHandlers(
       rooms.get(c.roomId)?.setPermission(c.participantId, c.permission);
     },
 
+    // A stream id is a publication's (all its tracks) or a track's own.
     async 'stream.control'(c) {
       const room = rooms.get(c.roomId);
       for (const op of c.ops) {

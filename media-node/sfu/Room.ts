@@ -13,6 +13,7 @@ import { routerMediaCodecs } from './codecs.ts';
 import type { ParticipantSink } from './ParticipantSink.ts';
 import { Peer, type PeerInfo, type PeerLimits } from './Peer.ts';
 import { RoomRouters, type RoomRoutersOptions, type RouterSlot } from './RoomRouters.ts';
+import { type MediaTrack, type RoomStream, RoomStreams, type StreamOrigin } from './RoomStreams.ts';
 
 export interface RoomOptions {
   id: string;
@@ -26,8 +27,12 @@ export interface RoomOptions {
 }
 
 type Events = {
-  /** A local stream was published or removed (for the live-state store and other nodes). */
-  streamadded: [StreamAnnouncement];
+  /**
+   * A stream of this node (a participant's or a pipeline's, not one piped in) was added, paused
+   * or resumed, or removed (for the live-state store and other nodes); by track.
+   */
+  streamadded: [StreamAnnouncement, StreamOrigin];
+  streamupdated: [StreamAnnouncement];
   streamremoved: [string];
   peerjoined: [Peer];
   /** A local participant's text for someone not on this node (everyone, or one on another node). */
@@ -48,11 +53,8 @@ export class Room extends EventEmitter<Events> {
   readonly #speakers: types.ActiveSpeakerObserver;
   readonly #limits: PeerLimits;
   readonly #peers = new Map<string, Peer>();
-  /** Every stream in the room: local ones with their peer, remote ones (piped in from another node) with their producer. */
-  readonly #streams = new Map<
-    string,
-    { peer?: Peer; remote?: types.Producer; router: types.Router; announcement: StreamAnnouncement }
-  >();
+  /** Every track in the room, with its origin: a local peer, a pipe from another node, a pipeline. */
+  readonly #streams = new RoomStreams();
   /** Participants on the room's other nodes, as relayed by them. */
   readonly #remotePeers = new Map<string, { id: string; user: string; role: string }>();
   /**
@@ -134,23 +136,49 @@ export class Room extends EventEmitter<Events> {
     return [...[...this.#peers.values()].map((p) => publicInfo(p.info)), ...this.#remotePeers.values()];
   }
 
-  /** A local producer (what other nodes get piped). */
-  localProducer(id: string): { producer: types.Producer; owner: string; source: string } | undefined {
-    const s = this.#streams.get(id);
-    const local = s?.peer?.producers.get(id);
-    return local && { producer: local.producer, owner: s!.announcement.owner, source: local.source };
+  /** A track and its origin (undefined for an unknown id). */
+  stream(id: string): Readonly<RoomStream> | undefined {
+    return this.#streams.get(id);
   }
 
-  /** A stream published on another node, arriving over a pipe: local peers see it like any other. */
-  async addRemoteStream(producer: types.Producer, announcement: StreamAnnouncement): Promise<void> {
-    this.#streams.set(producer.id, { remote: producer, router: this.router, announcement });
+  /** The tracks a stream id stands for: a publication's, or one track by its id (see RoomStreams). */
+  producersOf(streamId: string): MediaTrack[] {
+    return this.#streams.producersOf(streamId);
+  }
+
+  /** A media track of this node, a participant's or a pipeline's (what other nodes get piped). */
+  localProducer(id: string): { producer: types.Producer; owner: string; source: string } | undefined {
+    const s = this.#streams.get(id);
+    if (!s || s.origin.kind === 'pipe' || s.announcement.kind === 'data' || s.producer.closed)
+      return undefined;
+    return {
+      producer: s.producer as types.Producer,
+      owner: s.announcement.owner,
+      source: s.announcement.source,
+    };
+  }
+
+  /**
+   * A stream that no participant here publishes: piped in from another node (origin `pipe`), or
+   * a pipeline's output (origin `pipeline`), produced on the room's primary router. Local peers
+   * see it like any other; a pipeline's is this node's, so it is recorded and piped onwards too
+   * (its `announcement.owner` names something, the pipeline's id say: the cascade needs one).
+   */
+  async addStream(
+    producer: types.Producer,
+    announcement: StreamAnnouncement,
+    origin: StreamOrigin,
+  ): Promise<void> {
+    this.#streams.add({ producer, router: this.router, origin, announcement });
     if (announcement.kind === 'audio')
       await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } });
+    if (origin.kind !== 'pipe') this.emit('streamadded', announcement, origin);
   }
 
-  removeRemoteStream(id: string): void {
-    if (this.#streams.get(id)?.remote) this.#removeStream(id);
+  /** Removes a track added with `addStream`, by its id (its producer closes). */
+  withdrawStream(id: string): void {
+    if (this.#streams.get(id)?.origin.kind !== 'participant') this.#removeStream(id);
   }
 
   /** A participant joined or left on another node of the room. */
@@ -197,8 +225,7 @@ export class Room extends EventEmitter<Events> {
     if (previous) this.leave(info.id, false);
     // A participant moving here from a failed node: its streams piped from there are dead.
     if (this.#remotePeers.delete(info.id)) {
-      for (const [id, s] of this.#streams)
-        if (s.remote && s.announcement.owner === info.id) this.#removeStream(id);
+      for (const s of this.#streams.pipedFrom(info.id)) this.#removeStream(s.announcement.id);
     }
     const peer = new Peer(info, connectionId, sink);
     this.#held.set(peer, []);
@@ -238,19 +265,34 @@ export class Room extends EventEmitter<Events> {
     return transport;
   }
 
+  /**
+   * A track of `peer`: the first of a publication (OWT stream) named by its id, or, with
+   * `publication`, the next track of that one of the peer's publications (one per kind).
+   */
   async publish(
     peer: Peer,
     transportId: string,
     kind: 'audio' | 'video',
     rtpParameters: types.RtpParameters,
     source: string,
+    publication?: string,
   ) {
     if (!peer.mayPublish(kind)) throw new PermissionError(`role ${peer.info.role} may not publish ${kind}`);
     const transport = transportOf(peer, transportId);
+    if (publication) this.#streams.checkJoin(peer.info.id, publication, kind);
     const release = peer.reserve('producers', this.#limits);
     let producer: types.Producer;
     try {
       producer = await transport.produce({ kind, rtpParameters, appData: { source } });
+      // Checked again: the publication may have lost its tracks, or got this kind, meanwhile.
+      if (publication) {
+        try {
+          this.#streams.checkJoin(peer.info.id, publication, kind);
+        } catch (error) {
+          producer.close();
+          throw error;
+        }
+      }
       peer.producers.set(producer.id, { producer, source });
     } finally {
       release();
@@ -262,15 +304,18 @@ export class Room extends EventEmitter<Events> {
       kind,
       source,
       paused: false,
+      publication: publication ?? producer.id,
     };
-    this.#streams.set(producer.id, { peer, router: this.#routers.of(peer.info.id).router, announcement });
+    const origin: StreamOrigin = { kind: 'participant', participantId: peer.info.id };
+    const router = this.#routers.of(peer.info.id).router;
+    this.#streams.add({ producer, router, origin, peer, announcement });
     if (kind === 'audio') {
       // The active-speaker observer sees every audio stream, on the primary router.
       await this.ensureOn(producer.id, this.router).catch(() => {});
       await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
     }
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } }, peer);
-    this.emit('streamadded', announcement);
+    this.emit('streamadded', announcement, origin);
     return producer;
   }
 
@@ -385,7 +430,13 @@ export class Room extends EventEmitter<Events> {
       paused: false,
       label,
     };
-    this.#streams.set(dataProducer.id, { peer, router: this.#routers.of(peer.info.id).router, announcement });
+    this.#streams.add({
+      producer: dataProducer,
+      router: this.#routers.of(peer.info.id).router,
+      origin: { kind: 'participant', participantId: peer.info.id },
+      peer,
+      announcement,
+    });
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } }, peer);
     return dataProducer;
   }
@@ -490,11 +541,11 @@ export class Room extends EventEmitter<Events> {
     return true;
   }
 
-  /** Removes a stream published here (its subscribers see it go). */
+  /** Removes a stream published here, every track of it (its subscribers see them go). */
   removeStream(streamId: string): boolean {
-    if (!this.#streams.get(streamId)?.peer) return false;
-    this.#removeStream(streamId);
-    return true;
+    const tracks = this.#producersOf(streamId);
+    for (const track of tracks) this.#removeStream(track.announcement.id);
+    return tracks.length > 0;
   }
 
   /** The room is deleted: everyone is told and cut off, and the room closes. */
@@ -507,21 +558,25 @@ export class Room extends EventEmitter<Events> {
   }
 
   async #setPaused(streamId: string, kind: 'audio' | 'video' | undefined, paused: boolean): Promise<void> {
-    const producers = this.#producersOf(streamId).filter((p) => kind === undefined || p.kind === kind);
-    await Promise.all(producers.map((p) => (paused ? p.pause() : p.resume())));
-    const stream = this.#streams.get(streamId);
-    if (!stream || producers.length === 0) return;
-    stream.announcement = { ...stream.announcement, paused };
-    this.broadcast({ event: 'stream', data: { status: 'update', stream: stream.announcement } }, stream.peer);
+    const tracks = this.#producersOf(streamId).filter(
+      (t) => kind === undefined || t.announcement.kind === kind,
+    );
+    for (const track of tracks) {
+      await (paused ? track.producer.pause() : track.producer.resume());
+      const announcement = this.#streams.setPaused(track.announcement.id, paused);
+      if (!announcement) continue;
+      this.broadcast({ event: 'stream', data: { status: 'update', stream: announcement } }, track.peer);
+      this.emit('streamupdated', announcement);
+    }
   }
 
   /**
-   * The producers of a stream published on this node (none for a remote or unknown one). The one
-   * place a stream id becomes its producers: one producer per stream today.
+   * The tracks of a stream published on this node by a participant (none for a remote, pipeline
+   * or unknown one): a publication's tracks, or one track by its own id. The one place a stream
+   * id becomes its producers.
    */
-  #producersOf(streamId: string): types.Producer[] {
-    const local = this.#streams.get(streamId)?.peer?.producers.get(streamId);
-    return local ? [local.producer] : [];
+  #producersOf(streamId: string): MediaTrack[] {
+    return this.#streams.producersOf(streamId).filter((t) => t.peer !== undefined);
   }
 
   /** Sends an event to every peer but `except`. Gone connections are the gateway's to report. */
@@ -552,14 +607,11 @@ export class Room extends EventEmitter<Events> {
   }
 
   #removeStream(id: string): void {
-    const stream = this.#streams.get(id);
+    const stream = this.#streams.remove(id);
     if (!stream) return;
-    this.#streams.delete(id);
-    stream.peer?.producers.get(id)?.producer.close();
-    stream.peer?.dataProducers.get(id)?.close();
-    stream.remote?.close();
+    stream.producer.close();
     this.broadcast({ event: 'stream', data: { status: 'remove', stream: stream.announcement } });
-    if (stream.peer) this.emit('streamremoved', id);
+    if (stream.origin.kind !== 'pipe') this.emit('streamremoved', id);
   }
 
   /** Closes the router and with it every transport; tells peers the room is gone. Idempotent. */

@@ -78,15 +78,16 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
     return { iceParameters: await transport.restartIce(), ...(iceServers ? { iceServers } : {}) };
   },
 
-  async publish({ room, peer }, { transportId, kind, rtpParameters, source }) {
+  async publish({ room, peer }, { transportId, kind, rtpParameters, source, stream }) {
     const producer = await room.publish(
       peer,
       transportId,
       kind,
       rtpParameters as unknown as types.RtpParameters,
       source,
+      stream,
     );
-    return { id: producer.id };
+    return { id: producer.id, stream: stream ?? producer.id };
   },
 
   async unpublish({ room, peer }, { producerId }) {

@@ -149,6 +149,9 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     rtpParameters: z.record(z.string(), z.unknown()),
     owner: z.string().min(1).max(64),
     source: z.string().max(32),
+    /** The publication (OWT stream) the track belongs to, and its OWT type (absent: its own, forward). */
+    publication: z.string().min(1).max(64).optional(),
+    streamType: z.enum(['forward', 'mixed']).optional(),
   }),
   z.strictObject({
     ...base,

@@ -150,11 +150,17 @@ export const methodParams = {
     resume: z.array(id).max(64).optional(),
   }),
   'transport.restartIce': z.strictObject({ transportId: id }),
+  /**
+   * `stream`: the publication (OWT stream) this track joins, named by its first track's id; a
+   * publication holds at most one audio and one video track of one participant. Without it the
+   * track starts a publication of its own, named by its id.
+   */
   publish: z.strictObject({
     transportId: id,
     kind: z.enum(['audio', 'video']),
     rtpParameters: RtpParametersSchema,
     source: SourceSchema,
+    stream: id.optional(),
   }),
   unpublish: z.strictObject({ producerId: id }),
   /** One subscription per stream and participant: a second one is refused (1303) naming the first. */
@@ -261,7 +267,12 @@ export interface IceServer {
   credential?: string;
 }
 
-/** What subscribers learn about a published stream. */
+/**
+ * What subscribers learn about a published track (subscriptions are per track, by `id`).
+ * `publication`: the OWT stream it belongs to (its tracks share it; absent on data channels,
+ * and from servers before publications: then the track is a publication of its own).
+ * `type`: OWT's stream type, `mixed` for a mixer's output (absent: `forward`).
+ */
 export interface StreamAnnouncement {
   id: string;
   owner: string;
@@ -269,7 +280,13 @@ export interface StreamAnnouncement {
   source: string;
   paused: boolean;
   label?: string;
+  publication?: string;
+  type?: 'forward' | 'mixed';
 }
+
+/** The publication (OWT stream) a track belongs to. */
+export const publicationOf = (s: Pick<StreamAnnouncement, 'id' | 'publication'>): string =>
+  s.publication ?? s.id;
 
 export type ServerMessage = SignalingResponse | ServerEvent;
 
@@ -287,7 +304,8 @@ export const MAX_MESSAGE_BYTES = 128 * 1024;
  *   comes with `room.participants` / `room.streams` pages and `subscribe`. Worst case ≈ 81 KiB
  *   (75 KB measured with 1,000 streams).
  * - `room.streams` / `room.participants`: at most PAGE_BYTES of items (an announcement is
- *   ≈ 150 bytes: ids ≤ 64, label ≤ 128 characters; a participant ≈ 100: user ≤ 128).
+ *   ≈ 220 bytes: its ids and its publication's ≤ 64, label ≤ 128 characters; a participant
+ *   ≈ 100: user ≤ 128).
  * - `subscribe`: one consumer; `data.subscribe`, `transport.restartIce`: one object each.
  * - `text`: its message is at most 2 KiB (the request schema), and so is the event.
  * - events carry one announcement, participant or id: under 1 KiB.

@@ -47,7 +47,22 @@ const StreamTrackSchema = z.object({
     .optional(),
 });
 
-/** A published (forward) or mixed stream in a live room, in OWT's shape. */
+/**
+ * Where a stream comes from (a Tessera extra on OWT's record, `info.origin`): a participant's
+ * publication, a stream piped in from another media node of the room, or a media pipeline's
+ * output (a mixer, a transcoder, a stream pulled in).
+ */
+export const StreamOriginSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('participant'), participantId: id }),
+  z.strictObject({ kind: z.literal('pipe'), fromNode: z.string().min(1).max(128) }),
+  z.strictObject({ kind: z.literal('pipeline'), pipelineId: id }),
+]);
+export type StreamOrigin = z.infer<typeof StreamOriginSchema>;
+
+/**
+ * A published (forward) or mixed stream in a live room, in OWT's shape. A publication (a camera
+ * with its microphone) is one stream whatever its number of tracks; `id` is the publication's.
+ */
 export const StreamSchema = z.object({
   id,
   roomId: id,
@@ -60,6 +75,7 @@ export const StreamSchema = z.object({
     attributes: z.record(z.string().max(64), z.string().max(1024)).optional(),
     label: z.string().max(64).optional(),
     layout: z.array(z.object({ stream: id.optional(), region: LayoutRegionSchema })).optional(),
+    origin: StreamOriginSchema.optional(),
   }),
   /** The media node its owner publishes on (controls go there); absent on older records. */
   nodeId: z.string().max(64).optional(),

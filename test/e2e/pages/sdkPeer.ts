@@ -37,6 +37,8 @@ const peer = {
       signalingUrl?: string;
       autoSubscribe?: boolean;
       iceTransportPolicy?: 'all' | 'relay';
+      /** Camera and microphone as one publication (one OWT stream); `published.stream` names it. */
+      oneStream?: boolean;
     } = {},
   ) {
     client = await TesseraClient.join({
@@ -64,7 +66,14 @@ const peer = {
       states.push({ state, at: performance.now(), ...(reason ? { reason } : {}) }),
     );
     client.on('activespeaker', (a) => speakers.push(a.participantId));
-    if (options.publish !== false) {
+    if (options.publish !== false && options.oneStream) {
+      media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+      published.stream = await client.publish(media, {
+        ...(options.codec ? { codec: options.codec } : {}),
+        simulcast: options.simulcast ?? false,
+      });
+      for (const t of client.localPublications[0]!.tracks) published[t.kind] = t.streamId;
+    } else if (options.publish !== false) {
       media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
       published.audio = await client.publish(media.getAudioTracks()[0]!);
       published.video = await client.publish(media.getVideoTracks()[0]!, {
@@ -72,7 +81,10 @@ const peer = {
         simulcast: options.simulcast ?? false,
       });
     }
-    return { id: client.participant.id, published: published as { audio: string; video: string } };
+    return {
+      id: client.participant.id,
+      published: published as { audio: string; video: string; stream?: string },
+    };
   },
 
   /** What this participant receives, per remote stream, from WebRTC's own statistics. */
@@ -119,6 +131,17 @@ const peer = {
   participants: () => [...client!.participants.values()].map((p) => p.user).sort(),
   streams: () => [...client!.streams.values()].map((s) => `${s.owner}:${s.kind}`).sort(),
   streamIds: () => [...client!.streams.keys()].sort(),
+  /** The others' publications: id, owner and each track's kind and stream id. */
+  publications: () =>
+    [...client!.publications.values()].map((p) => ({
+      id: p.id,
+      owner: p.owner,
+      tracks: p.tracks.map((t) => ({ kind: t.kind, id: t.id, paused: t.paused })),
+    })),
+  /** Publication ids of the remote tracks received so far. */
+  trackPublicationIds: () => client!.remoteTracks.map((t) => `${t.kind}:${t.publicationId}`).sort(),
+  /** Ends one of our publications (all its tracks). */
+  unpublishStream: (id: string) => client!.unpublish(id),
   /** Stream ids of the remote tracks received so far (live ones). */
   trackStreamIds: () => client!.remoteTracks.map((t) => t.streamId).sort(),
   events: () => events,
@@ -140,11 +163,12 @@ const peer = {
   speakers: () => speakers,
   texts: () => texts,
   sendText: (m: string) => client!.sendText(m),
-  unpublish: (kind: 'audio' | 'video') => client!.unpublish(published[kind]!),
+  /** Ends our track of this kind (alone, even in a publication of two). */
+  unpublish: (kind: 'audio' | 'video') => client!.unpublishTrack(published[kind]!),
   publishedIds: () => ({ ...published }),
   /** Replaces a published stream with a new one of the same track (as a camera switch does); its new id. */
   async republish(kind: 'audio' | 'video') {
-    await client!.unpublish(published[kind]!);
+    await client!.unpublishTrack(published[kind]!);
     const track = kind === 'audio' ? media!.getAudioTracks()[0]! : media!.getVideoTracks()[0]!;
     published[kind] = await client!.publish(track);
     return published[kind]!;

@@ -105,13 +105,12 @@ describe('pipelines on a real worker: a transcode of a room stream, produced bac
     });
     senders.push(sender);
     room.once('close', () => void sender.close(500));
-    await room.addRemoteStream(producer, {
-      id: producer.id,
-      owner: 'cam',
-      kind: 'video',
-      source: 'camera',
-      paused: false,
-    });
+    // A camera piped in from another node: the room sees it like any participant's.
+    await room.addStream(
+      producer,
+      { id: producer.id, owner: 'cam', kind: 'video', source: 'camera', paused: false },
+      { kind: 'pipe', fromNode: 'node-far' },
+    );
     return { room, streamId: producer.id };
   }
 
@@ -293,7 +292,7 @@ describe('pipelines on a real worker: a transcode of a room stream, produced bac
       (s) => s !== undefined,
     );
     const ended = once<{ reason: string }>(pipeline, 'ended');
-    room.removeRemoteStream(streamId);
+    room.withdrawStream(streamId);
     expect(await ended).toEqual({ reason: 'input gone' });
     expect(room.streams().map((s) => s.id)).not.toContain(output!.id);
     expect(pipelines.list()).toEqual([]);
