@@ -130,7 +130,15 @@ describe('Room on a real worker', () => {
     const b = await joined('ben');
     const producer = await room.publish(a.peer, a.send.id, 'video', video(2222), 'camera');
     expect(room.streams()).toEqual([
-      { id: producer.id, owner: 'ana', kind: 'video', source: 'camera', paused: false },
+      // A lone track is a publication of its own, named by the track.
+      {
+        id: producer.id,
+        owner: 'ana',
+        kind: 'video',
+        source: 'camera',
+        paused: false,
+        publication: producer.id,
+      },
     ]);
     const consumer = await room.subscribe(b.peer, producer.id);
     expect(consumer.producerId).toBe(producer.id);
