@@ -9,7 +9,7 @@ import {
 } from '../../shared/errors.ts';
 import type { ConnectionGateway } from '../../shared/ports/gateway.ts';
 import type { ServerEvent, StreamAnnouncement } from '../../shared/protocol/signaling.ts';
-import { routerMediaCodecs } from './codecs.ts';
+import { routerMediaCodecs } from '../codecs/routerCodecs.ts';
 import { Peer, type PeerInfo, type PeerLimits } from './Peer.ts';
 import { RoomRouters, type RoomRoutersOptions, type RouterSlot } from './RoomRouters.ts';
 
