@@ -15,6 +15,7 @@ import type { ParticipantStore } from '../../shared/ports/live.ts';
 import type { RateLimiter } from '../../shared/ports/rateLimit.ts';
 import type { ResumeTickets } from '../../shared/ports/sessions.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
+import { invalidInput } from '../../shared/protocol/issues.ts';
 import {
   MAX_MESSAGE_BYTES,
   methodParams,
@@ -225,9 +226,7 @@ export class SignalingFunction {
     }
     if (!json) throw new ValidationError('message is not JSON', []);
     const envelope = RequestSchema.safeParse(body);
-    if (!envelope.success) {
-      throw new ValidationError(`invalid request: ${describeIssues(envelope.error.issues)}`, []);
-    }
+    if (!envelope.success) throw invalidInput('request', envelope.error);
     const request = envelope.data;
     let params: ReturnType<(typeof methodParams)[typeof request.method]['safeParse']>;
     try {
@@ -236,12 +235,7 @@ export class SignalingFunction {
       // A refinement that cannot even measure the params (absurd nesting) is a refusal too.
       throw new ValidationError(`invalid ${request.method} params: too deeply nested`, []);
     }
-    if (!params.success) {
-      throw new ValidationError(
-        `invalid ${request.method} params: ${describeIssues(params.error.issues)}`,
-        [],
-      );
-    }
+    if (!params.success) throw invalidInput(`${request.method} params`, params.error);
     let connection = await this.#d.connections.get(connectionId);
     if (!connection) throw new AuthenticationError('not connected');
     if (request.method === 'session.refresh') {
@@ -420,11 +414,4 @@ export class SignalingFunction {
   async #reply(connectionId: string, response: SignalingResponse): Promise<void> {
     await this.#d.gateway.post(connectionId, response).catch(() => false);
   }
-}
-
-function describeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 8)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
 }
