@@ -25,6 +25,7 @@ import {
   type SessionInfo,
   type SignalingResponse,
 } from '../../shared/protocol/signaling.ts';
+import { httpStatusOf } from '../http/errorResponse.ts';
 import type { Commands } from '../services/Commands.ts';
 import type { JoinClaims, JoinTokens } from '../services/JoinTokens.ts';
 
@@ -122,12 +123,8 @@ export class SignalingFunction {
       }
       return { ok: true };
     } catch (error) {
-      if (error instanceof TesseraError && error.code === ErrorCodes.authenticationFailed) {
-        return { ok: false, status: 401, message: error.publicMessage };
-      }
-      if (error instanceof TesseraError && error.code === ErrorCodes.clusterUnavailable) {
-        return { ok: false, status: 503, message: error.publicMessage };
-      }
+      const refused = refusalOf(error);
+      if (refused) return refused;
       this.#d.logger.error('$connect failed', { error });
       return { ok: false, status: 503, message: 'unavailable' };
     }
@@ -414,4 +411,16 @@ export class SignalingFunction {
   async #reply(connectionId: string, response: SignalingResponse): Promise<void> {
     await this.#d.gateway.post(connectionId, response).catch(() => false);
   }
+}
+
+/**
+ * A typed error the caller may see (bad credentials, no media node, …) refuses the upgrade with
+ * its code's status, where an upgrade can answer it; a failed store or anything else is ours to log.
+ */
+function refusalOf(error: unknown): ConnectResult | undefined {
+  if (!(error instanceof TesseraError) || error.code === ErrorCodes.storageFailure) return undefined;
+  const status = httpStatusOf(error.code);
+  return status === 401 || status === 403 || status === 404 || status === 503
+    ? { ok: false, status, message: error.publicMessage }
+    : undefined;
 }
