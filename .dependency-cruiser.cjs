@@ -17,60 +17,58 @@ const mediaNodeFloors = [
 
 const under = (folders) => `^media-node/(${folders.join('|')})(/|$)`;
 
-const floorRules = mediaNodeFloors.slice(0, -1).map((floor, i) => ({
-  name: `media-node-floor-${i}`,
-  comment: `media-node/{${floor.join(',')}} may not import a higher floor`,
-  severity: 'error',
-  from: { path: under(floor) },
-  to: { path: under(mediaNodeFloors.slice(i + 1).flat()) },
-}));
+/** An arrow that must not be: from the files matching `from`, to those matching `to`. */
+const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from, to });
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
-    {
-      name: 'no-circular',
-      comment: 'an import circle: one of its files must give way (a port, or a move down a floor)',
-      severity: 'error',
-      from: {},
-      to: { circular: true },
-    },
-    {
-      name: 'shared-stays-below',
-      comment: 'shared/ is the ground floor: contracts, ports and adapters every process uses',
-      severity: 'error',
-      from: { path: '^shared/' },
-      to: { path: '^(functions|media-node|client|embedded|cli)/' },
-    },
-    {
-      name: 'functions-without-media',
-      comment: 'the functions never hold media; only the embedded composition root starts a media node',
-      severity: 'error',
-      from: { path: '^functions/', pathNot: '^functions/composeEmbedded\\.ts$' },
-      to: { path: '^media-node/' },
-    },
-    {
-      name: 'media-node-without-functions',
-      comment: 'a media node talks to the functions over ports (queues, live state), never by import',
-      severity: 'error',
-      from: { path: '^media-node/' },
-      to: { path: '^(functions|client|embedded|cli)/' },
-    },
-    {
-      name: 'client-stands-alone',
-      comment: 'the browser SDK shares wire contracts only',
-      severity: 'error',
-      from: { path: '^client/' },
-      to: { path: '^(functions|media-node|embedded|cli)/' },
-    },
-    ...floorRules,
-    {
-      name: 'resolvable',
-      comment: 'an import the cruiser cannot resolve is an arrow this check cannot see',
-      severity: 'error',
-      from: {},
-      to: { couldNotResolve: true },
-    },
+    forbid(
+      'no-circular',
+      'an import circle: one of its files must give way (a port, or a move down a floor)',
+      {},
+      { circular: true },
+    ),
+    forbid(
+      'shared-stays-below',
+      'shared/ is the ground floor: contracts, ports and adapters every process uses',
+      { path: '^shared/' },
+      { path: '^(functions|media-node|client|embedded|cli)/' },
+    ),
+    forbid(
+      'functions-without-media',
+      'the functions never hold media; only the embedded composition root starts a media node',
+      { path: '^functions/', pathNot: '^functions/composeEmbedded\\.ts$' },
+      { path: '^media-node/' },
+    ),
+    forbid(
+      'media-node-without-functions',
+      'a media node talks to the functions over ports (queues, live state), never by import',
+      { path: '^media-node/' },
+      { path: '^(functions|client|embedded|cli)/' },
+    ),
+    forbid(
+      'client-stands-alone',
+      'the browser SDK shares wire contracts only',
+      { path: '^client/' },
+      { path: '^(functions|media-node|embedded|cli)/' },
+    ),
+    ...mediaNodeFloors
+      .slice(0, -1)
+      .map((floor, i) =>
+        forbid(
+          `media-node-floor-${i}`,
+          `media-node/{${floor.join(',')}} may not import a higher floor`,
+          { path: under(floor) },
+          { path: under(mediaNodeFloors.slice(i + 1).flat()) },
+        ),
+      ),
+    forbid(
+      'resolvable',
+      'an import the cruiser cannot resolve is an arrow this check cannot see',
+      {},
+      { couldNotResolve: true },
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
