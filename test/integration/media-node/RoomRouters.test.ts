@@ -4,55 +4,13 @@
 import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerMediaCodecs } from '../../../media-node/codecs/routerCodecs.ts';
-import type { Peer, PeerInfo } from '../../../media-node/sfu/Peer.ts';
-import type { Room } from '../../../media-node/sfu/Room.ts';
-import { RoomRegistry, type RtcOptions } from '../../../media-node/sfu/RoomRegistry.ts';
 import { RoomRouters, type RouterSlot } from '../../../media-node/sfu/RoomRouters.ts';
 import { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../../shared/logger.ts';
-import type { ConnectionGateway } from '../../../shared/ports/gateway.ts';
-import type { ServerMessage } from '../../../shared/protocol/signaling.ts';
+import { roomsWithInbox, vp8 } from '../../harness/rooms.ts';
 
 const logger = createLogger({ level: 'warn' });
-const limits = { producersPerParticipant: 8, dataProducersPerParticipant: 4, consumersPerParticipant: 32 };
-const info = (id: string): PeerInfo => ({
-  id,
-  user: id,
-  role: 'presenter',
-  permission: { publish: { audio: true, video: true }, subscribe: { audio: true, video: true } },
-});
-const video = (ssrc: number): types.RtpParameters => ({
-  mid: 'v',
-  codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [] }],
-  headerExtensions: [],
-  encodings: [{ ssrc }],
-  rtcp: { cname: `c${ssrc}` },
-});
-
-/**
- * The one place that knows how a room reaches its participants (a ConnectionGateway today):
- * a registry of rooms, a way to join one, and what each participant was sent.
- */
-function roomsWithInbox(pool: WorkerPool, rtc: RtcOptions) {
-  const sent = new Map<string, ServerMessage[]>();
-  const gateway: ConnectionGateway = {
-    post: async (connectionId, message) => {
-      sent.set(connectionId, [...(sent.get(connectionId) ?? []), message]);
-      return true;
-    },
-    disconnect: async () => {},
-  };
-  const rooms = new RoomRegistry(pool, gateway, rtc, logger, limits);
-  return {
-    rooms,
-    async join(room: Room, id: string): Promise<Peer> {
-      const peer = await room.join(info(id), `conn-${id}`);
-      room.loginAnswered(id);
-      return peer;
-    },
-    sent: (id: string) => sent.get(`conn-${id}`) ?? [],
-  };
-}
+const video = vp8;
 
 const producerIds = async (router: types.Router) =>
   (await router.dump()).mapProducerIdConsumerIds.map((entry) => entry.key);
@@ -169,7 +127,7 @@ describe('a room growing across the workers of its node', () => {
     pool = await WorkerPool.create({ size: 2, logger, respawn: false });
     for (const worker of pool.workers)
       worker.observer.on('newrouter', (router) => routers.push({ worker, router }));
-    node = roomsWithInbox(pool, { listenIp: '127.0.0.1', peersPerWorker: 1, emptyRoomGraceMs: 300 });
+    node = roomsWithInbox(pool, { listenIp: '127.0.0.1', peersPerWorker: 1, emptyRoomGraceMs: 300 }, logger);
     await node.rooms.start();
   });
   afterAll(() => {
