@@ -4,6 +4,7 @@ import { loadConfig } from '../shared/config/load.ts';
 import type { Config, Limits } from '../shared/config/schema.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { isServing, NODE_FRESH_MS } from '../shared/placement/nodeHealth.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { AppDeps } from './app.ts';
 import { Commands } from './services/Commands.ts';
@@ -112,7 +113,7 @@ export function composeSignaling(
   const signaling = signalingFunction(adapters, api, gateway, placer, logger, config, {
     // A node that reported in the last seconds still runs (draining ones too): it keeps places.
     nodeAlive: async (nodeId) =>
-      (await adapters.nodes.fresh(NODE_ALIVE_MS)).some((n) => n.id === nodeId && n.workersAlive > 0),
+      (await adapters.nodes.fresh(NODE_FRESH_MS)).some((n) => n.id === nodeId && isServing(n)),
   });
   return {
     signaling,
@@ -122,9 +123,6 @@ export function composeSignaling(
     },
   };
 }
-
-/** How recent a node's capacity report must be for the node to count as running. */
-const NODE_ALIVE_MS = 3000;
 
 export function signalingFunction(
   adapters: Adapters,

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
-import { routerMediaCodecs } from '../../media-node/sfu/codecs.ts';
+import { routerMediaCodecs } from '../../media-node/codecs/routerCodecs.ts';
 import { WorkerPool } from '../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { recordVp8 } from './record.ts';

@@ -11,10 +11,10 @@ import {
   LimitError,
   NotFoundError,
   PermissionError,
-  ValidationError,
 } from '../../shared/errors.ts';
 import { RoomIdSchema, RoomOptionsSchema } from '../../shared/protocol/http/room.ts';
 import { safeText } from '../../shared/protocol/http/text.ts';
+import { parseOrThrow } from '../../shared/protocol/issues.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
 import type { ApiEnv } from './env.ts';
 
@@ -63,14 +63,8 @@ export function demoRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi, options
     if (!options.joinEnabled || !fromLoopback(c)) {
       throw new NotFoundError(ErrorCodes.notFound, 'no route for POST /demo/join');
     }
-    const parsed = JoinSchema.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) {
-      throw new ValidationError(
-        'invalid join',
-        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-      );
-    }
-    const { room: roomId, user } = parsed.data;
+    const body = await c.req.json().catch(() => undefined);
+    const { room: roomId, user } = parseOrThrow(JoinSchema, body, 'join');
     if (!opened.has(roomId)) {
       if (opened.size >= MAX_DEMO_ROOMS)
         throw new LimitError(`the demo opens at most ${MAX_DEMO_ROOMS} rooms`);

@@ -21,6 +21,9 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   [ErrorCodes.unexpected]: 500,
 };
 
+/** The HTTP status that belongs to an error code, wherever an error meets HTTP (routes, $connect). */
+export const httpStatusOf = (code: ErrorCode): ContentfulStatusCode => statusByCode[code];
+
 /**
  * The one place errors become HTTP responses: `{error: {code, message}}` with the status
  * that belongs to the code. Unknown errors are logged and answered as 2001 without details.
@@ -28,7 +31,7 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
 export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
   if (error instanceof TesseraError) {
     const body = { error: { code: error.code, message: error.publicMessage, ...error.details } };
-    return c.json(body, statusByCode[error.code]);
+    return c.json(body, httpStatusOf(error.code));
   }
   if (error instanceof HTTPException && error.status < 500) {
     // hono's own request checks (malformed JSON body and the like)

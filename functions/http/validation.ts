@@ -1,20 +1,12 @@
 import type { Hook } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ValidationError } from '../../shared/errors.ts';
+import { invalidInput } from '../../shared/protocol/issues.ts';
 
 /** zod-openapi's validation hook: a failed check becomes a 400 with every field's problem. */
 // biome-ignore lint/suspicious/noExplicitAny: the hook serves every route
 export const validationHook: Hook<any, any, any, any> = (result) => {
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => ({
-      path: i.path.map(String).join('.') || '(root)',
-      message: i.message,
-    }));
-    throw new ValidationError(
-      `invalid ${result.target}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
-  }
+  if (!result.success) throw invalidInput(result.target, result.error);
 };
 
 /** `If-Match: "3"` (or W/"3", or 3) → 3; absent → undefined; anything else is a 400. */

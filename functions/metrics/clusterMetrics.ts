@@ -1,5 +1,5 @@
+import { isFresh } from '../../shared/placement/nodeHealth.ts';
 import type { NodeRegistry, NodeReport } from '../../shared/ports/nodes.ts';
-import { nodeState } from '../services/NodeService.ts';
 
 /** What the deployment's alarms and media-node scaling read, once a minute. */
 export interface ClusterMetrics {
@@ -16,7 +16,7 @@ export interface ClusterMetrics {
 }
 
 export function clusterMetrics(reports: readonly NodeReport[], now: number): ClusterMetrics {
-  const reporting = reports.filter((r) => nodeState(r, now) !== 'stale');
+  const reporting = reports.filter((r) => isFresh(r, now));
   const open = reporting.filter((r) => !r.draining);
   const loads = open.map((r) => r.load);
   return {

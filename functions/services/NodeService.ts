@@ -1,19 +1,10 @@
 import { PermissionError } from '../../shared/errors.ts';
+import { type NodeState, nodeState } from '../../shared/placement/nodeHealth.ts';
 import type { NodeRegistry, NodeReport } from '../../shared/ports/nodes.ts';
 import type { Caller } from './ServiceRegistry.ts';
 
-/** ready: takes new rooms; draining: finishing its rooms; full: at the load limit; stale: missed reports. */
-export type NodeState = 'ready' | 'draining' | 'full' | 'stale';
-
 export interface NodeView extends NodeReport {
   state: NodeState;
-}
-
-/** A node that missed three one-second reports is stale, as placement's freshness rule has it. */
-export function nodeState(report: NodeReport, now: number): NodeState {
-  if (now - report.reportedAt > 3000) return 'stale';
-  if (report.draining) return 'draining';
-  return report.load >= 0.85 ? 'full' : 'ready';
 }
 
 /** The media nodes, as the cluster sees them (super service only). */

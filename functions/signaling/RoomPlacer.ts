@@ -1,4 +1,5 @@
 import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
+import { isServing, keepsSessions, NODE_FRESH_MS } from '../../shared/placement/nodeHealth.ts';
 import { choose, initialState, type Strategy, type StrategyState } from '../../shared/placement/placement.ts';
 import type { PlacementStore, RoomNodes } from '../../shared/ports/live.ts';
 import type { NodeRegistry, NodeReport } from '../../shared/ports/nodes.ts';
@@ -21,8 +22,6 @@ export interface RoomPlacerOptions {
    */
   suspectAfterMs?: number;
 }
-
-const FRESH_MS = 3000;
 
 /**
  * Places rooms on media nodes. A room keeps its node while that node is alive (a draining or
@@ -90,8 +89,7 @@ export class RoomPlacer {
   async canKeep(nodeId: string, failover = false): Promise<boolean> {
     const find = async () =>
       (await (failover ? this.#latestNodes() : this.#nodes())).find((n) => n.id === nodeId);
-    const usable = (n: NodeReport | undefined): n is NodeReport =>
-      n !== undefined && n.workersAlive > 0 && !n.draining;
+    const usable = (n: NodeReport | undefined): n is NodeReport => n !== undefined && keepsSessions(n);
     const node = await find();
     if (!usable(node) || !failover) return usable(node);
     const { suspectAfterMs } = this.#o;
@@ -149,7 +147,7 @@ export class RoomPlacer {
   #nodes(): Promise<NodeReport[]> {
     const now = Date.now();
     if (!this.#snapshot || now - this.#snapshot.at >= this.#o.snapshotMs) {
-      const nodes = this.#o.registry.fresh(FRESH_MS);
+      const nodes = this.#o.registry.fresh(NODE_FRESH_MS);
       const snapshot = { at: now, nodes };
       this.#snapshot = snapshot;
       // A failed read is not cached: the next caller reads again instead of failing for a second.
@@ -162,14 +160,15 @@ export class RoomPlacer {
 
   /** The registry as it is now (no snapshot: a report newer than it must count). */
   #latestNodes(): Promise<NodeReport[]> {
-    this.#latest ??= this.#o.registry.fresh(FRESH_MS).finally(() => {
+    this.#latest ??= this.#o.registry.fresh(NODE_FRESH_MS).finally(() => {
       this.#latest = undefined;
     });
     return this.#latest;
   }
 }
 
+/** Among fresh reports: the node keeps its rooms. */
 function alive(nodes: NodeReport[], nodeId: string): boolean {
   const node = nodes.find((n) => n.id === nodeId);
-  return node !== undefined && node.workersAlive > 0;
+  return node !== undefined && isServing(node);
 }

@@ -15,6 +15,7 @@ import type { ParticipantStore } from '../../shared/ports/live.ts';
 import type { RateLimiter } from '../../shared/ports/rateLimit.ts';
 import type { ResumeTickets } from '../../shared/ports/sessions.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
+import { invalidInput } from '../../shared/protocol/issues.ts';
 import {
   MAX_MESSAGE_BYTES,
   methodParams,
@@ -24,6 +25,7 @@ import {
   type SessionInfo,
   type SignalingResponse,
 } from '../../shared/protocol/signaling.ts';
+import { httpStatusOf } from '../http/errorResponse.ts';
 import type { Commands } from '../services/Commands.ts';
 import type { JoinClaims, JoinTokens } from '../services/JoinTokens.ts';
 
@@ -121,12 +123,8 @@ export class SignalingFunction {
       }
       return { ok: true };
     } catch (error) {
-      if (error instanceof TesseraError && error.code === ErrorCodes.authenticationFailed) {
-        return { ok: false, status: 401, message: error.publicMessage };
-      }
-      if (error instanceof TesseraError && error.code === ErrorCodes.clusterUnavailable) {
-        return { ok: false, status: 503, message: error.publicMessage };
-      }
+      const refused = refusalOf(error);
+      if (refused) return refused;
       this.#d.logger.error('$connect failed', { error });
       return { ok: false, status: 503, message: 'unavailable' };
     }
@@ -225,9 +223,7 @@ export class SignalingFunction {
     }
     if (!json) throw new ValidationError('message is not JSON', []);
     const envelope = RequestSchema.safeParse(body);
-    if (!envelope.success) {
-      throw new ValidationError(`invalid request: ${describeIssues(envelope.error.issues)}`, []);
-    }
+    if (!envelope.success) throw invalidInput('request', envelope.error);
     const request = envelope.data;
     let params: ReturnType<(typeof methodParams)[typeof request.method]['safeParse']>;
     try {
@@ -236,12 +232,7 @@ export class SignalingFunction {
       // A refinement that cannot even measure the params (absurd nesting) is a refusal too.
       throw new ValidationError(`invalid ${request.method} params: too deeply nested`, []);
     }
-    if (!params.success) {
-      throw new ValidationError(
-        `invalid ${request.method} params: ${describeIssues(params.error.issues)}`,
-        [],
-      );
-    }
+    if (!params.success) throw invalidInput(`${request.method} params`, params.error);
     let connection = await this.#d.connections.get(connectionId);
     if (!connection) throw new AuthenticationError('not connected');
     if (request.method === 'session.refresh') {
@@ -432,9 +423,14 @@ export class SignalingFunction {
   }
 }
 
-function describeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 8)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
+/**
+ * A typed error the caller may see (bad credentials, no media node, …) refuses the upgrade with
+ * its code's status, where an upgrade can answer it; a failed store or anything else is ours to log.
+ */
+function refusalOf(error: unknown): ConnectResult | undefined {
+  if (!(error instanceof TesseraError) || error.code === ErrorCodes.storageFailure) return undefined;
+  const status = httpStatusOf(error.code);
+  return status === 401 || status === 403 || status === 404 || status === 503
+    ? { ok: false, status, message: error.publicMessage }
+    : undefined;
 }

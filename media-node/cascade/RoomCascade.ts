@@ -236,8 +236,10 @@ export class RoomCascade {
         link.transport.close();
       })
       .catch(() => {});
+    // Closing its links closes its producers, whose close empties peer.streams: read them first.
+    const streams = [...peer.streams];
     for (const transport of peer.in.values()) transport.close();
-    for (const id of peer.streams) room.withdrawStream(id);
+    for (const id of streams) room.withdrawStream(id);
     for (const p of peer.participants.values()) room.relayParticipant('leave', p);
   }
 

@@ -1,7 +1,9 @@
+import { ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { CommandQueue, ReceivedCommand } from '../../shared/ports/commands.ts';
 import type { CommandLedger } from '../../shared/ports/live.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../shared/protocol/commands.ts';
+import { parseOrThrow } from '../../shared/protocol/issues.ts';
 
 /** Redeliveries come within SQS's visibility retries (5 deliveries, then the dead-letter queue). */
 const REMEMBER_MS = 60 * 60 * 1000;
@@ -75,10 +77,14 @@ export class CommandProcessor {
   #dispatch(received: ReceivedCommand): void {
     let command: NodeCommand;
     try {
-      command = NodeCommandSchema.parse(JSON.parse(received.body));
+      command = parseOrThrow(NodeCommandSchema, JSON.parse(received.body), 'command');
     } catch (error) {
       const reason =
-        error instanceof SyntaxError ? `not JSON: ${error.message}` : `invalid command: ${summarize(error)}`;
+        error instanceof SyntaxError
+          ? `not JSON: ${error.message}`
+          : error instanceof ValidationError
+            ? error.publicMessage
+            : `invalid command: ${String(error)}`;
       this.#o.logger.warn('command dead-lettered', { reason, receiveCount: received.receiveCount });
       void this.#o.queue
         .deadLetter(this.#o.nodeId, received, reason)
@@ -114,14 +120,4 @@ export class CommandProcessor {
     }
     await queue.ack(nodeId, received).catch((error) => logger.error('ack failed', { error }));
   }
-}
-
-function summarize(error: unknown): string {
-  if (error && typeof error === 'object' && 'issues' in error && Array.isArray(error.issues)) {
-    return error.issues
-      .slice(0, 5)
-      .map((i: { path: unknown[]; message: string }) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
-  }
-  return String(error);
 }

@@ -9,7 +9,7 @@ import {
 } from '../../shared/errors.ts';
 import type { Permission } from '../../shared/protocol/http/liveState.ts';
 import type { ServerEvent, StreamAnnouncement } from '../../shared/protocol/signaling.ts';
-import { routerMediaCodecs } from './codecs.ts';
+import { routerMediaCodecs } from '../codecs/routerCodecs.ts';
 import type { ParticipantSink } from './ParticipantSink.ts';
 import { Peer, type PeerInfo, type PeerLimits } from './Peer.ts';
 import { RoomRouters, type RoomRoutersOptions, type RouterSlot } from './RoomRouters.ts';

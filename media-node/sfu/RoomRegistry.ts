@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from '../../shared/logger.ts';
+import { routerMediaCodecs } from '../codecs/routerCodecs.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
-import { routerMediaCodecs } from './codecs.ts';
 import type { PeerLimits } from './Peer.ts';
 import { Room } from './Room.ts';
 

@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/logger.ts';
 import { type ConnectionGateway, MessageTooLargeError } from '../../shared/ports/gateway.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
+import { invalidInput } from '../../shared/protocol/issues.ts';
 import {
   type IceServer,
   LOGIN_BUDGET,
@@ -149,16 +150,7 @@ export class NodeSignaling {
     try {
       this.#checkRates(command);
       const parsed = methodParams[request.method].safeParse(request.params ?? {});
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({
-          path: i.path.map(String).join('.'),
-          message: i.message,
-        }));
-        throw new ValidationError(
-          `invalid ${request.method} params: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-          issues,
-        );
-      }
+      if (!parsed.success) throw invalidInput(`${request.method} params`, parsed.error);
       let data: unknown;
       if (request.method === 'login') {
         this.#loggingIn.add(command.connectionId);

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { types } from 'mediasoup';
 import * as mediasoup from 'mediasoup';
 import type { Logger } from '../../shared/logger.ts';
-import { enableH265 } from '../sfu/h265.ts';
+import { enableH265 } from '../codecs/h265.ts';
 import { assertWorkerBinary } from './workerBinary.ts';
 
 export interface WorkerPoolOptions {

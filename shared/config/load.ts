@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { describeIssue, issuesOf } from '../protocol/issues.ts';
 import { turnUrlsFor } from '../turn/credentials.ts';
 import { type Config, type Env, EnvSchema, type TurnConfig } from './schema.ts';
 
@@ -6,7 +7,7 @@ import { type Config, type Env, EnvSchema, type TurnConfig } from './schema.ts';
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const problems = issuesOf(parsed.error).map(describeIssue);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { problems });
   }
   const e = parsed.data;

@@ -1,4 +1,5 @@
 import type { NodeReport } from '../ports/nodes.ts';
+import { NODE_MAX_LOAD, type Unavailability, unavailability } from './nodeHealth.ts';
 
 /** OWT's scheduling strategies (cluster_manager/strategy.js), over node capacity reports. */
 export const STRATEGIES = [
@@ -36,14 +37,12 @@ export interface StrategyState {
 
 export const initialState = (): StrategyState => ({ cursor: 0, weights: {} });
 
-export type Rejection = 'stale' | 'draining' | 'overloaded' | 'no-workers' | 'incapable';
+export type Rejection = Unavailability | 'incapable';
 
-/** Why a node cannot take a new room, or undefined if it can. */
+/** Why a node cannot take a new room (the node health rule, then the capabilities), or undefined if it can. */
 export function rejection(node: NodeReport, request: PlacementRequest): Rejection | undefined {
-  if (request.now - node.reportedAt > (request.freshnessMs ?? 3000)) return 'stale';
-  if (node.draining) return 'draining';
-  if (node.workersAlive === 0) return 'no-workers';
-  if (node.load >= (request.maxLoad ?? 0.85)) return 'overloaded';
+  const why = unavailability(node, request.now, request);
+  if (why) return why;
   if ((request.requires ?? []).some((c) => !node.capabilities.includes(c))) return 'incapable';
   return undefined;
 }
@@ -97,7 +96,7 @@ export function choose(
       break;
     case 'weighted-round-robin': {
       // Smooth weighted round-robin (as nginx): weight = free capacity, workers × headroom.
-      const maxLoad = request.maxLoad ?? 0.85;
+      const maxLoad = request.maxLoad ?? NODE_MAX_LOAD;
       const weight = (n: NodeReport) => Math.max(1, Math.round(100 * n.workersAlive * (maxLoad - n.load)));
       const weights = { ...state.weights };
       let total = 0;

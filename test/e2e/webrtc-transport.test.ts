@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routerMediaCodecs } from '../../media-node/sfu/codecs.ts';
+import { routerMediaCodecs } from '../../media-node/codecs/routerCodecs.ts';
 import { WorkerPool } from '../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { saneVideoSize } from '../harness/browserSuite.ts';
