@@ -3,6 +3,7 @@ import type { Limits, TurnConfig } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
 import type { Departures } from '../shared/ports/departures.ts';
+import type { EventSink } from '../shared/ports/events.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { CommandLedger, ParticipantStore, RoomNodes, StreamStore } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
@@ -13,6 +14,8 @@ import { CapacityReporter } from './capacity/CapacityReporter.ts';
 import { Cascades } from './cascade/Cascades.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
 import { nodeCommandHandlers } from './commands/handlers.ts';
+import { RoomEvents } from './events/RoomEvents.ts';
+import type { NodeObservers } from './metrics/registry.ts';
 import { routerMediaCodecs } from './sfu/codecs.ts';
 import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
@@ -43,6 +46,10 @@ export interface MediaNodeOptions {
   location?: { region?: string | undefined; isp?: string | undefined };
   /** TURN the deployment runs: every login answer carries its URLs with fresh credentials. */
   turn?: Pick<TurnConfig, 'secret' | 'urls' | 'credentialTtlSeconds'> | undefined;
+  /** Where room, participant and stream events go (webhooks, metrics); none when absent. */
+  events?: EventSink | undefined;
+  /** Counters and timings for the node's metrics (media-node/metrics). */
+  observers?: NodeObservers | undefined;
 }
 
 export interface MediaNodeHealth {
@@ -64,6 +71,7 @@ export class MediaNode {
   readonly #reporter: CapacityReporter | undefined;
   readonly #sessions: SessionKeeper;
   readonly #cascades: Cascades | undefined;
+  #events: RoomEvents | undefined;
   #closed = false;
 
   private constructor(
@@ -93,6 +101,10 @@ export class MediaNode {
     const pool = await WorkerPool.create({ logger, ...(o.workers ? { size: o.workers } : {}) });
     const rooms = new RoomRegistry(pool, o.gateway, o.rtc, logger, o.limits);
     await rooms.start();
+    // Subscribed before any room exists: every room's whole life is in the event stream.
+    const events = o.events
+      ? new RoomEvents({ nodeId: o.nodeId, rooms, sink: o.events, logger, tap: o.observers?.event })
+      : undefined;
     rooms.on('roomcreated', (room) => {
       // This node's streams only: the room's other nodes keep theirs when this part closes.
       const local = new Set<string>();
@@ -134,6 +146,7 @@ export class MediaNode {
     const turn = o.turn?.urls.length ? o.turn : undefined;
     const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits, {
       sessions,
+      observers: o.observers,
       iceServersFor: turn
         ? (participantId) =>
             turnIceServers(turn.urls, {
@@ -161,6 +174,7 @@ export class MediaNode {
       handle: nodeCommandHandlers(rooms, signaling, o.gateway, cascades, sessions),
       logger,
       since,
+      observers: o.observers,
     });
     await o.commands.open(o.nodeId);
     // Every router has the same capabilities: clients may load them before joining.
@@ -182,7 +196,9 @@ export class MediaNode {
       });
       await reporter.start();
     }
-    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions, cascades);
+    const node = new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions, cascades);
+    node.#events = events;
+    return node;
   }
 
   get workers(): WorkerPool {
@@ -224,6 +240,8 @@ export class MediaNode {
     this.#reporter?.stop();
     await this.#processor.stop();
     this.#rooms.close();
+    // The rooms' last events (finished, left) go out before the node does.
+    await this.#events?.close();
     await this.#sessions.close();
     // The room's other nodes hear that this part of it is gone (pipe.leave) before we exit.
     await this.#cascades?.close();
