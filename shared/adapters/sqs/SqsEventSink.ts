@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueUrlCommand,
@@ -10,6 +11,15 @@ import {
 import { StorageError } from '../../errors.ts';
 import type { EventSink } from '../../ports/events.ts';
 import type { TesseraEvent } from '../../protocol/events.ts';
+
+/** An event as a queue consumer receives it. */
+export interface QueuedEvent {
+  messageId: string;
+  body: string;
+  receipt: string;
+  /** Deliveries so far, this one included (drives the retry backoff). */
+  receiveCount: number;
+}
 
 /** SQS takes at most 10 messages per batch. */
 const BATCH = 10;
@@ -52,16 +62,33 @@ export class SqsEventSink implements EventSink {
     }
   }
 
-  /** Event bodies off the queue, deleted once read (the local cluster's poller and tests). */
-  async receive(options: { waitMs: number; max: number }): Promise<{ body: string; receipt: string }[]> {
+  /** Events off the queue (the local cluster's webhook poller and tests); `ack` deletes them. */
+  async receive(options: { waitMs: number; max: number }): Promise<QueuedEvent[]> {
     const { Messages } = await this.#sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: await this.queueUrl(),
         WaitTimeSeconds: Math.min(20, Math.ceil(options.waitMs / 1000)),
         MaxNumberOfMessages: Math.min(BATCH, options.max),
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       }),
     );
-    return (Messages ?? []).map((m) => ({ body: m.Body ?? '', receipt: m.ReceiptHandle! }));
+    return (Messages ?? []).map((m) => ({
+      messageId: m.MessageId ?? '',
+      body: m.Body ?? '',
+      receipt: m.ReceiptHandle!,
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+    }));
+  }
+
+  /** Hides a received event for `seconds` (the retry backoff of a failed delivery). */
+  async delay(receipt: string, seconds: number): Promise<void> {
+    await this.#sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: await this.queueUrl(),
+        ReceiptHandle: receipt,
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(seconds))),
+      }),
+    );
   }
 
   async ack(receipts: string[]): Promise<void> {
