@@ -7,7 +7,7 @@ import { loadConfig } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { installProcessGuards } from '../../shared/process/guards.ts';
-import { secretsFor, webhookSettings } from '../compose.ts';
+import { webhookSettings } from '../compose.ts';
 import { deliverQueued } from '../webhooks/queuedDelivery.ts';
 import { WebhookDispatcher } from '../webhooks/WebhookDispatcher.ts';
 
@@ -16,7 +16,9 @@ const logger = createLogger({ level: config.logLevel, bindings: { service: 'tess
 installProcessGuards(logger);
 if (!config.sqsQueuePrefix) throw new ConfigError('set SQS_QUEUE_PREFIX for the webhook poller');
 const adapters = adaptersFor(config, logger);
-const settings = webhookSettings(adapters, secretsFor(config), config);
+// Only MASTER_KEY: webhook secrets are sealed under it; this function holds no other secret.
+if (!config.masterKey) throw new ConfigError('set MASTER_KEY (or MASTER_KEY_ARN) for the webhook function');
+const settings = webhookSettings(adapters, { masterKey: config.masterKey }, config);
 const dispatcher = new WebhookDispatcher({ targetOf: (id) => settings.targetOf(id), logger });
 const sqs = createSqsClient();
 const queue = new SqsEventSink(sqs, { prefix: config.sqsQueuePrefix });
