@@ -209,6 +209,11 @@ export class MediaNode {
     return this.#rooms;
   }
 
+  /** The node's event funnel (pipelines publish theirs here); absent without an event sink. */
+  get events(): RoomEvents | undefined {
+    return this.#events;
+  }
+
   /** The RTP capabilities of every router on this node (and every node of this build). */
   get routerRtpCapabilities(): types.RtpCapabilities {
     return this.#rtpCapabilities;

@@ -35,6 +35,7 @@ export class RoomEvents {
 
   constructor(options: RoomEventsOptions) {
     this.#o = { maxBuffered: 10_000, retryMs: 1000, ...options };
+    this.#push(newEvent('node.started', { nodeId: options.nodeId, data: {} }));
     options.rooms.on('roomcreated', (room) => {
       const { serviceId, roomId } = parseRoomKey(room.id);
       const emit = <T extends EventType>(type: T, data: EventOf<T>['data']) =>
@@ -85,6 +86,8 @@ export class RoomEvents {
 
   /** Sends what is buffered (best effort, bounded by `timeoutMs`), then stops. */
   async close(timeoutMs = 2000): Promise<void> {
+    if (this.#closed) return;
+    this.#push(newEvent('node.stopped', { nodeId: this.#o.nodeId, data: {} }));
     const deadline = Date.now() + timeoutMs;
     while (this.#buffer.length > 0 && Date.now() < deadline) {
       await this.#flush();
