@@ -58,6 +58,16 @@ export class RoomEvents {
       room.on('streamadded', (s) => {
         streams.set(s.id, s);
         emit('stream.added', { stream: { ...s } });
+        // Pause and resume, from the producer's observer (mediasoup's hook for monitoring).
+        const producer = room.peers?.get(s.owner)?.producers.get(s.id)?.producer;
+        const update = (paused: boolean) => {
+          const known = streams.get(s.id);
+          if (!known || known.paused === paused) return;
+          streams.set(s.id, { ...known, paused });
+          emit('stream.updated', { stream: { ...known, paused } });
+        };
+        producer?.observer.on('pause', () => update(true));
+        producer?.observer.on('resume', () => update(false));
       });
       room.on('streamremoved', (id) => {
         const stream = streams.get(id);

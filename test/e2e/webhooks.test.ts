@@ -144,6 +144,22 @@ describe('webhooks on the embedded server (Chromium session)', () => {
     expect(again.map((d) => d.status)).toEqual([500, 200]);
     expect(again[1]!.event).toEqual(refusedOnce.event);
 
+    // Pausing a stream (REST) is an update.
+    const audio = receiver.events.find((e) => e.type === 'stream.added' && e.data.stream.kind === 'audio')!;
+    const streamId = audio.type === 'stream.added' ? audio.data.stream.id : '';
+    const paused = await fetch(`${url}/v1/rooms/hooked-room/streams/${streamId}`, {
+      method: 'PATCH',
+      headers: { authorization: auth, ...json },
+      body: JSON.stringify([{ op: 'replace', path: '/media/audio/status', value: 'inactive' }]),
+    });
+    expect(paused.status).toBe(200);
+    await eventually(
+      async () => receiver.events,
+      (e) =>
+        e.some((x) => x.type === 'stream.updated' && x.data.stream.id === streamId && x.data.stream.paused),
+      20_000,
+    );
+
     // The receiver is down for 10 s while Ben comes and goes: everything arrives after it is back.
     await receiver.down();
     const b = await openPeer(suite.browser, suite.pages);
