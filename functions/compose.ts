@@ -7,6 +7,7 @@ import type { Logger } from '../shared/logger.ts';
 import { isServing, NODE_FRESH_MS } from '../shared/placement/nodeHealth.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { AppDeps } from './app.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { Commands } from './services/Commands.ts';
 import { JoinTokens } from './services/JoinTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
@@ -19,6 +20,7 @@ import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
 import { RoomPlacer } from './signaling/RoomPlacer.ts';
 import { type SignalingDeps, SignalingFunction } from './signaling/SignalingFunction.ts';
+import { WebhookSettings } from './webhooks/WebhookSettings.ts';
 
 export interface Secrets {
   superService: { id: string; key: string };
@@ -81,14 +83,28 @@ export function managementApi(
   };
 }
 
+/** Each service's webhook (REST and the dispatcher's lookups), secrets sealed under MASTER_KEY. */
+export function webhookSettings(
+  adapters: Pick<Adapters, 'services'>,
+  secrets: Pick<Secrets, 'masterKey'>,
+  config: Pick<Config, 'webhooks'>,
+): WebhookSettings {
+  return new WebhookSettings(adapters.services, new KeySealer(secrets.masterKey), {
+    allowPrivateUrls: config.webhooks.allowPrivateUrls,
+  });
+}
+
 /** Composition root of a stateless function process (Lambda, or functions on Node in the local cluster). */
 export function composeFunctions(config: Config, logger: Logger): AppDeps & { close(): Promise<void> } {
   const adapters = adaptersFor(config, logger);
+  const secrets = secretsFor(config);
+  const webhooks = webhookSettings(adapters, secrets, config);
   return {
     logger,
-    api: managementApi(adapters, secretsFor(config), config.limits),
+    api: managementApi(adapters, secrets, config.limits),
     rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
     readiness: () => adapters.readiness(),
+    extensions: [(app) => webhookRoutes(app, webhooks)],
     close: () => adapters.close(),
   };
 }

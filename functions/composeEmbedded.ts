@@ -1,14 +1,17 @@
 import { startMediaNode } from '../media-node/compose.ts';
 import type { MediaNode } from '../media-node/MediaNode.ts';
+import { NodeMetrics } from '../media-node/metrics/registry.ts';
 import { TurnServer } from '../media-node/turn/TurnServer.ts';
 import type { Adapters } from '../shared/adapters/select.ts';
 import { adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AppDeps } from './app.ts';
-import { managementApi, secretsFor, signalingFunction } from './compose.ts';
+import { managementApi, secretsFor, signalingFunction, webhookSettings } from './compose.ts';
 import { demoRoutes } from './http/demo.ts';
 import { WebSocketGateway } from './http/WebSocketGateway.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { WebhookDispatcher } from './webhooks/WebhookDispatcher.ts';
 
 export interface EmbeddedSystem {
   deps: AppDeps;
@@ -21,6 +24,8 @@ export interface EmbeddedSystem {
   superService: { id: string; key: string; generated: boolean };
   /** The coturn this process runs (TURN_LISTEN_IP set), whose URLs login answers carry. */
   turnServer: TurnServer | undefined;
+  /** The media node's Prometheus metrics (served at GET /metrics). */
+  metrics: NodeMetrics;
   close(): Promise<void>;
 }
 
@@ -43,13 +48,20 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     pingIntervalMs: config.wsPingIntervalMs,
     ...(config.wsMaxConnectionMs ? { maxConnectionMs: config.wsMaxConnectionMs } : {}),
   });
+  // Events stay in this process: the webhook dispatcher takes them from the memory sink.
+  const webhooks = webhookSettings(adapters, secrets, config);
+  const dispatcher = new WebhookDispatcher({ targetOf: (id) => webhooks.targetOf(id), logger });
+  const unsubscribe = adapters.events.subscribe?.((event) => dispatcher.dispatch(event));
+  const metrics = new NodeMetrics({ nodeId: config.nodeId });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(
     config,
     { ...adapters, nodes: undefined, roomNodes: undefined },
     gateway,
     logger,
+    { metrics },
   ).catch(async (e) => {
+    dispatcher.close();
     await turnServer?.close();
     throw e;
   });
@@ -71,6 +83,13 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       extensions: [
         (app, api) =>
           demoRoutes(app, api, { ownerServiceId: secrets.superService.id, joinEnabled: config.demoJoin }),
+        (app) => webhookRoutes(app, webhooks),
+        // Unauthenticated, like any Prometheus target: the server binds to loopback by default.
+        (app) =>
+          app.get('/metrics', async (c) => {
+            const { contentType, body } = await metrics.text();
+            return c.body(body, 200, { 'content-type': contentType });
+          }),
       ],
     },
     gateway,
@@ -79,9 +98,12 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     participants: adapters.participants,
     superService: { ...secrets.superService, generated: secrets.generatedSuperKey },
     turnServer,
+    metrics,
     async close() {
       gateway.close();
       await mediaNode.close();
+      unsubscribe?.();
+      dispatcher.close();
       await turnServer?.close();
       await adapters.close();
     },

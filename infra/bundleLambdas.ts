@@ -11,6 +11,7 @@ export const LAMBDA_ENTRIES = {
   http: 'functions/entry/lambdaHttp.ts',
   websocket: 'functions/entry/lambdaWebsocket.ts',
   metrics: 'functions/entry/lambdaMetrics.ts',
+  webhooks: 'functions/entry/lambdaWebhooks.ts',
 } as const;
 
 /** Each function's package is a directory holding `index.mjs`; its Lambda handler is this. */

@@ -40,6 +40,9 @@ export const deploymentNames = (name: string) => ({
   queuePrefix: `${name}-`,
   nodeQueues: `${name}-node-*`,
   deadLetterQueue: `${name}-dead-letter`,
+  /** Events from the media nodes to the webhook function (SqsEventSink), and where they end up when undeliverable. */
+  eventsQueue: `${name}-events`,
+  eventsDeadLetterQueue: `${name}-events-dead-letter`,
   mediaNodeGroup: `${name}-media-nodes`,
   launchHook: 'node-ready',
   terminateHook: 'node-drain',
@@ -63,6 +66,9 @@ export const rtcPorts = (s: Pick<DeploymentSettings, 'rtcPort' | 'maxWorkersPerN
   from: s.rtcPort,
   to: s.rtcPort + s.maxWorkersPerNode - 1,
 });
+
+/** How many deliveries an event gets before it goes to the events dead-letter queue (backoff up to 15 min each). */
+export const WEBHOOK_MAX_RECEIVES = 20;
 
 /** Metric names the cluster-metrics function writes (namespace Tessera, dimension Deployment). */
 export const METRICS = {
@@ -98,6 +104,18 @@ export const PERMISSIONS = {
     'sqs:SendMessage',
   ],
   deadLetterQueue: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SendMessage'],
+  /** A node publishes events (SendMessageBatch needs SendMessage). */
+  eventsQueue: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
+  /** The webhook function consumes events, and hides a failed one for its retry backoff. */
+  webhookQueue: [
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:ChangeMessageVisibility',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+  ],
+  /** The webhook function reads services (their webhook) only. */
+  webhookTable: ['dynamodb:GetItem'],
   secrets: ['secretsmanager:GetSecretValue'],
   /** On `<stage>/<method>/@connections/*`: POST (replies, events) and DELETE (closing a client). */
   connections: ['execute-api:ManageConnections'],

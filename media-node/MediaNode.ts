@@ -3,6 +3,7 @@ import type { Limits, TurnConfig } from '../shared/config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CommandBus, CommandQueue } from '../shared/ports/commands.ts';
 import type { Departures } from '../shared/ports/departures.ts';
+import type { EventSink } from '../shared/ports/events.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { CommandLedger, ParticipantStore, RoomNodes, StreamStore } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
@@ -12,7 +13,9 @@ import { Cascades } from './cascade/Cascades.ts';
 import { routerMediaCodecs } from './codecs/routerCodecs.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
 import { nodeCommandHandlers } from './commands/handlers.ts';
+import { RoomEvents } from './events/RoomEvents.ts';
 import { StreamRecords } from './liveState/StreamRecords.ts';
+import type { NodeObservers } from './metrics/registry.ts';
 import { type PipelineFactory, Pipelines } from './pipelines/Pipelines.ts';
 import { roomStreamPublisher } from './pipelines/publisher.ts';
 import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
@@ -46,6 +49,10 @@ export interface MediaNodeOptions {
   turn?: Pick<TurnConfig, 'secret' | 'urls' | 'credentialTtlSeconds'> | undefined;
   /** The media pipeline kinds this node runs (registered by the composition root). */
   pipelineKinds?: Readonly<Record<string, PipelineFactory>> | undefined;
+  /** Where room, participant and stream events go (webhooks, metrics); none when absent. */
+  events?: EventSink | undefined;
+  /** Counters and timings for the node's metrics (media-node/metrics). */
+  observers?: NodeObservers | undefined;
 }
 
 export interface MediaNodeHealth {
@@ -68,6 +75,7 @@ export class MediaNode {
   readonly #sessions: SessionKeeper;
   readonly #cascades: Cascades | undefined;
   readonly pipelines: Pipelines;
+  #events: RoomEvents | undefined;
   #closed = false;
 
   private constructor(
@@ -101,6 +109,10 @@ export class MediaNode {
     await rooms.start();
     // The live-state records of this node's streams (what `GET …/streams` lists).
     new StreamRecords(rooms, o.streams, logger, o.nodeId);
+    // Subscribed before any room exists: every room's whole life is in the event stream.
+    const events = o.events
+      ? new RoomEvents({ nodeId: o.nodeId, rooms, sink: o.events, logger, tap: o.observers?.event })
+      : undefined;
     const sessions = new SessionKeeper({
       nodeId: o.nodeId,
       rooms,
@@ -112,6 +124,7 @@ export class MediaNode {
     const turn = o.turn?.urls.length ? o.turn : undefined;
     const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits, {
       sessions,
+      observers: o.observers,
       iceServersFor: turn
         ? (participantId) =>
             turnIceServers(turn.urls, {
@@ -139,6 +152,7 @@ export class MediaNode {
       logger,
       limits: { perRoom: o.limits.pipelinesPerRoom, perNode: o.limits.pipelinesPerNode },
     });
+    events?.followPipelines(pipelines);
     const processor = new CommandProcessor({
       nodeId: o.nodeId,
       queue: o.commands,
@@ -146,6 +160,7 @@ export class MediaNode {
       handle: nodeCommandHandlers(rooms, signaling, cascades, sessions, pipelines),
       logger,
       since,
+      observers: o.observers,
     });
     await o.commands.open(o.nodeId);
     // Every router has the same capabilities: clients may load them before joining.
@@ -168,7 +183,19 @@ export class MediaNode {
       });
       await reporter.start();
     }
-    return new MediaNode(o.nodeId, pool, rooms, processor, caps, reporter, sessions, cascades, pipelines);
+    const node = new MediaNode(
+      o.nodeId,
+      pool,
+      rooms,
+      processor,
+      caps,
+      reporter,
+      sessions,
+      cascades,
+      pipelines,
+    );
+    node.#events = events;
+    return node;
   }
 
   get workers(): WorkerPool {
@@ -177,6 +204,11 @@ export class MediaNode {
 
   get rooms(): RoomRegistry {
     return this.#rooms;
+  }
+
+  /** The node's event funnel (pipelines publish theirs here); absent without an event sink. */
+  get events(): RoomEvents | undefined {
+    return this.#events;
   }
 
   /** The RTP capabilities of every router on this node (and every node of this build). */
@@ -211,6 +243,8 @@ export class MediaNode {
     await this.#processor.stop();
     this.pipelines.close();
     this.#rooms.close();
+    // The rooms' last events (finished, left) go out before the node does.
+    await this.#events?.close();
     await this.#sessions.close();
     // The room's other nodes hear that this part of it is gone (pipe.leave) before we exit.
     await this.#cascades?.close();

@@ -3,11 +3,15 @@ import { type Adapters, adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { EventSink } from '../shared/ports/events.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { RoomNodes } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import { MediaNode } from './MediaNode.ts';
 import { transcoderKind } from './mcu/Transcoder.ts';
+import { NodeMetrics } from './metrics/registry.ts';
+import { serveMetrics } from './metrics/server.ts';
+import { PipelineCpuMeter } from './pipelines/PipelineCpuMeter.ts';
 
 /**
  * Composition root of a standalone media node (local cluster, EC2): commands from its SQS
@@ -20,10 +24,15 @@ export async function composeMediaNode(
   if (!config.wsManagementEndpoint) throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for a media node');
   const adapters = adaptersFor(config, logger);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
-  const node = await startMediaNode(config, adapters, gateway, logger);
+  const metrics = new NodeMetrics({ nodeId: config.nodeId });
+  const node = await startMediaNode(config, adapters, gateway, logger, { metrics });
+  const { port, host } = config.metrics;
+  const scrape = port ? await serveMetrics(metrics, { host, port, logger }) : undefined;
+  if (scrape) logger.info('metrics served', { url: scrape.url });
   return {
     node,
     async close() {
+      await scrape?.close();
       await node.close();
       gateway.close();
       await adapters.close();
@@ -31,17 +40,22 @@ export async function composeMediaNode(
   };
 }
 
-/** A media node over the given adapters; it reports its capacity when `adapters.nodes` is set. */
-export function startMediaNode(
+/**
+ * A media node over the given adapters; it reports its capacity when `adapters.nodes` is set,
+ * publishes to `adapters.events` when given, and feeds `metrics` when given.
+ */
+export async function startMediaNode(
   config: Config,
   adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams' | 'participants' | 'departures'> & {
     nodes: NodeRegistry | undefined;
     roomNodes: RoomNodes | undefined;
+    events?: EventSink | undefined;
   },
   gateway: ConnectionGateway,
   logger: Logger,
+  extras: { metrics?: NodeMetrics | undefined } = {},
 ): Promise<MediaNode> {
-  return MediaNode.start({
+  const node = await MediaNode.start({
     nodeId: config.nodeId,
     workers: config.media.workers,
     logger,
@@ -58,5 +72,11 @@ export function startMediaNode(
     location: config.location,
     turn: config.turn,
     pipelineKinds: { transcode: transcoderKind },
+    events: adapters.events,
+    observers: extras.metrics?.observers,
   });
+  extras.metrics?.watch({ rooms: node.rooms, workers: node.workers });
+  const pipelineCpu = new PipelineCpuMeter(() => node.pipelines.usage());
+  extras.metrics?.setPipelineCpu(() => pipelineCpu.read().cores);
+  return node;
 }

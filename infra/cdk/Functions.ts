@@ -8,6 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type LAMBDA_ENTRIES, LAMBDA_HANDLER } from '../bundleLambdas.ts';
 import { deploymentNames, PERMISSIONS } from '../deployment.ts';
@@ -20,6 +21,8 @@ export interface FunctionsProps {
   bundleDir: string;
   network: Network;
   state: State;
+  /** `<name>-events`: what the webhook function consumes. */
+  eventsQueue: sqs.IQueue;
 }
 
 /**
@@ -30,6 +33,7 @@ export class Functions extends Construct {
   readonly http: lambda.Function;
   readonly websocket: lambda.Function;
   readonly metrics: lambda.Function;
+  readonly webhooks: lambda.Function;
   readonly httpApi: apigw.HttpApi;
   readonly webSocketApi: apigw.WebSocketApi;
   readonly webSocketStage: apigw.WebSocketStage;
@@ -79,6 +83,15 @@ export class Functions extends Construct {
     this.http = fn('http', controlPlane, 1024);
     this.websocket = fn('websocket', controlPlane, 1024);
     this.metrics = fn('metrics', { REDIS_URL: state.redisUrl }, 256);
+    this.webhooks = fn(
+      'webhooks',
+      {
+        DYNAMODB_TABLE: state.table.tableName,
+        SQS_QUEUE_PREFIX: names.queuePrefix,
+        MASTER_KEY_ARN: state.secrets.MASTER_KEY.secretArn,
+      },
+      256,
+    );
 
     // Least privilege: the table, the deployment's node queues (send only) and the secrets.
     const nodeQueues = stack.formatArn({ service: 'sqs', resource: names.nodeQueues });
@@ -94,6 +107,18 @@ export class Functions extends Construct {
         ),
       );
     }
+    // The webhook function: services' webhooks (read), its queue (consume, delay) and MASTER_KEY.
+    this.webhooks.addToRolePolicy(allow(PERMISSIONS.webhookTable, [state.table.tableArn]));
+    const eventsQueue = stack.formatArn({ service: 'sqs', resource: names.eventsQueue });
+    this.webhooks.addToRolePolicy(allow(PERMISSIONS.webhookQueue, [eventsQueue]));
+    this.webhooks.addToRolePolicy(allow(PERMISSIONS.secrets, [state.secrets.MASTER_KEY.secretArn]));
+    // Partial batch responses: only the events whose delivery failed come back.
+    new lambda.EventSourceMapping(this, 'WebhooksEvents', {
+      target: this.webhooks,
+      eventSourceArn: props.eventsQueue.queueArn,
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    });
     this.websocket.addToRolePolicy(
       allow(
         PERMISSIONS.connections,

@@ -89,6 +89,7 @@ export class MediaNodes extends Construct {
     });
     const nodeQueues = stack.formatArn({ service: 'sqs', resource: names.nodeQueues });
     const deadLetter = stack.formatArn({ service: 'sqs', resource: names.deadLetterQueue });
+    const eventsQueue = stack.formatArn({ service: 'sqs', resource: names.eventsQueue });
     const groupArn = stack.formatArn({
       service: 'autoscaling',
       resource: 'autoScalingGroup',
@@ -107,6 +108,8 @@ export class MediaNodes extends Construct {
       // Its own queue, created at start (SqsCommandQueue.open), and its peers' queues for cascading.
       allow(PERMISSIONS.nodeQueues, [nodeQueues]),
       allow(PERMISSIONS.deadLetterQueue, [deadLetter]),
+      // Room, participant and stream events for the webhook function (SqsEventSink).
+      allow(PERMISSIONS.eventsQueue, [eventsQueue]),
       allow(PERMISSIONS.connections, PERMISSIONS.connectionMethods.map(connections)),
       allow(PERMISSIONS.release, [
         `arn:${stack.partition}:s3:::${release.s3BucketName}/${release.s3ObjectKey}`,

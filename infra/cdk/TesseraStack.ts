@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { type DeploymentSettings, deploymentNames } from '../deployment.ts';
+import { type DeploymentSettings, deploymentNames, WEBHOOK_MAX_RECEIVES } from '../deployment.ts';
 import { Functions } from './Functions.ts';
 import { MediaNodes } from './MediaNodes.ts';
 import { Monitoring } from './Monitoring.ts';
@@ -37,11 +37,28 @@ export class TesseraStack extends Stack {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
+    // Events from the nodes to the webhook function; one undeliverable after every retry is kept.
+    const eventsDeadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
+      queueName: names.eventsDeadLetterQueue,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    const eventsQueue = new sqs.Queue(this, 'EventsQueue', {
+      queueName: names.eventsQueue,
+      // Six times the function's timeout (AWS's advice for Lambda sources).
+      visibilityTimeout: Duration.seconds(180),
+      retentionPeriod: Duration.days(4),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: eventsDeadLetterQueue, maxReceiveCount: WEBHOOK_MAX_RECEIVES },
+    });
     const functions = new Functions(this, 'Functions', {
       name: settings.name,
       bundleDir: props.lambdaBundleDir,
       network,
       state,
+      eventsQueue,
     });
     const mediaNodes = new MediaNodes(this, 'MediaNodes', {
       settings,

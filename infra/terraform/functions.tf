@@ -1,5 +1,6 @@
 # The stateless functions from the same entries the local modes run (`npm run bundle:lambdas`):
-# the management API behind an HTTP API, signaling behind a WebSocket API, cluster metrics each minute.
+# the management API behind an HTTP API, signaling behind a WebSocket API, cluster metrics each minute,
+# webhooks from the events queue.
 data "archive_file" "lambda" {
   for_each    = local.lambda_entries
   type        = "zip"
@@ -21,8 +22,13 @@ locals {
     http      = local.control_plane_environment
     websocket = local.control_plane_environment
     metrics   = { REDIS_URL = local.redis_url }
+    webhooks = {
+      DYNAMODB_TABLE   = aws_dynamodb_table.state.name
+      SQS_QUEUE_PREFIX = local.queue_prefix
+      MASTER_KEY_ARN   = aws_secretsmanager_secret.deployment["MASTER_KEY"].arn
+    }
   }
-  function_memory = { http = 1024, websocket = 1024, metrics = 256 }
+  function_memory = { http = 1024, websocket = 1024, metrics = 256, webhooks = 256 }
 }
 
 data "aws_iam_policy_document" "lambda_assume" {
@@ -77,6 +83,35 @@ resource "aws_iam_role_policy" "control_plane" {
   for_each = toset(["http", "websocket"])
   role     = aws_iam_role.function[each.key].id
   policy   = data.aws_iam_policy_document.control_plane.json
+}
+
+# The webhook function: services' webhooks (read), its queue (consume, delay) and MASTER_KEY.
+data "aws_iam_policy_document" "webhooks" {
+  statement {
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.state.arn]
+  }
+  statement {
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+    resources = [aws_sqs_queue.events.arn]
+  }
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.deployment["MASTER_KEY"].arn]
+  }
+}
+
+resource "aws_iam_role_policy" "webhooks" {
+  role   = aws_iam_role.function["webhooks"].id
+  policy = data.aws_iam_policy_document.webhooks.json
+}
+
+# Partial batch responses: only the events whose delivery failed come back.
+resource "aws_lambda_event_source_mapping" "webhooks" {
+  event_source_arn        = aws_sqs_queue.events.arn
+  function_name           = aws_lambda_function.function["webhooks"].arn
+  batch_size              = 10
+  function_response_types = ["ReportBatchItemFailures"]
 }
 
 resource "aws_iam_role_policy" "signaling_connections" {

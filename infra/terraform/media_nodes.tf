@@ -46,6 +46,11 @@ data "aws_iam_policy_document" "media_node" {
     actions   = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"]
     resources = [aws_sqs_queue.dead_letter.arn]
   }
+  # Room, participant and stream events for the webhook function (SqsEventSink).
+  statement {
+    actions   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+    resources = [aws_sqs_queue.events.arn]
+  }
   statement {
     actions = ["execute-api:ManageConnections"]
     resources = [

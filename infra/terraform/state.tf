@@ -107,3 +107,22 @@ resource "aws_sqs_queue" "dead_letter" {
   message_retention_seconds = 1209600
   sqs_managed_sse_enabled   = true
 }
+
+# Events from the media nodes to the webhook function (SqsEventSink); an event undeliverable
+# after every retry (infra/deployment.ts WEBHOOK_MAX_RECEIVES) is kept in its dead-letter queue.
+resource "aws_sqs_queue" "events_dead_letter" {
+  name                      = local.events_dlq_name
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+}
+
+resource "aws_sqs_queue" "events" {
+  name                       = local.events_queue_name
+  visibility_timeout_seconds = 180
+  message_retention_seconds  = 345600
+  sqs_managed_sse_enabled    = true
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.events_dead_letter.arn
+    maxReceiveCount     = 20
+  })
+}

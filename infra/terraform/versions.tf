@@ -27,6 +27,8 @@ locals {
   queue_prefix      = "${var.name}-"
   node_queues_arn   = "arn:${local.partition}:sqs:${var.region}:${local.account}:${var.name}-node-*"
   dead_letter_name  = "${var.name}-dead-letter"
+  events_queue_name = "${var.name}-events"
+  events_dlq_name   = "${var.name}-events-dead-letter"
   media_node_group  = "${var.name}-media-nodes"
   launch_hook       = "node-ready"
   terminate_hook    = "node-drain"
@@ -35,7 +37,7 @@ locals {
   azs               = slice(data.aws_availability_zones.available.names, 0, 2)
   management_url    = "https://${aws_apigatewayv2_api.signaling.id}.execute-api.${var.region}.amazonaws.com/${local.websocket_stage}"
   redis_url         = "rediss://${aws_elasticache_replication_group.live.primary_endpoint_address}:6379"
-  lambda_entries    = toset(["http", "websocket", "metrics"])
+  lambda_entries    = toset(["http", "websocket", "metrics", "webhooks"])
   lambda_bundle_dir = var.lambda_bundle_dir != "" ? var.lambda_bundle_dir : "${path.module}/../../dist/lambda"
   release_archive   = var.release_archive != "" ? var.release_archive : "${path.module}/../../dist/release.zip"
 }

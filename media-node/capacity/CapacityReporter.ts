@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from '../../shared/logger.ts';
 import type { NodeRegistry, NodeReport } from '../../shared/ports/nodes.ts';
 import { type NodeCapability, nodeCapabilities } from '../ffmpeg/capabilities.ts';
+import { PipelineCpuMeter } from '../pipelines/PipelineCpuMeter.ts';
 import type { PipelinesUsage } from '../pipelines/Pipelines.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
@@ -32,7 +33,7 @@ export interface CapacityReporterOptions {
 export class CapacityReporter {
   readonly #o: CapacityReporterOptions;
   readonly #lastCpu = new Map<number, { cpuMs: number; at: number }>();
-  readonly #lastPipelineCpu = new Map<number, { cpuSeconds: number; at: number }>();
+  readonly #pipelineCpu: PipelineCpuMeter;
   readonly #cores = availableParallelism();
   #capabilities: NodeCapability[] = ['sfu'];
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -40,6 +41,7 @@ export class CapacityReporter {
 
   constructor(options: CapacityReporterOptions) {
     this.#o = options;
+    this.#pipelineCpu = new PipelineCpuMeter(() => options.pipelines?.());
   }
 
   async start(): Promise<void> {
@@ -69,8 +71,7 @@ export class CapacityReporter {
         return last ? Math.min(1, (cpuMs - last.cpuMs) / Math.max(1, now - last.at)) : 0;
       }),
     );
-    const pipelines = this.#o.pipelines?.();
-    const pipelineCpu = this.#pipelineCores(pipelines);
+    const { count: pipelines, cores: pipelineCpu } = this.#pipelineCpu.read();
     const report: NodeReport = {
       id: this.#o.nodeId,
       rooms: this.#o.rooms.rooms.size,
@@ -83,26 +84,10 @@ export class CapacityReporter {
       isp: this.#o.isp,
       capabilities: [...this.#capabilities],
       pipes: this.#o.pipes?.() ?? 0,
-      pipelines: pipelines?.count ?? 0,
+      pipelines,
       pipelineCpu: Math.round(pipelineCpu * 1000) / 1000,
     };
     await this.#o.registry.report(report);
     return report;
-  }
-
-  /** Cores the pipelines' ffmpeg processes used since the last report (a new process counts from its next one). */
-  #pipelineCores(usage: PipelinesUsage | undefined): number {
-    const now = Date.now();
-    let cores = 0;
-    const seen = new Set<number>();
-    for (const { pid, cpuSeconds } of usage?.processes ?? []) {
-      seen.add(pid);
-      const last = this.#lastPipelineCpu.get(pid);
-      this.#lastPipelineCpu.set(pid, { cpuSeconds, at: now });
-      if (last && cpuSeconds >= last.cpuSeconds)
-        cores += (cpuSeconds - last.cpuSeconds) / Math.max(0.001, (now - last.at) / 1000);
-    }
-    for (const pid of this.#lastPipelineCpu.keys()) if (!seen.has(pid)) this.#lastPipelineCpu.delete(pid);
-    return cores;
   }
 }

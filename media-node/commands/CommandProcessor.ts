@@ -30,6 +30,8 @@ export interface CommandProcessorOptions {
    * connection ending a participant that lives on another node). Clocks agree (NTP).
    */
   since?: number | undefined;
+  /** Counts for the node's metrics. */
+  observers?: { commandProcessed(type: string): void; commandDeadLettered(): void } | undefined;
 }
 
 /**
@@ -86,6 +88,7 @@ export class CommandProcessor {
             ? error.publicMessage
             : `invalid command: ${String(error)}`;
       this.#o.logger.warn('command dead-lettered', { reason, receiveCount: received.receiveCount });
+      this.#o.observers?.commandDeadLettered();
       void this.#o.queue
         .deadLetter(this.#o.nodeId, received, reason)
         .catch((e) => this.#o.logger.error('dead-letter failed', { error: e }));
@@ -113,6 +116,7 @@ export class CommandProcessor {
         logger.warn('stale signaling request dropped', { id: command.id, issuedAt: command.issuedAt });
       } else if (await ledger.firstTime(command.id, signal ? SIGNAL_REMEMBER_MS : REMEMBER_MS)) {
         await handle(command);
+        this.#o.observers?.commandProcessed(command.type);
       } else logger.debug('duplicate command skipped', { id: command.id, type: command.type });
     } catch (error) {
       // Handlers answer their own callers; a failure here is logged and the command is not retried.

@@ -61,6 +61,7 @@ export class NodeSignaling {
   readonly #sessions: SessionKeeper | undefined;
   /** TURN servers with fresh credentials for a login answer; set when the deployment runs TURN. */
   readonly #iceServersFor: ((participantId: string) => IceServer[]) | undefined;
+  readonly #observers: { signalingAnswered(method: string, ok: boolean, seconds: number): void } | undefined;
 
   constructor(
     rooms: RoomRegistry,
@@ -71,8 +72,11 @@ export class NodeSignaling {
       now?: Clock;
       sessions?: SessionKeeper;
       iceServersFor?: ((participantId: string) => IceServer[]) | undefined;
+      /** Times each answer for the node's metrics. */
+      observers?: { signalingAnswered(method: string, ok: boolean, seconds: number): void } | undefined;
     } = {},
   ) {
+    this.#observers = options.observers;
     const now = options.now;
     this.#sessions = options.sessions;
     this.#iceServersFor = options.iceServersFor;
@@ -146,6 +150,7 @@ export class NodeSignaling {
 
   async handle(command: SignalCommand): Promise<void> {
     const { request } = command;
+    const started = performance.now();
     let response: SignalingResponse;
     try {
       this.#checkRates(command);
@@ -167,6 +172,7 @@ export class NodeSignaling {
       response = { id: request.id, ok: false, error: this.#toError(error, request.method) };
     }
     await this.#answer(command, response);
+    this.#observers?.signalingAnswered(request.method, response.ok, (performance.now() - started) / 1000);
     // Events for this peer waited for its login answer (Room.loginAnswered).
     if (request.method === 'login') this.#rooms.get(command.roomId)?.loginAnswered(command.participant.id);
   }

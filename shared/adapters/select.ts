@@ -1,7 +1,7 @@
 /**
  * The one place adapters are chosen (docs/architecture.md, "Three ways to run"), shared by every composition root:
  * REDIS_URL → live state in Redis, DYNAMODB_TABLE → durable state in DynamoDB,
- * SQS_QUEUE_PREFIX → commands over SQS; each otherwise in memory. AWS endpoints come from the
+ * SQS_QUEUE_PREFIX → commands and events over SQS; each otherwise in memory. AWS endpoints come from the
  * SDK's own AWS_ENDPOINT_URL_* variables.
  */
 
@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { CommandBus, CommandQueue } from '../ports/commands.ts';
 import type { Departures } from '../ports/departures.ts';
 import type { RoomStore, ServiceStore } from '../ports/durable.ts';
+import type { EventSink, EventSource } from '../ports/events.ts';
 import type { ConnectionStore } from '../ports/gateway.ts';
 import type {
   CommandLedger,
@@ -32,6 +33,7 @@ import { MemoryCommandLedger } from './memory/MemoryCommandLedger.ts';
 import { MemoryCommandQueue } from './memory/MemoryCommandQueue.ts';
 import { MemoryConnectionStore } from './memory/MemoryConnectionStore.ts';
 import { MemoryDepartures } from './memory/MemoryDepartures.ts';
+import { MemoryEventSink } from './memory/MemoryEventSink.ts';
 import { MemoryLiveCollection } from './memory/MemoryLiveCollection.ts';
 import { MemoryNodeRegistry } from './memory/MemoryNodeRegistry.ts';
 import { MemoryNonceLedger } from './memory/MemoryNonceLedger.ts';
@@ -56,6 +58,7 @@ import { RedisRoomNodes } from './redis/RedisRoomNodes.ts';
 import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
 import { createSqsClient } from './sqs/client.ts';
 import { SqsCommandQueue } from './sqs/SqsCommandQueue.ts';
+import { SqsEventSink } from './sqs/SqsEventSink.ts';
 
 export interface Adapters {
   services: ServiceStore;
@@ -77,6 +80,11 @@ export interface Adapters {
   resumeTickets: ResumeTickets;
   /** Departures no live node holds a timer for (swept by every media node). */
   departures: Departures;
+  /**
+   * Where media nodes publish events: in process (a source webhooks subscribe to), or the
+   * `<prefix>events` SQS queue the webhook function consumes.
+   */
+  events: EventSink & Partial<EventSource>;
   /**
    * Whether each external store answers right now (`redis`, `dynamodb`; none in memory), each
    * check bounded by its store's timeout. Never rejects.
@@ -102,6 +110,7 @@ export function memoryAdapters(): Adapters {
     rateLimits: new MemoryRateLimiter(),
     resumeTickets: new MemoryResumeTickets(),
     departures: new MemoryDepartures(),
+    events: new MemoryEventSink(),
     readiness: async () => ({}),
     close: async () => {},
   };
@@ -134,6 +143,7 @@ export function adaptersFor(config: Config, logger: Logger): Adapters {
     rateLimits: redis ? new RedisRateLimiter(redis) : memory.rateLimits,
     resumeTickets: redis ? new RedisResumeTickets(redis) : memory.resumeTickets,
     departures: redis ? new RedisDepartures(redis) : memory.departures,
+    events: sqs ? new SqsEventSink(sqs, { prefix: config.sqsQueuePrefix! }) : memory.events,
     async readiness() {
       const checks: Record<string, Promise<boolean>> = {};
       if (redis) checks.redis = answers(() => redis.ping(), redisMs);

@@ -47,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     storeTimeouts: { redisMs: e.REDIS_COMMAND_TIMEOUT_MS, dynamodbMs: e.DYNAMODB_TIMEOUT_MS },
     turn: turnConfig(e),
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
+    webhooks: { allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'on' },
     limits: {
       roomsPerService: e.MAX_ROOMS_PER_SERVICE,
       tokensPerServicePerMinute: e.TOKENS_PER_SERVICE_PER_MINUTE,

@@ -222,6 +222,18 @@ export const EnvSchema = z.object({
     .enum(['on', 'off'])
     .default('off')
     .describe('let the TURN server started here relay to loopback addresses (tests, one-machine setups)'),
+  METRICS_PORT: port
+    .optional()
+    .describe(
+      "Prometheus /metrics of a standalone media node (unset: none; the embedded server's is on PORT)",
+    ),
+  METRICS_HOST: z.string().default('127.0.0.1').describe('address the media node /metrics server binds to'),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z
+    .enum(['on', 'off'])
+    .default('off')
+    .describe(
+      'let services set webhook URLs on loopback, private or link-local addresses (tests, one machine)',
+    ),
   DYNAMODB_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -271,6 +283,9 @@ export interface Config {
   limits: Limits;
   /** TURN: what participants are given at login, and the server this process starts, if any. */
   turn: TurnConfig | undefined;
+  /** Prometheus on a standalone media node: no server when `port` is undefined. */
+  metrics: { port: number | undefined; host: string };
+  webhooks: { allowPrivateUrls: boolean };
 }
 
 export interface TurnConfig {

@@ -24,6 +24,14 @@ export interface ServiceRecord {
   /** The service key, sealed (AES-256-GCM) by the control plane; stores never see it in clear. */
   sealedKey: string;
   createdAt: string;
+  /** Where the service's events are POSTed; the secret sealed like the key. */
+  webhook?: StoredWebhook;
+}
+
+export interface StoredWebhook {
+  url: string;
+  sealedSecret: string;
+  updatedAt: string;
 }
 
 export interface ServiceStore {
@@ -33,6 +41,8 @@ export interface ServiceStore {
   list(page: PageRequest): Promise<Page<ServiceRecord>>;
   /** Whether a service was deleted. */
   delete(id: string): Promise<boolean>;
+  /** Sets (or, with undefined, removes) the service's webhook; false when there is no such service. */
+  setWebhook(id: string, webhook: StoredWebhook | undefined): Promise<boolean>;
 }
 
 /** Rooms, named by their service and id together: two services may use the same room id. */

@@ -37,6 +37,21 @@ describe.each(adapters)('ServiceStore contract: %s', (_name, make) => {
     expect(await store.get(s.id)).toEqual(s);
   });
 
+  it('sets, replaces and removes a webhook on a service; none on a missing service', async () => {
+    const s = service();
+    await store.create(s);
+    const webhook = { url: 'https://hooks.example.com/a', sealedSecret: 'v1.s', updatedAt: s.createdAt };
+    expect(await store.setWebhook(s.id, webhook)).toBe(true);
+    expect(await store.get(s.id)).toEqual({ ...s, webhook });
+    const other = { ...webhook, url: 'https://hooks.example.com/b' };
+    expect(await store.setWebhook(s.id, other)).toBe(true);
+    expect((await store.get(s.id))?.webhook).toEqual(other);
+    expect((await store.list({ limit: 1000 })).items.find((i) => i.id === s.id)?.webhook).toEqual(other);
+    expect(await store.setWebhook(s.id, undefined)).toBe(true);
+    expect(await store.get(s.id)).toEqual(s);
+    expect(await store.setWebhook(uniqueId('missing'), webhook)).toBe(false);
+  });
+
   it('keeps ids and names unique', async () => {
     const s = service();
     await store.create(s);

@@ -7,5 +7,14 @@ export const GRANTS = {
   controlPlane: all(P.table, P.functionQueues, P.secrets),
   signaling: all(P.table, P.functionQueues, P.secrets, P.connections),
   connections: all(P.connections),
-  mediaNode: all(P.nodeQueues, P.deadLetterQueue, P.connections, P.release, P.lifecycle, P.secrets),
+  mediaNode: all(
+    P.nodeQueues,
+    P.deadLetterQueue,
+    P.eventsQueue,
+    P.connections,
+    P.release,
+    P.lifecycle,
+    P.secrets,
+  ),
+  webhooks: all(P.webhookTable, P.webhookQueue, P.secrets),
 };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
-import { deploymentNames, PIPE_PORTS, TURN } from '../../infra/deployment.ts';
+import { deploymentNames, PIPE_PORTS, TURN, WEBHOOK_MAX_RECEIVES } from '../../infra/deployment.ts';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
 import { EnvSchema } from '../../shared/config/schema.ts';
@@ -35,6 +35,11 @@ describe('CDK app (infra/cdk)', () => {
     const found = ofType(type);
     expect(found, type).toHaveLength(1);
     return found[0]!;
+  };
+  const queueNamed = (name: string) => {
+    const found = ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.QueueName === name);
+    expect(found, name).toBeDefined();
+    return found!;
   };
   const functionByEntry = (entry: string) => {
     const found = ofType('AWS::Lambda::Function').find(([id]) =>
@@ -91,9 +96,23 @@ describe('CDK app (infra/cdk)', () => {
   });
 
   it('has the dead-letter queue the nodes redrive to, and every queue is the deployment’s', () => {
-    const [, dlq] = one('AWS::SQS::Queue');
-    expect(dlq.Properties.QueueName).toBe(names.deadLetterQueue);
+    expect(ofType('AWS::SQS::Queue')).toHaveLength(3);
+    const [, dlq] = queueNamed(names.deadLetterQueue);
     expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
+    // Events reach the webhook function from their queue, with partial batch failures; the
+    // undeliverable end in their own dead-letter queue.
+    const [eventsDlqId] = queueNamed(names.eventsDeadLetterQueue);
+    const [eventsId, events] = queueNamed(names.eventsQueue);
+    expect(events.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [eventsDlqId, 'Arn'] },
+      maxReceiveCount: WEBHOOK_MAX_RECEIVES,
+    });
+    const [, mapping] = one('AWS::Lambda::EventSourceMapping');
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [eventsId, 'Arn'] },
+      FunctionName: { Ref: functionByEntry('webhooks')[0] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
     for (const [, fn] of ofType('AWS::Lambda::Function').filter(([id]) => !/metrics/i.test(id))) {
       expect(fn.Properties.Environment.Variables.SQS_QUEUE_PREFIX).toBe(names.queuePrefix);
     }
@@ -126,7 +145,7 @@ describe('CDK app (infra/cdk)', () => {
 
   it('points every Lambda handler at a bundled file that exports it', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const [id, fn] of functions) {
       expect(fn.Properties.Handler, id).toBe(LAMBDA_HANDLER);
       expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
@@ -146,6 +165,8 @@ describe('CDK app (infra/cdk)', () => {
       for (const key of Object.keys(vars)) expect(known, `${id}: ${key}`).toContain(key);
       for (const secret of ['TOKEN_SECRET', 'MASTER_KEY', 'SUPER_SERVICE_KEY'])
         expect(vars[secret]).toBeUndefined();
+      // The webhook function reads DynamoDB and its queue only.
+      if (/webhooks/i.test(id)) continue;
       expect(flatten(vars.REDIS_URL!)).toMatch(
         /^rediss:\/\/<State\w+\.PrimaryEndPoint\.Address>:<State\w+\.PrimaryEndPoint\.Port>$/,
       );
@@ -301,7 +322,7 @@ describe('CDK app (infra/cdk)', () => {
   it('alarms on dead letters and missing node heartbeats, to a topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const [topicId] = one('AWS::SNS::Topic');
-    const [dlqId] = one('AWS::SQS::Queue');
+    const [dlqId] = queueNamed(names.deadLetterQueue);
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
     expect(alarms).toContainEqual(
       expect.objectContaining({
@@ -346,6 +367,7 @@ describe('CDK app (infra/cdk)', () => {
     expect(actions(/WebsocketFunction/)).toEqual(GRANTS.signaling);
     expect(of(/MetricsFunction/)).toEqual([]);
     expect(actions(/MediaNodes/)).toEqual(GRANTS.mediaNode);
+    expect(actions(/WebhooksFunction/)).toEqual(GRANTS.webhooks);
     // The TURN secret is the media nodes' alone; the functions read the other three.
     const secretReads = (id: RegExp) =>
       of(id)
@@ -360,7 +382,7 @@ describe('CDK app (infra/cdk)', () => {
     for (const r of sqsResources)
       expect(r).toMatch(
         new RegExp(
-          `:sqs:${REGION}:<AWS::AccountId>:(${names.nodeQueues.replace('*', '\\*')}|${names.deadLetterQueue})$`,
+          `:sqs:${REGION}:<AWS::AccountId>:(${names.nodeQueues.replace('*', '\\*')}|${names.deadLetterQueue}|${names.eventsQueue})$`,
         ),
       );
     const tableResources = statements

@@ -27,6 +27,7 @@ describe('bundled Lambda artifacts', () => {
   let websocket: Handler;
   let metrics: () => Promise<Record<string, number>>;
   let metricsRedisUrl: string;
+  let webhooks: (event: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
   let secretsManager: Awaited<ReturnType<typeof secretsManagerStub>>;
 
   beforeAll(async () => {
@@ -50,6 +51,11 @@ describe('bundled Lambda artifacts', () => {
     websocket = (await import(pathToFileURL(files.websocket).href)).handler;
     process.env.REDIS_URL = metricsRedisUrl;
     metrics = (await import(pathToFileURL(files.metrics).href)).handler;
+    Object.assign(process.env, {
+      SQS_QUEUE_PREFIX: 'bundle-',
+      MASTER_KEY: 'Bundle-test-master-key-5d1f9e3a7c2b4860',
+    });
+    webhooks = (await import(pathToFileURL(files.webhooks).href)).handler;
   }, 60_000);
   afterAll(() => secretsManager.close());
 
@@ -90,6 +96,30 @@ describe('bundled Lambda artifacts', () => {
     // An unknown connection's message is answered through @connections (unreachable here) and never throws.
     expect(await websocket(fixtures.ws.message)).toEqual({ statusCode: 200 });
     expect(await websocket(fixtures.ws.disconnect)).toEqual({ statusCode: 200 });
+  });
+
+  it('the webhook handler takes SQS batches: events for services without a webhook and bodies that are no event are done', async () => {
+    const record = (messageId: string, body: string) => ({
+      messageId,
+      body,
+      receiptHandle: `r-${messageId}`,
+      attributes: { ApproximateReceiveCount: '1' },
+    });
+    const event = {
+      v: 1,
+      id: '6f1b1c5e-2d4a-4f7e-9a51-0c3f2b7d8e90',
+      type: 'room.finished',
+      at: new Date().toISOString(),
+      serviceId: 'nobody',
+      roomId: 'r',
+      nodeId: 'n',
+      data: {},
+    };
+    expect(
+      await webhooks({ Records: [record('a', JSON.stringify(event)), record('b', 'not json')] }),
+    ).toEqual({
+      batchItemFailures: [],
+    });
   });
 
   it('the metrics handler turns the nodes’ reports in Redis into one CloudWatch metric record', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleLambdas, LAMBDA_ENTRIES, LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
-import { PIPE_PORTS, TURN } from '../../infra/deployment.ts';
+import { PIPE_PORTS, TURN, WEBHOOK_MAX_RECEIVES } from '../../infra/deployment.ts';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import {
   TEMPLATE_FILE,
@@ -139,6 +139,24 @@ describe('Terraform module (infra/terraform)', () => {
     expect(tf.locals.node_queues_arn).toMatch(
       /:sqs:\$\{var\.region\}:\$\{local\.account\}:\$\{var\.name\}-node-\*$/,
     );
+  });
+
+  it('feeds the webhook function from the events queue, partial batch failures and a dead-letter queue as in CDK', () => {
+    expect(tf.locals.events_queue_name).toBe('${var.name}-events');
+    expect(tf.locals.events_dlq_name).toBe('${var.name}-events-dead-letter');
+    expect(resource('aws_sqs_queue', 'events').redrive_policy).toContain(
+      `maxReceiveCount     = ${WEBHOOK_MAX_RECEIVES}`,
+    );
+    expect(resource('aws_lambda_event_source_mapping', 'webhooks')).toMatchObject({
+      event_source_arn: '${aws_sqs_queue.events.arn}',
+      function_name: '${aws_lambda_function.function["webhooks"].arn}',
+      function_response_types: ['ReportBatchItemFailures'],
+    });
+    const actions = policy('webhooks')
+      .flatMap((s) => s.actions)
+      .sort();
+    expect(actions).toEqual(GRANTS.webhooks);
+    expect(resource('aws_iam_role_policy', 'webhooks').role).toBe('${aws_iam_role.function["webhooks"].id}');
   });
 
   it('has an HTTP API and a WebSocket API with $connect, $disconnect and $default on the signaling function', () => {

@@ -1,7 +1,12 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConflictError, StorageError } from '../../errors.ts';
-import type { Page, PageRequest, ServiceRecord, ServiceStore } from '../../ports/durable.ts';
+import type { Page, PageRequest, ServiceRecord, ServiceStore, StoredWebhook } from '../../ports/durable.ts';
 import { pageOfIndex } from './cursor.ts';
 import { type DocumentSender, failingAsStorageErrors } from './failures.ts';
 
@@ -82,6 +87,25 @@ export class DynamoServiceStore implements ServiceStore {
       throw new StorageError('service store unavailable', error);
     }
   }
+
+  async setWebhook(id: string, webhook: StoredWebhook | undefined): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: key(id),
+          ...(webhook
+            ? { UpdateExpression: 'SET webhook = :w', ExpressionAttributeValues: { ':w': webhook } }
+            : { UpdateExpression: 'REMOVE webhook' }),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
 }
 
 function toRecord(item: Record<string, unknown>): ServiceRecord {
@@ -90,5 +114,6 @@ function toRecord(item: Record<string, unknown>): ServiceRecord {
     name: item.name,
     sealedKey: item.sealedKey,
     createdAt: item.createdAt,
+    ...(item.webhook ? { webhook: item.webhook } : {}),
   } as ServiceRecord;
 }

@@ -1,5 +1,5 @@
 import { ConflictError } from '../../errors.ts';
-import type { Page, PageRequest, ServiceRecord, ServiceStore } from '../../ports/durable.ts';
+import type { Page, PageRequest, ServiceRecord, ServiceStore, StoredWebhook } from '../../ports/durable.ts';
 import { CreationOrder } from './paging.ts';
 
 export class MemoryServiceStore implements ServiceStore {
@@ -36,5 +36,13 @@ export class MemoryServiceStore implements ServiceStore {
     this.#order.remove(CreationOrder.key(stored));
     this.#names.delete(stored.name);
     return this.#byId.delete(id);
+  }
+
+  async setWebhook(id: string, webhook: StoredWebhook | undefined): Promise<boolean> {
+    const stored = this.#byId.get(id);
+    if (!stored) return false;
+    if (webhook) stored.webhook = structuredClone(webhook);
+    else delete stored.webhook;
+    return true;
   }
 }
