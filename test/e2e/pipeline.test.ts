@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { NodeCommandSchema } from '../../shared/protocol/commands.ts';
+import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite, type Received } from '../harness/browserSuite.ts';
+import { bearer } from '../harness/controlPlane.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
+import { metricValue, scrapeMetrics } from '../harness/prometheus.ts';
 
 const join = (page: Page, url: string, token: string, options: { publish?: boolean } = {}) =>
   page.evaluate(([u, t, o]) => window.peer.join(u, t, o), [url, token, options] as const) as Promise<{
@@ -68,6 +71,23 @@ describe('a transcode pipeline on the embedded server (two Chromium participants
     expect(later!.framesDecoded).toBeGreaterThan(first!.framesDecoded + 10);
     expect(mediaNode.pipelines.get('tc-e2e')?.state).toBe('running');
 
+    // REST lists its output as a stream of the room with a pipeline origin.
+    const { system } = suite.target;
+    const authorization = await bearer(system.superService.id, system.superService.key);
+    const streams = (await (
+      await fetch(`${suite.target.url}/v1/rooms/pipe-room/streams`, { headers: { authorization } })
+    ).json()) as Stream[];
+    const output = streams.find((s) => s.info.origin?.kind === 'pipeline');
+    expect(output?.info.origin).toEqual({ kind: 'pipeline', pipelineId: 'tc-e2e' });
+    expect(output?.media.video?.format.codec).toBe('h264');
+    // Its ffmpeg's CPU shows in /metrics while it runs, and the event stream told of its start.
+    const scraped = await eventually(
+      () => scrapeMetrics(suite.target.url),
+      (t) => metricValue(t, 'tessera_pipeline_cpu_ratio') > 0,
+    );
+    expect(metricValue(scraped, 'tessera_pipeline_cpu_ratio')).toBeGreaterThan(0);
+    expect(metricValue(scraped, 'tessera_events_total', 'type="pipeline.started"')).toBe(1);
+
     await commands.send(mediaNode.id, command({ type: 'pipeline.stop' }));
     const events = await eventually(
       () => b.evaluate(() => window.peer.events()),
@@ -75,5 +95,10 @@ describe('a transcode pipeline on the embedded server (two Chromium participants
     );
     expect(events).toContain(`removed:${first!.streamId}`);
     expect(mediaNode.pipelines.list()).toEqual([]);
+    const ended = await eventually(
+      () => scrapeMetrics(suite.target.url),
+      (t) => metricValue(t, 'tessera_events_total', 'type="pipeline.ended"') === 1,
+    );
+    expect(metricValue(ended, 'tessera_events_total', 'type="pipeline.ended"')).toBe(1);
   }, 90_000);
 });
