@@ -74,6 +74,9 @@ export function nodeCommandHandlers(
 
     ...pipelineHandlers(pipelines),
 
+    // Nothing mixes yet (media-node/mcu/ViewMixers takes these over); no one sends it before then.
+    async 'views.configure'() {},
+
     async 'room.close'(c) {
       await rooms.get(c.roomId)?.end('room deleted');
     },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PermissionSchema } from './http/liveState.ts';
 import { LayoutRegionSchema } from './http/room.ts';
 import { MAX_ROOM_KEY_LENGTH } from './http/roomKey.ts';
+import { ViewsSchema } from './mcu.ts';
 import { RequestSchema } from './signaling.ts';
 
 /**
@@ -110,6 +111,11 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ ...base, type: z.literal('stream.remove'), streamId: z.string().min(1).max(64) }),
   z.strictObject({ ...base, type: z.literal('room.close') }),
+  /**
+   * The room's views (OWT's view model, defaults applied), for its host node's mixers: sent when
+   * the room is placed and whenever its views change. Idempotent: the latest wins.
+   */
+  z.strictObject({ ...base, type: z.literal('views.configure'), views: ViewsSchema }),
   /** A client's signaling request, forwarded by the signaling function; the node answers the connection. */
   z.strictObject({
     ...base,
