@@ -75,14 +75,16 @@ describe('a room across two nodes survives a node going down and coming back', (
     );
     expect(complete).toBe(true);
 
-    // The live stream records are exactly the streams being received: one audio, one video each.
-    const received = new Set(
-      (await Promise.all(four.map((p) => p.page.evaluate(() => window.peer.trackStreamIds())))).flat(),
-    );
-    const listed = await eventually(
-      () => listedStreams(room),
-      (l) => l.length === received.size && l.every((s) => received.has(s.id)),
-      5000,
+    // The live stream records are exactly the streams being received: one audio, one video each
+    // (both settle within seconds: a stale subscription ends when its stream's removal arrives).
+    const receivedNow = async () =>
+      new Set(
+        (await Promise.all(four.map((p) => p.page.evaluate(() => window.peer.trackStreamIds())))).flat(),
+      );
+    const { received, listed } = await eventually(
+      async () => ({ received: await receivedNow(), listed: await listedStreams(room) }),
+      ({ received, listed }) => listed.length === received.size && listed.every((s) => received.has(s.id)),
+      10_000,
     );
     expect(listed.map((s) => s.id).sort()).toEqual([...received].sort());
     expect(listed.map((s) => s.info.owner).sort()).toEqual(four.flatMap((p) => [p.id, p.id]).sort());
