@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { browserSuite } from '../harness/browserSuite.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 import {
+  fluidRegions,
   joinSynthetic,
   meterTones,
+  PALETTE,
   PARTICIPANTS,
   pageNow,
   percent,
@@ -92,5 +94,72 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
     expect(heard.red[1]!.presentShare).toBeLessThan(0.1);
     expect(heard.blue[1]!.presentShare).toBeGreaterThan(0.8);
     expect(heard.blue[0]!.presentShare).toBeLessThan(0.1);
+  }, 60_000);
+
+  it('reads every region of a mix: 2×2 in 640×480 (VP8) and letterboxed 4×4 in 1280×720 (H.264); measures a lag as spread', async () => {
+    const [publisher, viewer] = await Promise.all([
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
+    ]);
+    const url = suite.target.url;
+    const token = (user: string) => suite.target.token('instruments-mix', user);
+    await joinSynthetic(publisher, url, await token('mixer'), undefined);
+    await joinSynthetic(viewer, url, await token('viewer'), undefined);
+    const names = ['red', 'blue', 'green', 'yellow'];
+    const colours = names.map((n) => PALETTE[n]!);
+    // The 2×2's last region is stamped 40 ms late: the spread must show it.
+    const quad = await publisher.evaluate(
+      ([c, r]) => window.instruments.publishReferenceMix({ colours: c, regions: r, lagMs: [0, 0, 0, 40] }),
+      [colours, fluidRegions(4)] as const,
+    );
+    const grid = await publisher.evaluate(
+      ([c, r]) =>
+        window.instruments.publishReferenceMix(
+          { colours: c, regions: r, width: 1280, height: 720 },
+          'video/H264',
+        ),
+      [colours, fluidRegions(16)] as const,
+    );
+    await eventually(
+      () =>
+        viewer.evaluate(
+          ([q, g]) => window.instruments.has(q, 'video') && window.instruments.has(g, 'video'),
+          [quad, grid] as const,
+        ),
+      (ok) => ok,
+    );
+    await sampleVideo(viewer, quad, fluidRegions(4));
+    await sampleVideo(viewer, grid, fluidRegions(16));
+    const since = (await pageNow(viewer)) + 2000;
+    await eventually(
+      () => videoReport(viewer, grid, since),
+      (r) => r.last !== null && r.last - since > 5000,
+      20_000,
+    );
+    for (const [label, id, regions] of [
+      ['2×2', quad, 4],
+      ['4×4', grid, 16],
+    ] as const) {
+      const r = await videoReport(viewer, id, since);
+      const size = await viewer.evaluate((m) => window.instruments.videoSize(m), id);
+      console.log(
+        `[instruments] ${label} ${size.width}×${size.height}: ${r.frames} frames, max gap ${r.maxGapMs} ms, ` +
+          `decoded ${r.regions.map((x) => percent(x.decodeRate)).join(' ')}, ` +
+          `latency p50 ${r.regions.map((x) => x.latency.p50).join(' ')} ms, ` +
+          `spread p50 ${r.spread.p50} p95 ${r.spread.p95} ms (n ${r.spread.n})`,
+      );
+      expect(r.regions).toHaveLength(regions);
+      r.regions.forEach((region, i) => {
+        expect(region.colourName, `${label} region ${i}`).toBe(names[i % 4]);
+        expect(region.decodeRate, `${label} region ${i}`).toBeGreaterThan(0.5);
+        // Each region's counter is its own (offset by 1000 per region in the reference mix).
+        expect(Math.floor(region.counterLast! / 1000), `${label} region ${i}`).toBe(i);
+        expect(region.counterAdvance, `${label} region ${i}`).toBeGreaterThan(25);
+      });
+      if (label === '2×2') {
+        expect(r.spread.p50).toBeGreaterThanOrEqual(35);
+        expect(r.spread.p50).toBeLessThanOrEqual(45);
+      } else expect(r.spread.p95).toBeLessThanOrEqual(5);
+    }
   }, 60_000);
 });

@@ -56,6 +56,27 @@ export interface SyntheticOptions {
   gain?: number;
 }
 
+/** Paints one synthetic frame (colour, stamp code, counter code) into the box x, y, w×h of `g`. */
+function paintFrame(
+  g: CanvasRenderingContext2D,
+  box: { x: number; y: number; w: number; h: number },
+  colour: Rgb,
+  stamp: number,
+  counter: number,
+) {
+  g.fillStyle = `rgb(${colour.join(',')})`;
+  g.fillRect(box.x, box.y, box.w, box.h);
+  const bw = box.w / COLS;
+  const rh = box.h * ROW_HEIGHT;
+  [codeBits(stamp), codeBits(counter)].forEach((bits, c) => {
+    bits.forEach((bit, i) => {
+      const row = c * 2 + Math.floor(i / COLS);
+      g.fillStyle = bit ? '#fff' : '#000';
+      g.fillRect(box.x + (i % COLS) * bw, box.y + box.h * CODE_TOP + row * rh, bw, rh);
+    });
+  });
+}
+
 /** A synthetic participant: a painted canvas and an oscillator, as one MediaStream. */
 export function createSynthetic(options: SyntheticOptions) {
   const { colour, toneHz, fps = 30, width = 640, height = 480 } = options;
@@ -68,18 +89,7 @@ export function createSynthetic(options: SyntheticOptions) {
   const paint = () => {
     if (!painting) return;
     counter++;
-    g.fillStyle = `rgb(${colour.join(',')})`;
-    g.fillRect(0, 0, width, height);
-    const bw = width / COLS;
-    const rh = height * ROW_HEIGHT;
-    const codes = [codeBits(stampNow()), codeBits(counter)];
-    codes.forEach((bits, c) => {
-      bits.forEach((bit, i) => {
-        const row = c * 2 + Math.floor(i / COLS);
-        g.fillStyle = bit ? '#fff' : '#000';
-        g.fillRect((i % COLS) * bw, height * CODE_TOP + row * rh, bw, rh);
-      });
-    });
+    paintFrame(g, { x: 0, y: 0, w: width, h: height }, colour, stampNow(), counter);
   };
   paint();
   // A timer, not requestAnimationFrame: rAF stops in pages that are not shown.
@@ -106,6 +116,49 @@ export function createSynthetic(options: SyntheticOptions) {
       clearInterval(timer);
       video.stop();
       void audio.close();
+    },
+  };
+}
+
+/**
+ * A mix made in the page, as a reference for the instruments: sources painted into regions of
+ * one canvas (4:3 sources letterboxed into regions of another aspect), each with its own counter
+ * and its stamp delayed by `lagMs` (to prove the cross-region spread is measured). Video only.
+ */
+export function createReferenceMix(options: {
+  colours: Rgb[];
+  regions: Rect[];
+  lagMs?: number[];
+  width?: number;
+  height?: number;
+  fps?: number;
+}) {
+  const { colours, regions, lagMs = [], width = 640, height = 480, fps = 30 } = options;
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const g = canvas.getContext('2d')!;
+  let counter = 0;
+  const boxes = regions.map((r) => {
+    const box = candidates(r, width, height)[1] ?? candidates(r, width, height)[0]!;
+    return { x: box.left, y: box.top, w: box.width, h: box.height };
+  });
+  const paint = () => {
+    counter++;
+    g.fillStyle = '#000';
+    g.fillRect(0, 0, width, height);
+    boxes.forEach((box, i) => {
+      paintFrame(g, box, colours[i % colours.length]!, stampNow() - (lagMs[i] ?? 0), counter + i * 1000);
+    });
+  };
+  paint();
+  const timer = setInterval(paint, 1000 / fps);
+  const video = canvas.captureStream(fps).getVideoTracks()[0]!;
+  return {
+    stream: new MediaStream([video]),
+    close() {
+      clearInterval(timer);
+      video.stop();
     },
   };
 }

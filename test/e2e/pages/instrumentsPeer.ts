@@ -1,11 +1,24 @@
 // The instruments as the e2e tests drive them, through window.instruments (see instruments.ts).
 import type { RemoteTrack } from '../../../client/TesseraClient.ts';
-import { createSynthetic, createToneMeter, createVideoSampler, type Rect, type Rgb } from './instruments.ts';
+import {
+  createReferenceMix,
+  createSynthetic,
+  createToneMeter,
+  createVideoSampler,
+  type Rect,
+  type Rgb,
+} from './instruments.ts';
 
 type Synthetic = ReturnType<typeof createSynthetic>;
 
-/** The instruments of one page; `remotes` lists the tracks the page's SDK has received. */
-export function pageInstruments(remotes: () => RemoteTrack[]) {
+/**
+ * The instruments of one page; `remotes` lists the tracks the page's SDK has received, and
+ * `publish` publishes a stream through it (returns the publication id).
+ */
+export function pageInstruments(
+  remotes: () => RemoteTrack[],
+  publish: (stream: MediaStream, codec?: string) => Promise<string>,
+) {
   let synthetic: Synthetic | undefined;
   const samplers = new Map<string, ReturnType<typeof createVideoSampler>>();
   const meters = new Map<string, ReturnType<typeof createToneMeter>>();
@@ -26,6 +39,10 @@ export function pageInstruments(remotes: () => RemoteTrack[]) {
       if (!synthetic && options) synthetic = createSynthetic(options);
       if (!synthetic) throw new Error('no synthetic media: join with the synthetic option');
       return synthetic;
+    },
+    /** Publishes a mix made in the page (instruments.ts createReferenceMix); its publication id. */
+    publishReferenceMix(options: Parameters<typeof createReferenceMix>[0], codec?: string) {
+      return publish(createReferenceMix(options).stream, codec);
     },
     setGain: (gain: number) => synthetic?.setGain(gain),
     setPainting: (on: boolean) => synthetic?.setPainting(on),

@@ -213,4 +213,7 @@ declare global {
 }
 
 window.peer = peer;
-window.instruments = pageInstruments(() => remotes);
+window.instruments = pageInstruments(
+  () => remotes,
+  (stream, codec) => client!.publish(stream, codec ? { codec } : {}),
+);
