@@ -94,6 +94,15 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
     expect(heard.red[1]!.presentShare).toBeLessThan(0.1);
     expect(heard.blue[1]!.presentShare).toBeGreaterThan(0.8);
     expect(heard.blue[0]!.presentShare).toBeLessThan(0.1);
+
+    // The gain is live (the "loudest speaker" tests turn it): silenced, red's tone is gone.
+    await a.evaluate(() => window.instruments.setGain(0));
+    const quiet = (await pageNow(viewer)) + 1000;
+    await new Promise((r) => setTimeout(r, 2500));
+    const silenced = await toneReport(viewer, pa.id, quiet);
+    console.log(`[instruments] red silenced: ${JSON.stringify(silenced)}`);
+    expect(silenced[0]!.windows).toBeGreaterThan(5);
+    expect(silenced[0]!.presentShare).toBeLessThan(0.1);
   }, 60_000);
 
   it('reads every region of a mix: 2×2 in 640×480 (VP8) and letterboxed 4×4 in 1280×720 (H.264); measures a lag as spread', async () => {
