@@ -71,6 +71,7 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
           `stamps decoded ${percent(region.decodeRate)}, stamp→display latency p50 ${region.latency.p50} ms ` +
           `p95 ${region.latency.p95} ms (n ${region.latency.n}), counter +${region.counterAdvance}, ` +
           `colour ${region.colour} (${region.colourName}, ${percent(region.colourShare)}), ` +
+          `PSNR p50 ${region.psnr.p50} min ${region.psnr.min} dB (n ${region.psnr.n}), ` +
           `tones ${JSON.stringify(heard[name as 'red' | 'blue'])}`,
       );
     }
@@ -88,6 +89,8 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
       expect(region.latency.p50, name).toBeGreaterThanOrEqual(0);
       expect(region.latency.p50, name).toBeLessThan(1000);
       expect(r.maxGapMs, name).not.toBeNull();
+      // The frame matches the source regenerated from its codes (a wrong region or code would not).
+      expect(region.psnr.p50, name).toBeGreaterThan(35);
     }
     // Each track carries its own publisher's tone, and not the other's.
     expect(heard.red[0]!.presentShare).toBeGreaterThan(0.8);
@@ -155,6 +158,7 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
         `[instruments] ${label} ${size.width}×${size.height}: ${r.frames} frames, max gap ${r.maxGapMs} ms, ` +
           `decoded ${r.regions.map((x) => percent(x.decodeRate)).join(' ')}, ` +
           `latency p50 ${r.regions.map((x) => x.latency.p50).join(' ')} ms, ` +
+          `PSNR p50 ${r.regions.map((x) => x.psnr.p50).join(' ')} dB, ` +
           `spread p50 ${r.spread.p50} p95 ${r.spread.p95} ms (n ${r.spread.n})`,
       );
       expect(r.regions).toHaveLength(regions);
@@ -164,6 +168,8 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
         // Each region's counter is its own (offset by 1000 per region in the reference mix).
         expect(Math.floor(region.counterLast! / 1000), `${label} region ${i}`).toBe(i);
         expect(region.counterAdvance, `${label} region ${i}`).toBeGreaterThan(25);
+        // The 2×2 (quarter regions) as acceptance 1 asks of the mixer; the 4×4 has 1/16 regions.
+        expect(region.psnr.p50, `${label} region ${i}`).toBeGreaterThan(label === '2×2' ? 30 : 24);
       });
       if (label === '2×2') {
         expect(r.spread.p50).toBeGreaterThanOrEqual(35);

@@ -169,6 +169,8 @@ interface RegionSample {
   colour: Rgb;
   stamp: number | null;
   counter: number | null;
+  /** PSNR (dB) against the source frame regenerated from the codes read (some frames only). */
+  psnr?: number;
 }
 interface FrameSample {
   /** Wall-clock ms when the frame was handed to the compositor (rVFC) or drawn. */
@@ -239,11 +241,64 @@ function meanColour(data: Uint8ClampedArray, w: number, c: Rect): Rgb {
   return sum.map((s) => Math.round(s / Math.max(1, n))) as Rgb;
 }
 
-function sampleRegion(data: Uint8ClampedArray, w: number, h: number, region: Rect): RegionSample {
+let reference: CanvasRenderingContext2D | undefined;
+
+/**
+ * PSNR of content rectangle c of the frame against the source frame it shows, regenerated at
+ * that size from the stamp and counter read: the "scaled source" reference of acceptance 1,
+ * without sending references around. The colour is the one measured in the region, not the
+ * painted one: browsers' RGB→YUV→RGB shifts saturated colours (red's green 40 → 7) on plain
+ * forwarding too, a constant of the measuring chain, not of the mixer.
+ */
+function regionPsnr(data: Uint8ClampedArray, w: number, h: number, c: Rect, source: RegionSample) {
+  const rw = Math.round(c.width);
+  const rh = Math.round(c.height);
+  if (rw < 16 || rh < 12 || source.stamp === null || source.counter === null) return undefined;
+  reference ??= document.createElement('canvas').getContext('2d', { willReadFrequently: true })!;
+  if (reference.canvas.width !== rw || reference.canvas.height !== rh)
+    Object.assign(reference.canvas, { width: rw, height: rh });
+  paintFrame(reference, { x: 0, y: 0, w: rw, h: rh }, source.colour, source.stamp, source.counter);
+  const ref = reference.getImageData(0, 0, rw, rh).data;
+  const x0 = Math.round(c.left);
+  const y0 = Math.round(c.top);
+  let se = 0;
+  let n = 0;
+  for (let y = 0; y < rh; y++) {
+    const fy = y0 + y;
+    if (fy < 0 || fy >= h) continue;
+    for (let x = 0; x < rw; x++) {
+      const fx = x0 + x;
+      if (fx < 0 || fx >= w) continue;
+      const i = (fy * w + fx) * 4;
+      const j = (y * rw + x) * 4;
+      for (let k = 0; k < 3; k++) se += (data[i + k]! - ref[j + k]!) ** 2;
+      n += 3;
+    }
+  }
+  return n ? 10 * Math.log10((255 * 255) / Math.max(se / n, 1e-3)) : undefined;
+}
+
+function sampleRegion(
+  data: Uint8ClampedArray,
+  w: number,
+  h: number,
+  region: Rect,
+  withPsnr: boolean,
+): RegionSample {
   const all = candidates(region, w, h);
   for (const c of all) {
     const stamp = readCode(data, w, h, c, 0);
-    if (stamp !== null) return { colour: meanColour(data, w, c), stamp, counter: readCode(data, w, h, c, 2) };
+    if (stamp === null) continue;
+    const sample: RegionSample = {
+      colour: meanColour(data, w, c),
+      stamp,
+      counter: readCode(data, w, h, c, 2),
+    };
+    if (withPsnr) {
+      const psnr = regionPsnr(data, w, h, c, sample);
+      if (psnr !== undefined) sample.psnr = psnr;
+    }
+    return sample;
   }
   // No code readable: still report the colour where a stretched source would be.
   return { colour: meanColour(data, w, all[0]!), stamp: null, counter: null };
@@ -253,7 +308,10 @@ function sampleRegion(data: Uint8ClampedArray, w: number, h: number, region: Rec
 const MAX_WIDTH = 640;
 const MAX_SAMPLES = 3000;
 
-/** Samples every frame of a video track: per region colour, stamp and counter. */
+/**
+ * Samples every frame of a video track: per region colour, stamp and counter, and the PSNR of
+ * every third frame's regions.
+ */
 export function createVideoSampler(track: MediaStreamTrack, initialRegions: Rect[]) {
   let regions = initialRegions;
   const samples: FrameSample[] = [];
@@ -266,6 +324,7 @@ export function createVideoSampler(track: MediaStreamTrack, initialRegions: Rect
   const canvas = document.createElement('canvas');
   const g = canvas.getContext('2d', { willReadFrequently: true })!;
   let stopped = false;
+  let frameNo = 0;
   let size = { width: 0, height: 0 };
 
   const sample = () => {
@@ -278,7 +337,8 @@ export function createVideoSampler(track: MediaStreamTrack, initialRegions: Rect
     size = { width: video.videoWidth, height: video.videoHeight };
     g.drawImage(video, 0, 0, w, h);
     const { data } = g.getImageData(0, 0, w, h);
-    samples.push({ at, regions: regions.map((r) => sampleRegion(data, w, h, r)) });
+    const withPsnr = ++frameNo % 3 === 0;
+    samples.push({ at, regions: regions.map((r) => sampleRegion(data, w, h, r, withPsnr)) });
     if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
   };
   const hasRvfc = 'requestVideoFrameCallback' in HTMLVideoElement.prototype;
@@ -352,6 +412,7 @@ function summarise(frames: FrameSample[], palette: Record<string, Rgb>, rvfc: bo
     }
     const colourName = [...names.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
     const mid = seen[Math.floor(seen.length / 2)]?.colour ?? null;
+    const psnrs = seen.flatMap((s) => (s.psnr === undefined ? [] : [s.psnr])).sort((a, b) => a - b);
     return {
       colour: mid,
       colourName,
@@ -362,6 +423,11 @@ function summarise(frames: FrameSample[], palette: Record<string, Rgb>, rvfc: bo
         p50: percentile(latencies, 0.5),
         p95: percentile(latencies, 0.95),
         max: latencies.at(-1) ?? Number.NaN,
+      },
+      psnr: {
+        n: psnrs.length,
+        p50: Math.round(percentile(psnrs, 0.5) * 10) / 10,
+        min: Math.round((psnrs[0] ?? Number.NaN) * 10) / 10,
       },
       counterFirst: counters[0] ?? null,
       counterLast: counters.at(-1) ?? null,
