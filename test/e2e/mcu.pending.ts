@@ -224,6 +224,9 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
     const events = await viewerPage.evaluate(() => window.peer.events());
     expect(events).not.toContain(`removed:${MIXED}`);
     expect(await viewerPage.evaluate((m) => window.instruments.has(m, 'video'), MIXED)).toBe(true);
+    // One mixed video track all along (a new stream would have added another).
+    const tracks = await viewerPage.evaluate(() => window.peer.trackPublicationIds());
+    expect(tracks.filter((t) => t === `video:${MIXED}`)).toHaveLength(1);
   }, 150_000);
 
   it('acceptance 2: regions agree within one frame interval; latency added by the mixer p50 ≤ 100 ms', async () => {
