@@ -1,5 +1,7 @@
 // A test participant: the real client SDK in a page, driven by the e2e tests through window.peer.
 import { type RemoteTrack, TesseraClient } from '../../../client/TesseraClient.ts';
+import type { SyntheticOptions } from './instruments.ts';
+import { type PageInstruments, pageInstruments } from './instrumentsPeer.ts';
 
 interface Remote extends RemoteTrack {
   element: HTMLMediaElement;
@@ -39,6 +41,8 @@ const peer = {
       iceTransportPolicy?: 'all' | 'relay';
       /** Camera and microphone as one publication (one OWT stream); `published.stream` names it. */
       oneStream?: boolean;
+      /** Publish synthetic media (instruments.ts) as one stream instead of the fake camera. */
+      synthetic?: SyntheticOptions;
     } = {},
   ) {
     client = await TesseraClient.join({
@@ -66,7 +70,11 @@ const peer = {
       states.push({ state, at: performance.now(), ...(reason ? { reason } : {}) }),
     );
     client.on('activespeaker', (a) => speakers.push(a.participantId));
-    if (options.publish !== false && options.oneStream) {
+    if (options.publish !== false && options.synthetic) {
+      media = window.instruments.synthetic(options.synthetic).stream;
+      published.stream = await client.publish(media, options.codec ? { codec: options.codec } : {});
+      for (const t of client.localPublications[0]!.tracks) published[t.kind] = t.streamId;
+    } else if (options.publish !== false && options.oneStream) {
       media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
       published.stream = await client.publish(media, {
         ...(options.codec ? { codec: options.codec } : {}),
@@ -199,7 +207,13 @@ declare global {
   interface Window {
     /** The test participant's API (test/e2e/pages/sdkPeer.ts). */
     peer: typeof peer;
+    /** Synthetic media and samplers for the MCU's tests (test/e2e/pages/instruments.ts). */
+    instruments: PageInstruments;
   }
 }
 
 window.peer = peer;
+window.instruments = pageInstruments(
+  () => remotes,
+  (stream, codec) => client!.publish(stream, codec ? { codec } : {}),
+);
