@@ -15,6 +15,7 @@ import { ManagementAuth } from './services/ManagementAuth.ts';
 import { NodeService } from './services/NodeService.ts';
 import { ParticipantService } from './services/ParticipantService.ts';
 import { RoomService } from './services/RoomService.ts';
+import { RoomViews } from './services/RoomViews.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
@@ -66,7 +67,8 @@ export function managementApi(
     secrets.superService,
   );
   const commands = new Commands(adapters);
-  const rooms = new RoomService({ ...adapters, commands, maxRoomsPerService: limits.roomsPerService });
+  const views = new RoomViews({ ...adapters, commands });
+  const rooms = new RoomService({ ...adapters, commands, views, maxRoomsPerService: limits.roomsPerService });
   return {
     auth: new ManagementAuth(services, adapters.nonces),
     services,
@@ -119,12 +121,14 @@ export function composeSignaling(
   const adapters = adaptersFor(config, logger);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
   const api = managementApi(adapters, secretsFor(config), config.limits);
+  const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   const placer = new RoomPlacer({
     placement: adapters.placement,
     registry: adapters.nodes,
     strategy: config.placementStrategy,
     roomNodes: adapters.roomNodes,
     peersPerNode: config.roomPeersPerNode,
+    onPlaced: (roomId, nodeId) => views.placed(roomId, nodeId),
   });
   const signaling = signalingFunction(adapters, api, gateway, placer, logger, config, {
     // A node that reported in the last seconds still runs (draining ones too): it keeps places.
