@@ -404,6 +404,8 @@ describe("OWT's REST API through OWT's server SDK", () => {
       { op: 'remove', path: '/info/inViews', value: 'common' },
     ]);
     expect(unmixed.body.info.inViews).toEqual([]);
+    // A layout places streams mixed into its view: s1 again.
+    await owt.updateStream(room, 's1', [{ op: 'add', path: '/info/inViews', value: 'common' }]);
 
     // LayoutUpdate and RegionUpdate, on a mixed stream (OWT's regions: {id, shape, area}).
     const region = (id: string, left: string) => ({
