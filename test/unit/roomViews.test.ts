@@ -30,7 +30,7 @@ async function delivered(): Promise<Record<string, NodeCommand[]>> {
   const out: Record<string, NodeCommand[]> = {};
   for (const node of NODES) {
     const got = await (adapters.commands as MemoryCommandQueue).receive(node, { waitMs: 0, max: 10 });
-    for (const r of got) (out[node] ??= []).push(NodeCommandSchema.parse(JSON.parse(r.body)));
+    if (got.length) out[node] = got.map((r) => NodeCommandSchema.parse(JSON.parse(r.body)));
   }
   return out;
 }
