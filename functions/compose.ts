@@ -166,6 +166,7 @@ export function signalingFunction(
     commands: new Commands(adapters),
     gateway,
     place: (roomId, preference, avoid) => placer.placeParticipant(roomId, preference, avoid),
+    mix: (roomId, participantId, params) => api.streams.mixOwn(roomId, participantId, params),
     ...(placer.release
       ? { release: (roomId: string, nodeId: string) => placer.release!(roomId, nodeId) }
       : {}),

@@ -1,9 +1,9 @@
-import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
+import { ErrorCodes, NotFoundError, PermissionError, ValidationError } from '../../shared/errors.ts';
 import type { StreamStore } from '../../shared/ports/live.ts';
 import type { StreamPatchOp } from '../../shared/protocol/commands.ts';
 import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import type { Room } from '../../shared/protocol/http/room.ts';
-import { roomKey } from '../../shared/protocol/http/roomKey.ts';
+import { parseRoomKey, roomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { Commands } from './Commands.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
@@ -32,8 +32,29 @@ export class StreamService {
 
   async patch(caller: Caller, roomId: string, id: string, ops: StreamPatchOp[]): Promise<Stream> {
     const room = await this.#rooms.owned(caller, roomId);
+    const stream = await this.#find(roomKey(room.serviceId, room.id), id);
+    return present(await this.#apply(room, stream, ops), roomId);
+  }
+
+  /**
+   * Signaling's `stream.mix`: a participant mixes its own publication into a view of its room
+   * (by the room's key), or out of it; the same rules and command as REST's `/info/inViews`.
+   */
+  async mixOwn(
+    key: string,
+    participantId: string,
+    { streamId, view, op }: { streamId: string; view: string; op: 'add' | 'remove' },
+  ): Promise<void> {
+    const { serviceId, roomId } = parseRoomKey(key);
+    const room = await this.#rooms.owned({ serviceId, isSuper: false }, roomId);
+    const stream = await this.#find(key, streamId);
+    if (stream.info.owner !== participantId)
+      throw new PermissionError(`stream ${streamId} is not yours to mix`);
+    await this.#apply(room, stream, [{ op, path: '/info/inViews', value: view }]);
+  }
+
+  async #apply(room: Room, stream: Stream, ops: StreamPatchOp[]): Promise<Stream> {
     const key = roomKey(room.serviceId, room.id);
-    const stream = await this.#find(key, id);
     const live = new Map((await this.#streams.list(key)).map((s) => [s.id, s]));
     const next = applyStreamPatch(room, stream, ops, live);
     await this.#streams.update(next);
@@ -41,11 +62,12 @@ export class StreamService {
     // the room's host (every stream of the room is piped there).
     const status = ops.filter((op) => op.path.startsWith('/media/'));
     const mixing = ops.filter((op) => !op.path.startsWith('/media/'));
+    const streamId = stream.id;
     if (status.length)
-      await this.#commands.toStreamOwner({ type: 'stream.control', roomId: key, streamId: id, ops: status });
+      await this.#commands.toStreamOwner({ type: 'stream.control', roomId: key, streamId, ops: status });
     if (mixing.length)
-      await this.#commands.toRoomHost({ type: 'stream.control', roomId: key, streamId: id, ops: mixing });
-    return present(next, roomId);
+      await this.#commands.toRoomHost({ type: 'stream.control', roomId: key, streamId, ops: mixing });
+    return next;
   }
 
   async delete(caller: Caller, roomId: string, id: string): Promise<void> {

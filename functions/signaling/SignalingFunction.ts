@@ -59,6 +59,11 @@ export interface SignalingDeps {
    */
   throttle?: { limiter: RateLimiter; framesPerSecond: number };
   logger: Logger;
+  /**
+   * `stream.mix`: the participant's own stream into or out of a view of its room (room key),
+   * checked against the room's views and sent to its host; unset: refused as not available.
+   */
+  mix?(roomId: string, participantId: string, params: Params<'stream.mix'>): Promise<void>;
 }
 
 /** The participant's room was deleted (or made again), the participant was dropped, or its session expired. */
@@ -238,6 +243,14 @@ export class SignalingFunction {
     if (request.method === 'session.refresh') {
       const session = await this.#refresh(connection);
       await this.#reply(connectionId, { id: request.id, ok: true, data: session });
+      return;
+    }
+    if (request.method === 'stream.mix') {
+      // Answered here: the node may not be the room's host, and does not hold the room's views.
+      if (!connection.ticket || connection.resuming) throw new AuthenticationError('log in first');
+      if (!this.#d.mix) throw new TesseraError(ErrorCodes.notImplemented, 'mixing is not available');
+      await this.#d.mix(connection.roomId, connection.participant.id, params.data as Params<'stream.mix'>);
+      await this.#reply(connectionId, { id: request.id, ok: true, data: {} });
       return;
     }
     let forwarded = request.params ?? {};
