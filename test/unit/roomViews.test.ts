@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { managementApi } from '../../functions/compose.ts';
+import { managementApi, signalingFunction } from '../../functions/compose.ts';
 import { Commands } from '../../functions/services/Commands.ts';
 import type { ManagementApi } from '../../functions/services/ManagementApi.ts';
 import { RoomViews } from '../../functions/services/RoomViews.ts';
@@ -8,9 +8,13 @@ import { RoomPlacer } from '../../functions/signaling/RoomPlacer.ts';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import { MemoryNodeRegistry } from '../../shared/adapters/memory/MemoryNodeRegistry.ts';
 import { type Adapters, memoryAdapters } from '../../shared/adapters/select.ts';
+import { loadConfig } from '../../shared/config/load.ts';
+import { createLogger } from '../../shared/logger.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../shared/protocol/commands.ts';
+import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import { RoomBodySchema, roomInput, roomResponse } from '../../shared/protocol/http/room.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
+import type { SignalingResponse } from '../../shared/protocol/signaling.ts';
 import { testSecrets } from '../harness/controlPlane.ts';
 import { nodeReport } from '../harness/nodeReport.ts';
 
@@ -109,5 +113,90 @@ describe('views.configure reaches the room host', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ type: 'views.configure', roomId: key });
     expect(sent[0]!.type === 'views.configure' && sent[0]!.views).toEqual(roomResponse(put).views);
+  });
+});
+
+describe('signaling stream.mix (the SDK mix/unmix)', () => {
+  it("mixes the caller's own stream into a view, sends stream.control to the host; refuses others'", async () => {
+    const posted: SignalingResponse[] = [];
+    const signaling = signalingFunction(
+      adapters,
+      api,
+      {
+        post: async (_, message) => {
+          posted.push(message as SignalingResponse);
+          return true;
+        },
+        disconnect: async () => {},
+      },
+      { placeParticipant: async () => 'node-2' },
+      createLogger({ write: () => {} }),
+      loadConfig({}),
+    );
+    const room = await api.rooms.create(caller, {
+      name: 'sdk',
+      ...body({ options: { views: [{ label: 'common' }, { label: 'stage' }] } }),
+    });
+    const key = roomKey('svc', room.id);
+    await adapters.placement.set(key, 'node-1');
+    const own = (id: string, owner: string): Stream => ({
+      id,
+      roomId: key,
+      type: 'forward',
+      media: { audio: { status: 'active', format: { codec: 'opus' } } },
+      info: { owner, type: 'webrtc', inViews: ['common'] },
+      nodeId: 'node-2',
+      version: 1,
+    });
+    await adapters.streams.put(own('mine', 'p1'));
+    await adapters.streams.put(own('theirs', 'p2'));
+    const who = {
+      id: 'p1',
+      user: 'ana',
+      role: 'presenter',
+      permission: { publish: false, subscribe: false },
+    } as const;
+    await adapters.connections.put({ connectionId: 'c1', roomId: key, nodeId: 'node-2', participant: who });
+    const mix = async (id: number, params: object) => {
+      await signaling.message('c1', JSON.stringify({ id, method: 'stream.mix', params }));
+      return posted.find((p) => p.id === id);
+    };
+
+    // Before login: no.
+    expect((await mix(1, { streamId: 'mine', view: 'stage', op: 'add' }))?.error?.code).toBe(1101);
+    await adapters.connections.put({
+      connectionId: 'c1',
+      roomId: key,
+      nodeId: 'node-2',
+      participant: who,
+      ticket: 't',
+    });
+    expect(await mix(2, { streamId: 'mine', view: 'stage', op: 'add' })).toEqual({
+      id: 2,
+      ok: true,
+      data: {},
+    });
+    expect((await adapters.streams.get(key, 'mine'))?.info.inViews).toEqual(['common', 'stage']);
+    expect(await delivered()).toEqual({
+      'node-1': [
+        expect.objectContaining({
+          type: 'stream.control',
+          roomId: key,
+          streamId: 'mine',
+          ops: [{ op: 'add', path: '/info/inViews', value: 'stage' }],
+        }),
+      ],
+    });
+    expect(await mix(3, { streamId: 'mine', view: 'common', op: 'remove' })).toMatchObject({ ok: true });
+    expect((await adapters.streams.get(key, 'mine'))?.info.inViews).toEqual(['stage']);
+    await delivered();
+
+    // Someone else's stream, a view the room lacks, a stream that is not there, bad params.
+    expect((await mix(4, { streamId: 'theirs', view: 'stage', op: 'add' }))?.error?.code).toBe(1102);
+    expect((await mix(5, { streamId: 'mine', view: 'nope', op: 'add' }))?.error?.code).toBe(1301);
+    expect((await mix(6, { streamId: 'gone', view: 'stage', op: 'add' }))?.error?.code).toBe(1004);
+    expect((await mix(7, { streamId: 'mine', view: 'stage', op: 'toggle' }))?.error?.code).toBe(1301);
+    expect(await delivered()).toEqual({});
+    expect((await adapters.streams.get(key, 'theirs'))?.info.inViews).toEqual(['common']);
   });
 });
