@@ -154,6 +154,7 @@ export function signalingFunction(
   extra: Pick<SignalingDeps, 'nodeAlive'> = {},
 ): SignalingFunction {
   const limits = config.limits;
+  const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   return new SignalingFunction({
     ...extra,
     tickets: adapters.resumeTickets,
@@ -167,6 +168,7 @@ export function signalingFunction(
     gateway,
     place: (roomId, preference, avoid) => placer.placeParticipant(roomId, preference, avoid),
     mix: (roomId, participantId, params) => api.streams.mixOwn(roomId, participantId, params),
+    keptAfterFailover: (roomId, nodeId) => views.recovered(roomId, nodeId),
     ...(placer.release
       ? { release: (roomId: string, nodeId: string) => placer.release!(roomId, nodeId) }
       : {}),

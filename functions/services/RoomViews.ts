@@ -40,6 +40,20 @@ export class RoomViews {
   }
 
   /**
+   * A client found `nodeId` unresponsive and stayed on it (it answers again: likely restarted
+   * under the same id, the placement intact): if it is the room's host, it gets the views again.
+   * Rare (failover logins only) and idempotent, so a room's participants failing over together
+   * may each send it.
+   */
+  async recovered(roomKey: string, nodeId: string): Promise<void> {
+    try {
+      if ((await this.#d.placement.get(roomKey)) === nodeId) await this.placed(roomKey, nodeId);
+    } catch (error) {
+      this.#d.logger?.warn('re-sending the views to a recovered host failed', { nodeId, error });
+    }
+  }
+
+  /**
    * The room's views changed (PUT/PATCH, already stored): its host, if it is live somewhere, gets
    * them. Never throws (logged): the change is stored, and the next placement carries it.
    */

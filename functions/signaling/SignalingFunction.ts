@@ -64,6 +64,8 @@ export interface SignalingDeps {
    * checked against the room's views and sent to its host; unset: refused as not available.
    */
   mix?(roomId: string, participantId: string, params: Params<'stream.mix'>): Promise<void>;
+  /** A failover login stayed on its node (see #beforeLogin); never throws. */
+  keptAfterFailover?(roomId: string, nodeId: string): Promise<void>;
 }
 
 /** The participant's room was deleted (or made again), the participant was dropped, or its session expired. */
@@ -314,6 +316,10 @@ export class SignalingFunction {
       await this.#d.release?.(connection.roomId, connection.nodeId);
       this.#d.logger.info('session moved off its node', { from: connection.nodeId, to: nodeId, failover });
       next = { ...next, nodeId };
+    } else if (failover) {
+      // The node did not answer and kept the session: it may have restarted under the same id
+      // with the placement intact, and forgotten the room's views.
+      await this.#d.keptAfterFailover?.(connection.roomId, connection.nodeId);
     }
     // The record names the participant's node: REST commands for it go there (a failed write
     // leaves an older node or none, and commands then go to every node of the room).

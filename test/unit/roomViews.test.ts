@@ -200,3 +200,45 @@ describe('signaling stream.mix (the SDK mix/unmix)', () => {
     expect((await adapters.streams.get(key, 'theirs'))?.info.inViews).toEqual(['common']);
   });
 });
+
+describe('a host that comes back under its id', () => {
+  it('gets the views again when a failover login stays on it; a non-host node does not', async () => {
+    let keep = true;
+    const signaling = signalingFunction(
+      adapters,
+      api,
+      { post: async () => true, disconnect: async () => {} },
+      { placeParticipant: async () => 'node-2', release: async () => {}, canKeep: async () => keep },
+      createLogger({ write: () => {} }),
+      loadConfig({}),
+      { nodeAlive: async () => true },
+    );
+    const room = await api.rooms.create(caller, { name: 'back', ...body({ options: {} }) });
+    const key = roomKey('svc', room.id);
+    await adapters.placement.set(key, 'node-1');
+    const login = async (id: string, nodeId: string, failover: boolean) => {
+      const who = {
+        id,
+        user: id,
+        role: 'presenter',
+        permission: { publish: false, subscribe: false },
+      } as const;
+      await adapters.participants.put({
+        ...who,
+        roomId: key,
+        joinedAt: new Date().toISOString(),
+        version: 1,
+      });
+      await adapters.connections.put({ connectionId: `c-${id}`, roomId: key, nodeId, participant: who });
+      await signaling.message(`c-${id}`, JSON.stringify({ id: 1, method: 'login', params: { failover } }));
+      const sent = await delivered();
+      return Object.fromEntries(Object.entries(sent).map(([n, cs]) => [n, cs.map((c) => c.type)]));
+    };
+    expect(await login('a', 'node-1', false)).toEqual({ 'node-1': ['signal'] });
+    expect(await login('b', 'node-1', true)).toEqual({ 'node-1': ['views.configure', 'signal'] });
+    expect(await login('c', 'node-2', true)).toEqual({ 'node-2': ['signal'] });
+    // Moved off its node instead: the placer's decision sends the views (not this path).
+    keep = false;
+    expect(await login('d', 'node-1', true)).toEqual({ 'node-2': ['signal'] });
+  });
+});
