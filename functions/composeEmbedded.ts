@@ -73,8 +73,9 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     async placeParticipant(roomId: string) {
       const placed = (await adapters.placement.get(roomId)) === mediaNode.id;
       if (!placed) await adapters.placement.set(roomId, mediaNode.id);
-      // A placement kept in Redis across a restart of this process: the node has no views yet
-      // until the room opens. Sent again by joins racing before the room's first login (idempotent).
+      // Also while the room is not open here: one reopened after it emptied, or after a restart
+      // of this process with the placement kept in Redis. Joins racing ahead of the room's first
+      // login may send them twice (idempotent).
       if (!placed || !mediaNode.rooms.get(roomId)) await views.placed(roomId, mediaNode.id);
       return mediaNode.id;
     },
