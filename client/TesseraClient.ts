@@ -802,6 +802,20 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return [...this.#consumers.values()].find((c) => c.producerId === streamId && !c.closed)?.getStats();
   }
 
+  /**
+   * OWT's mix: your own published stream (the id `publish` answered) into one of the room's
+   * views (by label), so its mixed stream shows and plays it. Publications are mixed into every
+   * view on publish; `unmix` takes one out.
+   */
+  async mix(streamId: string, view: string): Promise<void> {
+    await this.#request('stream.mix', { streamId, view, op: 'add' });
+  }
+
+  /** Takes your published stream out of a view's mixed stream (see `mix`). */
+  async unmix(streamId: string, view: string): Promise<void> {
+    await this.#request('stream.mix', { streamId, view, op: 'remove' });
+  }
+
   async sendText(message: string, to: string | 'all' = 'all'): Promise<void> {
     await this.#request('text', { to, message });
   }

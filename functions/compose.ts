@@ -15,6 +15,7 @@ import { ManagementAuth } from './services/ManagementAuth.ts';
 import { NodeService } from './services/NodeService.ts';
 import { ParticipantService } from './services/ParticipantService.ts';
 import { RoomService } from './services/RoomService.ts';
+import { RoomViews } from './services/RoomViews.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
@@ -66,7 +67,8 @@ export function managementApi(
     secrets.superService,
   );
   const commands = new Commands(adapters);
-  const rooms = new RoomService({ ...adapters, commands, maxRoomsPerService: limits.roomsPerService });
+  const views = new RoomViews({ ...adapters, commands });
+  const rooms = new RoomService({ ...adapters, commands, views, maxRoomsPerService: limits.roomsPerService });
   return {
     auth: new ManagementAuth(services, adapters.nonces),
     services,
@@ -119,12 +121,14 @@ export function composeSignaling(
   const adapters = adaptersFor(config, logger);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
   const api = managementApi(adapters, secretsFor(config), config.limits);
+  const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   const placer = new RoomPlacer({
     placement: adapters.placement,
     registry: adapters.nodes,
     strategy: config.placementStrategy,
     roomNodes: adapters.roomNodes,
     peersPerNode: config.roomPeersPerNode,
+    onPlaced: (roomId, nodeId) => views.placed(roomId, nodeId),
   });
   const signaling = signalingFunction(adapters, api, gateway, placer, logger, config, {
     // A node that reported in the last seconds still runs (draining ones too): it keeps places.
@@ -150,6 +154,7 @@ export function signalingFunction(
   extra: Pick<SignalingDeps, 'nodeAlive'> = {},
 ): SignalingFunction {
   const limits = config.limits;
+  const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   return new SignalingFunction({
     ...extra,
     tickets: adapters.resumeTickets,
@@ -162,6 +167,8 @@ export function signalingFunction(
     commands: new Commands(adapters),
     gateway,
     place: (roomId, preference, avoid) => placer.placeParticipant(roomId, preference, avoid),
+    mix: (roomId, participantId, params) => api.streams.mixOwn(roomId, participantId, params),
+    keptAfterFailover: (roomId, nodeId) => views.recovered(roomId, nodeId),
     ...(placer.release
       ? { release: (roomId: string, nodeId: string) => placer.release!(roomId, nodeId) }
       : {}),

@@ -11,6 +11,8 @@ import { managementApi, secretsFor, signalingFunction, webhookSettings } from '.
 import { demoRoutes } from './http/demo.ts';
 import { WebSocketGateway } from './http/WebSocketGateway.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { Commands } from './services/Commands.ts';
+import { RoomViews } from './services/RoomViews.ts';
 import { WebhookDispatcher } from './webhooks/WebhookDispatcher.ts';
 
 export interface EmbeddedSystem {
@@ -65,10 +67,16 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     await turnServer?.close();
     throw e;
   });
-  // The only node: every room is placed on it.
+  // The only node: every room is placed on it, and learns the room's views when placed there.
+  const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   const placer = {
     async placeParticipant(roomId: string) {
-      await adapters.placement.set(roomId, mediaNode.id);
+      const placed = (await adapters.placement.get(roomId)) === mediaNode.id;
+      if (!placed) await adapters.placement.set(roomId, mediaNode.id);
+      // Also while the room is not open here: one reopened after it emptied, or after a restart
+      // of this process with the placement kept in Redis. Joins racing ahead of the room's first
+      // login may send them twice (idempotent).
+      if (!placed || !mediaNode.rooms.get(roomId)) await views.placed(roomId, mediaNode.id);
       return mediaNode.id;
     },
   };

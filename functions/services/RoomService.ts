@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import {
   ConflictError,
   ErrorCodes,
@@ -16,6 +17,7 @@ import {
 } from '../../shared/protocol/http/room.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { Commands } from './Commands.ts';
+import type { RoomViews } from './RoomViews.ts';
 import type { Caller } from './ServiceRegistry.ts';
 import { refuseUnimplementedRoomOptions } from './unimplemented.ts';
 
@@ -25,6 +27,8 @@ export interface RoomServiceDeps {
   streams: StreamStore;
   placement: PlacementStore;
   commands: Commands;
+  /** Tells a live room's host its new views (PUT/PATCH); unset: nobody is told (tests of storage alone). */
+  views?: RoomViews | undefined;
   /** config.limits.roomsPerService; unset: no limit. */
   maxRoomsPerService?: number;
 }
@@ -157,6 +161,9 @@ export class RoomService {
     }
     const next: Room = { ...room, ...change, version: room.version + 1, updatedAt: new Date().toISOString() };
     await this.#d.rooms.update(next);
+    // A live room's mixers follow its views at once; a room not placed gets them when it is.
+    if (!isDeepStrictEqual(room.options.views, next.options.views))
+      await this.#d.views?.changed(roomKey(next.serviceId, next.id), next);
     return next;
   }
 }

@@ -21,6 +21,11 @@ export interface RoomPlacerOptions {
    * one missed report plus jitter.
    */
   suspectAfterMs?: number;
+  /**
+   * Called once per placement decision (a room placed for the first time, or moved off a failed
+   * or draining node), before the placement is used: the new host learns the room's views.
+   */
+  onPlaced?: ((roomId: string, nodeId: string) => Promise<void>) | undefined;
 }
 
 /**
@@ -30,7 +35,8 @@ export interface RoomPlacerOptions {
  * the lock; concurrent callers wait for that decision instead of making their own.
  */
 export class RoomPlacer {
-  readonly #o: Required<Omit<RoomPlacerOptions, 'roomNodes'>> & { roomNodes: RoomNodes | undefined };
+  readonly #o: Required<Omit<RoomPlacerOptions, 'roomNodes' | 'onPlaced'>> &
+    Pick<RoomPlacerOptions, 'onPlaced'> & { roomNodes: RoomNodes | undefined };
   #state: StrategyState = initialState();
   #snapshot: { at: number; nodes: Promise<NodeReport[]> } | undefined;
   /** A registry read in flight for failover checks: a burst of them shares one read. */
@@ -136,7 +142,12 @@ export class RoomPlacer {
         );
         if (!node) throw new TesseraError(ErrorCodes.clusterUnavailable, 'no media node available');
         this.#state = state;
-        if ((await placement.assign(roomId, node.id, token)) !== undefined) return node.id;
+        if ((await placement.assign(roomId, node.id, token)) !== undefined) {
+          // Before this join goes on: the views are on the host's queue ahead of its login, and a
+          // join racing in reads the placement now but logs in a client round-trip later.
+          await this.#o.onPlaced?.(roomId, node.id);
+          return node.id;
+        }
       } finally {
         await placement.unlock(roomId, token);
       }

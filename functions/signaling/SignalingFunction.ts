@@ -59,6 +59,13 @@ export interface SignalingDeps {
    */
   throttle?: { limiter: RateLimiter; framesPerSecond: number };
   logger: Logger;
+  /**
+   * `stream.mix`: the participant's own stream into or out of a view of its room (room key),
+   * checked against the room's views and sent to its host; unset: refused as not available.
+   */
+  mix?(roomId: string, participantId: string, params: Params<'stream.mix'>): Promise<void>;
+  /** A failover login stayed on its node (see #beforeLogin); never throws. */
+  keptAfterFailover?(roomId: string, nodeId: string): Promise<void>;
 }
 
 /** The participant's room was deleted (or made again), the participant was dropped, or its session expired. */
@@ -240,6 +247,14 @@ export class SignalingFunction {
       await this.#reply(connectionId, { id: request.id, ok: true, data: session });
       return;
     }
+    if (request.method === 'stream.mix') {
+      // Answered here: the node may not be the room's host, and does not hold the room's views.
+      if (!connection.ticket || connection.resuming) throw new AuthenticationError('log in first');
+      if (!this.#d.mix) throw new TesseraError(ErrorCodes.notImplemented, 'mixing is not available');
+      await this.#d.mix(connection.roomId, connection.participant.id, params.data as Params<'stream.mix'>);
+      await this.#reply(connectionId, { id: request.id, ok: true, data: {} });
+      return;
+    }
     let forwarded = request.params ?? {};
     if (request.method === 'login') {
       const login = await this.#beforeLogin(connection, (params.data as Params<'login'>).failover === true);
@@ -301,6 +316,10 @@ export class SignalingFunction {
       await this.#d.release?.(connection.roomId, connection.nodeId);
       this.#d.logger.info('session moved off its node', { from: connection.nodeId, to: nodeId, failover });
       next = { ...next, nodeId };
+    } else if (failover) {
+      // The node did not answer and kept the session: it may have restarted under the same id
+      // with the placement intact, and forgotten the room's views.
+      await this.#d.keptAfterFailover?.(connection.roomId, connection.nodeId);
     }
     // The record names the participant's node: REST commands for it go there (a failed write
     // leaves an older node or none, and commands then go to every node of the room).

@@ -25,7 +25,8 @@ const SOURCES = new Set<string>([
  * (a participant's or a pipeline's; piped-in streams are recorded by the node they come from),
  * written when its first track arrives, rewritten when a track joins, pauses, resumes or goes,
  * deleted with its last track or the room. Formats are read from the producers. What the REST
- * API owns on the record (views, layout, attributes) is kept across rewrites.
+ * API owns on the record (views, attributes) is kept across rewrites; a mixed stream's layout
+ * and active input are its mixer's (announced), its video parameters its view's.
  */
 export class StreamRecords {
   readonly #store: StreamStore;
@@ -94,16 +95,30 @@ export class StreamRecords {
     const video = tracks.find((t) => t.announcement.kind === 'video');
     const mixed = tracks.some((t) => t.announcement.type === 'mixed');
     const { origin } = first;
+    const label = first.announcement.label?.slice(0, 64);
+    // A mixer's video track is the one that lays out regions; its audio one picks the active input.
+    const layout = (video ?? audio)?.announcement.layout ?? audio?.announcement.layout;
+    const activeInput = audio?.announcement.activeInput ?? video?.announcement.activeInput;
+    const view = mixed ? room.views().find((v) => v.label === label) : undefined;
+    const videoTrack = video ? track(video) : undefined;
+    if (videoTrack && view?.video) {
+      const { resolution, framerate, bitrate } = view.video.parameters;
+      videoTrack.parameters = { resolution, framerate, ...(bitrate !== undefined ? { bitrate } : {}) };
+    }
     return {
       id: publication,
       roomId: room.id,
       type: mixed ? 'mixed' : 'forward',
-      media: { ...(audio ? { audio: track(audio) } : {}), ...(video ? { video: track(video) } : {}) },
+      media: { ...(audio ? { audio: track(audio) } : {}), ...(videoTrack ? { video: videoTrack } : {}) },
       info: {
         ...(origin.kind === 'participant' ? { owner: first.announcement.owner } : {}),
         type: infoType(origin, mixed),
-        inViews: [],
-        ...(first.announcement.label ? { label: first.announcement.label.slice(0, 64) } : {}),
+        // OWT mixes a publication into every view of the room on publish (what the host knows;
+        // the REST API's inViews win once the record exists).
+        inViews: origin.kind === 'participant' ? room.views().map((v) => v.label) : [],
+        ...(label ? { label } : {}),
+        ...(mixed && layout ? { layout } : {}),
+        ...(mixed && activeInput ? { activeInput } : {}),
         origin,
       },
     };
@@ -128,7 +143,10 @@ export class StreamRecords {
             // The REST API's part of the record.
             inViews: stored?.info.inViews ?? record.info.inViews,
             ...(stored?.info.attributes ? { attributes: stored.info.attributes } : {}),
-            ...(stored?.info.layout ? { layout: stored.info.layout } : {}),
+            // A mixer's own layout (announced) is the live one; else what REST set.
+            ...(record.info.layout || stored?.info.layout
+              ? { layout: record.info.layout ?? stored?.info.layout }
+              : {}),
           },
           ...(this.#nodeId ? { nodeId: this.#nodeId } : {}),
           version: (stored?.version ?? 0) + 1,

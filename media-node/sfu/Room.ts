@@ -8,6 +8,7 @@ import {
   ValidationError,
 } from '../../shared/errors.ts';
 import type { Permission } from '../../shared/protocol/http/liveState.ts';
+import type { ResolvedView } from '../../shared/protocol/mcu.ts';
 import type { ServerEvent, StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import { routerMediaCodecs } from '../codecs/routerCodecs.ts';
 import type { ParticipantSink } from './ParticipantSink.ts';
@@ -38,6 +39,8 @@ type Events = {
   /** A local participant's text for someone not on this node (everyone, or one on another node). */
   text: [{ from: string; to: string; message: string }];
   peerleft: [Peer];
+  /** The room's views changed (`setViews`). */
+  viewschanged: [readonly ResolvedView[]];
   close: [];
 };
 
@@ -65,6 +68,7 @@ export class Room extends EventEmitter<Events> {
   /** Per peer, its latest consumers closed because their stream went (a late resume of one is answered 1004). */
   readonly #goneConsumers = new WeakMap<Peer, Set<string>>();
   #closed = false;
+  #views: readonly ResolvedView[] = [];
 
   private constructor(options: RoomOptions, router: types.Router, speakers: types.ActiveSpeakerObserver) {
     super();
@@ -90,6 +94,17 @@ export class Room extends EventEmitter<Events> {
     });
     const speakers = await router.createActiveSpeakerObserver({ interval: 300 });
     return new Room(options, router, speakers);
+  }
+
+  /** The room's views as this node learned them (`views.configure`, on the host); none elsewhere. */
+  views(): readonly ResolvedView[] {
+    return this.#views;
+  }
+
+  /** Set by the `views.configure` handler (media-node/mcu): the latest wins. */
+  setViews(views: readonly ResolvedView[]): void {
+    this.#views = views;
+    this.emit('viewschanged', views);
   }
 
   get closed(): boolean {
@@ -174,6 +189,18 @@ export class Room extends EventEmitter<Events> {
       await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } });
     if (origin.kind !== 'pipe') this.emit('streamadded', announcement, origin);
+  }
+
+  /**
+   * A pipeline's track (added with `addStream`) announces a change: a mixer's layout or active
+   * input. Peers get a stream update; the stream record follows (`streamupdated`).
+   */
+  updateStream(id: string, change: Pick<StreamAnnouncement, 'layout' | 'activeInput'>): void {
+    const stream = this.#streams.get(id);
+    if (stream?.origin.kind !== 'pipeline') return;
+    stream.announcement = { ...stream.announcement, ...change };
+    this.broadcast({ event: 'stream', data: { status: 'update', stream: stream.announcement } });
+    this.emit('streamupdated', stream.announcement);
   }
 
   /** Removes a track added with `addStream`, by its id (its producer closes). */

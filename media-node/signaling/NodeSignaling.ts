@@ -300,8 +300,8 @@ export class NodeSignaling {
   }
 
   async #run(command: SignalCommand, method: Exclude<Method, 'login'>, params: unknown) {
-    if (method === 'session.refresh')
-      throw new ValidationError('session.refresh is answered by the signaling function', []);
+    if (method === 'session.refresh' || method === 'stream.mix')
+      throw new ValidationError(`${method} is answered by the signaling function`, []);
     const room = this.#rooms.get(command.roomId);
     const peer = room?.peer(command.participant.id);
     // Only the connection that logged in speaks for a peer.

@@ -15,8 +15,11 @@ export interface MethodContext {
   iceServers?(): IceServer[];
 }
 
-/** Methods the node runs: `login` creates the peer (NodeSignaling); `session.refresh` is the signaling function's. */
-export type NodeMethod = Exclude<Method, 'login' | 'session.refresh'>;
+/**
+ * Methods the node runs: `login` creates the peer (NodeSignaling); `session.refresh` and
+ * `stream.mix` (which needs the room's views and its host) are the signaling function's.
+ */
+export type NodeMethod = Exclude<Method, 'login' | 'session.refresh' | 'stream.mix'>;
 
 type Handler<M extends Method> = (ctx: MethodContext, params: Params<M>) => Promise<unknown>;
 

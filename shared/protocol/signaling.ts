@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LayoutRegionSchema } from './http/room.ts';
 
 /**
  * The WebSocket signaling protocol. A client request `{id, method, params}` gets exactly one
@@ -184,6 +185,16 @@ export const methodParams = {
   /** `keyframe`: the stream's subscribers ask it for a key frame (its media path just came back). */
   'stream.control': z.strictObject({ producerId: id, operation: z.enum(['pause', 'play', 'keyframe']) }),
   text: z.strictObject({ to: z.union([z.literal('all'), id]), message: z.string().min(1).max(2048) }),
+  /**
+   * OWT's mix/unmix: the caller's own publication (`streamId`, a stream id as REST lists it) into
+   * or out of one of the room's views. Answered by the signaling function (it holds the room's
+   * views and reaches the room's host, where the mixers run), as REST's `/info/inViews` is.
+   */
+  'stream.mix': z.strictObject({
+    streamId: id,
+    view: z.string().min(1).max(64),
+    op: z.enum(['add', 'remove']),
+  }),
   /** Needs a publish permission for audio or video (either one); viewers publish no data. */
   'data.publish': z.strictObject({
     transportId: id,
@@ -268,6 +279,15 @@ export interface IceServer {
 }
 
 /**
+ * A mixed stream's layout as its mixer announces it (OWT's `info.layout`): which stream each
+ * region shows (none: an empty region). Bounded like a view's regions (256).
+ */
+export const MixLayoutSchema = z
+  .array(z.strictObject({ stream: id.optional(), region: LayoutRegionSchema }))
+  .max(256);
+export type MixLayout = z.infer<typeof MixLayoutSchema>;
+
+/**
  * What subscribers learn about a published track (subscriptions are per track, by `id`).
  * `publication`: the OWT stream it belongs to (its tracks share it; absent on data channels,
  * and from servers before publications: then the track is a publication of its own).
@@ -282,6 +302,14 @@ export interface StreamAnnouncement {
   label?: string;
   publication?: string;
   type?: 'forward' | 'mixed';
+  /**
+   * A mixer's tracks only (`type: 'mixed'`, `label`: its view's label, `publication`:
+   * `mixedStreamId(label)`): the layout now (MixLayoutSchema) and the input voice activity
+   * picked (a stream id). The mixer updates them (Room emits `streamupdated`); the stream record
+   * (`info.layout`, `info.activeInput`) follows.
+   */
+  layout?: MixLayout;
+  activeInput?: string;
 }
 
 /** The publication (OWT stream) a track belongs to. */

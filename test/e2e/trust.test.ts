@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
-import { bearer } from '../harness/controlPlane.ts';
+import { bearer, roomBody } from '../harness/controlPlane.ts';
 import { type EmbeddedServer, eventually, startEmbedded } from '../harness/embedded.ts';
 import {
   openSignaling,
@@ -41,7 +41,7 @@ describe('trust on the embedded server', () => {
     return { id, auth: () => bearer(id, key) };
   };
   const newRoom = async (auth: string, id: string) => {
-    const created = await call('POST', '/v1/rooms', auth, { id, name: id });
+    const created = await call('POST', '/v1/rooms', auth, roomBody(id));
     expect(created.status).toBe(201);
   };
   const tokenFor = async (auth: string, room: string, user: string, role = 'presenter') => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyWebhook, WebhookHeaders } from '../../functions/webhooks/signing.ts';
 import { EventSchema, type TesseraEvent } from '../../shared/protocol/events.ts';
 import { browserSuite } from '../harness/browserSuite.ts';
-import { bearer } from '../harness/controlPlane.ts';
+import { bearer, roomBody } from '../harness/controlPlane.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 import { freePort } from '../harness/ports.ts';
 
@@ -118,7 +118,7 @@ describe('webhooks on the embedded server (Chromium session)', () => {
       await fetch(`${url}/v1/rooms`, {
         method: 'POST',
         headers: { authorization: auth, ...json },
-        body: JSON.stringify({ id: 'hooked-room', name: 'hooked-room' }),
+        body: JSON.stringify(roomBody('hooked-room')),
       });
       const res = await fetch(`${url}/v1/rooms/hooked-room/tokens`, {
         method: 'POST',

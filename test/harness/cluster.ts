@@ -5,7 +5,7 @@ import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import { TurnServer } from '../../media-node/turn/TurnServer.ts';
 import { ensureTable } from '../../shared/adapters/dynamodb/table.ts';
 import { loadConfig } from '../../shared/config/load.ts';
-import { bearer } from './controlPlane.ts';
+import { bearer, type RoomSetup, roomBody } from './controlPlane.ts';
 import { freePort } from './ports.ts';
 
 const running = new Set<ChildProcess>();
@@ -58,7 +58,12 @@ export interface LocalCluster {
   /** The gateway's @connections management API (its own port, not the clients'). */
   managementUrl: string;
   superAuth(): Promise<string>;
-  token(room: string, user: string, role?: string): Promise<string>;
+  /**
+   * A join token for a new participant of the room (created on first use). Rooms are created
+   * with `views: []`: OWT's default view would start a mixer (ffmpeg) on every publish, too
+   * costly for tests that do not mix; a test that mixes passes its `views`.
+   */
+  token(room: string, user: string, role?: string, setup?: RoomSetup): Promise<string>;
   /** Starts another media node process. */
   addNode(nodeId: string): Promise<ChildProcess>;
   nodes: Map<string, ChildProcess>;
@@ -152,12 +157,12 @@ export async function startLocalCluster(
     nodes,
     addNode,
     turnServer,
-    async token(room, user, role = 'presenter') {
+    async token(room, user, role = 'presenter', setup = {}) {
       if (!rooms.has(room)) {
         const created = await fetch(`${url}/v1/rooms`, {
           method: 'POST',
           headers: { authorization: await superAuth(), 'content-type': 'application/json' },
-          body: JSON.stringify({ id: room, name: room }),
+          body: JSON.stringify(roomBody(room, setup)),
         });
         if (created.status !== 201 && created.status !== 409)
           throw new Error(`room: ${created.status} ${await created.text()}`);

@@ -5,6 +5,18 @@ import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
 import { type Adapters, memoryAdapters } from '../../shared/adapters/select.ts';
 import { createLogger } from '../../shared/logger.ts';
 
+/** How a test harness creates a room: `views` (OWT's) when the test mixes; none by default. */
+export interface RoomSetup {
+  views?: unknown[];
+}
+
+/** POST /v1/rooms body of a harness room: no views unless asked (mixers cost ffmpeg per publish). */
+export const roomBody = (id: string, setup: RoomSetup = {}) => ({
+  id,
+  name: id,
+  options: { views: setup.views ?? [] },
+});
+
 export const testSecrets: Secrets = {
   // Fixed and strong, as the configuration schema demands of real secrets.
   superService: { id: 'super', key: 'Sup3r-service-test-key-7f2c9d41b8e6a035' },

@@ -5,7 +5,7 @@ import { composeEmbedded, type EmbeddedSystem } from '../../functions/composeEmb
 import { serveNode } from '../../functions/http/serveNode.ts';
 import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { bearer } from './controlPlane.ts';
+import { bearer, type RoomSetup, roomBody } from './controlPlane.ts';
 import { bundleForBrowser, type PageServer, servePages } from './pageServer.ts';
 
 export interface EmbeddedServer {
@@ -13,8 +13,12 @@ export interface EmbeddedServer {
   system: EmbeddedSystem;
   /** Every log line (JSON) at warn level and above. */
   logs: string[];
-  /** A join token for a new participant of the room (created on first use). */
-  token(room: string, user: string, role?: string): Promise<string>;
+  /**
+   * A join token for a new participant of the room (created on first use). Rooms are created
+   * with `views: []`: OWT's default view would start a mixer (ffmpeg) on every publish, too
+   * costly for tests that do not mix; a test that mixes passes its `views`.
+   */
+  token(room: string, user: string, role?: string, setup?: RoomSetup): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -40,12 +44,12 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<E
     url: server.url,
     system,
     logs,
-    async token(room, user, role = 'presenter') {
+    async token(room, user, role = 'presenter', setup = {}) {
       if (!rooms.has(room)) {
         const created = await fetch(`${server.url}/v1/rooms`, {
           method: 'POST',
           headers: { authorization: await auth(), 'content-type': 'application/json' },
-          body: JSON.stringify({ id: room, name: room }),
+          body: JSON.stringify(roomBody(room, setup)),
         });
         if (created.status !== 201 && created.status !== 409) throw new Error(`room: ${created.status}`);
         rooms.add(room);

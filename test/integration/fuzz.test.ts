@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { bearer } from '../harness/controlPlane.ts';
+import { bearer, roomBody } from '../harness/controlPlane.ts';
 import { FuzzTarget, type RawAnswer, rawRequest } from '../harness/fuzzClient.ts';
 
 /**
@@ -336,7 +336,7 @@ describe('fuzz acceptance on the embedded server', () => {
         ...(json === undefined ? {} : { body: JSON.stringify(json) }),
       });
     const token = async () => {
-      await api('POST', '/v1/rooms', { id: 'fuzz-room', name: 'fuzz-room' });
+      await api('POST', '/v1/rooms', roomBody('fuzz-room'));
       const res = await api('POST', '/v1/rooms/fuzz-room/tokens', { user: 'fuzzer', role: 'presenter' });
       return ((await res.json()) as { token: string }).token;
     };

@@ -16,7 +16,7 @@ import { loadConfig } from '../../shared/config/load.ts';
 import { ErrorCodes } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
-import { bearer } from '../harness/controlPlane.ts';
+import { bearer, roomBody } from '../harness/controlPlane.ts';
 import { eventually } from '../harness/embedded.ts';
 import { nodeReport } from '../harness/nodeReport.ts';
 import {
@@ -101,7 +101,7 @@ describe('store outages', () => {
 
     seed = adaptersFor(loadConfig(env), createLogger({ level: 'error', write: () => {} }));
     auth = () => bearer('super', superKey);
-    const created = await call('POST', '/v1/rooms', { id: ROOM, name: ROOM });
+    const created = await call('POST', '/v1/rooms', roomBody(ROOM));
     expect(created.status).toBe(201);
     for (const id of ['p-before-1', 'p-before-2']) {
       await seed.participants.put({

@@ -8,6 +8,7 @@ import { WorkerPool } from '../../media-node/workers/WorkerPool.ts';
 import { MemoryLiveCollection } from '../../shared/adapters/memory/MemoryLiveCollection.ts';
 import { createLogger } from '../../shared/logger.ts';
 import type { Stream } from '../../shared/protocol/http/liveState.ts';
+import { mixedStreamId, ViewsSchema } from '../../shared/protocol/mcu.ts';
 import type { ServerMessage } from '../../shared/protocol/signaling.ts';
 
 const opus: types.RtpParameters = {
@@ -209,5 +210,108 @@ describe('RoomStreams and StreamRecords on a real worker', () => {
     expect(await record(room, mixed.id)).toBeUndefined();
     expect(room.streams().map((s) => s.id)).toEqual([own.id]);
     room.close();
+  });
+
+  it("a mixer's tracks make one OWT mixed stream: label, layout, active input, the view's video parameters", async () => {
+    const room = await rooms.open('svc/mix');
+    // What the views.configure handler does on the host.
+    room.setViews(
+      ViewsSchema.parse([
+        {
+          label: 'common',
+          video: {
+            format: { codec: 'h264' },
+            parameters: { resolution: { width: 1280, height: 720 }, framerate: 30, bitrate: 2000 },
+          },
+        },
+        { label: 'voice', video: false },
+      ]),
+    );
+    const ana = await publisher(room, 'ana');
+    const mic = await room.publish(ana.peer, ana.transportId, 'audio', opus, 'mic');
+    // OWT mixes a publication into every view on publish.
+    expect((await record(room, mic.id))?.info.inViews).toEqual(['common', 'voice']);
+
+    const id = mixedStreamId('common');
+    const region = (left: number) => ({
+      id: String(left),
+      shape: 'rectangle' as const,
+      area: { left, top: 0, width: 0.5, height: 1 },
+    });
+    const direct = await room.router.createDirectTransport();
+    const video = await direct.produce({ kind: 'video', rtpParameters: h264 });
+    const audio = await direct.produce({
+      kind: 'audio',
+      rtpParameters: { ...opus, encodings: [{ ssrc: 5555 }] },
+    });
+    const mixer = {
+      owner: 'mix-common',
+      source: 'mixed',
+      paused: false,
+      type: 'mixed' as const,
+      label: 'common',
+    };
+    const origin = { kind: 'pipeline' as const, pipelineId: 'mix-common' };
+    await room.addStream(
+      video,
+      {
+        ...mixer,
+        id: video.id,
+        kind: 'video',
+        publication: id,
+        layout: [{ stream: mic.id, region: region(0) }],
+      },
+      origin,
+    );
+    await room.addStream(audio, { ...mixer, id: audio.id, kind: 'audio', publication: id }, origin);
+    expect(await record(room, id)).toEqual({
+      id,
+      roomId: room.id,
+      type: 'mixed',
+      media: {
+        video: {
+          status: 'active',
+          source: 'mixed',
+          format: { codec: 'h264', profile: 'CB' },
+          parameters: { resolution: { width: 1280, height: 720 }, framerate: 30, bitrate: 2000 },
+        },
+        audio: {
+          status: 'active',
+          source: 'mixed',
+          format: { codec: 'opus', sampleRate: 48000, channelNum: 2 },
+        },
+      },
+      info: {
+        type: 'mixed',
+        inViews: [],
+        label: 'common',
+        layout: [{ stream: mic.id, region: region(0) }],
+        origin,
+      },
+      version: 2,
+    });
+
+    // The mixer changes its layout and picks an active input: the record follows, peers hear of it.
+    room.updateStream(video.id, { layout: [{ region: region(0) }, { stream: mic.id, region: region(0.5) }] });
+    room.updateStream(audio.id, { activeInput: mic.id });
+    expect((await record(room, id))?.info).toMatchObject({
+      layout: [{ region: region(0) }, { stream: mic.id, region: region(0.5) }],
+      activeInput: mic.id,
+    });
+    const updates = posted.filter(
+      (p) =>
+        p.to === 'conn-ana' &&
+        'event' in p.message &&
+        p.message.event === 'stream' &&
+        p.message.data.status === 'update' &&
+        p.message.data.stream.publication === id,
+    );
+    expect(updates).toHaveLength(2);
+    // A participant's track is not a pipeline's: its announcement is not the mixer's to change.
+    room.updateStream(mic.id, { activeInput: 'x' });
+    expect(room.stream(mic.id)?.announcement.activeInput).toBeUndefined();
+    room.close();
+    await records.settled();
+    expect(await store.list(room.id)).toEqual([]);
   });
 });

@@ -248,7 +248,7 @@ describe("OWT's REST API through OWT's server SDK", () => {
     expect((await owt.updateRoom(created.body._id, { views: [] })).body.views).toEqual([]);
   });
 
-  it("rooms: custom layout regions are checked in OWT's shape before mixing is refused", async () => {
+  it("rooms: views are mixed: custom layout regions in OWT's shape are stored, bad ones are a 400", async () => {
     const room = (await owt.createRoom('layouts')).body;
     const withRegions = (area: object) => ({
       views: [
@@ -268,7 +268,27 @@ describe("OWT's REST API through OWT's server SDK", () => {
       room._id,
       withRegions({ left: '0', top: 0.25, width: '1/2', height: '1' }),
     );
-    expect([good.status, JSON.parse(good.text).error.code]).toEqual([501, 1202]);
+    expect(good.status, good.text).toBe(200);
+    expect(good.body.views[0].video.layout.templates.custom[0].region[0].area).toEqual({
+      left: '0',
+      top: 0.25,
+      width: '1/2',
+      height: '1',
+    });
+    // A view of H.264, four inputs, lecture: what the mixer does.
+    const lecture = await owt.updateRoom(room._id, {
+      views: [
+        {
+          label: 'stage',
+          video: { format: { codec: 'h264' }, maxInput: 4, layout: { templates: { base: 'lecture' } } },
+        },
+      ],
+    });
+    expect(lecture.status, lecture.text).toBe(200);
+    expect(lecture.body.views[0]).toMatchObject({ label: 'stage', video: { maxInput: 4 } });
+    // Two views of one label would be one mixed stream: a 400.
+    const twice = await owt.updateRoom(room._id, { views: [{ label: 'a' }, { label: 'a' }] });
+    expect(twice.status).toBe(400);
     const bad = await owt.updateRoom(
       room._id,
       withRegions({ left: '3/2', top: 0, width: 'half', height: 1 }),
@@ -384,6 +404,8 @@ describe("OWT's REST API through OWT's server SDK", () => {
       { op: 'remove', path: '/info/inViews', value: 'common' },
     ]);
     expect(unmixed.body.info.inViews).toEqual([]);
+    // A layout places streams mixed into its view: s1 again.
+    await owt.updateStream(room, 's1', [{ op: 'add', path: '/info/inViews', value: 'common' }]);
 
     // LayoutUpdate and RegionUpdate, on a mixed stream (OWT's regions: {id, shape, area}).
     const region = (id: string, left: string) => ({
@@ -435,7 +457,23 @@ describe("OWT's REST API through OWT's server SDK", () => {
 
 describe('what nothing implements yet is a 501 naming the option, and nothing is stored', () => {
   it.each([
-    ['views', { views: [{ ...owtDefaultView, video: { ...owtDefaultView.video, maxInput: 4 } }] }],
+    [
+      'views',
+      { views: [{ ...owtDefaultView, video: { ...owtDefaultView.video, format: { codec: 'h265' } } }] },
+    ],
+    ['views', { views: [{ ...owtDefaultView, audio: { format: { codec: 'aac' }, vad: true } }] }],
+    ['views', { views: [{ ...owtDefaultView, audio: { format: { codec: 'opus', sampleRate: 16000 } } }] }],
+    [
+      'views',
+      {
+        views: [
+          {
+            ...owtDefaultView,
+            video: { ...owtDefaultView.video, parameters: { resolution: { width: 3840, height: 2160 } } },
+          },
+        ],
+      },
+    ],
     ['sip', { sip: { sipServer: 'sip.example.com', username: 'u', password: 'p' } }],
     [
       'mediaOut',

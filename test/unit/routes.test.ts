@@ -305,6 +305,46 @@ describe('rooms', () => {
     expect((await call('GET', `/v1/rooms/${room.id}`, await a.auth())).body.name).toBe('v3');
   });
 
+  it('views: what the mixer encodes is stored; other formats are a 501 naming the view; bad labels a 400', async () => {
+    const room = await newRoom(await a.auth(), {
+      name: 'mcu',
+      options: {
+        views: [
+          {
+            label: 'stage',
+            video: { format: { codec: 'h264', profile: 'CB' }, layout: { templates: { base: 'lecture' } } },
+          },
+          { label: 'voice', audio: { format: { codec: 'g722', sampleRate: 16000 } }, video: false },
+        ],
+      },
+    });
+    expect((room as unknown as { views: { label: string }[] }).views.map((v) => v.label)).toEqual([
+      'stage',
+      'voice',
+    ]);
+    const vp9 = await call('PATCH', `/v1/rooms/${room.id}`, await a.auth(), {
+      options: { views: [{ label: 'stage', video: { format: { codec: 'av1' } } }] },
+    });
+    expect([vp9.status, vp9.body.error.code]).toEqual([501, 1202]);
+    expect(vp9.body.error.message).toBe(
+      'views: view stage: video format av1 is not mixed (h264, vp8, vp9 are)',
+    );
+    const big = await call('PATCH', `/v1/rooms/${room.id}`, await a.auth(), {
+      options: { views: [{ video: { parameters: { framerate: 120 } } }] },
+    });
+    expect([big.status, big.body.error.message]).toEqual([
+      501,
+      'views: view common: mixing above 60 fps is not supported',
+    ]);
+    for (const label of ['a/b', 'x'.repeat(59)]) {
+      const bad = await call('PATCH', `/v1/rooms/${room.id}`, await a.auth(), {
+        options: { views: [{ label }] },
+      });
+      expect([bad.status, bad.body.error.issues[0].path]).toEqual([400, 'options.views.0.label']);
+    }
+    expect((await call('GET', `/v1/rooms/${room.id}`, await a.auth())).body.version).toBe(1);
+  });
+
   it('answers malformed bodies with 400 and field-level issues', async () => {
     const bad = await call('POST', '/v1/rooms', await a.auth(), {
       name: '',

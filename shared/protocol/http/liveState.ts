@@ -75,6 +75,8 @@ export const StreamSchema = z.object({
     attributes: z.record(z.string().max(64), z.string().max(1024)).optional(),
     label: z.string().max(64).optional(),
     layout: z.array(z.object({ stream: id.optional(), region: LayoutRegionSchema })).optional(),
+    /** A mixed stream's input picked by voice activity (OWT's `info.activeInput`). */
+    activeInput: id.optional(),
     origin: StreamOriginSchema.optional(),
   }),
   /** The media node its owner publishes on (controls go there); absent on older records. */

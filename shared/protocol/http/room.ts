@@ -87,8 +87,14 @@ const ViewVideoSchema = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * A view's label names its mixed stream (`mixed-<label>`, a stream id of at most 64 characters
+ * used in REST paths): at most 58 characters, none that a URL path would split or re-read.
+ */
+const viewLabel = safeText(58).refine((s) => !/[/?#%\\]/.test(s), 'no / ? # % or \\ in a view label');
+
 export const ViewSchema = z.strictObject({
-  label: safeText(64).default('common'),
+  label: viewLabel.default('common'),
   audio: z
     .union([z.literal(false), z.strictObject({ format: audioFormat, vad: z.boolean().default(true) })])
     .prefault({ format: { codec: 'opus', sampleRate: 48000, channelNum: 2 } }),
@@ -122,7 +128,12 @@ export const RoomOptionsSchema = z.strictObject({
   participantLimit: z.number().int().min(-1).max(100_000).default(-1),
   inputLimit: z.number().int().min(-1).max(100_000).default(-1),
   roles: z.array(RoleSchema).max(32).default(defaultRoles),
-  views: z.array(ViewSchema).max(16).prefault([{}]),
+  views: z
+    .array(ViewSchema)
+    .max(16)
+    // Each view is one mixed stream, named by its label.
+    .refine((views) => new Set(views.map((v) => v.label)).size === views.length, 'view labels must differ')
+    .prefault([{}]),
   mediaIn: z
     .strictObject({ audio: z.array(audioFormat).max(16), video: z.array(videoFormat).max(16) })
     .default({
