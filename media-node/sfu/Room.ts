@@ -65,6 +65,11 @@ export class Room extends EventEmitter<Events> {
   /** Per peer, its latest consumers closed because their stream went (a late resume of one is answered 1004). */
   readonly #goneConsumers = new WeakMap<Peer, Set<string>>();
   #closed = false;
+  /**
+   * Set by the MCU (ViewMixers): the producer a peer's subscription to `producerId` consumes
+   * instead, on the primary router (its own mix-minus of a view's mixed audio); undefined: as asked.
+   */
+  consumeResolver: ((peerId: string, producerId: string) => Promise<string | undefined>) | undefined;
 
   private constructor(options: RoomOptions, router: types.Router, speakers: types.ActiveSpeakerObserver) {
     super();
@@ -348,14 +353,18 @@ export class Room extends EventEmitter<Events> {
         if (!gone()) throw error;
       });
       if (gone()) throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
-      if (!target.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
+      const consumed =
+        (target === this.router &&
+          (await this.consumeResolver?.(peer.info.id, producerId).catch(() => undefined))) ||
+        producerId;
+      if (!target.canConsume({ producerId: consumed, rtpCapabilities: peer.rtpCapabilities })) {
         if (gone()) throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
         throw new ValidationError('your device cannot receive this stream', [
           { path: 'producerId', message: 'no common codec' },
         ]);
       }
       consumer = await transport
-        .consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true })
+        .consume({ producerId: consumed, rtpCapabilities: peer.rtpCapabilities, paused: true })
         .catch((error) => {
           throw gone() ? new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`) : error;
         });
