@@ -7,6 +7,7 @@ import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { mixInto, rms, toPcm, VoiceActivity } from './pcm.ts';
+import { RtpSeq } from './RtpSeq.ts';
 import { SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 /** 20 ms of 48 kHz mono s16le: the mixer's tick. */
@@ -35,6 +36,7 @@ interface Slot {
 interface MinusOut {
   streamId: string;
   output: RtpOutput;
+  seq: RtpSeq;
   encoder: SupervisedFfmpeg;
 }
 
@@ -63,6 +65,7 @@ export class AudioMixer extends Pipeline {
   readonly #pendingMinus = new Map<string, Promise<string>>();
   readonly #vad = new VoiceActivity();
   #output: RtpOutput | undefined;
+  #seq: RtpSeq | undefined;
   #published = false;
   #clock: ReturnType<typeof setTimeout> | undefined;
   #t0 = 0;
@@ -116,13 +119,14 @@ export class AudioMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
+    this.#seq = new RtpSeq(this.#output.producer);
     this.#t0 = performance.now();
     this.#ticks = 0;
     this.#schedule();
   }
 
   protected ffmpegArgs(): string[] {
-    return encoderArgs(this.#output!);
+    return encoderArgs(this.#output!, this.#seq);
   }
 
   protected override onFirstFrame(): void {
@@ -216,6 +220,7 @@ export class AudioMixer extends Pipeline {
     if (minus) {
       this.#minus.delete(streamId);
       minus.encoder.close();
+      minus.seq.close();
       minus.output.producer.close();
     }
     if (this.#activeInput === streamId) this.#activeInput = undefined;
@@ -240,14 +245,15 @@ export class AudioMixer extends Pipeline {
         output.producer.close();
         throw new Error(`input ${streamId} is no longer mixed`);
       }
+      const seq = new RtpSeq(output.producer);
       const encoder = new SupervisedFfmpeg({
         name: `mix-minus encoder ${streamId}`,
         logger: this.logger,
         stdin: 'pipe',
         stdout: 'progress',
-        args: () => encoderArgs(output),
+        args: () => encoderArgs(output, seq),
       });
-      this.#minus.set(streamId, { streamId, output, encoder });
+      this.#minus.set(streamId, { streamId, output, seq, encoder });
       encoder.restart();
       return output.producer.id;
     })().finally(() => this.#pendingMinus.delete(streamId));
@@ -319,6 +325,7 @@ export class AudioMixer extends Pipeline {
 
   protected release(): void {
     clearTimeout(this.#clock);
+    this.#seq?.close();
     for (const streamId of [...this.#slots.keys()]) this.removeInput(streamId);
     if (this.#published && this.#output && !this.#ctx.room.closed)
       this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);
@@ -327,10 +334,11 @@ export class AudioMixer extends Pipeline {
   }
 }
 
-function encoderArgs(out: RtpOutput): string[] {
+function encoderArgs(out: RtpOutput, seq: RtpSeq | undefined): string[] {
   return [
     ...['-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0'],
     ...['-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20'],
+    ...(seq?.args() ?? []),
     ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
   ];
 }

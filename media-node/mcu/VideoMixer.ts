@@ -8,6 +8,7 @@ import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { type OutputCodec, RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { blit, solidFrame, yuvFrameSize } from './canvas.ts';
 import { type LayoutEntry, pixelRect, type Rect } from './layout.ts';
+import { RtpSeq } from './RtpSeq.ts';
 import { FrameAssembler, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 export type VideoView = Exclude<ResolvedView['video'], false>;
@@ -55,6 +56,7 @@ export class VideoMixer extends Pipeline {
   readonly #slots = new Map<string, Slot>();
   #layout: LayoutEntry[] = [];
   #output: RtpOutput | undefined;
+  #seq: RtpSeq | undefined;
   #published = false;
   #clock: ReturnType<typeof setTimeout> | undefined;
   #t0 = 0;
@@ -120,6 +122,7 @@ export class VideoMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
+    this.#seq = new RtpSeq(this.#output.producer);
     this.#t0 = performance.now();
     this.#ticks = 0;
     this.#schedule();
@@ -151,6 +154,7 @@ export class VideoMixer extends Pipeline {
       ...(this.#codec === 'h264' ? [] : ['-error-resilient', '1', '-auto-alt-ref', '0']),
       ...['-pix_fmt', 'yuv420p', '-threads', '1', '-b:v', rate, '-maxrate', rate, '-bufsize', rate],
       ...['-g', gop, '-keyint_min', gop],
+      ...(this.#seq?.args() ?? []),
       ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
     ];
   }
@@ -344,6 +348,7 @@ export class VideoMixer extends Pipeline {
 
   protected release(): void {
     clearTimeout(this.#clock);
+    this.#seq?.close();
     for (const streamId of [...this.#slots.keys()]) this.removeInput(streamId);
     if (this.#published && this.#output && !this.#ctx.room.closed)
       this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);
