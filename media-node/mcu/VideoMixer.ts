@@ -6,7 +6,7 @@ import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { type OutputCodec, RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
-import { blit, solidFrame, yuvFrameSize } from './canvas.ts';
+import { blit, scaleNearest, solidFrame, yuvFrameSize } from './canvas.ts';
 import { type LayoutEntry, pixelRect, type Rect } from './layout.ts';
 import { RtpSeq } from './RtpSeq.ts';
 import { FrameAssembler, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
@@ -241,7 +241,8 @@ export class VideoMixer extends Pipeline {
         this.#stopDecoder(slot);
         slot.frame = undefined;
       } else if (!before || before.width !== rect.width || before.height !== rect.height) {
-        slot.frame = undefined;
+        // The last frame, resized, bridges the gap until the restarted decoder's first frame.
+        slot.frame = before && slot.frame ? scaleNearest(slot.frame, before, rect) : undefined;
         this.#startDecoder(slot);
       }
     }

@@ -109,9 +109,16 @@ export class ViewMixers extends EventEmitter<Events> {
       if (origin.kind !== 'participant' || announcement.kind === 'data') return;
       for (const mixer of mixers.values()) mixer.mix(publicationOf(announcement), { onPublish: true });
     });
-    room.on('streamremoved', (id) => {
-      for (const mixer of mixers.values()) mixer.trackGone(id);
+    // A participant on another node of the room: its tracks are piped here, and mixed alike.
+    room.on('pipedadded', (announcement) => {
+      if (announcement.kind === 'data' || announcement.type === 'mixed') return;
+      for (const mixer of mixers.values()) mixer.mix(publicationOf(announcement), { onPublish: true });
     });
+    const gone = (id: string) => {
+      for (const mixer of mixers.values()) mixer.trackGone(id);
+    };
+    room.on('streamremoved', gone);
+    room.on('pipedremoved', gone);
     // The hook in Room.subscribe: a participant who is an input of a view's audio gets the mix without
     // their own voice (mix-minus) when subscribing to the view's mixed audio.
     room.consumeResolver = async (peerId, producerId) => {

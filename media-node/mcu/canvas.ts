@@ -52,3 +52,24 @@ export function blit(
     frame.copy(canvas, dstV + dst, srcV + row * w2, srcV + row * w2 + w2);
   }
 }
+
+/**
+ * A yuv420p frame resized by nearest neighbour (cheap, once per layout change): what a region
+ * shows between a resize and its decoder's first frame at the new size, instead of a hole.
+ */
+export function scaleNearest(frame: Buffer, from: { width: number; height: number }, to: Rect): Buffer {
+  const out = Buffer.allocUnsafe(yuvFrameSize(to.width, to.height));
+  const plane = (src: number, sw: number, sh: number, dst: number, dw: number, dh: number) => {
+    for (let y = 0; y < dh; y++) {
+      const sy = Math.min(sh - 1, Math.floor((y * sh) / dh));
+      for (let x = 0; x < dw; x++)
+        out[dst + y * dw + x] = frame[src + sy * sw + Math.min(sw - 1, Math.floor((x * sw) / dw))]!;
+    }
+  };
+  const { width: sw, height: sh } = from;
+  const { width: dw, height: dh } = to;
+  plane(0, sw, sh, 0, dw, dh);
+  plane(sw * sh, sw / 2, sh / 2, dw * dh, dw / 2, dh / 2);
+  plane(sw * sh + (sw * sh) / 4, sw / 2, sh / 2, dw * dh + (dw * dh) / 4, dw / 2, dh / 2);
+  return out;
+}

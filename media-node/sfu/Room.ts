@@ -34,6 +34,9 @@ type Events = {
   streamadded: [StreamAnnouncement, StreamOrigin];
   streamupdated: [StreamAnnouncement];
   streamremoved: [string];
+  /** A track piped in from another node of the room was added or removed (the MCU mixes those too). */
+  pipedadded: [StreamAnnouncement];
+  pipedremoved: [string];
   peerjoined: [Peer];
   /** A local participant's text for someone not on this node (everyone, or one on another node). */
   text: [{ from: string; to: string; message: string }];
@@ -179,6 +182,7 @@ export class Room extends EventEmitter<Events> {
       await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } });
     if (origin.kind !== 'pipe') this.emit('streamadded', announcement, origin);
+    else this.emit('pipedadded', announcement);
   }
 
   /** Removes a track added with `addStream`, by its id (its producer closes). */
@@ -621,6 +625,7 @@ export class Room extends EventEmitter<Events> {
     stream.producer.close();
     this.broadcast({ event: 'stream', data: { status: 'remove', stream: stream.announcement } });
     if (stream.origin.kind !== 'pipe') this.emit('streamremoved', id);
+    else this.emit('pipedremoved', id);
   }
 
   /** Closes the router and with it every transport; tells peers the room is gone. Idempotent. */

@@ -311,14 +311,15 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
       { owner: 'a2', f: 660, volume: 1 },
       { owner: 'a3', f: 990, volume: 2 },
     ];
+    // The view first: publications are mixed as they are published (OWT's mix on publish).
+    const views = ViewsSchema.parse([{ label: 'talk', video: false }]);
+    await handle()(command(room.id, { type: 'views.configure', views }));
+    const view = mixers.view(room.id, 'talk')!;
     const sources: { producer: types.Producer; publication: string }[] = [];
     for (const t of tones)
       sources.push(
         await publish(room, t.owner, 'audio', `sine=f=${t.f}:sample_rate=48000`, `volume=${t.volume}`),
       );
-    const views = ViewsSchema.parse([{ label: 'talk', video: false }]);
-    await handle()(command(room.id, { type: 'views.configure', views }));
-    const view = mixers.view(room.id, 'talk')!;
     const active: string[] = [];
     mixers.on('activeinput', (e) => e.roomId === room.id && active.push(e.activeInput));
 
@@ -329,8 +330,25 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     );
     expect(mixed).toMatchObject({ type: 'mixed', label: 'talk' });
     const all = await receive(room, mixed!.id, 'audio');
+    // Subscribing through the room: a3, an input, consumes its own mix-minus; a listener the mix.
+    const subscriber = async (id: string) => {
+      const peer = await room.join(
+        {
+          id,
+          user: id,
+          role: 'presenter',
+          permission: { publish: false, subscribe: { audio: true, video: true } },
+        },
+        `conn-${id}`,
+      );
+      peer.rtpCapabilities = room.router.rtpCapabilities;
+      await room.createTransport(peer, 'recv');
+      return room.subscribe(peer, mixed!.id);
+    };
+    const a3 = await subscriber('a3');
     const minusId = await view.mixMinusFor('a3', mixed!.id);
-    expect(minusId).toBeDefined();
+    expect(a3.producerId).toBe(minusId);
+    expect((await subscriber('listener')).producerId).toBe(mixed!.id);
     const minus = await receive(room, minusId!, 'audio');
     await new Promise((r) => setTimeout(r, 2500));
     const [mix, own] = await Promise.all([all.record(1000), minus.record(1000)]);
