@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { blit, rgbToYuv, scaleNearest, solidFrame, yuvFrameSize } from '../../media-node/mcu/canvas.ts';
 import {
   fractionValue,
   layoutFor,
@@ -7,6 +8,8 @@ import {
   templateFor,
   templatesFor,
 } from '../../media-node/mcu/layout.ts';
+import { mixInto, rms, toPcm, VoiceActivity } from '../../media-node/mcu/pcm.ts';
+import { FrameAssembler } from '../../media-node/mcu/SupervisedFfmpeg.ts';
 
 const canvas = { width: 1280, height: 720 };
 
@@ -114,5 +117,89 @@ describe('MCU layouts (OWT templates → pixel rectangles)', () => {
     expect(next[0]).toEqual({ stream: 'b', region: current[0]!.region });
     expect(next[1]!.region.area.width).toBe(1);
     expect(() => resolveLayout([{ region: { id: 'nope' } }], current)).toThrow(/nope/);
+  });
+});
+
+describe('MCU compositor and audio mix (pure parts)', () => {
+  it('fills the background and copies a region’s Y, U and V rows into its rectangle', () => {
+    expect(rgbToYuv({ r: 0, g: 0, b: 0 })).toEqual([16, 128, 128]);
+    expect(rgbToYuv({ r: 255, g: 255, b: 255 })).toEqual([235, 128, 128]);
+    const canvas = solidFrame(8, 4, { r: 0, g: 0, b: 0 });
+    const tile = solidFrame(4, 2, { r: 255, g: 0, b: 0 });
+    const [ty, tu, tv] = rgbToYuv({ r: 255, g: 0, b: 0 });
+    blit(canvas, 8, 4, tile, { x: 4, y: 2, width: 4, height: 2 });
+    const luma = [...canvas.subarray(0, 32)];
+    expect(luma.slice(0, 8)).toEqual(Array(8).fill(16));
+    expect(luma.slice(16, 24)).toEqual([16, 16, 16, 16, ty, ty, ty, ty]);
+    expect(luma.slice(24, 32)).toEqual([16, 16, 16, 16, ty, ty, ty, ty]);
+    // U and V: 4×2 planes, the tile's 2×1 at (2, 1).
+    expect([...canvas.subarray(32, 40)]).toEqual([128, 128, 128, 128, 128, 128, tu, tu]);
+    expect([...canvas.subarray(40, 48)]).toEqual([128, 128, 128, 128, 128, 128, tv, tv]);
+    // A frame of the wrong size is not drawn.
+    const before = Buffer.from(canvas);
+    blit(canvas, 8, 4, solidFrame(2, 2, { r: 0, g: 255, b: 0 }), { x: 0, y: 0, width: 4, height: 2 });
+    expect(canvas.equals(before)).toBe(true);
+    const scaled = scaleNearest(tile, { width: 4, height: 2 }, { x: 0, y: 0, width: 8, height: 4 });
+    expect(scaled.length).toBe(yuvFrameSize(8, 4));
+    expect(scaled.equals(solidFrame(8, 4, { r: 255, g: 0, b: 0 }))).toBe(true);
+  });
+
+  it('assembles fixed-size frames from chunks of any size', () => {
+    const frames: number[][] = [];
+    const a = new FrameAssembler(3, (f) => frames.push([...f]));
+    a.push(Buffer.from([1]));
+    a.push(Buffer.from([2, 3, 4, 5, 6, 7]));
+    a.push(Buffer.from([8, 9]));
+    expect(frames).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+  });
+
+  it('mixes with clipping, and a mix minus one input is the sum of the others', () => {
+    const sum = new Int32Array(3);
+    mixInto(sum, Int16Array.from([30000, -30000, 5]), 1);
+    mixInto(sum, Int16Array.from([10000, -10000, 7]), 1);
+    const pcm = toPcm(sum);
+    expect([pcm.readInt16LE(0), pcm.readInt16LE(2), pcm.readInt16LE(4)]).toEqual([32767, -32768, 12]);
+    mixInto(sum, Int16Array.from([30000, -30000, 5]), -1);
+    expect([...sum]).toEqual([10000, -10000, 7]);
+    expect(rms(Int16Array.from([3, -3, 3, -3]))).toBe(3);
+  });
+
+  it('voice activity: the loudest takes over only when clearly louder for a while', () => {
+    const vad = new VoiceActivity({ threshold: 100, ratio: 1.5, holdTicks: 5, alpha: 1 });
+    expect(vad.update(new Map([['a', 50]]))).toBeUndefined();
+    expect(
+      vad.update(
+        new Map([
+          ['a', 1000],
+          ['b', 500],
+        ]),
+      ),
+    ).toBe('a');
+    // b slightly louder: no flapping.
+    for (let i = 0; i < 20; i++)
+      expect(
+        vad.update(
+          new Map([
+            ['a', 1000],
+            ['b', 1200],
+          ]),
+        ),
+      ).toBe('a');
+    // b clearly louder: takes over after holdTicks.
+    const seen = Array.from({ length: 5 }, () =>
+      vad.update(
+        new Map([
+          ['a', 1000],
+          ['b', 2000],
+        ]),
+      ),
+    );
+    expect(seen).toEqual(['a', 'a', 'a', 'a', 'b']);
+    vad.forget('b');
+    expect(vad.active).toBeUndefined();
   });
 });
