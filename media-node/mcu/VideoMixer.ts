@@ -54,6 +54,8 @@ export class VideoMixer extends Pipeline {
   readonly #bridge: RtpBridge;
   readonly #dir: string;
   readonly #slots = new Map<string, Slot>();
+  /** Canvases written out and released by the pipe, for reuse. */
+  readonly #free: Buffer[] = [];
   #layout: LayoutEntry[] = [];
   #output: RtpOutput | undefined;
   #seq: RtpSeq | undefined;
@@ -338,12 +340,14 @@ export class VideoMixer extends Pipeline {
       this.stats.dropped++;
       return;
     }
-    // A fresh buffer each tick: the pipe may still hold the previous one.
-    const canvas = Buffer.allocUnsafe(this.#frameSize);
+    // A canvas the pipe no longer holds (reused: a fresh 1.4 MB allocation per frame costs page faults).
+    const canvas = this.#free.pop() ?? Buffer.allocUnsafe(this.#frameSize);
     this.#background.copy(canvas);
     for (const slot of this.#slots.values())
       if (slot.rect && slot.frame) blit(canvas, this.#width, this.#height, slot.frame, slot.rect);
-    stdin.write(canvas);
+    stdin.write(canvas, () => {
+      if (this.#free.length < 3) this.#free.push(canvas);
+    });
     this.stats.written++;
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { StreamPatchOp } from '../../shared/protocol/commands.ts';
 import { mixedStreamId, type ResolvedView } from '../../shared/protocol/mcu.ts';
@@ -138,7 +139,7 @@ export class ViewMixers extends EventEmitter<Events> {
   /**
    * A `stream.control` op for the MCU: `/info/inViews` add/remove on a forward stream, `/info/layout`
    * and `/info/layout/{i}/stream` on a mixed one. Returns whether this node acted (false: not its
-   * room's mixing, or not an MCU op). Throws a plain Error for a layout it cannot apply.
+   * room's mixing, or not an MCU op). Throws a ValidationError for a layout it cannot apply.
    */
   control(roomId: string, streamId: string, op: StreamPatchOp): boolean {
     const mixers = this.#views.get(roomId);
@@ -304,7 +305,14 @@ export class ViewMixer {
 
   /** REST `/info/layout`: the whole layout (regions by id keep their current area). */
   replaceLayout(requested: Parameters<typeof resolveLayout>[0]): void {
-    const next = resolveLayout(requested, [...this.#layout, ...(this.#templateLayout() ?? [])]);
+    let next: LayoutEntry[];
+    try {
+      next = resolveLayout(requested, [...this.#layout, ...(this.#templateLayout() ?? [])]);
+    } catch (error) {
+      throw new ValidationError(`layout of ${this.streamId}: ${(error as Error).message}`, [
+        { path: 'value', message: 'a region without an area must be one of the layout' },
+      ]);
+    }
     this.#explicit = next.map((e) =>
       e.stream !== undefined && !this.#inputs.includes(e.stream) ? { region: e.region } : e,
     );
