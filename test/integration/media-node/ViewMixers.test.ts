@@ -77,7 +77,14 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     NodeCommandSchema.parse({ id: randomUUID(), issuedAt: new Date().toISOString(), roomId, ...body });
 
   /** A participant's publication fed by an ffmpeg lavfi source over a PlainTransport. */
-  async function publish(room: Room, owner: string, kind: 'audio' | 'video', lavfi: string, filter?: string) {
+  async function publish(
+    room: Room,
+    owner: string,
+    kind: 'audio' | 'video',
+    lavfi: string,
+    filter?: string,
+    publication = `pub-${owner}-${kind}`,
+  ) {
     const transport = await room.router.createPlainTransport({
       listenIp: '127.0.0.1',
       rtcpMux: false,
@@ -104,7 +111,6 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
       ],
     });
     processes.push(sender);
-    const publication = `pub-${owner}-${kind}`;
     await room.addStream(
       producer,
       {
@@ -383,6 +389,87 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     expect(active).toContain(sources[1]!.publication);
     all.close();
     minus.close();
+    room.close();
+  }, 45_000);
+
+  it('lecture: the active speaker takes the primary region, and follows when the loudest stops', async () => {
+    const room = await rooms.open(`svc/${randomUUID()}`);
+    const views = ViewsSchema.parse([
+      {
+        label: 'class',
+        video: {
+          format: { codec: 'h264' },
+          parameters: { resolution: { width: 240, height: 240 }, framerate: 15 },
+          layout: { templates: { base: 'lecture' } },
+        },
+      },
+    ]);
+    await handle()(command(room.id, { type: 'views.configure', views }));
+    const view = mixers.view(room.id, 'class')!;
+    const people = [
+      { owner: 'quiet', colour: 'blue', f: 500, volume: 0.5 },
+      { owner: 'loud', colour: 'red', f: 800, volume: 2 },
+    ] as const;
+    const mics: types.Producer[] = [];
+    for (const p of people) {
+      await publish(room, p.owner, 'video', `color=c=${p.colour}:size=160x120:rate=15`, undefined, p.owner);
+      mics.push(
+        (
+          await publish(
+            room,
+            p.owner,
+            'audio',
+            `sine=f=${p.f}:sample_rate=48000`,
+            `volume=${p.volume}`,
+            p.owner,
+          )
+        ).producer,
+      );
+    }
+    expect(view.inputs).toEqual(['quiet', 'loud']);
+    const mixed = await until(
+      () => room.streams().find((s) => s.publication === mixedStreamId('class') && s.kind === 'video'),
+      (s) => s !== undefined,
+      20_000,
+    );
+    const rx = await receive(room, mixed!.id, 'video');
+    // The primary region is the top left 2/3 of the canvas.
+    const primary = () => rx.mean(0, 0, 2 / 3, 2 / 3);
+    await until(rx.frames, (n) => n >= 3, 20_000);
+    expect(
+      await until(
+        () => view.layout[0]?.stream,
+        (s) => s === 'loud',
+        10_000,
+      ),
+    ).toBe('loud');
+    expect(
+      await until(
+        () => rx.frames() > 0 && isColour(primary(), 'red'),
+        (ok) => ok,
+        10_000,
+      ),
+    ).toBe(true);
+
+    await mics[1]!.pause();
+    const paused = performance.now();
+    expect(
+      await until(
+        () => view.activeInput,
+        (a) => a === 'quiet',
+        5000,
+      ),
+    ).toBe('quiet');
+    expect(performance.now() - paused).toBeLessThan(1000);
+    expect(view.layout[0]?.stream).toBe('quiet');
+    expect(
+      await until(
+        () => isColour(primary(), 'blue'),
+        (ok) => ok,
+        10_000,
+      ),
+    ).toBe(true);
+    rx.close();
     room.close();
   }, 45_000);
 });
