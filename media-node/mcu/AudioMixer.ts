@@ -16,6 +16,8 @@ const TICK_BYTES = SAMPLES_PER_TICK * 2;
 const TICK_MS = 20;
 /** An input starts being mixed once this much is buffered (absorbs the decoder's bursts). */
 const PRIME_BYTES = 2 * TICK_BYTES;
+/** Inputs one audio mix takes at most (each costs a decoder); later ones are not mixed. */
+export const MAX_AUDIO_INPUTS = 64;
 /** At most this much is kept per input: older audio is dropped, latency stays bounded. */
 const MAX_BUFFER_BYTES = 10 * TICK_BYTES;
 
@@ -155,6 +157,10 @@ export class AudioMixer extends Pipeline {
 
   addInput(streamId: string, producerId: string): void {
     if (this.closed || this.#slots.has(streamId)) return;
+    if (this.#slots.size >= MAX_AUDIO_INPUTS) {
+      this.logger.warn('audio mix is full: input not mixed', { streamId, max: MAX_AUDIO_INPUTS });
+      return;
+    }
     const slot: Slot = {
       streamId,
       producerId,
