@@ -419,6 +419,8 @@ export class ViewMixer {
       this.#video = mixer;
       mixer.setLayout(this.#layout);
       mixer.once('close', () => this.#forget(mixer));
+      // Published on its first frame: the live state gets the layout again once the record exists.
+      mixer.once('started', () => this.#emit('mixedupdated', this.info()));
       return mixer;
     } catch (error) {
       this.#logger.warn('the view’s video mixer could not start', { error: String(error) });
@@ -438,6 +440,7 @@ export class ViewMixer {
       this.#pipelines.run(mixer);
       this.#audio = mixer;
       mixer.once('close', () => this.#forget(mixer));
+      mixer.once('started', () => this.#emit('mixedupdated', this.info()));
       return mixer;
     } catch (error) {
       this.#logger.warn('the view’s audio mixer could not start', { error: String(error) });
