@@ -397,8 +397,8 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     const views = ViewsSchema.parse([
       {
         label: 'class',
+        // The room model's default codec (VP8), unlike the other views here.
         video: {
-          format: { codec: 'h264' },
           parameters: { resolution: { width: 240, height: 240 }, framerate: 15 },
           layout: { templates: { base: 'lecture' } },
         },
