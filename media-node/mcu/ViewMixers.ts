@@ -31,7 +31,10 @@ type Events = {
   activeinput: [{ roomId: string; streamId: string; label: string; activeInput: string }];
 };
 
-/** Rooms whose views arrived before the room did (bounded: the oldest is forgotten). */
+/**
+ * Rooms not open here whose views this node holds: views that arrived before the room did, or a
+ * closed room's (it may open again). Bounded: the oldest is forgotten.
+ */
 const MAX_PENDING_ROOMS = 1000;
 
 /**
@@ -73,6 +76,10 @@ export class ViewMixers extends EventEmitter<Events> {
       this.#apply(room, views);
       return;
     }
+    this.#remember(roomId, views);
+  }
+
+  #remember(roomId: string, views: readonly ResolvedView[]): void {
     this.#pending.delete(roomId);
     this.#pending.set(roomId, [...views]);
     if (this.#pending.size > MAX_PENDING_ROOMS) this.#pending.delete(this.#pending.keys().next().value!);
@@ -130,9 +137,13 @@ export class ViewMixers extends EventEmitter<Events> {
       return undefined;
     };
     room.once('close', () => {
+      const views = [...mixers.values()].map((m) => m.view);
       for (const mixer of mixers.values()) mixer.close();
       mixers.clear();
-      if (this.#views.get(room.id) === mixers) this.#views.delete(room.id);
+      if (this.#views.get(room.id) !== mixers) return;
+      this.#views.delete(room.id);
+      // The room may open here again (its participants back after it emptied): its views still hold.
+      this.#remember(room.id, views);
     });
   }
 
