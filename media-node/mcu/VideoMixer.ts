@@ -268,9 +268,11 @@ export class VideoMixer extends Pipeline {
     decoder.on('spawn', () => {
       const rect = slot.rect ?? { width, height };
       let first = true;
-      assembler = new FrameAssembler(yuvFrameSize(rect.width, rect.height), (frame) => {
+      const assembling = new FrameAssembler(yuvFrameSize(rect.width, rect.height), (frame) => {
         // A frame of an older size (the region changed since this run started) is not drawn.
         if (!slot.rect || frame.length !== yuvFrameSize(slot.rect.width, slot.rect.height)) return;
+        // The frame it replaces is drawn no more (each tick copies): its buffer takes the next one.
+        if (slot.frame) assembling.recycle(slot.frame);
         slot.frame = frame;
         slot.frames++;
         if (first) {
@@ -284,6 +286,7 @@ export class VideoMixer extends Pipeline {
       ask();
       slot.keyFrames = setInterval(ask, KEY_FRAME_RETRY_MS);
       slot.keyFrames.unref();
+      assembler = assembling;
     });
     decoder.on('data', (chunk) => assembler?.push(chunk));
     decoder.restart();
