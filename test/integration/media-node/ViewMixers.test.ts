@@ -311,15 +311,18 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
   }, 60_000);
 
   it('mixes three tones, gives a participant the mix without their own tone, and follows the loudest speaker', async () => {
-    const room = await rooms.open(`svc/${randomUUID()}`);
+    // The views may come before the room opens here: they apply when it does. Publications are
+    // then mixed as they are published (OWT's mix on publish).
+    const roomId = `svc/${randomUUID()}`;
+    const views = ViewsSchema.parse([{ label: 'talk', video: false }]);
+    await handle()(command(roomId, { type: 'views.configure', views }));
+    expect(mixers.view(roomId, 'talk')).toBeUndefined();
+    const room = await rooms.open(roomId);
     const tones = [
       { owner: 'a1', f: 440, volume: 0.5 },
       { owner: 'a2', f: 660, volume: 1 },
       { owner: 'a3', f: 990, volume: 2 },
     ];
-    // The view first: publications are mixed as they are published (OWT's mix on publish).
-    const views = ViewsSchema.parse([{ label: 'talk', video: false }]);
-    await handle()(command(room.id, { type: 'views.configure', views }));
     const view = mixers.view(room.id, 'talk')!;
     const sources: { producer: types.Producer; publication: string }[] = [];
     for (const t of tones)
