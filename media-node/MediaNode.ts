@@ -15,6 +15,7 @@ import { CommandProcessor } from './commands/CommandProcessor.ts';
 import { nodeCommandHandlers } from './commands/handlers.ts';
 import { RoomEvents } from './events/RoomEvents.ts';
 import { StreamRecords } from './liveState/StreamRecords.ts';
+import { ViewMixers } from './mcu/ViewMixers.ts';
 import type { NodeObservers } from './metrics/registry.ts';
 import { type PipelineFactory, Pipelines } from './pipelines/Pipelines.ts';
 import { roomStreamPublisher } from './pipelines/publisher.ts';
@@ -49,6 +50,8 @@ export interface MediaNodeOptions {
   turn?: Pick<TurnConfig, 'secret' | 'urls' | 'credentialTtlSeconds'> | undefined;
   /** The media pipeline kinds this node runs (registered by the composition root). */
   pipelineKinds?: Readonly<Record<string, PipelineFactory>> | undefined;
+  /** Mix the views of the rooms this node gets `views.configure` for (needs ffmpeg). */
+  mcu?: boolean | undefined;
   /** Where room, participant and stream events go (webhooks, metrics); none when absent. */
   events?: EventSink | undefined;
   /** Counters and timings for the node's metrics (media-node/metrics). */
@@ -75,6 +78,8 @@ export class MediaNode {
   readonly #sessions: SessionKeeper;
   readonly #cascades: Cascades | undefined;
   readonly pipelines: Pipelines;
+  /** The view mixers (MCU), when the node mixes (`mcu: true`). */
+  mixers: ViewMixers | undefined;
   #events: RoomEvents | undefined;
   #closed = false;
 
@@ -153,11 +158,13 @@ export class MediaNode {
       limits: { perRoom: o.limits.pipelinesPerRoom, perNode: o.limits.pipelinesPerNode },
     });
     events?.followPipelines(pipelines);
+    // The MCU: a mixer per view of the rooms this node hosts the mixing of (views.configure).
+    const mixers = o.mcu ? new ViewMixers({ rooms, pipelines, logger }) : undefined;
     const processor = new CommandProcessor({
       nodeId: o.nodeId,
       queue: o.commands,
       ledger: o.ledger,
-      handle: nodeCommandHandlers(rooms, signaling, cascades, sessions, pipelines),
+      handle: nodeCommandHandlers(rooms, signaling, cascades, sessions, pipelines, mixers),
       logger,
       since,
       observers: o.observers,
@@ -195,6 +202,7 @@ export class MediaNode {
       pipelines,
     );
     node.#events = events;
+    node.mixers = mixers;
     return node;
   }
 
@@ -241,6 +249,7 @@ export class MediaNode {
     this.#closed = true;
     this.#reporter?.stop();
     await this.#processor.stop();
+    this.mixers?.close();
     this.pipelines.close();
     this.#rooms.close();
     // The rooms' last events (finished, left) go out before the node does.

@@ -72,6 +72,7 @@ export async function startMediaNode(
     location: config.location,
     turn: config.turn,
     pipelineKinds: { transcode: transcoderKind },
+    mcu: true,
     events: adapters.events,
     observers: extras.metrics?.observers,
   });

@@ -1,5 +1,6 @@
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import type { Cascades } from '../cascade/Cascades.ts';
+import type { ViewMixers } from '../mcu/ViewMixers.ts';
 import type { Pipelines } from '../pipelines/Pipelines.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { NodeSignaling } from '../signaling/NodeSignaling.ts';
@@ -16,6 +17,7 @@ export function nodeCommandHandlers(
   cascades: Cascades | undefined,
   sessions: SessionKeeper,
   pipelines?: Pipelines,
+  mixers?: ViewMixers,
 ): CommandHandler {
   // Commands from the room's other nodes; a node with no cascade (embedded) ignores them.
   const cascade = async (c: Parameters<Cascades['handle']>[0]) => {
@@ -55,7 +57,10 @@ export function nodeCommandHandlers(
             op.path === '/media/audio/status' ? 'audio' : 'video',
             op.value === 'inactive',
           );
-        // View membership and layout take effect in the mixer (MCU), which is not on this node yet.
+        // View membership and layout act on the view's mixer: on the room's mixing node only
+        // (the others have no views). A layout it cannot apply is logged there, not retried.
+        else if (op.path === '/info/inViews' || op.path.startsWith('/info/layout'))
+          mixers?.control(c.roomId, c.streamId, op);
       }
     },
 
@@ -74,8 +79,10 @@ export function nodeCommandHandlers(
 
     ...pipelineHandlers(pipelines),
 
-    // Nothing mixes yet (media-node/mcu/ViewMixers takes these over); no one sends it before then.
-    async 'views.configure'() {},
+    // Registers the views and returns: the mixers start (ffmpeg and all) in the background.
+    async 'views.configure'(c) {
+      mixers?.configure(c.roomId, c.views);
+    },
 
     async 'room.close'(c) {
       await rooms.get(c.roomId)?.end('room deleted');

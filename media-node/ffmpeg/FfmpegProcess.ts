@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { ffmpeg } from './resolveFfmpeg.ts';
 
 export interface FfmpegExit {
@@ -14,6 +15,13 @@ export interface FfmpegProcessOptions {
   binary?: string;
   /** How much of stderr to keep for diagnostics. */
   stderrTailBytes?: number;
+  /** `pipe`: ffmpeg reads from `stdin` (`-i pipe:0`, e.g. raw frames). Default `ignore`. */
+  stdin?: 'pipe' | 'ignore';
+  /**
+   * `progress` (default): stdout carries `-progress pipe:1` blocks, parsed into `progress` events.
+   * `raw`: stdout carries media (`pipe:1`, e.g. raw frames), handed on as `data` chunks.
+   */
+  stdout?: 'progress' | 'raw';
 }
 
 /** One block of `-progress pipe:1` output: ffmpeg's counters, `frame` being frames written so far. */
@@ -22,7 +30,7 @@ export interface FfmpegProgress {
   fields: Record<string, string>;
 }
 
-type Events = { exit: [FfmpegExit]; stderr: [string]; progress: [FfmpegProgress] };
+type Events = { exit: [FfmpegExit]; stderr: [string]; progress: [FfmpegProgress]; data: [Buffer] };
 
 /** Linux reports process CPU in clock ticks; 100 per second on every platform Tessera runs. */
 const CLOCK_TICKS = 100;
@@ -41,8 +49,30 @@ export class FfmpegProcess extends EventEmitter<Events> {
   constructor(options: FfmpegProcessOptions) {
     super();
     this.#stderrTailBytes = options.stderrTailBytes ?? 16_384;
+    const stdin = options.stdin ?? 'ignore';
+    // -nostdin only turns off ffmpeg's keyboard interaction; `-i pipe:0` still reads stdin.
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', ...options.args];
-    this.#child = spawn(options.binary ?? ffmpeg().path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = spawn(options.binary ?? ffmpeg().path, args, { stdio: [stdin, 'pipe', 'pipe'] });
+    // A consumer that stops reading (closed pipe) must not crash the node with EPIPE.
+    this.#child.stdin?.on('error', () => {});
+    if (options.stdout === 'raw') this.#child.stdout?.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    else this.#parseProgress();
+    this.#child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.#stderrTail = (this.#stderrTail + chunk).slice(-this.#stderrTailBytes);
+      this.emit('stderr', chunk);
+    });
+    this.#exited = new Promise((resolve) => {
+      const done = (exit: FfmpegExit) => {
+        this.#closed = true;
+        resolve(exit);
+        this.emit('exit', exit);
+      };
+      this.#child.once('exit', (code, signal) => done({ code, signal }));
+      this.#child.once('error', () => done({ code: null, signal: null }));
+    });
+  }
+
+  #parseProgress(): void {
     // `-progress pipe:1` writes key=value lines, a block ending at `progress=continue|end`.
     let block: Record<string, string> = {};
     let partial = '';
@@ -61,19 +91,11 @@ export class FfmpegProcess extends EventEmitter<Events> {
         }
       }
     });
-    this.#child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.#stderrTail = (this.#stderrTail + chunk).slice(-this.#stderrTailBytes);
-      this.emit('stderr', chunk);
-    });
-    this.#exited = new Promise((resolve) => {
-      const done = (exit: FfmpegExit) => {
-        this.#closed = true;
-        resolve(exit);
-        this.emit('exit', exit);
-      };
-      this.#child.once('exit', (code, signal) => done({ code, signal }));
-      this.#child.once('error', () => done({ code: null, signal: null }));
-    });
+  }
+
+  /** ffmpeg's stdin (only with `stdin: 'pipe'`): write media, watch `writableLength` for backpressure. */
+  get stdin(): Writable | undefined {
+    return this.#child.stdin ?? undefined;
   }
 
   get pid(): number | undefined {

@@ -116,6 +116,21 @@ export abstract class Pipeline extends EventEmitter<Events> {
     return this.#process;
   }
 
+  /** Every ffmpeg process the pipeline runs now (its own and any helpers'), for CPU accounting. */
+  get processes(): FfmpegProcess[] {
+    return [...(this.#process ? [this.#process] : []), ...this.helperProcesses()];
+  }
+
+  /** ffmpeg processes a kind runs besides the main one (a mixer's decoders), for CPU accounting. */
+  protected helperProcesses(): FfmpegProcess[] {
+    return [];
+  }
+
+  /** How the main ffmpeg's stdin is wired: `pipe` for a kind that feeds it raw media. */
+  protected get stdin(): 'pipe' | 'ignore' {
+    return 'ignore';
+  }
+
   get restarts(): number {
     return this.#restarts;
   }
@@ -164,11 +179,16 @@ export abstract class Pipeline extends EventEmitter<Events> {
 
   #spawn(): void {
     const spawnedAt = Date.now();
-    const process = new FfmpegProcess({ args: ['-nostats', '-progress', 'pipe:1', ...this.ffmpegArgs()] });
+    const process = new FfmpegProcess({
+      args: ['-nostats', '-progress', 'pipe:1', ...this.ffmpegArgs()],
+      stdin: this.stdin,
+    });
     this.#process = process;
     let started = false;
-    process.on('progress', ({ frame }) => {
-      if (started || frame <= 0 || this.closed) return;
+    process.on('progress', ({ frame, fields }) => {
+      // Audio-only outputs count no frames: their output time tells that they started.
+      const wrote = frame > 0 || Number(fields.out_time_us) > 0;
+      if (started || !wrote || this.closed) return;
       started = true;
       this.#state = 'running';
       this.onFirstFrame();

@@ -7,6 +7,7 @@ import {
   ValidationError,
 } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import type { Room } from '../sfu/Room.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { Pipeline, PipelineContext, PipelineSpec, StreamPublisher } from './Pipeline.ts';
 
@@ -90,6 +91,30 @@ export class Pipelines extends EventEmitter<Events> {
     if (this.#pipelines.has(spec.id)) throw new ConflictError(`pipeline ${spec.id} exists`);
     const room = this.#o.rooms.get(spec.roomId);
     if (!room || room.closed) throw new NotFoundError(ErrorCodes.roomNotFound, `no room ${spec.roomId} here`);
+    this.#checkLimits(spec.roomId);
+    return this.#run(factory(spec, this.context(room)), room);
+  }
+
+  /** What a pipeline of `room` is built with (for callers that build their own, then run()). */
+  context(room: Room): PipelineContext {
+    return { room, logger: this.#o.logger, publisher: this.#o.publisher };
+  }
+
+  /**
+   * Registers a pipeline built by the caller (a view's mixer) and starts it in the background,
+   * under the same limits, restarts and room cascade as start(). Throws only when it may not run.
+   */
+  run(pipeline: Pipeline): Pipeline {
+    if (this.#closed) throw new LimitError('the node is closing: no new pipelines');
+    if (this.#pipelines.has(pipeline.id)) throw new ConflictError(`pipeline ${pipeline.id} exists`);
+    const room = this.#o.rooms.get(pipeline.roomId);
+    if (!room || room.closed)
+      throw new NotFoundError(ErrorCodes.roomNotFound, `no room ${pipeline.roomId} here`);
+    this.#checkLimits(pipeline.roomId);
+    return this.#run(pipeline, room);
+  }
+
+  #checkLimits(roomId: string): void {
     const perNode = this.#o.limits?.perNode ?? 16;
     const perRoom = this.#o.limits?.perRoom ?? 8;
     if (this.#pipelines.size >= perNode)
@@ -97,14 +122,15 @@ export class Pipelines extends EventEmitter<Events> {
         limit: 'pipelinesPerNode',
         max: perNode,
       });
-    if (this.list(spec.roomId).length >= perRoom)
+    if (this.list(roomId).length >= perRoom)
       throw new LimitError(`at most ${perRoom} pipelines per room`, {
         limit: 'pipelinesPerRoom',
         max: perRoom,
       });
+  }
 
-    const pipeline = factory(spec, { room, logger: this.#o.logger, publisher: this.#o.publisher });
-    this.#pipelines.set(spec.id, pipeline);
+  #run(pipeline: Pipeline, room: Room): Pipeline {
+    this.#pipelines.set(pipeline.id, pipeline);
     const onRoomClose = () => pipeline.close('room closed');
     room.once('close', onRoomClose);
     let crashes = 0;
@@ -156,8 +182,8 @@ export class Pipelines extends EventEmitter<Events> {
     let weight = 0;
     for (const p of this.#pipelines.values()) {
       weight += p.weight;
-      const pid = p.process?.pid;
-      if (pid !== undefined) processes.push({ pid, cpuSeconds: p.process!.cpuSeconds() });
+      for (const process of p.processes)
+        if (process.pid !== undefined) processes.push({ pid: process.pid, cpuSeconds: process.cpuSeconds() });
     }
     return { count: this.#pipelines.size, weight, processes };
   }

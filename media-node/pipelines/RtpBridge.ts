@@ -33,6 +33,7 @@ export const OUTPUT_CODECS = {
     parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' },
   },
   vp8: { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 },
+  vp9: { mimeType: 'video/VP9', payloadType: 103, clockRate: 90000, parameters: { 'profile-id': 0 } },
   opus: { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 },
 } satisfies Record<string, types.RtpCodecParameters>;
 export type OutputCodec = keyof typeof OUTPUT_CODECS;
@@ -49,6 +50,7 @@ export class RtpBridge {
   readonly #router: types.Router;
   readonly #transports: types.PlainTransport[] = [];
   readonly #inputs: RtpInput[] = [];
+  readonly #inputTransports = new WeakMap<RtpInput, types.PlainTransport>();
   #closed = false;
 
   constructor(router: types.Router) {
@@ -90,7 +92,15 @@ export class RtpBridge {
       }),
     };
     this.#inputs.push(input);
+    this.#inputTransports.set(input, transport);
     return input;
+  }
+
+  /** Stops one input (its consumer and transport); the others keep flowing. */
+  closeInput(input: RtpInput): void {
+    const i = this.#inputs.indexOf(input);
+    if (i >= 0) this.#inputs.splice(i, 1);
+    this.#inputTransports.get(input)?.close();
   }
 
   /**

@@ -35,6 +35,9 @@ type Events = {
   streamadded: [StreamAnnouncement, StreamOrigin];
   streamupdated: [StreamAnnouncement];
   streamremoved: [string];
+  /** A track piped in from another node of the room was added or removed (the MCU mixes those too). */
+  pipedadded: [StreamAnnouncement];
+  pipedremoved: [string];
   peerjoined: [Peer];
   /** A local participant's text for someone not on this node (everyone, or one on another node). */
   text: [{ from: string; to: string; message: string }];
@@ -69,6 +72,11 @@ export class Room extends EventEmitter<Events> {
   readonly #goneConsumers = new WeakMap<Peer, Set<string>>();
   #closed = false;
   #views: readonly ResolvedView[] = [];
+  /**
+   * Set by the MCU (ViewMixers): the producer a peer's subscription to `producerId` consumes
+   * instead, on the primary router (its own mix-minus of a view's mixed audio); undefined: as asked.
+   */
+  consumeResolver: ((peerId: string, producerId: string) => Promise<string | undefined>) | undefined;
 
   private constructor(options: RoomOptions, router: types.Router, speakers: types.ActiveSpeakerObserver) {
     super();
@@ -189,6 +197,7 @@ export class Room extends EventEmitter<Events> {
       await this.#speakers.addProducer({ producerId: producer.id }).catch(() => {});
     this.broadcast({ event: 'stream', data: { status: 'add', stream: announcement } });
     if (origin.kind !== 'pipe') this.emit('streamadded', announcement, origin);
+    else this.emit('pipedadded', announcement);
   }
 
   /**
@@ -375,14 +384,18 @@ export class Room extends EventEmitter<Events> {
         if (!gone()) throw error;
       });
       if (gone()) throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
-      if (!target.canConsume({ producerId, rtpCapabilities: peer.rtpCapabilities })) {
+      const consumed =
+        (target === this.router &&
+          (await this.consumeResolver?.(peer.info.id, producerId).catch(() => undefined))) ||
+        producerId;
+      if (!target.canConsume({ producerId: consumed, rtpCapabilities: peer.rtpCapabilities })) {
         if (gone()) throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
         throw new ValidationError('your device cannot receive this stream', [
           { path: 'producerId', message: 'no common codec' },
         ]);
       }
       consumer = await transport
-        .consume({ producerId, rtpCapabilities: peer.rtpCapabilities, paused: true })
+        .consume({ producerId: consumed, rtpCapabilities: peer.rtpCapabilities, paused: true })
         .catch((error) => {
           throw gone() ? new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`) : error;
         });
@@ -639,6 +652,7 @@ export class Room extends EventEmitter<Events> {
     stream.producer.close();
     this.broadcast({ event: 'stream', data: { status: 'remove', stream: stream.announcement } });
     if (stream.origin.kind !== 'pipe') this.emit('streamremoved', id);
+    else this.emit('pipedremoved', id);
   }
 
   /** Closes the router and with it every transport; tells peers the room is gone. Idempotent. */

@@ -1,0 +1,357 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mixedStreamId } from '../../shared/protocol/mcu.ts';
+import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
+import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
+import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
+import { mixInto, rms, toPcm, VoiceActivity } from './pcm.ts';
+import { RtpSeq } from './RtpSeq.ts';
+import { SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
+
+/** 20 ms of 48 kHz mono s16le: the mixer's tick. */
+export const SAMPLES_PER_TICK = 960;
+const TICK_BYTES = SAMPLES_PER_TICK * 2;
+const TICK_MS = 20;
+/** An input starts being mixed once this much is buffered (absorbs the decoder's bursts). */
+const PRIME_BYTES = 2 * TICK_BYTES;
+/** Inputs one audio mix takes at most (each costs a decoder); later ones are not mixed. */
+export const MAX_AUDIO_INPUTS = 64;
+/** At most this much is kept per input: older audio is dropped, latency stays bounded. */
+const MAX_BUFFER_BYTES = 10 * TICK_BYTES;
+
+interface Slot {
+  streamId: string;
+  producerId: string;
+  input?: RtpInput | undefined;
+  sdpPath: string;
+  decoder?: SupervisedFfmpeg | undefined;
+  buffer: Buffer;
+  primed: boolean;
+  /** This tick's samples (silence when late or absent). */
+  current: Int16Array;
+  closed: boolean;
+}
+
+/** A participant's own mix without their voice: an extra encoder fed the mix minus their input. */
+interface MinusOut {
+  streamId: string;
+  output: RtpOutput;
+  seq: RtpSeq;
+  encoder: SupervisedFfmpeg;
+}
+
+export interface AudioMixerOptions {
+  label: string;
+  vad: boolean;
+  /** Voice activity chose a new active input (its stream id). */
+  onActiveInput?: ((streamId: string) => void) | undefined;
+}
+
+/**
+ * A view's audio mixer, on its own 20 ms clock: one decoder ffmpeg per input (RTP opus → 48 kHz
+ * mono s16le on stdout); every tick it takes 960 samples from each input (silence for one that is
+ * late or absent: it never waits), sums them with clipping and writes the mix to the encoder
+ * ffmpeg's stdin (libopus → RTP → the view's mixed audio). Voice activity (RMS with hysteresis)
+ * picks the active input. Mix-minus: for an input whose participant subscribes to the mix, an
+ * extra encoder gets the mix without that input (created on demand by mixMinusFor()).
+ */
+export class AudioMixer extends Pipeline {
+  readonly #ctx: PipelineContext;
+  readonly #o: AudioMixerOptions;
+  readonly #bridge: RtpBridge;
+  readonly #dir: string;
+  readonly #slots = new Map<string, Slot>();
+  readonly #minus = new Map<string, MinusOut>();
+  readonly #pendingMinus = new Map<string, Promise<string>>();
+  readonly #vad = new VoiceActivity();
+  #output: RtpOutput | undefined;
+  #seq: RtpSeq | undefined;
+  #published = false;
+  #clock: ReturnType<typeof setTimeout> | undefined;
+  #t0 = 0;
+  #ticks = 0;
+  #activeInput: string | undefined;
+
+  constructor(id: string, ctx: PipelineContext, options: AudioMixerOptions) {
+    super({ id, kind: 'mix.audio', roomId: ctx.room.id }, ctx.logger);
+    this.#ctx = ctx;
+    this.#o = options;
+    this.#bridge = new RtpBridge(ctx.room.router);
+    this.#dir = mkdtempSync(join(tmpdir(), 'tessera-amix-'));
+  }
+
+  get inputs(): readonly string[] {
+    return [...this.#slots.values()].map((s) => s.producerId);
+  }
+
+  /** An opus encode ≈ 1 % of a core, a decode less. */
+  get weight(): number {
+    return 0.01 * (1 + this.#minus.size) + 0.005 * this.#slots.size;
+  }
+
+  get producer() {
+    return this.#output?.producer;
+  }
+
+  get activeInput(): string | undefined {
+    return this.#activeInput;
+  }
+
+  /** The stream ids mixed now. */
+  get streams(): string[] {
+    return [...this.#slots.keys()];
+  }
+
+  protected override get stdin(): 'pipe' {
+    return 'pipe';
+  }
+
+  protected override helperProcesses(): FfmpegProcess[] {
+    return [
+      ...[...this.#slots.values()].flatMap((s) => (s.decoder?.process ? [s.decoder.process] : [])),
+      ...[...this.#minus.values()].flatMap((m) => (m.encoder.process ? [m.encoder.process] : [])),
+    ];
+  }
+
+  protected async prepare(): Promise<void> {
+    this.#output = await this.#bridge.output('audio', 'opus', {
+      pipelineId: this.id,
+      pipelineKind: this.kind,
+    });
+    if (this.closed) return;
+    this.#seq = new RtpSeq(this.#output.producer);
+    this.#t0 = performance.now();
+    this.#ticks = 0;
+    this.#schedule();
+  }
+
+  protected ffmpegArgs(): string[] {
+    return encoderArgs(this.#output!, this.#seq);
+  }
+
+  protected override onFirstFrame(): void {
+    if (this.#published || !this.#output) return;
+    this.#published = true;
+    const producer = this.#output.producer;
+    this.addOutput({ streamId: producer.id, kind: 'audio' });
+    const announcement: StreamAnnouncement = {
+      id: producer.id,
+      owner: `pipeline:${this.id}`,
+      kind: 'audio',
+      source: 'mixed',
+      paused: false,
+      label: this.#o.label,
+      publication: mixedStreamId(this.#o.label),
+      type: 'mixed',
+    };
+    void this.#ctx.publisher
+      .publish(this.#ctx.room, producer, announcement, {
+        kind: 'pipeline',
+        pipelineId: this.id,
+        pipelineKind: this.kind,
+      })
+      .catch((error) => this.fail(`publishing the mixed audio failed: ${String(error)}`));
+  }
+
+  addInput(streamId: string, producerId: string): void {
+    if (this.closed || this.#slots.has(streamId)) return;
+    if (this.#slots.size >= MAX_AUDIO_INPUTS) {
+      this.logger.warn('audio mix is full: input not mixed', { streamId, max: MAX_AUDIO_INPUTS });
+      return;
+    }
+    const slot: Slot = {
+      streamId,
+      producerId,
+      sdpPath: join(this.#dir, `${this.#slots.size}-${producerId}.sdp`),
+      buffer: Buffer.alloc(0),
+      primed: false,
+      current: new Int16Array(SAMPLES_PER_TICK),
+      closed: false,
+    };
+    this.#slots.set(streamId, slot);
+    void this.#bridgeInput(slot).catch((error) => {
+      this.logger.warn('audio mixer input failed', { streamId, error: String(error) });
+      this.removeInput(streamId);
+    });
+  }
+
+  async #bridgeInput(slot: Slot): Promise<void> {
+    const { room } = this.#ctx;
+    await room.ensureOn(slot.producerId, room.router);
+    if (slot.closed || this.closed) return;
+    const input = await this.#bridge.input(slot.producerId);
+    if (slot.closed || this.closed) {
+      this.#bridge.closeInput(input);
+      return;
+    }
+    slot.input = input;
+    input.consumer.once('producerclose', () => this.removeInput(slot.streamId));
+    writeFileSync(slot.sdpPath, input.sdp);
+    await input.consumer.resume();
+    const decoder = new SupervisedFfmpeg({
+      name: `audio decoder ${slot.streamId}`,
+      logger: this.logger,
+      stdout: 'raw',
+      args: () => [
+        ...['-protocol_whitelist', 'file,udp,rtp', '-fflags', 'nobuffer', '-flags', 'low_delay'],
+        ...['-reorder_queue_size', '0', '-i', slot.sdpPath, '-map', '0:a:0', '-vn'],
+        ...['-f', 's16le', '-ar', '48000', '-ac', '1', 'pipe:1'],
+      ],
+    });
+    slot.decoder = decoder;
+    decoder.on('spawn', () => {
+      slot.buffer = Buffer.alloc(0);
+      slot.primed = false;
+    });
+    decoder.on('data', (chunk) => {
+      let buffer = Buffer.concat([slot.buffer, chunk]);
+      if (buffer.length > MAX_BUFFER_BYTES) buffer = buffer.subarray(buffer.length - MAX_BUFFER_BYTES);
+      // Keep whole samples only.
+      slot.buffer = buffer.length % 2 ? buffer.subarray(1) : buffer;
+    });
+    decoder.restart();
+  }
+
+  removeInput(streamId: string): void {
+    const slot = this.#slots.get(streamId);
+    if (!slot) return;
+    this.#slots.delete(streamId);
+    slot.closed = true;
+    slot.decoder?.close();
+    if (slot.input) this.#bridge.closeInput(slot.input);
+    this.#vad.forget(streamId);
+    const minus = this.#minus.get(streamId);
+    if (minus) {
+      this.#minus.delete(streamId);
+      minus.encoder.close();
+      minus.seq.close();
+      minus.output.producer.close();
+    }
+    if (this.#activeInput === streamId) this.#activeInput = undefined;
+  }
+
+  /**
+   * The producer of the mix without input `streamId` (for that participant's subscription),
+   * created on first use: an output producer now (subscribable at once), its encoder in the background.
+   */
+  mixMinusFor(streamId: string): Promise<string> {
+    const existing = this.#minus.get(streamId);
+    if (existing) return Promise.resolve(existing.output.producer.id);
+    const pending = this.#pendingMinus.get(streamId);
+    if (pending) return pending;
+    const creating = (async () => {
+      const output = await this.#bridge.output('audio', 'opus', {
+        pipelineId: this.id,
+        pipelineKind: this.kind,
+        mixMinus: streamId,
+      });
+      if (this.closed || !this.#slots.has(streamId)) {
+        output.producer.close();
+        throw new Error(`input ${streamId} is no longer mixed`);
+      }
+      const seq = new RtpSeq(output.producer);
+      const encoder = new SupervisedFfmpeg({
+        name: `mix-minus encoder ${streamId}`,
+        logger: this.logger,
+        stdin: 'pipe',
+        stdout: 'progress',
+        args: () => encoderArgs(output, seq),
+      });
+      this.#minus.set(streamId, { streamId, output, seq, encoder });
+      encoder.restart();
+      return output.producer.id;
+    })().finally(() => this.#pendingMinus.delete(streamId));
+    this.#pendingMinus.set(streamId, creating);
+    return creating;
+  }
+
+  /** The stream id whose mix-minus producer this is (undefined for any other producer). */
+  mixMinusOwner(producerId: string): string | undefined {
+    for (const m of this.#minus.values()) if (m.output.producer.id === producerId) return m.streamId;
+    return undefined;
+  }
+
+  #schedule(): void {
+    const now = performance.now();
+    if (now - (this.#t0 + this.#ticks * TICK_MS) > 5 * TICK_MS) {
+      this.#t0 = now;
+      this.#ticks = 0;
+    }
+    this.#ticks++;
+    const due = this.#t0 + this.#ticks * TICK_MS;
+    this.#clock = setTimeout(
+      () => {
+        this.#tick();
+        if (!this.closed) this.#schedule();
+      },
+      Math.max(0, due - now),
+    );
+  }
+
+  #tick(): void {
+    const sum = new Int32Array(SAMPLES_PER_TICK);
+    const levels = new Map<string, number>();
+    for (const slot of this.#slots.values()) {
+      if (!slot.primed && slot.buffer.length >= PRIME_BYTES) slot.primed = true;
+      if (slot.primed && slot.buffer.length >= TICK_BYTES) {
+        const chunk = slot.buffer.subarray(0, TICK_BYTES);
+        slot.current = new Int16Array(SAMPLES_PER_TICK);
+        for (let i = 0; i < SAMPLES_PER_TICK; i++) slot.current[i] = chunk.readInt16LE(2 * i);
+        slot.buffer = slot.buffer.subarray(TICK_BYTES);
+      } else {
+        // Late or gone: silence this tick, and buffer again before playing it.
+        slot.primed = false;
+        slot.current = new Int16Array(SAMPLES_PER_TICK);
+      }
+      mixInto(sum, slot.current, 1);
+      levels.set(slot.streamId, rms(slot.current));
+    }
+    write(this.process?.stdin, toPcm(sum));
+    for (const m of this.#minus.values()) {
+      const own = this.#slots.get(m.streamId);
+      if (!own) continue;
+      const minus = Int32Array.from(sum);
+      mixInto(minus, own.current, -1);
+      write(m.encoder.process?.stdin, toPcm(minus));
+    }
+    if (this.#o.vad) {
+      const active = this.#vad.update(levels);
+      if (active !== undefined && active !== this.#activeInput) {
+        this.#activeInput = active;
+        try {
+          this.#o.onActiveInput?.(active);
+        } catch (error) {
+          this.logger.warn('active input listener failed', { error });
+        }
+      }
+    }
+  }
+
+  protected release(): void {
+    clearTimeout(this.#clock);
+    this.#seq?.close();
+    for (const streamId of [...this.#slots.keys()]) this.removeInput(streamId);
+    if (this.#published && this.#output && !this.#ctx.room.closed)
+      this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);
+    this.#bridge.close();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+function encoderArgs(out: RtpOutput, seq: RtpSeq | undefined): string[] {
+  return [
+    ...['-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0'],
+    ...['-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20'],
+    ...(seq?.args() ?? []),
+    ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
+  ];
+}
+
+/** Writes one tick of PCM unless the encoder is behind (dropped, never queued without bound). */
+function write(stdin: NodeJS.WritableStream | undefined, pcm: Buffer): void {
+  const s = stdin as (NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean }) | undefined;
+  if (!s || s.destroyed || !s.writable || (s.writableLength ?? 0) > 10 * TICK_BYTES) return;
+  s.write(pcm);
+}

@@ -1,0 +1,143 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../shared/logger.ts';
+import { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { backoffMs } from '../pipelines/Pipelines.ts';
+
+export interface SupervisedOptions {
+  /** The arguments of the next run (read at every spawn: a resize changes them). */
+  args: () => string[];
+  stdin?: 'pipe' | 'ignore';
+  stdout?: 'progress' | 'raw';
+  logger: Logger;
+  name: string;
+}
+
+type Events = { spawn: [FfmpegProcess]; data: [Buffer] };
+
+/**
+ * One helper ffmpeg of a mixer (an input's decoder, a mix-minus encoder): kept running, respawned
+ * after a crash with capped exponential backoff (500 ms doubling to 4 s: a mixer's output must
+ * resume within ~2 s), and respawned at once by restart() (new arguments; also the first start,
+ * so that listeners are attached before). Never gives up while
+ * open: the mixer's other parts keep going whatever one input does. close() is idempotent.
+ */
+export class SupervisedFfmpeg extends EventEmitter<Events> {
+  readonly #o: SupervisedOptions;
+  #process: FfmpegProcess | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #crashes = 0;
+  #closed = false;
+
+  constructor(options: SupervisedOptions) {
+    super();
+    this.#o = options;
+  }
+
+  get process(): FfmpegProcess | undefined {
+    return this.#process;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Starts the first run, or a new run now (the old one is killed): new arguments take effect. */
+  restart(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    const old = this.#process;
+    this.#process = undefined;
+    void old?.close(200);
+    this.#crashes = 0;
+    this.#spawn();
+  }
+
+  #spawn(): void {
+    if (this.#closed) return;
+    const spawnedAt = Date.now();
+    let process: FfmpegProcess;
+    try {
+      process = new FfmpegProcess({
+        args: ['-nostats', ...this.#o.args()],
+        stdin: this.#o.stdin ?? 'ignore',
+        stdout: this.#o.stdout ?? 'raw',
+      });
+    } catch (error) {
+      this.#o.logger.warn('mixer ffmpeg could not start', { name: this.#o.name, error });
+      this.#scheduleRespawn(spawnedAt);
+      return;
+    }
+    this.#process = process;
+    process.on('data', (chunk) => {
+      if (this.#process === process) this.emit('data', chunk);
+    });
+    void process.exited().then((exit) => {
+      if (this.#closed || this.#process !== process) return;
+      this.#process = undefined;
+      this.#o.logger.warn('mixer ffmpeg exited', {
+        name: this.#o.name,
+        ...exit,
+        stderr: process.stderrTail.slice(-400),
+      });
+      this.#scheduleRespawn(spawnedAt);
+    });
+    this.emit('spawn', process);
+  }
+
+  #scheduleRespawn(spawnedAt: number): void {
+    if (Date.now() - spawnedAt > 30_000) this.#crashes = 0;
+    this.#crashes++;
+    this.#timer = setTimeout(() => this.#spawn(), backoffMs(this.#crashes, { baseMs: 500, maxMs: 4000 }));
+    this.#timer.unref();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    void this.#process?.close(300);
+    this.#process = undefined;
+    this.removeAllListeners();
+  }
+}
+
+/**
+ * Cuts a byte stream (a pipe's chunks, of any size) into frames of `size` bytes. Each byte is
+ * copied once, into the frame being filled (a pipe delivers a 1280x720 frame in ~20 chunks:
+ * concatenating them as they come would copy it over and over). A frame is a fresh Buffer the
+ * caller may keep, or hand back with recycle().
+ */
+export class FrameAssembler {
+  readonly size: number;
+  readonly #onFrame: (frame: Buffer) => void;
+  #frame: Buffer;
+  #filled = 0;
+  readonly #spare: Buffer[] = [];
+
+  constructor(size: number, onFrame: (frame: Buffer) => void) {
+    this.size = size;
+    this.#onFrame = onFrame;
+    this.#frame = Buffer.allocUnsafe(size);
+  }
+
+  /** A frame the caller no longer holds, to fill again (fresh 0.3–1.4 MB buffers cost page faults). */
+  recycle(frame: Buffer): void {
+    if (frame.length === this.size && this.#spare.length < 2) this.#spare.push(frame);
+  }
+
+  push(chunk: Buffer): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(this.size - this.#filled, chunk.length - offset);
+      chunk.copy(this.#frame, this.#filled, offset, offset + n);
+      this.#filled += n;
+      offset += n;
+      if (this.#filled === this.size) {
+        const frame = this.#frame;
+        this.#frame = this.#spare.pop() ?? Buffer.allocUnsafe(this.size);
+        this.#filled = 0;
+        this.#onFrame(frame);
+      }
+    }
+  }
+}
