@@ -174,7 +174,12 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
       if (label === '2×2') {
         expect(r.spread.p50).toBeGreaterThanOrEqual(35);
         expect(r.spread.p50).toBeLessThanOrEqual(45);
-      } else expect(r.spread.p95).toBeLessThanOrEqual(5);
+      } else {
+        // No lag: regions of one frame agree. A loaded encoder may leave a region's blocks one
+        // frame behind (skipped macroblocks), never more.
+        expect(r.spread.p50).toBeLessThanOrEqual(5);
+        expect(r.spread.p95).toBeLessThanOrEqual(34);
+      }
     }
   }, 60_000);
 });
