@@ -25,8 +25,12 @@ export interface JoinOptions {
   signalingUrl?: string;
   /** A join token from your backend (POST /v1/rooms/{room}/tokens). */
   token: string;
-  /** Subscribe to every stream as it appears (default true). */
-  autoSubscribe?: boolean;
+  /**
+   * Subscribe to participants' streams as they appear (default true). A view's mixed stream
+   * (`type: 'mixed'`, the MCU's) carries the same people again: it is subscribed to only with
+   * `'all'`, or when you call `subscribe(id)`.
+   */
+  autoSubscribe?: boolean | 'all';
   requestTimeoutMs?: number;
   /** How often to check the path to the media node (ms; 0 turns it off and with it automatic rejoin). */
   healthCheckMs?: number;
@@ -162,7 +166,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   readonly #signalingUrl: string;
   readonly #device: Device;
   readonly #timeoutMs: number;
-  readonly #autoSubscribe: boolean;
+  readonly #autoSubscribe: boolean | 'all';
   readonly #consumers = new Map<string, types.Consumer>();
   /** Live remote tracks by consumer id, replayed to every new 'track' listener. */
   readonly #remoteTracks = new Map<string, RemoteTrack>();
@@ -286,7 +290,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     listed.push(...this.#addStreams(lists.streams));
     if (this.#autoSubscribe && this.#recvTransport) {
       const received = new Set(login.consumers.map((c) => c.producerId));
-      const rest = listed.filter((id) => !received.has(id) && this.streams.get(id)?.kind !== 'data');
+      const rest = listed.filter((id) => !received.has(id) && this.#wanted(this.streams.get(id)));
       if (rest.length) void this.#subscribeEach(rest, generation);
     }
   }
@@ -1083,8 +1087,14 @@ export class TesseraClient extends Emitter<ClientEvents> {
     if (!isNew) return;
     this.emit('streamadded', s);
     // Through the same path as listed streams: a rate limit (1303) is waited out, not lost.
-    if (this.#autoSubscribe && s.kind !== 'data' && s.owner !== this.participant.id && this.#recvTransport)
+    if (this.#wanted(s) && s.owner !== this.participant.id && this.#recvTransport)
       void this.#subscribeEach([s.id], this.#generation);
+  }
+
+  /** Whether autoSubscribe takes this stream: media, and mixed streams only with `'all'`. */
+  #wanted(s: StreamAnnouncement | undefined): boolean {
+    if (!s || s.kind === 'data' || !this.#autoSubscribe) return false;
+    return s.type !== 'mixed' || this.#autoSubscribe === 'all';
   }
 
   #request<T = unknown>(method: Method, params: unknown, timeoutMs = this.#timeoutMs): Promise<T> {

@@ -37,7 +37,7 @@ const peer = {
       simulcast?: boolean;
       publish?: boolean;
       signalingUrl?: string;
-      autoSubscribe?: boolean;
+      autoSubscribe?: boolean | 'all';
       iceTransportPolicy?: 'all' | 'relay';
       /** Camera and microphone as one publication (one OWT stream); `published.stream` names it. */
       oneStream?: boolean;
