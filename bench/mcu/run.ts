@@ -601,11 +601,8 @@ try {
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? null
-    : s.length % 2
-      ? s[(s.length - 1) / 2]!
-      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  if (s.length === 0) return null;
+  return round2(s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
 };
 const summary = GRIDS.map((g) => {
   const rs = rows.filter((r) => r.grid === `${g}x${g}`);
