@@ -1,19 +1,20 @@
-// MCU benchmark (issue #13, acceptance 7), skeleton: the bare-ffmpeg reference of a grid mix.
+// MCU benchmark (issue #13, acceptance 7): Tessera's mixer against the bare-ffmpeg reference of a grid mix.
 // N×N synthetic sources (lavfi, each its own hue, VP8 640x480 over RTP like a browser's camera)
 // → ONE ffmpeg that decodes them (-fflags nobuffer -flags low_delay -threads 1), composes them
 // with xstack and encodes libx264 ultrafast zerolatency 1280x720 at 30 fps → RTP to a UDP sink
 // that only counts. Measures the mixer process's CPU (/proc/<pid>/stat) over a window after a
 // warm-up, its output frame rate and bit rate, its first-frame time, the load average and host.
-// The Tessera mixer's run of the same composition plugs in at `runTessera` (HOOK below).
+// Tessera's run of the same composition (`runTessera`) alternates with it in one sitting.
 // Method and the baseline numbers: ../../../shared/research/mcu-baseline.md.
 //
-// Usage: npm run bench:mcu -- [--grids 2,4] [--warm 6] [--measure 12] [--source testsrc2|color]
+// Usage: npm run bench:mcu -- [--grids 2,4] [--rounds 1] [--warm 6] [--measure 12] [--source testsrc2|color]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { types } from 'mediasoup';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = new Map<string, string>();
@@ -26,12 +27,27 @@ const MEASURE_S = Number(args.get('measure') ?? 12);
 /** testsrc2 (moving pattern: a decode and scale load like a camera's) or color (flat; cheapest). */
 const SOURCE = args.get('source') ?? 'testsrc2';
 const OUT = { width: 1280, height: 720, fps: 30 };
-/** The encoder settings both mixers must use (the CPU ratio compares like with like). */
+/**
+ * The encoder settings both mixers must use (the CPU ratio compares like with like): what Tessera's
+ * VideoMixer runs for TESSERA_VIDEO, checked against its encoder's command line at run time.
+ */
 // biome-ignore format: ffmpeg arguments read best as option/value pairs
 export const ENCODER_ARGS = [
-  '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-bf', '0',
-  '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '750k', '-g', '60', '-threads', '1',
+  '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-bf', '0',
+  '-pix_fmt', 'yuv420p', '-threads', '1', '-b:v', '1500k', '-maxrate', '1500k', '-bufsize', '1500k',
+  '-g', '60', '-keyint_min', '60',
 ];
+/** The Tessera view that runs the same encoder (VideoMixer.ffmpegArgs: bitrate in kbit/s, GOP = key frame interval s × fps). */
+const TESSERA_VIDEO = {
+  format: { codec: 'h264' },
+  parameters: {
+    resolution: { width: OUT.width, height: OUT.height },
+    framerate: OUT.fps,
+    bitrate: 1500,
+    keyFrameInterval: 2,
+  },
+  layout: { templates: { base: 'fluid' } },
+};
 // A short probe: start-up only (ffmpeg opens its inputs one after another), not the steady state.
 // biome-ignore format: ffmpeg arguments read best as option/value pairs
 const DECODER_ARGS = [
@@ -178,24 +194,57 @@ interface MixerRun {
   cpuPctOfCore: number;
   outFps: number;
   outKbps: number;
-  /** From the mixer's start to its first output frame (inputs already flowing). */
+  /**
+   * From the mixer's start to its first output frame, inputs already flowing. Bare: ffmpeg spawned
+   * → its first encoded frame (it opens and probes its inputs one after another first). Tessera:
+   * the first input published into the room (view configured) → the first frame decoded by a
+   * consumer of the mixed producer (see `tessera` for when inputs show).
+   */
   firstFrameMs: number | null;
-  /** Added latency (stamp → output); null until measured with stamped sources (see the HOOK). */
+  /** Added latency (source → output); not measured: the -c copy replays carry no wall-clock stamp. */
   addedLatencyMs: { p50: number; p95: number } | null;
   loadDuring: number[];
-  /** ffmpeg error lines during the run (decoders joining mid-GOP log some before a key frame). */
+  /** ffmpeg error lines during the run (bare: the mixer's, decoders joining mid-GOP log some; tessera: the sources'). */
   errorLines: number;
+  /** Tessera's breakdown: cpuPctOfCore = ffmpegs + the Node compositor's share (above idle). */
+  tessera?: {
+    ffmpegCpuPctOfCore: number;
+    nodeCompositorCpuPctOfCore: number;
+    nodeIdleCpuPctOfCore: number;
+    /** Forwarding the inputs to the decoders and the output on: not in cpuPctOfCore (an SFU carries its inputs anyway). */
+    mediasoupWorkerCpuPctOfCore: number;
+    processes: number;
+    processesGoneInWindow: number;
+    encoderRestartsInWindow: number;
+    canvasesWrittenPerS: number;
+    canvasesDropped: number;
+    firstInputShownMs: number | null;
+    allInputsShownMs: number | null;
+    /** The mixed stream in the room's announcements (a subscriber can subscribe from then). */
+    mixedAnnouncedMs: number | null;
+    /** The encoder's first RTP at the mixed producer (its first canvases are the background). */
+    firstOutputRtpMs: number | null;
+    /** Every input's decoder has a frame: the next canvas (≤ 1 tick) composes them all. */
+    allInputsDecodedMs: number | null;
+    /** The output decoder listening (its consumer resumed): before mixedAnnouncedMs, it caught the first key frame. */
+    outputDecoderListeningMs: number;
+    encoderArgsMatch: boolean;
+    encoderArgs: string[];
+  };
 }
 
+let runCount = 0;
 async function runBare(grid: number, work: string, files: string[]): Promise<MixerRun> {
   const n = grid * grid;
-  const sdps = Array.from({ length: n }, (_, i) => join(work, `in${grid}-${i}.sdp`));
+  // Fresh names per run: a later round must not read an earlier round's SDPs (old ports) or progress.
+  const tag = `${grid}-${++runCount}`;
+  const sdps = Array.from({ length: n }, (_, i) => join(work, `in${tag}-${i}.sdp`));
   const sources: ChildProcess[] = [];
   for (const [i, sdp] of sdps.entries())
     sources.push(startSource(files[i % files.length]!, await freeRtpPort(), sdp));
   while (!sdps.every((s) => existsSync(s) && readFileSync(s, 'utf8').includes('m=video'))) await sleep(100);
   const sink = await udpSink();
-  const progress = join(work, `progress${grid}.txt`);
+  const progress = join(work, `progress${tag}.txt`);
   const started = Date.now();
   const mixer = startBareMixer(grid, sdps, sink.port, progress);
   let firstFrameMs: number | null = null;
@@ -233,42 +282,355 @@ async function runBare(grid: number, work: string, files: string[]): Promise<Mix
 }
 
 /*
- * ─── HOOK (integrator): the Tessera mixer's run of the same composition ──────────────────────
- * Start an embedded media node with a room whose view is `{label:'common', video:{format:{codec:
- * 'h264'}, parameters:{resolution:{width:1280,height:720}, framerate:30}, layout:{templates:{base:
- * 'fluid'}}}}`, publish N×N sources into it (the same lavfi/VP8 RTP as startSource, e.g. through
- * PlainTransports, or synthetic Chromium publishers from test/e2e/pages/instruments.ts), consume
- * `mixed-common` to a UDP sink, and measure the mixer's processes (decoders + compositor + encoder
- * pids, summed) with cpuSeconds over the same WARM_S/MEASURE_S window. Fill the same MixerRun
- * (addedLatencyMs from stamped sources when available). Until then this returns null and the
- * report says the Tessera side was not run.
+ * ─── The Tessera mixer's run of the same composition ─────────────────────────────────────────
+ * In-process, as test/integration/media-node/ViewMixers.test.ts drives it: one mediasoup worker, a
+ * RoomRegistry, Pipelines and ViewMixers. The room's view (TESSERA_VIDEO) is configured first; the
+ * same VP8 files are replayed with -c copy into PlainTransport producers and published into the
+ * room one after another (the first publish starts the mixer: t0). A consumer of the mixed
+ * producer (attached as soon as the producer exists, before the room announces it) feeds an ffmpeg
+ * decoder writing 64x36 grey frames: first frame, first frame showing input 0 and every input.
+ * CPU over the window: every ffmpeg of the pipeline (decoders + encoder, pipelines.usage()), plus
+ * this Node process's CPU (the compositor) minus its idle rate measured just before; the mediasoup
+ * worker (forwarding the inputs to the decoders) is reported apart (an SFU carries it anyway).
  */
-async function runTessera(_grid: number, _work: string): Promise<MixerRun | null> {
-  return null;
+let tessera: Awaited<ReturnType<typeof startTesseraNode>> | undefined;
+async function startTesseraNode() {
+  const [{ WorkerPool }, { RoomRegistry }, { Pipelines }, { roomStreamPublisher }, { ViewMixers }] =
+    await Promise.all([
+      import('../../media-node/workers/WorkerPool.ts'),
+      import('../../media-node/sfu/RoomRegistry.ts'),
+      import('../../media-node/pipelines/Pipelines.ts'),
+      import('../../media-node/pipelines/publisher.ts'),
+      import('../../media-node/mcu/ViewMixers.ts'),
+    ]);
+  const { createLogger } = await import('../../shared/logger.ts');
+  const logger = createLogger({ level: 'error' });
+  const pool = await WorkerPool.create({ size: 1, logger });
+  const rooms = new RoomRegistry(pool, { listenIp: '127.0.0.1', emptyRoomGraceMs: 600_000 }, logger, {
+    producersPerParticipant: 8,
+    dataProducersPerParticipant: 8,
+    consumersPerParticipant: 8,
+  });
+  await rooms.start();
+  const pipelines = new Pipelines({ rooms, kinds: {}, publisher: roomStreamPublisher, logger });
+  const mixers = new ViewMixers({ rooms, pipelines, logger });
+  return {
+    pool,
+    rooms,
+    pipelines,
+    mixers,
+    close() {
+      mixers.close();
+      pipelines.close();
+      rooms.close();
+      pool.close();
+    },
+  };
+}
+
+/** The mixed output as a subscriber decodes it: 64x36 grey frames, with what each grid cell shows. */
+function outputWatcher(grid: number, sdpPath: string) {
+  const W = 64;
+  const H = 36;
+  const child = spawn(
+    'ffmpeg',
+    // biome-ignore format: ffmpeg arguments read best as option/value pairs
+    [
+      '-hide_banner', '-loglevel', 'error', '-nostdin', '-protocol_whitelist', 'file,udp,rtp',
+      '-analyzeduration', '1000000', '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', sdpPath,
+      '-an', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'gray', '-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1',
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  children.push(child);
+  const frameBytes = W * H;
+  const t = { first: null as number | null, firstInput: null as number | null, all: null as number | null };
+  let frames = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  /** Mean luma of a cell's middle (the black background and letterbox bars are ~0). */
+  const cellShown = (f: Buffer, i: number) => {
+    const cw = W / grid;
+    const ch = H / grid;
+    let sum = 0;
+    let n = 0;
+    for (let y = Math.floor((Math.floor(i / grid) + 0.25) * ch); y < (Math.floor(i / grid) + 0.75) * ch; y++)
+      for (let x = Math.floor(((i % grid) + 0.3) * cw); x < ((i % grid) + 0.7) * cw; x++) {
+        sum += f[y * W + x]!;
+        n++;
+      }
+    return n > 0 && sum / n > 30;
+  };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= frameBytes) {
+      const f = pending.subarray(0, frameBytes);
+      pending = pending.subarray(frameBytes);
+      frames++;
+      const now = performance.now();
+      t.first ??= now;
+      if (t.all !== null) continue;
+      if (t.firstInput === null && cellShown(f, 0)) t.firstInput = now;
+      if (Array.from({ length: grid * grid }, (_, i) => cellShown(f, i)).every(Boolean)) t.all = now;
+    }
+  });
+  return { child, times: t, frames: () => frames };
+}
+
+async function runTessera(grid: number, work: string, files: string[]): Promise<MixerRun | null> {
+  tessera ??= await startTesseraNode();
+  const { rooms, pipelines, mixers, pool } = tessera;
+  const { ViewsSchema, mixedStreamId } = await import('../../shared/protocol/mcu.ts');
+  const { sdpForRtpReceiver } = await import('../../media-node/ffmpeg/sdp.ts');
+  const n = grid * grid;
+  const worker = pool.workers[0]!;
+
+  // The bench process's idle CPU rate (worker up, nothing mixing): the compositor's share is above it.
+  const idle0 = process.cpuUsage();
+  const idleT0 = performance.now();
+  await sleep(3000);
+  const idleUse = process.cpuUsage(idle0);
+  const idleRate = (idleUse.user + idleUse.system) / 1e6 / ((performance.now() - idleT0) / 1000);
+
+  const room = await rooms.open(`bench/mcu-${grid}x${grid}-${Date.now()}`);
+  mixers.configure(room.id, ViewsSchema.parse([{ label: 'common', audio: false, video: TESSERA_VIDEO }]));
+
+  // The sources: the same files, replayed with -c copy into PlainTransport producers.
+  const sources: ChildProcess[] = [];
+  const producers: types.Producer[] = [];
+  for (let i = 0; i < n; i++) {
+    const transport = await room.router.createPlainTransport({
+      listenIp: '127.0.0.1',
+      rtcpMux: false,
+      comedia: true,
+    });
+    const ssrc = 30_000_000 + i;
+    const producer = await transport.produce({
+      kind: 'video',
+      rtpParameters: {
+        codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }],
+        encodings: [{ ssrc }],
+      },
+    });
+    producers.push(producer);
+    // biome-ignore format: ffmpeg arguments read best as option/value pairs
+    sources.push(ffmpeg([
+      '-re', '-stream_loop', '-1', '-i', files[i % files.length]!, '-c', 'copy',
+      '-f', 'rtp', '-payload_type', '96', '-ssrc', String(ssrc),
+      `rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${transport.rtcpTuple!.localPort}&pkt_size=1200`,
+    ]));
+  }
+  // Media flowing into every producer before the first publish (as the bare side's inputs are).
+  const flowing = () => Promise.all(producers.map(async (p) => (await p.getStats())[0]?.byteCount ?? 0));
+  const flowDeadline = Date.now() + 10_000;
+  while ((await flowing()).some((b) => b === 0) && Date.now() < flowDeadline) await sleep(100);
+
+  const t0 = performance.now();
+  for (const [i, producer] of producers.entries())
+    await room.addStream(
+      producer,
+      {
+        id: producer.id,
+        owner: `p${i}`,
+        kind: 'video',
+        source: 'camera',
+        paused: false,
+        publication: `pub${i}`,
+      },
+      { kind: 'participant', participantId: `p${i}` },
+    );
+  const view = mixers.view(room.id, 'common');
+  if (!view) throw new Error('the view was not configured');
+
+  // A consumer of the mixed producer as soon as it exists (it starts with a key frame).
+  while (!view.video?.producer && performance.now() - t0 < 30_000) await sleep(5);
+  const mixedProducer = view.video?.producer;
+  if (!mixedProducer) throw new Error('the mixer did not start');
+  const recv = await room.router.createPlainTransport({
+    listenIp: '127.0.0.1',
+    rtcpMux: false,
+    comedia: false,
+  });
+  const port = await freeRtpPort();
+  await recv.connect({ ip: '127.0.0.1', port, rtcpPort: port + 1 });
+  // Paused until the decoder listens: the encoder answers no PLI, a missed first key frame costs a GOP.
+  const consumer = await recv.consume({
+    producerId: mixedProducer.id,
+    rtpCapabilities: room.router.rtpCapabilities,
+    paused: true,
+  });
+  const sdpPath = join(work, `mixed${grid}-${++runCount}.sdp`);
+  writeFileSync(
+    sdpPath,
+    sdpForRtpReceiver({ rtpParameters: consumer.rtpParameters, kind: 'video', address: '127.0.0.1', port }),
+  );
+  const watcher = outputWatcher(grid, sdpPath);
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  while (!readFileSync('/proc/net/udp', 'utf8').includes(hexPort) && performance.now() - t0 < 30_000)
+    await sleep(5);
+  await consumer.resume();
+  const listeningMs = Math.round(performance.now() - t0);
+  let announcedMs: number | null = null;
+  let firstOutputMs: number | null = null;
+  let composedMs: number | null = null;
+  while (
+    performance.now() - t0 < 60_000 &&
+    (watcher.times.all === null || announcedMs === null || composedMs === null)
+  ) {
+    if (announcedMs === null && room.streams().some((s) => s.publication === mixedStreamId('common')))
+      announcedMs = performance.now() - t0;
+    if (firstOutputMs === null && ((await mixedProducer.getStats())[0]?.byteCount ?? 0) > 0)
+      firstOutputMs = performance.now() - t0;
+    const decoded = Object.values(view.video?.inputFrames() ?? {});
+    if (composedMs === null && decoded.length === n && decoded.every((f) => f > 0))
+      composedMs = performance.now() - t0;
+    await sleep(10);
+  }
+  await sleep(WARM_S * 1000);
+
+  // The window: the pipeline's processes (by pid, from /proc), this process, the worker.
+  const pids = () => pipelines.usage().processes.map((p) => p.pid);
+  const cpuOf = (ps: number[]) =>
+    new Map(ps.flatMap((pid) => (existsSync(`/proc/${pid}`) ? [[pid, cpuSeconds(pid)] as const] : [])));
+  const before = cpuOf(pids());
+  const node0 = process.cpuUsage();
+  const worker0 = cpuSeconds(worker.pid);
+  const frames0 = watcher.frames();
+  const bytes0 = (await mixedProducer.getStats())[0]?.byteCount ?? 0;
+  const written0 = view.video!.stats.written;
+  const restarts0 = view.video!.restarts;
+  const w0 = performance.now();
+  await sleep(MEASURE_S * 1000);
+  const after = cpuOf(pids());
+  const seconds = (performance.now() - w0) / 1000;
+  const nodeUse = process.cpuUsage(node0);
+  const workerCpu = cpuSeconds(worker.pid) - worker0;
+  const bytes1 = (await mixedProducer.getStats())[0]?.byteCount ?? 0;
+  // A process new in the window counts whole; one gone in it is lost (reported as restarts).
+  let ffmpegCpu = 0;
+  for (const [pid, cpu] of after) ffmpegCpu += cpu - (before.get(pid) ?? 0);
+  const gone = [...before.keys()].filter((pid) => !after.has(pid)).length;
+  const nodeCpu = (nodeUse.user + nodeUse.system) / 1e6 - idleRate * seconds;
+  const encoderPid = view.video!.process?.pid;
+  const encoderArgs = encoderPid ? readFileSync(`/proc/${encoderPid}/cmdline`, 'utf8').split('\0') : [];
+  const ms = (t: number | null) => (t === null ? null : Math.round(t - t0));
+  const run: MixerRun = {
+    mixer: 'tessera',
+    grid: `${grid}x${grid}`,
+    inputs: n,
+    cpuPctOfCore: round((100 * (ffmpegCpu + Math.max(0, nodeCpu))) / seconds),
+    outFps: round((watcher.frames() - frames0) / seconds),
+    outKbps: round(((bytes1 - bytes0) * 8) / 1000 / seconds),
+    firstFrameMs: ms(watcher.times.first),
+    addedLatencyMs: null,
+    loadDuring: loadavg().map(round),
+    errorLines: sources.reduce((sum, s) => sum + (errorLines.get(s)?.length ?? 0), 0),
+    tessera: {
+      ffmpegCpuPctOfCore: round((100 * ffmpegCpu) / seconds),
+      nodeCompositorCpuPctOfCore: round((100 * nodeCpu) / seconds),
+      nodeIdleCpuPctOfCore: round(100 * idleRate),
+      mediasoupWorkerCpuPctOfCore: round((100 * workerCpu) / seconds),
+      processes: after.size,
+      processesGoneInWindow: gone,
+      encoderRestartsInWindow: view.video!.restarts - restarts0,
+      canvasesWrittenPerS: round((view.video!.stats.written - written0) / seconds),
+      canvasesDropped: view.video!.stats.dropped,
+      firstInputShownMs: ms(watcher.times.firstInput),
+      allInputsShownMs: ms(watcher.times.all),
+      mixedAnnouncedMs: announcedMs === null ? null : Math.round(announcedMs),
+      firstOutputRtpMs: firstOutputMs === null ? null : Math.round(firstOutputMs),
+      allInputsDecodedMs: composedMs === null ? null : Math.round(composedMs),
+      outputDecoderListeningMs: listeningMs,
+      encoderArgsMatch: matchesAll(encoderArgs, ENCODER_ARGS),
+      encoderArgs: encoderArgs.slice(
+        encoderArgs.indexOf('-c:v'),
+        encoderArgs.indexOf('-f', encoderArgs.indexOf('-c:v')),
+      ),
+    },
+  };
+  await stop(watcher.child);
+  recv.close();
+  room.close();
+  await Promise.all(sources.map(stop));
+  return run;
+}
+
+/** Every option/value pair of `want` appears in `argv` (as a pair). */
+function matchesAll(argv: string[], want: string[]): boolean {
+  for (let i = 0; i < want.length; i += 2)
+    if (!argv.some((a, j) => a === want[i] && argv[j + 1] === want[i + 1])) return false;
+  return true;
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
+const round2 = (x: number) => Math.round(x * 100) / 100;
 const ffmpegVersion = execFileSync('ffmpeg', ['-hide_banner', '-version']).toString().split('\n')[0] ?? '';
 
+const ROUNDS = Number(args.get('rounds') ?? 1);
 const work = mkdtempSync(join(tmpdir(), 'bench-mcu-'));
-const rows: { grid: string; bare: MixerRun; tessera: MixerRun | null; cpuRatio: number | null }[] = [];
+type Row = { round: number; grid: string; bare: MixerRun; tessera: MixerRun | null; cpuRatio: number | null };
+const rows: Row[] = [];
 try {
   const files = await prepareSources(work);
-  for (const grid of GRIDS) {
-    console.log(`[bench:mcu] ${grid}x${grid}: bare ffmpeg (warm ${WARM_S} s, measure ${MEASURE_S} s)`);
-    const bare = await runBare(grid, work, files);
-    const tessera = await runTessera(grid, work);
-    rows.push({
-      grid: bare.grid,
-      bare,
-      tessera,
-      cpuRatio: tessera ? round((100 * tessera.cpuPctOfCore) / bare.cpuPctOfCore) / 100 : null,
-    });
-    console.log(`[bench:mcu] ${JSON.stringify(rows.at(-1))}`);
-  }
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const grid of GRIDS) {
+      // Alternated: bare first in odd rounds, Tessera first in even ones (drifting load hits both).
+      const order = round % 2 === 1 ? (['bare', 'tessera'] as const) : (['tessera', 'bare'] as const);
+      const got: { bare?: MixerRun; tessera?: MixerRun | null } = {};
+      for (const which of order) {
+        console.log(
+          `[bench:mcu] round ${round} ${grid}x${grid}: ${which} (warm ${WARM_S} s, measure ${MEASURE_S} s)`,
+        );
+        if (which === 'bare') got.bare = await runBare(grid, work, files);
+        else got.tessera = await runTessera(grid, work, files);
+      }
+      const bare = got.bare!;
+      const tessera = got.tessera ?? null;
+      rows.push({
+        round,
+        grid: bare.grid,
+        bare,
+        tessera,
+        cpuRatio: tessera ? round2(tessera.cpuPctOfCore / bare.cpuPctOfCore) : null,
+      });
+      console.log(`[bench:mcu] ${JSON.stringify(rows.at(-1))}`);
+    }
 } finally {
+  tessera?.close();
   rmSync(work, { recursive: true, force: true });
 }
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return round2(s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
+};
+const summary = GRIDS.map((g) => {
+  const rs = rows.filter((r) => r.grid === `${g}x${g}`);
+  const ts = rs.flatMap((r) => (r.tessera ? [r.tessera] : []));
+  const med = (f: (r: MixerRun) => number | null, of: MixerRun[]) =>
+    median(of.flatMap((r) => (f(r) === null ? [] : [f(r)!])));
+  return {
+    grid: `${g}x${g}`,
+    runs: rs.length,
+    bareCpuPctOfCore: med(
+      (r) => r.cpuPctOfCore,
+      rs.map((r) => r.bare),
+    ),
+    tesseraCpuPctOfCore: med((r) => r.cpuPctOfCore, ts),
+    cpuRatio: median(rs.flatMap((r) => (r.cpuRatio === null ? [] : [r.cpuRatio]))),
+    bareOutFps: med(
+      (r) => r.outFps,
+      rs.map((r) => r.bare),
+    ),
+    tesseraOutFps: med((r) => r.outFps, ts),
+    bareFirstFrameMs: med(
+      (r) => r.firstFrameMs,
+      rs.map((r) => r.bare),
+    ),
+    tesseraFirstFrameMs: med((r) => r.firstFrameMs, ts),
+    tesseraAllInputsShownMs: med((r) => r.tessera?.allInputsShownMs ?? null, ts),
+  };
+});
 
 const report = {
   date: new Date().toISOString(),
@@ -286,8 +648,14 @@ const report = {
     output: `${OUT.width}x${OUT.height} ${OUT.fps} fps cfr, ${ENCODER_ARGS.join(' ')}`,
     decoders: DECODER_ARGS.join(' '),
     goals: { cpuRatio: '≤ 1.15× bare', grid2CpuPct: '≤ 25 % of a core', grid4CpuPct: '≤ 100 % of a core' },
-    tessera: rows.some((r) => r.tessera) ? 'run' : 'not run: the HOOK in bench/mcu/run.ts is not wired yet',
+    rounds: ROUNDS,
+    tessera:
+      'in-process media node (1 mediasoup worker, RoomRegistry, Pipelines, ViewMixers), view ' +
+      `${JSON.stringify(TESSERA_VIDEO)}; inputs into PlainTransport producers; CPU = decoders + encoder ` +
+      '(/proc/<pid>/stat) + this process above its idle rate (the compositor); the worker apart',
+    addedLatency: 'not measured: the -c copy replays carry no wall-clock stamp to follow through the mix',
   },
+  summary,
   rows,
 };
 const out = join(here, '..', 'results', `mcu-${report.date.slice(0, 10)}.json`);
@@ -296,6 +664,6 @@ writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`[bench:mcu] wrote ${out}`);
 for (const r of rows)
   console.log(
-    `${r.grid}: bare ${r.bare.cpuPctOfCore} % of a core, ${r.bare.outFps} fps, ${r.bare.outKbps} kbit/s, ` +
-      `first frame ${r.bare.firstFrameMs} ms; tessera ${r.tessera ? `${r.tessera.cpuPctOfCore} %` : 'not run'}`,
+    `round ${r.round} ${r.grid}: bare ${r.bare.cpuPctOfCore} % of a core, ${r.bare.outFps} fps, ${r.bare.outKbps} kbit/s, ` +
+      `first frame ${r.bare.firstFrameMs} ms; tessera ${r.tessera ? `${r.tessera.cpuPctOfCore} % (${JSON.stringify(r.tessera.tessera)}), ${r.tessera.outFps} fps, ${r.tessera.outKbps} kbit/s, first frame ${r.tessera.firstFrameMs} ms` : 'not run'}; ratio ${r.cpuRatio}`,
   );
