@@ -63,8 +63,12 @@ export class VideoMixer extends Pipeline {
   #clock: ReturnType<typeof setTimeout> | undefined;
   #t0 = 0;
   #ticks = 0;
-  /** Canvases written and dropped (the encoder did not drain its stdin in time). */
-  readonly stats = { written: 0, dropped: 0 };
+  /**
+   * Canvases written and dropped (the encoder did not drain its stdin in time), and the longest
+   * time between two canvases written (a stalled event loop or encoder), for diagnostics.
+   */
+  readonly stats = { written: 0, dropped: 0, maxWriteGapMs: 0 };
+  #lastWrite = 0;
 
   constructor(id: string, ctx: PipelineContext, view: VideoView, label: string) {
     super({ id, kind: 'mix.video', roomId: ctx.room.id }, ctx.logger);
@@ -348,6 +352,9 @@ export class VideoMixer extends Pipeline {
     this.#background.copy(canvas);
     for (const slot of this.#slots.values())
       if (slot.rect && slot.frame) blit(canvas, this.#width, this.#height, slot.frame, slot.rect);
+    const now = performance.now();
+    if (this.#lastWrite) this.stats.maxWriteGapMs = Math.max(this.stats.maxWriteGapMs, now - this.#lastWrite);
+    this.#lastWrite = now;
     stdin.write(canvas, () => {
       if (this.#free.length < 3) this.#free.push(canvas);
     });
