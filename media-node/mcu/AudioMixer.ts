@@ -20,6 +20,8 @@ const PRIME_BYTES = 2 * TICK_BYTES;
 export const MAX_AUDIO_INPUTS = 64;
 /** At most this much is kept per input: older audio is dropped, latency stays bounded. */
 const MAX_BUFFER_BYTES = 10 * TICK_BYTES;
+/** A clock this far behind skips the missed ticks rather than bursting them (their audio is gone). */
+const MAX_CATCH_UP_TICKS = 10;
 /** Participants with their own mix-minus at most (each costs an encoder); later ones get the mix. */
 export const MAX_MIX_MINUS = 64;
 
@@ -302,7 +304,10 @@ export class AudioMixer extends Pipeline {
 
   #schedule(): void {
     const now = performance.now();
-    if (now - (this.#t0 + this.#ticks * TICK_MS) > 5 * TICK_MS) {
+    // Behind (a stalled event loop): the missed ticks run now, in a burst, so that inputs do not
+    // pile up (their backlog would be latency); beyond MAX_BUFFER_BYTES it is dropped anyway.
+    const behind = Math.floor((now - (this.#t0 + this.#ticks * TICK_MS)) / TICK_MS);
+    if (behind > MAX_CATCH_UP_TICKS) {
       this.#t0 = now;
       this.#ticks = 0;
     }
@@ -311,6 +316,11 @@ export class AudioMixer extends Pipeline {
     this.#clock = setTimeout(
       () => {
         this.#tick();
+        while (!this.closed && performance.now() - (this.#t0 + this.#ticks * TICK_MS) >= TICK_MS) {
+          if (performance.now() - (this.#t0 + this.#ticks * TICK_MS) > MAX_CATCH_UP_TICKS * TICK_MS) break;
+          this.#ticks++;
+          this.#tick();
+        }
         if (!this.closed) this.#schedule();
       },
       Math.max(0, due - now),
