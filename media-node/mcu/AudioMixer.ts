@@ -7,7 +7,7 @@ import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { Limiter, mixInto, rms, VoiceActivity } from './pcm.ts';
-import { RtpSeq } from './RtpSeq.ts';
+import { RtpRelay } from './RtpRelay.ts';
 import { SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 /** 20 ms of 48 kHz mono s16le: the mixer's tick. */
@@ -44,7 +44,7 @@ interface Slot {
 interface MinusOut {
   peerId: string;
   output: RtpOutput;
-  seq: RtpSeq;
+  relay: RtpRelay;
   encoder: SupervisedFfmpeg;
   limiter: Limiter;
 }
@@ -77,7 +77,7 @@ export class AudioMixer extends Pipeline {
   readonly #vad = new VoiceActivity();
   readonly #limiter = new Limiter();
   #output: RtpOutput | undefined;
-  #seq: RtpSeq | undefined;
+  #relay: RtpRelay | undefined;
   #published = false;
   #clock: ReturnType<typeof setTimeout> | undefined;
   #t0 = 0;
@@ -131,14 +131,22 @@ export class AudioMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
-    this.#seq = new RtpSeq(this.#output.producer);
+    this.#relay = await RtpRelay.open(this.#output, 48_000);
+    if (this.closed) {
+      this.#relay.close();
+      return;
+    }
     this.#t0 = performance.now();
     this.#ticks = 0;
     this.#schedule();
   }
 
   protected ffmpegArgs(): string[] {
-    return encoderArgs(this.#output!, this.#seq);
+    return encoderArgs(this.#output!, this.#relay!);
+  }
+
+  protected override onSpawn(): void {
+    this.#relay?.newRun();
   }
 
   protected override onFirstFrame(): void {
@@ -264,15 +272,21 @@ export class AudioMixer extends Pipeline {
         output.producer.close();
         return undefined;
       }
-      const seq = new RtpSeq(output.producer);
+      const relay = await RtpRelay.open(output, 48_000);
+      if (this.closed) {
+        relay.close();
+        output.producer.close();
+        return undefined;
+      }
       const encoder = new SupervisedFfmpeg({
         name: `mix-minus encoder ${peerId}`,
         logger: this.logger,
         stdin: 'pipe',
         stdout: 'progress',
-        args: () => encoderArgs(output, seq),
+        args: () => encoderArgs(output, relay),
       });
-      this.#minus.set(peerId, { peerId, output, seq, encoder, limiter: new Limiter() });
+      encoder.on('spawn', () => relay.newRun());
+      this.#minus.set(peerId, { peerId, output, relay, encoder, limiter: new Limiter() });
       encoder.restart();
       return output.producer.id;
     })().finally(() => this.#pendingMinus.delete(peerId));
@@ -292,7 +306,7 @@ export class AudioMixer extends Pipeline {
     if (!minus) return;
     this.#minus.delete(peerId);
     minus.encoder.close();
-    minus.seq.close();
+    minus.relay.close();
     minus.output.producer.close();
   }
 
@@ -366,7 +380,7 @@ export class AudioMixer extends Pipeline {
 
   protected release(): void {
     clearTimeout(this.#clock);
-    this.#seq?.close();
+    this.#relay?.close();
     for (const streamId of [...this.#slots.keys()]) this.removeInput(streamId);
     for (const peerId of [...this.#minus.keys()]) this.dropMixMinus(peerId);
     if (this.#published && this.#output && !this.#ctx.room.closed)
@@ -376,12 +390,12 @@ export class AudioMixer extends Pipeline {
   }
 }
 
-function encoderArgs(out: RtpOutput, seq: RtpSeq | undefined): string[] {
+function encoderArgs(out: RtpOutput, relay: RtpRelay): string[] {
   return [
     ...['-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0'],
     ...['-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20'],
-    ...(seq?.args() ?? []),
-    ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
+    ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-rtpflags', 'skip_rtcp'],
+    ...['-f', 'rtp', relay.url],
   ];
 }
 

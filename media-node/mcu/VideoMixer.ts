@@ -8,7 +8,7 @@ import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { type OutputCodec, RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { blit, scaleNearest, solidFrame, yuvFrameSize } from './canvas.ts';
 import { type LayoutEntry, pixelRect, type Rect } from './layout.ts';
-import { RtpSeq } from './RtpSeq.ts';
+import { RtpRelay } from './RtpRelay.ts';
 import { FrameAssembler, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 export type VideoView = Exclude<ResolvedView['video'], false>;
@@ -58,7 +58,7 @@ export class VideoMixer extends Pipeline {
   readonly #free: Buffer[] = [];
   #layout: LayoutEntry[] = [];
   #output: RtpOutput | undefined;
-  #seq: RtpSeq | undefined;
+  #relay: RtpRelay | undefined;
   #published = false;
   #clock: ReturnType<typeof setTimeout> | undefined;
   #t0 = 0;
@@ -128,7 +128,11 @@ export class VideoMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
-    this.#seq = new RtpSeq(this.#output.producer);
+    this.#relay = await RtpRelay.open(this.#output, 90_000, this.#codec === 'vp8');
+    if (this.closed) {
+      this.#relay.close();
+      return;
+    }
     this.#t0 = performance.now();
     this.#ticks = 0;
     this.#schedule();
@@ -160,9 +164,13 @@ export class VideoMixer extends Pipeline {
       ...(this.#codec === 'h264' ? [] : ['-error-resilient', '1', '-auto-alt-ref', '0']),
       ...['-pix_fmt', 'yuv420p', '-threads', '1', '-b:v', rate, '-maxrate', rate, '-bufsize', rate],
       ...['-g', gop, '-keyint_min', gop],
-      ...(this.#seq?.args() ?? []),
-      ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
+      ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-rtpflags', 'skip_rtcp'],
+      ...['-f', 'rtp', this.#relay!.url],
     ];
+  }
+
+  protected override onSpawn(): void {
+    this.#relay?.newRun();
   }
 
   protected override onFirstFrame(): void {
@@ -363,7 +371,7 @@ export class VideoMixer extends Pipeline {
 
   protected release(): void {
     clearTimeout(this.#clock);
-    this.#seq?.close();
+    this.#relay?.close();
     for (const streamId of [...this.#slots.keys()]) this.removeInput(streamId);
     if (this.#published && this.#output && !this.#ctx.room.closed)
       this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);
