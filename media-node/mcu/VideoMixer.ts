@@ -17,6 +17,8 @@ export type VideoView = Exclude<ResolvedView['video'], false>;
 const KEY_FRAME_RETRY_MS = 1000;
 /** A mixed stream's key frame interval is capped: ffmpeg does not answer PLIs, new subscribers wait for one. */
 const MAX_GOP_SECONDS = 2;
+/** An encoder run's first seconds, with key frames every half second. */
+const KEY_FRAME_BURST_SECONDS = 3;
 
 /** One input of the mix: a room track, its RTP into a decoder, and its latest scaled frame. */
 interface Slot {
@@ -164,6 +166,9 @@ export class VideoMixer extends Pipeline {
       ...(this.#codec === 'h264' ? [] : ['-error-resilient', '1', '-auto-alt-ref', '0']),
       ...['-pix_fmt', 'yuv420p', '-threads', '1', '-b:v', rate, '-maxrate', rate, '-bufsize', rate],
       ...['-g', gop, '-keyint_min', gop],
+      // ffmpeg does not answer PLIs: for its first seconds (a first subscriber, or subscribers after
+      // a restart, whose first key frame may have been lost) a key frame every half second.
+      ...['-force_key_frames', `expr:if(lt(t,${KEY_FRAME_BURST_SECONDS}),gte(t,n_forced*0.5),0)`],
       ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-rtpflags', 'skip_rtcp'],
       ...['-f', 'rtp', this.#relay!.url],
     ];
