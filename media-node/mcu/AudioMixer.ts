@@ -6,8 +6,8 @@ import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
-import { mixInto, rms, toPcm, VoiceActivity } from './pcm.ts';
-import { RtpSeq } from './RtpSeq.ts';
+import { Limiter, mixInto, rms, VoiceActivity } from './pcm.ts';
+import { RtpRelay } from './RtpRelay.ts';
 import { SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 /** 20 ms of 48 kHz mono s16le: the mixer's tick. */
@@ -20,10 +20,16 @@ const PRIME_BYTES = 2 * TICK_BYTES;
 export const MAX_AUDIO_INPUTS = 64;
 /** At most this much is kept per input: older audio is dropped, latency stays bounded. */
 const MAX_BUFFER_BYTES = 10 * TICK_BYTES;
+/** A clock this far behind skips the missed ticks rather than bursting them (their audio is gone). */
+const MAX_CATCH_UP_TICKS = 10;
+/** Participants with their own mix-minus at most (each costs an encoder); later ones get the mix. */
+export const MAX_MIX_MINUS = 64;
 
 interface Slot {
   streamId: string;
   producerId: string;
+  /** The participant whose input this is (their mix-minus leaves it out). */
+  owner: string | undefined;
   input?: RtpInput | undefined;
   sdpPath: string;
   decoder?: SupervisedFfmpeg | undefined;
@@ -34,12 +40,13 @@ interface Slot {
   closed: boolean;
 }
 
-/** A participant's own mix without their voice: an extra encoder fed the mix minus their input. */
+/** A participant's own mix without their voice: an extra encoder fed the mix minus their inputs. */
 interface MinusOut {
-  streamId: string;
+  peerId: string;
   output: RtpOutput;
-  seq: RtpSeq;
+  relay: RtpRelay;
   encoder: SupervisedFfmpeg;
+  limiter: Limiter;
 }
 
 export interface AudioMixerOptions {
@@ -52,10 +59,12 @@ export interface AudioMixerOptions {
 /**
  * A view's audio mixer, on its own 20 ms clock: one decoder ffmpeg per input (RTP opus → 48 kHz
  * mono s16le on stdout); every tick it takes 960 samples from each input (silence for one that is
- * late or absent: it never waits), sums them with clipping and writes the mix to the encoder
+ * late or absent: it never waits), sums them (limited, not clipped) and writes the mix to the encoder
  * ffmpeg's stdin (libopus → RTP → the view's mixed audio). Voice activity (RMS with hysteresis)
- * picks the active input. Mix-minus: for an input whose participant subscribes to the mix, an
- * extra encoder gets the mix without that input (created on demand by mixMinusFor()).
+ * picks the active input. Mix-minus: a participant who may publish audio and subscribes to the
+ * mix gets their own producer, fed by an extra encoder with the mix minus whatever inputs are
+ * theirs at each tick (created on demand by mixMinusFor(), per participant and not per input: a
+ * participant subscribes at login, before their own audio is published and mixed).
  */
 export class AudioMixer extends Pipeline {
   readonly #ctx: PipelineContext;
@@ -64,10 +73,11 @@ export class AudioMixer extends Pipeline {
   readonly #dir: string;
   readonly #slots = new Map<string, Slot>();
   readonly #minus = new Map<string, MinusOut>();
-  readonly #pendingMinus = new Map<string, Promise<string>>();
+  readonly #pendingMinus = new Map<string, Promise<string | undefined>>();
   readonly #vad = new VoiceActivity();
+  readonly #limiter = new Limiter();
   #output: RtpOutput | undefined;
-  #seq: RtpSeq | undefined;
+  #relay: RtpRelay | undefined;
   #published = false;
   #clock: ReturnType<typeof setTimeout> | undefined;
   #t0 = 0;
@@ -121,14 +131,22 @@ export class AudioMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
-    this.#seq = new RtpSeq(this.#output.producer);
+    this.#relay = await RtpRelay.open(this.#output, 48_000);
+    if (this.closed) {
+      this.#relay.close();
+      return;
+    }
     this.#t0 = performance.now();
     this.#ticks = 0;
     this.#schedule();
   }
 
   protected ffmpegArgs(): string[] {
-    return encoderArgs(this.#output!, this.#seq);
+    return encoderArgs(this.#output!, this.#relay!);
+  }
+
+  protected override onSpawn(): void {
+    this.#relay?.newRun();
   }
 
   protected override onFirstFrame(): void {
@@ -155,7 +173,7 @@ export class AudioMixer extends Pipeline {
       .catch((error) => this.fail(`publishing the mixed audio failed: ${String(error)}`));
   }
 
-  addInput(streamId: string, producerId: string): void {
+  addInput(streamId: string, producerId: string, owner?: string): void {
     if (this.closed || this.#slots.has(streamId)) return;
     if (this.#slots.size >= MAX_AUDIO_INPUTS) {
       this.logger.warn('audio mix is full: input not mixed', { streamId, max: MAX_AUDIO_INPUTS });
@@ -164,6 +182,7 @@ export class AudioMixer extends Pipeline {
     const slot: Slot = {
       streamId,
       producerId,
+      owner,
       sdpPath: join(this.#dir, `${this.#slots.size}-${producerId}.sdp`),
       buffer: Buffer.alloc(0),
       primed: false,
@@ -222,60 +241,87 @@ export class AudioMixer extends Pipeline {
     slot.decoder?.close();
     if (slot.input) this.#bridge.closeInput(slot.input);
     this.#vad.forget(streamId);
-    const minus = this.#minus.get(streamId);
-    if (minus) {
-      this.#minus.delete(streamId);
-      minus.encoder.close();
-      minus.seq.close();
-      minus.output.producer.close();
-    }
     if (this.#activeInput === streamId) this.#activeInput = undefined;
   }
 
   /**
-   * The producer of the mix without input `streamId` (for that participant's subscription),
-   * created on first use: an output producer now (subscribable at once), its encoder in the background.
+   * The producer of the mix without participant `peerId`'s inputs (for their subscription),
+   * created on first use: an output producer now (subscribable at once), its encoder in the
+   * background. Undefined past MAX_MIX_MINUS participants (they get the whole mix).
    */
-  mixMinusFor(streamId: string): Promise<string> {
-    const existing = this.#minus.get(streamId);
+  mixMinusFor(peerId: string): Promise<string | undefined> {
+    const existing = this.#minus.get(peerId);
     if (existing) return Promise.resolve(existing.output.producer.id);
-    const pending = this.#pendingMinus.get(streamId);
+    const pending = this.#pendingMinus.get(peerId);
     if (pending) return pending;
+    if (this.closed) return Promise.resolve(undefined);
+    if (this.#minus.size + this.#pendingMinus.size >= MAX_MIX_MINUS) {
+      this.logger.warn('mix-minus outputs are full: the participant gets the whole mix', {
+        peerId,
+        max: MAX_MIX_MINUS,
+      });
+      return Promise.resolve(undefined);
+    }
     const creating = (async () => {
       const output = await this.#bridge.output('audio', 'opus', {
         pipelineId: this.id,
         pipelineKind: this.kind,
-        mixMinus: streamId,
+        mixMinus: peerId,
       });
-      if (this.closed || !this.#slots.has(streamId)) {
+      if (this.closed) {
         output.producer.close();
-        throw new Error(`input ${streamId} is no longer mixed`);
+        return undefined;
       }
-      const seq = new RtpSeq(output.producer);
+      const relay = await RtpRelay.open(output, 48_000);
+      if (this.closed) {
+        relay.close();
+        output.producer.close();
+        return undefined;
+      }
       const encoder = new SupervisedFfmpeg({
-        name: `mix-minus encoder ${streamId}`,
+        name: `mix-minus encoder ${peerId}`,
         logger: this.logger,
         stdin: 'pipe',
         stdout: 'progress',
-        args: () => encoderArgs(output, seq),
+        args: () => encoderArgs(output, relay),
       });
-      this.#minus.set(streamId, { streamId, output, seq, encoder });
+      encoder.on('spawn', () => relay.newRun());
+      this.#minus.set(peerId, { peerId, output, relay, encoder, limiter: new Limiter() });
       encoder.restart();
       return output.producer.id;
-    })().finally(() => this.#pendingMinus.delete(streamId));
-    this.#pendingMinus.set(streamId, creating);
+    })().finally(() => this.#pendingMinus.delete(peerId));
+    this.#pendingMinus.set(peerId, creating);
     return creating;
   }
 
-  /** The stream id whose mix-minus producer this is (undefined for any other producer). */
+  /** Whether one of the mixed inputs is `peerId`'s. */
+  hasInputOf(peerId: string): boolean {
+    for (const slot of this.#slots.values()) if (slot.owner === peerId) return true;
+    return false;
+  }
+
+  /** The participant left: their mix-minus output goes (its consumers close with the producer). */
+  dropMixMinus(peerId: string): void {
+    const minus = this.#minus.get(peerId);
+    if (!minus) return;
+    this.#minus.delete(peerId);
+    minus.encoder.close();
+    minus.relay.close();
+    minus.output.producer.close();
+  }
+
+  /** The participant whose mix-minus producer this is (undefined for any other producer). */
   mixMinusOwner(producerId: string): string | undefined {
-    for (const m of this.#minus.values()) if (m.output.producer.id === producerId) return m.streamId;
+    for (const m of this.#minus.values()) if (m.output.producer.id === producerId) return m.peerId;
     return undefined;
   }
 
   #schedule(): void {
     const now = performance.now();
-    if (now - (this.#t0 + this.#ticks * TICK_MS) > 5 * TICK_MS) {
+    // Behind (a stalled event loop): the missed ticks run now, in a burst, so that inputs do not
+    // pile up (their backlog would be latency); beyond MAX_BUFFER_BYTES it is dropped anyway.
+    const behind = Math.floor((now - (this.#t0 + this.#ticks * TICK_MS)) / TICK_MS);
+    if (behind > MAX_CATCH_UP_TICKS) {
       this.#t0 = now;
       this.#ticks = 0;
     }
@@ -284,6 +330,11 @@ export class AudioMixer extends Pipeline {
     this.#clock = setTimeout(
       () => {
         this.#tick();
+        while (!this.closed && performance.now() - (this.#t0 + this.#ticks * TICK_MS) >= TICK_MS) {
+          if (performance.now() - (this.#t0 + this.#ticks * TICK_MS) > MAX_CATCH_UP_TICKS * TICK_MS) break;
+          this.#ticks++;
+          this.#tick();
+        }
         if (!this.closed) this.#schedule();
       },
       Math.max(0, due - now),
@@ -308,13 +359,11 @@ export class AudioMixer extends Pipeline {
       mixInto(sum, slot.current, 1);
       levels.set(slot.streamId, rms(slot.current));
     }
-    write(this.process?.stdin, toPcm(sum));
+    write(this.process?.stdin, this.#limiter.process(sum));
     for (const m of this.#minus.values()) {
-      const own = this.#slots.get(m.streamId);
-      if (!own) continue;
       const minus = Int32Array.from(sum);
-      mixInto(minus, own.current, -1);
-      write(m.encoder.process?.stdin, toPcm(minus));
+      for (const slot of this.#slots.values()) if (slot.owner === m.peerId) mixInto(minus, slot.current, -1);
+      write(m.encoder.process?.stdin, m.limiter.process(minus));
     }
     if (this.#o.vad) {
       const active = this.#vad.update(levels);
@@ -331,8 +380,9 @@ export class AudioMixer extends Pipeline {
 
   protected release(): void {
     clearTimeout(this.#clock);
-    this.#seq?.close();
+    this.#relay?.close();
     for (const streamId of [...this.#slots.keys()]) this.removeInput(streamId);
+    for (const peerId of [...this.#minus.keys()]) this.dropMixMinus(peerId);
     if (this.#published && this.#output && !this.#ctx.room.closed)
       this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);
     this.#bridge.close();
@@ -340,12 +390,12 @@ export class AudioMixer extends Pipeline {
   }
 }
 
-function encoderArgs(out: RtpOutput, seq: RtpSeq | undefined): string[] {
+function encoderArgs(out: RtpOutput, relay: RtpRelay): string[] {
   return [
     ...['-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0'],
     ...['-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20'],
-    ...(seq?.args() ?? []),
-    ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
+    ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-rtpflags', 'skip_rtcp'],
+    ...['-f', 'rtp', relay.url],
   ];
 }
 

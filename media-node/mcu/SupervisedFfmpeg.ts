@@ -26,6 +26,8 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
   #process: FfmpegProcess | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #crashes = 0;
+  /** Bumped by restart(): a restart waiting for its old run to exit yields to a later one. */
+  #generation = 0;
   #closed = false;
 
   constructor(options: SupervisedOptions) {
@@ -41,15 +43,26 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
     return this.#closed;
   }
 
-  /** Starts the first run, or a new run now (the old one is killed): new arguments take effect. */
+  /**
+   * Starts the first run, or a new run now: new arguments take effect. The old run is killed
+   * outright (a decoder has nothing to finish) and the new one spawned once it has exited: it
+   * holds the input's RTP port, and a new run spawned before would fail to bind it (then wait
+   * out a crash backoff).
+   */
   restart(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
     const old = this.#process;
     this.#process = undefined;
-    void old?.close(200);
     this.#crashes = 0;
-    this.#spawn();
+    const generation = ++this.#generation;
+    if (!old) {
+      this.#spawn();
+      return;
+    }
+    void old.close(0).then(() => {
+      if (generation === this.#generation && !this.#process) this.#spawn();
+    });
   }
 
   #spawn(): void {

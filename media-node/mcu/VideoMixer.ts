@@ -8,7 +8,7 @@ import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { type OutputCodec, RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { blit, scaleNearest, solidFrame, yuvFrameSize } from './canvas.ts';
 import { type LayoutEntry, pixelRect, type Rect } from './layout.ts';
-import { RtpSeq } from './RtpSeq.ts';
+import { RtpRelay } from './RtpRelay.ts';
 import { FrameAssembler, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 export type VideoView = Exclude<ResolvedView['video'], false>;
@@ -17,6 +17,8 @@ export type VideoView = Exclude<ResolvedView['video'], false>;
 const KEY_FRAME_RETRY_MS = 1000;
 /** A mixed stream's key frame interval is capped: ffmpeg does not answer PLIs, new subscribers wait for one. */
 const MAX_GOP_SECONDS = 2;
+/** An encoder run's first seconds, with key frames every half second. */
+const KEY_FRAME_BURST_SECONDS = 3;
 
 /** One input of the mix: a room track, its RTP into a decoder, and its latest scaled frame. */
 interface Slot {
@@ -58,13 +60,17 @@ export class VideoMixer extends Pipeline {
   readonly #free: Buffer[] = [];
   #layout: LayoutEntry[] = [];
   #output: RtpOutput | undefined;
-  #seq: RtpSeq | undefined;
+  #relay: RtpRelay | undefined;
   #published = false;
   #clock: ReturnType<typeof setTimeout> | undefined;
   #t0 = 0;
   #ticks = 0;
-  /** Canvases written and dropped (the encoder did not drain its stdin in time). */
-  readonly stats = { written: 0, dropped: 0 };
+  /**
+   * Canvases written and dropped (the encoder did not drain its stdin in time), and the longest
+   * time between two canvases written (a stalled event loop or encoder), for diagnostics.
+   */
+  readonly stats = { written: 0, dropped: 0, maxWriteGapMs: 0 };
+  #lastWrite = 0;
 
   constructor(id: string, ctx: PipelineContext, view: VideoView, label: string) {
     super({ id, kind: 'mix.video', roomId: ctx.room.id }, ctx.logger);
@@ -124,7 +130,11 @@ export class VideoMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
-    this.#seq = new RtpSeq(this.#output.producer);
+    this.#relay = await RtpRelay.open(this.#output, 90_000, this.#codec === 'vp8');
+    if (this.closed) {
+      this.#relay.close();
+      return;
+    }
     this.#t0 = performance.now();
     this.#ticks = 0;
     this.#schedule();
@@ -156,9 +166,16 @@ export class VideoMixer extends Pipeline {
       ...(this.#codec === 'h264' ? [] : ['-error-resilient', '1', '-auto-alt-ref', '0']),
       ...['-pix_fmt', 'yuv420p', '-threads', '1', '-b:v', rate, '-maxrate', rate, '-bufsize', rate],
       ...['-g', gop, '-keyint_min', gop],
-      ...(this.#seq?.args() ?? []),
-      ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
+      // ffmpeg does not answer PLIs: for its first seconds (a first subscriber, or subscribers after
+      // a restart, whose first key frame may have been lost) a key frame every half second.
+      ...['-force_key_frames', `expr:if(lt(t,${KEY_FRAME_BURST_SECONDS}),gte(t,n_forced*0.5),0)`],
+      ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-rtpflags', 'skip_rtcp'],
+      ...['-f', 'rtp', this.#relay!.url],
     ];
+  }
+
+  protected override onSpawn(): void {
+    this.#relay?.newRun();
   }
 
   protected override onFirstFrame(): void {
@@ -348,6 +365,9 @@ export class VideoMixer extends Pipeline {
     this.#background.copy(canvas);
     for (const slot of this.#slots.values())
       if (slot.rect && slot.frame) blit(canvas, this.#width, this.#height, slot.frame, slot.rect);
+    const now = performance.now();
+    if (this.#lastWrite) this.stats.maxWriteGapMs = Math.max(this.stats.maxWriteGapMs, now - this.#lastWrite);
+    this.#lastWrite = now;
     stdin.write(canvas, () => {
       if (this.#free.length < 3) this.#free.push(canvas);
     });
@@ -356,7 +376,7 @@ export class VideoMixer extends Pipeline {
 
   protected release(): void {
     clearTimeout(this.#clock);
-    this.#seq?.close();
+    this.#relay?.close();
     for (const streamId of [...this.#slots.keys()]) this.removeInput(streamId);
     if (this.#published && this.#output && !this.#ctx.room.closed)
       this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);

@@ -139,8 +139,8 @@ export class ViewMixers extends EventEmitter<Events> {
     };
     room.on('streamremoved', gone);
     room.on('pipedremoved', gone);
-    // The hook in Room.subscribe: a participant who is an input of a view's audio gets the mix without
-    // their own voice (mix-minus) when subscribing to the view's mixed audio.
+    // The hook in Room.subscribe: a participant who may publish audio gets the view's mixed audio
+    // without their own voice (mix-minus), whether their audio is mixed yet or not.
     room.consumeResolver = async (peerId, producerId) => {
       for (const mixer of mixers.values()) {
         const minus = await mixer.mixMinusFor(peerId, producerId);
@@ -148,6 +148,9 @@ export class ViewMixers extends EventEmitter<Events> {
       }
       return undefined;
     };
+    room.on('peerleft', (peer) => {
+      for (const mixer of mixers.values()) mixer.audio?.dropMixMinus(peer.info.id);
+    });
     room.once('close', () => {
       const views = [...mixers.values()].map((m) => m.view);
       for (const mixer of mixers.values()) mixer.close();
@@ -288,7 +291,7 @@ export class ViewMixer {
       const mixer = kind === 'video' ? this.#videoMixer() : this.#audioMixer();
       if (!mixer) continue;
       this.#tracks.set(track.announcement.id, { publication, kind });
-      mixer.addInput(publication, track.announcement.id);
+      mixer.addInput(publication, track.announcement.id, track.announcement.owner);
       if (kind === 'video' && !this.#inputs.includes(publication)) {
         this.#inputs.push(publication);
         changed = true;
@@ -480,14 +483,15 @@ export class ViewMixer {
     for (const [id, t] of this.#tracks) if (t.kind === kind) this.#tracks.delete(id);
   }
 
-  /** For Room.subscribe: the mix-minus producer when `peerId` subscribes to this view's mixed audio. */
+  /**
+   * For Room.subscribe: the mix-minus producer when `peerId` subscribes to this view's mixed
+   * audio and may publish audio or has an input in it (a listener gets the mix itself).
+   */
   async mixMinusFor(peerId: string, producerId: string): Promise<string | undefined> {
     const audio = this.#audio;
     if (!audio || audio.closed || audio.producer?.id !== producerId) return undefined;
-    const own = audio.streams.find((publication) =>
-      this.#room.producersOf(publication).some((t) => t.announcement.owner === peerId),
-    );
-    return own === undefined ? undefined : audio.mixMinusFor(own);
+    const mayTalk = this.#room.peer(peerId)?.mayPublish('audio') || audio.hasInputOf(peerId);
+    return mayTalk ? audio.mixMinusFor(peerId) : undefined;
   }
 
   close(): void {

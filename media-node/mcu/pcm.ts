@@ -1,4 +1,4 @@
-/** Pure PCM helpers of the audio mixer: 16-bit mono samples, mixed in 32 bits, clipped back. */
+/** Pure PCM helpers of the audio mixer: 16-bit mono samples, mixed in 32 bits, limited back. */
 
 /** Adds `samples` × sign (1 or −1) into `sum`. */
 export function mixInto(sum: Int32Array, samples: Int16Array, sign: 1 | -1): void {
@@ -11,6 +11,47 @@ export function toPcm(sum: Int32Array): Buffer {
   const out = Buffer.allocUnsafe(sum.length * 2);
   for (let i = 0; i < sum.length; i++) out.writeInt16LE(Math.max(-32768, Math.min(32767, sum[i]!)), 2 * i);
   return out;
+}
+
+/** The limiter's ceiling: a mix's peaks are brought down to this (≈ −1 dBFS). */
+const LIMIT = 29_000;
+/** Per 20 ms tick, how far the gain recovers towards 1 (≈ 1 s time constant). */
+const RELEASE = 0.02;
+
+/**
+ * A peak limiter for one mix output. Summed inputs exceed the 16-bit range; clipping them would
+ * add intermodulation products (for tones, at exactly the frequencies other inputs use: a
+ * mix-minus would seem to carry the listener's own voice). The gain drops at once for a tick
+ * whose peak is over the ceiling and recovers slowly, ramped sample by sample, so it changes far
+ * more slowly than the audio does (as OWT's audio mixer, webrtc's, limits rather than clips).
+ */
+export class Limiter {
+  #gain = 1;
+
+  get gain(): number {
+    return this.#gain;
+  }
+
+  /** One tick of a mix as s16le bytes, limited (and, for safety, clipped). */
+  process(sum: Int32Array): Buffer {
+    let peak = 0;
+    for (let i = 0; i < sum.length; i++) {
+      const v = Math.abs(sum[i]!);
+      if (v > peak) peak = v;
+    }
+    const target = peak > LIMIT ? LIMIT / peak : 1;
+    const from = Math.min(target, this.#gain);
+    const to = target < this.#gain ? target : this.#gain + (target - this.#gain) * RELEASE;
+    this.#gain = to;
+    if (from === 1 && to === 1) return toPcm(sum);
+    const out = Buffer.allocUnsafe(sum.length * 2);
+    const step = (to - from) / Math.max(1, sum.length);
+    for (let i = 0; i < sum.length; i++) {
+      const v = Math.round(sum[i]! * (from + step * (i + 1)));
+      out.writeInt16LE(Math.max(-32768, Math.min(32767, v)), 2 * i);
+    }
+    return out;
+  }
 }
 
 /** Root mean square of the samples (0 … 32768). */

@@ -4,6 +4,10 @@ import type { Permission } from '../../shared/protocol/http/liveState.ts';
 import { nullSink, type ParticipantSink } from './ParticipantSink.ts';
 
 /** What one participant may hold at once on this node (config.limits). */
+/** The stream a consumer subscribes to: its producer's, unless another stands in for it (mix-minus). */
+export const streamOfConsumer = (c: types.Consumer): string =>
+  typeof c.appData.streamId === 'string' ? c.appData.streamId : c.producerId;
+
 export interface PeerLimits {
   producersPerParticipant: number;
   dataProducersPerParticipant: number;
@@ -104,7 +108,7 @@ export class Peer {
 
   /** A consumer of this producer, if the peer has one (one per producer and peer). */
   consumerOf(producerId: string): types.Consumer | types.DataConsumer | undefined {
-    for (const c of this.consumers.values()) if (c.producerId === producerId) return c;
+    for (const c of this.consumers.values()) if (streamOfConsumer(c) === producerId) return c;
     for (const c of this.dataConsumers.values()) if (c.dataProducerId === producerId) return c;
     return undefined;
   }

@@ -12,7 +12,7 @@ import type { ResolvedView } from '../../shared/protocol/mcu.ts';
 import type { ServerEvent, StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import { routerMediaCodecs } from '../codecs/routerCodecs.ts';
 import type { ParticipantSink } from './ParticipantSink.ts';
-import { Peer, type PeerInfo, type PeerLimits } from './Peer.ts';
+import { Peer, type PeerInfo, type PeerLimits, streamOfConsumer } from './Peer.ts';
 import { RoomRouters, type RoomRoutersOptions, type RouterSlot } from './RoomRouters.ts';
 import { type MediaTrack, type RoomStream, RoomStreams, type StreamOrigin } from './RoomStreams.ts';
 
@@ -395,7 +395,13 @@ export class Room extends EventEmitter<Events> {
         ]);
       }
       consumer = await transport
-        .consume({ producerId: consumed, rtpCapabilities: peer.rtpCapabilities, paused: true })
+        // appData.streamId: the stream subscribed to, when another producer stands in for it (mix-minus).
+        .consume({
+          producerId: consumed,
+          rtpCapabilities: peer.rtpCapabilities,
+          paused: true,
+          appData: { streamId: producerId },
+        })
         .catch((error) => {
           throw gone() ? new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`) : error;
         });
@@ -530,7 +536,7 @@ export class Room extends EventEmitter<Events> {
     if (!owned) throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId} of yours`);
     if (owned.producer.kind !== 'video') return;
     const consumers = [...this.#peers.values()].flatMap((p) =>
-      [...p.consumers.values()].filter((c) => c.producerId === producerId && !c.closed),
+      [...p.consumers.values()].filter((c) => streamOfConsumer(c) === producerId && !c.closed),
     );
     await Promise.all(consumers.map((c) => c.requestKeyFrame().catch(() => {})));
   }

@@ -2,7 +2,7 @@ import type { types } from 'mediasoup';
 import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import type { IceServer, Method, Params } from '../../shared/protocol/signaling.ts';
 import { PAGE_BYTES, type ParticipantsPage, type StreamsPage } from '../../shared/protocol/signaling.ts';
-import type { Peer } from '../sfu/Peer.ts';
+import { type Peer, streamOfConsumer } from '../sfu/Peer.ts';
 import type { Room } from '../sfu/Room.ts';
 import { page } from './paging.ts';
 
@@ -33,7 +33,8 @@ export const transportParams = (t: types.WebRtcTransport) => ({
 
 export const consumerParams = (c: types.Consumer) => ({
   id: c.id,
-  producerId: c.producerId,
+  // The stream subscribed to (its announced id), even when a mix-minus producer stands in for it.
+  producerId: streamOfConsumer(c),
   kind: c.kind,
   rtpParameters: c.rtpParameters,
   type: c.type,

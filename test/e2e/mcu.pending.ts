@@ -1,5 +1,7 @@
-// PENDING: the MCU's acceptance e2e (issue #13, acceptance 1–5; 6 (two nodes) and 7 (bench/mcu) elsewhere). Not matched by vitest's
-// `*.test.ts` include until the mixer lands; the integrator renames it to `mcu.test.ts` then.
+// PENDING: the MCU's acceptance e2e (issue #13) 1, 2, 3 and 5, not matched by vitest's `*.test.ts`
+// include: on the 2-core machine under five Chromium peers they miss their time bounds, 3 only
+// sometimes (see the mcu-fix report). 4 passes and is in mcu.test.ts; 6 (two nodes) and 7
+// (bench/mcu) elsewhere.
 //
 // Expected interface: a room with a view `common` has a mixed stream `mixed-common` (OWT
 // `type: mixed`) that the SDK subscribes to like any stream; REST GET/PATCH
@@ -9,7 +11,7 @@
 // test/e2e/instruments.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { browserSuite } from '../harness/browserSuite.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { type EmbeddedServer, eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
@@ -17,12 +19,10 @@ import {
   fluidRegions,
   type Joined,
   joinSynthetic,
-  meterTones,
   PARTICIPANTS,
   pageNow,
   percent,
   sampleVideo,
-  toneReport,
   videoReport,
 } from '../harness/instruments.ts';
 import type { Rect } from './pages/instruments.ts';
@@ -115,6 +115,23 @@ const fluidView = { label: 'common', video: { layout: { templates: { base: 'flui
 
 describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => {
   const suite = browserSuite(() => startEmbedded());
+  /** Each scenario's peers leave when it ends: five Chromium peers at a time, not all scenarios' at once. */
+  const opened: Page[] = [];
+  const peer = async () => {
+    const page = await openPeer(suite.browser, suite.pages);
+    opened.push(page);
+    return page;
+  };
+  afterEach(async () => {
+    await Promise.all(
+      opened.splice(0).map((p) =>
+        p
+          .context()
+          .close()
+          .catch(() => {}),
+      ),
+    );
+  });
 
   const mixed = async (room: string) =>
     (await rest(suite.target, 'GET', `/v1/rooms/${room}/streams/${MIXED}`)).body as MixedStream;
@@ -123,7 +140,7 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
   async function conference(room: string, view: unknown = fluidView, viewerPublishes = false) {
     await createRoom(suite.target, room, view);
     const four = PARTICIPANTS.slice(0, 4);
-    const pages = await Promise.all([...four, 'viewer'].map(() => openPeer(suite.browser, suite.pages)));
+    const pages = await Promise.all([...four, 'viewer'].map(() => peer()));
     const publishers: Joined[] = [];
     for (const [i, p] of four.entries())
       publishers.push(
@@ -286,7 +303,7 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
     const paused = await rest(suite.target, 'PATCH', `/v1/rooms/${room}/streams/${p0.published.stream}`, [
       { op: 'replace', path: '/media/video/status', value: 'inactive' },
     ]);
-    expect(paused.status).toBe(200);
+    expect(paused.status, JSON.stringify(paused.body)).toBe(200);
     await othersAdvance('one paused', [p0.published.stream!]);
     // Stalled: its camera stops producing frames (as a lost network would look to the mixer).
     await pages[1]!.evaluate(() => window.instruments.setPainting(false));
@@ -300,63 +317,6 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
     ]);
   }, 150_000);
 
-  it('acceptance 4: the mixed audio has every other tone but not the listener’s own; activeInput and the primary region follow the loudest within 1 s', async () => {
-    const room = 'mcu-audio';
-    const view = {
-      label: 'common',
-      audio: { format: { codec: 'opus', sampleRate: 48000, channelNum: 2 }, vad: true },
-      video: { keepActiveInputPrimary: true, layout: { templates: { base: 'lecture' } } },
-    };
-    const { pages, viewerPage, publishers, viewer, colourOf } = await conference(room, view, true);
-    // A listener who publishes nothing hears all five (so the viewer's own tone is in the mix).
-    const listenerPage = await openPeer(suite.browser, suite.pages);
-    await joinSynthetic(
-      listenerPage,
-      suite.target.url,
-      await suite.target.token(room, 'listener'),
-      undefined,
-    );
-    await eventually(
-      () => listenerPage.evaluate((m) => window.instruments.has(m, 'audio'), MIXED),
-      (ok) => ok,
-      30_000,
-    );
-    const tones = PARTICIPANTS.map((p) => p.toneHz);
-    await meterTones(viewerPage, MIXED, tones);
-    await meterTones(listenerPage, MIXED, tones);
-    const since = (await pageNow(viewerPage)) + 2000;
-    await new Promise((r) => setTimeout(r, 6000));
-    const heard = await toneReport(viewerPage, MIXED, since);
-    const all = await toneReport(listenerPage, MIXED, since);
-    console.log(`[mcu] viewer hears ${JSON.stringify(heard)}; listener hears ${JSON.stringify(all)}`);
-    for (const t of all) expect(t.presentShare, `listener hears ${t.hz} Hz`).toBeGreaterThan(0.8);
-    for (const t of heard.slice(0, 4)) expect(t.presentShare, `viewer hears ${t.hz} Hz`).toBeGreaterThan(0.8);
-    expect(heard[4]!.presentShare, 'the viewer does not hear their own tone').toBeLessThan(0.1);
-
-    // The loudest speaker changes: activeInput and the primary (first) region follow within 1 s.
-    await sampleVideo(viewerPage, MIXED, fluidRegions(1));
-    const all5 = [...pages.slice(0, 4), viewerPage];
-    const ids = [...publishers.map((p) => p.published.stream!), viewer.published.stream!];
-    for (const loud of [2, 0]) {
-      await Promise.all(
-        all5.map((p, i) => p.evaluate((g) => window.instruments.setGain(g), i === loud ? 0.9 : 0.02)),
-      );
-      const start = Date.now();
-      const followed = await eventually(
-        () => mixed(room),
-        (s) => s.info.activeInput === ids[loud] && s.info.layout?.[0]?.stream === ids[loud],
-        5000,
-      );
-      const ms = Date.now() - start;
-      console.log(`[mcu] activeInput → ${colourOf.get(ids[loud]!)} after ${ms} ms`);
-      expect(followed.info.activeInput).toBe(ids[loud]);
-      expect(followed.info.layout?.[0]?.stream).toBe(ids[loud]);
-      expect(ms).toBeLessThanOrEqual(1000);
-      const { seen } = await sampleLayout(viewerPage, room, colourOf, 1000);
-      expect(seen[0], 'the primary region shows the loudest').toBe(colourOf.get(ids[loud]!));
-    }
-  }, 150_000);
-
   it('acceptance 5: the mixed stream resumes within 2 s of its ffmpeg being killed, with the same stream id', async () => {
     const room = 'mcu-crash';
     const { viewerPage, colourOf } = await conference(room);
@@ -366,25 +326,45 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
       (s) => s.report.regions.length === 4 && s.seen.every((c, i) => c === s.expected[i]),
       30_000,
     );
-    const pids = ourFfmpegs();
+    // This room's mixers' ffmpeg processes (encoders, decoders, mix-minus encoders), and only those
+    // that are children of this process named ffmpeg.
+    const view = suite.target.system.mediaNode.mixers!.view(
+      `${suite.target.system.superService.id}/${room}`,
+      'common',
+    );
+    const mine = new Set(
+      [...(view?.video?.processes ?? []), ...(view?.audio?.processes ?? [])].flatMap((p) =>
+        p.pid === undefined ? [] : [p.pid],
+      ),
+    );
+    const pids = ourFfmpegs().filter((pid) => mine.has(pid));
     expect(pids.length, 'the mixer runs ffmpeg, started by the embedded node').toBeGreaterThan(0);
+    expect(pids.length, 'every process of the view is an ffmpeg child of this process').toBe(mine.size);
     const killedAt = await pageNow(viewerPage);
     for (const pid of pids) process.kill(pid, 'SIGKILL');
-    // Frames with every region's source again (stamps decoded, colours right) within 2 s.
+    // Frames with every region's source again (stamps decoded, colours right), still coming 3 s
+    // after the kill: frames in flight when ffmpeg died are not a resumption. The longest gap is
+    // measured from just before the kill, so that the outage itself is in it.
     const resumed = await eventually(
       async () => {
-        const r = await videoReport(viewerPage, MIXED, killedAt);
+        const now = await pageNow(viewerPage);
+        const r = await videoReport(viewerPage, MIXED, killedAt - 500);
         const layout = layoutRegions(await mixed(room));
         const ok =
+          now >= killedAt + 3000 &&
+          r.last !== null &&
+          r.last >= now - 500 &&
           r.regions.length === 4 &&
           r.regions.every((x, i) => x.newStamps > 0 && x.colourName === colourOf.get(layout.streams[i]!));
         return { r, ok };
       },
       (x) => x.ok,
-      10_000,
+      15_000,
     );
     const gap = resumed.r.maxGapMs ?? Number.POSITIVE_INFINITY;
-    console.log(`[mcu] after killing ffmpeg ${pids.join(',')}: longest frame gap ${gap} ms`);
+    console.log(
+      `[mcu] after killing ffmpeg ${pids.join(',')}: longest frame gap ${gap} ms, ${resumed.r.fps.toFixed(1)} fps`,
+    );
     expect(resumed.ok).toBe(true);
     expect(gap).toBeLessThanOrEqual(2000);
     expect(await viewerPage.evaluate(() => window.peer.events())).not.toContain(`removed:${MIXED}`);
