@@ -14,7 +14,7 @@ export const PALETTE: Record<string, Rgb> = Object.fromEntries(PARTICIPANTS.map(
 
 export type Joined = { id: string; published: { audio: string; video: string; stream?: string } };
 
-/** Joins a page's SDK, publishing synthetic media (or nothing). */
+/** Joins a page's SDK, publishing synthetic media (or nothing) and receiving every stream, mixed ones too. */
 export const joinSynthetic = (
   page: Page,
   url: string,
@@ -24,7 +24,11 @@ export const joinSynthetic = (
 ) =>
   page.evaluate(
     ([u, t, s, c]) =>
-      window.peer.join(u, t, s ? { synthetic: s, ...(c ? { codec: c } : {}) } : { publish: false }),
+      // 'all': the view's mixed stream too (the SDK leaves it out by default).
+      window.peer.join(u, t, {
+        autoSubscribe: 'all',
+        ...(s ? { synthetic: s, ...(c ? { codec: c } : {}) } : { publish: false }),
+      }),
     [url, token, synthetic, codec] as const,
   ) as Promise<Joined>;
 
