@@ -8,149 +8,24 @@
 // fractions, each with the stream it shows) and shows `info.activeInput` (the loudest input's
 // stream id). The instruments (test/e2e/pages/instruments.ts) are proven on SFU forwarding by
 // test/e2e/instruments.test.ts.
-import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { browserSuite } from '../harness/browserSuite.ts';
-import { bearer } from '../harness/controlPlane.ts';
-import { type EmbeddedServer, eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
+import { eventually, startEmbedded } from '../harness/embedded.ts';
 import {
   fluidRegions,
-  type Joined,
   joinSynthetic,
   meterTones,
   PARTICIPANTS,
   pageNow,
   sampleVideo,
   toneReport,
-  videoReport,
 } from '../harness/instruments.ts';
-import type { Rect } from './pages/instruments.ts';
-
-const MIXED = 'mixed-common';
-
-type LayoutEntry = {
-  stream?: string;
-  region: {
-    id: string;
-    area?: { left: string | number; top: string | number; width: string | number; height: string | number };
-  };
-};
-type MixedStream = {
-  id: string;
-  type: string;
-  info: { label?: string; layout?: LayoutEntry[]; activeInput?: string };
-};
-
-const fraction = (v: string | number) => {
-  if (typeof v === 'number') return v;
-  const [n, d] = v.includes('/') ? v.split('/').map(Number) : [Number(v), 1];
-  return n! / d!;
-};
-
-/** The layout's regions as sampling rectangles, with the stream each one shows. */
-function layoutRegions(stream: MixedStream): { streams: (string | undefined)[]; rects: Rect[] } {
-  const layout = stream.info.layout ?? [];
-  return {
-    streams: layout.map((e) => e.stream),
-    rects: layout.map((e) => {
-      const a = e.region.area;
-      if (!a) throw new Error(`region ${e.region.id} of ${stream.id} has no area`);
-      return {
-        left: fraction(a.left),
-        top: fraction(a.top),
-        width: fraction(a.width),
-        height: fraction(a.height),
-      };
-    }),
-  };
-}
-
-async function rest(server: EmbeddedServer, method: string, path: string, body?: unknown) {
-  const { id, key } = server.system.superService;
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: await bearer(id, key),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as unknown) };
-}
-
-/** Creates a room with one view (the harness's token() then reuses it: 409 is accepted there). */
-async function createRoom(server: EmbeddedServer, room: string, view: unknown) {
-  const created = await rest(server, 'POST', '/v1/rooms', { id: room, name: room, views: [view] });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-}
-
-const fluidView = { label: 'common', video: { layout: { templates: { base: 'fluid' } } } };
+import { MIXED, mcuScenario } from '../harness/mcuScenario.ts';
 
 describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => {
   const suite = browserSuite(() => startEmbedded());
-  /** Each scenario's peers leave when it ends: five Chromium peers at a time, not all scenarios' at once. */
-  const opened: Page[] = [];
-  const peer = async () => {
-    const page = await openPeer(suite.browser, suite.pages);
-    opened.push(page);
-    return page;
-  };
-  afterEach(async () => {
-    await Promise.all(
-      opened.splice(0).map((p) =>
-        p
-          .context()
-          .close()
-          .catch(() => {}),
-      ),
-    );
-  });
-
-  const mixed = async (room: string) =>
-    (await rest(suite.target, 'GET', `/v1/rooms/${room}/streams/${MIXED}`)).body as MixedStream;
-
-  /** Four synthetic publishers and a viewer subscribed to the mixed stream; colour names by stream id. */
-  async function conference(room: string, view: unknown = fluidView, viewerPublishes = false) {
-    await createRoom(suite.target, room, view);
-    const four = PARTICIPANTS.slice(0, 4);
-    const pages = await Promise.all([...four, 'viewer'].map(() => peer()));
-    const publishers: Joined[] = [];
-    for (const [i, p] of four.entries())
-      publishers.push(
-        await joinSynthetic(pages[i]!, suite.target.url, await suite.target.token(room, p.name), {
-          colour: p.colour,
-          toneHz: p.toneHz,
-        }),
-      );
-    const viewerPage = pages[4]!;
-    const own = PARTICIPANTS[4]!;
-    const viewer = await joinSynthetic(
-      viewerPage,
-      suite.target.url,
-      await suite.target.token(room, 'viewer'),
-      viewerPublishes ? { colour: own.colour, toneHz: own.toneHz } : undefined,
-    );
-    const colourOf = new Map<string, string>(publishers.map((p, i) => [p.published.stream!, four[i]!.name]));
-    if (viewerPublishes) colourOf.set(viewer.published.stream!, own.name);
-    const subscribed = await eventually(
-      () => viewerPage.evaluate((m) => window.instruments.has(m, 'video'), MIXED),
-      (ok) => ok,
-      30_000,
-    );
-    expect(subscribed, 'the viewer receives the mixed stream').toBe(true);
-    return { pages, publishers, viewer, viewerPage, colourOf };
-  }
-
-  /** Samples the mixed stream over its current layout for `ms`; the report with the layout. */
-  async function sampleLayout(page: Page, room: string, colourOf: Map<string, string>, ms = 4000) {
-    const layout = layoutRegions(await mixed(room));
-    await page.evaluate(([m, r]) => window.instruments.setRegions(m, r), [MIXED, layout.rects] as const);
-    const since = await pageNow(page);
-    await new Promise((r) => setTimeout(r, ms));
-    const report = await videoReport(page, MIXED, since);
-    const expected = layout.streams.map((s) => (s ? (colourOf.get(s) ?? `unknown stream ${s}`) : null));
-    return { layout, report, expected, seen: report.regions.map((r) => r.colourName) };
-  }
+  const { peer, closePeers, mixed, conference, sampleLayout } = mcuScenario(suite);
+  afterEach(closePeers);
 
   it('acceptance 4: the mixed audio has every other tone but not the listener’s own; activeInput and the primary region follow the loudest within 1 s', async () => {
     const room = 'mcu-audio';
