@@ -3,11 +3,11 @@ import { LimitError } from '../../shared/errors.ts';
 import type { Permission } from '../../shared/protocol/http/liveState.ts';
 import { nullSink, type ParticipantSink } from './ParticipantSink.ts';
 
-/** What one participant may hold at once on this node (config.limits). */
 /** The stream a consumer subscribes to: its producer's, unless another stands in for it (mix-minus). */
 export const streamOfConsumer = (c: types.Consumer): string =>
-  typeof c.appData.streamId === 'string' ? c.appData.streamId : c.producerId;
+  typeof c.appData?.streamId === 'string' ? c.appData.streamId : c.producerId;
 
+/** What one participant may hold at once on this node (config.limits). */
 export interface PeerLimits {
   producersPerParticipant: number;
   dataProducersPerParticipant: number;
