@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mixedStreamId } from '../../shared/protocol/mcu.ts';
@@ -6,6 +6,7 @@ import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
+import { openMixerInput } from './openMixerInput.ts';
 import { Limiter, mixInto, rms, VoiceActivity } from './pcm.ts';
 import { RtpRelay } from './RtpRelay.ts';
 import { SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
@@ -197,18 +198,15 @@ export class AudioMixer extends Pipeline {
   }
 
   async #bridgeInput(slot: Slot): Promise<void> {
-    const { room } = this.#ctx;
-    await room.ensureOn(slot.producerId, room.router);
-    if (slot.closed || this.closed) return;
-    const input = await this.#bridge.input(slot.producerId);
-    if (slot.closed || this.closed) {
-      this.#bridge.closeInput(input);
-      return;
-    }
+    const input = await openMixerInput(
+      this.#ctx.room,
+      this.#bridge,
+      slot,
+      () => slot.closed || this.closed,
+      () => this.removeInput(slot.streamId),
+    );
+    if (!input) return;
     slot.input = input;
-    input.consumer.once('producerclose', () => this.removeInput(slot.streamId));
-    writeFileSync(slot.sdpPath, input.sdp);
-    await input.consumer.resume();
     const decoder = new SupervisedFfmpeg({
       name: `audio decoder ${slot.streamId}`,
       logger: this.logger,

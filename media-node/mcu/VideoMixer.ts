@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mixedStreamId, type ResolvedView } from '../../shared/protocol/mcu.ts';
@@ -8,6 +8,7 @@ import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
 import { type OutputCodec, RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { blit, scaleNearest, solidFrame, yuvFrameSize } from './canvas.ts';
 import { type LayoutEntry, pixelRect, type Rect } from './layout.ts';
+import { openMixerInput } from './openMixerInput.ts';
 import { RtpRelay } from './RtpRelay.ts';
 import { FrameAssembler, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
@@ -220,19 +221,15 @@ export class VideoMixer extends Pipeline {
   }
 
   async #bridgeInput(slot: Slot): Promise<void> {
-    const { room } = this.#ctx;
-    await room.ensureOn(slot.producerId, room.router);
-    if (slot.closed || this.closed) return;
-    const input = await this.#bridge.input(slot.producerId);
-    if (slot.closed || this.closed) {
-      this.#bridge.closeInput(input);
-      return;
-    }
+    const input = await openMixerInput(
+      this.#ctx.room,
+      this.#bridge,
+      slot,
+      () => slot.closed || this.closed,
+      () => this.removeInput(slot.streamId),
+    );
+    if (!input) return;
     slot.input = input;
-    // The input's producer went (unpublished, its participant left): the mix drops it.
-    input.consumer.once('producerclose', () => this.removeInput(slot.streamId));
-    writeFileSync(slot.sdpPath, input.sdp);
-    await input.consumer.resume();
     this.#startDecoder(slot);
   }
 
