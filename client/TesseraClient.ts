@@ -197,6 +197,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #checking = false;
   /** Consumers the server closed before their `subscribe` answer got here. */
   readonly #closedEarly = new Set<string>();
+  /** Stream ids an autoSubscribe run has queued or is subscribing to. */
+  readonly #subscribing = new Set<string>();
   #closed = false;
   /** Counts logins that made a new media path: work for an earlier one (a rejoin happened) stops. */
   #generation = 0;
@@ -282,7 +284,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
       // had the chance to add listeners right after `await join()` (this runs a task later).
       setTimeout(() => {
         for (const c of login.consumers)
-          void this.#consume(c, false).catch((e) => console.warn('tessera: consume failed', e));
+          void this.#consume(c, false).catch((e) => {
+            // A stream that ended meanwhile is no failure: its removal has been told.
+            if (!(e instanceof TesseraClientError && e.code === 1004))
+              console.warn('tessera: consume failed', e);
+          });
       }, 0);
     }
     const lists = await this.#pageIn(login.room);
@@ -360,6 +366,19 @@ export class TesseraClient extends Emitter<ClientEvents> {
       this.#producers.delete(id);
       this.#forgetTrack(id);
     }
+    // Wanted streams left without a subscription (the server closed it while we were away, or
+    // its answer was lost): asked for again, as on a join.
+    if (this.#autoSubscribe && this.#recvTransport) {
+      const subscribed = new Set([...this.#consumers.values()].map((c) => c.producerId));
+      const missing = [...this.streams.values()].filter(
+        (s) => s.owner !== this.participant.id && this.#wanted(s) && !subscribed.has(s.id),
+      );
+      if (missing.length)
+        void this.#subscribeEach(
+          missing.map((s) => s.id),
+          this.#generation,
+        );
+    }
     // A media path that broke while signaling was away is restarted now.
     for (const transport of [this.#sendTransport, this.#recvTransport])
       if (transport && !transport.closed && transport.connectionState !== 'connected')
@@ -395,42 +414,55 @@ export class TesseraClient extends Emitter<ClientEvents> {
    * still refused, ends the whole run. Stops when the session rejoins or closes.
    */
   async #subscribeEach(ids: string[], generation: number): Promise<void> {
-    const queue = [...ids];
+    const queue = ids.filter((id) => !this.#subscribing.has(id));
+    for (const id of queue) this.#subscribing.add(id);
     const current = () => !this.#closed && this.#generation === generation;
     const worker = async () => {
-      for (let id = queue.shift(); id !== undefined && current(); id = queue.shift()) {
-        for (let attempt = 1; current() && this.streams.has(id); attempt++) {
-          try {
-            await this.subscribe(id);
-            break;
-          } catch (e) {
-            const code = e instanceof TesseraClientError ? e.code : 0;
-            // Cut off by a resume (the old socket abandoned: 1201; or sent on the new socket
-            // before its login got through: 1101): once it is over, ask again.
-            if ((code === 1201 || code === 1101) && this.#recovering && attempt < 10) {
-              await this.#recovering;
-              continue;
-            }
-            // Refused as a second subscription, held by one whose answer never reached us (lost
-            // with a socket, or reordered after a resume): that one goes, and we ask again.
-            const holder = e instanceof TesseraClientError ? e.details?.subscription : undefined;
-            if (typeof holder === 'string' && !this.#consumers.has(holder) && attempt < 10) {
-              await this.#request('unsubscribe', { consumerId: holder }).catch(() => {});
-              continue;
-            }
-            const retry = code === 1303 || (code === 1201 && this.#state === 'reconnecting');
-            if (retry && attempt < 10) {
-              await sleep(Math.min(500 * attempt, 3000));
-              continue;
-            }
-            if (code === 1303) queue.length = 0;
-            if (![1004, 1102, 1301].includes(code)) console.warn('tessera: subscribe failed', e);
-            break;
-          }
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        try {
+          // Still refused for a limit: the rest of the run would be too.
+          if (current() && (await this.#subscribeWithRetries(id, current)) === 'limited')
+            for (const rest of queue.splice(0)) this.#subscribing.delete(rest);
+        } finally {
+          this.#subscribing.delete(id);
         }
       }
     };
     await Promise.all(Array.from({ length: SUBSCRIBE_CONCURRENCY }, worker));
+  }
+
+  /** One stream of an autoSubscribe run, asked for again while the reason it failed can pass. */
+  async #subscribeWithRetries(id: string, current: () => boolean): Promise<'done' | 'limited'> {
+    for (let attempt = 1; current() && this.streams.has(id); attempt++) {
+      try {
+        await this.subscribe(id);
+        return 'done';
+      } catch (e) {
+        const code = e instanceof TesseraClientError ? e.code : 0;
+        // Cut off by a resume (the old socket abandoned: 1201; or sent on the new socket
+        // before its login got through: 1101): once it is over, ask again.
+        if ((code === 1201 || code === 1101) && this.#recovering && attempt < 10) {
+          await this.#recovering;
+          continue;
+        }
+        // Refused as a second subscription, held by one whose answer never reached us (lost
+        // with a socket, or reordered after a resume): that one goes, and we ask again.
+        const holder = e instanceof TesseraClientError ? e.details?.subscription : undefined;
+        if (typeof holder === 'string' && !this.#consumers.has(holder) && attempt < 10) {
+          await this.#request('unsubscribe', { consumerId: holder }).catch(() => {});
+          continue;
+        }
+        // Rate-limited, or unanswered in time (a busy node; a late answer's consumer is the
+        // holder the next attempt is told about).
+        if ((code === 1303 || code === 1201) && attempt < 10) {
+          await sleep(Math.min(500 * attempt, 3000));
+          continue;
+        }
+        if (![1004, 1102, 1301].includes(code)) console.warn('tessera: subscribe failed', e);
+        return code === 1303 ? 'limited' : 'done';
+      }
+    }
+    return 'done';
   }
 
   /**
@@ -1008,10 +1040,17 @@ export class TesseraClient extends Emitter<ClientEvents> {
       }
     }
     const announced = this.streams.get(params.producerId);
-    const owner = announced?.owner ?? '';
+    // Its removal arrived while the consumer was being set up (it was not in #consumers yet for
+    // #streamRemoved to close): a track that would never receive anything.
+    if (!announced) {
+      consumer.close();
+      this.#consumers.delete(consumer.id);
+      throw new TesseraClientError(1004, `stream ${params.producerId} is gone`);
+    }
+    const owner = announced.owner;
     const remote: RemoteTrack = {
       streamId: params.producerId,
-      publicationId: announced ? publicationOf(announced) : params.producerId,
+      publicationId: publicationOf(announced),
       owner,
       kind: params.kind,
       track: consumer.track,
