@@ -83,6 +83,9 @@ const MAX_TICKET_CHARS = 64;
 const TICKET_LIFETIMES = 3;
 
 /** Tickets are stored under the hash of the secret the client holds. */
+/** How long a login that took a resume ticket may be retried on its socket (see ResumeTickets.claim). */
+const LOGIN_RETRY_WINDOW_MS = 30_000;
+
 const ticketId = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 
 export type ConnectResult = { ok: true } | { ok: false; status: 401 | 403 | 404 | 503; message: string };
@@ -289,8 +292,11 @@ export class SignalingFunction {
     connection: ConnectionRecord,
     failover: boolean,
   ): Promise<{ connection: ConnectionRecord; resumed: boolean }> {
-    // A resume ticket is single use: of two sockets racing with one ticket, one logs in.
-    const previous = connection.ticket ? await this.#d.tickets.take(connection.ticket) : undefined;
+    // A resume ticket is single use: of two sockets racing with one ticket, one logs in. The
+    // socket that won may ask again (its first login unanswered in time on a busy cluster).
+    const previous = connection.ticket
+      ? await this.#d.tickets.claim(connection.ticket, connection.connectionId, LOGIN_RETRY_WINDOW_MS)
+      : undefined;
     if (connection.resuming && !previous)
       throw new PlaceGoneError('resume ticket already used or expired; join again');
     const live = await this.#d.participants.get(connection.roomId, connection.participant.id);

@@ -19,6 +19,12 @@ export interface ResumeTickets {
   get(id: string): Promise<ResumeTicket | undefined>;
   /** The ticket, removed: of concurrent takes exactly one gets it. */
   take(id: string): Promise<ResumeTicket | undefined>;
+  /**
+   * The ticket for a login on connection `by`: of concurrent claims by different connections
+   * exactly one gets it, and that one gets it again (its login retried while the first attempt
+   * was still running) until `holdMs` have passed; then it is gone. `get` no longer sees it.
+   */
+  claim(id: string, by: string, holdMs: number): Promise<ResumeTicket | undefined>;
   /** Sets how much longer the ticket lives (its socket closed: the grace period). */
   expire(id: string, ttlMs: number): Promise<void>;
 }

@@ -46,6 +46,27 @@ describe.each([
     expect(await tickets.get(id)).toBeUndefined();
   });
 
+  it('gives a claimed ticket to one connection, again to that one, and to nobody after the hold', async () => {
+    const id = uniqueId('t');
+    const t = ticket('p4');
+    await tickets.put(id, t, 60_000);
+    const claims = await Promise.all(['conn-a', 'conn-b', 'conn-c'].map((c) => tickets.claim(id, c, 150)));
+    expect(claims.filter(Boolean)).toEqual([t]);
+    const winner = ['conn-a', 'conn-b', 'conn-c'][claims.findIndex(Boolean)]!;
+    const loser = winner === 'conn-a' ? 'conn-b' : 'conn-a';
+    expect(await tickets.claim(id, winner, 150)).toEqual(t);
+    expect(await tickets.claim(id, loser, 150)).toBeUndefined();
+    expect(await tickets.get(id)).toBeUndefined();
+    await sleep(250);
+    expect(await tickets.claim(id, winner, 150)).toBeUndefined();
+    // A take ends a claimed ticket at once.
+    const next = uniqueId('t');
+    await tickets.put(next, t, 60_000);
+    expect(await tickets.claim(next, 'conn-a', 10_000)).toEqual(t);
+    expect(await tickets.take(next)).toEqual(t);
+    expect(await tickets.claim(next, 'conn-a', 10_000)).toBeUndefined();
+  });
+
   it('forgets an unknown or expired ticket', async () => {
     expect(await tickets.take(uniqueId('never'))).toBeUndefined();
     const id = uniqueId('t');

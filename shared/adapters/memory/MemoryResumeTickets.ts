@@ -1,7 +1,7 @@
 import type { ResumeTicket, ResumeTickets } from '../../ports/sessions.ts';
 
 export class MemoryResumeTickets implements ResumeTickets {
-  readonly #tickets = new Map<string, { ticket: ResumeTicket; expiresAt: number }>();
+  readonly #tickets = new Map<string, { ticket: ResumeTicket; expiresAt: number; claimedBy?: string }>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -15,13 +15,24 @@ export class MemoryResumeTickets implements ResumeTickets {
 
   async get(id: string): Promise<ResumeTicket | undefined> {
     const entry = this.#live(id);
-    return entry && structuredClone(entry.ticket);
+    // A claimed ticket is used: only its claimant's retried login still gets it.
+    return entry && entry.claimedBy === undefined ? structuredClone(entry.ticket) : undefined;
   }
 
   async take(id: string): Promise<ResumeTicket | undefined> {
     const entry = this.#live(id);
     this.#tickets.delete(id);
     return entry?.ticket;
+  }
+
+  async claim(id: string, by: string, holdMs: number): Promise<ResumeTicket | undefined> {
+    const entry = this.#live(id);
+    if (!entry || (entry.claimedBy !== undefined && entry.claimedBy !== by)) return undefined;
+    if (entry.claimedBy === undefined) {
+      entry.claimedBy = by;
+      entry.expiresAt = this.#now() + holdMs;
+    }
+    return structuredClone(entry.ticket);
   }
 
   async expire(id: string, ttlMs: number): Promise<void> {
