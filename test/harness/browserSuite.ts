@@ -94,7 +94,16 @@ export async function expectEveryoneReceivesNow(
       (stalled) => stalled.length === 0,
       timeoutMs,
     );
-    expect(flowing, `participant ${id} receives nothing now from`).toEqual([]);
+    const state = flowing.length
+      ? JSON.stringify(
+          await page.evaluate(() => ({
+            states: window.peer.states(),
+            events: window.peer.events(),
+            received: window.peer.received(),
+          })),
+        )
+      : '';
+    expect(flowing, `participant ${id} receives nothing now from (${state})`).toEqual([]);
   }
 }
 

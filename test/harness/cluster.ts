@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Redis } from 'ioredis';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import { TurnServer } from '../../media-node/turn/TurnServer.ts';
 import { ensureTable } from '../../shared/adapters/dynamodb/table.ts';
@@ -115,6 +116,11 @@ export async function startLocalCluster(
     env.TURN_URLS = turn.urls.join(',');
     delete env.TURN_LISTEN_IP;
   }
+  // Suites that share a database number must not see each other's nodes, rooms or sessions
+  // (a node id reused by an earlier suite would look alive, draining or loaded).
+  const redis = new Redis(redisUrl);
+  await redis.flushdb();
+  redis.disconnect();
   const ddb = new DynamoDBClient({});
   await ensureTable(ddb, env.DYNAMODB_TABLE!);
   ddb.destroy();
