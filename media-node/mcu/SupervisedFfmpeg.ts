@@ -10,6 +10,14 @@ export interface SupervisedOptions {
   stdout?: 'progress' | 'raw';
   logger: Logger;
   name: string;
+  /**
+   * The first respawn's delay after a crash (then doubling to 4 s, jittered to 50–100 %). 500 ms
+   * unless said: a mixer's decoders wait longer than its encoder, which the registry restarts
+   * after 250–500 ms, so that after a crash of them all (the process group killed) the encoder
+   * starts first, on a busy machine, and the viewers get frames again (the last ones) while the
+   * decoders come back one by one.
+   */
+  respawnMs?: number;
 }
 
 type Events = { spawn: [FfmpegProcess]; data: [Buffer] };
@@ -100,7 +108,10 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
   #scheduleRespawn(spawnedAt: number): void {
     if (Date.now() - spawnedAt > 30_000) this.#crashes = 0;
     this.#crashes++;
-    this.#timer = setTimeout(() => this.#spawn(), backoffMs(this.#crashes, { baseMs: 500, maxMs: 4000 }));
+    this.#timer = setTimeout(
+      () => this.#spawn(),
+      backoffMs(this.#crashes, { baseMs: this.#o.respawnMs ?? 500, maxMs: 4000 }),
+    );
     this.#timer.unref();
   }
 
@@ -108,7 +119,8 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
-    void this.#process?.close(300);
+    // Killed at once: a decoder has nothing to finish, and a grace timer may outlive the process that set it.
+    void this.#process?.close(0);
     this.#process = undefined;
     this.removeAllListeners();
   }

@@ -14,8 +14,14 @@ import { FrameAssembler, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 export type VideoView = Exclude<ResolvedView['video'], false>;
 
-/** Until a decoder's first frame, its sender is asked for a key frame this often. */
-const KEY_FRAME_RETRY_MS = 1000;
+/**
+ * Until a decoder's first frame, its sender is asked for a key frame this often. Often: a PLI sent
+ * before the new decoder has bound its port is lost, and every lost one delays the region (a
+ * layout change, a crash) by a full retry. Browsers answer a PLI within a frame or two.
+ */
+const KEY_FRAME_RETRY_MS = 250;
+/** A crashed decoder's first respawn: after the encoder's (see SupervisedOptions.respawnMs). */
+const DECODER_RESPAWN_MS = 1200;
 /** A mixed stream's key frame interval is capped: ffmpeg does not answer PLIs, new subscribers wait for one. */
 const MAX_GOP_SECONDS = 2;
 /** An encoder run's first seconds, with key frames every half second. */
@@ -131,7 +137,7 @@ export class VideoMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
-    this.#relay = await RtpRelay.open(this.#output, 90_000, this.#codec === 'vp8');
+    this.#relay = await RtpRelay.open(this.#output, 90_000, this.#codec === 'vp8', true);
     if (this.closed) {
       this.#relay.close();
       return;
@@ -275,6 +281,7 @@ export class VideoMixer extends Pipeline {
       name: `decoder ${slot.streamId}`,
       logger: this.logger,
       stdout: 'raw',
+      respawnMs: DECODER_RESPAWN_MS,
       args: () => this.#decoderArgs(slot),
     });
     slot.decoder = decoder;
