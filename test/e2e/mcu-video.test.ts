@@ -40,7 +40,7 @@ const FRAME_MS = 1000 / VIEW_FPS;
 const MAX_GAP_MS = 1500;
 const MAX_SPREAD_MS = 500;
 const MAX_ADDED_MS = 500;
-const MAX_OUTAGE_MS = 8000;
+const MAX_OUTAGE_MS = 12_000;
 
 const region = (id: string, left: string, top: string, width: string, height: string) => ({
   id,
@@ -266,7 +266,7 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
         return { r, ok };
       },
       (x) => x.ok,
-      15_000,
+      20_000,
     );
     const gap = resumed.r.maxGapMs ?? Number.POSITIVE_INFINITY;
     console.log(
