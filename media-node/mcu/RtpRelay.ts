@@ -11,6 +11,12 @@ import type { RtpOutput } from '../pipelines/RtpBridge.ts';
  * mediasoup accepts the output's RTP only from the tuple it was connected to: the relay sends
  * from it. ffmpeg's RTCP is not relayed (`-rtpflags skip_rtcp`); mediasoup reports to
  * subscribers itself.
+ *
+ * With `wallClock`, a frame's timestamp is the wall-clock time its first packet left the encoder
+ * (on the clock rate), not ffmpeg's frame count: a mixer's frames are written on a Node timer
+ * that a busy machine delays or skips, and frame-count timestamps then fall behind the frames'
+ * arrival. Receivers read that as network delay and grow their jitter buffers, for good (the
+ * latency ratchets up with every stall). Wall-clock timestamps keep the arrival jitter at zero.
  */
 export class RtpRelay {
   readonly #clockRate: number;
@@ -27,13 +33,19 @@ export class RtpRelay {
   #lastAt = 0;
   #picOffset = 0;
   #lastPic: number | undefined;
+  readonly #wallClock: boolean;
+  /** wallClock: the input timestamp of the frame being relayed, and the output one it maps to. */
+  #frameIn: number | undefined;
+  #frameOut = 0;
+  #newFrameRun = true;
   #closed = false;
 
-  private constructor(output: RtpOutput, clockRate: number, vp8: boolean) {
+  private constructor(output: RtpOutput, clockRate: number, vp8: boolean, wallClock: boolean) {
     const url = new URL(output.url);
     this.#remotePort = Number(url.port);
     this.#clockRate = clockRate;
     this.#vp8 = vp8;
+    this.#wallClock = wallClock;
     this.#in = createSocket('udp4');
     this.#out = createSocket('udp4');
     this.#in.on('message', (packet) => this.#relay(packet));
@@ -45,9 +57,10 @@ export class RtpRelay {
   /**
    * A relay for `output` (which must not be used by ffmpeg directly any more). `vp8`: VP8 picture
    * ids continue too (ffmpeg restarts them at 0; mediasoup and browsers drop "older" frames).
+   * `wallClock`: timestamps from the wall clock (see the class comment).
    */
-  static async open(output: RtpOutput, clockRate: number, vp8 = false): Promise<RtpRelay> {
-    const relay = new RtpRelay(output, clockRate, vp8);
+  static async open(output: RtpOutput, clockRate: number, vp8 = false, wallClock = false): Promise<RtpRelay> {
+    const relay = new RtpRelay(output, clockRate, vp8, wallClock);
     const local = Number(new URL(output.url).searchParams.get('localrtpport'));
     await Promise.all([
       new Promise<void>((resolve) => relay.#in.bind(0, '127.0.0.1', () => resolve())),
@@ -65,6 +78,7 @@ export class RtpRelay {
   /** A new ffmpeg run starts: its first packet is put right after the last one relayed. */
   newRun(): void {
     this.#newRun = true;
+    this.#newFrameRun = true;
   }
 
   #relay(packet: Buffer): void {
@@ -92,7 +106,7 @@ export class RtpRelay {
       this.#lastPic = pic;
     }
     const outSeq = (seq + this.#seqOffset) & 0xffff;
-    const outTs = (ts + this.#tsOffset) >>> 0;
+    const outTs = this.#wallClock ? this.#wallClockTs(ts, now) : (ts + this.#tsOffset) >>> 0;
     packet.writeUInt16BE(outSeq, 2);
     packet.writeUInt32BE(outTs, 4);
     if (this.#lastSeq === undefined || ((outSeq - this.#lastSeq) & 0xffff) < 0x8000) {
@@ -101,6 +115,21 @@ export class RtpRelay {
       this.#lastAt = now;
     }
     this.#out.send(packet, this.#remotePort, '127.0.0.1');
+  }
+
+  /** A frame's packets share one timestamp: the first packet's arrival, always ahead of the last frame's. */
+  #wallClockTs(ts: number, now: number): number {
+    if (ts !== this.#frameIn || this.#newFrameRun) {
+      this.#newFrameRun = false;
+      this.#frameIn = ts;
+      const clock = Math.round((now * this.#clockRate) / 1000) >>> 0;
+      // Two frames within one tick of the clock (a burst) still get increasing timestamps.
+      this.#frameOut =
+        this.#lastSeq === undefined || ((clock - this.#frameOut) | 0) > 0
+          ? clock
+          : (this.#frameOut + 1) >>> 0;
+    }
+    return this.#frameOut;
   }
 
   close(): void {

@@ -10,7 +10,21 @@ export interface SupervisedOptions {
   stdout?: 'progress' | 'raw';
   logger: Logger;
   name: string;
+  /** The first respawn's delay after a crash (then doubling to 4 s, jittered to 50–100 %); 500 ms unless said. */
+  respawnMs?: number;
+  /**
+   * A respawn after a crash waits (up to RESPAWN_WAIT_MAX_MS) until this holds. A mixer's
+   * decoders wait for its encoder's first frame: after a crash of them all (the process group
+   * killed) the encoder starts alone, on a busy machine several ffmpeg start-ups at once take
+   * seconds, and the viewers get frames again (each region's last one) while the decoders come
+   * back after it.
+   */
+  ready?: () => boolean;
 }
+
+/** How long a respawn waits for `ready` at most, and how often it looks. */
+const RESPAWN_WAIT_MAX_MS = 4000;
+const RESPAWN_POLL_MS = 100;
 
 type Events = { spawn: [FfmpegProcess]; data: [Buffer] };
 
@@ -100,7 +114,17 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
   #scheduleRespawn(spawnedAt: number): void {
     if (Date.now() - spawnedAt > 30_000) this.#crashes = 0;
     this.#crashes++;
-    this.#timer = setTimeout(() => this.#spawn(), backoffMs(this.#crashes, { baseMs: 500, maxMs: 4000 }));
+    const delay = backoffMs(this.#crashes, { baseMs: this.#o.respawnMs ?? 500, maxMs: 4000 });
+    const until = Date.now() + delay + RESPAWN_WAIT_MAX_MS;
+    const attempt = () => {
+      if (this.#o.ready && !this.#o.ready() && Date.now() < until) {
+        this.#timer = setTimeout(attempt, RESPAWN_POLL_MS);
+        this.#timer.unref();
+        return;
+      }
+      this.#spawn();
+    };
+    this.#timer = setTimeout(attempt, delay);
     this.#timer.unref();
   }
 
@@ -108,7 +132,8 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
-    void this.#process?.close(300);
+    // Killed at once: a decoder has nothing to finish, and a grace timer may outlive the process that set it.
+    void this.#process?.close(0);
     this.#process = undefined;
     this.removeAllListeners();
   }

@@ -14,8 +14,14 @@ import { FrameAssembler, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 export type VideoView = Exclude<ResolvedView['video'], false>;
 
-/** Until a decoder's first frame, its sender is asked for a key frame this often. */
-const KEY_FRAME_RETRY_MS = 1000;
+/**
+ * Until a decoder's first frame, its sender is asked for a key frame this often. Often: a PLI sent
+ * before the new decoder has bound its port is lost, and every lost one delays the region (a
+ * layout change, a crash) by a full retry. Browsers answer a PLI within a frame or two.
+ */
+const KEY_FRAME_RETRY_MS = 250;
+/** A crashed decoder's first respawn (then it waits for the encoder: SupervisedOptions.ready). */
+const DECODER_RESPAWN_MS = 300;
 /** A mixed stream's key frame interval is capped: ffmpeg does not answer PLIs, new subscribers wait for one. */
 const MAX_GOP_SECONDS = 2;
 /** An encoder run's first seconds, with key frames every half second. */
@@ -72,9 +78,14 @@ export class VideoMixer extends Pipeline {
    */
   readonly stats = { written: 0, dropped: 0, maxWriteGapMs: 0 };
   #lastWrite = 0;
+  /** The encoder's current run has written a frame (and has not exited since). */
+  #encoding = false;
 
   constructor(id: string, ctx: PipelineContext, view: VideoView, label: string) {
     super({ id, kind: 'mix.video', roomId: ctx.room.id }, ctx.logger);
+    this.on('crashed', () => {
+      this.#encoding = false;
+    });
     this.#ctx = ctx;
     this.#view = view;
     this.#label = label;
@@ -131,7 +142,7 @@ export class VideoMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
-    this.#relay = await RtpRelay.open(this.#output, 90_000, this.#codec === 'vp8');
+    this.#relay = await RtpRelay.open(this.#output, 90_000, this.#codec === 'vp8', true);
     if (this.closed) {
       this.#relay.close();
       return;
@@ -176,10 +187,12 @@ export class VideoMixer extends Pipeline {
   }
 
   protected override onSpawn(): void {
+    this.#encoding = false;
     this.#relay?.newRun();
   }
 
   protected override onFirstFrame(): void {
+    this.#encoding = true;
     if (this.#published || !this.#output) return;
     this.#published = true;
     const producer = this.#output.producer;
@@ -275,6 +288,8 @@ export class VideoMixer extends Pipeline {
       name: `decoder ${slot.streamId}`,
       logger: this.logger,
       stdout: 'raw',
+      respawnMs: DECODER_RESPAWN_MS,
+      ready: () => this.#encoding,
       args: () => this.#decoderArgs(slot),
     });
     slot.decoder = decoder;
