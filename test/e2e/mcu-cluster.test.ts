@@ -78,6 +78,12 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
         return page;
       }),
     );
+    // Both nodes report (a node whose report is late on the loaded machine gets no participants).
+    const nodes = await eventually(
+      async () => (await rest(suite.target, 'GET', '/v1/nodes')).body as { id: string }[],
+      (n) => Array.isArray(n) && n.length === 2,
+    );
+    expect(nodes).toHaveLength(2);
     // Joined one at a time: placement fills the host with two, then the other node.
     const joined: Joined[] = [];
     for (const [i, p] of four.entries())
