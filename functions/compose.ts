@@ -129,6 +129,7 @@ export function composeSignaling(
     roomNodes: adapters.roomNodes,
     peersPerNode: config.roomPeersPerNode,
     onPlaced: (roomId, nodeId) => views.placed(roomId, nodeId),
+    onSpread: (roomId, nodeId) => views.spread(roomId, nodeId),
   });
   const signaling = signalingFunction(adapters, api, gateway, placer, logger, config, {
     // A node that reported in the last seconds still runs (draining ones too): it keeps places.

@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/logger.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
-import type { PlacementStore } from '../../shared/ports/live.ts';
+import type { PlacementStore, RoomNodes } from '../../shared/ports/live.ts';
 import type { Room } from '../../shared/protocol/http/room.ts';
 import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { Commands } from './Commands.ts';
@@ -9,6 +9,8 @@ export interface RoomViewsDeps {
   rooms: RoomStore;
   placement: PlacementStore;
   commands: Pick<Commands, 'send'>;
+  /** Which nodes host the room's participants: those not its host hear of view changes too. */
+  roomNodes?: RoomNodes | undefined;
   logger?: Logger | undefined;
 }
 
@@ -20,6 +22,11 @@ export interface RoomViewsDeps {
  * reads it), so one RoomStore read per placement is cheaper than threading the record through
  * every join. The command goes out before the placement is used, so the host has the views
  * before the first login it forwards there, hence before any publication to mix.
+ *
+ * A room that spans nodes: its other nodes get the views with `mixing: false` (when the first of
+ * the room's participants is placed there, and on every change), so that the records they write
+ * show their publications in the views (`inViews`, which REST's mix and layout rules check); the
+ * host mixes them (their streams are piped to it) and pipes the mixed streams back.
  */
 export class RoomViews {
   readonly #d: RoomViewsDeps;
@@ -36,6 +43,20 @@ export class RoomViews {
       if (room) await this.#send(roomKey, nodeId, room);
     } catch (error) {
       this.#d.logger?.warn('sending the views to a newly placed room failed', { nodeId, error });
+    }
+  }
+
+  /**
+   * A participant of the room was placed on `nodeId`, not the room's host, where it had none: that
+   * node records the views without mixing. Never throws (logged).
+   */
+  async spread(roomKey: string, nodeId: string): Promise<void> {
+    try {
+      const { serviceId, roomId } = parseRoomKey(roomKey);
+      const room = await this.#d.rooms.get(serviceId, roomId);
+      if (room) await this.#send(roomKey, nodeId, room, false);
+    } catch (error) {
+      this.#d.logger?.warn('sending the views to a node the room spreads to failed', { nodeId, error });
     }
   }
 
@@ -59,18 +80,27 @@ export class RoomViews {
    */
   async changed(roomKey: string, room: Room): Promise<void> {
     try {
-      const host = await this.#d.placement.get(roomKey);
-      if (host) await this.#send(roomKey, host, room);
+      const [host, counts] = await Promise.all([
+        this.#d.placement.get(roomKey),
+        this.#d.roomNodes?.counts(roomKey) ?? {},
+      ]);
+      if (!host) return;
+      const others = Object.keys(counts).filter((n) => n !== host);
+      await Promise.all([
+        this.#send(roomKey, host, room),
+        ...others.map((n) => this.#send(roomKey, n, room, false)),
+      ]);
     } catch (error) {
       this.#d.logger?.warn('sending changed views to the room host failed', { error });
     }
   }
 
-  #send(roomKey: string, nodeId: string, room: Room): Promise<unknown> {
+  #send(roomKey: string, nodeId: string, room: Room, mixing = true): Promise<unknown> {
     return this.#d.commands.send(nodeId, {
       type: 'views.configure',
       roomId: roomKey,
       views: room.options.views,
+      ...(mixing ? {} : { mixing: false }),
     });
   }
 }

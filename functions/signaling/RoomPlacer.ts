@@ -26,6 +26,12 @@ export interface RoomPlacerOptions {
    * or draining node), before the placement is used: the new host learns the room's views.
    */
   onPlaced?: ((roomId: string, nodeId: string) => Promise<void>) | undefined;
+  /**
+   * Called when a participant is placed on a node other than the room's, one that holds none of
+   * the room's participants now, before the placement is used: that node learns the room's views
+   * (to record its publications in them; the host mixes).
+   */
+  onSpread?: ((roomId: string, nodeId: string) => Promise<void>) | undefined;
 }
 
 /**
@@ -35,8 +41,8 @@ export interface RoomPlacerOptions {
  * the lock; concurrent callers wait for that decision instead of making their own.
  */
 export class RoomPlacer {
-  readonly #o: Required<Omit<RoomPlacerOptions, 'roomNodes' | 'onPlaced'>> &
-    Pick<RoomPlacerOptions, 'onPlaced'> & { roomNodes: RoomNodes | undefined };
+  readonly #o: Required<Omit<RoomPlacerOptions, 'roomNodes' | 'onPlaced' | 'onSpread'>> &
+    Pick<RoomPlacerOptions, 'onPlaced' | 'onSpread'> & { roomNodes: RoomNodes | undefined };
   #state: StrategyState = initialState();
   #snapshot: { at: number; nodes: Promise<NodeReport[]> } | undefined;
   /** A registry read in flight for failover checks: a burst of them shares one read. */
@@ -79,6 +85,7 @@ export class RoomPlacer {
           { strategy: this.#o.strategy, now: Date.now(), preference, requires: ['sfu'] },
         ).node?.id;
       nodeId = hosting[0] ?? fresh() ?? primary;
+      if (nodeId !== primary && !counts[nodeId]) await this.#o.onSpread?.(roomId, nodeId);
     }
     await roomNodes.add(roomId, nodeId, 1);
     return nodeId;

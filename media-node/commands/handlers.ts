@@ -81,7 +81,7 @@ export function nodeCommandHandlers(
 
     // Registers the views and returns: the mixers start (ffmpeg and all) in the background.
     async 'views.configure'(c) {
-      mixers?.configure(c.roomId, c.views);
+      mixers?.configure(c.roomId, c.views, c.mixing ?? true);
     },
 
     async 'room.close'(c) {

@@ -51,6 +51,12 @@ export class ViewMixers extends EventEmitter<Events> {
   readonly #logger: Logger;
   readonly #views = new Map<string, Map<string, ViewMixer>>();
   readonly #pending = new Map<string, ResolvedView[]>();
+  /**
+   * Rooms this node hosts part of while another node mixes them (`mixing: false`): their views,
+   * for the records of the publications here (`inViews`), also when the room opens again. Bounded
+   * alike.
+   */
+  readonly #recordOnly = new Map<string, ResolvedView[]>();
 
   constructor(options: { rooms: RoomRegistry; pipelines: Pipelines; logger: Logger }) {
     super();
@@ -68,6 +74,8 @@ export class ViewMixers extends EventEmitter<Events> {
         );
     });
     this.#rooms.on('roomcreated', (room) => {
+      const recorded = this.#recordOnly.get(room.id);
+      if (recorded) room.setViews(recorded);
       const views = this.#pending.get(room.id);
       this.#pending.delete(room.id);
       if (views) this.#apply(room, views);
@@ -79,9 +87,27 @@ export class ViewMixers extends EventEmitter<Events> {
     return this.#views.get(roomId)?.get(label);
   }
 
-  /** The room's views (OWT's view model, defaults applied): the latest wins. */
-  configure(roomId: string, views: readonly ResolvedView[]): void {
+  /**
+   * The room's views (OWT's view model, defaults applied): the latest wins. `mixing` false: the
+   * room's mixing is on another node (its host); here the room only knows its views, for the
+   * records of its publications, and mixes nothing (what it has stops).
+   */
+  configure(roomId: string, views: readonly ResolvedView[], mixing = true): void {
     const room = this.#rooms.get(roomId);
+    if (!mixing) {
+      this.#pending.delete(roomId);
+      this.#recordOnly.delete(roomId);
+      this.#recordOnly.set(roomId, [...views]);
+      if (this.#recordOnly.size > MAX_PENDING_ROOMS)
+        this.#recordOnly.delete(this.#recordOnly.keys().next().value!);
+      const mixers = this.#views.get(roomId);
+      this.#views.delete(roomId);
+      for (const mixer of mixers?.values() ?? []) mixer.close();
+      mixers?.clear();
+      if (room && !room.closed) room.setViews(views);
+      return;
+    }
+    this.#recordOnly.delete(roomId);
     if (room && !room.closed) {
       this.#apply(room, views);
       return;
@@ -195,6 +221,7 @@ export class ViewMixers extends EventEmitter<Events> {
     for (const mixers of this.#views.values()) for (const m of mixers.values()) m.close();
     this.#views.clear();
     this.#pending.clear();
+    this.#recordOnly.clear();
   }
 }
 

@@ -113,9 +113,16 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('room.close') }),
   /**
    * The room's views (OWT's view model, defaults applied), for its host node's mixers: sent when
-   * the room is placed and whenever its views change. Idempotent: the latest wins.
+   * the room is placed and whenever its views change. Idempotent: the latest wins. `mixing: false`
+   * goes to the room's other nodes (it spans nodes): they record their publications in the views
+   * (`inViews`) and leave the mixing to the host, where their streams are piped.
    */
-  z.strictObject({ ...base, type: z.literal('views.configure'), views: ViewsSchema }),
+  z.strictObject({
+    ...base,
+    type: z.literal('views.configure'),
+    views: ViewsSchema,
+    mixing: z.boolean().optional(),
+  }),
   /** A client's signaling request, forwarded by the signaling function; the node answers the connection. */
   z.strictObject({
     ...base,

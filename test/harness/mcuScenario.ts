@@ -48,12 +48,25 @@ export function layoutRegions(stream: MixedStream): { streams: (string | undefin
   };
 }
 
-export async function rest(server: EmbeddedServer, method: string, path: string, body?: unknown) {
-  const { id, key } = server.system.superService;
-  const res = await fetch(`${server.url}${path}`, {
+/** Where REST calls go: a base URL and a bearer for the super service (embedded server or local cluster). */
+export type RestTarget = { url: string; superAuth(): Promise<string> };
+
+export const restTarget = (server: EmbeddedServer): RestTarget => ({
+  url: server.url,
+  superAuth: () => bearer(server.system.superService.id, server.system.superService.key),
+});
+
+export async function rest(
+  server: EmbeddedServer | RestTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const target = 'superAuth' in server ? server : restTarget(server);
+  const res = await fetch(`${target.url}${path}`, {
     method,
     headers: {
-      authorization: await bearer(id, key),
+      authorization: await target.superAuth(),
       ...(body ? { 'content-type': 'application/json' } : {}),
     },
     ...(body ? { body: JSON.stringify(body) } : {}),
@@ -68,6 +81,20 @@ export async function createRoom(server: EmbeddedServer, room: string, view: unk
 }
 
 export const fluidView = { label: 'common', video: { layout: { templates: { base: 'fluid' } } } };
+
+/**
+ * Samples the mixed stream (its REST record, for the layout) on a page already sampling it for
+ * `ms`; the report with the layout, the colour each region should show and the one it shows.
+ */
+export async function sampleMixed(page: Page, stream: MixedStream, colourOf: Map<string, string>, ms = 4000) {
+  const layout = layoutRegions(stream);
+  await page.evaluate(([m, r]) => window.instruments.setRegions(m, r), [MIXED, layout.rects] as const);
+  const since = await pageNow(page);
+  await new Promise((r) => setTimeout(r, ms));
+  const report = await videoReport(page, MIXED, since);
+  const expected = layout.streams.map((s) => (s ? (colourOf.get(s) ?? `unknown stream ${s}`) : null));
+  return { layout, report, expected, seen: report.regions.map((r) => r.colourName) };
+}
 
 /** The scenario helpers of one suite: its peers (closed with `closePeers` after each test), REST and sampling. */
 export function mcuScenario(suite: BrowserSuite<EmbeddedServer>) {
@@ -123,16 +150,8 @@ export function mcuScenario(suite: BrowserSuite<EmbeddedServer>) {
     return { pages, publishers, viewer, viewerPage, colourOf };
   }
 
-  /** Samples the mixed stream over its current layout for `ms`; the report with the layout. */
-  async function sampleLayout(page: Page, room: string, colourOf: Map<string, string>, ms = 4000) {
-    const layout = layoutRegions(await mixed(room));
-    await page.evaluate(([m, r]) => window.instruments.setRegions(m, r), [MIXED, layout.rects] as const);
-    const since = await pageNow(page);
-    await new Promise((r) => setTimeout(r, ms));
-    const report = await videoReport(page, MIXED, since);
-    const expected = layout.streams.map((s) => (s ? (colourOf.get(s) ?? `unknown stream ${s}`) : null));
-    return { layout, report, expected, seen: report.regions.map((r) => r.colourName) };
-  }
+  const sampleLayout = async (page: Page, room: string, colourOf: Map<string, string>, ms = 4000) =>
+    sampleMixed(page, await mixed(room), colourOf, ms);
 
   return { peer, closePeers, mixed, conference, sampleLayout };
 }

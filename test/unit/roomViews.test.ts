@@ -116,6 +116,51 @@ describe('views.configure reaches the room host', () => {
   });
 });
 
+describe('a room that spans nodes: its other nodes record the views without mixing', () => {
+  it('the first participant placed on another node sends it views.configure mixing: false; changes reach both', async () => {
+    const views = new RoomViews({ ...adapters, commands: new Commands(adapters) });
+    const spanning = new RoomPlacer({
+      placement: adapters.placement,
+      roomNodes: adapters.roomNodes,
+      peersPerNode: 1,
+      registry,
+      strategy: 'least-used',
+      snapshotMs: 0,
+      onPlaced: (room, node) => views.placed(room, node),
+      onSpread: (room, node) => views.spread(room, node),
+    });
+    const room = await api.rooms.create(caller, {
+      name: 'span',
+      ...body({ options: { views: [{ label: 'main' }] } }),
+    });
+    const key = roomKey('svc', room.id);
+    expect(await spanning.placeParticipant(key, {})).toBe('node-1');
+    expect(await spanning.placeParticipant(key, {})).toBe('node-2');
+    // Both full: the host takes the next (nothing new to tell).
+    expect(await spanning.placeParticipant(key, {})).toBe('node-1');
+    const placed = await delivered();
+    expect(placed['node-1']).toEqual([expect.objectContaining({ type: 'views.configure', roomId: key })]);
+    expect(placed['node-1']![0]).not.toHaveProperty('mixing');
+    expect(placed['node-2']).toEqual([
+      expect.objectContaining({
+        type: 'views.configure',
+        roomId: key,
+        mixing: false,
+        views: room.options.views,
+      }),
+    ]);
+
+    await api.rooms.patch(caller, room.id, body({ views: [{ label: 'main' }, { label: 'b' }] }));
+    const changed = await delivered();
+    expect(changed['node-1']![0]).not.toHaveProperty('mixing');
+    expect(changed['node-2']![0]).toMatchObject({ type: 'views.configure', mixing: false });
+    for (const node of NODES)
+      expect(
+        changed[node]![0]!.type === 'views.configure' && changed[node]![0]!.views.map((v) => v.label),
+      ).toEqual(['main', 'b']);
+  });
+});
+
 describe('signaling stream.mix (the SDK mix/unmix)', () => {
   it("mixes the caller's own stream into a view, sends stream.control to the host; refuses others'", async () => {
     const posted: SignalingResponse[] = [];

@@ -310,6 +310,29 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     room.close();
   }, 60_000);
 
+  it('a node that holds part of a room mixed elsewhere (mixing: false) knows its views but mixes nothing; it mixes once it is told to', async () => {
+    const roomId = `svc/${randomUUID()}`;
+    const views = ViewsSchema.parse([{ label: 'far', video: false }]);
+    await handle()(command(roomId, { type: 'views.configure', views, mixing: false }));
+    const room = await rooms.open(roomId);
+    // The records of its publications show them in the views (StreamRecords reads room.views()).
+    expect(room.views().map((v) => v.label)).toEqual(['far']);
+    await publish(room, 'f1', 'audio', 'sine=f=440:sample_rate=48000');
+    expect(mixers.view(room.id, 'far')).toBeUndefined();
+    expect(
+      mixers.control(room.id, 'pub-f1-audio', { op: 'remove', path: '/info/inViews', value: 'far' }),
+    ).toBe(false);
+    // It becomes the room's host (the mixing one moved here): what is published is mixed.
+    await handle()(command(roomId, { type: 'views.configure', views }));
+    expect(mixers.view(room.id, 'far')?.inputs).toEqual([]);
+    expect(mixers.view(room.id, 'far')?.audio?.hasInputOf('f1')).toBe(true);
+    // And back: the mixers stop, the views stay.
+    await handle()(command(roomId, { type: 'views.configure', views, mixing: false }));
+    expect(mixers.view(room.id, 'far')).toBeUndefined();
+    expect(room.views().map((v) => v.label)).toEqual(['far']);
+    room.close();
+  }, 30_000);
+
   it('mixes three tones, gives a participant the mix without their own tone, and follows the loudest speaker', async () => {
     // The views may come before the room opens here: they apply when it does. Publications are
     // then mixed as they are published (OWT's mix on publish).
