@@ -1,4 +1,4 @@
-// The MCU's video acceptance e2e (issue #13) 1, 2, 3 and 5, moved here from mcu.pending.ts. On
+// The MCU's video acceptance e2e (issue #13) 1, 2, 3 and 5. On
 // the shared 2-core machine (load averages of 15–30 while other suites run) the issue's timing
 // goals are out of reach of an e2e assertion: a frame gap ≤ 200 ms at a layout change, added
 // latency ≤ 100 ms, region stamps within one frame interval, resumption within 2 s. These tests

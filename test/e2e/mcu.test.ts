@@ -1,6 +1,5 @@
-// The MCU's acceptance e2e (issue #13) that passes reliably on the 2-core machine: 4 (mix-minus
-// audio, active input following the loudest). 1, 2, 3 and 5 are in mcu.pending.ts (not in
-// vitest's include) until they do.
+// The MCU's audio acceptance e2e (issue #13) 4: mix-minus audio, active input following the
+// loudest. 1, 2, 3 and 5 are in mcu-video.test.ts, 6 (two nodes) in mcu-cluster.test.ts.
 //
 // Expected interface: a room with a view `common` has a mixed stream `mixed-common` (OWT
 // `type: mixed`) that the SDK subscribes to like any stream; REST GET/PATCH

@@ -1,4 +1,4 @@
-// The MCU acceptance scenarios' shared parts (test/e2e/mcu.test.ts and mcu.pending.ts): a room
+// The MCU acceptance scenarios' shared parts (mcu.test.ts, mcu-video.test.ts, mcu-cluster.test.ts): a room
 // with one view, four synthetic publishers and a viewer of the mixed stream, REST on it, and
 // sampling over its current layout. The instruments are in test/e2e/pages/instruments.ts.
 import type { Page } from 'playwright-core';
