@@ -5,7 +5,7 @@ import { mixedStreamId } from '../../shared/protocol/mcu.ts';
 import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
-import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
+import { OUTPUT_CODECS, RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { openMixerInput } from './openMixerInput.ts';
 import { Limiter, mixInto, rms, VoiceActivity } from './pcm.ts';
 import { RtpRelay } from './RtpRelay.ts';
@@ -50,9 +50,14 @@ interface MinusOut {
   limiter: Limiter;
 }
 
+/** What a view's mixed audio is encoded as (the view's `audio.format.codec`). */
+export type MixedAudioCodec = 'opus' | 'pcmu' | 'pcma' | 'g722';
+
 export interface AudioMixerOptions {
   label: string;
   vad: boolean;
+  /** opus unless given (PCMU, PCMA and G.722 for telephony, e.g. a SIP gateway). */
+  codec?: MixedAudioCodec | undefined;
   /** Voice activity chose a new active input (its stream id). */
   onActiveInput?: ((streamId: string) => void) | undefined;
 }
@@ -93,6 +98,10 @@ export class AudioMixer extends Pipeline {
     this.#dir = mkdtempSync(join(tmpdir(), 'tessera-amix-'));
   }
 
+  get #codec(): MixedAudioCodec {
+    return this.#o.codec ?? 'opus';
+  }
+
   get inputs(): readonly string[] {
     return [...this.#slots.values()].map((s) => s.producerId);
   }
@@ -127,12 +136,12 @@ export class AudioMixer extends Pipeline {
   }
 
   protected async prepare(): Promise<void> {
-    this.#output = await this.#bridge.output('audio', 'opus', {
+    this.#output = await this.#bridge.output('audio', this.#codec, {
       pipelineId: this.id,
       pipelineKind: this.kind,
     });
     if (this.closed) return;
-    this.#relay = await RtpRelay.open(this.#output, 48_000);
+    this.#relay = await RtpRelay.open(this.#output, OUTPUT_CODECS[this.#codec].clockRate);
     if (this.closed) {
       this.#relay.close();
       return;
@@ -143,7 +152,7 @@ export class AudioMixer extends Pipeline {
   }
 
   protected ffmpegArgs(): string[] {
-    return encoderArgs(this.#output!, this.#relay!);
+    return encoderArgs(this.#codec, this.#output!, this.#relay!);
   }
 
   protected override onSpawn(): void {
@@ -261,7 +270,7 @@ export class AudioMixer extends Pipeline {
       return Promise.resolve(undefined);
     }
     const creating = (async () => {
-      const output = await this.#bridge.output('audio', 'opus', {
+      const output = await this.#bridge.output('audio', this.#codec, {
         pipelineId: this.id,
         pipelineKind: this.kind,
         mixMinus: peerId,
@@ -270,7 +279,7 @@ export class AudioMixer extends Pipeline {
         output.producer.close();
         return undefined;
       }
-      const relay = await RtpRelay.open(output, 48_000);
+      const relay = await RtpRelay.open(output, OUTPUT_CODECS[this.#codec].clockRate);
       if (this.closed) {
         relay.close();
         output.producer.close();
@@ -281,7 +290,7 @@ export class AudioMixer extends Pipeline {
         logger: this.logger,
         stdin: 'pipe',
         stdout: 'progress',
-        args: () => encoderArgs(output, relay),
+        args: () => encoderArgs(this.#codec, output, relay),
       });
       encoder.on('spawn', () => relay.newRun());
       this.#minus.set(peerId, { peerId, output, relay, encoder, limiter: new Limiter() });
@@ -388,10 +397,19 @@ export class AudioMixer extends Pipeline {
   }
 }
 
-function encoderArgs(out: RtpOutput, relay: RtpRelay): string[] {
+/** The encoder per codec: opus in 20 ms frames; the telephony codecs at their own sample rates. */
+// biome-ignore format: ffmpeg arguments read best as option/value pairs
+const ENCODERS: Record<MixedAudioCodec, string[]> = {
+  opus: ['-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20'],
+  pcmu: ['-ar', '8000', '-c:a', 'pcm_mulaw'],
+  pcma: ['-ar', '8000', '-c:a', 'pcm_alaw'],
+  g722: ['-ar', '16000', '-c:a', 'g722'],
+};
+
+function encoderArgs(codec: MixedAudioCodec, out: RtpOutput, relay: RtpRelay): string[] {
   return [
     ...['-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0'],
-    ...['-c:a', 'libopus', '-b:a', '32k', '-application', 'voip', '-frame_duration', '20'],
+    ...ENCODERS[codec],
     ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-rtpflags', 'skip_rtcp'],
     ...['-f', 'rtp', relay.url],
   ];

@@ -35,6 +35,11 @@ export const OUTPUT_CODECS = {
   vp8: { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 },
   vp9: { mimeType: 'video/VP9', payloadType: 103, clockRate: 90000, parameters: { 'profile-id': 0 } },
   opus: { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 },
+  // The static payload types of RFC 3551 (what SIP phones expect). G.722 samples at 16 kHz but
+  // its RTP clock runs at 8 kHz, a historical error of RFC 1890 kept since.
+  pcmu: { mimeType: 'audio/PCMU', payloadType: 0, clockRate: 8000, channels: 1 },
+  pcma: { mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000, channels: 1 },
+  g722: { mimeType: 'audio/G722', payloadType: 9, clockRate: 8000, channels: 1 },
 } satisfies Record<string, types.RtpCodecParameters>;
 export type OutputCodec = keyof typeof OUTPUT_CODECS;
 

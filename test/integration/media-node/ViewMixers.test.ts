@@ -418,6 +418,39 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     room.close();
   }, 45_000);
 
+  it.each(['pcmu', 'g722'] as const)(
+    'a view whose audio format is %s mixes into that codec, for telephony',
+    async (codec) => {
+      const room = await rooms.open(`svc/${randomUUID()}`);
+      const views = ViewsSchema.parse([{ label: 'phone', video: false, audio: { format: { codec } } }]);
+      await handle()(command(room.id, { type: 'views.configure', views }));
+      for (const [owner, f] of [
+        ['b1', 440],
+        ['b2', 990],
+      ] as const)
+        await publish(room, owner, 'audio', `sine=f=${f}:sample_rate=48000`);
+      const mixed = await until(
+        () => room.streams().find((s) => s.publication === mixedStreamId('phone') && s.kind === 'audio'),
+        (s) => s !== undefined,
+        20_000,
+      );
+      const producer = room.producersOf(mixedStreamId('phone'))[0]!.producer;
+      expect(producer.rtpParameters.codecs[0]!.mimeType.toLowerCase()).toBe(`audio/${codec}`);
+      const rx = await receive(room, mixed!.id, 'audio');
+      await until(
+        () => rx.record(500),
+        (pcm) => pcm.length > 12_000,
+        15_000,
+      );
+      const pcm = await rx.record(1000);
+      expect(pcm.length, rx.stderr()).toBeGreaterThan(24_000);
+      const noise = goertzel(pcm, 2500) + 1;
+      expect(goertzel(pcm, 440) / noise, 'the 440 Hz tone').toBeGreaterThan(50);
+      expect(goertzel(pcm, 990) / noise, 'the 990 Hz tone').toBeGreaterThan(50);
+      rx.close();
+    },
+  );
+
   it('lecture: the active speaker takes the primary region, and follows when the loudest stops', async () => {
     const room = await rooms.open(`svc/${randomUUID()}`);
     const views = ViewsSchema.parse([
