@@ -203,7 +203,11 @@ describe("OWT's REST API through OWT's server SDK", () => {
     const room = created.body;
     expect(room._id).toMatch(/^\w+$/);
     expect(room).toMatchObject({ id: room._id, name: 'sampleRoom', participantLimit: -1, inputLimit: -1 });
-    expect(room.views).toEqual([owtDefaultView]);
+    // OWT's default view, but mixed in H.264 (constrained baseline) where OWT chose VP8: far
+    // cheaper to encode here, and a room read and written back keeps it.
+    expect(room.views).toEqual([
+      { ...owtDefaultView, video: { ...owtDefaultView.video, format: { codec: 'h264', profile: 'CB' } } },
+    ]);
     expect(room.roles.map((r: { role: string }) => r.role)).toEqual([
       'presenter',
       'viewer',

@@ -56,7 +56,9 @@ export const RegionSchema = z.strictObject({
 export const LayoutRegionSchema = RegionSchema.extend({ area: RegionSchema.shape.area.optional() });
 
 const ViewVideoSchema = z.strictObject({
-  format: videoFormat.prefault({ codec: 'vp8' }),
+  // H.264 (constrained baseline), not OWT's VP8: x264 ultrafast costs a fraction of libvpx
+  // realtime for the same canvas (docs/benchmarks.md), and every browser decodes it.
+  format: videoFormat.prefault({ codec: 'h264', profile: 'CB' }),
   parameters: z
     .strictObject({
       resolution: resolution.prefault({ width: 640, height: 480 }),

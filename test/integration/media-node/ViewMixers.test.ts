@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { types } from 'mediasoup';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeCommandHandlers } from '../../../media-node/commands/handlers.ts';
 import { FfmpegProcess } from '../../../media-node/ffmpeg/FfmpegProcess.ts';
 import { sdpForRtpReceiver } from '../../../media-node/ffmpeg/sdp.ts';
@@ -62,6 +62,12 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     pipelines = new Pipelines({ rooms, kinds: {}, publisher: roomStreamPublisher, logger });
     mixers = new ViewMixers({ rooms, pipelines, logger });
   }, 30_000);
+
+  // A test's sources and receivers (ffmpeg encoding and decoding) end with it: left running,
+  // they would load the next test's mixers on a 2-core machine.
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((p) => p.close(300)));
+  });
 
   afterAll(async () => {
     mixers?.close();
@@ -456,8 +462,9 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     const views = ViewsSchema.parse([
       {
         label: 'class',
-        // The room model's default codec (VP8), unlike the other views here.
+        // OWT's default codec (VP8), unlike the other views here.
         video: {
+          format: { codec: 'vp8' },
           parameters: { resolution: { width: 240, height: 240 }, framerate: 15 },
           layout: { templates: { base: 'lecture' } },
         },
