@@ -454,6 +454,7 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
       expect(goertzel(pcm, 440) / noise, 'the 440 Hz tone').toBeGreaterThan(50);
       expect(goertzel(pcm, 990) / noise, 'the 990 Hz tone').toBeGreaterThan(50);
       rx.close();
+      room.close();
     },
   );
 
