@@ -8,6 +8,7 @@
 // Method and the baseline numbers: ../../../shared/research/mcu-baseline.md.
 //
 // Usage: npm run bench:mcu -- [--grids 2,4] [--rounds 1] [--warm 6] [--measure 12] [--source testsrc2|color]
+//   [--out mcu-YYYY-MM-DDb.json]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -658,7 +659,8 @@ const report = {
   summary,
   rows,
 };
-const out = join(here, '..', 'results', `mcu-${report.date.slice(0, 10)}.json`);
+// --out NAME: a second run of the day must not overwrite the first's file.
+const out = join(here, '..', 'results', args.get('out') ?? `mcu-${report.date.slice(0, 10)}.json`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`[bench:mcu] wrote ${out}`);
