@@ -41,7 +41,10 @@ describe('views reach the embedded media node', () => {
     await join('mixed-room', 'ben');
     const forRoom = () => configured.filter((c) => c.roomId === key('mixed-room'));
     expect(forRoom().map((c) => c.views.map((v) => v.label))).toEqual([['common', 'stage']]);
-    expect(forRoom()[0]!.views[1]).toMatchObject({ audio: false, video: { format: { codec: 'h264', profile: 'CB' } } });
+    expect(forRoom()[0]!.views[1]).toMatchObject({
+      audio: false,
+      video: { format: { codec: 'h264', profile: 'CB' } },
+    });
 
     const auth = await bearer(server.system.superService.id, server.system.superService.key);
     const put = await fetch(`${server.url}/v1/rooms/mixed-room`, {
