@@ -141,6 +141,14 @@ export class AudioMixer extends Pipeline {
       pipelineKind: this.kind,
     });
     if (this.closed) return;
+    // The mix paused (REST `/media/audio/status`) pauses everyone's own mix with it.
+    const main = this.#output.producer;
+    main.observer.on('pause', () => {
+      for (const m of this.#minus.values()) void m.output.producer.pause().catch(() => {});
+    });
+    main.observer.on('resume', () => {
+      for (const m of this.#minus.values()) void m.output.producer.resume().catch(() => {});
+    });
     this.#relay = await RtpRelay.open(this.#output, OUTPUT_CODECS[this.#codec].clockRate);
     if (this.closed) {
       this.#relay.close();
@@ -293,6 +301,7 @@ export class AudioMixer extends Pipeline {
         args: () => encoderArgs(this.#codec, output, relay),
       });
       encoder.on('spawn', () => relay.newRun());
+      if (this.#output?.producer.paused) await output.producer.pause();
       this.#minus.set(peerId, { peerId, output, relay, encoder, limiter: new Limiter() });
       encoder.restart();
       return output.producer.id;

@@ -576,13 +576,16 @@ export class Room extends EventEmitter<Events> {
     return true;
   }
 
-  /** Pauses or resumes a stream published here: its `kind` track, or all of it when undefined. */
+  /**
+   * Pauses or resumes a stream made here, a participant's or a pipeline's (a view's mixed
+   * stream): its `kind` track, or all of it when undefined.
+   */
   async pauseStream(
     streamId: string,
     kind: 'audio' | 'video' | undefined,
     paused: boolean,
   ): Promise<boolean> {
-    if (this.#producersOf(streamId).length === 0) return false;
+    if (this.#madeHere(streamId).length === 0) return false;
     await this.#setPaused(streamId, kind, paused);
     return true;
   }
@@ -604,7 +607,7 @@ export class Room extends EventEmitter<Events> {
   }
 
   async #setPaused(streamId: string, kind: 'audio' | 'video' | undefined, paused: boolean): Promise<void> {
-    const tracks = this.#producersOf(streamId).filter(
+    const tracks = this.#madeHere(streamId).filter(
       (t) => kind === undefined || t.announcement.kind === kind,
     );
     for (const track of tracks) {
@@ -623,6 +626,11 @@ export class Room extends EventEmitter<Events> {
    */
   #producersOf(streamId: string): MediaTrack[] {
     return this.#streams.producersOf(streamId).filter((t) => t.peer !== undefined);
+  }
+
+  /** The tracks of a stream made on this node: a participant's or a pipeline's (not piped in). */
+  #madeHere(streamId: string): MediaTrack[] {
+    return this.#streams.producersOf(streamId).filter((t) => t.origin.kind !== 'pipe');
   }
 
   /** Sends an event to every peer but `except`. Gone connections are the gateway's to report. */

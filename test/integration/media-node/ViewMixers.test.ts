@@ -399,6 +399,23 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     expect(goertzel(own, 660) / noise(own)).toBeGreaterThan(100);
     // a3's own tone is (almost) absent from a3's mix.
     expect(goertzel(own, 990)).toBeLessThan(goertzel(own, 660) / 50);
+    // The mix paused over REST (stream.control) pauses a3's own mix too, and plays it again.
+    await room.pauseStream(mixedStreamId('talk'), 'audio', true);
+    expect(
+      await until(
+        () => a3.producerPaused,
+        (p) => p,
+        5000,
+      ),
+    ).toBe(true);
+    await room.pauseStream(mixedStreamId('talk'), 'audio', false);
+    expect(
+      await until(
+        () => a3.producerPaused,
+        (p) => !p,
+        5000,
+      ),
+    ).toBe(false);
 
     // The loudest is active; when it stops, the next loudest takes over within a second.
     expect(
