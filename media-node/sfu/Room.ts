@@ -607,9 +607,7 @@ export class Room extends EventEmitter<Events> {
   }
 
   async #setPaused(streamId: string, kind: 'audio' | 'video' | undefined, paused: boolean): Promise<void> {
-    const tracks = this.#madeHere(streamId).filter(
-      (t) => kind === undefined || t.announcement.kind === kind,
-    );
+    const tracks = this.#madeHere(streamId).filter((t) => kind === undefined || t.announcement.kind === kind);
     for (const track of tracks) {
       await (paused ? track.producer.pause() : track.producer.resume());
       const announcement = this.#streams.setPaused(track.announcement.id, paused);
