@@ -1031,22 +1031,15 @@ export class TesseraClient extends Emitter<ClientEvents> {
         await this.#request('subscription.control', { consumerId: consumer.id, operation: 'resume' });
       } catch (e) {
         // The stream ended (or was replaced) between the subscription and its start: gone, not an error.
-        if (e instanceof TesseraClientError && (e.code === 1001 || e.code === 1004)) {
-          consumer.close();
-          this.#consumers.delete(consumer.id);
-          throw new TesseraClientError(1004, `stream ${params.producerId} is gone`);
-        }
+        if (e instanceof TesseraClientError && (e.code === 1001 || e.code === 1004))
+          this.#dropConsumer(consumer);
         throw e;
       }
     }
     const announced = this.streams.get(params.producerId);
     // Its removal arrived while the consumer was being set up (it was not in #consumers yet for
     // #streamRemoved to close): a track that would never receive anything.
-    if (!announced) {
-      consumer.close();
-      this.#consumers.delete(consumer.id);
-      throw new TesseraClientError(1004, `stream ${params.producerId} is gone`);
-    }
+    if (!announced) this.#dropConsumer(consumer);
     const owner = announced.owner;
     const remote: RemoteTrack = {
       streamId: params.producerId,
@@ -1062,6 +1055,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
     });
     this.emit('track', remote);
     return consumer.track;
+  }
+
+  /** A consumer whose stream is gone: closed, and its `subscribe` answers 1004. */
+  #dropConsumer(consumer: types.Consumer): never {
+    consumer.close();
+    this.#consumers.delete(consumer.id);
+    throw new TesseraClientError(1004, `stream ${consumer.producerId} is gone`);
   }
 
   #onEvent(message: ServerEvent): void {

@@ -415,6 +415,11 @@ const ENCODERS: Record<MixedAudioCodec, string[]> = {
   g722: ['-ar', '16000', '-c:a', 'g722'],
 };
 
+/** Whether a view's audio format is one the mixer encodes. */
+export function isMixedAudioCodec(codec: string): codec is MixedAudioCodec {
+  return Object.hasOwn(ENCODERS, codec);
+}
+
 function encoderArgs(codec: MixedAudioCodec, out: RtpOutput, relay: RtpRelay): string[] {
   return [
     ...['-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:0'],

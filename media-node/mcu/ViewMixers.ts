@@ -8,7 +8,7 @@ import { publicationOf } from '../../shared/protocol/signaling.ts';
 import type { Pipelines } from '../pipelines/Pipelines.ts';
 import type { Room } from '../sfu/Room.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
-import { AudioMixer, type MixedAudioCodec } from './AudioMixer.ts';
+import { AudioMixer, isMixedAudioCodec } from './AudioMixer.ts';
 import { type LayoutEntry, layoutFor, resolveLayout, type Template, templatesFor } from './layout.ts';
 import { VideoMixer } from './VideoMixer.ts';
 
@@ -488,7 +488,8 @@ export class ViewMixer {
       const mixer = new AudioMixer(this.#pipelineId('a'), this.#pipelines.context(this.#room), {
         label: this.view.label,
         vad: this.view.audio.vad,
-        codec: mixedAudioCodec(this.view.audio.format.codec),
+        // The REST API refuses views in other formats (functions/services/unimplemented.ts).
+        codec: isMixedAudioCodec(this.view.audio.format.codec) ? this.view.audio.format.codec : 'opus',
         onActiveInput: (publication) => this.#onActiveInput(publication),
       });
       this.#pipelines.run(mixer);
@@ -528,10 +529,4 @@ export class ViewMixer {
     this.#video?.close('stopped');
     this.#audio?.close('stopped');
   }
-}
-
-/** The view's audio codec as the mixer encodes it (the REST API refuses views with others: unimplemented.ts). */
-function mixedAudioCodec(codec: string): MixedAudioCodec {
-  if (codec === 'pcmu' || codec === 'pcma' || codec === 'g722') return codec;
-  return 'opus';
 }

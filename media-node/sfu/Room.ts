@@ -619,8 +619,8 @@ export class Room extends EventEmitter<Events> {
 
   /**
    * The tracks of a stream published on this node by a participant (none for a remote, pipeline
-   * or unknown one): a publication's tracks, or one track by its own id. The one place a stream
-   * id becomes its producers.
+   * or unknown one): a publication's tracks, or one track by its own id (#madeHere also takes a
+   * pipeline's).
    */
   #producersOf(streamId: string): MediaTrack[] {
     return this.#streams.producersOf(streamId).filter((t) => t.peer !== undefined);

@@ -32,7 +32,7 @@ export class RedisResumeTickets implements ResumeTickets {
   async get(id: string): Promise<ResumeTicket | undefined> {
     // A claimed ticket is used: only its claimant's retried login still gets it.
     const [raw, claimed] = await redisCall('resume tickets', () =>
-      this.#redis.mget(clusterKeys.resume(id), claimKey(id)),
+      this.#redis.mget(clusterKeys.resume(id), clusterKeys.resumeClaim(id)),
     );
     return raw && !claimed ? (JSON.parse(raw) as ResumeTicket) : undefined;
   }
@@ -43,7 +43,7 @@ export class RedisResumeTickets implements ResumeTickets {
       this.#redis
         .multi()
         .getdel(clusterKeys.resume(id))
-        .del(claimKey(id))
+        .del(clusterKeys.resumeClaim(id))
         .exec()
         .then((results) => results?.[0]?.[1] as string | null),
     );
@@ -58,7 +58,7 @@ export class RedisResumeTickets implements ResumeTickets {
           CLAIM,
           2,
           clusterKeys.resume(id),
-          claimKey(id),
+          clusterKeys.resumeClaim(id),
           by,
           Math.max(1, Math.ceil(holdMs)),
         ) as Promise<string | null>,
@@ -72,6 +72,3 @@ export class RedisResumeTickets implements ResumeTickets {
     );
   }
 }
-
-/** Which connection claimed a ticket (beside it, so that the ticket's value stays as it was put). */
-const claimKey = (id: string) => `${clusterKeys.resume(id)}:claimed-by`;

@@ -20,6 +20,7 @@
  *   tessera:departures                     zset    <roomId>\n<participantId> by due time: departures no live node holds (a cut session whose node died)
  *   tessera:departures:nodes               hash    the same member → {nodeId, version}: the node it was counted on, the record version then
  *   tessera:resume:<hash>                  string  resume ticket (room, node, participant) by the hash of its secret; single use (GETDEL)
+ *   tessera:resume:<hash>:claimed-by       string  the connection whose login claimed the ticket (its retries may claim it again), with the ticket's expiry
  */
 export const ROOM_STATE_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -43,6 +44,7 @@ export const clusterKeys = {
   nonce: (hash: string) => `tessera:nonce:${hash}`,
   rate: (key: string, window: number) => `tessera:rate:${key}:${window}`,
   resume: (hash: string) => `tessera:resume:${hash}`,
+  resumeClaim: (hash: string) => `tessera:resume:${hash}:claimed-by`,
   departures: 'tessera:departures',
   departureNodes: 'tessera:departures:nodes',
 };
