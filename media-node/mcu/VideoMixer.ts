@@ -24,6 +24,19 @@ const KEY_FRAME_RETRY_MS = 250;
 const DECODER_RESPAWN_MS = 300;
 /** A mixed stream's key frame interval is capped: ffmpeg does not answer PLIs, new subscribers wait for one. */
 const MAX_GOP_SECONDS = 2;
+
+/**
+ * A view's bit rate when it names none (kbit/s): by pixels per second, scaled by OWT's
+ * `motionFactor` (0.8 by default gives 0.06 bit per pixel; more motion needs more bits).
+ */
+export function defaultVideoKbps(
+  width: number,
+  height: number,
+  framerate: number,
+  motionFactor: number,
+): number {
+  return Math.max(200, Math.round((width * height * framerate * 0.075 * motionFactor) / 1000));
+}
 /** An encoder run's first seconds, with key frames every half second. */
 const KEY_FRAME_BURST_SECONDS = 3;
 
@@ -168,7 +181,7 @@ export class VideoMixer extends Pipeline {
   protected ffmpegArgs(): string[] {
     const { framerate, bitrate, keyFrameInterval } = this.#view.parameters;
     const out = this.#output!;
-    const kbps = bitrate ?? Math.max(200, Math.round((this.#width * this.#height * framerate * 0.06) / 1000));
+    const kbps = bitrate ?? defaultVideoKbps(this.#width, this.#height, framerate, this.#view.motionFactor);
     const rate = `${kbps}k`;
     const gop = String(Math.max(1, Math.round(Math.min(keyFrameInterval, MAX_GOP_SECONDS) * framerate)));
     const encoder =

@@ -10,6 +10,7 @@ import {
 } from '../../media-node/mcu/layout.ts';
 import { mixInto, rms, toPcm, VoiceActivity } from '../../media-node/mcu/pcm.ts';
 import { FrameAssembler } from '../../media-node/mcu/SupervisedFfmpeg.ts';
+import { defaultVideoKbps } from '../../media-node/mcu/VideoMixer.ts';
 
 const canvas = { width: 1280, height: 720 };
 
@@ -201,5 +202,14 @@ describe('MCU compositor and audio mix (pure parts)', () => {
     expect(seen).toEqual(['a', 'a', 'a', 'a', 'b']);
     vad.forget('b');
     expect(vad.active).toBeUndefined();
+  });
+});
+
+describe('a view without a bit rate', () => {
+  it('gets one by pixels per second, scaled by its motionFactor (OWT), never under 200 kbit/s', () => {
+    expect(defaultVideoKbps(1280, 720, 30, 0.8)).toBe(1659);
+    expect(defaultVideoKbps(1280, 720, 30, 0.4)).toBe(829);
+    expect(defaultVideoKbps(1280, 720, 30, 1)).toBeGreaterThan(defaultVideoKbps(1280, 720, 30, 0.8));
+    expect(defaultVideoKbps(160, 120, 5, 0.8)).toBe(200);
   });
 });
