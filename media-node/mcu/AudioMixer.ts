@@ -9,7 +9,7 @@ import { OUTPUT_CODECS, RtpBridge, type RtpInput, type RtpOutput } from '../pipe
 import { openMixerInput } from './openMixerInput.ts';
 import { Limiter, mixInto, rms, VoiceActivity } from './pcm.ts';
 import { RtpRelay } from './RtpRelay.ts';
-import { SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
+import { MIXER_RESTART_MS, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
 
 /** 20 ms of 48 kHz mono s16le: the mixer's tick. */
 export const SAMPLES_PER_TICK = 960;
@@ -122,6 +122,11 @@ export class AudioMixer extends Pipeline {
   /** The stream ids mixed now. */
   get streams(): string[] {
     return [...this.#slots.keys()];
+  }
+
+  /** Restarted within 50–100 ms of a crash (the goal is frames again within 2 s; ffmpeg's start-up takes the rest). */
+  override get restartBaseMs(): number {
+    return MIXER_RESTART_MS;
   }
 
   protected override get stdin(): 'pipe' {

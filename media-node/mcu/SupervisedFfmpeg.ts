@@ -20,7 +20,16 @@ export interface SupervisedOptions {
    * back after it.
    */
   ready?: () => boolean;
+  /**
+   * Runs a spawn when the owner allows (a mixer: between two of its frames). Spawning blocks
+   * Node's event loop for 10–70 ms (a fork of a large process); a layout change or crash that
+   * starts 16 decoders at once held a 4×4 mix's frames for 800 ms.
+   */
+  gate?: (spawn: () => void) => void;
 }
+
+/** A mixer's encoder's first restart after a crash (Pipeline.restartBaseMs): at once, jittered to 50–100 ms. */
+export const MIXER_RESTART_MS = 100;
 
 /** How long a respawn waits for `ready` at most, and how often it looks. */
 const RESPAWN_WAIT_MAX_MS = 4000;
@@ -70,13 +79,20 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
     this.#process = undefined;
     this.#crashes = 0;
     const generation = ++this.#generation;
+    const spawn = () => {
+      if (generation === this.#generation && !this.#process) this.#spawn();
+    };
     if (!old) {
-      this.#spawn();
+      this.#gated(spawn);
       return;
     }
-    void old.close(0).then(() => {
-      if (generation === this.#generation && !this.#process) this.#spawn();
-    });
+    void old.close(0).then(() => this.#gated(spawn));
+  }
+
+  #gated(spawn: () => void): void {
+    if (this.#closed) return;
+    if (this.#o.gate) this.#o.gate(spawn);
+    else spawn();
   }
 
   #spawn(): void {
@@ -122,7 +138,10 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
         this.#timer.unref();
         return;
       }
-      this.#spawn();
+      const generation = this.#generation;
+      this.#gated(() => {
+        if (generation === this.#generation && !this.#process) this.#spawn();
+      });
     };
     this.#timer = setTimeout(attempt, delay);
     this.#timer.unref();

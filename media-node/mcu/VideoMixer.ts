@@ -5,23 +5,15 @@ import { mixedStreamId, type ResolvedView } from '../../shared/protocol/mcu.ts';
 import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
-import { type OutputCodec, RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
-import { blit, scaleNearest, solidFrame, yuvFrameSize } from './canvas.ts';
+import { type OutputCodec, RtpBridge, type RtpOutput } from '../pipelines/RtpBridge.ts';
+import { blit, NearestScaler, solidFrame, yuvFrameSize } from './canvas.ts';
+import { InputDecoder } from './InputDecoder.ts';
 import { type LayoutEntry, pixelRect, type Rect } from './layout.ts';
-import { openMixerInput } from './openMixerInput.ts';
 import { RtpRelay } from './RtpRelay.ts';
-import { FrameAssembler, SupervisedFfmpeg } from './SupervisedFfmpeg.ts';
+import { MIXER_RESTART_MS } from './SupervisedFfmpeg.ts';
 
 export type VideoView = Exclude<ResolvedView['video'], false>;
 
-/**
- * Until a decoder's first frame, its sender is asked for a key frame this often. Often: a PLI sent
- * before the new decoder has bound its port is lost, and every lost one delays the region (a
- * layout change, a crash) by a full retry. Browsers answer a PLI within a frame or two.
- */
-const KEY_FRAME_RETRY_MS = 250;
-/** A crashed decoder's first respawn (then it waits for the encoder: SupervisedOptions.ready). */
-const DECODER_RESPAWN_MS = 300;
 /** A mixed stream's key frame interval is capped: ffmpeg does not answer PLIs, new subscribers wait for one. */
 const MAX_GOP_SECONDS = 2;
 
@@ -37,20 +29,28 @@ export function defaultVideoKbps(
 ): number {
   return Math.max(200, Math.round((width * height * framerate * 0.075 * motionFactor) / 1000));
 }
+/**
+ * Decoders start at least this far apart. Each start costs ~50 ms of CPU besides the 10–70 ms its
+ * spawn holds the event loop: 16 at once (a 4×4 layout change) starved the encoder for 300–800 ms.
+ * The regions meanwhile show their old decoders' frames, resized.
+ */
+const SPAWN_SPACING_MS = 100;
 /** An encoder run's first seconds, with key frames every half second. */
 const KEY_FRAME_BURST_SECONDS = 3;
 
-/** One input of the mix: a room track, its RTP into a decoder, and its latest scaled frame. */
+/** One input of the mix: a room track, its region, its decoder(s) and its latest frame at the region's size. */
 interface Slot {
   streamId: string;
   producerId: string;
-  input?: RtpInput | undefined;
-  sdpPath: string;
   rect?: Rect | undefined;
-  decoder?: SupervisedFfmpeg | undefined;
+  /** Decodes at the region's size (none while the layout does not show the input). */
+  decoder?: InputDecoder | undefined;
+  /** The decoder at the region's previous size, shown resized until `decoder`'s first frame. */
+  outgoing?: InputDecoder | undefined;
+  scaler?: NearestScaler | undefined;
   frame?: Buffer | undefined;
+  /** Frames shown so far (the region advancing), across decoders. */
   frames: number;
-  keyFrames?: ReturnType<typeof setInterval> | undefined;
   closed: boolean;
 }
 
@@ -65,6 +65,9 @@ interface Canvas {
   drawn: Map<Slot, number>;
 }
 
+const sameSize = (a: { width: number; height: number }, b: { width: number; height: number }) =>
+  a.width === b.width && a.height === b.height;
+
 /**
  * A view's video mixer. The mixer owns one clock (the view's frame rate): one decoder ffmpeg per
  * input turns its RTP into raw yuv420p frames already scaled to its region (fit policy applied),
@@ -73,7 +76,8 @@ interface Canvas {
  * stdin, whose RTP is produced into the room as the view's mixed video. A slow or gone input
  * never holds the others (research/mcu-baseline.md: one ffmpeg with several RTP inputs does).
  * The encoder is this pipeline's main process (restarted by the registry); decoders restart on
- * their own. A layout change restarts only the decoders whose region size changed.
+ * their own. A layout change starts new decoders only for the regions whose size changed, and
+ * each region shows its old decoder's frames, resized, until the new one's first frame.
  */
 export class VideoMixer extends Pipeline {
   readonly #ctx: PipelineContext;
@@ -106,6 +110,11 @@ export class VideoMixer extends Pipeline {
   #lastWrite = 0;
   /** The encoder's current run has written a frame (and has not exited since). */
   #encoding = false;
+  /** Decoders opened so far (each has its own SDP file). */
+  #decoders = 0;
+  /** Decoder spawns waiting for the gap after a frame, SPAWN_SPACING_MS apart (SupervisedOptions.gate). */
+  readonly #spawns: (() => void)[] = [];
+  #lastSpawn = 0;
 
   constructor(id: string, ctx: PipelineContext, view: VideoView, label: string) {
     super({ id, kind: 'mix.video', roomId: ctx.room.id }, ctx.logger);
@@ -154,12 +163,19 @@ export class VideoMixer extends Pipeline {
     return Object.fromEntries([...this.#slots.values()].map((s) => [s.streamId, s.frames]));
   }
 
+  /** Restarted within 50–100 ms of a crash (the goal is frames again within 2 s; ffmpeg's start-up takes the rest). */
+  override get restartBaseMs(): number {
+    return MIXER_RESTART_MS;
+  }
+
   protected override get stdin(): 'pipe' {
     return 'pipe';
   }
 
   protected override helperProcesses(): FfmpegProcess[] {
-    return [...this.#slots.values()].flatMap((s) => (s.decoder?.process ? [s.decoder.process] : []));
+    return [...this.#slots.values()].flatMap((s) =>
+      [s.decoder?.process, s.outgoing?.process].filter((p): p is FfmpegProcess => p !== undefined),
+    );
   }
 
   protected async prepare(): Promise<void> {
@@ -245,31 +261,9 @@ export class VideoMixer extends Pipeline {
   /** Mixes a room track (video) as input `streamId` (its publication id); a no-op when it is one already. */
   addInput(streamId: string, producerId: string): void {
     if (this.closed || this.#slots.has(streamId)) return;
-    const slot: Slot = {
-      streamId,
-      producerId,
-      sdpPath: join(this.#dir, `${this.#slots.size}-${producerId}.sdp`),
-      frames: 0,
-      closed: false,
-    };
+    const slot: Slot = { streamId, producerId, frames: 0, closed: false };
     this.#slots.set(streamId, slot);
-    void this.#bridgeInput(slot).catch((error) => {
-      this.logger.warn('mixer input failed', { streamId, error: String(error) });
-      this.removeInput(streamId);
-    });
-  }
-
-  async #bridgeInput(slot: Slot): Promise<void> {
-    const input = await openMixerInput(
-      this.#ctx.room,
-      this.#bridge,
-      slot,
-      () => slot.closed || this.closed,
-      () => this.removeInput(slot.streamId),
-    );
-    if (!input) return;
-    slot.input = input;
-    this.#startDecoder(slot);
+    this.#decode(slot);
   }
 
   removeInput(streamId: string): void {
@@ -278,11 +272,11 @@ export class VideoMixer extends Pipeline {
     this.#slots.delete(streamId);
     this.#layoutGeneration++;
     slot.closed = true;
-    this.#stopDecoder(slot);
-    if (slot.input) this.#bridge.closeInput(slot.input);
+    slot.decoder?.close();
+    slot.outgoing?.close();
   }
 
-  /** The whole layout: which input shows in which region. Only decoders whose region size changed restart. */
+  /** The whole layout: which input shows in which region. Only regions whose size changed get new decoders. */
   setLayout(layout: readonly LayoutEntry[]): void {
     this.#layout = [...layout];
     this.#layoutGeneration++;
@@ -291,72 +285,93 @@ export class VideoMixer extends Pipeline {
       if (entry.stream !== undefined && !rects.has(entry.stream))
         rects.set(entry.stream, pixelRect(entry.region.area, this.canvas));
     for (const slot of this.#slots.values()) {
-      const rect = rects.get(slot.streamId);
       const before = slot.rect;
-      slot.rect = rect;
-      if (!rect) {
-        this.#stopDecoder(slot);
-        slot.frame = undefined;
-      } else if (!before || before.width !== rect.width || before.height !== rect.height) {
-        // The last frame, resized, bridges the gap until the restarted decoder's first frame.
-        slot.frame = before && slot.frame ? scaleNearest(slot.frame, before, rect) : undefined;
-        this.#startDecoder(slot);
-      }
+      slot.rect = rects.get(slot.streamId);
+      // Its last frame, resized, until a decoder of the new size (or the old one, resized) has one.
+      if (before && slot.rect && slot.frame && !sameSize(before, slot.rect))
+        slot.frame = new NearestScaler(before, slot.rect).scale(slot.frame);
+      this.#decode(slot);
     }
   }
 
-  #startDecoder(slot: Slot): void {
-    if (!slot.input || !slot.rect || slot.closed || this.closed) return;
-    const { width, height } = slot.rect;
-    if (slot.decoder) {
-      slot.decoder.restart();
+  /**
+   * Makes a slot's decoding match its region: no decoder without a region; a new decoder when the
+   * size changed, the old one kept (make before break) until the new one's first frame when it
+   * has shown frames, closed when it has not (nothing to bridge with).
+   */
+  #decode(slot: Slot): void {
+    const rect = slot.rect;
+    if (!rect || slot.closed || this.closed) {
+      slot.decoder?.close();
+      slot.outgoing?.close();
+      slot.decoder = slot.outgoing = undefined;
+      slot.frame = undefined;
       return;
     }
-    const decoder = new SupervisedFfmpeg({
-      name: `decoder ${slot.streamId}`,
+    const current = slot.decoder;
+    if (current && sameSize(current.size, rect)) return;
+    if (current && current.frames > 0) {
+      slot.outgoing?.close();
+      slot.outgoing = current;
+    } else current?.close();
+    // Back to the size the outgoing decoder has (a change undone before the new one started).
+    if (slot.outgoing && sameSize(slot.outgoing.size, rect)) {
+      slot.decoder = slot.outgoing;
+      slot.outgoing = undefined;
+      return;
+    }
+    slot.decoder = this.#openDecoder(slot, rect);
+  }
+
+  #openDecoder(slot: Slot, size: Rect): InputDecoder {
+    const decoder = new InputDecoder({
+      room: this.#ctx.room,
+      bridge: this.#bridge,
+      producerId: slot.producerId,
+      sdpPath: join(this.#dir, `${++this.#decoders}-${slot.producerId}.sdp`),
+      size,
+      filter: this.#fitFilter(size),
       logger: this.logger,
-      stdout: 'raw',
-      respawnMs: DECODER_RESPAWN_MS,
       ready: () => this.#encoding,
-      args: () => this.#decoderArgs(slot),
+      gate: (spawn) => {
+        // Before the clock runs (or after it stopped) nothing paces: spawn now.
+        if (this.#clock === undefined || this.closed) spawn();
+        else this.#spawns.push(spawn);
+      },
     });
-    slot.decoder = decoder;
-    let assembler: FrameAssembler | undefined;
-    decoder.on('spawn', () => {
-      const rect = slot.rect ?? { width, height };
-      let first = true;
-      const assembling = new FrameAssembler(yuvFrameSize(rect.width, rect.height), (frame) => {
-        // A frame of an older size (the region changed since this run started) is not drawn.
-        if (!slot.rect || frame.length !== yuvFrameSize(slot.rect.width, slot.rect.height)) return;
-        // The frame it replaces is drawn no more (each tick copies): its buffer takes the next one.
-        if (slot.frame) assembling.recycle(slot.frame);
-        slot.frame = frame;
-        slot.frames++;
-        if (first) {
-          first = false;
-          clearInterval(slot.keyFrames);
-        }
-      });
-      // A decoder starts at a key frame: ask for one now and until its first frame.
-      clearInterval(slot.keyFrames);
-      const ask = () => void slot.input?.consumer.requestKeyFrame().catch(() => {});
-      ask();
-      slot.keyFrames = setInterval(ask, KEY_FRAME_RETRY_MS);
-      slot.keyFrames.unref();
-      assembler = assembling;
+    decoder.on('frame', (frame) => this.#onFrame(slot, decoder, frame));
+    decoder.on('failed', (error) => {
+      this.logger.warn('mixer input failed', { streamId: slot.streamId, error: String(error) });
+      this.removeInput(slot.streamId);
     });
-    decoder.on('data', (chunk) => assembler?.push(chunk));
-    decoder.restart();
+    decoder.on('producerclose', () => this.removeInput(slot.streamId));
+    return decoder;
   }
 
-  #stopDecoder(slot: Slot): void {
-    clearInterval(slot.keyFrames);
-    slot.decoder?.close();
-    slot.decoder = undefined;
+  #onFrame(slot: Slot, decoder: InputDecoder, frame: Buffer): void {
+    const rect = slot.rect;
+    if (!rect || slot.closed) return;
+    if (decoder === slot.decoder) {
+      // The region's own size: the outgoing decoder's work is done.
+      if (slot.outgoing) {
+        slot.outgoing.close();
+        slot.outgoing = slot.scaler = undefined;
+      }
+      // The frame it replaces is drawn no more (each tick copies): its buffer takes a later one.
+      if (slot.frame) decoder.recycle(slot.frame);
+      slot.frame = frame;
+    } else if (decoder === slot.outgoing) {
+      if (!slot.scaler || !sameSize(slot.scaler.from, decoder.size) || !sameSize(slot.scaler.to, rect))
+        slot.scaler = new NearestScaler(decoder.size, rect);
+      // Into the region's current frame's buffer when it has the size (ticks copy, nothing else holds it).
+      slot.frame = slot.scaler.scale(frame, slot.frame);
+      decoder.recycle(frame);
+    } else return;
+    slot.frames++;
   }
 
-  #decoderArgs(slot: Slot): string[] {
-    const { width: w, height: h } = slot.rect ?? { width: 2, height: 2 };
+  /** The decoder's `-vf`: scaled to the region with the view's fit policy (bars in the background colour). */
+  #fitFilter({ width: w, height: h }: { width: number; height: number }): string {
     const { r, g, b } = this.#view.bgColor;
     const hex = ((r << 16) | (g << 8) | b).toString(16).padStart(6, '0');
     // Bilinear: ~15 % less decoder CPU than the default bicubic downscaling (bench/mcu).
@@ -365,15 +380,7 @@ export class VideoMixer extends Pipeline {
       this.#view.layout.fitPolicy === 'crop'
         ? `${scale}:force_original_aspect_ratio=increase,crop=${w}:${h}`
         : `${scale}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=0x${hex}`;
-    return [
-      // Low delay (research/mcu-baseline.md §2): no demuxer buffering, no frame threading.
-      ...['-protocol_whitelist', 'file,udp,rtp', '-fflags', 'nobuffer', '-flags', 'low_delay'],
-      // One filter thread too: the default (one per core) costs more than it saves at cell sizes.
-      ...['-threads', '1', '-filter_threads', '1', '-reorder_queue_size', '0', '-i', slot.sdpPath],
-      ...['-map', '0:v:0', '-an', '-vf', `${fit},setsar=1,format=yuv420p`],
-      // Every decoded frame as it comes: the compositor's clock, not ffmpeg's, paces the mix.
-      ...['-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'],
-    ];
+    return `${fit},setsar=1,format=yuv420p`;
   }
 
   #schedule(): void {
@@ -389,10 +396,19 @@ export class VideoMixer extends Pipeline {
     this.#clock = setTimeout(
       () => {
         this.#tick();
+        this.#spawnWaiting();
         if (!this.closed) this.#schedule();
       },
       Math.max(0, due - now),
     );
+  }
+
+  /** A waiting decoder spawn, in the gap before the next frame, if the last one is far enough. */
+  #spawnWaiting(): void {
+    const now = performance.now();
+    if (this.#spawns.length === 0 || now - this.#lastSpawn < SPAWN_SPACING_MS) return;
+    this.#lastSpawn = now;
+    this.#spawns.shift()!();
   }
 
   #tick(): void {
@@ -431,6 +447,7 @@ export class VideoMixer extends Pipeline {
 
   protected release(): void {
     clearTimeout(this.#clock);
+    this.#spawns.length = 0;
     this.#relay?.close();
     for (const streamId of [...this.#slots.keys()]) this.removeInput(streamId);
     if (this.#published && this.#output && !this.#ctx.room.closed)

@@ -54,22 +54,55 @@ export function blit(
 }
 
 /**
- * A yuv420p frame resized by nearest neighbour (cheap, once per layout change): what a region
- * shows between a resize and its decoder's first frame at the new size, instead of a hole.
+ * yuv420p frames resized from one size to another by nearest neighbour, with the sample positions
+ * computed once: what a region shows while its decoder restarts at the region's new size (a layout
+ * change), at ~1 ms per frame instead of a hole or a frozen picture.
  */
-export function scaleNearest(frame: Buffer, from: { width: number; height: number }, to: Rect): Buffer {
-  const out = Buffer.allocUnsafe(yuvFrameSize(to.width, to.height));
-  const plane = (src: number, sw: number, sh: number, dst: number, dw: number, dh: number) => {
-    for (let y = 0; y < dh; y++) {
-      const sy = Math.min(sh - 1, Math.floor((y * sh) / dh));
-      for (let x = 0; x < dw; x++)
-        out[dst + y * dw + x] = frame[src + sy * sw + Math.min(sw - 1, Math.floor((x * sw) / dw))]!;
+export class NearestScaler {
+  readonly from: { width: number; height: number };
+  readonly to: { width: number; height: number };
+  /** Per output plane (Y, U, V): each output row's source row offset, each output column's source column. */
+  readonly #planes: { src: number; dst: number; rows: Int32Array; cols: Int32Array }[];
+
+  constructor(from: { width: number; height: number }, to: { width: number; height: number }) {
+    this.from = { width: from.width, height: from.height };
+    this.to = { width: to.width, height: to.height };
+    const { width: sw, height: sh } = from;
+    const { width: dw, height: dh } = to;
+    const plane = (src: number, pw: number, ph: number, dst: number, qw: number, qh: number) => ({
+      src,
+      dst,
+      rows: Int32Array.from({ length: qh }, (_, y) => Math.min(ph - 1, Math.floor((y * ph) / qh)) * pw),
+      cols: Int32Array.from({ length: qw }, (_, x) => Math.min(pw - 1, Math.floor((x * pw) / qw))),
+    });
+    const luma = sw * sh;
+    const dLuma = dw * dh;
+    this.#planes = [
+      plane(0, sw, sh, 0, dw, dh),
+      plane(luma, sw / 2, sh / 2, dLuma, dw / 2, dh / 2),
+      plane(luma + luma / 4, sw / 2, sh / 2, dLuma + dLuma / 4, dw / 2, dh / 2),
+    ];
+  }
+
+  /** `frame` resized; into `out` when given (of the output size), else into a new Buffer. */
+  scale(frame: Buffer, out?: Buffer): Buffer {
+    const target =
+      out && out.length === yuvFrameSize(this.to.width, this.to.height)
+        ? out
+        : Buffer.allocUnsafe(yuvFrameSize(this.to.width, this.to.height));
+    for (const { src, dst, rows, cols } of this.#planes) {
+      const width = cols.length;
+      for (let y = 0; y < rows.length; y++) {
+        const from = src + rows[y]!;
+        const to = dst + y * width;
+        for (let x = 0; x < width; x++) target[to + x] = frame[from + cols[x]!]!;
+      }
     }
-  };
-  const { width: sw, height: sh } = from;
-  const { width: dw, height: dh } = to;
-  plane(0, sw, sh, 0, dw, dh);
-  plane(sw * sh, sw / 2, sh / 2, dw * dh, dw / 2, dh / 2);
-  plane(sw * sh + (sw * sh) / 4, sw / 2, sh / 2, dw * dh + (dw * dh) / 4, dw / 2, dh / 2);
-  return out;
+    return target;
+  }
+}
+
+/** A yuv420p frame resized by nearest neighbour (NearestScaler, for one frame). */
+export function scaleNearest(frame: Buffer, from: { width: number; height: number }, to: Rect): Buffer {
+  return new NearestScaler(from, to).scale(frame);
 }

@@ -135,6 +135,14 @@ export abstract class Pipeline extends EventEmitter<Events> {
     return this.#restarts;
   }
 
+  /**
+   * The first restart's delay after a crash (then doubling, jittered: Pipelines), when this kind
+   * needs a shorter one than the registry's: a live mix is an outage for every viewer.
+   */
+  get restartBaseMs(): number | undefined {
+    return undefined;
+  }
+
   /** Allocates what lives across ffmpeg restarts (transports, output streams). May throw. */
   protected abstract prepare(): Promise<void>;
   /** The arguments of one ffmpeg run. */

@@ -141,7 +141,10 @@ export class Pipelines extends EventEmitter<Events> {
         pipeline.fail(`ffmpeg crashed ${crashes} times in a row`);
         return;
       }
-      const delay = backoffMs(crashes, this.#restart);
+      const delay = backoffMs(crashes, {
+        ...this.#restart,
+        baseMs: pipeline.restartBaseMs ?? this.#restart.baseMs,
+      });
       this.#o.logger.warn('pipeline restarting', {
         pipelineId: pipeline.id,
         attempt: crashes,

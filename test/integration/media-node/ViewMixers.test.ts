@@ -90,6 +90,8 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     lavfi: string,
     filter?: string,
     publication = `pub-${owner}-${kind}`,
+    /** Video encoder options after the defaults (a later `-g` wins; a PlainTransport sender answers no PLI). */
+    videoArgs: string[] = [],
   ) {
     const transport = await room.router.createPlainTransport({
       listenIp: '127.0.0.1',
@@ -107,7 +109,10 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     });
     const encode =
       kind === 'video'
-        ? ['-an', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-b:v', '300k', '-g', '15']
+        ? [
+            ...['-an', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-b:v', '300k'],
+            ...['-g', '15', ...videoArgs],
+          ]
         : ['-vn', ...(filter ? ['-af', filter] : []), '-c:a', 'libopus', '-b:a', '32k', '-ac', '2'];
     const sender = new FfmpegProcess({
       args: [
@@ -310,10 +315,81 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     );
     expect(view.video!.inputFrames()[pubs[3]!]).toBeGreaterThanOrEqual(before[pubs[3]!]! + 10);
     expect(await until(rx.frames, (n) => n >= framesBefore + 10)).toBeGreaterThanOrEqual(framesBefore + 10);
-    // Only shown inputs are decoded: the encoder and yellow's decoder are left.
-    expect(pipelines.usage().processes.length).toBe(2);
+    // Only shown inputs are decoded: the encoder and yellow's decoder are left (once a resized
+    // region's new decoder has its first frame, the old one it was bridged with is closed).
+    expect(
+      await until(
+        () => pipelines.usage().processes.length,
+        (n) => n === 2,
+        10_000,
+      ),
+    ).toBe(2);
     rx.close();
     room.close();
+  }, 60_000);
+
+  it('a resized region keeps moving while its new decoder waits for a key frame (the old decoder bridges it)', async () => {
+    const room = await rooms.open(`svc/${randomUUID()}`);
+    // One moving source: key frames for its first 3 s (the mixer's decoder starts), then none for 40 s.
+    const started = performance.now();
+    const { publication } = await publish(
+      room,
+      'p-moving',
+      'video',
+      'testsrc2=size=320x240:rate=15',
+      undefined,
+      'pub-moving',
+      ['-g', '600', '-force_key_frames', 'expr:lt(t,3)'],
+    );
+    const views = ViewsSchema.parse([
+      {
+        label: 'common',
+        audio: false,
+        video: {
+          format: { codec: 'h264' },
+          parameters: { resolution: { width: 320, height: 240 }, framerate: 15 },
+        },
+      },
+    ]);
+    await handle()(command(room.id, { type: 'views.configure', views }));
+    const view = mixers.view(room.id, 'common')!;
+    const shown = () => view.video?.inputFrames()[publication] ?? 0;
+    expect(await until(shown, (n) => n >= 10, 20_000)).toBeGreaterThanOrEqual(10);
+    await new Promise((r) => setTimeout(r, Math.max(0, started + 4000 - performance.now())));
+
+    // Its region shrinks to the left half: a decoder of the new size starts (and waits).
+    await handle()(
+      command(room.id, {
+        type: 'stream.control',
+        streamId: mixedStreamId('common'),
+        ops: [
+          {
+            op: 'replace',
+            path: '/info/layout',
+            value: [
+              {
+                stream: publication,
+                region: { id: 'left', area: { left: 0, top: 0, width: '1/2', height: 1 } },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const atChange = shown();
+    await new Promise((r) => setTimeout(r, 2000));
+    // The region kept advancing (the old decoder's frames, resized), and both decoders run.
+    expect(shown()).toBeGreaterThanOrEqual(atChange + 10);
+    expect(pipelines.usage().processes.length).toBe(3);
+    room.close();
+    // The room's close takes both decoders and the encoder with it.
+    expect(
+      await until(
+        () => pipelines.usage().processes.length,
+        (n) => n === 0,
+        10_000,
+      ),
+    ).toBe(0);
   }, 60_000);
 
   it('a node that holds part of a room mixed elsewhere (mixing: false) knows its views but mixes nothing; it mixes once it is told to', async () => {
