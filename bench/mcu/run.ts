@@ -8,12 +8,13 @@
 // Method and the baseline numbers: ../../../shared/research/mcu-baseline.md.
 //
 // Usage: npm run bench:mcu -- [--grids 2,4] [--rounds 1] [--warm 6] [--measure 12] [--source testsrc2|color]
-//   [--out mcu-YYYY-MM-DDb.json]
+//   [--out mcu-YYYY-MM-DDb.json (in bench/results/) or an absolute path]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
 
@@ -231,7 +232,28 @@ interface MixerRun {
     outputDecoderListeningMs: number;
     encoderArgsMatch: boolean;
     encoderArgs: string[];
+    /** The compositor's CPU split: user (JS, copies) and system (pipe reads and writes). */
+    nodeUserCpuPctOfCore: number;
+    nodeSystemCpuPctOfCore: number;
+    /** Live layout changes and an ffmpeg crash, after the CPU window (see `phases`). */
+    phases: Phase[];
   };
+}
+
+/**
+ * A disturbance of the running mix and what a subscriber sees of it: the longest time without an
+ * output frame (goal: 200 ms at a layout change, 2 s after a crash), the longest time an input's
+ * region went without a new frame, and when every region had one again.
+ */
+interface Phase {
+  name: string;
+  outputMaxGapMs: number;
+  regionMaxStallMs: number;
+  allRegionsRefreshedMs: number | null;
+  /** The longest the bench's event loop (the compositor's) was held during the phase. */
+  eventLoopMaxMs: number;
+  /** The longest time between two canvases written to the encoder. */
+  maxWriteGapMs: number;
 }
 
 let runCount = 0;
@@ -347,6 +369,8 @@ function outputWatcher(grid: number, sdpPath: string) {
   const frameBytes = W * H;
   const t = { first: null as number | null, firstInput: null as number | null, all: null as number | null };
   let frames = 0;
+  /** Arrival time of every decoded frame (performance.now()), for gaps around a layout change or a crash. */
+  const arrivals: number[] = [];
   let pending: Buffer = Buffer.alloc(0);
   /** Mean luma of a cell's middle (the black background and letterbox bars are ~0). */
   const cellShown = (f: Buffer, i: number) => {
@@ -368,13 +392,26 @@ function outputWatcher(grid: number, sdpPath: string) {
       pending = pending.subarray(frameBytes);
       frames++;
       const now = performance.now();
+      arrivals.push(now);
       t.first ??= now;
       if (t.all !== null) continue;
       if (t.firstInput === null && cellShown(f, 0)) t.firstInput = now;
       if (Array.from({ length: grid * grid }, (_, i) => cellShown(f, i)).every(Boolean)) t.all = now;
     }
   });
-  return { child, times: t, frames: () => frames };
+  /** The longest time without a decoded frame between `from` and `to` (the outage, ms). */
+  const maxGap = (from: number, to: number) => {
+    let last = from;
+    let gap = 0;
+    for (const at of arrivals) {
+      if (at <= from) continue;
+      if (at > to) break;
+      gap = Math.max(gap, at - last);
+      last = at;
+    }
+    return Math.round(Math.max(gap, to - last));
+  };
+  return { child, times: t, frames: () => frames, maxGap };
 }
 
 async function runTessera(grid: number, work: string, files: string[]): Promise<MixerRun | null> {
@@ -382,6 +419,7 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
   const { rooms, pipelines, mixers, pool } = tessera;
   const { ViewsSchema, mixedStreamId } = await import('../../shared/protocol/mcu.ts');
   const { sdpForRtpReceiver } = await import('../../media-node/ffmpeg/sdp.ts');
+  const { StreamPatchOpSchema } = await import('../../shared/protocol/commands.ts');
   const n = grid * grid;
   const worker = pool.workers[0]!;
 
@@ -541,6 +579,9 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
       firstOutputRtpMs: firstOutputMs === null ? null : Math.round(firstOutputMs),
       allInputsDecodedMs: composedMs === null ? null : Math.round(composedMs),
       outputDecoderListeningMs: listeningMs,
+      nodeUserCpuPctOfCore: round((100 * (nodeUse.user / 1e6 - idleRate * seconds * 0.5)) / seconds),
+      nodeSystemCpuPctOfCore: round((100 * (nodeUse.system / 1e6 - idleRate * seconds * 0.5)) / seconds),
+      phases: [],
       encoderArgsMatch: matchesAll(encoderArgs, ENCODER_ARGS),
       encoderArgs: encoderArgs.slice(
         encoderArgs.indexOf('-c:v'),
@@ -548,11 +589,86 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
       ),
     },
   };
+  run.tessera!.phases = await disturb(
+    grid,
+    view,
+    (layout) =>
+      mixers.control(
+        room.id,
+        mixedStreamId('common'),
+        StreamPatchOpSchema.parse({ op: 'replace', path: '/info/layout', value: layout }),
+      ),
+    watcher,
+  );
   await stop(watcher.child);
   recv.close();
   room.close();
   await Promise.all(sources.map(stop));
   return run;
+}
+
+type View = NonNullable<ReturnType<NonNullable<typeof tessera>['mixers']['view']>>;
+/** Replaces the view's layout as REST `PATCH …/streams/{mixed}` `/info/layout` does. */
+type Control = (layout: unknown) => boolean;
+
+/**
+ * After the CPU window: the lecture layout, then the grid with its inputs rotated (every region
+ * changes source), each applied live over the REST op; then every ffmpeg of the view killed.
+ * Each phase watches for PHASE_MS; the input counters are polled every 10 ms.
+ */
+const PHASE_MS = 4000;
+async function disturb(
+  grid: number,
+  view: View,
+  control: Control,
+  watcher: ReturnType<typeof outputWatcher>,
+): Promise<Phase[]> {
+  const { templatesFor, templateFor } = await import('../../media-node/mcu/layout.ts');
+  const n = grid * grid;
+  const inputs = Array.from({ length: n }, (_, i) => `pub${i}`);
+  const regionsOf = (base: 'lecture' | 'fluid') => templateFor(templatesFor(base, n), n)!.region;
+  const place = (regions: readonly { id: string; area: unknown }[], order: string[]) =>
+    regions.map((region, i) => ({ stream: order[i], region: { ...region, shape: 'rectangle' } }));
+  const rotated = [...inputs.slice(1), inputs[0]!];
+  const phases: Phase[] = [];
+  const watch = async (name: string, act: () => void) => {
+    const before = view.video!.inputFrames();
+    const last = new Map(Object.entries(before).map(([k, v]) => [k, { frames: v, at: performance.now() }]));
+    const refreshed = new Map<string, number>();
+    let stall = 0;
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    view.video!.stats.maxWriteGapMs = 0;
+    const t0 = performance.now();
+    act();
+    while (performance.now() - t0 < PHASE_MS) {
+      await sleep(10);
+      const now = performance.now();
+      for (const [k, v] of Object.entries(view.video!.inputFrames())) {
+        const seen = last.get(k);
+        if (!seen || v === seen.frames) continue;
+        stall = Math.max(stall, now - seen.at);
+        last.set(k, { frames: v, at: now });
+        if (!refreshed.has(k)) refreshed.set(k, now - t0);
+      }
+    }
+    for (const seen of last.values()) stall = Math.max(stall, performance.now() - seen.at);
+    phases.push({
+      name,
+      outputMaxGapMs: watcher.maxGap(t0, t0 + PHASE_MS),
+      regionMaxStallMs: Math.round(stall),
+      allRegionsRefreshedMs: refreshed.size === n ? Math.round(Math.max(...refreshed.values())) : null,
+      eventLoopMaxMs: Math.round(loop.max / 1e6),
+      maxWriteGapMs: Math.round(view.video!.stats.maxWriteGapMs),
+    });
+    loop.disable();
+  };
+  await watch('layout: lecture', () => control(place(regionsOf('lecture'), inputs)));
+  await watch('layout: grid, every input moved', () => control(place(regionsOf('fluid'), rotated)));
+  await watch('every ffmpeg killed', () => {
+    for (const p of view.video!.processes) if (p.pid !== undefined) process.kill(p.pid, 'SIGKILL');
+  });
+  return phases;
 }
 
 /** Every option/value pair of `want` appears in `argv` (as a pair). */
@@ -630,6 +746,15 @@ const summary = GRIDS.map((g) => {
     ),
     tesseraFirstFrameMs: med((r) => r.firstFrameMs, ts),
     tesseraAllInputsShownMs: med((r) => r.tessera?.allInputsShownMs ?? null, ts),
+    phases: [...new Set(ts.flatMap((t) => t.tessera?.phases.map((p) => p.name) ?? []))].map((name) => {
+      const of = ts.flatMap((t) => t.tessera?.phases.filter((p) => p.name === name) ?? []);
+      return {
+        name,
+        outputMaxGapMs: of.map((p) => p.outputMaxGapMs),
+        regionMaxStallMs: of.map((p) => p.regionMaxStallMs),
+        allRegionsRefreshedMs: of.map((p) => p.allRegionsRefreshedMs),
+      };
+    }),
   };
 });
 
@@ -655,12 +780,16 @@ const report = {
       `${JSON.stringify(TESSERA_VIDEO)}; inputs into PlainTransport producers; CPU = decoders + encoder ` +
       '(/proc/<pid>/stat) + this process above its idle rate (the compositor); the worker apart',
     addedLatency: 'not measured: the -c copy replays carry no wall-clock stamp to follow through the mix',
+    phases:
+      'after the CPU window, each watched 4 s: the lecture layout, the grid with every input moved, ' +
+      'every ffmpeg of the view killed (SIGKILL); outputMaxGapMs = longest time without a decoded ' +
+      'output frame, regionMaxStallMs = longest time an input went without a new frame in the compositor',
   },
   summary,
   rows,
 };
 // --out NAME: a second run of the day must not overwrite the first's file.
-const out = join(here, '..', 'results', args.get('out') ?? `mcu-${report.date.slice(0, 10)}.json`);
+const out = resolve(here, '..', 'results', args.get('out') ?? `mcu-${report.date.slice(0, 10)}.json`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`[bench:mcu] wrote ${out}`);

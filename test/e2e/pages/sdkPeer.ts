@@ -119,6 +119,23 @@ const peer = {
     return out;
   },
 
+  /**
+   * A received video's frame-timing statistics from WebRTC itself (not from page callbacks a busy
+   * page delays): Chrome counts a freeze when the gap between two rendered frames exceeds
+   * max(3 × the mean, mean + 150 ms), about 190 ms at 24 fps.
+   */
+  async frameTiming(publicationId: string) {
+    const track = client!.remoteTracks.find((t) => t.publicationId === publicationId && t.kind === 'video');
+    const stats = track ? await client!.stats(track.streamId) : undefined;
+    const inbound = [...(stats?.values() ?? [])].find((s) => s.type === 'inbound-rtp' && s.kind === 'video');
+    return {
+      framesDecoded: (inbound?.framesDecoded as number | undefined) ?? 0,
+      freezeCount: (inbound?.freezeCount as number | undefined) ?? null,
+      totalFreezesDurationMs: Math.round(((inbound?.totalFreezesDuration as number | undefined) ?? 0) * 1000),
+      pauseCount: (inbound?.pauseCount as number | undefined) ?? null,
+    };
+  },
+
   /** The receive transport's selected ICE path (candidate types and protocols), from getStats. */
   async receivePath() {
     const live = remotes.find((r) => r.track.readyState !== 'ended');
