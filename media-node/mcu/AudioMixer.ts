@@ -60,6 +60,12 @@ export interface AudioMixerOptions {
   codec?: MixedAudioCodec | undefined;
   /** Voice activity chose a new active input (its stream id). */
   onActiveInput?: ((streamId: string) => void) | undefined;
+  /**
+   * Only mix-minus outputs: the common mix is not published (a node that is not the room's
+   * mixing host: its listeners subscribe to the host's mix, piped here, and get their mix-minus
+   * from this node, which holds every audio track of the room).
+   */
+  mixMinusOnly?: boolean | undefined;
 }
 
 /**
@@ -173,7 +179,7 @@ export class AudioMixer extends Pipeline {
   }
 
   protected override onFirstFrame(): void {
-    if (this.#published || !this.#output) return;
+    if (this.#published || !this.#output || this.#o.mixMinusOnly) return;
     this.#published = true;
     const producer = this.#output.producer;
     this.addOutput({ streamId: producer.id, kind: 'audio' });

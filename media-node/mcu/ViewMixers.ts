@@ -39,7 +39,9 @@ const MAX_PENDING_ROOMS = 1000;
 
 /**
  * One mixer per view of a room, on the node that hosts the room's mixing (the one that gets
- * `views.configure`; other nodes have no views and ignore the MCU's stream controls). Inputs
+ * `views.configure`). The room's other nodes get its views with `mixing: false`: they mix no
+ * video and publish no mix, ignore the MCU's stream controls, and make the mix-minus of their own
+ * participants (ViewMixer.mixMinusOnly: they hold every audio track of the room). Inputs
  * follow OWT: every publication of the room is mixed into every view when published (its video
  * track into the view's video mixer, its audio track into the audio mixer); `/info/inViews`
  * add/remove change that live. A view's mixers start with its first input and stop with the room
@@ -75,7 +77,7 @@ export class ViewMixers extends EventEmitter<Events> {
     });
     this.#rooms.on('roomcreated', (room) => {
       const recorded = this.#recordOnly.get(room.id);
-      if (recorded) room.setViews(recorded);
+      if (recorded) this.#apply(room, recorded, { mixMinusOnly: true });
       const views = this.#pending.get(room.id);
       this.#pending.delete(room.id);
       if (views) this.#apply(room, views);
@@ -100,11 +102,7 @@ export class ViewMixers extends EventEmitter<Events> {
       this.#recordOnly.set(roomId, [...views]);
       if (this.#recordOnly.size > MAX_PENDING_ROOMS)
         this.#recordOnly.delete(this.#recordOnly.keys().next().value!);
-      const mixers = this.#views.get(roomId);
-      this.#views.delete(roomId);
-      for (const mixer of mixers?.values() ?? []) mixer.close();
-      mixers?.clear();
-      if (room && !room.closed) room.setViews(views);
+      if (room && !room.closed) this.#apply(room, views, { mixMinusOnly: true });
       return;
     }
     this.#recordOnly.delete(roomId);
@@ -121,7 +119,11 @@ export class ViewMixers extends EventEmitter<Events> {
     if (this.#pending.size > MAX_PENDING_ROOMS) this.#pending.delete(this.#pending.keys().next().value!);
   }
 
-  #apply(room: Room, views: readonly ResolvedView[]): void {
+  /**
+   * The room's views, mixed here; or, `mixMinusOnly`, mixed on another node (the room's host) and
+   * only mix-minus made here for this node's participants (ViewMixer.mixMinusOnly).
+   */
+  #apply(room: Room, views: readonly ResolvedView[], { mixMinusOnly = false } = {}): void {
     // The room knows its views too: its new publications start in them (OWT), as REST shows.
     room.setViews(views);
     let mixers = this.#views.get(room.id);
@@ -138,12 +140,20 @@ export class ViewMixers extends EventEmitter<Events> {
       }
     for (const view of views) {
       const existing = mixers.get(view.label);
-      // A changed view is rebuilt (its mixed stream id stays: it is the label's).
-      if (existing && JSON.stringify(existing.view) === JSON.stringify(view)) continue;
+      // A changed view, or one this node now mixes (or no longer), is rebuilt (its mixed stream id
+      // stays: it is the label's).
+      if (
+        existing &&
+        existing.mixMinusOnly === mixMinusOnly &&
+        JSON.stringify(existing.view) === JSON.stringify(view)
+      )
+        continue;
       existing?.close();
-      const mixer = new ViewMixer(room, view, this.#pipelines, this.#logger, (e, info) =>
-        (this.emit as (e: string, i: unknown) => boolean)(e, info),
-      );
+      // A node that only makes mix-minus says nothing about the view: its host does.
+      const emit: Emit = mixMinusOnly
+        ? () => {}
+        : (e, info) => (this.emit as (e: string, i: unknown) => boolean)(e, info);
+      const mixer = new ViewMixer(room, view, this.#pipelines, this.#logger, emit, { mixMinusOnly });
       mixers.set(view.label, mixer);
       // What is published already is mixed (OWT: every publication is in every view).
       for (const publication of publicationsOf(room)) mixer.mix(publication);
@@ -179,10 +189,13 @@ export class ViewMixers extends EventEmitter<Events> {
     });
     room.once('close', () => {
       const views = [...mixers.values()].map((m) => m.view);
+      const mixMinusOnly = [...mixers.values()].some((m) => m.mixMinusOnly);
       for (const mixer of mixers.values()) mixer.close();
       mixers.clear();
       if (this.#views.get(room.id) !== mixers) return;
       this.#views.delete(room.id);
+      // A room mixed elsewhere opens again with its views from #recordOnly.
+      if (mixMinusOnly) return;
       // The room may open here again (its participants back after it emptied): its views still hold.
       this.#remember(room.id, views);
     });
@@ -195,7 +208,7 @@ export class ViewMixers extends EventEmitter<Events> {
    */
   control(roomId: string, streamId: string, op: StreamPatchOp): boolean {
     const mixers = this.#views.get(roomId);
-    if (!mixers) return false;
+    if (!mixers || [...mixers.values()].some((m) => m.mixMinusOnly)) return false;
     if (op.path === '/info/inViews') {
       const mixer = mixers.get(op.value);
       if (!mixer) return false;
@@ -264,8 +277,23 @@ export class ViewMixer {
   #video: VideoMixer | undefined;
   #audio: AudioMixer | undefined;
   #closed = false;
+  /**
+   * On a node of the room that is not its mixing host: no video, no published mix, no events;
+   * an audio mixer (started by the first listener) for the mix-minus of this node's participants.
+   */
+  readonly mixMinusOnly: boolean;
+  /** mixMinusOnly: the audio publications, mixed once the audio mixer starts. */
+  readonly #audioPublications = new Set<string>();
 
-  constructor(room: Room, view: ResolvedView, pipelines: Pipelines, logger: Logger, emit: Emit) {
+  constructor(
+    room: Room,
+    view: ResolvedView,
+    pipelines: Pipelines,
+    logger: Logger,
+    emit: Emit,
+    options: { mixMinusOnly?: boolean } = {},
+  ) {
+    this.mixMinusOnly = options.mixMinusOnly ?? false;
     this.view = view;
     this.streamId = mixedStreamId(view.label);
     this.#room = room;
@@ -315,6 +343,11 @@ export class ViewMixer {
     for (const track of tracks) {
       const kind = track.announcement.kind;
       if (kind === 'data' || this.#tracks.has(track.announcement.id)) continue;
+      if (this.mixMinusOnly) {
+        if (kind === 'video') continue;
+        this.#audioPublications.add(publication);
+        if (!this.#audio) continue;
+      }
       const mixer = kind === 'video' ? this.#videoMixer() : this.#audioMixer();
       if (!mixer) continue;
       this.#tracks.set(track.announcement.id, { publication, kind });
@@ -329,6 +362,7 @@ export class ViewMixer {
 
   unmix(publication: string): void {
     this.#excluded.add(publication);
+    this.#audioPublications.delete(publication);
     this.#drop(publication);
   }
 
@@ -339,9 +373,12 @@ export class ViewMixer {
     this.#tracks.delete(trackId);
     if (track.kind === 'audio') this.#audio?.removeInput(track.publication);
     else this.#dropVideo(track.publication);
+    if (!this.#room.producersOf(track.publication).some((t) => t.announcement.kind === 'audio'))
+      this.#audioPublications.delete(track.publication);
   }
 
   #drop(publication: string): void {
+    this.#audioPublications.delete(publication);
     for (const [id, t] of this.#tracks) if (t.publication === publication) this.#tracks.delete(id);
     this.#audio?.removeInput(publication);
     this.#dropVideo(publication);
@@ -491,6 +528,7 @@ export class ViewMixer {
         // The REST API refuses views in other formats (functions/services/unimplemented.ts).
         codec: isMixedAudioCodec(this.view.audio.format.codec) ? this.view.audio.format.codec : 'opus',
         onActiveInput: (publication) => this.#onActiveInput(publication),
+        mixMinusOnly: this.mixMinusOnly,
       });
       this.#pipelines.run(mixer);
       this.#audio = mixer;
@@ -517,8 +555,19 @@ export class ViewMixer {
    * audio and may publish audio or has an input in it (a listener gets the mix itself).
    */
   async mixMinusFor(peerId: string, producerId: string): Promise<string | undefined> {
+    if (this.#closed || this.view.audio === false) return undefined;
+    if (this.mixMinusOnly) {
+      // The host's mixed audio, piped here: the mix-minus is made here, from the same inputs.
+      const announcement = this.#room.stream(producerId)?.announcement;
+      if (announcement?.type !== 'mixed' || announcement.kind !== 'audio') return undefined;
+      if (announcement.publication !== this.streamId) return undefined;
+      if (!this.#audio) {
+        if (!this.#audioMixer()) return undefined;
+        for (const publication of this.#audioPublications) this.mix(publication);
+      }
+    } else if (this.#audio?.producer?.id !== producerId) return undefined;
     const audio = this.#audio;
-    if (!audio || audio.closed || audio.producer?.id !== producerId) return undefined;
+    if (!audio || audio.closed) return undefined;
     const mayTalk = this.#room.peer(peerId)?.mayPublish('audio') || audio.hasInputOf(peerId);
     return mayTalk ? audio.mixMinusFor(peerId) : undefined;
   }

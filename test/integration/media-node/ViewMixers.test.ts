@@ -16,6 +16,7 @@ import { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../../shared/protocol/commands.ts';
 import { mixedStreamId, ViewsSchema } from '../../../shared/protocol/mcu.ts';
+import type { StreamAnnouncement } from '../../../shared/protocol/signaling.ts';
 import { freeUdpPortPair } from '../../harness/udp.ts';
 
 const logger = createLogger({ level: 'error' });
@@ -90,8 +91,12 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     lavfi: string,
     filter?: string,
     publication = `pub-${owner}-${kind}`,
-    /** Video encoder options after the defaults (a later `-g` wins; a PlainTransport sender answers no PLI). */
-    videoArgs: string[] = [],
+    extra: {
+      /** Video encoder options after the defaults (a later `-g` wins; a PlainTransport sender answers no PLI). */
+      videoArgs?: string[];
+      /** Another node's stream piped here (default: a participant's of this node). */
+      piped?: { fromNode: string; announcement?: Partial<StreamAnnouncement> };
+    } = {},
   ) {
     const transport = await room.router.createPlainTransport({
       listenIp: '127.0.0.1',
@@ -111,7 +116,7 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
       kind === 'video'
         ? [
             ...['-an', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-b:v', '300k'],
-            ...['-g', '15', ...videoArgs],
+            ...['-g', '15', ...(extra.videoArgs ?? [])],
           ]
         : ['-vn', ...(filter ? ['-af', filter] : []), '-c:a', 'libopus', '-b:a', '32k', '-ac', '2'];
     const sender = new FfmpegProcess({
@@ -131,8 +136,11 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
         source: kind === 'video' ? 'camera' : 'mic',
         paused: false,
         publication,
+        ...extra.piped?.announcement,
       },
-      { kind: 'participant', participantId: owner },
+      extra.piped
+        ? { kind: 'pipe', fromNode: extra.piped.fromNode }
+        : { kind: 'participant', participantId: owner },
     );
     return { producer, publication };
   }
@@ -339,7 +347,7 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
       'testsrc2=size=320x240:rate=15',
       undefined,
       'pub-moving',
-      ['-g', '600', '-force_key_frames', 'expr:lt(t,3)'],
+      { videoArgs: ['-g', '600', '-force_key_frames', 'expr:lt(t,3)'] },
     );
     const views = ViewsSchema.parse([
       {
@@ -400,7 +408,10 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     // The records of its publications show them in the views (StreamRecords reads room.views()).
     expect(room.views().map((v) => v.label)).toEqual(['far']);
     await publish(room, 'f1', 'audio', 'sine=f=440:sample_rate=48000');
-    expect(mixers.view(room.id, 'far')).toBeUndefined();
+    // Nothing mixes here until a participant here subscribes to the host's mix (mix-minus only).
+    expect(mixers.view(room.id, 'far')?.mixMinusOnly).toBe(true);
+    expect(mixers.view(room.id, 'far')?.audio).toBeUndefined();
+    expect(pipelines.list(room.id)).toEqual([]);
     expect(
       mixers.control(room.id, 'pub-f1-audio', { op: 'remove', path: '/info/inViews', value: 'far' }),
     ).toBe(false);
@@ -410,10 +421,79 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     expect(mixers.view(room.id, 'far')?.audio?.hasInputOf('f1')).toBe(true);
     // And back: the mixers stop, the views stay.
     await handle()(command(roomId, { type: 'views.configure', views, mixing: false }));
-    expect(mixers.view(room.id, 'far')).toBeUndefined();
+    expect(mixers.view(room.id, 'far')?.mixMinusOnly).toBe(true);
+    expect(mixers.view(room.id, 'far')?.audio).toBeUndefined();
+    expect(pipelines.list(room.id)).toEqual([]);
     expect(room.views().map((v) => v.label)).toEqual(['far']);
     room.close();
   }, 30_000);
+
+  it('a node that does not mix the room makes its own participants’ mix-minus from the tracks it holds', async () => {
+    const roomId = `svc/${randomUUID()}`;
+    const views = ViewsSchema.parse([{ label: 'far', video: false }]);
+    await handle()(command(roomId, { type: 'views.configure', views, mixing: false }));
+    const room = await rooms.open(roomId);
+    // b1 publishes here; b2's track is piped in from another node; the host's mix is piped in too.
+    await publish(room, 'b1', 'audio', 'sine=f=440:sample_rate=48000');
+    await publish(room, 'b2', 'audio', 'sine=f=660:sample_rate=48000', undefined, 'pub-b2-audio', {
+      piped: { fromNode: 'node-b2' },
+    });
+    const hostMix = await publish(
+      room,
+      'pipeline:mix-far-a',
+      'audio',
+      'sine=f=2200:sample_rate=48000',
+      undefined,
+      mixedStreamId('far'),
+      {
+        piped: {
+          fromNode: 'node-host',
+          announcement: { type: 'mixed', source: 'mixed', label: 'far' },
+        },
+      },
+    );
+    const view = mixers.view(room.id, 'far')!;
+    const subscriber = async (id: string, talks: boolean) => {
+      const peer = await room.join(
+        {
+          id,
+          user: id,
+          role: 'presenter',
+          permission: {
+            publish: talks && { audio: true, video: false },
+            subscribe: { audio: true, video: true },
+          },
+        },
+        `conn-${id}`,
+      );
+      peer.rtpCapabilities = room.router.rtpCapabilities;
+      await room.createTransport(peer, 'recv');
+      return room.subscribe(peer, hostMix.producer.id);
+    };
+    // b1 subscribes to the mix: it gets a mix-minus made here (the view's audio mixer starts now).
+    const b1 = await subscriber('b1', true);
+    expect(b1.producerId).not.toBe(hostMix.producer.id);
+    expect(view.audio?.mixMinusOwner(b1.producerId)).toBe('b1');
+    // A listener who may not publish gets the host's mix.
+    expect((await subscriber('listener', false)).producerId).toBe(hostMix.producer.id);
+    // Nothing is published by this node's mixer: the host's mix is the view's only mixed stream.
+    expect(room.streams().filter((s) => s.type === 'mixed')).toHaveLength(1);
+
+    const minus = await receive(room, b1.producerId, 'audio');
+    await new Promise((r) => setTimeout(r, 2500));
+    const own = await minus.record(1000);
+    expect(own.length, minus.stderr()).toBeGreaterThan(24_000);
+    const noise = goertzel(own, 1500) + 1;
+    // b2 (piped in) is in b1's mix; b1's own tone is (almost) not.
+    expect(goertzel(own, 660) / noise).toBeGreaterThan(100);
+    expect(goertzel(own, 440)).toBeLessThan(goertzel(own, 660) / 50);
+    // Stream controls are the host's: this node ignores them.
+    expect(
+      mixers.control(room.id, mixedStreamId('far'), { op: 'replace', path: '/info/layout', value: [] }),
+    ).toBe(false);
+    minus.close();
+    room.close();
+  }, 60_000);
 
   it('mixes three tones, gives a participant the mix without their own tone, and follows the loudest speaker', async () => {
     // The views may come before the room opens here: they apply when it does. Publications are
