@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ApiGatewayConnections } from '../shared/adapters/apigw/ApiGatewayConnections.ts';
 import { type Adapters, adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
@@ -12,6 +13,7 @@ import { transcoderKind } from './mcu/Transcoder.ts';
 import { NodeMetrics } from './metrics/registry.ts';
 import { serveMetrics } from './metrics/server.ts';
 import { PipelineCpuMeter } from './pipelines/PipelineCpuMeter.ts';
+import { recorderKind } from './recording/Recorder.ts';
 
 /**
  * Composition root of a standalone media node (local cluster, EC2): commands from its SQS
@@ -71,7 +73,7 @@ export async function startMediaNode(
     limits: config.limits,
     location: config.location,
     turn: config.turn,
-    pipelineKinds: { transcode: transcoderKind },
+    pipelineKinds: { transcode: transcoderKind, record: recorderKind(resolve(config.recordingsDir)) },
     mcu: true,
     events: adapters.events,
     observers: extras.metrics?.observers,

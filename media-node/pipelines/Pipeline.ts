@@ -126,6 +126,11 @@ export abstract class Pipeline extends EventEmitter<Events> {
     return [];
   }
 
+  /** How long ffmpeg may take to exit after SIGINT on close: no trailer to write to an RTP output. */
+  protected get closeGraceMs(): number {
+    return 1000;
+  }
+
   /** How the main ffmpeg's stdin is wired: `pipe` for a kind that feeds it raw media. */
   protected get stdin(): 'pipe' | 'ignore' {
     return 'ignore';
@@ -233,8 +238,8 @@ export abstract class Pipeline extends EventEmitter<Events> {
 
   #close(): void {
     this.#state = 'closed';
-    // No trailer to write to an RTP output: a short grace, then SIGKILL.
-    void this.#process?.close(1000);
+    // SIGINT, then SIGKILL after the kind's grace (a file's trailer takes longer than RTP's nothing).
+    void this.#process?.close(this.closeGraceMs);
     this.#process = undefined;
     try {
       this.release();

@@ -16,6 +16,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     media: { workers: e.MEDIA_WORKERS },
     ffmpegPath: e.FFMPEG_PATH,
+    recordingsDir: e.RECORDINGS_DIR,
     redisUrl: e.REDIS_URL,
     dynamodbTable: e.DYNAMODB_TABLE,
     sqsQueuePrefix: e.SQS_QUEUE_PREFIX,

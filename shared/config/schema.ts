@@ -48,6 +48,11 @@ export const EnvSchema = z.object({
     .optional()
     .describe('mediasoup workers per media node (default: one per CPU core)'),
   FFMPEG_PATH: optionalString.describe('ffmpeg binary; else ffmpeg-static, else ffmpeg on PATH'),
+  RECORDINGS_DIR: z
+    .string()
+    .min(1)
+    .default('recordings')
+    .describe('directory a media node writes recordings into (relative to the working directory)'),
   REDIS_URL: optionalString.describe('live state in Redis (else in memory)'),
   DYNAMODB_TABLE: optionalString.describe('durable state in this DynamoDB table (else in memory)'),
   SQS_QUEUE_PREFIX: optionalString.describe(
@@ -250,6 +255,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   media: { workers: number | undefined };
   ffmpegPath: string | undefined;
+  recordingsDir: string;
   redisUrl: string | undefined;
   dynamodbTable: string | undefined;
   sqsQueuePrefix: string | undefined;

@@ -80,7 +80,17 @@ export type StreamPatchOp = z.infer<typeof StreamPatchOpSchema>;
 const pipelineId = z.string().regex(/^[\w-]{1,64}$/);
 
 /** The pipeline kinds a node may know (a node refuses a kind it has not registered). */
-export const PipelineKindSchema = z.enum(['transcode']);
+export const PipelineKindSchema = z.enum(['transcode', 'record']);
+
+/**
+ * Parameters of a `record`: its inputs (at most one audio and one video track, as OWT's
+ * `media.audio.from` and `media.video.from`) copied without re-encoding into a file. `auto` is
+ * OWT's rule (mp4 for H.264/H.265 with AAC, else mkv): WebRTC audio is opus, so mkv in practice.
+ */
+export const RecordParamsSchema = z.strictObject({
+  container: z.enum(['auto', 'mkv', 'mp4', 'webm']).default('auto'),
+});
+export type RecordParams = z.infer<typeof RecordParamsSchema>;
 
 /**
  * Parameters of a `transcode`: one video stream re-encoded, bounded so that one request cannot
@@ -208,6 +218,11 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     pipelineId,
     kind: PipelineKindSchema,
     input: z.strictObject({ streamId: z.string().min(1).max(64) }),
+    /** More inputs, for a kind that takes them: a recording's audio track beside its video. */
+    with: z
+      .array(z.strictObject({ streamId: z.string().min(1).max(64) }))
+      .max(1)
+      .optional(),
     params: z
       .record(z.string().max(32), z.union([z.string().max(64), z.number(), z.boolean()]))
       .refine((p) => Object.keys(p).length <= 16, 'at most 16 params')

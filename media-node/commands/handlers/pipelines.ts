@@ -22,7 +22,7 @@ export function pipelineHandlers(pipelines: Pipelines | undefined): {
         id: c.pipelineId,
         kind: c.kind,
         roomId: c.roomId,
-        inputs: [c.input.streamId],
+        inputs: [c.input.streamId, ...(c.with ?? []).map((i) => i.streamId)],
         params: c.params,
       });
     },

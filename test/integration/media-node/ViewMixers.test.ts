@@ -17,6 +17,7 @@ import { createLogger } from '../../../shared/logger.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../../shared/protocol/commands.ts';
 import { mixedStreamId, ViewsSchema } from '../../../shared/protocol/mcu.ts';
 import type { StreamAnnouncement } from '../../../shared/protocol/signaling.ts';
+import { type LavfiSourceOptions, publishLavfi } from '../../harness/lavfiSource.ts';
 import { freeUdpPortPair } from '../../harness/udp.ts';
 
 const logger = createLogger({ level: 'error' });
@@ -84,66 +85,23 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     NodeCommandSchema.parse({ id: randomUUID(), issuedAt: new Date().toISOString(), roomId, ...body });
 
   /** A participant's publication fed by an ffmpeg lavfi source over a PlainTransport. */
-  async function publish(
+  const publish = (
     room: Room,
     owner: string,
     kind: 'audio' | 'video',
     lavfi: string,
     filter?: string,
-    publication = `pub-${owner}-${kind}`,
-    extra: {
-      /** Video encoder options after the defaults (a later `-g` wins; a PlainTransport sender answers no PLI). */
-      videoArgs?: string[];
-      /** Another node's stream piped here (default: a participant's of this node). */
-      piped?: { fromNode: string; announcement?: Partial<StreamAnnouncement> };
-    } = {},
-  ) {
-    const transport = await room.router.createPlainTransport({
-      listenIp: '127.0.0.1',
-      rtcpMux: false,
-      comedia: true,
-    });
-    const ssrc = 20_000_000 + Math.floor(Math.random() * 1_000_000);
-    const codec =
-      kind === 'video'
-        ? { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }
-        : { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 };
-    const producer = await transport.produce({
+    publication?: string,
+    extra: Pick<LavfiSourceOptions, 'videoArgs' | 'piped'> = {},
+  ) =>
+    publishLavfi(room, processes, {
+      owner,
       kind,
-      rtpParameters: { codecs: [codec], encodings: [{ ssrc }] },
+      lavfi,
+      ...(filter ? { filter } : {}),
+      ...(publication ? { publication } : {}),
+      ...extra,
     });
-    const encode =
-      kind === 'video'
-        ? [
-            ...['-an', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-b:v', '300k'],
-            ...['-g', '15', ...(extra.videoArgs ?? [])],
-          ]
-        : ['-vn', ...(filter ? ['-af', filter] : []), '-c:a', 'libopus', '-b:a', '32k', '-ac', '2'];
-    const sender = new FfmpegProcess({
-      args: [
-        ...['-re', '-f', 'lavfi', '-i', lavfi, ...encode],
-        ...['-payload_type', String(codec.payloadType), '-ssrc', String(ssrc), '-f', 'rtp'],
-        `rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${transport.rtcpTuple!.localPort}&pkt_size=1200`,
-      ],
-    });
-    processes.push(sender);
-    await room.addStream(
-      producer,
-      {
-        id: producer.id,
-        owner,
-        kind,
-        source: kind === 'video' ? 'camera' : 'mic',
-        paused: false,
-        publication,
-        ...extra.piped?.announcement,
-      },
-      extra.piped
-        ? { kind: 'pipe', fromNode: extra.piped.fromNode }
-        : { kind: 'participant', participantId: owner },
-    );
-    return { producer, publication };
-  }
 
   /** Consumes a producer into an ffmpeg decoder writing raw frames (video rgb24 64x48, audio s16le mono). */
   async function receive(room: Room, producerId: string, kind: 'audio' | 'video') {

@@ -1,0 +1,233 @@
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
+import { type RecordParams, RecordParamsSchema } from '../../shared/protocol/commands.ts';
+import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
+import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
+
+/** Until the first frame is written, key frames are asked for this often (a file starts at one). */
+const KEY_FRAME_RETRY_MS = 1000;
+/** A recording's trailer (mp4 index, mkv cues) needs time to be written after SIGINT. */
+const TRAILER_GRACE_MS = 5000;
+/**
+ * How much a killed recorder loses at most: mkv clusters and mp4 fragments are closed and
+ * flushed to the file this often (research/streaming-peers.md §4: without it a SIGKILL left one
+ * 256 KiB buffer of mkv, and an unfragmented mp4 nothing readable).
+ */
+const FLUSH_SECONDS = 1;
+
+type Container = Exclude<RecordParams['container'], 'auto'>;
+
+/** What each container takes without re-encoding (ffmpeg 5.1 muxers), by codec mime type. */
+const CONTAINS: Record<Container, ReadonlySet<string>> = {
+  mkv: new Set([
+    'video/vp8',
+    'video/vp9',
+    'video/h264',
+    'video/h265',
+    'video/av1',
+    'audio/opus',
+    'audio/pcmu',
+    'audio/pcma',
+    'audio/g722',
+  ]),
+  webm: new Set(['video/vp8', 'video/vp9', 'video/av1', 'audio/opus']),
+  mp4: new Set(['video/h264', 'video/h265', 'video/vp9', 'video/av1', 'audio/opus']),
+};
+const EXTENSION: Record<Container, string> = { mkv: 'mkv', webm: 'webm', mp4: 'mp4' };
+
+/** What a recording has written so far. */
+export interface RecordingInfo {
+  container: Container;
+  /** The files written, one per ffmpeg run (a crash and restart starts the next part). */
+  files: string[];
+  bytes: number;
+  /** Media time written by the current run (ms). */
+  durationMs: number;
+}
+
+/**
+ * OWT's recording: a room's audio and/or video track (they may come from different streams)
+ * copied as they are into an mkv, webm or mp4 file (no re-encoding: ~1 % of a core), written so
+ * that a killed node leaves a file that plays up to its last second (mkv clusters and fragmented
+ * mp4 flushed every second). A crash restarts ffmpeg into the next part file. Ends when an input
+ * goes (unpublished, its participant left) or on stop (SIGINT: the trailer is written).
+ */
+export class Recorder extends Pipeline {
+  readonly #ctx: PipelineContext;
+  readonly #inputIds: string[];
+  readonly #params: RecordParams;
+  readonly #dir: string;
+  readonly #bridge: RtpBridge;
+  /** Holds the receive SDPs ffmpeg opens. */
+  #work: string | undefined;
+  readonly #inputs: RtpInput[] = [];
+  #container: Container = 'mkv';
+  readonly #files: string[] = [];
+  #outTimeUs = 0;
+  /** The current run, to let it finish its file before the inputs close. */
+  #ffmpeg: FfmpegProcess | undefined;
+  #keyFrames: ReturnType<typeof setInterval> | undefined;
+
+  constructor(spec: PipelineSpec, ctx: PipelineContext, options: { dir: string }) {
+    super(spec, ctx.logger);
+    const parsed = RecordParamsSchema.safeParse(spec.params ?? {});
+    if (!parsed.success)
+      throw new ValidationError(
+        'invalid record params',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
+    if (spec.inputs.length < 1 || spec.inputs.length > 2 || new Set(spec.inputs).size !== spec.inputs.length)
+      throw new ValidationError('a recording takes one audio and/or one video track', [
+        { path: 'inputs', message: 'one or two distinct track ids' },
+      ]);
+    this.#ctx = ctx;
+    this.#inputIds = [...spec.inputs];
+    this.#params = parsed.data;
+    this.#dir = options.dir;
+    this.#bridge = new RtpBridge(ctx.room.router);
+  }
+
+  get inputs(): readonly string[] {
+    return this.#inputIds;
+  }
+
+  /** A copy, no decode or encode: about 1 % of a core. */
+  get weight(): number {
+    return 0.01;
+  }
+
+  get info(): RecordingInfo {
+    let bytes = 0;
+    for (const file of this.#files) bytes += fileSize(file);
+    return {
+      container: this.#container,
+      files: [...this.#files],
+      bytes,
+      durationMs: Math.round(this.#outTimeUs / 1000),
+    };
+  }
+
+  protected override get closeGraceMs(): number {
+    return TRAILER_GRACE_MS;
+  }
+
+  protected async prepare(): Promise<void> {
+    const { room } = this.#ctx;
+    const kinds = this.#inputIds.map((id) => {
+      const stream = room.streams().find((s) => s.id === id);
+      if (!stream) throw new NotFoundError(ErrorCodes.streamNotFound, `no track ${id} in the room`);
+      if (stream.kind === 'data')
+        throw new ValidationError('a data track cannot be recorded', [{ path: 'inputs', message: id }]);
+      return stream.kind;
+    });
+    if (new Set(kinds).size !== kinds.length)
+      throw new ValidationError('a recording takes at most one audio and one video track', [
+        { path: 'inputs', message: kinds.join(', ') },
+      ]);
+    this.#work = mkdtempSync(join(tmpdir(), 'tessera-record-'));
+    const gone = () => this.close(room.closed ? 'room closed' : 'input gone');
+    for (const [i, id] of this.#inputIds.entries()) {
+      // The track may live on another of the room's routers: the pipeline runs on the primary one.
+      await room.ensureOn(id, room.router);
+      if (this.closed) return;
+      const input = await this.#bridge.input(id);
+      this.#inputs.push(input);
+      input.consumer.once('producerclose', gone);
+      input.consumer.once('transportclose', gone);
+      writeFileSync(join(this.#work, `${i}.sdp`), input.sdp);
+      if (this.closed) return;
+    }
+    this.#container = this.#chooseContainer();
+    mkdirSync(this.#dir, { recursive: true });
+    await this.#bridge.resumeInputs();
+  }
+
+  #chooseContainer(): Container {
+    const codecs = this.#inputs.map((i) => i.consumer.rtpParameters.codecs[0]!.mimeType.toLowerCase());
+    const wanted = this.#params.container;
+    if (wanted === 'auto') return 'mkv';
+    const refused = codecs.filter((c) => !CONTAINS[wanted].has(c));
+    if (refused.length > 0)
+      throw new ValidationError(`${wanted} cannot hold ${refused.join(' and ')} without re-encoding`, [
+        { path: 'container', message: `use ${codecs.every((c) => CONTAINS.mkv.has(c)) ? 'mkv' : 'another'}` },
+      ]);
+    return wanted;
+  }
+
+  protected ffmpegArgs(): string[] {
+    const file = join(
+      this.#dir,
+      `${this.id}${this.restarts > 0 ? `.${this.restarts}` : ''}.${EXTENSION[this.#container]}`,
+    );
+    this.#files.push(file);
+    const container =
+      this.#container === 'mp4'
+        ? [
+            ...['-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof+delay_moov'],
+            ...['-frag_duration', String(FLUSH_SECONDS * 1_000_000)],
+          ]
+        : [
+            ...['-f', this.#container === 'webm' ? 'webm' : 'matroska'],
+            ...['-cluster_time_limit', String(FLUSH_SECONDS * 1000)],
+          ];
+    return [
+      ...this.#inputs.flatMap((_, i) => [
+        ...['-protocol_whitelist', 'file,udp,rtp', '-reorder_queue_size', '64'],
+        // ffmpeg probes each input for 5 s by default before writing anything: the recording would
+        // start that late. A key frame (asked for at once) tells it what it needs.
+        ...['-analyzeduration', '1000000'],
+        ...['-i', join(this.#work!, `${i}.sdp`)],
+      ]),
+      ...this.#inputs.flatMap((_, i) => ['-map', `${i}:0`]),
+      ...['-c', 'copy', ...container, '-flush_packets', '1', '-y', file],
+    ];
+  }
+
+  protected override onSpawn(process: FfmpegProcess): void {
+    this.#ffmpeg = process;
+    this.#outTimeUs = 0;
+    process.on('progress', ({ fields }) => {
+      const us = Number(fields.out_time_us);
+      if (Number.isFinite(us) && us > 0) this.#outTimeUs = us;
+    });
+    // A file starts at a key frame: ask until the first frame is written.
+    clearInterval(this.#keyFrames);
+    const ask = () => void this.#bridge.requestKeyFrames();
+    setTimeout(ask, 300).unref();
+    this.#keyFrames = setInterval(ask, KEY_FRAME_RETRY_MS);
+    this.#keyFrames.unref();
+  }
+
+  protected override onFirstFrame(): void {
+    clearInterval(this.#keyFrames);
+  }
+
+  protected release(): void {
+    clearInterval(this.#keyFrames);
+    const done = () => {
+      this.#bridge.close();
+      if (this.#work) rmSync(this.#work, { recursive: true, force: true });
+    };
+    // RTP keeps coming until ffmpeg has exited: after SIGINT it joins its input threads before
+    // writing the trailer, and a thread blocked on a silent UDP port never returns (ffmpeg only
+    // interrupts reads from the second signal on, and then the trailer write fails too).
+    const ffmpeg = this.#ffmpeg;
+    if (ffmpeg) void ffmpeg.exited().then(done, done);
+    else done();
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The factory the composition root registers under the kind `record`, writing into `dir`. */
+export const recorderKind = (dir: string) => (spec: PipelineSpec, ctx: PipelineContext) =>
+  new Recorder(spec, ctx, { dir });

@@ -1,0 +1,230 @@
+// The recording pipeline (issue #14, recordings) on a real worker, real ffmpeg and ffprobe: a
+// room's tracks copied into mkv and fragmented mp4; a SIGKILL mid-recording leaves a file that
+// decodes up to about its last second; a container that cannot hold a codec is refused.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pipelineHandlers } from '../../../media-node/commands/handlers/pipelines.ts';
+import type { FfmpegProcess } from '../../../media-node/ffmpeg/FfmpegProcess.ts';
+import type { Pipeline } from '../../../media-node/pipelines/Pipeline.ts';
+import { Pipelines } from '../../../media-node/pipelines/Pipelines.ts';
+import { roomStreamPublisher } from '../../../media-node/pipelines/publisher.ts';
+import { type Recorder, recorderKind } from '../../../media-node/recording/Recorder.ts';
+import { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
+import { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
+import { createLogger } from '../../../shared/logger.ts';
+import { NodeCommandSchema } from '../../../shared/protocol/commands.ts';
+import { publishLavfi } from '../../harness/lavfiSource.ts';
+
+const run = promisify(execFile);
+const logger = createLogger({ level: 'error' });
+const dir = mkdtempSync(join(tmpdir(), 'tessera-recordings-'));
+
+const once = <T>(emitter: { once(e: string, f: (v: T) => void): unknown }, event: string, ms = 20_000) =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
+    emitter.once(event, (v: T) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a player finds in a file: its streams' codecs, and the last video and audio timestamps. */
+async function probe(file: string) {
+  const { stdout } = await run('ffprobe', [
+    ...['-v', 'error', '-show_entries', 'stream=codec_name,codec_type:packet=pts_time,stream_index'],
+    ...['-of', 'json', file],
+  ]);
+  const json = JSON.parse(stdout) as {
+    streams: { codec_name: string; codec_type: string }[];
+    packets: { stream_index: number; pts_time?: string }[];
+  };
+  const last = (type: string) => {
+    const index = json.streams.findIndex((s) => s.codec_type === type);
+    const times = json.packets
+      .filter((p) => p.stream_index === index && p.pts_time !== undefined)
+      .map((p) => Number(p.pts_time));
+    return times.length ? Math.max(...times) - Math.min(...times) : 0;
+  };
+  return {
+    codecs: json.streams.map((s) => s.codec_name).sort(),
+    videoSeconds: last('video'),
+    audioSeconds: last('audio'),
+  };
+}
+
+/** Frames a decoder gets out of the file (it must decode, not just parse). */
+async function decodedFrames(file: string): Promise<number> {
+  const { stderr } = await run('ffmpeg', [
+    '-v',
+    'error',
+    '-stats',
+    '-i',
+    file,
+    '-map',
+    '0:v',
+    '-f',
+    'null',
+    '-',
+  ]);
+  return Number([...stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1] ?? 0);
+}
+
+describe('recordings on a real worker: room tracks copied into files that survive a crash', () => {
+  let pool: WorkerPool;
+  let rooms: RoomRegistry;
+  let pipelines: Pipelines;
+  const senders: FfmpegProcess[] = [];
+
+  beforeAll(async () => {
+    pool = await WorkerPool.create({ size: 1, logger });
+    rooms = new RoomRegistry(pool, { listenIp: '127.0.0.1', emptyRoomGraceMs: 600_000 }, logger, {
+      producersPerParticipant: 8,
+      dataProducersPerParticipant: 8,
+      consumersPerParticipant: 8,
+    });
+    await rooms.start();
+    pipelines = new Pipelines({
+      rooms,
+      kinds: { record: recorderKind(dir) },
+      publisher: roomStreamPublisher,
+      logger,
+      restart: { baseMs: 100, maxMs: 400 },
+    });
+  }, 30_000);
+
+  afterEach(async () => {
+    await Promise.all(senders.splice(0).map((s) => s.close(300)));
+  });
+
+  afterAll(() => {
+    pipelines?.close();
+    rooms?.close();
+    pool?.close();
+  });
+
+  /** A room with a participant publishing a moving picture and a tone. */
+  async function roomWith(codec: 'vp8' | 'h264') {
+    const room = await rooms.open(`svc/rec-${codec}-${Date.now()}`);
+    const video = await publishLavfi(room, senders, {
+      owner: 'p1',
+      kind: 'video',
+      codec,
+      lavfi: 'testsrc2=size=320x240:rate=15',
+    });
+    const audio = await publishLavfi(room, senders, {
+      owner: 'p1',
+      kind: 'audio',
+      lavfi: 'sine=f=440:sample_rate=48000',
+    });
+    return { room, video: video.producer.id, audio: audio.producer.id };
+  }
+
+  /** When the last recording was asked for. */
+  let requestedAt = 0;
+  /** Starts a recording as the control plane does: a `pipeline.start` command (video, with the audio). */
+  async function record(roomId: string, id: string, [video, audio]: string[], container: string) {
+    requestedAt = performance.now();
+    const command = NodeCommandSchema.parse({
+      id: randomUUID(),
+      issuedAt: new Date().toISOString(),
+      roomId,
+      type: 'pipeline.start',
+      pipelineId: id,
+      kind: 'record',
+      input: { streamId: video },
+      with: [{ streamId: audio }],
+      params: { container },
+    });
+    await pipelineHandlers(pipelines)['pipeline.start'](
+      command as Extract<typeof command, { type: 'pipeline.start' }>,
+    );
+    const pipeline = pipelines.get(id) as Recorder;
+    expect(pipeline.inputs).toEqual([video, audio]);
+    await once(pipeline, 'started');
+    return pipeline;
+  }
+
+  /** Stops a recording the way a user does and waits for ffmpeg, which exits by itself (trailer written). */
+  async function stop(pipeline: Pipeline) {
+    const ffmpeg = pipeline.process!;
+    pipeline.close('stopped');
+    expect((await ffmpeg.exited()).signal, ffmpeg.stderrTail.slice(-500)).toBeNull();
+  }
+
+  for (const [codec, container, expected] of [
+    ['vp8', 'mkv', ['opus', 'vp8']],
+    ['h264', 'mp4', ['h264', 'opus']],
+  ] as const)
+    it(`${codec} + opus into ${container}: both tracks, the recorded length (±1 s), a file that decodes`, async () => {
+      const { room, video, audio } = await roomWith(codec);
+      const pipeline = await record(room.id, `rec-${codec}`, [video, audio], container);
+      await sleep(4000);
+      await stop(pipeline);
+      // What the recording reports having written (ffmpeg's output time), and the wall clock's
+      // bound: the file holds no more than the time since the request.
+      const info = pipeline.info;
+      const seconds = info.durationMs / 1000;
+      const window = (performance.now() - requestedAt) / 1000;
+      expect(info.container).toBe(container);
+      expect(info.files).toEqual([join(dir, `rec-${codec}.${container}`)]);
+      expect(info.bytes).toBeGreaterThan(10_000);
+      expect(info.durationMs).toBeGreaterThan(2000);
+      const file = await probe(info.files[0]!);
+      expect(file.codecs).toEqual(expected);
+      expect(Math.abs(file.videoSeconds - seconds), JSON.stringify(file)).toBeLessThanOrEqual(1);
+      expect(Math.abs(file.audioSeconds - seconds), JSON.stringify(file)).toBeLessThanOrEqual(1);
+      expect(file.videoSeconds).toBeLessThanOrEqual(window);
+      expect(await decodedFrames(info.files[0]!)).toBeGreaterThan(30);
+      room.close();
+    }, 60_000);
+
+  for (const container of ['mkv', 'mp4'] as const)
+    it(`a SIGKILLed ${container} recorder leaves a file that decodes up to its last second, and records on into a new part`, async () => {
+      const { room, video, audio } = await roomWith('h264');
+      const pipeline = await record(room.id, `kill-${container}`, [video, audio], container);
+      const started = performance.now();
+      await sleep(4000);
+      const first = pipeline.info.files[0]!;
+      process.kill(pipeline.process!.pid!, 'SIGKILL');
+      const seconds = (performance.now() - started) / 1000;
+      // The registry restarts it: the next run writes the next part.
+      await once(pipeline, 'started');
+      expect(pipeline.info.files).toEqual([first, join(dir, `kill-${container}.1.${container}`)]);
+      const file = await probe(first);
+      expect(file.codecs).toEqual(['h264', 'opus']);
+      // Up to its last flushed second (clusters and fragments of 1 s), give or take a key frame.
+      expect(file.videoSeconds, JSON.stringify(file)).toBeGreaterThanOrEqual(seconds - 2);
+      expect(await decodedFrames(first)).toBeGreaterThan(20);
+      await stop(pipeline);
+      room.close();
+    }, 60_000);
+
+  it('a container that cannot hold a codec without re-encoding is refused with a clear reason', async () => {
+    const { room, video } = await roomWith('h264');
+    const pipeline = pipelines.start({
+      id: 'rec-webm-h264',
+      kind: 'record',
+      roomId: room.id,
+      inputs: [video],
+      params: { container: 'webm' },
+    });
+    const failed = await once<{ reason: string }>(pipeline, 'failed');
+    expect(failed.reason).toMatch(/webm cannot hold video\/h264/);
+    expect(() =>
+      pipelines.start({
+        id: 'rec-bad',
+        kind: 'record',
+        roomId: room.id,
+        inputs: [video],
+        params: { container: 'avi' },
+      }),
+    ).toThrow(/invalid record params/);
+    room.close();
+  }, 30_000);
+});
