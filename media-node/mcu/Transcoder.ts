@@ -24,7 +24,8 @@ export class Transcoder extends Pipeline {
   #dir: string | undefined;
   #input: RtpInput | undefined;
   #output: RtpOutput | undefined;
-  #keyFrames: ReturnType<typeof setInterval> | undefined;
+  /** Stops asking for key frames (at the first frame). */
+  #stopKeyFrames: (() => void) | undefined;
   #published = false;
 
   constructor(spec: PipelineSpec, ctx: PipelineContext) {
@@ -110,15 +111,12 @@ export class Transcoder extends Pipeline {
 
   protected override onSpawn(_process: FfmpegProcess): void {
     // ffmpeg needs a key frame to start decoding; ask until its first frame is out.
-    clearInterval(this.#keyFrames);
-    const ask = () => void this.#bridge.requestKeyFrames();
-    setTimeout(ask, 300).unref();
-    this.#keyFrames = setInterval(ask, KEY_FRAME_RETRY_MS);
-    this.#keyFrames.unref();
+    this.#stopKeyFrames?.();
+    this.#stopKeyFrames = this.#bridge.requestKeyFramesUntil(KEY_FRAME_RETRY_MS);
   }
 
   protected override onFirstFrame(): void {
-    clearInterval(this.#keyFrames);
+    this.#stopKeyFrames?.();
     if (this.#published || !this.#output) return;
     this.#published = true;
     const { room, publisher } = this.#ctx;
@@ -136,7 +134,7 @@ export class Transcoder extends Pipeline {
   }
 
   protected release(): void {
-    clearInterval(this.#keyFrames);
+    this.#stopKeyFrames?.();
     if (this.#published && this.#output && !this.#ctx.room.closed)
       this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);
     this.#bridge.close();

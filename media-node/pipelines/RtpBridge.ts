@@ -145,6 +145,22 @@ export class RtpBridge {
     );
   }
 
+  /**
+   * Key frames asked for until the returned function is called (the ffmpeg starting has its
+   * first frame): after 300 ms (ffmpeg bound its ports; a PLI before is lost), then every `everyMs`.
+   */
+  requestKeyFramesUntil(everyMs: number): () => void {
+    const ask = () => void this.requestKeyFrames();
+    const first = setTimeout(ask, 300);
+    const again = setInterval(ask, everyMs);
+    first.unref();
+    again.unref();
+    return () => {
+      clearTimeout(first);
+      clearInterval(again);
+    };
+  }
+
   async resumeInputs(): Promise<void> {
     await Promise.all(this.#inputs.map((i) => (i.consumer.closed ? undefined : i.consumer.resume())));
   }

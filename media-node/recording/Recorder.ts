@@ -69,7 +69,8 @@ export class Recorder extends Pipeline {
   #outTimeUs = 0;
   /** The current run, to let it finish its file before the inputs close. */
   #ffmpeg: FfmpegProcess | undefined;
-  #keyFrames: ReturnType<typeof setInterval> | undefined;
+  /** Stops asking for key frames (at the first frame). */
+  #stopKeyFrames: (() => void) | undefined;
 
   constructor(spec: PipelineSpec, ctx: PipelineContext, options: { dir: string }) {
     super(spec, ctx.logger);
@@ -194,19 +195,16 @@ export class Recorder extends Pipeline {
       if (Number.isFinite(us) && us > 0) this.#outTimeUs = us;
     });
     // A file starts at a key frame: ask until the first frame is written.
-    clearInterval(this.#keyFrames);
-    const ask = () => void this.#bridge.requestKeyFrames();
-    setTimeout(ask, 300).unref();
-    this.#keyFrames = setInterval(ask, KEY_FRAME_RETRY_MS);
-    this.#keyFrames.unref();
+    this.#stopKeyFrames?.();
+    this.#stopKeyFrames = this.#bridge.requestKeyFramesUntil(KEY_FRAME_RETRY_MS);
   }
 
   protected override onFirstFrame(): void {
-    clearInterval(this.#keyFrames);
+    this.#stopKeyFrames?.();
   }
 
   protected release(): void {
-    clearInterval(this.#keyFrames);
+    this.#stopKeyFrames?.();
     const done = () => {
       this.#bridge.close();
       if (this.#work) rmSync(this.#work, { recursive: true, force: true });

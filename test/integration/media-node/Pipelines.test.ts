@@ -12,12 +12,13 @@ import type { Pipeline } from '../../../media-node/pipelines/Pipeline.ts';
 import { Pipelines, type PipelinesOptions } from '../../../media-node/pipelines/Pipelines.ts';
 import { roomStreamPublisher } from '../../../media-node/pipelines/publisher.ts';
 import type { Room } from '../../../media-node/sfu/Room.ts';
-import { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
-import { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
+import type { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
+import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { MemoryNodeRegistry } from '../../../shared/adapters/memory/MemoryNodeRegistry.ts';
 import { ErrorCodes } from '../../../shared/errors.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { NodeCommandSchema } from '../../../shared/protocol/commands.ts';
+import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
 import { freeUdpPortPair } from '../../harness/udp.ts';
 
 const logger = createLogger({ level: 'error' });
@@ -55,13 +56,7 @@ describe('pipelines on a real worker: a transcode of a room stream, produced bac
   const senders: FfmpegProcess[] = [];
 
   beforeAll(async () => {
-    pool = await WorkerPool.create({ size: 1, logger });
-    rooms = new RoomRegistry(pool, { listenIp: '127.0.0.1', emptyRoomGraceMs: 600_000 }, logger, {
-      producersPerParticipant: 8,
-      dataProducersPerParticipant: 8,
-      consumersPerParticipant: 8,
-    });
-    await rooms.start();
+    ({ pool, rooms } = await roomsOnWorker(logger));
   }, 30_000);
 
   afterAll(async () => {

@@ -3,6 +3,7 @@
 // decodes up to about its last second; a container that cannot hold a codec is refused.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { type EventEmitter, once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,24 +15,20 @@ import type { Pipeline } from '../../../media-node/pipelines/Pipeline.ts';
 import { Pipelines } from '../../../media-node/pipelines/Pipelines.ts';
 import { roomStreamPublisher } from '../../../media-node/pipelines/publisher.ts';
 import { type Recorder, recorderKind } from '../../../media-node/recording/Recorder.ts';
-import { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
-import { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
+import type { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
+import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { NodeCommandSchema } from '../../../shared/protocol/commands.ts';
 import { publishLavfi } from '../../harness/lavfiSource.ts';
+import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
 
 const run = promisify(execFile);
 const logger = createLogger({ level: 'error' });
 const dir = mkdtempSync(join(tmpdir(), 'tessera-recordings-'));
 
-const once = <T>(emitter: { once(e: string, f: (v: T) => void): unknown }, event: string, ms = 20_000) =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
-    emitter.once(event, (v: T) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
+/** The next `event` of a pipeline (its arguments), failing after `ms`. */
+const next = (emitter: EventEmitter, event: string, ms = 20_000) =>
+  once(emitter, event, { signal: AbortSignal.timeout(ms) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What a player finds in a file: its streams' codecs, and the last video and audio timestamps. */
@@ -82,13 +79,7 @@ describe('recordings on a real worker: room tracks copied into files that surviv
   const senders: FfmpegProcess[] = [];
 
   beforeAll(async () => {
-    pool = await WorkerPool.create({ size: 1, logger });
-    rooms = new RoomRegistry(pool, { listenIp: '127.0.0.1', emptyRoomGraceMs: 600_000 }, logger, {
-      producersPerParticipant: 8,
-      dataProducersPerParticipant: 8,
-      consumersPerParticipant: 8,
-    });
-    await rooms.start();
+    ({ pool, rooms } = await roomsOnWorker(logger));
     pipelines = new Pipelines({
       rooms,
       kinds: { record: recorderKind(dir) },
@@ -146,7 +137,7 @@ describe('recordings on a real worker: room tracks copied into files that surviv
     );
     const pipeline = pipelines.get(id) as Recorder;
     expect(pipeline.inputs).toEqual([video, audio]);
-    await once(pipeline, 'started');
+    await next(pipeline, 'started');
     return pipeline;
   }
 
@@ -194,7 +185,7 @@ describe('recordings on a real worker: room tracks copied into files that surviv
       process.kill(pipeline.process!.pid!, 'SIGKILL');
       const seconds = (performance.now() - started) / 1000;
       // The registry restarts it: the next run writes the next part.
-      await once(pipeline, 'started');
+      await next(pipeline, 'started');
       expect(pipeline.info.files).toEqual([first, join(dir, `kill-${container}.1.${container}`)]);
       const file = await probe(first);
       expect(file.codecs).toEqual(['h264', 'opus']);
@@ -214,7 +205,7 @@ describe('recordings on a real worker: room tracks copied into files that surviv
       inputs: [video],
       params: { container: 'webm' },
     });
-    const failed = await once<{ reason: string }>(pipeline, 'failed');
+    const [failed] = (await next(pipeline, 'failed')) as [{ reason: string }];
     expect(failed.reason).toMatch(/webm cannot hold video\/h264/);
     expect(() =>
       pipelines.start({

@@ -11,13 +11,14 @@ import { type MixedStreamInfo, ViewMixers } from '../../../media-node/mcu/ViewMi
 import { Pipelines } from '../../../media-node/pipelines/Pipelines.ts';
 import { roomStreamPublisher } from '../../../media-node/pipelines/publisher.ts';
 import type { Room } from '../../../media-node/sfu/Room.ts';
-import { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
-import { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
+import type { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
+import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../../shared/protocol/commands.ts';
 import { mixedStreamId, ViewsSchema } from '../../../shared/protocol/mcu.ts';
 import type { StreamAnnouncement } from '../../../shared/protocol/signaling.ts';
 import { type LavfiSourceOptions, publishLavfi } from '../../harness/lavfiSource.ts';
+import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
 import { freeUdpPortPair } from '../../harness/udp.ts';
 
 const logger = createLogger({ level: 'error' });
@@ -54,13 +55,7 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
   const processes: FfmpegProcess[] = [];
 
   beforeAll(async () => {
-    pool = await WorkerPool.create({ size: 1, logger });
-    rooms = new RoomRegistry(pool, { listenIp: '127.0.0.1', emptyRoomGraceMs: 600_000 }, logger, {
-      producersPerParticipant: 8,
-      dataProducersPerParticipant: 8,
-      consumersPerParticipant: 8,
-    });
-    await rooms.start();
+    ({ pool, rooms } = await roomsOnWorker(logger));
     pipelines = new Pipelines({ rooms, kinds: {}, publisher: roomStreamPublisher, logger });
     mixers = new ViewMixers({ rooms, pipelines, logger });
   }, 30_000);
