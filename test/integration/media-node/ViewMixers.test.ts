@@ -16,7 +16,6 @@ import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../../shared/protocol/commands.ts';
 import { mixedStreamId, ViewsSchema } from '../../../shared/protocol/mcu.ts';
-import type { StreamAnnouncement } from '../../../shared/protocol/signaling.ts';
 import { type LavfiSourceOptions, publishLavfi } from '../../harness/lavfiSource.ts';
 import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
 import { freeUdpPortPair } from '../../harness/udp.ts';
