@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ApiGatewayConnections } from '../shared/adapters/apigw/ApiGatewayConnections.ts';
-import { type Adapters, adaptersFor } from '../shared/adapters/select.ts';
+import { type Adapters, adaptersFor, blobStoreFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -73,7 +73,10 @@ export async function startMediaNode(
     limits: config.limits,
     location: config.location,
     turn: config.turn,
-    pipelineKinds: { transcode: transcoderKind, record: recorderKind(resolve(config.recordingsDir)) },
+    pipelineKinds: {
+      transcode: transcoderKind,
+      record: recorderKind(resolve(config.recordingsDir), blobStoreFor(config)),
+    },
     mcu: true,
     events: adapters.events,
     observers: extras.metrics?.observers,

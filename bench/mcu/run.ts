@@ -318,23 +318,16 @@ async function runBare(grid: number, work: string, files: string[]): Promise<Mix
  */
 let tessera: Awaited<ReturnType<typeof startTesseraNode>> | undefined;
 async function startTesseraNode() {
-  const [{ WorkerPool }, { RoomRegistry }, { Pipelines }, { roomStreamPublisher }, { ViewMixers }] =
-    await Promise.all([
-      import('../../media-node/workers/WorkerPool.ts'),
-      import('../../media-node/sfu/RoomRegistry.ts'),
-      import('../../media-node/pipelines/Pipelines.ts'),
-      import('../../media-node/pipelines/publisher.ts'),
-      import('../../media-node/mcu/ViewMixers.ts'),
-    ]);
+  const [{ roomsOnWorker }, { Pipelines }, { roomStreamPublisher }, { ViewMixers }] = await Promise.all([
+    // The same room side the media-node integration tests run on.
+    import('../../test/harness/roomsOnWorker.ts'),
+    import('../../media-node/pipelines/Pipelines.ts'),
+    import('../../media-node/pipelines/publisher.ts'),
+    import('../../media-node/mcu/ViewMixers.ts'),
+  ]);
   const { createLogger } = await import('../../shared/logger.ts');
   const logger = createLogger({ level: 'error' });
-  const pool = await WorkerPool.create({ size: 1, logger });
-  const rooms = new RoomRegistry(pool, { listenIp: '127.0.0.1', emptyRoomGraceMs: 600_000 }, logger, {
-    producersPerParticipant: 8,
-    dataProducersPerParticipant: 8,
-    consumersPerParticipant: 8,
-  });
-  await rooms.start();
+  const { pool, rooms } = await roomsOnWorker(logger);
   const pipelines = new Pipelines({ rooms, kinds: {}, publisher: roomStreamPublisher, logger });
   const mixers = new ViewMixers({ rooms, pipelines, logger });
   return {

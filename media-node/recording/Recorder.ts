@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
+import type { BlobInfo, BlobStore } from '../../shared/ports/blobs.ts';
 import { type RecordParams, RecordParamsSchema } from '../../shared/protocol/commands.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
@@ -37,12 +38,19 @@ const CONTAINS: Record<Container, ReadonlySet<string>> = {
   mp4: new Set(['video/h264', 'video/h265', 'video/vp9', 'video/av1', 'audio/opus']),
 };
 const EXTENSION: Record<Container, string> = { mkv: 'mkv', webm: 'webm', mp4: 'mp4' };
+const CONTENT_TYPE: Record<Container, string> = {
+  mkv: 'video/x-matroska',
+  webm: 'video/webm',
+  mp4: 'video/mp4',
+};
 
 /** What a recording has written so far. */
 export interface RecordingInfo {
   container: Container;
   /** The files written, one per ffmpeg run (a crash and restart starts the next part). */
   files: string[];
+  /** The parts in the blob store, each once its run has ended. */
+  stored: BlobInfo[];
   bytes: number;
   /** Media time written by the current run (ms). */
   durationMs: number;
@@ -66,13 +74,19 @@ export class Recorder extends Pipeline {
   readonly #inputs: RtpInput[] = [];
   #container: Container = 'mkv';
   readonly #files: string[] = [];
+  readonly #blobs: BlobStore | undefined;
+  readonly #stored: BlobInfo[] = [];
   #outTimeUs = 0;
   /** The current run, to let it finish its file before the inputs close. */
   #ffmpeg: FfmpegProcess | undefined;
   /** Stops asking for key frames (at the first frame). */
   #stopKeyFrames: (() => void) | undefined;
 
-  constructor(spec: PipelineSpec, ctx: PipelineContext, options: { dir: string }) {
+  /**
+   * `dir`: where ffmpeg writes each part. `blobs`: where a part goes once its run has ended (a
+   * local store over `dir` keeps it in place; S3 uploads it and the spooled file is removed).
+   */
+  constructor(spec: PipelineSpec, ctx: PipelineContext, options: { dir: string; blobs?: BlobStore }) {
     super(spec, ctx.logger);
     const parsed = RecordParamsSchema.safeParse(spec.params ?? {});
     if (!parsed.success)
@@ -88,6 +102,7 @@ export class Recorder extends Pipeline {
     this.#inputIds = [...spec.inputs];
     this.#params = parsed.data;
     this.#dir = options.dir;
+    this.#blobs = options.blobs;
     this.#bridge = new RtpBridge(ctx.room.router);
   }
 
@@ -102,10 +117,14 @@ export class Recorder extends Pipeline {
 
   get info(): RecordingInfo {
     let bytes = 0;
-    for (const file of this.#files) bytes += fileSize(file);
+    for (const file of this.#files) {
+      const stored = this.#stored.find((b) => b.key === basename(file));
+      bytes += stored ? stored.bytes : fileSize(file);
+    }
     return {
       container: this.#container,
       files: [...this.#files],
+      stored: [...this.#stored],
       bytes,
       durationMs: Math.round(this.#outTimeUs / 1000),
     };
@@ -190,6 +209,8 @@ export class Recorder extends Pipeline {
   protected override onSpawn(process: FfmpegProcess): void {
     this.#ffmpeg = process;
     this.#outTimeUs = 0;
+    const file = this.#files.at(-1)!;
+    void process.exited().then(() => this.#store(file));
     process.on('progress', ({ fields }) => {
       const us = Number(fields.out_time_us);
       if (Number.isFinite(us) && us > 0) this.#outTimeUs = us;
@@ -201,6 +222,18 @@ export class Recorder extends Pipeline {
 
   protected override onFirstFrame(): void {
     this.#stopKeyFrames?.();
+  }
+
+  /** A part whose run has ended, into the blob store (on failure it stays on the node, logged). */
+  async #store(file: string): Promise<void> {
+    if (!this.#blobs || fileSize(file) === 0) return;
+    try {
+      const stored = await this.#blobs.putFile(basename(file), file, CONTENT_TYPE[this.#container]);
+      this.#stored.push(stored);
+      if (stored.location !== file) rmSync(file, { force: true });
+    } catch (error) {
+      this.logger.warn('recording part not stored; it stays on the node', { file, error: String(error) });
+    }
   }
 
   protected release(): void {
@@ -226,6 +259,6 @@ function fileSize(path: string): number {
   }
 }
 
-/** The factory the composition root registers under the kind `record`, writing into `dir`. */
-export const recorderKind = (dir: string) => (spec: PipelineSpec, ctx: PipelineContext) =>
-  new Recorder(spec, ctx, { dir });
+/** The factory the composition root registers under the kind `record`: parts written into `dir`, kept in `blobs`. */
+export const recorderKind = (dir: string, blobs?: BlobStore) => (spec: PipelineSpec, ctx: PipelineContext) =>
+  new Recorder(spec, ctx, { dir, ...(blobs ? { blobs } : {}) });

@@ -8,6 +8,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
+import type { BlobStore } from '../ports/blobs.ts';
 import type { CommandBus, CommandQueue } from '../ports/commands.ts';
 import type { Departures } from '../ports/departures.ts';
 import type { RoomStore, ServiceStore } from '../ports/durable.ts';
@@ -29,6 +30,7 @@ import type { Participant, Stream } from '../protocol/http/liveState.ts';
 import { createDynamoClients } from './dynamodb/client.ts';
 import { DynamoRoomStore } from './dynamodb/DynamoRoomStore.ts';
 import { DynamoServiceStore } from './dynamodb/DynamoServiceStore.ts';
+import { LocalBlobStore } from './local/LocalBlobStore.ts';
 import { MemoryCommandLedger } from './memory/MemoryCommandLedger.ts';
 import { MemoryCommandQueue } from './memory/MemoryCommandQueue.ts';
 import { MemoryConnectionStore } from './memory/MemoryConnectionStore.ts';
@@ -56,6 +58,8 @@ import { RedisRateLimiter } from './redis/RedisRateLimiter.ts';
 import { RedisResumeTickets } from './redis/RedisResumeTickets.ts';
 import { RedisRoomNodes } from './redis/RedisRoomNodes.ts';
 import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
+import { createS3Client } from './s3/client.ts';
+import { S3BlobStore } from './s3/S3BlobStore.ts';
 import { createSqsClient } from './sqs/client.ts';
 import { SqsCommandQueue } from './sqs/SqsCommandQueue.ts';
 import { SqsEventSink } from './sqs/SqsEventSink.ts';
@@ -91,6 +95,16 @@ export interface Adapters {
    */
   readiness(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
+}
+
+/**
+ * Where a media node keeps its recordings: RECORDINGS_BUCKET → S3 (RECORDINGS_DIR is then only
+ * the spool ffmpeg writes into), else the RECORDINGS_DIR directory itself.
+ */
+export function blobStoreFor(config: Pick<Config, 'recordingsDir' | 'recordingsBucket'>): BlobStore {
+  return config.recordingsBucket
+    ? new S3BlobStore(createS3Client(), config.recordingsBucket)
+    : new LocalBlobStore(config.recordingsDir);
 }
 
 export function memoryAdapters(): Adapters {

@@ -17,6 +17,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     media: { workers: e.MEDIA_WORKERS },
     ffmpegPath: e.FFMPEG_PATH,
     recordingsDir: e.RECORDINGS_DIR,
+    recordingsBucket: e.RECORDINGS_BUCKET,
     redisUrl: e.REDIS_URL,
     dynamodbTable: e.DYNAMODB_TABLE,
     sqsQueuePrefix: e.SQS_QUEUE_PREFIX,

@@ -53,6 +53,9 @@ export const EnvSchema = z.object({
     .min(1)
     .default('recordings')
     .describe('directory a media node writes recordings into (relative to the working directory)'),
+  RECORDINGS_BUCKET: optionalString.describe(
+    'S3 bucket recordings are uploaded to (else they stay in RECORDINGS_DIR); AWS_ENDPOINT_URL_S3 for an emulator',
+  ),
   REDIS_URL: optionalString.describe('live state in Redis (else in memory)'),
   DYNAMODB_TABLE: optionalString.describe('durable state in this DynamoDB table (else in memory)'),
   SQS_QUEUE_PREFIX: optionalString.describe(
@@ -256,6 +259,7 @@ export interface Config {
   media: { workers: number | undefined };
   ffmpegPath: string | undefined;
   recordingsDir: string;
+  recordingsBucket: string | undefined;
   redisUrl: string | undefined;
   dynamodbTable: string | undefined;
   sqsQueuePrefix: string | undefined;

@@ -4,13 +4,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../shared/adapters/local/LocalBlobStore.ts';
 import { S3BlobStore } from '../../shared/adapters/s3/S3BlobStore.ts';
 import { ErrorCodes } from '../../shared/errors.ts';
 import type { BlobStore } from '../../shared/ports/blobs.ts';
+import { startS3 } from '../harness/s3.ts';
 
 const BUCKET = 'tessera-test';
 
@@ -25,30 +24,8 @@ describe.each([
   [
     's3 (s3rver)',
     async () => {
-      const server = new S3rver({
-        address: '127.0.0.1',
-        port: 0,
-        silent: true,
-        directory: mkdtempSync(join(tmpdir(), 'tessera-s3rver-')),
-        configureBuckets: [{ name: BUCKET }],
-      });
-      const { port } = await server.run();
-      const s3 = new S3Client({
-        endpoint: `http://127.0.0.1:${port}`,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-        // s3rver predates the SDK's default request checksums (aws-chunked uploads).
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      });
-      return {
-        store: new S3BlobStore(s3, BUCKET, 'recordings/') as BlobStore,
-        close: async () => {
-          s3.destroy();
-          await server.close();
-        },
-      };
+      const { s3, close } = await startS3(BUCKET);
+      return { store: new S3BlobStore(s3, BUCKET, 'recordings/') as BlobStore, close };
     },
   ],
 ])('BlobStore contract (%s)', (_name, make) => {

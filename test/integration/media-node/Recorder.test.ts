@@ -4,9 +4,10 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { type EventEmitter, once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline as pipeline_ } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineHandlers } from '../../../media-node/commands/handlers/pipelines.ts';
@@ -17,10 +18,12 @@ import { roomStreamPublisher } from '../../../media-node/pipelines/publisher.ts'
 import { type Recorder, recorderKind } from '../../../media-node/recording/Recorder.ts';
 import type { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
 import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
+import { S3BlobStore } from '../../../shared/adapters/s3/S3BlobStore.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { NodeCommandSchema } from '../../../shared/protocol/commands.ts';
 import { publishLavfi } from '../../harness/lavfiSource.ts';
 import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
+import { startS3 } from '../../harness/s3.ts';
 
 const run = promisify(execFile);
 const logger = createLogger({ level: 'error' });
@@ -30,6 +33,11 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-recordings-'));
 const next = (emitter: EventEmitter, event: string, ms = 20_000) =>
   once(emitter, event, { signal: AbortSignal.timeout(ms) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async <T>(probe: () => T, accept: (v: T) => boolean, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!accept(probe()) && Date.now() < deadline) await sleep(100);
+  return probe();
+};
 
 /** What a player finds in a file: its streams' codecs, and the last video and audio timestamps. */
 async function probe(file: string) {
@@ -195,6 +203,52 @@ describe('recordings on a real worker: room tracks copied into files that surviv
       await stop(pipeline);
       room.close();
     }, 60_000);
+
+  it('with S3 as the blob store, each part is uploaded once its run ends and the spooled file removed', async () => {
+    const bucket = 'tessera-recordings';
+    const s3 = await startS3(bucket);
+    const spool = mkdtempSync(join(tmpdir(), 'tessera-spool-'));
+    const blobs = new S3BlobStore(s3.s3, bucket);
+    const uploading = new Pipelines({
+      rooms,
+      kinds: { record: recorderKind(spool, blobs) },
+      publisher: roomStreamPublisher,
+      logger,
+    });
+    try {
+      const { room, video, audio } = await roomWith('vp8');
+      const pipeline = uploading.start({
+        id: 'rec-s3',
+        kind: 'record',
+        roomId: room.id,
+        inputs: [video, audio],
+        params: { container: 'mkv' },
+      }) as Recorder;
+      await next(pipeline, 'started');
+      await sleep(3000);
+      await stop(pipeline);
+      const stored = await until(
+        () => pipeline.info.stored,
+        (s) => s.length === 1,
+      );
+      expect(stored).toEqual([
+        { key: 'rec-s3.mkv', bytes: expect.any(Number), location: `s3://${bucket}/rec-s3.mkv` },
+      ]);
+      expect(stored[0]!.bytes).toBeGreaterThan(10_000);
+      expect(await blobs.head('rec-s3.mkv')).toEqual({ bytes: stored[0]!.bytes });
+      expect(existsSync(join(spool, 'rec-s3.mkv'))).toBe(false);
+      expect(pipeline.info.bytes).toBe(stored[0]!.bytes);
+      // What S3 holds is the recording: both tracks, and it decodes.
+      const copy = join(spool, 'copy.mkv');
+      await pipeline_(await (await blobs.get('rec-s3.mkv'))!, createWriteStream(copy));
+      expect((await probe(copy)).codecs).toEqual(['opus', 'vp8']);
+      expect(await decodedFrames(copy)).toBeGreaterThan(20);
+      room.close();
+    } finally {
+      uploading.close();
+      await s3.close();
+    }
+  }, 60_000);
 
   it('a container that cannot hold a codec without re-encoding is refused with a clear reason', async () => {
     const { room, video } = await roomWith('h264');

@@ -78,6 +78,37 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
   const command = (roomId: string, body: Record<string, unknown>): NodeCommand =>
     NodeCommandSchema.parse({ id: randomUUID(), issuedAt: new Date().toISOString(), roomId, ...body });
 
+  /** A view `common` of video only, small (320x240 at 15 fps, H.264): cheap to mix. */
+  const smallVideoView = () =>
+    ViewsSchema.parse([
+      {
+        label: 'common',
+        audio: false,
+        video: {
+          format: { codec: 'h264' },
+          parameters: { resolution: { width: 320, height: 240 }, framerate: 15 },
+        },
+      },
+    ]);
+
+  /** The pipelines' ffmpeg count once it is `n` (or what it is after 10 s). */
+  const processesBecome = (n: number) =>
+    until(
+      () => pipelines.usage().processes.length,
+      (count) => count === n,
+      10_000,
+    );
+
+  /** The view `common`'s whole layout replaced, as REST's `/info/layout` op reaches the node. */
+  const setLayout = (roomId: string, value: unknown[]) =>
+    handle()(
+      command(roomId, {
+        type: 'stream.control',
+        streamId: mixedStreamId('common'),
+        ops: [{ op: 'replace', path: '/info/layout', value }],
+      }),
+    );
+
   /** A participant's publication fed by an ffmpeg lavfi source over a PlainTransport. */
   const publish = (
     room: Room,
@@ -186,16 +217,7 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     const updates: MixedStreamInfo[] = [];
     mixers.on('mixedupdated', (info) => info.roomId === room.id && updates.push(info));
 
-    const views = ViewsSchema.parse([
-      {
-        label: 'common',
-        audio: false,
-        video: {
-          format: { codec: 'h264' },
-          parameters: { resolution: { width: 320, height: 240 }, framerate: 15 },
-        },
-      },
-    ]);
+    const views = smallVideoView();
     const t0 = performance.now();
     await handle()(command(room.id, { type: 'views.configure', views }));
     expect(performance.now() - t0).toBeLessThan(500);
@@ -221,25 +243,10 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
 
     // A custom layout over the REST path: yellow on the left half, red on the right half.
     const producerBefore = view.video!.producer!.id;
-    await handle()(
-      command(room.id, {
-        type: 'stream.control',
-        streamId: mixedStreamId('common'),
-        ops: [
-          {
-            op: 'replace',
-            path: '/info/layout',
-            value: [
-              { stream: pubs[3], region: { id: 'left', area: { left: 0, top: 0, width: '1/2', height: 1 } } },
-              {
-                stream: pubs[0],
-                region: { id: 'right', area: { left: '1/2', top: 0, width: '1/2', height: 1 } },
-              },
-            ],
-          },
-        ],
-      }),
-    );
+    await setLayout(room.id, [
+      { stream: pubs[3], region: { id: 'left', area: { left: 0, top: 0, width: '1/2', height: 1 } } },
+      { stream: pubs[0], region: { id: 'right', area: { left: '1/2', top: 0, width: '1/2', height: 1 } } },
+    ]);
     const moved = () => isColour(rx.mean(0, 0, 0.5, 1), 'yellow') && isColour(rx.mean(0.5, 0, 1, 1), 'red');
     expect(await until(moved, (ok) => ok, 10_000)).toBe(true);
     expect(view.video!.producer!.id).toBe(producerBefore);
@@ -277,13 +284,7 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     expect(await until(rx.frames, (n) => n >= framesBefore + 10)).toBeGreaterThanOrEqual(framesBefore + 10);
     // Only shown inputs are decoded: the encoder and yellow's decoder are left (once a resized
     // region's new decoder has its first frame, the old one it was bridged with is closed).
-    expect(
-      await until(
-        () => pipelines.usage().processes.length,
-        (n) => n === 2,
-        10_000,
-      ),
-    ).toBe(2);
+    expect(await processesBecome(2)).toBe(2);
     rx.close();
     room.close();
   }, 60_000);
@@ -301,16 +302,7 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
       'pub-moving',
       { videoArgs: ['-g', '600', '-force_key_frames', 'expr:lt(t,3)'] },
     );
-    const views = ViewsSchema.parse([
-      {
-        label: 'common',
-        audio: false,
-        video: {
-          format: { codec: 'h264' },
-          parameters: { resolution: { width: 320, height: 240 }, framerate: 15 },
-        },
-      },
-    ]);
+    const views = smallVideoView();
     await handle()(command(room.id, { type: 'views.configure', views }));
     const view = mixers.view(room.id, 'common')!;
     const shown = () => view.video?.inputFrames()[publication] ?? 0;
@@ -318,24 +310,9 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     await new Promise((r) => setTimeout(r, Math.max(0, started + 4000 - performance.now())));
 
     // Its region shrinks to the left half: a decoder of the new size starts (and waits).
-    await handle()(
-      command(room.id, {
-        type: 'stream.control',
-        streamId: mixedStreamId('common'),
-        ops: [
-          {
-            op: 'replace',
-            path: '/info/layout',
-            value: [
-              {
-                stream: publication,
-                region: { id: 'left', area: { left: 0, top: 0, width: '1/2', height: 1 } },
-              },
-            ],
-          },
-        ],
-      }),
-    );
+    await setLayout(room.id, [
+      { stream: publication, region: { id: 'left', area: { left: 0, top: 0, width: '1/2', height: 1 } } },
+    ]);
     const atChange = shown();
     await new Promise((r) => setTimeout(r, 2000));
     // The region kept advancing (the old decoder's frames, resized), and both decoders run.
@@ -343,13 +320,7 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     expect(pipelines.usage().processes.length).toBe(3);
     room.close();
     // The room's close takes both decoders and the encoder with it.
-    expect(
-      await until(
-        () => pipelines.usage().processes.length,
-        (n) => n === 0,
-        10_000,
-      ),
-    ).toBe(0);
+    expect(await processesBecome(0)).toBe(0);
   }, 60_000);
 
   it('a node that holds part of a room mixed elsewhere (mixing: false) knows its views but mixes nothing; it mixes once it is told to', async () => {
