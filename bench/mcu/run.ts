@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
+import { brightnessWatcher, percentile, startProbe, switchLatencies } from './latencyProbe.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = new Map<string, string>();
@@ -411,7 +412,6 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
   tessera ??= await startTesseraNode();
   const { rooms, pipelines, mixers, pool } = tessera;
   const { ViewsSchema, mixedStreamId } = await import('../../shared/protocol/mcu.ts');
-  const { sdpForRtpReceiver } = await import('../../media-node/ffmpeg/sdp.ts');
   const { StreamPatchOpSchema } = await import('../../shared/protocol/commands.ts');
   const n = grid * grid;
   const worker = pool.workers[0]!;
@@ -426,50 +426,10 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
   const room = await rooms.open(`bench/mcu-${grid}x${grid}-${Date.now()}`);
   mixers.configure(room.id, ViewsSchema.parse([{ label: 'common', audio: false, video: TESSERA_VIDEO }]));
 
-  // The sources: the same files, replayed with -c copy into PlainTransport producers.
-  const sources: ChildProcess[] = [];
-  const producers: types.Producer[] = [];
-  for (let i = 0; i < n; i++) {
-    const transport = await room.router.createPlainTransport({
-      listenIp: '127.0.0.1',
-      rtcpMux: false,
-      comedia: true,
-    });
-    const ssrc = 30_000_000 + i;
-    const producer = await transport.produce({
-      kind: 'video',
-      rtpParameters: {
-        codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }],
-        encodings: [{ ssrc }],
-      },
-    });
-    producers.push(producer);
-    // biome-ignore format: ffmpeg arguments read best as option/value pairs
-    sources.push(ffmpeg([
-      '-re', '-stream_loop', '-1', '-i', files[i % files.length]!, '-c', 'copy',
-      '-f', 'rtp', '-payload_type', '96', '-ssrc', String(ssrc),
-      `rtp://127.0.0.1:${transport.tuple.localPort}?rtcpport=${transport.rtcpTuple!.localPort}&pkt_size=1200`,
-    ]));
-  }
-  // Media flowing into every producer before the first publish (as the bare side's inputs are).
-  const flowing = () => Promise.all(producers.map(async (p) => (await p.getStats())[0]?.byteCount ?? 0));
-  const flowDeadline = Date.now() + 10_000;
-  while ((await flowing()).some((b) => b === 0) && Date.now() < flowDeadline) await sleep(100);
+  const { sources, producers } = await createInputs(room, n, files);
 
   const t0 = performance.now();
-  for (const [i, producer] of producers.entries())
-    await room.addStream(
-      producer,
-      {
-        id: producer.id,
-        owner: `p${i}`,
-        kind: 'video',
-        source: 'camera',
-        paused: false,
-        publication: `pub${i}`,
-      },
-      { kind: 'participant', participantId: `p${i}` },
-    );
+  await publishInputs(room, producers);
   const view = mixers.view(room.id, 'common');
   if (!view) throw new Error('the view was not configured');
 
@@ -477,29 +437,9 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
   while (!view.video?.producer && performance.now() - t0 < 30_000) await sleep(5);
   const mixedProducer = view.video?.producer;
   if (!mixedProducer) throw new Error('the mixer did not start');
-  const recv = await room.router.createPlainTransport({
-    listenIp: '127.0.0.1',
-    rtcpMux: false,
-    comedia: false,
-  });
-  const port = await freeRtpPort();
-  await recv.connect({ ip: '127.0.0.1', port, rtcpPort: port + 1 });
-  // Paused until the decoder listens: the encoder answers no PLI, a missed first key frame costs a GOP.
-  const consumer = await recv.consume({
-    producerId: mixedProducer.id,
-    rtpCapabilities: room.router.rtpCapabilities,
-    paused: true,
-  });
-  const sdpPath = join(work, `mixed${grid}-${++runCount}.sdp`);
-  writeFileSync(
-    sdpPath,
-    sdpForRtpReceiver({ rtpParameters: consumer.rtpParameters, kind: 'video', address: '127.0.0.1', port }),
+  const { recv, watcher } = await watchProducer(room, mixedProducer.id, work, (sdp) =>
+    outputWatcher(grid, sdp),
   );
-  const watcher = outputWatcher(grid, sdpPath);
-  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  while (!readFileSync('/proc/net/udp', 'utf8').includes(hexPort) && performance.now() - t0 < 30_000)
-    await sleep(5);
-  await consumer.resume();
   const listeningMs = Math.round(performance.now() - t0);
   let announcedMs: number | null = null;
   let firstOutputMs: number | null = null;
@@ -600,6 +540,154 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
   return run;
 }
 
+type Room = Awaited<ReturnType<NonNullable<typeof tessera>['rooms']['open']>>;
+
+/**
+ * The participants' video into PlainTransport producers: the files replayed with -c copy, or
+ * (`probe`) input 0 from the latency probe. Returns once media flows into every producer (as the
+ * bare side's inputs do before it starts).
+ */
+async function createInputs(room: Room, n: number, files: string[], probe = false) {
+  const sources: ChildProcess[] = [];
+  const producers: types.Producer[] = [];
+  let probeSource: ReturnType<typeof startProbe> | undefined;
+  for (let i = 0; i < n; i++) {
+    const transport = await room.router.createPlainTransport({
+      listenIp: '127.0.0.1',
+      rtcpMux: false,
+      comedia: true,
+    });
+    const ssrc = 30_000_000 + i;
+    const producer = await transport.produce({
+      kind: 'video',
+      rtpParameters: {
+        codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }],
+        encodings: [{ ssrc }],
+      },
+    });
+    producers.push(producer);
+    const { localPort } = transport.tuple;
+    const rtcpPort = transport.rtcpTuple!.localPort;
+    if (probe && i === 0) {
+      probeSource = startProbe(localPort, rtcpPort, ssrc);
+      children.push(probeSource.child);
+      continue;
+    }
+    // biome-ignore format: ffmpeg arguments read best as option/value pairs
+    sources.push(ffmpeg([
+      '-re', '-stream_loop', '-1', '-i', files[i % files.length]!, '-c', 'copy',
+      '-f', 'rtp', '-payload_type', '96', '-ssrc', String(ssrc),
+      `rtp://127.0.0.1:${localPort}?rtcpport=${rtcpPort}&pkt_size=1200`,
+    ]));
+  }
+  const flowing = () => Promise.all(producers.map(async (p) => (await p.getStats())[0]?.byteCount ?? 0));
+  const flowDeadline = Date.now() + 10_000;
+  while ((await flowing()).some((b) => b === 0) && Date.now() < flowDeadline) await sleep(100);
+  return { sources, producers, probe: probeSource };
+}
+
+/** Each producer published into the room as participant `p<i>`'s camera (`pub<i>`), in order. */
+async function publishInputs(room: Room, producers: types.Producer[]) {
+  for (const [i, producer] of producers.entries())
+    await room.addStream(
+      producer,
+      {
+        id: producer.id,
+        owner: `p${i}`,
+        kind: 'video',
+        source: 'camera',
+        paused: false,
+        publication: `pub${i}`,
+      },
+      { kind: 'participant', participantId: `p${i}` },
+    );
+}
+
+/**
+ * A PlainTransport consumer of `producerId` feeding an ffmpeg watcher (`start`, given the SDP),
+ * resumed once the watcher listens: its first key frame is not lost (ffmpeg answers no PLI).
+ */
+async function watchProducer<W extends { child: ChildProcess }>(
+  room: Room,
+  producerId: string,
+  work: string,
+  start: (sdpPath: string) => W,
+) {
+  const { sdpForRtpReceiver } = await import('../../media-node/ffmpeg/sdp.ts');
+  const recv = await room.router.createPlainTransport({
+    listenIp: '127.0.0.1',
+    rtcpMux: false,
+    comedia: false,
+  });
+  const port = await freeRtpPort();
+  await recv.connect({ ip: '127.0.0.1', port, rtcpPort: port + 1 });
+  const consumer = await recv.consume({
+    producerId,
+    rtpCapabilities: room.router.rtpCapabilities,
+    paused: true,
+  });
+  const sdpPath = join(work, `watch-${++runCount}.sdp`);
+  writeFileSync(
+    sdpPath,
+    sdpForRtpReceiver({ rtpParameters: consumer.rtpParameters, kind: 'video', address: '127.0.0.1', port }),
+  );
+  const watcher = start(sdpPath);
+  children.push(watcher.child);
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const deadline = performance.now() + 30_000;
+  while (!readFileSync('/proc/net/udp', 'utf8').includes(hexPort) && performance.now() < deadline)
+    await sleep(5);
+  await consumer.resume();
+  return { recv, watcher };
+}
+
+/**
+ * The mixer's added latency: the same grid with input 0 replaced by the latency probe, its
+ * switches timed in its region of the mixed output and on a consumer of the probe itself.
+ */
+async function runLatency(grid: number, work: string, files: string[]) {
+  tessera ??= await startTesseraNode();
+  const { rooms, mixers } = tessera;
+  const { ViewsSchema } = await import('../../shared/protocol/mcu.ts');
+  const room = await rooms.open(`bench/mcu-latency-${grid}x${grid}-${Date.now()}`);
+  mixers.configure(room.id, ViewsSchema.parse([{ label: 'common', audio: false, video: TESSERA_VIDEO }]));
+  const { sources, producers, probe } = await createInputs(room, grid * grid, files, true);
+  await publishInputs(room, producers);
+  const view = mixers.view(room.id, 'common')!;
+  const deadline = performance.now() + 30_000;
+  while (!view.video?.producer && performance.now() < deadline) await sleep(10);
+  // The probe's picture is letterboxed into region 0 (the grid's first cell): its middle.
+  const cell = 1 / grid;
+  const area = { x0: 0.3 * cell, y0: 0.3 * cell, x1: 0.7 * cell, y1: 0.7 * cell };
+  const mixed = await watchProducer(room, view.video!.producer!.id, work, (sdp) =>
+    brightnessWatcher(sdp, area),
+  );
+  const forwarded = await watchProducer(room, producers[0]!.id, work, (sdp) => brightnessWatcher(sdp));
+  await sleep(WARM_S * 1000);
+  const from = performance.now();
+  await sleep(MEASURE_S * 1000);
+  const switches = probe!.switches.filter((s) => s.at >= from && s.at < performance.now() - 1000);
+  const viaMix = switchLatencies(switches, mixed.watcher.transitions);
+  const direct = switchLatencies(switches, forwarded.watcher.transitions);
+  for (const w of [mixed, forwarded]) {
+    w.watcher.stop();
+    w.recv.close();
+  }
+  probe!.stop();
+  room.close();
+  await Promise.all(sources.map(stop));
+  const p50 = (xs: number[]) => percentile(xs, 0.5);
+  const p95 = (xs: number[]) => percentile(xs, 0.95);
+  return {
+    grid: `${grid}x${grid}`,
+    switches: switches.length,
+    mixed: { n: viaMix.length, p50: p50(viaMix), p95: p95(viaMix) },
+    forwarded: { n: direct.length, p50: p50(direct), p95: p95(direct) },
+    addedP50Ms: p50(viaMix) !== null && p50(direct) !== null ? p50(viaMix)! - p50(direct)! : null,
+    addedP95Ms: p95(viaMix) !== null && p95(direct) !== null ? p95(viaMix)! - p95(direct)! : null,
+  };
+}
+
 type View = NonNullable<ReturnType<NonNullable<typeof tessera>['mixers']['view']>>;
 /** Replaces the view's layout as REST `PATCH …/streams/{mixed}` `/info/layout` does. */
 type Control = (layout: unknown) => boolean;
@@ -679,6 +767,7 @@ const ROUNDS = Number(args.get('rounds') ?? 1);
 const work = mkdtempSync(join(tmpdir(), 'bench-mcu-'));
 type Row = { round: number; grid: string; bare: MixerRun; tessera: MixerRun | null; cpuRatio: number | null };
 const rows: Row[] = [];
+const latency: Awaited<ReturnType<typeof runLatency>>[] = [];
 try {
   const files = await prepareSources(work);
   for (let round = 1; round <= ROUNDS; round++)
@@ -704,6 +793,11 @@ try {
       });
       console.log(`[bench:mcu] ${JSON.stringify(rows.at(-1))}`);
     }
+  for (const grid of GRIDS) {
+    console.log(`[bench:mcu] ${grid}x${grid}: added latency (warm ${WARM_S} s, measure ${MEASURE_S} s)`);
+    latency.push(await runLatency(grid, work, files));
+    console.log(`[bench:mcu] ${JSON.stringify(latency.at(-1))}`);
+  }
 } finally {
   tessera?.close();
   rmSync(work, { recursive: true, force: true });
@@ -772,13 +866,18 @@ const report = {
       'in-process media node (1 mediasoup worker, RoomRegistry, Pipelines, ViewMixers), view ' +
       `${JSON.stringify(TESSERA_VIDEO)}; inputs into PlainTransport producers; CPU = decoders + encoder ` +
       '(/proc/<pid>/stat) + this process above its idle rate (the compositor); the worker apart',
-    addedLatency: 'not measured: the -c copy replays carry no wall-clock stamp to follow through the mix',
+    addedLatency:
+      'Tessera only (latency[]): the grid with input 0 replaced by a probe switching dark/bright every 0.5 s ' +
+      '(raw frames from this process → VP8 → RTP), each switch timed in its region of the mixed output and on a ' +
+      'consumer of the probe itself, both decoded by ffmpeg (64x36 grey): added = mixed − forwarded. The CPU ' +
+      "rows' addedLatencyMs stay null (their -c copy replays carry no switch to follow).",
     phases:
       'after the CPU window, each watched 4 s: the lecture layout, the grid with every input moved, ' +
       'every ffmpeg of the view killed (SIGKILL); outputMaxGapMs = longest time without a decoded ' +
       'output frame, regionMaxStallMs = longest time an input went without a new frame in the compositor',
   },
   summary,
+  latency,
   rows,
 };
 // --out NAME: a second run of the day must not overwrite the first's file.
