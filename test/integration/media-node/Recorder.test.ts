@@ -12,15 +12,18 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineHandlers } from '../../../media-node/commands/handlers/pipelines.ts';
 import type { FfmpegProcess } from '../../../media-node/ffmpeg/FfmpegProcess.ts';
+import { ViewMixers } from '../../../media-node/mcu/ViewMixers.ts';
 import type { Pipeline } from '../../../media-node/pipelines/Pipeline.ts';
 import { Pipelines } from '../../../media-node/pipelines/Pipelines.ts';
 import { roomStreamPublisher } from '../../../media-node/pipelines/publisher.ts';
 import { type Recorder, recorderKind } from '../../../media-node/recording/Recorder.ts';
+import type { Room } from '../../../media-node/sfu/Room.ts';
 import type { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
 import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { S3BlobStore } from '../../../shared/adapters/s3/S3BlobStore.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { NodeCommandSchema } from '../../../shared/protocol/commands.ts';
+import { mixedStreamId, ViewsSchema } from '../../../shared/protocol/mcu.ts';
 import { publishLavfi } from '../../harness/lavfiSource.ts';
 import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
 import { startS3 } from '../../harness/s3.ts';
@@ -107,9 +110,9 @@ describe('recordings on a real worker: room tracks copied into files that surviv
     pool?.close();
   });
 
-  /** A room with a participant publishing a moving picture and a tone. */
-  async function roomWith(codec: 'vp8' | 'h264') {
-    const room = await rooms.open(`svc/rec-${codec}-${Date.now()}`);
+  /** A room (new, or the one given) with a participant publishing a moving picture and a tone. */
+  async function roomWith(codec: 'vp8' | 'h264', existing?: Room) {
+    const room = existing ?? (await rooms.open(`svc/rec-${codec}-${Date.now()}`));
     const video = await publishLavfi(room, senders, {
       owner: 'p1',
       kind: 'video',
@@ -203,6 +206,42 @@ describe('recordings on a real worker: room tracks copied into files that surviv
       await stop(pipeline);
       room.close();
     }, 60_000);
+
+  it("a view's mixed stream (H.264 video from the compositor, opus from the audio mixer) records into mp4", async () => {
+    const mixers = new ViewMixers({ rooms, pipelines, logger });
+    try {
+      const room = await rooms.open(`svc/rec-mixed-${Date.now()}`);
+      mixers.configure(
+        room.id,
+        ViewsSchema.parse([
+          {
+            label: 'common',
+            video: { parameters: { resolution: { width: 320, height: 240 }, framerate: 15 } },
+          },
+        ]),
+      );
+      await roomWith('vp8', room);
+      // The view's mixed tracks, once they are streams of the room.
+      const mixedTracks = await until(
+        () => room.streams().filter((s) => s.publication === mixedStreamId('common')),
+        (tracks) => tracks.length === 2,
+        20_000,
+      );
+      const video = mixedTracks.find((t) => t.kind === 'video')!.id;
+      const audio = mixedTracks.find((t) => t.kind === 'audio')!.id;
+      const pipeline = await record(room.id, 'rec-mixed', [video, audio], 'mp4');
+      await sleep(4000);
+      await stop(pipeline);
+      const { files, durationMs } = pipeline.info;
+      const file = await probe(files[0]!);
+      expect(file.codecs).toEqual(['h264', 'opus']);
+      expect(Math.abs(file.videoSeconds - durationMs / 1000), JSON.stringify(file)).toBeLessThanOrEqual(1);
+      expect(await decodedFrames(files[0]!)).toBeGreaterThan(20);
+      room.close();
+    } finally {
+      mixers.close();
+    }
+  }, 60_000);
 
   it('with S3 as the blob store, each part is uploaded once its run ends and the spooled file removed', async () => {
     const bucket = 'tessera-recordings';
