@@ -282,8 +282,6 @@ export class ViewMixer {
    * an audio mixer (started by the first listener) for the mix-minus of this node's participants.
    */
   readonly mixMinusOnly: boolean;
-  /** mixMinusOnly: the audio publications, mixed once the audio mixer starts. */
-  readonly #audioPublications = new Set<string>();
 
   constructor(
     room: Room,
@@ -343,11 +341,9 @@ export class ViewMixer {
     for (const track of tracks) {
       const kind = track.announcement.kind;
       if (kind === 'data' || this.#tracks.has(track.announcement.id)) continue;
-      if (this.mixMinusOnly) {
-        if (kind === 'video') continue;
-        this.#audioPublications.add(publication);
-        if (!this.#audio) continue;
-      }
+      // Mix-minus only: audio, once a listener has started the audio mixer (it mixes the room's
+      // publications then).
+      if (this.mixMinusOnly && (kind === 'video' || !this.#audio)) continue;
       const mixer = kind === 'video' ? this.#videoMixer() : this.#audioMixer();
       if (!mixer) continue;
       this.#tracks.set(track.announcement.id, { publication, kind });
@@ -362,7 +358,6 @@ export class ViewMixer {
 
   unmix(publication: string): void {
     this.#excluded.add(publication);
-    this.#audioPublications.delete(publication);
     this.#drop(publication);
   }
 
@@ -373,12 +368,9 @@ export class ViewMixer {
     this.#tracks.delete(trackId);
     if (track.kind === 'audio') this.#audio?.removeInput(track.publication);
     else this.#dropVideo(track.publication);
-    if (!this.#room.producersOf(track.publication).some((t) => t.announcement.kind === 'audio'))
-      this.#audioPublications.delete(track.publication);
   }
 
   #drop(publication: string): void {
-    this.#audioPublications.delete(publication);
     for (const [id, t] of this.#tracks) if (t.publication === publication) this.#tracks.delete(id);
     this.#audio?.removeInput(publication);
     this.#dropVideo(publication);
@@ -563,7 +555,7 @@ export class ViewMixer {
       if (announcement.publication !== this.streamId) return undefined;
       if (!this.#audio) {
         if (!this.#audioMixer()) return undefined;
-        for (const publication of this.#audioPublications) this.mix(publication);
+        for (const publication of publicationsOf(this.#room)) this.mix(publication);
       }
     } else if (this.#audio?.producer?.id !== producerId) return undefined;
     const audio = this.#audio;
