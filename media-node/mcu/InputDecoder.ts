@@ -102,6 +102,7 @@ export class InputDecoder extends EventEmitter<Events> {
       name: `decoder ${producerId}`,
       logger,
       stdout: 'raw',
+      rawSocket: this.#socketPath,
       respawnMs: DECODER_RESPAWN_MS,
       ready,
       ...(gate ? { gate } : {}),
@@ -129,6 +130,11 @@ export class InputDecoder extends EventEmitter<Events> {
     decoder.restart();
   }
 
+  /** Beside its SDP file (the mixer's directory, removed with it). */
+  get #socketPath(): string {
+    return this.#o.sdpPath.replace(/\.sdp$/, '.sock');
+  }
+
   #args(): string[] {
     return [
       // Low delay (research/mcu-baseline.md §2): no demuxer buffering, no frame threading.
@@ -137,7 +143,9 @@ export class InputDecoder extends EventEmitter<Events> {
       ...['-threads', '1', '-filter_threads', '1', '-reorder_queue_size', '0', '-i', this.#o.sdpPath],
       ...['-map', '0:v:0', '-an', '-vf', this.#o.filter],
       // Every decoded frame as it comes: the compositor's clock, not ffmpeg's, paces the mix.
-      ...['-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'],
+      ...['-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p'],
+      // To a socket this process reads without allocating (FfmpegProcessOptions.rawSocket).
+      ...['-listen', '1', `unix:${this.#socketPath}`],
     ];
   }
 
@@ -148,6 +156,7 @@ export class InputDecoder extends EventEmitter<Events> {
     this.#decoder?.close();
     if (this.#input) this.#o.bridge.closeInput(this.#input);
     rmSync(this.#o.sdpPath, { force: true });
+    rmSync(this.#socketPath, { force: true });
     this.removeAllListeners();
   }
 }

@@ -8,6 +8,8 @@ export interface SupervisedOptions {
   args: () => string[];
   stdin?: 'pipe' | 'ignore';
   stdout?: 'progress' | 'raw';
+  /** Media read from this Unix socket instead of stdout (FfmpegProcessOptions.rawSocket). */
+  rawSocket?: string;
   logger: Logger;
   name: string;
   /** The first respawn's delay after a crash (then doubling to 4 s, jittered to 50–100 %); 500 ms unless said. */
@@ -104,6 +106,7 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
         args: ['-nostats', ...this.#o.args()],
         stdin: this.#o.stdin ?? 'ignore',
         stdout: this.#o.stdout ?? 'raw',
+        ...(this.#o.rawSocket ? { rawSocket: this.#o.rawSocket } : {}),
       });
     } catch (error) {
       this.#o.logger.warn('mixer ffmpeg could not start', { name: this.#o.name, error });
