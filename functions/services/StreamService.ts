@@ -58,15 +58,19 @@ export class StreamService {
     const live = new Map((await this.#streams.list(key)).map((s) => [s.id, s]));
     const next = applyStreamPatch(room, stream, ops, live);
     await this.#streams.update(next);
-    // Pause and play act on the owner's producers; views and layout on the mixers, which run on
-    // the room's host (every stream of the room is piped there).
+    // Pause and play act on the owner's producers; layout on the mixers, which run on the room's
+    // host (every stream of the room is piped there); view membership on every node of the room
+    // (the host's mix, and the mix-minus each node makes for its own participants).
     const status = ops.filter((op) => op.path.startsWith('/media/'));
-    const mixing = ops.filter((op) => !op.path.startsWith('/media/'));
+    const views = ops.filter((op) => op.path === '/info/inViews');
+    const layout = ops.filter((op) => op.path.startsWith('/info/layout'));
     const streamId = stream.id;
     if (status.length)
       await this.#commands.toStreamOwner({ type: 'stream.control', roomId: key, streamId, ops: status });
-    if (mixing.length)
-      await this.#commands.toRoomHost({ type: 'stream.control', roomId: key, streamId, ops: mixing });
+    if (views.length)
+      await this.#commands.toRoomNodes({ type: 'stream.control', roomId: key, streamId, ops: views });
+    if (layout.length)
+      await this.#commands.toRoomHost({ type: 'stream.control', roomId: key, streamId, ops: layout });
     return next;
   }
 

@@ -59,6 +59,12 @@ export class ViewMixers extends EventEmitter<Events> {
    * alike.
    */
   readonly #recordOnly = new Map<string, ResolvedView[]>();
+  /**
+   * Per open room and view label, the publications unmixed over REST or signaling: they stay out
+   * of a view rebuilt (its parameters changed) and out of a mix-minus made on a node that does
+   * not host the mixing (every node of the room gets `/info/inViews`).
+   */
+  readonly #unmixed = new Map<string, Map<string, Set<string>>>();
 
   constructor(options: { rooms: RoomRegistry; pipelines: Pipelines; logger: Logger }) {
     super();
@@ -153,11 +159,22 @@ export class ViewMixers extends EventEmitter<Events> {
       const emit: Emit = mixMinusOnly
         ? () => {}
         : (e, info) => (this.emit as (e: string, i: unknown) => boolean)(e, info);
-      const mixer = new ViewMixer(room, view, this.#pipelines, this.#logger, emit, { mixMinusOnly });
+      const mixer = new ViewMixer(room, view, this.#pipelines, this.#logger, emit, {
+        mixMinusOnly,
+        excluded: this.#unmixedOf(room.id, view.label),
+      });
       mixers.set(view.label, mixer);
       // What is published already is mixed (OWT: every publication is in every view).
       for (const publication of publicationsOf(room)) mixer.mix(publication);
     }
+  }
+
+  #unmixedOf(roomId: string, label: string): Set<string> {
+    const views = this.#unmixed.get(roomId) ?? new Map<string, Set<string>>();
+    this.#unmixed.set(roomId, views);
+    const unmixed = views.get(label) ?? new Set<string>();
+    views.set(label, unmixed);
+    return unmixed;
   }
 
   #follow(room: Room, mixers: Map<string, ViewMixer>): void {
@@ -192,6 +209,7 @@ export class ViewMixers extends EventEmitter<Events> {
       const mixMinusOnly = [...mixers.values()].some((m) => m.mixMinusOnly);
       for (const mixer of mixers.values()) mixer.close();
       mixers.clear();
+      this.#unmixed.delete(room.id);
       if (this.#views.get(room.id) !== mixers) return;
       this.#views.delete(room.id);
       // A room mixed elsewhere opens again with its views from #recordOnly.
@@ -202,13 +220,15 @@ export class ViewMixers extends EventEmitter<Events> {
   }
 
   /**
-   * A `stream.control` op for the MCU: `/info/inViews` add/remove on a forward stream, `/info/layout`
-   * and `/info/layout/{i}/stream` on a mixed one. Returns whether this node acted (false: not its
-   * room's mixing, or not an MCU op). Throws a ValidationError for a layout it cannot apply.
+   * A `stream.control` op for the MCU: `/info/inViews` add/remove on a forward stream (on every
+   * node of the room: the host's mix, the others' mix-minus), `/info/layout` and
+   * `/info/layout/{i}/stream` on a mixed one (the host only). Returns whether this node acted
+   * (false: not an MCU op, or not one for this node). Throws a ValidationError for a layout it
+   * cannot apply.
    */
   control(roomId: string, streamId: string, op: StreamPatchOp): boolean {
     const mixers = this.#views.get(roomId);
-    if (!mixers || [...mixers.values()].some((m) => m.mixMinusOnly)) return false;
+    if (!mixers) return false;
     if (op.path === '/info/inViews') {
       const mixer = mixers.get(op.value);
       if (!mixer) return false;
@@ -216,6 +236,7 @@ export class ViewMixers extends EventEmitter<Events> {
       else mixer.unmix(streamId);
       return true;
     }
+    if ([...mixers.values()].some((m) => m.mixMinusOnly)) return false;
     const mixer = [...mixers.values()].find((m) => m.streamId === streamId);
     if (!mixer) return false;
     if (op.path === '/info/layout') {
@@ -265,8 +286,8 @@ export class ViewMixer {
   readonly #templates: Template[];
   /** Publications mixed, in mixing order. */
   readonly #inputs: string[] = [];
-  /** Publications unmixed over REST: not mixed again when they gain a track. */
-  readonly #excluded = new Set<string>();
+  /** Publications unmixed over REST: not mixed again when they gain a track (ViewMixers' set, shared). */
+  readonly #excluded: Set<string>;
   /** Which publication each mixed track belongs to (to notice a track going). */
   readonly #tracks = new Map<string, { publication: string; kind: 'audio' | 'video' }>();
   #explicit: LayoutEntry[] | undefined;
@@ -289,9 +310,10 @@ export class ViewMixer {
     pipelines: Pipelines,
     logger: Logger,
     emit: Emit,
-    options: { mixMinusOnly?: boolean } = {},
+    options: { mixMinusOnly?: boolean; excluded?: Set<string> } = {},
   ) {
     this.mixMinusOnly = options.mixMinusOnly ?? false;
+    this.#excluded = options.excluded ?? new Set();
     this.view = view;
     this.streamId = mixedStreamId(view.label);
     this.#room = room;

@@ -218,5 +218,35 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
       expect(sampled.seen[0]).toBe('green');
       expect(sampled.seen).toEqual(sampled.expected);
     }
-  }, 150_000);
+
+    // Blue (on the host) unmixed over REST: out of the host's mix and out of the mix-minus the
+    // other node makes for green, so neither viewer hears it; the others' tones stay.
+    const blue = [...colourOf].find(([, colour]) => colour === 'blue')![0];
+    const blueHz = four.find((p) => p.name === 'blue')!.toneHz;
+    const unmixed = await rest(suite.target, 'PATCH', `/v1/rooms/${ROOM}/streams/${blue}`, [
+      { op: 'remove', path: '/info/inViews', value: 'common' },
+    ]);
+    expect(unmixed.status, JSON.stringify(unmixed.body)).toBe(200);
+    for (const { page, own } of viewers) {
+      const heard = await eventually(
+        async () => {
+          const since = await pageNow(page);
+          await new Promise((r) => setTimeout(r, 3000));
+          return toneReport(page, MIXED, since);
+        },
+        (tones) =>
+          tones.every((t) =>
+            t.hz === blueHz ? t.presentShare < 0.1 : t.hz === own.toneHz || t.presentShare > 0.5,
+          ),
+        20_000,
+      );
+      console.log(`[mcu-cluster] ${own.name} after blue's unmix hears ${JSON.stringify(heard)}`);
+      expect(
+        heard.find((t) => t.hz === blueHz)!.presentShare,
+        `${own.name} no longer hears blue`,
+      ).toBeLessThan(0.1);
+      for (const t of heard.filter((t) => t.hz !== own.toneHz && t.hz !== blueHz))
+        expect(t.presentShare, `${own.name} still hears ${t.hz} Hz`).toBeGreaterThan(0.5);
+    }
+  }, 180_000);
 });
