@@ -335,12 +335,21 @@ describe('view mixers on a real worker: sources → mixed view → decoded outpu
     expect(mixers.view(room.id, 'far')?.mixMinusOnly).toBe(true);
     expect(mixers.view(room.id, 'far')?.audio).toBeUndefined();
     expect(pipelines.list(room.id)).toEqual([]);
+    // View membership reaches every node (its mix-minus follows it); the layout is the host's.
     expect(
       mixers.control(room.id, 'pub-f1-audio', { op: 'remove', path: '/info/inViews', value: 'far' }),
+    ).toBe(true);
+    expect(
+      mixers.control(room.id, mixedStreamId('far'), { op: 'replace', path: '/info/layout', value: [] }),
     ).toBe(false);
-    // It becomes the room's host (the mixing one moved here): what is published is mixed.
+    // It becomes the room's host (the mixing one moved here): what is published is mixed, but
+    // the publication unmixed stays out until it is mixed again.
     await handle()(command(roomId, { type: 'views.configure', views }));
     expect(mixers.view(room.id, 'far')?.inputs).toEqual([]);
+    expect(mixers.view(room.id, 'far')?.audio?.hasInputOf('f1') ?? false).toBe(false);
+    expect(mixers.control(room.id, 'pub-f1-audio', { op: 'add', path: '/info/inViews', value: 'far' })).toBe(
+      true,
+    );
     expect(mixers.view(room.id, 'far')?.audio?.hasInputOf('f1')).toBe(true);
     // And back: the mixers stop, the views stay.
     await handle()(command(roomId, { type: 'views.configure', views, mixing: false }));
