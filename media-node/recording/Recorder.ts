@@ -65,7 +65,14 @@ export interface RecordingInfo {
  */
 export class Recorder extends Pipeline {
   readonly #ctx: PipelineContext;
-  readonly #inputIds: string[];
+  #inputIds: string[];
+  /** The kind taken from each input when they name publications (RecordParams.kinds). */
+  readonly #kinds: ('audio' | 'video')[] | undefined;
+  #finished!: (info: RecordingInfo) => void;
+  /** Resolves once the recording has closed and its last part is stored: what it wrote. */
+  readonly finished = new Promise<RecordingInfo>((resolve) => {
+    this.#finished = resolve;
+  });
   readonly #params: RecordParams;
   readonly #dir: string;
   readonly #bridge: RtpBridge;
@@ -79,6 +86,8 @@ export class Recorder extends Pipeline {
   #outTimeUs = 0;
   /** The current run, to let it finish its file before the inputs close. */
   #ffmpeg: FfmpegProcess | undefined;
+  /** The current part's way into the blob store, once its run ends. */
+  #storing: Promise<void> = Promise.resolve();
   /** Stops asking for key frames (at the first frame). */
   #stopKeyFrames: (() => void) | undefined;
 
@@ -94,10 +103,16 @@ export class Recorder extends Pipeline {
         'invalid record params',
         parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
       );
-    if (spec.inputs.length < 1 || spec.inputs.length > 2 || new Set(spec.inputs).size !== spec.inputs.length)
+    const kinds = parsed.data.kinds?.split('+');
+    if (
+      spec.inputs.length < 1 ||
+      spec.inputs.length > 2 ||
+      (kinds ? kinds.length !== spec.inputs.length : new Set(spec.inputs).size !== spec.inputs.length)
+    )
       throw new ValidationError('a recording takes one audio and/or one video track', [
-        { path: 'inputs', message: 'one or two distinct track ids' },
+        { path: 'inputs', message: kinds ? `one input per kind (${parsed.data.kinds})` : 'one or two distinct track ids' },
       ]);
+    this.#kinds = kinds as ('audio' | 'video')[] | undefined;
     this.#ctx = ctx;
     this.#inputIds = [...spec.inputs];
     this.#params = parsed.data;
@@ -136,6 +151,7 @@ export class Recorder extends Pipeline {
 
   protected async prepare(): Promise<void> {
     const { room } = this.#ctx;
+    if (this.#kinds) this.#inputIds = this.#inputIds.map((id, i) => this.#trackOf(id, this.#kinds![i]!));
     const kinds = this.#inputIds.map((id) => {
       const stream = room.streams().find((s) => s.id === id);
       if (!stream) throw new NotFoundError(ErrorCodes.streamNotFound, `no track ${id} in the room`);
@@ -163,6 +179,16 @@ export class Recorder extends Pipeline {
     this.#container = this.#chooseContainer();
     mkdirSync(this.#dir, { recursive: true });
     await this.#bridge.resumeInputs();
+  }
+
+  /** A publication's track of `kind` (or the track itself when `id` names one of that kind). */
+  #trackOf(id: string, kind: 'audio' | 'video'): string {
+    const { room } = this.#ctx;
+    const own = room.streams().find((s) => s.id === id);
+    if (own?.kind === kind) return id;
+    const track = room.producersOf(id).find((t) => t.announcement.kind === kind);
+    if (!track) throw new NotFoundError(ErrorCodes.streamNotFound, `stream ${id} has no ${kind} in the room`);
+    return track.announcement.id;
   }
 
   #chooseContainer(): Container {
@@ -210,7 +236,7 @@ export class Recorder extends Pipeline {
     this.#ffmpeg = process;
     this.#outTimeUs = 0;
     const file = this.#files.at(-1)!;
-    void process.exited().then(() => this.#store(file));
+    this.#storing = process.exited().then(() => this.#store(file));
     process.on('progress', ({ fields }) => {
       const us = Number(fields.out_time_us);
       if (Number.isFinite(us) && us > 0) this.#outTimeUs = us;
@@ -241,6 +267,7 @@ export class Recorder extends Pipeline {
     const done = () => {
       this.#bridge.close();
       if (this.#work) rmSync(this.#work, { recursive: true, force: true });
+      void this.#storing.then(() => this.#finished(this.info));
     };
     // RTP keeps coming until ffmpeg has exited: after SIGINT it joins its input threads before
     // writing the trailer, and a thread blocked on a silent UDP port never returns (ffmpeg only

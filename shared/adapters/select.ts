@@ -11,7 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { BlobStore } from '../ports/blobs.ts';
 import type { CommandBus, CommandQueue } from '../ports/commands.ts';
 import type { Departures } from '../ports/departures.ts';
-import type { RoomStore, ServiceStore } from '../ports/durable.ts';
+import type { RecordingStore, RoomStore, ServiceStore } from '../ports/durable.ts';
 import type { EventSink, EventSource } from '../ports/events.ts';
 import type { ConnectionStore } from '../ports/gateway.ts';
 import type {
@@ -28,6 +28,7 @@ import type { RateLimiter } from '../ports/rateLimit.ts';
 import type { ResumeTickets } from '../ports/sessions.ts';
 import type { Participant, Stream } from '../protocol/http/liveState.ts';
 import { createDynamoClients } from './dynamodb/client.ts';
+import { DynamoRecordingStore } from './dynamodb/DynamoRecordingStore.ts';
 import { DynamoRoomStore } from './dynamodb/DynamoRoomStore.ts';
 import { DynamoServiceStore } from './dynamodb/DynamoServiceStore.ts';
 import { LocalBlobStore } from './local/LocalBlobStore.ts';
@@ -43,6 +44,7 @@ import { MemoryPlacementStore } from './memory/MemoryPlacementStore.ts';
 import { MemoryRateLimiter } from './memory/MemoryRateLimiter.ts';
 import { MemoryResumeTickets } from './memory/MemoryResumeTickets.ts';
 import { MemoryRoomNodes } from './memory/MemoryRoomNodes.ts';
+import { MemoryRecordingStore } from './memory/MemoryRecordingStore.ts';
 import { MemoryRoomStore } from './memory/MemoryRoomStore.ts';
 import { MemoryServiceStore } from './memory/MemoryServiceStore.ts';
 import { MemoryTokenLedger } from './memory/MemoryTokenLedger.ts';
@@ -67,6 +69,7 @@ import { SqsEventSink } from './sqs/SqsEventSink.ts';
 export interface Adapters {
   services: ServiceStore;
   rooms: RoomStore;
+  recordings: RecordingStore;
   participants: ParticipantStore;
   streams: StreamStore;
   tokens: TokenLedger;
@@ -111,6 +114,7 @@ export function memoryAdapters(): Adapters {
   return {
     services: new MemoryServiceStore(),
     rooms: new MemoryRoomStore(),
+    recordings: new MemoryRecordingStore(),
     participants: new MemoryLiveCollection<Participant>('participant'),
     streams: new MemoryLiveCollection<Stream>('stream'),
     tokens: new MemoryTokenLedger(),
@@ -144,6 +148,7 @@ export function adaptersFor(config: Config, logger: Logger): Adapters {
   return {
     services: dynamo ? new DynamoServiceStore(dynamo, table) : memory.services,
     rooms: dynamo ? new DynamoRoomStore(dynamo, table) : memory.rooms,
+    recordings: dynamo ? new DynamoRecordingStore(dynamo, table) : memory.recordings,
     participants: redis ? new RedisLiveCollection<Participant>(redis, 'participant') : memory.participants,
     streams: redis ? new RedisLiveCollection<Stream>(redis, 'stream') : memory.streams,
     tokens: redis ? new RedisTokenLedger(redis) : memory.tokens,

@@ -1,4 +1,5 @@
 import type { Room } from '../protocol/http/room.ts';
+import type { Recording } from '../protocol/http/recording.ts';
 
 export interface PageRequest {
   limit: number;
@@ -60,4 +61,21 @@ export interface RoomStore {
    */
   update(room: Room): Promise<void>;
   delete(serviceId: string, id: string): Promise<boolean>;
+}
+
+/**
+ * Recordings, under their room's `<service>/<room>` key: kept after they end (and after the
+ * room), so that REST can say where a file went. A room holds a bounded number (RecordingService).
+ */
+export interface RecordingStore {
+  /** Conditional: throws ConflictError when the room has a recording of this id already. */
+  create(recording: Recording): Promise<void>;
+  get(roomKey: string, id: string): Promise<Recording | undefined>;
+  /** The room's recordings, oldest first. */
+  list(roomKey: string): Promise<Recording[]>;
+  /**
+   * Optimistic concurrency: writes only if the stored version is `recording.version - 1`.
+   * Throws NotFoundError when it is gone, ConflictError when it changed meanwhile.
+   */
+  update(recording: Recording): Promise<void>;
 }

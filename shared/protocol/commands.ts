@@ -89,6 +89,12 @@ export const PipelineKindSchema = z.enum(['transcode', 'record']);
  */
 export const RecordParamsSchema = z.strictObject({
   container: z.enum(['auto', 'mkv', 'mp4', 'webm']).default('auto'),
+  /**
+   * The kind taken from each input, in order, when the inputs name publications (OWT streams,
+   * whose tracks the node knows) rather than tracks: REST's `media.video.from` first, then
+   * `media.audio.from` (which may be the same stream).
+   */
+  kinds: z.enum(['audio', 'video', 'video+audio']).optional(),
 });
 export type RecordParams = z.infer<typeof RecordParamsSchema>;
 

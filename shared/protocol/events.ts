@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RecordingFileSchema } from './http/recording.ts';
 
 /**
  * The one event stream (seam 5): what happened to rooms, participants, streams, pipelines and
@@ -18,6 +19,16 @@ const PipelineSchema = z.object({
   kind: z.string().max(64),
   reason: z.string().max(1000).optional(),
 });
+/** A recording (a `record` pipeline) as its node reports it: what it has written so far. */
+const RecordingReportSchema = z.object({
+  id: z.string(),
+  container: z.string().max(8),
+  bytes: z.number().int().min(0),
+  durationMs: z.number().int().min(0),
+  files: z.array(RecordingFileSchema).max(100),
+  reason: z.string().max(1000).optional(),
+});
+export type RecordingReport = z.infer<typeof RecordingReportSchema>;
 
 const envelope = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z.object({
@@ -46,6 +57,9 @@ export const EventSchema = z.discriminatedUnion('type', [
   envelope('pipeline.started', z.object({ pipeline: PipelineSchema })),
   envelope('pipeline.failed', z.object({ pipeline: PipelineSchema })),
   envelope('pipeline.ended', z.object({ pipeline: PipelineSchema })),
+  envelope('recording.started', z.object({ recording: RecordingReportSchema })),
+  envelope('recording.ended', z.object({ recording: RecordingReportSchema })),
+  envelope('recording.failed', z.object({ recording: RecordingReportSchema })),
   envelope('node.started', z.object({})),
   envelope('node.stopped', z.object({})),
 ]);
