@@ -9,6 +9,7 @@ import type { ApiEnv } from './http/env.ts';
 import { errorResponse } from './http/errorResponse.ts';
 import { validationHook } from './http/validation.ts';
 import { liveRoutes } from './routes/live.ts';
+import { recordingRoutes } from './routes/recordings.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { nodeRoutes, serviceRoutes, tokenRoutes } from './routes/servicesAndTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   roomRoutes(app, deps.api);
   tokenRoutes(app, deps.api);
   liveRoutes(app, deps.api);
+  recordingRoutes(app, deps.api);
   nodeRoutes(app, deps.api);
   const { rtpCapabilities } = deps;
   if (rtpCapabilities) {

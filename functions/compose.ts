@@ -14,6 +14,7 @@ import type { ManagementApi } from './services/ManagementApi.ts';
 import { ManagementAuth } from './services/ManagementAuth.ts';
 import { NodeService } from './services/NodeService.ts';
 import { ParticipantService } from './services/ParticipantService.ts';
+import { RecordingService } from './services/RecordingService.ts';
 import { RoomService } from './services/RoomService.ts';
 import { RoomViews } from './services/RoomViews.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
@@ -75,6 +76,7 @@ export function managementApi(
     rooms,
     participants: new ParticipantService(rooms, adapters.participants, commands, adapters.roomNodes),
     streams: new StreamService(rooms, adapters.streams, commands),
+    recordings: new RecordingService({ ...adapters, rooms, commands }),
     nodes: new NodeService(adapters.nodes),
     tokens: new JoinTokens({
       secret: secrets.tokenSecret,

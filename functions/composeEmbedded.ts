@@ -10,6 +10,7 @@ import type { AppDeps } from './app.ts';
 import { managementApi, secretsFor, signalingFunction, webhookSettings } from './compose.ts';
 import { demoRoutes } from './http/demo.ts';
 import { WebSocketGateway } from './http/WebSocketGateway.ts';
+import { RecordingProjection } from './recordings/RecordingProjection.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { Commands } from './services/Commands.ts';
 import { RoomViews } from './services/RoomViews.ts';
@@ -54,6 +55,10 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   const webhooks = webhookSettings(adapters, secrets, config);
   const dispatcher = new WebhookDispatcher({ targetOf: (id) => webhooks.targetOf(id), logger });
   const unsubscribe = adapters.events.subscribe?.((event) => dispatcher.dispatch(event));
+  // The same events keep the recordings' records (status, size, files) up to date.
+  const stopProjecting = adapters.events.subscribe?.(
+    new RecordingProjection(adapters.recordings, logger).listener(),
+  );
   const metrics = new NodeMetrics({ nodeId: config.nodeId });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(
@@ -111,6 +116,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       gateway.close();
       await mediaNode.close();
       unsubscribe?.();
+      stopProjecting?.();
       dispatcher.close();
       await turnServer?.close();
       await adapters.close();

@@ -19,6 +19,7 @@ import { ViewMixers } from './mcu/ViewMixers.ts';
 import type { NodeObservers } from './metrics/registry.ts';
 import { type PipelineFactory, Pipelines } from './pipelines/Pipelines.ts';
 import { roomStreamPublisher } from './pipelines/publisher.ts';
+import { followRecordings } from './recording/recordingEvents.ts';
 import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
 import { SessionKeeper } from './signaling/SessionKeeper.ts';
@@ -158,6 +159,7 @@ export class MediaNode {
       limits: { perRoom: o.limits.pipelinesPerRoom, perNode: o.limits.pipelinesPerNode },
     });
     events?.followPipelines(pipelines);
+    if (events) followRecordings(pipelines, events);
     // The MCU: a mixer per view of the rooms this node hosts the mixing of (views.configure).
     const mixers = o.mcu ? new ViewMixers({ rooms, pipelines, logger }) : undefined;
     const processor = new CommandProcessor({

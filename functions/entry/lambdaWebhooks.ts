@@ -10,6 +10,7 @@ import { ConfigError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { installProcessGuards } from '../../shared/process/guards.ts';
 import { webhookSettings } from '../compose.ts';
+import { RecordingProjection } from '../recordings/RecordingProjection.ts';
 import { deliverQueued } from '../webhooks/queuedDelivery.ts';
 import { WebhookDispatcher } from '../webhooks/WebhookDispatcher.ts';
 
@@ -32,6 +33,8 @@ const adapters = adaptersFor(config, logger);
 if (!config.masterKey) throw new ConfigError('set MASTER_KEY (or MASTER_KEY_ARN) for the webhook function');
 const settings = webhookSettings(adapters, { masterKey: config.masterKey }, config);
 const dispatcher = new WebhookDispatcher({ targetOf: (id) => settings.targetOf(id), logger });
+// The same events keep the recordings' records (status, size, files) up to date.
+const recordings = new RecordingProjection(adapters.recordings, logger);
 const queue = new SqsEventSink(createSqsClient(), { prefix: config.sqsQueuePrefix });
 
 export async function handler(event: SqsEvent): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
@@ -43,7 +46,11 @@ export async function handler(event: SqsEvent): Promise<{ batchItemFailures: { i
       receipt: r.receiptHandle,
       receiveCount: Number(r.attributes.ApproximateReceiveCount) || 1,
     })),
-    { logger, delay: (receipt, seconds) => queue.delay(receipt, seconds) },
+    {
+      logger,
+      delay: (receipt, seconds) => queue.delay(receipt, seconds),
+      project: (e) => recordings.apply(e),
+    },
   );
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }

@@ -74,9 +74,14 @@ export class Commands {
 
   /** The room's host (its placement): where room-wide media work such as pipelines runs. */
   async toRoomHost(input: NodeCommandInput): Promise<string[]> {
-    const host = await this.#d.placement.get(input.roomId);
-    if (!host) throw noNode(input.roomId);
-    return this.#to([host], input);
+    return this.#to([await this.hostOf(input.roomId)], input);
+  }
+
+  /** The room's host; a room with no node is a cluster fault (1201). */
+  async hostOf(roomId: string): Promise<string> {
+    const host = await this.#d.placement.get(roomId);
+    if (!host) throw noNode(roomId);
+    return host;
   }
 
   /** The same command to each of `nodes`, each copy with its own id (as `send` makes it). */

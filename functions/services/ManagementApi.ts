@@ -2,6 +2,7 @@ import type { JoinTokens } from './JoinTokens.ts';
 import type { ManagementAuth } from './ManagementAuth.ts';
 import type { NodeService } from './NodeService.ts';
 import type { ParticipantService } from './ParticipantService.ts';
+import type { RecordingService } from './RecordingService.ts';
 import type { RoomService } from './RoomService.ts';
 import type { ServiceRegistry } from './ServiceRegistry.ts';
 import type { StreamService } from './StreamService.ts';
@@ -13,6 +14,7 @@ export interface ManagementApi {
   rooms: RoomService;
   participants: ParticipantService;
   streams: StreamService;
+  recordings: RecordingService;
   tokens: JoinTokens;
   nodes: NodeService;
 }

@@ -1,6 +1,6 @@
 import type { QueuedEvent } from '../../shared/adapters/sqs/SqsEventSink.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { EventSchema } from '../../shared/protocol/events.ts';
+import { EventSchema, type TesseraEvent } from '../../shared/protocol/events.ts';
 import { backoffMs } from './signing.ts';
 import type { WebhookDispatcher } from './WebhookDispatcher.ts';
 
@@ -16,7 +16,12 @@ export const QUEUE_BACKOFF = { baseMs: 2000, capMs: 15 * 60_000 } as const;
 export async function deliverQueued(
   dispatcher: Pick<WebhookDispatcher, 'deliverOnce'>,
   messages: QueuedEvent[],
-  options: { logger: Logger; delay?: (receipt: string, seconds: number) => Promise<void> },
+  options: {
+    logger: Logger;
+    delay?: (receipt: string, seconds: number) => Promise<void>;
+    /** Applied to each event before its delivery (the recordings' records); a throw retries the event. */
+    project?: (event: TesseraEvent) => Promise<void>;
+  },
 ): Promise<string[]> {
   const failed: string[] = [];
   await Promise.all(
@@ -28,7 +33,16 @@ export async function deliverQueued(
         options.logger.warn('queued event dropped: not a v1 event', { messageId: m.messageId });
         return;
       }
-      const result = await dispatcher.deliverOnce(event).catch(() => 'failed' as const);
+      const projected = await (options.project?.(event) ?? Promise.resolve()).then(
+        () => true,
+        (error: unknown) => {
+          options.logger.warn('event not projected; retried', { eventId: event.id, error });
+          return false;
+        },
+      );
+      const result = projected
+        ? await dispatcher.deliverOnce(event).catch(() => 'failed' as const)
+        : 'failed';
       if (result !== 'failed') return;
       failed.push(m.messageId);
       const seconds = Math.max(1, backoffMs(m.receiveCount - 1, QUEUE_BACKOFF) / 1000);

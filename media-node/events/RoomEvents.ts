@@ -1,16 +1,9 @@
 import type { Logger } from '../../shared/logger.ts';
 import type { EventSink } from '../../shared/ports/events.ts';
-import {
-  type EventOf,
-  type EventType,
-  newEvent,
-  type RecordingReport,
-  type TesseraEvent,
-} from '../../shared/protocol/events.ts';
+import { type EventOf, type EventType, newEvent, type TesseraEvent } from '../../shared/protocol/events.ts';
 import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { Pipelines } from '../pipelines/Pipelines.ts';
-import { Recorder } from '../recording/Recorder.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 
 export interface RoomEventsOptions {
@@ -111,46 +104,17 @@ export class RoomEvents {
       });
       pipeline.observer.on('failed', ({ reason }) => emit('pipeline.failed', reason));
       pipeline.observer.on('ended', ({ reason }) => emit('pipeline.ended', reason));
-      if (pipeline instanceof Recorder) this.#followRecording(pipeline, serviceId, roomId);
     });
-  }
-
-  /**
-   * A recording's own events, for its REST record and webhooks: started at its first frame,
-   * ended or failed once its last part is stored (with what it wrote).
-   */
-  #followRecording(recorder: Recorder, serviceId: string, roomId: string): void {
-    const report = (reason?: string): RecordingReport => {
-      const info = recorder.info;
-      return {
-        id: recorder.id,
-        container: info.container,
-        bytes: info.bytes,
-        durationMs: info.durationMs,
-        files: info.stored.map(({ key, bytes, location }) => ({ key, bytes, location })).slice(0, 100),
-        ...(reason ? { reason: reason.slice(0, 1000) } : {}),
-      };
-    };
-    const emit = (type: 'recording.started' | 'recording.ended' | 'recording.failed', reason?: string) =>
-      this.#push(
-        newEvent(type, { serviceId, roomId, nodeId: this.#o.nodeId, data: { recording: report(reason) } }),
-      );
-    let ending: { type: 'recording.ended' | 'recording.failed'; reason: string } | undefined;
-    recorder.observer.on('started', ({ restarts }) => {
-      if (restarts === 0) emit('recording.started');
-    });
-    recorder.observer.on('failed', ({ reason }) => {
-      ending = { type: 'recording.failed', reason };
-    });
-    recorder.observer.on('ended', ({ reason }) => {
-      ending = { type: 'recording.ended', reason };
-    });
-    void recorder.finished.then(() => emit(ending?.type ?? 'recording.ended', ending?.reason));
   }
 
   /** Events lost to a full buffer so far. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** The node these events are from. */
+  get nodeId(): string {
+    return this.#o.nodeId;
   }
 
   /** Adds an event from elsewhere on the node (pipelines, node lifecycle). */

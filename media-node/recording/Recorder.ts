@@ -4,6 +4,11 @@ import { basename, join } from 'node:path';
 import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
 import type { BlobInfo, BlobStore } from '../../shared/ports/blobs.ts';
 import { type RecordParams, RecordParamsSchema } from '../../shared/protocol/commands.ts';
+import {
+  containerFor,
+  type RecordingContainer,
+  refusedCodecs,
+} from '../../shared/protocol/http/recording.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
@@ -19,24 +24,8 @@ const TRAILER_GRACE_MS = 5000;
  */
 const FLUSH_SECONDS = 1;
 
-type Container = Exclude<RecordParams['container'], 'auto'>;
+type Container = RecordingContainer;
 
-/** What each container takes without re-encoding (ffmpeg 5.1 muxers), by codec mime type. */
-const CONTAINS: Record<Container, ReadonlySet<string>> = {
-  mkv: new Set([
-    'video/vp8',
-    'video/vp9',
-    'video/h264',
-    'video/h265',
-    'video/av1',
-    'audio/opus',
-    'audio/pcmu',
-    'audio/pcma',
-    'audio/g722',
-  ]),
-  webm: new Set(['video/vp8', 'video/vp9', 'video/av1', 'audio/opus']),
-  mp4: new Set(['video/h264', 'video/h265', 'video/vp9', 'video/av1', 'audio/opus']),
-};
 const EXTENSION: Record<Container, string> = { mkv: 'mkv', webm: 'webm', mp4: 'mp4' };
 const CONTENT_TYPE: Record<Container, string> = {
   mkv: 'video/x-matroska',
@@ -110,7 +99,10 @@ export class Recorder extends Pipeline {
       (kinds ? kinds.length !== spec.inputs.length : new Set(spec.inputs).size !== spec.inputs.length)
     )
       throw new ValidationError('a recording takes one audio and/or one video track', [
-        { path: 'inputs', message: kinds ? `one input per kind (${parsed.data.kinds})` : 'one or two distinct track ids' },
+        {
+          path: 'inputs',
+          message: kinds ? `one input per kind (${parsed.data.kinds})` : 'one or two distinct track ids',
+        },
       ]);
     this.#kinds = kinds as ('audio' | 'video')[] | undefined;
     this.#ctx = ctx;
@@ -193,14 +185,16 @@ export class Recorder extends Pipeline {
 
   #chooseContainer(): Container {
     const codecs = this.#inputs.map((i) => i.consumer.rtpParameters.codecs[0]!.mimeType.toLowerCase());
-    const wanted = this.#params.container;
-    if (wanted === 'auto') return 'mkv';
-    const refused = codecs.filter((c) => !CONTAINS[wanted].has(c));
+    const container = containerFor(this.#params.container);
+    const refused = refusedCodecs(container, codecs);
     if (refused.length > 0)
-      throw new ValidationError(`${wanted} cannot hold ${refused.join(' and ')} without re-encoding`, [
-        { path: 'container', message: `use ${codecs.every((c) => CONTAINS.mkv.has(c)) ? 'mkv' : 'another'}` },
+      throw new ValidationError(`${container} cannot hold ${refused.join(' and ')} without re-encoding`, [
+        {
+          path: 'container',
+          message: `use ${refusedCodecs('mkv', codecs).length === 0 ? 'mkv' : 'another'}`,
+        },
       ]);
-    return wanted;
+    return container;
   }
 
   protected ffmpegArgs(): string[] {

@@ -1,5 +1,5 @@
-import type { Room } from '../protocol/http/room.ts';
 import type { Recording } from '../protocol/http/recording.ts';
+import type { Room } from '../protocol/http/room.ts';
 
 export interface PageRequest {
   limit: number;

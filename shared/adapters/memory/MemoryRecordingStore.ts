@@ -28,8 +28,7 @@ export class MemoryRecordingStore implements RecordingStore {
   async update(recording: Recording): Promise<void> {
     const room = this.#byRoom.get(recording.roomId);
     const stored = room?.get(recording.id);
-    if (!room || !stored)
-      throw new NotFoundError(ErrorCodes.notFound, `recording ${recording.id} not found`);
+    if (!room || !stored) throw new NotFoundError(ErrorCodes.notFound, `recording ${recording.id} not found`);
     if (stored.version !== recording.version - 1)
       throw new ConflictError(`recording ${recording.id} changed (version ${stored.version})`);
     room.set(recording.id, structuredClone(recording));

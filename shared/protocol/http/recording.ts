@@ -6,6 +6,35 @@ import { z } from 'zod';
  * Tessera keeps a record after the recording ends, with its status, size and duration.
  */
 export const RecordingContainerSchema = z.enum(['auto', 'mkv', 'mp4', 'webm']);
+export type RecordingContainer = Exclude<z.infer<typeof RecordingContainerSchema>, 'auto'>;
+
+/** What each container takes without re-encoding (ffmpeg 5.1 muxers), by codec mime type. */
+const CONTAINS: Record<RecordingContainer, ReadonlySet<string>> = {
+  mkv: new Set([
+    'video/vp8',
+    'video/vp9',
+    'video/h264',
+    'video/h265',
+    'video/av1',
+    'audio/opus',
+    'audio/pcmu',
+    'audio/pcma',
+    'audio/g722',
+  ]),
+  webm: new Set(['video/vp8', 'video/vp9', 'video/av1', 'audio/opus']),
+  mp4: new Set(['video/h264', 'video/h265', 'video/vp9', 'video/av1', 'audio/opus']),
+};
+
+/**
+ * The container a request gets: `auto` is OWT's rule (mp4 for H.264/H.265 with AAC, else mkv);
+ * WebRTC audio is opus, so mkv in practice. Throws nothing: see `refusedCodecs`.
+ */
+export const containerFor = (wanted: z.infer<typeof RecordingContainerSchema>): RecordingContainer =>
+  wanted === 'auto' ? 'mkv' : wanted;
+
+/** The codecs (`audio/opus`, `video/vp8`…) a container cannot hold without re-encoding. */
+export const refusedCodecs = (container: RecordingContainer, mimeTypes: readonly string[]): string[] =>
+  mimeTypes.filter((m) => !CONTAINS[container].has(m.toLowerCase()));
 
 const from = z.string().min(1).max(64);
 const audioFormat = z.strictObject({
@@ -29,7 +58,9 @@ export const RecordingRequestSchema = z
   .strictObject({
     container: RecordingContainerSchema.default('auto'),
     media: z.strictObject({
-      audio: z.union([z.literal(false), z.strictObject({ from, format: audioFormat.optional() })]).default(false),
+      audio: z
+        .union([z.literal(false), z.strictObject({ from, format: audioFormat.optional() })])
+        .default(false),
       video: z
         .union([
           z.literal(false),
@@ -47,7 +78,8 @@ export type RecordingRequest = z.infer<typeof RecordingRequestSchema>;
 export const RecordingStatusSchema = z.enum(['starting', 'recording', 'stopping', 'stopped', 'failed']);
 export type RecordingStatus = z.infer<typeof RecordingStatusSchema>;
 
-const track = <F extends z.ZodType>(format: F) => z.object({ from, format: format.optional(), status: z.literal('active') });
+const track = <F extends z.ZodType>(format: F) =>
+  z.object({ from, format: format.optional(), status: z.literal('active') });
 
 export const RecordingFileSchema = z.object({
   key: z.string().max(512),

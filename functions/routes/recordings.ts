@@ -1,0 +1,97 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { NotImplementedError } from '../../shared/errors.ts';
+import { RecordingRequestSchema, RecordingSchema } from '../../shared/protocol/http/recording.ts';
+import { RoomIdSchema } from '../../shared/protocol/http/room.ts';
+import type { ApiEnv } from '../http/env.ts';
+import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
+import type { ManagementApi } from '../services/ManagementApi.ts';
+
+/** OWT's recordings (RESTAPI.md §5.6), kept after they end with status, size, duration and files. */
+export function recordingRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
+  const InRoom = z.object({ room: RoomIdSchema });
+  const One = z.object({ room: RoomIdSchema, recording: z.uuid() });
+  const PublicRecording = RecordingSchema.omit({ nodeId: true });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/rooms/{room}/recordings',
+      tags: ['recordings'],
+      security,
+      summary: "The room's recordings, running and ended, oldest first",
+      request: { params: InRoom },
+      responses: { 200: jsonResponse('recordings', z.array(PublicRecording)), ...errorResponses },
+    }),
+    async (c) => c.json(await api.recordings.list(c.get('caller'), c.req.valid('param').room), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/rooms/{room}/recordings',
+      tags: ['recordings'],
+      security,
+      summary:
+        'Start recording: {container: auto|mkv|mp4|webm, media: {audio: {from} | false, video: {from} | false}} (copied as published, no re-encoding)',
+      request: { params: InRoom, body: jsonBody(RecordingRequestSchema) },
+      responses: { 201: jsonResponse('the recording, starting', PublicRecording), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(
+        await api.recordings.start(c.get('caller'), c.req.valid('param').room, c.req.valid('json')),
+        201,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/rooms/{room}/recordings/{recording}',
+      tags: ['recordings'],
+      security,
+      request: { params: One },
+      responses: { 200: jsonResponse('the recording', PublicRecording), ...errorResponses },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      return c.json(await api.recordings.get(c.get('caller'), p.room, p.recording), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/rooms/{room}/recordings/{recording}',
+      tags: ['recordings'],
+      security,
+      summary:
+        "OWT's subscription-control ops on a recording: refused (501) until sources can be switched live",
+      request: { params: One, body: jsonBody(z.array(z.unknown()).min(1).max(16)) },
+      responses: { ...errorResponses },
+    }),
+    () => {
+      throw new NotImplementedError(
+        "changing a recording's sources or parameters is not implemented yet: stop it and start another",
+        { resource: 'recordings' },
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/rooms/{room}/recordings/{recording}',
+      tags: ['recordings'],
+      security,
+      summary: 'Stop a recording (its file is finished; the record stays, `stopping` until the node reports)',
+      request: { params: One },
+      responses: { 204: { description: 'stopping, or ended already' }, ...errorResponses },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      await api.recordings.stop(c.get('caller'), p.room, p.recording);
+      return c.body(null, 204);
+    },
+  );
+}
