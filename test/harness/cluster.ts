@@ -136,7 +136,7 @@ export async function startLocalCluster(
     nodes.set(nodeId, child);
     return child;
   };
-  const [gateway, functions] = await Promise.all([
+  const [gateway, functions, webhooks] = await Promise.all([
     startProcess(
       'gateway',
       ['node', '--import', 'tsx', 'functions/entry/localGateway.ts'],
@@ -148,6 +148,13 @@ export async function startLocalCluster(
       ['node', '--import', 'tsx', 'functions/entry/node.ts'],
       { ...env, PORT: String(functionsPort) },
       /functions listening/,
+    ),
+    // Consumes the nodes' events: webhooks, and the recordings' records.
+    startProcess(
+      'webhooks',
+      ['node', '--import', 'tsx', 'functions/entry/webhooks.ts'],
+      env,
+      /webhooks polling/,
     ),
     ...nodeIds.map(addNode),
   ]);
@@ -182,7 +189,7 @@ export async function startLocalCluster(
       return ((await res.json()) as { token: string }).token;
     },
     async close() {
-      const all = [gateway, functions, ...nodes.values()];
+      const all = [gateway, functions, webhooks, ...nodes.values()];
       await Promise.all(
         all.map(
           (child) =>

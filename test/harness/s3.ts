@@ -18,6 +18,7 @@ export async function startS3(bucket: string) {
   const s3 = createS3Client({ endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   return {
     s3,
+    endpoint,
     async close() {
       s3.destroy();
       await server.close();

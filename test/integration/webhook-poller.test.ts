@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KeySealer } from '../../functions/services/secrets.ts';
 import { verifyWebhook, WebhookHeaders } from '../../functions/webhooks/signing.ts';
+import { DynamoRecordingStore } from '../../shared/adapters/dynamodb/DynamoRecordingStore.ts';
 import { DynamoServiceStore } from '../../shared/adapters/dynamodb/DynamoServiceStore.ts';
 import { SqsEventSink } from '../../shared/adapters/sqs/SqsEventSink.ts';
 import { newEvent } from '../../shared/protocol/events.ts';
@@ -18,7 +19,7 @@ describe('webhook poller process (local cluster)', () => {
   const sqs = sqsClient();
   afterAll(() => sqs.destroy());
 
-  it('delivers queued events to the service webhook, signed, and leaves other services alone', async () => {
+  it('delivers queued events to the service webhook, signed, and leaves other services alone; recording events update their records', async () => {
     const masterKey = randomBytes(32).toString('base64url');
     const secret = randomBytes(32).toString('base64url');
     const received: { id: string; verified: boolean; type: string }[] = [];
@@ -56,6 +57,23 @@ describe('webhook poller process (local cluster)', () => {
       sealedSecret: new KeySealer(masterKey).seal(secret),
       updatedAt: new Date().toISOString(),
     });
+    // A recording started over REST (its record), whose node reports its end on the queue.
+    const recordings = new DynamoRecordingStore(table.db, table.table);
+    const recordingId = uniqueId('rec');
+    await recordings.create({
+      id: recordingId,
+      roomId: `${serviceId}/r`,
+      container: 'mkv',
+      media: { video: { from: 'pub', format: { codec: 'vp8' }, status: 'active' } },
+      storage: { host: 'n', file: `${recordingId}.mkv` },
+      status: 'recording',
+      nodeId: 'n',
+      createdAt: new Date().toISOString(),
+      bytes: 0,
+      durationMs: 0,
+      files: [],
+      version: 2,
+    });
     const prefix = `${uniqueId('p')}-`;
     const child = await startProcess(
       'webhooks',
@@ -79,13 +97,35 @@ describe('webhook poller process (local cluster)', () => {
         }),
         newEvent('room.finished', { serviceId: 'someone-else', roomId: 'r', nodeId: 'n', data: {} }),
         newEvent('room.finished', { serviceId, roomId: 'r', nodeId: 'n', data: {} }),
+        newEvent('recording.ended', {
+          serviceId,
+          roomId: 'r',
+          nodeId: 'n',
+          data: {
+            recording: {
+              id: recordingId,
+              container: 'mkv',
+              bytes: 4321,
+              durationMs: 3000,
+              files: [{ key: `${recordingId}.mkv`, bytes: 4321, location: `s3://b/${recordingId}.mkv` }],
+              reason: 'stopped',
+            },
+          },
+        }),
       ];
       await new SqsEventSink(sqs, { prefix }).publish(events);
       const deadline = Date.now() + 20_000;
-      while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (received.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await new Promise((r) => setTimeout(r, 500));
-      expect(received.map((r) => r.id).sort()).toEqual([events[0]!.id, events[2]!.id].sort());
+      expect(received.map((r) => r.id).sort()).toEqual([events[0]!.id, events[2]!.id, events[3]!.id].sort());
       expect(received.every((r) => r.verified)).toBe(true);
+      expect(await recordings.get(`${serviceId}/r`, recordingId)).toMatchObject({
+        status: 'stopped',
+        bytes: 4321,
+        durationMs: 3000,
+        files: [{ key: `${recordingId}.mkv` }],
+        version: 3,
+      });
     } finally {
       child.kill('SIGTERM');
       server.close();
