@@ -44,6 +44,8 @@ export const deploymentNames = (name: string) => ({
   eventsQueue: `${name}-events`,
   eventsDeadLetterQueue: `${name}-events-dead-letter`,
   mediaNodeGroup: `${name}-media-nodes`,
+  /** RECORDINGS_BUCKET: `<prefix><unique suffix>` (globally unique; kept when the deployment goes). */
+  recordingsBucketPrefix: `${name}-recordings-`,
   launchHook: 'node-ready',
   terminateHook: 'node-drain',
   webSocketStage: 'live',
@@ -80,7 +82,7 @@ export const METRICS = {
 /**
  * What each part may do, the same in CDK and Terraform (the tests hold both to these lists).
  * Resources are always the deployment's own: its table, `<name>-node-*` queues, its dead-letter
- * queue, its WebSocket API, its release object, its group.
+ * queue, its WebSocket API, its release object, its recordings bucket, its group.
  */
 export const PERMISSIONS = {
   /** The adapters' Get/Put/Delete/Query and TransactWrite (which needs the per-item actions). */
@@ -114,12 +116,22 @@ export const PERMISSIONS = {
     'sqs:GetQueueAttributes',
     'sqs:GetQueueUrl',
   ],
-  /** The webhook function reads services (their webhook) only. */
-  webhookTable: ['dynamodb:GetItem'],
+  /**
+   * The webhook function reads services (their webhook), and keeps the recordings' records up to
+   * date (RecordingProjection → DynamoRecordingStore: Query a room's recordings, Put one).
+   */
+  webhookTable: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
   secrets: ['secretsmanager:GetSecretValue'],
   /** On `<stage>/<method>/@connections/*`: POST (replies, events) and DELETE (closing a client). */
   connections: ['execute-api:ManageConnections'],
   connectionMethods: ['POST', 'DELETE'],
   release: ['s3:GetObject'],
+  /**
+   * A node's recordings in the deployment's recordings bucket (S3BlobStore), on `<bucket>/*`:
+   * PutObject, GetObject (also what HeadObject needs) and DeleteObject.
+   */
+  recordingObjects: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+  /** ListObjectsV2, on the bucket itself (and HeadObject of a missing key then answers 404, not 403). */
+  recordingBucket: ['s3:ListBucket'],
   lifecycle: ['autoscaling:CompleteLifecycleAction'],
 } as const;

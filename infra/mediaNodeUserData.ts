@@ -21,7 +21,7 @@ export interface LifecycleHooks {
 export interface UserDataOptions {
   /** Where the release is unpacked on the instance. */
   appDir?: string;
-  /** Environment for the node (REDIS_URL, SQS_QUEUE_PREFIX, WS_MANAGEMENT_ENDPOINT, RTC_*…), one file. */
+  /** Environment for the node (REDIS_URL, SQS_QUEUE_PREFIX, RECORDINGS_BUCKET, WS_MANAGEMENT_ENDPOINT, RTC_*…), one file. */
   envFile?: string;
   /** Shell lines that put the release into `appDir` (the deployment's S3 object). */
   fetchRelease?: string;
@@ -201,6 +201,11 @@ export interface DeployedNode {
   lifecycle: Omit<LifecycleHooks, 'region'>;
   /** The Secrets Manager secret coturn and the node share (TURN_SECRET). */
   turnSecretArn: string;
+  /**
+   * RECORDINGS_BUCKET: the S3 bucket recordings are uploaded to (RECORDINGS_DIR is then only the
+   * spool). Both deployments pass it; without it recordings stay on the instance's disk.
+   */
+  recordingsBucket?: string;
 }
 
 /** The user data of a media node in the AWS deployment, the same from CDK and Terraform. */
@@ -213,6 +218,7 @@ export function deployedNodeUserData(d: DeployedNode): string {
     environment: {
       REDIS_URL: d.redisUrl,
       SQS_QUEUE_PREFIX: d.queuePrefix,
+      ...(d.recordingsBucket ? { RECORDINGS_BUCKET: d.recordingsBucket } : {}),
       WS_MANAGEMENT_ENDPOINT: d.managementUrl,
       AWS_REGION: d.region,
       NODE_REGION: d.region,

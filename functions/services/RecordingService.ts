@@ -64,7 +64,8 @@ export class RecordingService {
   async start(caller: Caller, roomId: string, request: RecordingRequest): Promise<Recording> {
     const key = await this.#rooms.key(caller, roomId);
     const { audio, video } = request.media;
-    if (video && video.parameters && Object.keys(video.parameters).length > 0)
+    const parameters = video === false ? undefined : video.parameters;
+    if (parameters && Object.keys(parameters).length > 0)
       throw new NotImplementedError(
         'media.video.parameters: recording at other video parameters needs transcoding, not implemented yet',
         { options: ['media.video.parameters'] },

@@ -107,7 +107,8 @@ export class Functions extends Construct {
         ),
       );
     }
-    // The webhook function: services' webhooks (read), its queue (consume, delay) and MASTER_KEY.
+    // The webhook function: services' webhooks (read), recordings' records (query, put), its queue
+    // (consume, delay) and MASTER_KEY.
     this.webhooks.addToRolePolicy(allow(PERMISSIONS.webhookTable, [state.table.tableArn]));
     const eventsQueue = stack.formatArn({ service: 'sqs', resource: names.eventsQueue });
     this.webhooks.addToRolePolicy(allow(PERMISSIONS.webhookQueue, [eventsQueue]));

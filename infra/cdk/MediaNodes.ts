@@ -5,6 +5,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -31,6 +32,8 @@ export interface MediaNodesProps {
   releaseDir: string;
   /** TURN_SECRET, read at boot by the node and its coturn. */
   turnSecret: secretsmanager.ISecret;
+  /** RECORDINGS_BUCKET: where the nodes upload recordings (S3BlobStore). */
+  recordingsBucket: s3.IBucket;
 }
 
 /**
@@ -114,6 +117,9 @@ export class MediaNodes extends Construct {
       allow(PERMISSIONS.release, [
         `arn:${stack.partition}:s3:::${release.s3BucketName}/${release.s3ObjectKey}`,
       ]),
+      // Recordings: the objects S3BlobStore puts, heads, gets and deletes, and listing the bucket.
+      allow(PERMISSIONS.recordingObjects, [props.recordingsBucket.arnForObjects('*')]),
+      allow(PERMISSIONS.recordingBucket, [props.recordingsBucket.bucketArn]),
       allow(PERMISSIONS.lifecycle, [groupArn]),
       allow(PERMISSIONS.secrets, [props.turnSecret.secretArn]),
     ];
@@ -129,6 +135,7 @@ export class MediaNodes extends Construct {
         rtcPort: String(settings.rtcPort),
         drainTimeoutSeconds: String(settings.drainTimeoutSeconds),
         turnSecretArn: props.turnSecret.secretArn,
+        recordingsBucket: props.recordingsBucket.bucketName,
         lifecycle: {
           groupName: names.mediaNodeGroup,
           launchHook: names.launchHook,

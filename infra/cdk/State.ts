@@ -1,14 +1,18 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
+import { deploymentNames } from '../deployment.ts';
 
-/** Durable state (DynamoDB), live state (ElastiCache Redis) and the functions' secrets. */
+/** Durable state (DynamoDB, the recordings bucket), live state (ElastiCache Redis) and the secrets. */
 export class State extends Construct {
   readonly table: dynamodb.Table;
+  /** RECORDINGS_BUCKET: the media nodes upload recordings here; kept when the stack is deleted. */
+  readonly recordings: s3.Bucket;
   readonly redisUrl: string;
   /** TOKEN_SECRET, MASTER_KEY, SUPER_SERVICE_KEY: generated here, read by the functions at cold start. */
   readonly secrets: Record<'TOKEN_SECRET' | 'MASTER_KEY' | 'SUPER_SERVICE_KEY', secretsmanager.Secret>;
@@ -26,6 +30,7 @@ export class State extends Construct {
   ) {
     super(scope, id);
     this.table = tableFromDefinition(this, 'Table');
+    this.recordings = recordingsBucket(this, 'Recordings', props.name);
     this.redisUrl = this.#redis(props);
     const secret = (key: string, description: string) =>
       new secretsmanager.Secret(this, key, {
@@ -65,6 +70,25 @@ export class State extends Construct {
     });
     return `rediss://${redis.attrPrimaryEndPointAddress}:${redis.attrPrimaryEndPointPort}`;
   }
+}
+
+/**
+ * Private, S3-managed encryption, TLS only, and retained: recordings are users' data. Named
+ * `<name>-recordings-<suffix>` like Terraform's bucket_prefix: the suffix (the end of the stack's
+ * id) is new with each stack, so a stack created again never collides with a retained bucket.
+ */
+function recordingsBucket(scope: Construct, id: string, name: string): s3.Bucket {
+  const stackSuffix = Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(scope).stackId))));
+  const bucket = new s3.Bucket(scope, id, {
+    bucketName: `${deploymentNames(name).recordingsBucketPrefix}${stackSuffix}`,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  // The TLS-only policy stays with the retained bucket.
+  bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  return bucket;
 }
 
 /**

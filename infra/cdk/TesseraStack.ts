@@ -68,6 +68,7 @@ export class TesseraStack extends Stack {
       webSocketApiId: functions.webSocketApi.apiId,
       releaseDir: props.releaseDir,
       turnSecret: state.turnSecret,
+      recordingsBucket: state.recordings,
     });
     const monitoring = new Monitoring(this, 'Monitoring', {
       name: settings.name,
@@ -81,6 +82,11 @@ export class TesseraStack extends Stack {
     output('HttpApiUrl', functions.httpApi.apiEndpoint, 'management API (REST /v1) and the SDK’s HTTP calls');
     output('WebSocketUrl', functions.webSocketStage.url, 'signaling: connect with ?token=<join token>');
     output('TableName', state.table.tableName, 'DynamoDB table (durable state)');
+    output(
+      'RecordingsBucket',
+      state.recordings.bucketName,
+      'S3 bucket of the recordings (kept on stack deletion)',
+    );
     output('DeadLetterQueueUrl', deadLetterQueue.queueUrl, 'commands no media node could process');
     output(
       'SuperServiceKeySecret',

@@ -85,10 +85,11 @@ resource "aws_iam_role_policy" "control_plane" {
   policy   = data.aws_iam_policy_document.control_plane.json
 }
 
-# The webhook function: services' webhooks (read), its queue (consume, delay) and MASTER_KEY.
+# The webhook function: services' webhooks (read), recordings' records (query, put), its queue
+# (consume, delay) and MASTER_KEY.
 data "aws_iam_policy_document" "webhooks" {
   statement {
-    actions   = ["dynamodb:GetItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]
     resources = [aws_dynamodb_table.state.arn]
   }
   statement {

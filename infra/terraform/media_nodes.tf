@@ -62,6 +62,15 @@ data "aws_iam_policy_document" "media_node" {
     actions   = ["s3:GetObject"]
     resources = ["${aws_s3_bucket.release.arn}/${aws_s3_object.release.key}"]
   }
+  # Recordings: the objects S3BlobStore puts, heads, gets and deletes, and listing the bucket.
+  statement {
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.recordings.arn}/*"]
+  }
+  statement {
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.recordings.arn]
+  }
   # TURN_SECRET, read at boot by the node and by the coturn beside it.
   statement {
     actions   = ["secretsmanager:GetSecretValue"]
@@ -122,6 +131,7 @@ resource "aws_launch_template" "media_node" {
     launch_hook           = local.launch_hook
     terminate_hook        = local.terminate_hook
     turn_secret_arn       = aws_secretsmanager_secret.turn.arn
+    recordings_bucket     = aws_s3_bucket.recordings.id
   }))
 }
 

@@ -13,6 +13,11 @@ output "table_name" {
   value       = aws_dynamodb_table.state.name
 }
 
+output "recordings_bucket" {
+  description = "S3 bucket of the recordings (kept: prevent_destroy)."
+  value       = aws_s3_bucket.recordings.id
+}
+
 output "dead_letter_queue_url" {
   description = "Commands no media node could process."
   value       = aws_sqs_queue.dead_letter.url

@@ -44,6 +44,58 @@ resource "aws_dynamodb_table" "state" {
   }
 }
 
+# RECORDINGS_BUCKET: the media nodes upload recordings here (S3BlobStore). Private, S3-managed
+# encryption, TLS only, and kept like the table: recordings are users' data.
+resource "aws_s3_bucket" "recordings" {
+  bucket_prefix = local.recordings_prefix
+  force_destroy = false
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "recordings" {
+  bucket                  = aws_s3_bucket.recordings.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "recordings" {
+  bucket = aws_s3_bucket.recordings.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+data "aws_iam_policy_document" "recordings_tls_only" {
+  statement {
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.recordings.arn, "${aws_s3_bucket.recordings.arn}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "recordings" {
+  bucket = aws_s3_bucket.recordings.id
+  policy = data.aws_iam_policy_document.recordings_tls_only.json
+  # One setting at a time: S3 can refuse concurrent changes to a bucket (OperationAborted).
+  depends_on = [aws_s3_bucket_public_access_block.recordings]
+}
+
 # Live state: two nodes across zones with automatic failover, encrypted in transit and at rest.
 resource "aws_elasticache_subnet_group" "live" {
   name       = "${var.name}-live"

@@ -20,6 +20,7 @@ export const TEMPLATE_VARIABLES = [
   'launch_hook',
   'terminate_hook',
   'turn_secret_arn',
+  'recordings_bucket',
 ] as const;
 
 export function terraformUserDataTemplate(): string {
@@ -33,6 +34,7 @@ export function terraformUserDataTemplate(): string {
     rtcPort: v('rtc_port'),
     drainTimeoutSeconds: v('drain_timeout_seconds'),
     turnSecretArn: v('turn_secret_arn'),
+    recordingsBucket: v('recordings_bucket'),
     lifecycle: {
       groupName: v('group_name'),
       launchHook: v('launch_hook'),

@@ -30,6 +30,7 @@ locals {
   events_queue_name = "${var.name}-events"
   events_dlq_name   = "${var.name}-events-dead-letter"
   media_node_group  = "${var.name}-media-nodes"
+  recordings_prefix = "${var.name}-recordings-"
   launch_hook       = "node-ready"
   terminate_hook    = "node-drain"
   websocket_stage   = "live"

@@ -13,6 +13,8 @@ export const GRANTS = {
     P.eventsQueue,
     P.connections,
     P.release,
+    P.recordingObjects,
+    P.recordingBucket,
     P.lifecycle,
     P.secrets,
   ),

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
-import { deploymentNames, PIPE_PORTS, TURN, WEBHOOK_MAX_RECEIVES } from '../../infra/deployment.ts';
+import {
+  deploymentNames,
+  PERMISSIONS,
+  PIPE_PORTS,
+  TURN,
+  WEBHOOK_MAX_RECEIVES,
+} from '../../infra/deployment.ts';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
 import { EnvSchema } from '../../shared/config/schema.ts';
@@ -93,6 +99,35 @@ describe('CDK app (infra/cdk)', () => {
     expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.DeletionPolicy).toBe('Retain');
+  });
+
+  it('has a private, encrypted, TLS-only recordings bucket named after the deployment, kept on delete', () => {
+    const [bucketId, bucket] = one('AWS::S3::Bucket');
+    expect(bucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(flatten(bucket.Properties.BucketName)).toMatch(
+      new RegExp(`^${names.recordingsBucketPrefix}<Fn::Select>$`),
+    );
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+    ]);
+    expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+    const [, bucketPolicy] = one('AWS::S3::BucketPolicy');
+    expect(bucketPolicy.Properties.Bucket).toEqual({ Ref: bucketId });
+    expect(bucketPolicy.DeletionPolicy).toBe('Retain');
+    expect(bucketPolicy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    expect(template.Outputs.RecordingsBucket!.Value).toEqual({ Ref: bucketId });
   });
 
   it('has the dead-letter queue the nodes redrive to, and every queue is the deployment’s', () => {
@@ -240,6 +275,7 @@ describe('CDK app (infra/cdk)', () => {
       RTC_PORT: '40000',
     });
     expect(env.REDIS_URL).toMatch(/^rediss:\/\//);
+    expect(env.RECORDINGS_BUCKET).toBe(`<${one('AWS::S3::Bucket')[0]}>`);
     expect(env.WS_MANAGEMENT_ENDPOINT).toMatch(/^https:\/\/<\w*WebSocketApi\w*>\.execute-api/);
     // Secrets by reference only: the TURN secret's ARN, read at boot by the node and its coturn.
     expect(userData).not.toMatch(/MASTER_KEY|SERVICE_KEY|TOKEN_SECRET/);
@@ -368,6 +404,26 @@ describe('CDK app (infra/cdk)', () => {
     expect(of(/MetricsFunction/)).toEqual([]);
     expect(actions(/MediaNodes/)).toEqual(GRANTS.mediaNode);
     expect(actions(/WebhooksFunction/)).toEqual(GRANTS.webhooks);
+    // Services' webhooks (GetItem) and the recordings' records (RecordingProjection: Query, Put).
+    expect(of(/WebhooksFunction/).filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')))).toEqual([
+      expect.objectContaining({
+        actions: [...PERMISSIONS.webhookTable],
+        resources: [expect.stringMatching(/^<StateTable\w+\.Arn>$/)],
+      }),
+    ]);
+    expect([...PERMISSIONS.webhookTable].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    // The recordings bucket: its objects and listing it, the media nodes' alone.
+    const [bucketId] = one('AWS::S3::Bucket');
+    const onRecordings = statements.filter((s) => s.resources.some((r) => r.includes(`<${bucketId}.Arn>`)));
+    expect(onRecordings.map(({ actions, resources }) => ({ actions, resources }))).toEqual([
+      { actions: [...PERMISSIONS.recordingObjects], resources: [`<${bucketId}.Arn>/*`] },
+      { actions: [...PERMISSIONS.recordingBucket], resources: [`<${bucketId}.Arn>`] },
+    ]);
+    for (const s of onRecordings) expect(s.policy).toMatch(/^MediaNodes/);
     // The TURN secret is the media nodes' alone; the functions read the other three.
     const secretReads = (id: RegExp) =>
       of(id)

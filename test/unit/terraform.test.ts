@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleLambdas, LAMBDA_ENTRIES, LAMBDA_HANDLER } from '../../infra/bundleLambdas.ts';
-import { PIPE_PORTS, TURN, WEBHOOK_MAX_RECEIVES } from '../../infra/deployment.ts';
+import {
+  deploymentNames,
+  PERMISSIONS,
+  PIPE_PORTS,
+  TURN,
+  WEBHOOK_MAX_RECEIVES,
+} from '../../infra/deployment.ts';
 import { MEDIA_NODE_COMMAND } from '../../infra/mediaNodeUserData.ts';
 import {
   TEMPLATE_FILE,
@@ -14,7 +20,30 @@ import {
 import { tableDefinition } from '../../shared/adapters/dynamodb/table.ts';
 import { GRANTS } from '../harness/grants.ts';
 
-const dir = join(import.meta.dirname, '..', '..', 'infra', 'terraform');
+const root = join(import.meta.dirname, '..', '..');
+const dir = join(root, 'infra', 'terraform');
+
+/** The IAM action each SDK command needs (HeadObject is allowed by s3:GetObject, ListObjectsV2 by s3:ListBucket). */
+const IAM_ACTION: Record<string, string> = {
+  PutObjectCommand: 's3:PutObject',
+  GetObjectCommand: 's3:GetObject',
+  HeadObjectCommand: 's3:GetObject',
+  DeleteObjectCommand: 's3:DeleteObject',
+  ListObjectsV2Command: 's3:ListBucket',
+  GetCommand: 'dynamodb:GetItem',
+  PutCommand: 'dynamodb:PutItem',
+  QueryCommand: 'dynamodb:Query',
+};
+
+/** The IAM actions of every SDK command an adapter's source sends. */
+function actionsOfAdapter(file: string): string[] {
+  const commands = [...readFileSync(join(root, file), 'utf8').matchAll(/new (\w+Command)\(/g)].map(
+    (m) => m[1]!,
+  );
+  expect(commands.length, file).toBeGreaterThan(0);
+  for (const c of commands) expect(IAM_ACTION[c], `${file}: ${c}`).toBeDefined();
+  return [...new Set(commands.map((c) => IAM_ACTION[c]!))].sort();
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: HCL parsed to free-form JSON.
 type Block = Record<string, any>;
@@ -58,11 +87,14 @@ describe('Terraform module (infra/terraform)', () => {
     expect(block, `${type}.${name}`).toBeDefined();
     return block!;
   };
+  /** A policy document's Allow statements (a bucket policy's TLS-only Deny is not a grant). */
   const policy = (name: string) =>
-    (tf.data.aws_iam_policy_document![name]![0]!.statement as Block[]).map((s) => ({
-      actions: s.actions as string[],
-      resources: strings(s.resources),
-    }));
+    (tf.data.aws_iam_policy_document![name]![0]!.statement as Block[])
+      .filter((s) => (s.effect ?? 'Allow') === 'Allow')
+      .map((s) => ({
+        actions: s.actions as string[],
+        resources: strings(s.resources),
+      }));
 
   beforeAll(async () => {
     tf = await loadModule();
@@ -156,6 +188,16 @@ describe('Terraform module (infra/terraform)', () => {
       .flatMap((s) => s.actions)
       .sort();
     expect(actions).toEqual(GRANTS.webhooks);
+    // Services' webhooks (GetItem) and the recordings' records (RecordingProjection: Query, Put).
+    const table = policy('webhooks').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
+    expect(table).toEqual([
+      { actions: [...PERMISSIONS.webhookTable], resources: ['${aws_dynamodb_table.state.arn}'] },
+    ]);
+    expect([...PERMISSIONS.webhookTable].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
     expect(resource('aws_iam_role_policy', 'webhooks').role).toBe('${aws_iam_role.function["webhooks"].id}');
   });
 
@@ -279,6 +321,59 @@ describe('Terraform module (infra/terraform)', () => {
     for (const [name, [alarm]] of Object.entries(tf.resource.aws_cloudwatch_metric_alarm!)) {
       expect(alarm!.alarm_actions, name).toEqual(['${aws_sns_topic.alarms.arn}']);
     }
+  });
+
+  it('keeps PERMISSIONS to exactly what the recordings adapters call', () => {
+    expect(actionsOfAdapter('shared/adapters/s3/S3BlobStore.ts')).toEqual(
+      [...PERMISSIONS.recordingObjects, ...PERMISSIONS.recordingBucket].sort(),
+    );
+    expect(PERMISSIONS.recordingBucket).toEqual(['s3:ListBucket']);
+    for (const a of actionsOfAdapter('shared/adapters/dynamodb/DynamoRecordingStore.ts'))
+      expect(PERMISSIONS.webhookTable).toContain(a);
+  });
+
+  it('has a private, encrypted, TLS-only recordings bucket, kept on destroy, named after the deployment', () => {
+    expect(tf.locals.recordings_prefix).toBe(deploymentNames('${var.name}').recordingsBucketPrefix);
+    const bucket = resource('aws_s3_bucket', 'recordings');
+    expect(bucket.bucket_prefix).toBe('${local.recordings_prefix}');
+    expect(bucket.force_destroy).toBe(false);
+    expect(bucket.lifecycle).toEqual([{ prevent_destroy: true }]);
+    expect(resource('aws_s3_bucket_public_access_block', 'recordings')).toEqual({
+      bucket: '${aws_s3_bucket.recordings.id}',
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    const sse = resource('aws_s3_bucket_server_side_encryption_configuration', 'recordings');
+    expect(sse.bucket).toBe('${aws_s3_bucket.recordings.id}');
+    expect(sse.rule[0].apply_server_side_encryption_by_default).toEqual([{ sse_algorithm: 'AES256' }]);
+    const bucketPolicy = resource('aws_s3_bucket_policy', 'recordings');
+    expect(bucketPolicy.bucket).toBe('${aws_s3_bucket.recordings.id}');
+    const tlsOnly = bucketPolicy.policy.match(/^\$\{data\.aws_iam_policy_document\.(\w+)\.json\}$/)![1]!;
+    expect(tf.data.aws_iam_policy_document![tlsOnly]![0]!.statement).toEqual([
+      expect.objectContaining({
+        effect: 'Deny',
+        actions: ['s3:*'],
+        resources: ['${aws_s3_bucket.recordings.arn}', '${aws_s3_bucket.recordings.arn}/*'],
+        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+      }),
+    ]);
+    expect(tf.output.recordings_bucket![0]!.value).toBe('${aws_s3_bucket.recordings.id}');
+  });
+
+  it('gives the media nodes RECORDINGS_BUCKET and exactly the S3BlobStore actions on that bucket', () => {
+    expect(readFileSync(TEMPLATE_FILE, 'utf8')).toMatch(/^RECORDINGS_BUCKET=\$\{recordings_bucket\}$/m);
+    expect(resource('aws_launch_template', 'media_node').user_data).toMatch(
+      /^\s+recordings_bucket\s+= aws_s3_bucket\.recordings\.id$/m,
+    );
+    const onBucket = policy('media_node').filter((s) =>
+      s.resources.some((r) => r.includes('s3_bucket.recordings')),
+    );
+    expect(onBucket).toEqual([
+      { actions: [...PERMISSIONS.recordingObjects], resources: ['${aws_s3_bucket.recordings.arn}/*'] },
+      { actions: [...PERMISSIONS.recordingBucket], resources: ['${aws_s3_bucket.recordings.arn}'] },
+    ]);
   });
 
   it('grants the same least privilege as the CDK stack: no wildcard actions, named resources', () => {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ErrorCodes, NotFoundError } from '../../errors.ts';
 import type { RecordingStore } from '../../ports/durable.ts';
 import { type Recording, RecordingSchema } from '../../protocol/http/recording.ts';
