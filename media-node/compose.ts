@@ -14,6 +14,7 @@ import { NodeMetrics } from './metrics/registry.ts';
 import { serveMetrics } from './metrics/server.ts';
 import { PipelineCpuMeter } from './pipelines/PipelineCpuMeter.ts';
 import { recorderKind } from './recording/Recorder.ts';
+import { streamingOutKind } from './streaming/StreamingOut.ts';
 
 /**
  * Composition root of a standalone media node (local cluster, EC2): commands from its SQS
@@ -76,6 +77,7 @@ export async function startMediaNode(
     pipelineKinds: {
       transcode: transcoderKind,
       record: recorderKind(resolve(config.recordingsDir), blobStoreFor(config)),
+      'stream-out': streamingOutKind(),
     },
     mcu: true,
     events: adapters.events,

@@ -148,6 +148,11 @@ export abstract class Pipeline extends EventEmitter<Events> {
     return undefined;
   }
 
+  /** Crashes in a row before it fails, when this kind keeps trying longer than the registry's limit. */
+  get restartLimit(): number | undefined {
+    return undefined;
+  }
+
   /** Allocates what lives across ffmpeg restarts (transports, output streams). May throw. */
   protected abstract prepare(): Promise<void>;
   /** The arguments of one ffmpeg run. */

@@ -137,7 +137,7 @@ export class Pipelines extends EventEmitter<Events> {
     pipeline.on('crashed', ({ ranMs }) => {
       if (ranMs >= this.#restart.stableMs) crashes = 0;
       crashes++;
-      if (crashes > this.#restart.max) {
+      if (crashes > (pipeline.restartLimit ?? this.#restart.max)) {
         pipeline.fail(`ffmpeg crashed ${crashes} times in a row`);
         return;
       }

@@ -12,6 +12,7 @@ import {
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
+import { trackOfKind } from '../pipelines/tracks.ts';
 
 /** Until the first frame is written, key frames are asked for this often (a file starts at one). */
 const KEY_FRAME_RETRY_MS = 1000;
@@ -143,7 +144,7 @@ export class Recorder extends Pipeline {
 
   protected async prepare(): Promise<void> {
     const { room } = this.#ctx;
-    if (this.#kinds) this.#inputIds = this.#inputIds.map((id, i) => this.#trackOf(id, this.#kinds![i]!));
+    if (this.#kinds) this.#inputIds = this.#inputIds.map((id, i) => trackOfKind(room, id, this.#kinds![i]!));
     const kinds = this.#inputIds.map((id) => {
       const stream = room.streams().find((s) => s.id === id);
       if (!stream) throw new NotFoundError(ErrorCodes.streamNotFound, `no track ${id} in the room`);
@@ -171,16 +172,6 @@ export class Recorder extends Pipeline {
     this.#container = this.#chooseContainer();
     mkdirSync(this.#dir, { recursive: true });
     await this.#bridge.resumeInputs();
-  }
-
-  /** A publication's track of `kind` (or the track itself when `id` names one of that kind). */
-  #trackOf(id: string, kind: 'audio' | 'video'): string {
-    const { room } = this.#ctx;
-    const own = room.streams().find((s) => s.id === id);
-    if (own?.kind === kind) return id;
-    const track = room.producersOf(id).find((t) => t.announcement.kind === kind);
-    if (!track) throw new NotFoundError(ErrorCodes.streamNotFound, `stream ${id} has no ${kind} in the room`);
-    return track.announcement.id;
   }
 
   #chooseContainer(): Container {

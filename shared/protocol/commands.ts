@@ -80,7 +80,7 @@ export type StreamPatchOp = z.infer<typeof StreamPatchOpSchema>;
 const pipelineId = z.string().regex(/^[\w-]{1,64}$/);
 
 /** The pipeline kinds a node may know (a node refuses a kind it has not registered). */
-export const PipelineKindSchema = z.enum(['transcode', 'record']);
+export const PipelineKindSchema = z.enum(['transcode', 'record', 'stream-out']);
 
 /**
  * Parameters of a `record`: its inputs (at most one audio and one video track, as OWT's
@@ -97,6 +97,20 @@ export const RecordParamsSchema = z.strictObject({
   kinds: z.enum(['audio', 'video', 'video+audio']).optional(),
 });
 export type RecordParams = z.infer<typeof RecordParamsSchema>;
+
+/**
+ * Parameters of a `stream-out`: a room's audio and/or video (as a `record`'s inputs) encoded to
+ * H.264 + AAC, as OWT's streaming-outs, and pushed to an RTMP server or an RTSP server
+ * (ANNOUNCE/RECORD). The URL travels in the command's `output` (it may carry a stream key:
+ * never logged).
+ */
+export const StreamOutParamsSchema = z.strictObject({
+  protocol: z.enum(['rtmp', 'rtsp']),
+  kinds: z.enum(['audio', 'video', 'video+audio']),
+  videoKbps: z.number().int().min(100).max(8000).default(2000),
+  url: z.string().min(1).max(2048),
+});
+export type StreamOutParams = z.infer<typeof StreamOutParamsSchema>;
 
 /**
  * Parameters of a `transcode`: one video stream re-encoded, bounded so that one request cannot
@@ -233,6 +247,8 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
       .record(z.string().max(32), z.union([z.string().max(64), z.number(), z.boolean()]))
       .refine((p) => Object.keys(p).length <= 16, 'at most 16 params')
       .default({}),
+    /** Where a kind that pushes sends its output (a streaming-out's URL, stream key and all). */
+    output: z.strictObject({ url: z.string().min(1).max(2048) }).optional(),
   }),
   z.strictObject({ ...base, type: z.literal('pipeline.stop'), pipelineId }),
   /**

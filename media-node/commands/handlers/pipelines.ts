@@ -23,7 +23,7 @@ export function pipelineHandlers(pipelines: Pipelines | undefined): {
         kind: c.kind,
         roomId: c.roomId,
         inputs: [c.input.streamId, ...(c.with ?? []).map((i) => i.streamId)],
-        params: c.params,
+        params: c.output ? { ...c.params, url: c.output.url } : c.params,
       });
     },
 

@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ValidationError } from '../../shared/errors.ts';
+import { type StreamOutParams, StreamOutParamsSchema } from '../../shared/protocol/commands.ts';
+import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
+import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
+import { trackOfKind } from '../pipelines/tracks.ts';
+
+/** Until the first frame is out, key frames are asked for this often (the encoder starts at one). */
+const KEY_FRAME_RETRY_MS = 1000;
+/** A key frame every 2 s: RTMP/RTSP players that join late wait at most that. */
+const GOP_SECONDS = 2;
+const FRAMERATE = 30;
+/** Reconnects in a row before the streaming-out fails: about 7 minutes at a 15 s backoff cap. */
+const RECONNECTS = 30;
+
+/**
+ * OWT's streaming-out: a room's audio and/or video track (from one stream or two) encoded to
+ * H.264 + AAC (what RTMP and RTSP servers and players take) and pushed to an RTMP server (flv) or
+ * an RTSP server (ANNOUNCE/RECORD over TCP). A server that goes away ends the ffmpeg run; the
+ * registry restarts it with capped, jittered backoff (a reconnect), and the pipeline fails after
+ * too many. The URL (and its stream key) never reaches a log.
+ */
+export class StreamingOut extends Pipeline {
+  readonly #ctx: PipelineContext;
+  readonly #params: StreamOutParams;
+  #inputIds: string[];
+  readonly #kinds: ('audio' | 'video')[];
+  readonly #bridge: RtpBridge;
+  #work: string | undefined;
+  readonly #inputs: RtpInput[] = [];
+  #stopKeyFrames: (() => void) | undefined;
+
+  constructor(spec: PipelineSpec, ctx: PipelineContext) {
+    super(spec, ctx.logger);
+    const parsed = StreamOutParamsSchema.safeParse(spec.params ?? {});
+    if (!parsed.success)
+      throw new ValidationError(
+        'invalid stream-out params',
+        // The URL's value stays out of the message: only which field failed.
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
+    const kinds = parsed.data.kinds.split('+') as ('audio' | 'video')[];
+    if (spec.inputs.length !== kinds.length)
+      throw new ValidationError('a streaming-out takes one input per kind', [
+        { path: 'inputs', message: `one per kind of ${parsed.data.kinds}` },
+      ]);
+    this.#ctx = ctx;
+    this.#params = parsed.data;
+    this.#kinds = kinds;
+    this.#inputIds = [...spec.inputs];
+    this.#bridge = new RtpBridge(ctx.room.router);
+  }
+
+  get inputs(): readonly string[] {
+    return this.#inputIds;
+  }
+
+  /** An H.264 encode at up to 30 fps plus AAC: about a tenth of a core at 720p (x264 ultrafast). */
+  get weight(): number {
+    return this.#kinds.includes('video') ? 0.1 : 0.01;
+  }
+
+  /** A server that is down is tried again for minutes (backoff capped at the registry's maximum). */
+  override get restartLimit(): number {
+    return RECONNECTS;
+  }
+
+  /** ffmpeg names its output (the URL, stream key and all) in its stderr. */
+  protected override redact(stderr: string): string {
+    return stderr.split(this.#params.url).join('<url>');
+  }
+
+  protected async prepare(): Promise<void> {
+    const { room } = this.#ctx;
+    this.#inputIds = this.#inputIds.map((id, i) => trackOfKind(room, id, this.#kinds[i]!));
+    this.#work = mkdtempSync(join(tmpdir(), 'tessera-stream-out-'));
+    const gone = () => this.close(room.closed ? 'room closed' : 'input gone');
+    for (const [i, id] of this.#inputIds.entries()) {
+      await room.ensureOn(id, room.router);
+      if (this.closed) return;
+      const input = await this.#bridge.input(id);
+      this.#inputs.push(input);
+      input.consumer.once('producerclose', gone);
+      input.consumer.once('transportclose', gone);
+      writeFileSync(join(this.#work, `${i}.sdp`), input.sdp);
+      if (this.closed) return;
+    }
+    await this.#bridge.resumeInputs();
+  }
+
+  protected ffmpegArgs(): string[] {
+    const video = this.#kinds.indexOf('video');
+    const audio = this.#kinds.indexOf('audio');
+    const rate = `${this.#params.videoKbps}k`;
+    return [
+      ...this.#inputs.flatMap((_, i) => [
+        ...['-protocol_whitelist', 'file,udp,rtp', '-reorder_queue_size', '64'],
+        ...['-analyzeduration', '1000000', '-i', join(this.#work!, `${i}.sdp`)],
+      ]),
+      ...(video >= 0
+        ? [
+            ...['-map', `${video}:0`, '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
+            ...['-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-r', String(FRAMERATE), '-bf', '0'],
+            ...['-b:v', rate, '-maxrate', rate, '-bufsize', rate, '-threads', '1'],
+            ...['-g', String(GOP_SECONDS * FRAMERATE), '-keyint_min', String(GOP_SECONDS * FRAMERATE)],
+          ]
+        : []),
+      ...(audio >= 0
+        ? ['-map', `${audio}:0`, '-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2']
+        : []),
+      ...(this.#params.protocol === 'rtmp'
+        ? ['-f', 'flv', '-flvflags', 'no_duration_filesize']
+        : ['-f', 'rtsp', '-rtsp_transport', 'tcp']),
+      this.#params.url,
+    ];
+  }
+
+  protected override onSpawn(_process: FfmpegProcess): void {
+    this.#stopKeyFrames?.();
+    this.#stopKeyFrames = this.#bridge.requestKeyFramesUntil(KEY_FRAME_RETRY_MS);
+  }
+
+  protected override onFirstFrame(): void {
+    this.#stopKeyFrames?.();
+  }
+
+  protected release(): void {
+    this.#stopKeyFrames?.();
+    this.#bridge.close();
+    if (this.#work) rmSync(this.#work, { recursive: true, force: true });
+  }
+}
+
+/** The factory the composition root registers under the kind `stream-out`. */
+export const streamingOutKind = () => (spec: PipelineSpec, ctx: PipelineContext) =>
+  new StreamingOut(spec, ctx);
