@@ -12,6 +12,7 @@ import { liveRoutes } from './routes/live.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { nodeRoutes, serviceRoutes, tokenRoutes } from './routes/servicesAndTokens.ts';
+import { streamingOutRoutes } from './routes/streamingOuts.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
 import { unimplementedRoomResources } from './services/unimplemented.ts';
 
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   tokenRoutes(app, deps.api);
   liveRoutes(app, deps.api);
   recordingRoutes(app, deps.api);
+  streamingOutRoutes(app, deps.api);
   nodeRoutes(app, deps.api);
   const { rtpCapabilities } = deps;
   if (rtpCapabilities) {

@@ -18,6 +18,7 @@ import { RecordingService } from './services/RecordingService.ts';
 import { RoomService } from './services/RoomService.ts';
 import { RoomViews } from './services/RoomViews.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
+import { StreamingOutService } from './services/StreamingOutService.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
 import { RoomPlacer } from './signaling/RoomPlacer.ts';
@@ -61,6 +62,7 @@ export function managementApi(
   adapters: Adapters,
   secrets: Secrets,
   limits: ManagementLimits = loadConfig({}).limits,
+  streaming: Config['streaming'] = loadConfig({}).streaming,
 ): ManagementApi {
   const services = new ServiceRegistry(
     adapters.services,
@@ -77,6 +79,12 @@ export function managementApi(
     participants: new ParticipantService(rooms, adapters.participants, commands, adapters.roomNodes),
     streams: new StreamService(rooms, adapters.streams, commands),
     recordings: new RecordingService({ ...adapters, rooms, commands }),
+    streamingOuts: new StreamingOutService({
+      ...adapters,
+      rooms,
+      commands,
+      allowPrivateUrls: streaming.allowPrivateUrls,
+    }),
     nodes: new NodeService(adapters.nodes),
     tokens: new JoinTokens({
       secret: secrets.tokenSecret,
@@ -105,7 +113,7 @@ export function composeFunctions(config: Config, logger: Logger): AppDeps & { cl
   const webhooks = webhookSettings(adapters, secrets, config);
   return {
     logger,
-    api: managementApi(adapters, secrets, config.limits),
+    api: managementApi(adapters, secrets, config.limits, config.streaming),
     rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
     readiness: () => adapters.readiness(),
     extensions: [(app) => webhookRoutes(app, webhooks)],
@@ -122,7 +130,7 @@ export function composeSignaling(
     throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for the signaling function');
   const adapters = adaptersFor(config, logger);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
-  const api = managementApi(adapters, secretsFor(config), config.limits);
+  const api = managementApi(adapters, secretsFor(config), config.limits, config.streaming);
   const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   const placer = new RoomPlacer({
     placement: adapters.placement,

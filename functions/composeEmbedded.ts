@@ -10,7 +10,7 @@ import type { AppDeps } from './app.ts';
 import { managementApi, secretsFor, signalingFunction, webhookSettings } from './compose.ts';
 import { demoRoutes } from './http/demo.ts';
 import { WebSocketGateway } from './http/WebSocketGateway.ts';
-import { RecordingProjection } from './recordings/RecordingProjection.ts';
+import { eventProjections } from './projections.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { Commands } from './services/Commands.ts';
 import { RoomViews } from './services/RoomViews.ts';
@@ -44,7 +44,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   if (turnServer) logger.info('TURN server listening', { urls: turn?.urls });
   const adapters = adaptersFor(config, logger);
   const secrets = secretsFor(config);
-  const api = managementApi(adapters, secrets, config.limits);
+  const api = managementApi(adapters, secrets, config.limits, config.streaming);
   const gateway = new WebSocketGateway({
     path: '/ws',
     logger,
@@ -55,10 +55,8 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   const webhooks = webhookSettings(adapters, secrets, config);
   const dispatcher = new WebhookDispatcher({ targetOf: (id) => webhooks.targetOf(id), logger });
   const unsubscribe = adapters.events.subscribe?.((event) => dispatcher.dispatch(event));
-  // The same events keep the recordings' records (status, size, files) up to date.
-  const stopProjecting = adapters.events.subscribe?.(
-    new RecordingProjection(adapters.recordings, logger).listener(),
-  );
+  // The same events keep the recordings' records and the streaming-outs' status up to date.
+  const stopProjecting = adapters.events.subscribe?.(eventProjections(adapters, logger).listener());
   const metrics = new NodeMetrics({ nodeId: config.nodeId });
   // The only node: it reports nowhere and every room is placed on it.
   const mediaNode = await startMediaNode(

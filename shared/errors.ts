@@ -57,17 +57,17 @@ export class MissingDependencyError extends TesseraError {
   }
 }
 
+/** The codes a NotFoundError carries. */
+export type NotFoundCode =
+  | typeof ErrorCodes.notFound
+  | typeof ErrorCodes.serviceNotFound
+  | typeof ErrorCodes.roomNotFound
+  | typeof ErrorCodes.streamNotFound
+  | typeof ErrorCodes.participantNotFound;
+
 /** A requested resource does not exist (or is not visible to the caller). */
 export class NotFoundError extends TesseraError {
-  constructor(
-    code:
-      | typeof ErrorCodes.notFound
-      | typeof ErrorCodes.serviceNotFound
-      | typeof ErrorCodes.roomNotFound
-      | typeof ErrorCodes.streamNotFound
-      | typeof ErrorCodes.participantNotFound,
-    message: string,
-  ) {
+  constructor(code: NotFoundCode, message: string) {
     super(code, message);
   }
 }

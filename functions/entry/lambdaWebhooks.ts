@@ -10,7 +10,7 @@ import { ConfigError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { installProcessGuards } from '../../shared/process/guards.ts';
 import { webhookSettings } from '../compose.ts';
-import { RecordingProjection } from '../recordings/RecordingProjection.ts';
+import { eventProjections } from '../projections.ts';
 import { deliverQueued } from '../webhooks/queuedDelivery.ts';
 import { WebhookDispatcher } from '../webhooks/WebhookDispatcher.ts';
 
@@ -33,8 +33,8 @@ const adapters = adaptersFor(config, logger);
 if (!config.masterKey) throw new ConfigError('set MASTER_KEY (or MASTER_KEY_ARN) for the webhook function');
 const settings = webhookSettings(adapters, { masterKey: config.masterKey }, config);
 const dispatcher = new WebhookDispatcher({ targetOf: (id) => settings.targetOf(id), logger });
-// The same events keep the recordings' records (status, size, files) up to date.
-const recordings = new RecordingProjection(adapters.recordings, logger);
+// The same events keep the recordings' records and the streaming-outs' status up to date.
+const projections = eventProjections(adapters, logger);
 const queue = new SqsEventSink(createSqsClient(), { prefix: config.sqsQueuePrefix });
 
 export async function handler(event: SqsEvent): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
@@ -49,7 +49,7 @@ export async function handler(event: SqsEvent): Promise<{ batchItemFailures: { i
     {
       logger,
       delay: (receipt, seconds) => queue.delay(receipt, seconds),
-      project: (e) => recordings.apply(e),
+      project: projections.apply,
     },
   );
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };

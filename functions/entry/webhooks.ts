@@ -8,7 +8,7 @@ import { ConfigError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { installProcessGuards } from '../../shared/process/guards.ts';
 import { webhookSettings } from '../compose.ts';
-import { RecordingProjection } from '../recordings/RecordingProjection.ts';
+import { eventProjections } from '../projections.ts';
 import { deliverQueued } from '../webhooks/queuedDelivery.ts';
 import { WebhookDispatcher } from '../webhooks/WebhookDispatcher.ts';
 
@@ -21,8 +21,8 @@ const adapters = adaptersFor(config, logger);
 if (!config.masterKey) throw new ConfigError('set MASTER_KEY (or MASTER_KEY_ARN) for the webhook function');
 const settings = webhookSettings(adapters, { masterKey: config.masterKey }, config);
 const dispatcher = new WebhookDispatcher({ targetOf: (id) => settings.targetOf(id), logger });
-// The same events keep the recordings' records (status, size, files) up to date.
-const recordings = new RecordingProjection(adapters.recordings, logger);
+// The same events keep the recordings' records and the streaming-outs' status up to date.
+const projections = eventProjections(adapters, logger);
 const sqs = createSqsClient();
 const queue = new SqsEventSink(sqs, { prefix: config.sqsQueuePrefix });
 let running = true;
@@ -35,7 +35,7 @@ while (running) {
       await deliverQueued(dispatcher, messages, {
         logger,
         delay: (r, s) => queue.delay(r, s),
-        project: (e) => recordings.apply(e),
+        project: projections.apply,
       }),
     );
     await queue.ack(messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receipt));

@@ -5,6 +5,7 @@ import type { ParticipantService } from './ParticipantService.ts';
 import type { RecordingService } from './RecordingService.ts';
 import type { RoomService } from './RoomService.ts';
 import type { ServiceRegistry } from './ServiceRegistry.ts';
+import type { StreamingOutService } from './StreamingOutService.ts';
 import type { StreamService } from './StreamService.ts';
 
 /** The use cases behind the management API, wired by the composition root. */
@@ -15,6 +16,7 @@ export interface ManagementApi {
   participants: ParticipantService;
   streams: StreamService;
   recordings: RecordingService;
+  streamingOuts: StreamingOutService;
   tokens: JoinTokens;
   nodes: NodeService;
 }

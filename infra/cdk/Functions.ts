@@ -86,6 +86,8 @@ export class Functions extends Construct {
     this.webhooks = fn(
       'webhooks',
       {
+        // Streaming-outs' status (StreamingOutProjection) is live state.
+        REDIS_URL: state.redisUrl,
         DYNAMODB_TABLE: state.table.tableName,
         SQS_QUEUE_PREFIX: names.queuePrefix,
         MASTER_KEY_ARN: state.secrets.MASTER_KEY.secretArn,

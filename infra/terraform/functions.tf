@@ -23,6 +23,8 @@ locals {
     websocket = local.control_plane_environment
     metrics   = { REDIS_URL = local.redis_url }
     webhooks = {
+      # Streaming-outs' status (StreamingOutProjection) is live state.
+      REDIS_URL        = local.redis_url
       DYNAMODB_TABLE   = aws_dynamodb_table.state.name
       SQS_QUEUE_PREFIX = local.queue_prefix
       MASTER_KEY_ARN   = aws_secretsmanager_secret.deployment["MASTER_KEY"].arn

@@ -19,6 +19,7 @@ import type {
   ParticipantStore,
   PlacementStore,
   RoomNodes,
+  StreamingOutStore,
   StreamStore,
   TokenLedger,
 } from '../ports/live.ts';
@@ -27,6 +28,7 @@ import type { NonceLedger } from '../ports/nonces.ts';
 import type { RateLimiter } from '../ports/rateLimit.ts';
 import type { ResumeTickets } from '../ports/sessions.ts';
 import type { Participant, Stream } from '../protocol/http/liveState.ts';
+import type { StreamingOut } from '../protocol/http/streamingOut.ts';
 import { createDynamoClients } from './dynamodb/client.ts';
 import { DynamoRecordingStore } from './dynamodb/DynamoRecordingStore.ts';
 import { DynamoRoomStore } from './dynamodb/DynamoRoomStore.ts';
@@ -72,6 +74,7 @@ export interface Adapters {
   recordings: RecordingStore;
   participants: ParticipantStore;
   streams: StreamStore;
+  streamingOuts: StreamingOutStore;
   tokens: TokenLedger;
   placement: PlacementStore;
   commands: CommandBus & CommandQueue;
@@ -117,6 +120,7 @@ export function memoryAdapters(): Adapters {
     recordings: new MemoryRecordingStore(),
     participants: new MemoryLiveCollection<Participant>('participant'),
     streams: new MemoryLiveCollection<Stream>('stream'),
+    streamingOuts: new MemoryLiveCollection<StreamingOut>('streaming-out'),
     tokens: new MemoryTokenLedger(),
     placement: new MemoryPlacementStore(),
     commands: new MemoryCommandQueue(),
@@ -151,6 +155,9 @@ export function adaptersFor(config: Config, logger: Logger): Adapters {
     recordings: dynamo ? new DynamoRecordingStore(dynamo, table) : memory.recordings,
     participants: redis ? new RedisLiveCollection<Participant>(redis, 'participant') : memory.participants,
     streams: redis ? new RedisLiveCollection<Stream>(redis, 'stream') : memory.streams,
+    streamingOuts: redis
+      ? new RedisLiveCollection<StreamingOut>(redis, 'streaming-out')
+      : memory.streamingOuts,
     tokens: redis ? new RedisTokenLedger(redis) : memory.tokens,
     placement: redis ? new RedisPlacementStore(redis) : memory.placement,
     commands: sqs ? new SqsCommandQueue(sqs, { prefix: config.sqsQueuePrefix! }) : memory.commands,

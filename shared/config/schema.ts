@@ -242,6 +242,10 @@ export const EnvSchema = z.object({
     .describe(
       'let services set webhook URLs on loopback, private or link-local addresses (tests, one machine)',
     ),
+  STREAMING_ALLOW_PRIVATE_URLS: z
+    .enum(['on', 'off'])
+    .default('off')
+    .describe('let streaming-outs push to loopback, private or link-local addresses (a LAN server, tests)'),
   DYNAMODB_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -296,6 +300,7 @@ export interface Config {
   /** Prometheus on a standalone media node: no server when `port` is undefined. */
   metrics: { port: number | undefined; host: string };
   webhooks: { allowPrivateUrls: boolean };
+  streaming: { allowPrivateUrls: boolean };
 }
 
 export interface TurnConfig {

@@ -1,4 +1,6 @@
+import { ErrorCodes, type NotFoundCode } from '../errors.ts';
 import type { Participant, Stream } from '../protocol/http/liveState.ts';
+import type { StreamingOut } from '../protocol/http/streamingOut.ts';
 
 /** Records that live in a room and change while it is live (participants, streams). */
 export interface Versioned {
@@ -6,6 +8,17 @@ export interface Versioned {
   roomId: string;
   version: number;
 }
+
+/** Which records a collection holds. */
+export type LiveKind = 'participant' | 'stream' | 'streaming-out';
+
+/** The not-found code of a collection's records. */
+export const notFoundCode = (kind: LiveKind): NotFoundCode =>
+  kind === 'participant'
+    ? ErrorCodes.participantNotFound
+    : kind === 'stream'
+      ? ErrorCodes.streamNotFound
+      : ErrorCodes.notFound;
 
 export interface LiveCollection<T extends Versioned> {
   /** Insert or overwrite (the writer owns the record: signaling on join, the media node on publish). */
@@ -26,6 +39,7 @@ export interface LiveCollection<T extends Versioned> {
 
 export type ParticipantStore = LiveCollection<Participant>;
 export type StreamStore = LiveCollection<Stream>;
+export type StreamingOutStore = LiveCollection<StreamingOut>;
 
 /** Single use of join tokens: each token id can be redeemed once, until it expires. */
 export interface TokenLedger {

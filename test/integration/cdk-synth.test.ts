@@ -151,6 +151,11 @@ describe('CDK app (infra/cdk)', () => {
     for (const [, fn] of ofType('AWS::Lambda::Function').filter(([id]) => !/metrics/i.test(id))) {
       expect(fn.Properties.Environment.Variables.SQS_QUEUE_PREFIX).toBe(names.queuePrefix);
     }
+    // The webhook function also writes streaming-outs' status (live state in Redis).
+    const [, webhooks] = ofType('AWS::Lambda::Function').find(
+      ([id]) => id === functionByEntry('webhooks')[0],
+    )!;
+    expect(webhooks.Properties.Environment.Variables.REDIS_URL).toBeDefined();
   });
 
   it('has an HTTP API and a WebSocket API with $connect, $disconnect and $default on the signaling function', () => {

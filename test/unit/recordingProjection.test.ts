@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RecordingProjection } from '../../functions/recordings/RecordingProjection.ts';
 import { MemoryRecordingStore } from '../../shared/adapters/memory/MemoryRecordingStore.ts';
-import { createLogger } from '../../shared/logger.ts';
 import { newEvent } from '../../shared/protocol/events.ts';
 import type { Recording } from '../../shared/protocol/http/recording.ts';
 
@@ -36,7 +35,7 @@ const event = (type: 'recording.started' | 'recording.ended' | 'recording.failed
 describe('RecordingProjection', () => {
   it('started → recording; ended → stopped with what was written; an end is final and applied once', async () => {
     const store = new MemoryRecordingStore();
-    const projection = new RecordingProjection(store, createLogger({ write: () => {} }));
+    const projection = new RecordingProjection(store);
     await store.create(record());
     await projection.apply(event('recording.started'));
     expect(await store.get(KEY, 'r1')).toMatchObject({ status: 'recording', version: 2 });
@@ -60,7 +59,7 @@ describe('RecordingProjection', () => {
 
   it('a failure is recorded with its reason; a recording without a record and other events are ignored', async () => {
     const store = new MemoryRecordingStore();
-    const projection = new RecordingProjection(store, createLogger({ write: () => {} }));
+    const projection = new RecordingProjection(store);
     await store.create(record());
     await projection.apply(event('recording.failed', { reason: 'input gone' }));
     expect(await store.get(KEY, 'r1')).toMatchObject({ status: 'failed', reason: 'input gone' });

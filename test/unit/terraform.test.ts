@@ -179,6 +179,8 @@ describe('Terraform module (infra/terraform)', () => {
     expect(resource('aws_sqs_queue', 'events').redrive_policy).toContain(
       `maxReceiveCount     = ${WEBHOOK_MAX_RECEIVES}`,
     );
+    // The webhook function also writes streaming-outs' status (live state in Redis).
+    expect(tf.locals.function_environment.webhooks.REDIS_URL).toBe('${local.redis_url}');
     expect(resource('aws_lambda_event_source_mapping', 'webhooks')).toMatchObject({
       event_source_arn: '${aws_sqs_queue.events.arn}',
       function_name: '${aws_lambda_function.function["webhooks"].arn}',

@@ -1,12 +1,12 @@
-import { ConflictError, ErrorCodes, NotFoundError } from '../../errors.ts';
-import type { LiveCollection, Versioned } from '../../ports/live.ts';
+import { ConflictError, type NotFoundCode, NotFoundError } from '../../errors.ts';
+import { type LiveCollection, type LiveKind, notFoundCode, type Versioned } from '../../ports/live.ts';
 
 export class MemoryLiveCollection<T extends Versioned> implements LiveCollection<T> {
   readonly #rooms = new Map<string, Map<string, T>>();
-  readonly #notFound: typeof ErrorCodes.participantNotFound | typeof ErrorCodes.streamNotFound;
+  readonly #notFound: NotFoundCode;
 
-  constructor(kind: 'participant' | 'stream') {
-    this.#notFound = kind === 'participant' ? ErrorCodes.participantNotFound : ErrorCodes.streamNotFound;
+  constructor(kind: LiveKind) {
+    this.#notFound = notFoundCode(kind);
   }
 
   #room(roomId: string): Map<string, T> {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { ConflictError, ErrorCodes, NotFoundError } from '../../errors.ts';
-import type { LiveCollection, Versioned } from '../../ports/live.ts';
+import { ConflictError, type NotFoundCode, NotFoundError } from '../../errors.ts';
+import { type LiveCollection, type LiveKind, notFoundCode, type Versioned } from '../../ports/live.ts';
 import { redisCall } from './failures.ts';
 import { ROOM_STATE_TTL_MS, redisKeys } from './keys.ts';
 
@@ -25,18 +25,23 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
-type Kind = 'participant' | 'stream';
+type Kind = LiveKind;
 
 /** Participants or streams of live rooms, one Redis hash per room (see keys.ts). */
 export class RedisLiveCollection<T extends Versioned> implements LiveCollection<T> {
   readonly #redis: Redis;
   readonly #key: (roomId: string) => string;
-  readonly #notFound: typeof ErrorCodes.participantNotFound | typeof ErrorCodes.streamNotFound;
+  readonly #notFound: NotFoundCode;
 
   constructor(redis: Redis, kind: Kind) {
     this.#redis = redis;
-    this.#key = kind === 'participant' ? redisKeys.participants : redisKeys.streams;
-    this.#notFound = kind === 'participant' ? ErrorCodes.participantNotFound : ErrorCodes.streamNotFound;
+    this.#key =
+      kind === 'participant'
+        ? redisKeys.participants
+        : kind === 'stream'
+          ? redisKeys.streams
+          : redisKeys.streamingOuts;
+    this.#notFound = notFoundCode(kind);
   }
 
   async put(record: T): Promise<void> {

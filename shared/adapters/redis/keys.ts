@@ -5,6 +5,7 @@
  *
  *   tessera:room:{<roomId>}:participants   hash  participantId → Participant JSON   TTL 24 h, renewed on write
  *   tessera:room:{<roomId>}:streams        hash  streamId → Stream JSON             TTL 24 h, renewed on write
+ *   tessera:room:{<roomId>}:streaming-outs hash  id → StreamingOut JSON               TTL 24 h, renewed on write
  *   tessera:room:{<roomId>}:node           string  id of the media node hosting the room
  *   tessera:room:{<roomId>}:nodes          hash    nodeId → participants of the room on it (a room may span nodes)
  *   tessera:room:{<roomId>}:lock           string  placement lock token (SET NX PX, compare-and-delete)
@@ -27,6 +28,7 @@ export const ROOM_STATE_TTL_MS = 24 * 60 * 60 * 1000;
 export const redisKeys = {
   participants: (roomId: string) => `tessera:room:{${roomId}}:participants`,
   streams: (roomId: string) => `tessera:room:{${roomId}}:streams`,
+  streamingOuts: (roomId: string) => `tessera:room:{${roomId}}:streaming-outs`,
   roomNode: (roomId: string) => `tessera:room:{${roomId}}:node`,
   roomLock: (roomId: string) => `tessera:room:{${roomId}}:lock`,
   roomNodes: (roomId: string) => `tessera:room:{${roomId}}:nodes`,

@@ -1,0 +1,97 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { NotImplementedError } from '../../shared/errors.ts';
+import { RoomIdSchema } from '../../shared/protocol/http/room.ts';
+import { StreamingOutRequestSchema, StreamingOutSchema } from '../../shared/protocol/http/streamingOut.ts';
+import type { ApiEnv } from '../http/env.ts';
+import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
+import type { ManagementApi } from '../services/ManagementApi.ts';
+
+/** OWT's streaming-outs (RESTAPI.md §5.5): RTMP and RTSP push of a room's streams as H.264 + AAC. */
+export function streamingOutRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
+  const InRoom = z.object({ room: RoomIdSchema });
+  const One = z.object({ room: RoomIdSchema, out: z.uuid() });
+  const PublicStreamingOut = StreamingOutSchema.omit({ nodeId: true });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/rooms/{room}/streaming-outs',
+      tags: ['streaming-outs'],
+      security,
+      summary: "The room's streaming-outs that run (and failed ones, until deleted)",
+      request: { params: InRoom },
+      responses: { 200: jsonResponse('streaming-outs', z.array(PublicStreamingOut)), ...errorResponses },
+    }),
+    async (c) => c.json(await api.streamingOuts.list(c.get('caller'), c.req.valid('param').room), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/rooms/{room}/streaming-outs',
+      tags: ['streaming-outs'],
+      security,
+      summary:
+        'Start a streaming-out: {protocol: rtmp|rtsp, url, media: {audio: {from} | false, video: {from} | false}} (hls, dash: 501)',
+      request: { params: InRoom, body: jsonBody(StreamingOutRequestSchema) },
+      responses: { 201: jsonResponse('the streaming-out, starting', PublicStreamingOut), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(
+        await api.streamingOuts.start(c.get('caller'), c.req.valid('param').room, c.req.valid('json')),
+        201,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/rooms/{room}/streaming-outs/{out}',
+      tags: ['streaming-outs'],
+      security,
+      request: { params: One },
+      responses: { 200: jsonResponse('the streaming-out', PublicStreamingOut), ...errorResponses },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      return c.json(await api.streamingOuts.get(c.get('caller'), p.room, p.out), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/rooms/{room}/streaming-outs/{out}',
+      tags: ['streaming-outs'],
+      security,
+      summary:
+        "OWT's subscription-control ops on a streaming-out: refused (501) until sources can be switched live",
+      request: { params: One, body: jsonBody(z.array(z.unknown()).min(1).max(16)) },
+      responses: { ...errorResponses },
+    }),
+    () => {
+      throw new NotImplementedError(
+        "changing a streaming-out's sources or parameters is not implemented yet: stop it and start another",
+        { resource: 'streaming-outs' },
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/rooms/{room}/streaming-outs/{out}',
+      tags: ['streaming-outs'],
+      security,
+      summary: 'Stop a streaming-out',
+      request: { params: One },
+      responses: { 204: { description: 'stopped' }, ...errorResponses },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      await api.streamingOuts.stop(c.get('caller'), p.room, p.out);
+      return c.body(null, 204);
+    },
+  );
+}

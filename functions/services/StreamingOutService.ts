@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCodes,
+  LimitError,
+  NotFoundError,
+  NotImplementedError,
+  ValidationError,
+} from '../../shared/errors.ts';
+import type { StreamingOutStore, StreamStore } from '../../shared/ports/live.ts';
+import type { StreamingOut, StreamingOutRequest } from '../../shared/protocol/http/streamingOut.ts';
+import { isPrivateHost } from '../webhooks/WebhookSettings.ts';
+import type { Commands } from './Commands.ts';
+import type { RoomService } from './RoomService.ts';
+import type { Caller } from './ServiceRegistry.ts';
+
+/** Streaming-outs running at once in one room: each is an H.264 encode on the room's host. */
+export const MAX_STREAMING_OUTS_PER_ROOM = 4;
+
+/** The URL schemes each protocol takes. */
+const SCHEMES: Record<'rtmp' | 'rtsp', readonly string[]> = {
+  rtmp: ['rtmp:', 'rtmps:'],
+  rtsp: ['rtsp:'],
+};
+
+/**
+ * OWT's streaming-outs (`/v1/rooms/{room}/streaming-outs`): a room's audio and/or video pushed as
+ * H.264 + AAC to an RTMP or RTSP server by a `stream-out` pipeline on the room's host, which
+ * reconnects when the server goes away. The record is live state: it lists what runs, `failed`
+ * ones until deleted; one that ends (its input went, the room closed) goes (StreamingOutProjection).
+ */
+export class StreamingOutService {
+  readonly #rooms: RoomService;
+  readonly #outs: StreamingOutStore;
+  readonly #streams: StreamStore;
+  readonly #commands: Commands;
+  readonly #allowPrivate: boolean;
+
+  constructor(d: {
+    rooms: RoomService;
+    streamingOuts: StreamingOutStore;
+    streams: StreamStore;
+    commands: Commands;
+    allowPrivateUrls: boolean;
+  }) {
+    this.#rooms = d.rooms;
+    this.#outs = d.streamingOuts;
+    this.#streams = d.streams;
+    this.#commands = d.commands;
+    this.#allowPrivate = d.allowPrivateUrls;
+  }
+
+  async list(caller: Caller, roomId: string): Promise<StreamingOut[]> {
+    const key = await this.#rooms.key(caller, roomId);
+    return (await this.#outs.list(key)).map((o) => present(o, roomId));
+  }
+
+  async get(caller: Caller, roomId: string, id: string): Promise<StreamingOut> {
+    const key = await this.#rooms.key(caller, roomId);
+    return present(await this.#find(key, id), roomId);
+  }
+
+  async start(caller: Caller, roomId: string, request: StreamingOutRequest): Promise<StreamingOut> {
+    const key = await this.#rooms.key(caller, roomId);
+    const { protocol } = request;
+    if (protocol === 'hls' || protocol === 'dash')
+      throw new NotImplementedError(
+        `protocol: ${protocol} streaming-outs are not implemented yet (rtmp, rtsp are)`,
+        {
+          options: ['protocol'],
+        },
+      );
+    if (request.parameters !== undefined)
+      throw new ValidationError('parameters are for hls and dash only', [
+        { path: 'parameters', message: `not with ${protocol}` },
+      ]);
+    const { audio, video } = request.media;
+    if (video !== false && video.parameters && Object.keys(video.parameters).length > 0)
+      throw new NotImplementedError(
+        'media.video.parameters: other video parameters than the encoder defaults are not implemented yet',
+        { options: ['media.video.parameters'] },
+      );
+    const url = this.#checkUrl(request.url, protocol);
+    if (audio) await this.#source(key, audio.from, 'audio');
+    if (video) await this.#source(key, video.from, 'video');
+
+    const host = await this.#commands.hostOf(key);
+    const id = randomUUID();
+    const out: StreamingOut = {
+      id,
+      roomId: key,
+      protocol,
+      url,
+      media: {
+        ...(audio ? { audio: { from: audio.from, format: { codec: 'aac' as const } } } : {}),
+        ...(video
+          ? { video: { from: video.from, format: { codec: 'h264' as const, profile: 'CB' as const } } }
+          : {}),
+      },
+      status: 'starting',
+      nodeId: host,
+      createdAt: new Date().toISOString(),
+      version: 1,
+    };
+    if (!(await this.#outs.admit(out, MAX_STREAMING_OUTS_PER_ROOM)))
+      throw new LimitError(`at most ${MAX_STREAMING_OUTS_PER_ROOM} streaming-outs run at once in a room`);
+    const inputs = [
+      ...(video ? [{ streamId: video.from, kind: 'video' }] : []),
+      ...(audio ? [{ streamId: audio.from, kind: 'audio' }] : []),
+    ];
+    try {
+      await this.#commands.send(host, {
+        type: 'pipeline.start',
+        roomId: key,
+        pipelineId: id,
+        kind: 'stream-out',
+        input: { streamId: inputs[0]!.streamId },
+        ...(inputs[1] ? { with: [{ streamId: inputs[1].streamId }] } : {}),
+        params: { protocol, kinds: inputs.map((i) => i.kind).join('+') },
+        output: { url },
+      });
+    } catch (error) {
+      await this.#outs.delete(key, id);
+      throw error;
+    }
+    return present(out, roomId);
+  }
+
+  /** Stops it and forgets it (OWT lists running streaming-outs only). */
+  async stop(caller: Caller, roomId: string, id: string): Promise<void> {
+    const key = await this.#rooms.key(caller, roomId);
+    const out = await this.#find(key, id);
+    if (out.nodeId && out.status !== 'failed')
+      await this.#commands.send(out.nodeId, { type: 'pipeline.stop', roomId: key, pipelineId: id });
+    await this.#outs.delete(key, id);
+  }
+
+  /** An absolute URL of the protocol's schemes, without credentials, not to this network unless allowed. */
+  #checkUrl(raw: string, protocol: 'rtmp' | 'rtsp'): string {
+    const invalid = (message: string) => new ValidationError(message, [{ path: 'url', message }]);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw invalid(`url must be an absolute ${protocol} URL`);
+    }
+    if (!SCHEMES[protocol].includes(url.protocol))
+      throw invalid(
+        `url must use ${SCHEMES[protocol].map((s) => s.slice(0, -1)).join(' or ')} for ${protocol}`,
+      );
+    if (!url.hostname) throw invalid('url must name a host');
+    // Link-local (the cloud metadata endpoints) never: no streaming server lives there.
+    if (isLinkLocal(url.hostname)) throw invalid('url must not point at a link-local address');
+    if (!this.#allowPrivate && isPrivateHost(url.hostname))
+      throw invalid('url must not point at a loopback or private address');
+    // ffmpeg's option syntax must not ride in on the URL.
+    if (/[\s\0]/.test(raw)) throw invalid('url must not contain whitespace');
+    return raw;
+  }
+
+  async #source(key: string, from: string, kind: 'audio' | 'video'): Promise<void> {
+    const stream = await this.#streams.get(key, from);
+    if (!stream?.media[kind])
+      throw new NotFoundError(ErrorCodes.streamNotFound, `stream ${from} with ${kind} not found in the room`);
+  }
+
+  async #find(key: string, id: string): Promise<StreamingOut> {
+    const out = await this.#outs.get(key, id);
+    if (!out) throw new NotFoundError(ErrorCodes.notFound, `streaming-out ${id} not found`);
+    return out;
+  }
+}
+
+function present({ nodeId: _, ...out }: StreamingOut, roomId: string): StreamingOut {
+  return { ...out, roomId };
+}
+
+/** 169.254.0.0/16 and fe80::/10, literally (a name resolving there is the egress proxy's to stop). */
+function isLinkLocal(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return /^169\.254\./.test(host) || /^fe[89ab]/.test(host);
+}

@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Stream } from '../../shared/protocol/http/liveState.ts';
+import type { StreamingOut } from '../../shared/protocol/http/streamingOut.ts';
+import { browserSuite } from '../harness/browserSuite.ts';
+import { bearer } from '../harness/controlPlane.ts';
+import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
+import { startRtmpServer } from '../harness/rtmpServer.ts';
+
+const run = promisify(execFile);
+type Joined = { id: string; published: { audio: string; video: string; stream?: string } };
+const join = (page: Page, url: string, token: string) =>
+  page.evaluate(([u, t]) => window.peer.join(u, t, { oneStream: true }), [
+    url,
+    token,
+  ] as const) as Promise<Joined>;
+
+let rtmp: Awaited<ReturnType<typeof startRtmpServer>> | undefined;
+afterAll(() => rtmp?.close());
+
+/** Issue #14, streaming-outs over REST (OWT's /streaming-outs) on the embedded server, to a real RTMP server. */
+describe('streaming-outs over REST (embedded server, one Chromium participant, node-media-server)', () => {
+  const suite = browserSuite(() => startEmbedded({ STREAMING_ALLOW_PRIVATE_URLS: 'on' }));
+
+  const rest = async (method: string, path: string, body?: unknown) => {
+    const { id, key } = suite.target.system.superService;
+    const res = await fetch(`${suite.target.url}${path}`, {
+      method,
+      headers: {
+        authorization: await bearer(id, key),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as unknown) };
+  };
+  const code = (r: { body: unknown }) => (r.body as { error?: { code?: number } }).error?.code;
+
+  it("pushes a participant's camera and microphone as H.264 + AAC to RTMP; refuses bad URLs and what is not built", async () => {
+    rtmp = await startRtmpServer();
+    const page = await openPeer(suite.browser, suite.pages);
+    await join(page, suite.target.url, await suite.target.token('out-1', 'ana'));
+    const stream = (
+      await eventually(
+        async () => (await rest('GET', '/v1/rooms/out-1/streams')).body as Stream[],
+        (l) => l.length === 1 && !!l[0]!.media.audio && !!l[0]!.media.video,
+      )
+    )[0]!;
+    const media = { audio: { from: stream.id }, video: { from: stream.id } };
+
+    // Refused, nothing started: another scheme, a file, the metadata endpoint, HLS (not built yet).
+    for (const url of [
+      'http://127.0.0.1/live/x',
+      'file:///etc/passwd',
+      'rtmp://169.254.169.254/live/x',
+      'not a url',
+    ]) {
+      const refused = await rest('POST', '/v1/rooms/out-1/streaming-outs', { protocol: 'rtmp', url, media });
+      expect(refused.status, url).toBe(400);
+      expect(code(refused), url).toBe(1301);
+    }
+    const hls = await rest('POST', '/v1/rooms/out-1/streaming-outs', {
+      protocol: 'hls',
+      url: 'http://x/',
+      media,
+    });
+    expect([hls.status, code(hls)]).toEqual([501, 1202]);
+    const missing = await rest('POST', '/v1/rooms/out-1/streaming-outs', {
+      protocol: 'rtmp',
+      url: rtmp.url('live/x'),
+      media: { video: { from: 'nope' } },
+    });
+    expect([missing.status, code(missing)]).toEqual([404, 1004]);
+    expect((await rest('GET', '/v1/rooms/out-1/streaming-outs')).body).toEqual([]);
+
+    const url = rtmp.url('live/ana');
+    const started = await rest('POST', '/v1/rooms/out-1/streaming-outs', { protocol: 'rtmp', url, media });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const out = started.body as StreamingOut;
+    expect(out).toMatchObject({
+      protocol: 'rtmp',
+      url,
+      status: 'starting',
+      media: {
+        audio: { from: stream.id, format: { codec: 'aac' } },
+        video: { from: stream.id, format: { codec: 'h264' } },
+      },
+    });
+    expect(out).not.toHaveProperty('nodeId');
+    const path = `/v1/rooms/out-1/streaming-outs/${out.id}`;
+    await eventually(
+      async () => (await rest('GET', path)).body as StreamingOut,
+      (o) => o.status === 'streaming',
+      20_000,
+    );
+
+    // A player of the RTMP server gets H.264 + AAC and decodes frames.
+    const probed = await run(
+      'ffprobe',
+      ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'json', url],
+      {
+        timeout: 20_000,
+      },
+    );
+    const codecs = (JSON.parse(probed.stdout) as { streams: { codec_name: string }[] }).streams.map(
+      (s) => s.codec_name,
+    );
+    expect(codecs.sort()).toEqual(['aac', 'h264']);
+    const decoded = await run(
+      'ffmpeg',
+      ['-v', 'error', '-stats', '-i', url, '-t', '2', '-map', '0:v', '-f', 'null', '-'],
+      {
+        timeout: 30_000,
+      },
+    );
+    const frames = Number([...decoded.stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1] ?? 0);
+    console.log(`[streaming-outs] ${JSON.stringify({ codecs, frames })}`);
+    expect(frames).toBeGreaterThan(10);
+
+    expect(
+      (await rest('PATCH', path, [{ op: 'replace', path: '/media/video/from', value: stream.id }])).status,
+    ).toBe(501);
+    expect((await rest('DELETE', path)).status).toBe(204);
+    expect((await rest('GET', '/v1/rooms/out-1/streaming-outs')).body).toEqual([]);
+    expect((await rest('GET', path)).status).toBe(404);
+  }, 90_000);
+});
