@@ -12,6 +12,7 @@ import { liveRoutes } from './routes/live.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { roomRoutes } from './routes/rooms.ts';
 import { nodeRoutes, serviceRoutes, tokenRoutes } from './routes/servicesAndTokens.ts';
+import { streamingInRoutes } from './routes/streamingIns.ts';
 import { streamingOutRoutes } from './routes/streamingOuts.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
 import { unimplementedRoomResources } from './services/unimplemented.ts';
@@ -106,6 +107,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   liveRoutes(app, deps.api);
   recordingRoutes(app, deps.api);
   streamingOutRoutes(app, deps.api);
+  streamingInRoutes(app, deps.api);
   nodeRoutes(app, deps.api);
   const { rtpCapabilities } = deps;
   if (rtpCapabilities) {

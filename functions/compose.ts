@@ -18,6 +18,7 @@ import { RecordingService } from './services/RecordingService.ts';
 import { RoomService } from './services/RoomService.ts';
 import { RoomViews } from './services/RoomViews.ts';
 import { ServiceRegistry } from './services/ServiceRegistry.ts';
+import { StreamingInService } from './services/StreamingInService.ts';
 import { StreamingOutService } from './services/StreamingOutService.ts';
 import { StreamService } from './services/StreamService.ts';
 import { KeySealer, newSecret } from './services/secrets.ts';
@@ -85,6 +86,7 @@ export function managementApi(
       commands,
       allowPrivateUrls: streaming.allowPrivateUrls,
     }),
+    streamingIns: new StreamingInService({ rooms, commands, allowPrivateUrls: streaming.allowPrivateUrls }),
     nodes: new NodeService(adapters.nodes),
     tokens: new JoinTokens({
       secret: secrets.tokenSecret,

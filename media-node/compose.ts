@@ -14,6 +14,7 @@ import { NodeMetrics } from './metrics/registry.ts';
 import { serveMetrics } from './metrics/server.ts';
 import { PipelineCpuMeter } from './pipelines/PipelineCpuMeter.ts';
 import { recorderKind } from './recording/Recorder.ts';
+import { streamingInKind } from './streaming/StreamingIn.ts';
 import { streamingOutKind } from './streaming/StreamingOut.ts';
 
 /**
@@ -78,6 +79,7 @@ export async function startMediaNode(
       transcode: transcoderKind,
       record: recorderKind(resolve(config.recordingsDir), blobStoreFor(config)),
       'stream-out': streamingOutKind(),
+      'stream-in': streamingInKind(),
     },
     mcu: true,
     events: adapters.events,

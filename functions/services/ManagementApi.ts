@@ -5,6 +5,7 @@ import type { ParticipantService } from './ParticipantService.ts';
 import type { RecordingService } from './RecordingService.ts';
 import type { RoomService } from './RoomService.ts';
 import type { ServiceRegistry } from './ServiceRegistry.ts';
+import type { StreamingInService } from './StreamingInService.ts';
 import type { StreamingOutService } from './StreamingOutService.ts';
 import type { StreamService } from './StreamService.ts';
 
@@ -17,6 +18,7 @@ export interface ManagementApi {
   streams: StreamService;
   recordings: RecordingService;
   streamingOuts: StreamingOutService;
+  streamingIns: StreamingInService;
   tokens: JoinTokens;
   nodes: NodeService;
 }

@@ -8,7 +8,7 @@ import {
 } from '../../shared/errors.ts';
 import type { StreamingOutStore, StreamStore } from '../../shared/ports/live.ts';
 import type { StreamingOut, StreamingOutRequest } from '../../shared/protocol/http/streamingOut.ts';
-import { isPrivateHost } from '../webhooks/WebhookSettings.ts';
+import { checkStreamingUrl } from '../streaming/urls.ts';
 import type { Commands } from './Commands.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
@@ -79,7 +79,7 @@ export class StreamingOutService {
         'media.video.parameters: other video parameters than the encoder defaults are not implemented yet',
         { options: ['media.video.parameters'] },
       );
-    const url = this.#checkUrl(request.url, protocol);
+    const url = checkStreamingUrl(request.url, SCHEMES[protocol], this.#allowPrivate);
     if (audio) await this.#source(key, audio.from, 'audio');
     if (video) await this.#source(key, video.from, 'video');
 
@@ -134,29 +134,6 @@ export class StreamingOutService {
     await this.#outs.delete(key, id);
   }
 
-  /** An absolute URL of the protocol's schemes, without credentials, not to this network unless allowed. */
-  #checkUrl(raw: string, protocol: 'rtmp' | 'rtsp'): string {
-    const invalid = (message: string) => new ValidationError(message, [{ path: 'url', message }]);
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw invalid(`url must be an absolute ${protocol} URL`);
-    }
-    if (!SCHEMES[protocol].includes(url.protocol))
-      throw invalid(
-        `url must use ${SCHEMES[protocol].map((s) => s.slice(0, -1)).join(' or ')} for ${protocol}`,
-      );
-    if (!url.hostname) throw invalid('url must name a host');
-    // Link-local (the cloud metadata endpoints) never: no streaming server lives there.
-    if (isLinkLocal(url.hostname)) throw invalid('url must not point at a link-local address');
-    if (!this.#allowPrivate && isPrivateHost(url.hostname))
-      throw invalid('url must not point at a loopback or private address');
-    // ffmpeg's option syntax must not ride in on the URL.
-    if (/[\s\0]/.test(raw)) throw invalid('url must not contain whitespace');
-    return raw;
-  }
-
   async #source(key: string, from: string, kind: 'audio' | 'video'): Promise<void> {
     const stream = await this.#streams.get(key, from);
     if (!stream?.media[kind])
@@ -172,10 +149,4 @@ export class StreamingOutService {
 
 function present({ nodeId: _, ...out }: StreamingOut, roomId: string): StreamingOut {
   return { ...out, roomId };
-}
-
-/** 169.254.0.0/16 and fe80::/10, literally (a name resolving there is the egress proxy's to stop). */
-function isLinkLocal(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return /^169\.254\./.test(host) || /^fe[89ab]/.test(host);
 }

@@ -132,7 +132,6 @@ export const unimplementedRoomOptions: readonly {
 
 /** OWT's room sub-resources with no implementation yet (a real route, registered first, wins). */
 export const unimplementedRoomResources: readonly { resource: string; feature: string }[] = [
-  { resource: 'streaming-ins', feature: 'streaming in (RTSP/RTMP pull) is not implemented yet' },
   { resource: 'sipcalls', feature: 'the SIP gateway is not implemented yet' },
   { resource: 'analytics', feature: 'media analytics is not implemented yet' },
   {

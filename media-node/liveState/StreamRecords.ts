@@ -183,5 +183,7 @@ function track(t: MediaTrack): Track {
  */
 function infoType(origin: StreamOrigin, mixed: boolean): Stream['info']['type'] {
   if (mixed) return 'mixed';
-  return origin.kind === 'pipeline' ? 'analytics' : 'webrtc';
+  if (origin.kind !== 'pipeline') return 'webrtc';
+  // A streaming-in (RTSP/RTMP pulled in) is OWT's `streaming`; other pipelines' outputs analytics'.
+  return origin.pipelineKind === 'stream-in' ? 'streaming' : 'analytics';
 }

@@ -80,7 +80,7 @@ export type StreamPatchOp = z.infer<typeof StreamPatchOpSchema>;
 const pipelineId = z.string().regex(/^[\w-]{1,64}$/);
 
 /** The pipeline kinds a node may know (a node refuses a kind it has not registered). */
-export const PipelineKindSchema = z.enum(['transcode', 'record', 'stream-out']);
+export const PipelineKindSchema = z.enum(['transcode', 'record', 'stream-out', 'stream-in']);
 
 /**
  * Parameters of a `record`: its inputs (at most one audio and one video track, as OWT's
@@ -111,6 +111,22 @@ export const StreamOutParamsSchema = z.strictObject({
   url: z.string().min(1).max(2048),
 });
 export type StreamOutParams = z.infer<typeof StreamOutParamsSchema>;
+
+/**
+ * Parameters of a `stream-in`: an RTSP or RTMP source pulled into the room as one publication
+ * (`publication`, its OWT stream id) of H.264 video and/or opus audio. The URL travels in the
+ * command's `source` (it may carry credentials: never logged).
+ */
+export const StreamInParamsSchema = z.strictObject({
+  protocol: z.enum(['rtsp', 'rtmp']),
+  /** RTSP's transport (RTMP is TCP). */
+  transport: z.enum(['tcp', 'udp']).default('tcp'),
+  audio: z.boolean().default(true),
+  video: z.boolean().default(true),
+  publication: z.string().min(1).max(64),
+  url: z.string().min(1).max(2048),
+});
+export type StreamInParams = z.infer<typeof StreamInParamsSchema>;
 
 /**
  * Parameters of a `transcode`: one video stream re-encoded, bounded so that one request cannot
@@ -237,7 +253,8 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     type: z.literal('pipeline.start'),
     pipelineId,
     kind: PipelineKindSchema,
-    input: z.strictObject({ streamId: z.string().min(1).max(64) }),
+    /** The room stream it consumes (none for a kind that brings a stream in). */
+    input: z.strictObject({ streamId: z.string().min(1).max(64) }).optional(),
     /** More inputs, for a kind that takes them: a recording's audio track beside its video. */
     with: z
       .array(z.strictObject({ streamId: z.string().min(1).max(64) }))
@@ -249,6 +266,8 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
       .default({}),
     /** Where a kind that pushes sends its output (a streaming-out's URL, stream key and all). */
     output: z.strictObject({ url: z.string().min(1).max(2048) }).optional(),
+    /** Where a kind that pulls takes its input from (a streaming-in's URL, credentials and all). */
+    source: z.strictObject({ url: z.string().min(1).max(2048) }).optional(),
   }),
   z.strictObject({ ...base, type: z.literal('pipeline.stop'), pipelineId }),
   /**

@@ -502,13 +502,19 @@ describe('what nothing implements yet is a 501 naming the option, and nothing is
     expect((await owt.getRoom(room._id)).body.version).toBe(room.version);
   });
 
-  it("OWT's sub-resources with no implementation answer 501 (streaming-ins…); recordings are OWT's list", async () => {
+  it("OWT's streaming-in body is understood, sub-resources with no implementation answer 501; recordings are OWT's list", async () => {
     const room = (await owt.createRoom('plain')).body;
-    const streamingIn = await owt.startStreamingIn(room._id, 'rtsp://127.0.0.1/cam');
-    expect(streamingIn.status).toBe(501);
-    expect(JSON.parse(streamingIn.text).error).toMatchObject({
+    // OWT's SDK body: a loopback source is refused (no STREAMING_ALLOW_PRIVATE_URLS here)…
+    const loopback = await owt.startStreamingIn(room._id, 'rtsp://127.0.0.1/cam');
+    expect([loopback.status, JSON.parse(loopback.text).error.code]).toEqual([400, 1301]);
+    // …a public one passes validation, and no media node has the room here (a cluster fault).
+    const noNode = await owt.startStreamingIn(room._id, 'rtsp://cameras.example.com/cam');
+    expect([noNode.status, JSON.parse(noNode.text).error.code]).toEqual([503, 1201]);
+    const sip = await owt.send('GET', `rooms/${room._id}/sipcalls/`);
+    expect(sip.status).toBe(501);
+    expect(JSON.parse(sip.text).error).toMatchObject({
       code: 1202,
-      message: expect.stringMatching(/^streaming-ins: /),
+      message: expect.stringMatching(/^sipcalls: /),
     });
     const recordings = await owt.getRecordings(room._id);
     expect(recordings.status).toBe(200);

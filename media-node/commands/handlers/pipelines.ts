@@ -22,8 +22,12 @@ export function pipelineHandlers(pipelines: Pipelines | undefined): {
         id: c.pipelineId,
         kind: c.kind,
         roomId: c.roomId,
-        inputs: [c.input.streamId, ...(c.with ?? []).map((i) => i.streamId)],
-        params: c.output ? { ...c.params, url: c.output.url } : c.params,
+        inputs: [...(c.input ? [c.input.streamId] : []), ...(c.with ?? []).map((i) => i.streamId)],
+        params: {
+          ...c.params,
+          ...(c.output ? { url: c.output.url } : {}),
+          ...(c.source ? { url: c.source.url } : {}),
+        },
       });
     },
 

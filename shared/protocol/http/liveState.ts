@@ -55,7 +55,11 @@ const StreamTrackSchema = z.object({
 export const StreamOriginSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('participant'), participantId: id }),
   z.strictObject({ kind: z.literal('pipe'), fromNode: z.string().min(1).max(128) }),
-  z.strictObject({ kind: z.literal('pipeline'), pipelineId: id }),
+  z.strictObject({
+    kind: z.literal('pipeline'),
+    pipelineId: id,
+    pipelineKind: z.string().max(32).optional(),
+  }),
 ]);
 export type StreamOrigin = z.infer<typeof StreamOriginSchema>;
 

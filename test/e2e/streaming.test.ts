@@ -2,26 +2,28 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FfmpegProcess } from '../../media-node/ffmpeg/FfmpegProcess.ts';
 import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import type { StreamingOut } from '../../shared/protocol/http/streamingOut.ts';
-import { browserSuite } from '../harness/browserSuite.ts';
+import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 import { startRtmpServer } from '../harness/rtmpServer.ts';
 
 const run = promisify(execFile);
 type Joined = { id: string; published: { audio: string; video: string; stream?: string } };
-const join = (page: Page, url: string, token: string) =>
-  page.evaluate(([u, t]) => window.peer.join(u, t, { oneStream: true }), [
+const join = (page: Page, url: string, token: string, options: { publish?: boolean } = {}) =>
+  page.evaluate(([u, t, o]) => window.peer.join(u, t, { oneStream: true, ...o }), [
     url,
     token,
+    options,
   ] as const) as Promise<Joined>;
 
 let rtmp: Awaited<ReturnType<typeof startRtmpServer>> | undefined;
 afterAll(() => rtmp?.close());
 
-/** Issue #14, streaming-outs over REST (OWT's /streaming-outs) on the embedded server, to a real RTMP server. */
-describe('streaming-outs over REST (embedded server, one Chromium participant, node-media-server)', () => {
+/** Issue #14, streaming-outs and streaming-ins over REST (OWT's) on the embedded server, with a real RTMP server. */
+describe('streaming-outs and streaming-ins over REST (embedded server, Chromium, node-media-server)', () => {
   const suite = browserSuite(() => startEmbedded({ STREAMING_ALLOW_PRIVATE_URLS: 'on' }));
 
   const rest = async (method: string, path: string, body?: unknown) => {
@@ -39,7 +41,7 @@ describe('streaming-outs over REST (embedded server, one Chromium participant, n
   const code = (r: { body: unknown }) => (r.body as { error?: { code?: number } }).error?.code;
 
   it("pushes a participant's camera and microphone as H.264 + AAC to RTMP; refuses bad URLs and what is not built", async () => {
-    rtmp = await startRtmpServer();
+    rtmp ??= await startRtmpServer();
     const page = await openPeer(suite.browser, suite.pages);
     await join(page, suite.target.url, await suite.target.token('out-1', 'ana'));
     const stream = (
@@ -125,5 +127,71 @@ describe('streaming-outs over REST (embedded server, one Chromium participant, n
     expect((await rest('DELETE', path)).status).toBe(204);
     expect((await rest('GET', '/v1/rooms/out-1/streaming-outs')).body).toEqual([]);
     expect((await rest('GET', path)).status).toBe(404);
+  }, 90_000);
+
+  it('pulls an RTMP source into the room: a participant sees and hears it, REST lists it as streaming; DELETE takes it out', async () => {
+    rtmp ??= await startRtmpServer();
+    // An encoder (OBS, a camera) publishing to the RTMP server.
+    const encoder = new FfmpegProcess({
+      args: [
+        ...[
+          '-re',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=320x240:rate=30',
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=f=440:sample_rate=48000',
+        ],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-c:a', 'aac'],
+        ...['-f', 'flv', rtmp.url('live/source')],
+      ],
+    });
+    try {
+      const page = await openPeer(suite.browser, suite.pages);
+      await join(page, suite.target.url, await suite.target.token('in-1', 'ben'), { publish: false });
+      for (const url of ['file:///etc/passwd', 'rtsp://169.254.169.254/x', 'http://127.0.0.1/x']) {
+        const refused = await rest('POST', '/v1/rooms/in-1/streaming-ins', { connection: { url } });
+        expect([refused.status, code(refused)], url).toEqual([400, 1301]);
+      }
+      await new Promise((r) => setTimeout(r, 1000)); // the encoder has connected
+      const started = await rest('POST', '/v1/rooms/in-1/streaming-ins', {
+        connection: { url: rtmp.url('live/source') },
+        media: { audio: 'auto', video: 'auto' },
+      });
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      const { id } = started.body as { id: string };
+      const owner = `pipeline:${id}`;
+      const received = await eventually(
+        () => page.evaluate(() => window.peer.received()),
+        (r) => hearsAndSees(r, [owner]),
+        30_000,
+      );
+      expect(hearsAndSees(received, [owner])).toBe(true);
+      const listed = (await rest('GET', '/v1/rooms/in-1/streams')).body as Stream[];
+      expect(listed.filter((l) => l.id === id)).toEqual([
+        expect.objectContaining({
+          id,
+          type: 'forward',
+          info: expect.objectContaining({ type: 'streaming' }),
+          media: {
+            audio: expect.objectContaining({ format: expect.objectContaining({ codec: 'opus' }) }),
+            video: expect.objectContaining({ format: expect.objectContaining({ codec: 'h264' }) }),
+          },
+        }),
+      ]);
+
+      expect((await rest('DELETE', `/v1/rooms/in-1/streaming-ins/${id}`)).status).toBe(204);
+      const after = await eventually(
+        async () => (await rest('GET', '/v1/rooms/in-1/streams')).body as Stream[],
+        (l) => !l.some((s) => s.id === id),
+        15_000,
+      );
+      expect(after.map((s) => s.id)).not.toContain(id);
+    } finally {
+      await encoder.close(500);
+    }
   }, 90_000);
 });

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { StreamingIn, StreamingInRequest } from '../../shared/protocol/http/streamingIn.ts';
+import { checkStreamingUrl } from '../streaming/urls.ts';
+import type { Commands } from './Commands.ts';
+import type { RoomService } from './RoomService.ts';
+import type { Caller } from './ServiceRegistry.ts';
+
+const SCHEMES = ['rtsp:', 'rtmp:', 'rtmps:'] as const;
+
+/**
+ * OWT's streaming-ins (`/v1/rooms/{room}/streaming-ins`): an RTSP or RTMP source pulled into the
+ * room by a `stream-in` pipeline on the room's host, which reconnects with capped, jittered
+ * backoff when the source stops. Its id is the stream's: it is listed under `/streams` (type
+ * forward, `info.type` streaming) while it flows, and `pipeline.*` events tell how it goes.
+ * A node runs at most MAX_PIPELINES_PER_ROOM pipelines per room (a start beyond is refused there).
+ */
+export class StreamingInService {
+  readonly #rooms: RoomService;
+  readonly #commands: Commands;
+  readonly #allowPrivate: boolean;
+
+  constructor(d: { rooms: RoomService; commands: Commands; allowPrivateUrls: boolean }) {
+    this.#rooms = d.rooms;
+    this.#commands = d.commands;
+    this.#allowPrivate = d.allowPrivateUrls;
+  }
+
+  async start(caller: Caller, roomId: string, request: StreamingInRequest): Promise<StreamingIn> {
+    const key = await this.#rooms.key(caller, roomId);
+    const { url: raw, transportProtocol } = request.connection;
+    const url = checkStreamingUrl(raw, SCHEMES, this.#allowPrivate);
+    const protocol = url.startsWith('rtsp:') ? 'rtsp' : 'rtmp';
+    const audio = request.media.audio !== false;
+    const video = request.media.video !== false;
+    const id = randomUUID();
+    await this.#commands.toRoomHost({
+      type: 'pipeline.start',
+      roomId: key,
+      pipelineId: id,
+      kind: 'stream-in',
+      params: { protocol, transport: transportProtocol, audio, video, publication: id },
+      source: { url },
+    });
+    return { id, type: 'forward', media: { audio, video }, info: { type: 'streaming', inViews: [] }, url };
+  }
+
+  /** Stops pulling (the stream leaves the room); OWT's DELETE of a streaming-in. */
+  async stop(caller: Caller, roomId: string, id: string): Promise<void> {
+    const key = await this.#rooms.key(caller, roomId);
+    await this.#commands.toRoomHost({ type: 'pipeline.stop', roomId: key, pipelineId: id });
+  }
+}

@@ -1,0 +1,179 @@
+import { ValidationError } from '../../shared/errors.ts';
+import { type StreamInParams, StreamInParamsSchema } from '../../shared/protocol/commands.ts';
+import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
+import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
+import { RtpBridge, type RtpOutput } from '../pipelines/RtpBridge.ts';
+
+/** A key frame every second: a participant subscribing late waits at most that (ffmpeg answers no PLI). */
+const GOP_SECONDS = 1;
+const FRAMERATE = 30;
+/** Reconnects in a row before the streaming-in fails: about 7 minutes at a 15 s backoff cap. */
+const RECONNECTS = 30;
+/** How long a source may take to answer before a run gives up (and is retried). */
+const SOURCE_TIMEOUT_US = 5_000_000;
+/**
+ * A run whose output has not advanced for this long is ended (and retried): a source that stops
+ * sending often keeps its connection open (an RTMP server waiting for its publisher), and
+ * ffmpeg's own timeouts only noticed after ~20 s.
+ */
+const STALL_MS = 4000;
+
+/**
+ * OWT's streaming-in: an RTSP (TCP or UDP) or RTMP source pulled into the room as one
+ * publication of a `streaming` origin, video as H.264 (constrained baseline, what every browser
+ * decodes) and audio as opus, produced into the router like a participant's tracks. A source that
+ * stops or goes away ends the ffmpeg run; the registry starts it again with capped, jittered
+ * backoff (the producers stay: subscribers see the stream come back), and it fails after too
+ * many in a row. The URL (and any credentials in it) never reaches a log.
+ */
+export class StreamingIn extends Pipeline {
+  readonly #ctx: PipelineContext;
+  readonly #params: StreamInParams;
+  readonly #bridge: RtpBridge;
+  #video: RtpOutput | undefined;
+  #audio: RtpOutput | undefined;
+  #published = false;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+
+  constructor(spec: PipelineSpec, ctx: PipelineContext) {
+    super(spec, ctx.logger);
+    const parsed = StreamInParamsSchema.safeParse(spec.params ?? {});
+    if (!parsed.success)
+      throw new ValidationError(
+        'invalid stream-in params',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
+    if (!parsed.data.audio && !parsed.data.video)
+      throw new ValidationError('a streaming-in brings audio, video or both', [
+        { path: 'params', message: 'none' },
+      ]);
+    if (spec.inputs.length > 0)
+      throw new ValidationError('a streaming-in consumes no room stream', [
+        { path: 'input', message: 'none' },
+      ]);
+    this.#ctx = ctx;
+    this.#params = parsed.data;
+    this.#bridge = new RtpBridge(ctx.room.router);
+  }
+
+  get inputs(): readonly string[] {
+    return [];
+  }
+
+  /** A decode and an H.264 encode (x264 ultrafast) at up to 30 fps, plus opus. */
+  get weight(): number {
+    return this.#params.video ? 0.1 : 0.01;
+  }
+
+  override get restartLimit(): number {
+    return RECONNECTS;
+  }
+
+  /** ffmpeg names its input (the URL, credentials and all) in its stderr. */
+  protected override redact(stderr: string): string {
+    return stderr.split(this.#params.url).join('<url>');
+  }
+
+  protected async prepare(): Promise<void> {
+    const appData = { pipelineId: this.id, pipelineKind: this.kind };
+    if (this.#params.video) this.#video = await this.#bridge.output('video', 'h264', appData);
+    if (this.closed) return;
+    if (this.#params.audio) this.#audio = await this.#bridge.output('audio', 'opus', appData);
+  }
+
+  protected ffmpegArgs(): string[] {
+    const { protocol, transport, url } = this.#params;
+    const input =
+      protocol === 'rtsp'
+        ? ['-rtsp_transport', transport, '-timeout', String(SOURCE_TIMEOUT_US)]
+        : ['-rw_timeout', String(SOURCE_TIMEOUT_US)];
+    const rtp = (out: RtpOutput) => [
+      ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
+    ];
+    const gop = String(GOP_SECONDS * FRAMERATE);
+    return [
+      ...['-fflags', 'nobuffer', ...input, '-i', url],
+      ...(this.#video
+        ? [
+            ...['-map', '0:v:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
+            ...['-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0', '-threads', '1'],
+            ...['-r', String(FRAMERATE), '-g', gop, '-keyint_min', gop, '-b:v', '2000k', '-maxrate', '2000k'],
+            ...['-bufsize', '2000k'],
+            ...rtp(this.#video),
+          ]
+        : []),
+      ...(this.#audio
+        ? [
+            ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2', '-b:a', '64k'],
+            ...['-application', 'lowdelay', '-frame_duration', '20'],
+            ...rtp(this.#audio),
+          ]
+        : []),
+    ];
+  }
+
+  /** Ends a run whose output stopped advancing (a silent source), so that it is retried. */
+  protected override onSpawn(process: FfmpegProcess): void {
+    clearInterval(this.#watchdog);
+    let frames = -1;
+    let advancedAt = Date.now();
+    process.on('progress', ({ frame, fields }) => {
+      const now = frame + Number(fields.out_time_us ?? 0);
+      if (now !== frames) {
+        frames = now;
+        advancedAt = Date.now();
+      }
+    });
+    this.#watchdog = setInterval(() => {
+      if (process.closed) clearInterval(this.#watchdog);
+      else if (Date.now() - advancedAt > STALL_MS) {
+        this.logger.warn('streaming-in source silent: reconnecting', { silentMs: Date.now() - advancedAt });
+        clearInterval(this.#watchdog);
+        void process.close(500);
+      }
+    }, 1000);
+    this.#watchdog.unref();
+  }
+
+  /** Its tracks become the room's publication at the first run's first frame. */
+  protected override onFirstFrame(): void {
+    if (this.#published) return;
+    this.#published = true;
+    const { room, publisher } = this.#ctx;
+    for (const [out, kind] of [
+      [this.#video, 'video'],
+      [this.#audio, 'audio'],
+    ] as const) {
+      if (!out) continue;
+      const producer = out.producer;
+      this.addOutput({ streamId: producer.id, kind });
+      const announcement: StreamAnnouncement = {
+        id: producer.id,
+        owner: `pipeline:${this.id}`,
+        kind,
+        source: kind === 'video' ? 'camera' : 'mic',
+        paused: false,
+        publication: this.#params.publication,
+      };
+      void publisher
+        .publish(room, producer, announcement, {
+          kind: 'pipeline',
+          pipelineId: this.id,
+          pipelineKind: this.kind,
+        })
+        .catch((error) => this.fail(`publishing the streaming-in failed: ${String(error)}`));
+    }
+  }
+
+  protected release(): void {
+    clearInterval(this.#watchdog);
+    const { room, publisher } = this.#ctx;
+    if (this.#published && !room.closed)
+      for (const out of [this.#video, this.#audio]) if (out) publisher.unpublish(room, out.producer.id);
+    this.#bridge.close();
+  }
+}
+
+/** The factory the composition root registers under the kind `stream-in`. */
+export const streamingInKind = () => (spec: PipelineSpec, ctx: PipelineContext) => new StreamingIn(spec, ctx);
