@@ -4,10 +4,13 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { type EventEmitter, once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineHandlers } from '../../../media-node/commands/handlers/pipelines.ts';
-import type { FfmpegProcess } from '../../../media-node/ffmpeg/FfmpegProcess.ts';
+import { FfmpegProcess } from '../../../media-node/ffmpeg/FfmpegProcess.ts';
 import { Pipelines } from '../../../media-node/pipelines/Pipelines.ts';
 import { roomStreamPublisher } from '../../../media-node/pipelines/publisher.ts';
 import type { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
@@ -16,6 +19,7 @@ import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { NodeCommandSchema } from '../../../shared/protocol/commands.ts';
 import { publishLavfi } from '../../harness/lavfiSource.ts';
+import { freePort } from '../../harness/ports.ts';
 import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
 import { startRtmpServer } from '../../harness/rtmpServer.ts';
 
@@ -25,6 +29,7 @@ const logger = createLogger({ level: 'info', write: (line) => lines.push(line) }
 const next = (emitter: EventEmitter, event: string, ms = 20_000) =>
   once(emitter, event, { signal: AbortSignal.timeout(ms) });
 const KEY = `secret-${randomUUID()}`;
+const dir = mkdtempSync(join(tmpdir(), 'tessera-stream-out-'));
 
 /** What an RTMP player gets: the codecs, and frames decoded in `seconds`. */
 async function play(url: string, seconds: number) {
@@ -135,4 +140,69 @@ describe('streaming-out on a real worker: pushed to a real RTMP server', () => {
       await server.close();
     }
   }, 90_000);
+
+  it('pushes to an RTSP server (ANNOUNCE/RECORD over TCP): what it receives holds H.264 + AAC that decode', async () => {
+    // ffmpeg as the RTSP server: it takes one publisher and writes what arrives into a file.
+    const port = await freePort();
+    const received = join(dir, 'rtsp-received.mkv');
+    const sink = new FfmpegProcess({
+      args: [
+        ...['-rtsp_flags', 'listen', '-timeout', '20', '-i', `rtsp://127.0.0.1:${port}/live`],
+        ...['-c', 'copy', '-f', 'matroska', '-y', received],
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 500)); // listening
+    const room = await rooms.open(`svc/out-rtsp-${Date.now()}`);
+    const video = await publishLavfi(room, senders, {
+      owner: 'p1',
+      kind: 'video',
+      codec: 'vp8',
+      lavfi: 'testsrc2=size=320x240:rate=30',
+    });
+    const audio = await publishLavfi(room, senders, {
+      owner: 'p1',
+      kind: 'audio',
+      lavfi: 'sine=f=440:sample_rate=48000',
+    });
+    const command = NodeCommandSchema.parse({
+      id: randomUUID(),
+      issuedAt: new Date().toISOString(),
+      roomId: room.id,
+      type: 'pipeline.start',
+      pipelineId: 'out-rtsp',
+      kind: 'stream-out',
+      input: { streamId: video.producer.id },
+      with: [{ streamId: audio.producer.id }],
+      params: { protocol: 'rtsp', kinds: 'video+audio', videoKbps: 800 },
+      output: { url: `rtsp://127.0.0.1:${port}/live` },
+    });
+    await pipelineHandlers(pipelines)['pipeline.start'](
+      command as Extract<typeof command, { type: 'pipeline.start' }>,
+    );
+    const pipeline = pipelines.get('out-rtsp')!;
+    await next(pipeline, 'started');
+    await new Promise((r) => setTimeout(r, 3000));
+    pipeline.close('stopped');
+    // The publisher's TEARDOWN ends the server's input: it finishes its file.
+    const exit = await sink.exited();
+    expect(exit.code, sink.stderrTail.slice(-400)).toBe(0);
+    const { stdout } = await run('ffprobe', [
+      ...[
+        '-v',
+        'error',
+        '-count_frames',
+        '-show_entries',
+        'stream=codec_name,nb_read_frames',
+        '-of',
+        'json',
+        received,
+      ],
+    ]);
+    const streams = (JSON.parse(stdout) as { streams: { codec_name: string; nb_read_frames: string }[] })
+      .streams;
+    console.log(`[streaming-out] rtsp ${JSON.stringify(streams)}`);
+    expect(streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    expect(Number(streams.find((s) => s.codec_name === 'h264')!.nb_read_frames)).toBeGreaterThan(30);
+    room.close();
+  }, 60_000);
 });
