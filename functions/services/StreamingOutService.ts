@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import {
   ErrorCodes,
   LimitError,
@@ -17,14 +18,33 @@ import type { Caller } from './ServiceRegistry.ts';
 export const MAX_STREAMING_OUTS_PER_ROOM = 4;
 
 /** The URL schemes each protocol takes. */
-const SCHEMES: Record<'rtmp' | 'rtsp', readonly string[]> = {
+const SCHEMES: Record<StreamingOut['protocol'], readonly string[]> = {
   rtmp: ['rtmp:', 'rtmps:'],
   rtsp: ['rtsp:'],
+  hls: ['http:', 'https:'],
+  dash: ['http:', 'https:'],
 };
+
+/** OWT's HLS and DASH parameters (RESTAPI.md §5.5), to the pipeline's. */
+const method = z.enum(['PUT', 'POST']).default('PUT');
+const HlsParametersSchema = z
+  .strictObject({
+    method,
+    hlsTime: z.number().int().min(1).max(10).default(2),
+    hlsListSize: z.number().int().min(2).max(30).default(6),
+  })
+  .transform((p) => ({ method: p.method, segmentSeconds: p.hlsTime, windowSize: p.hlsListSize }));
+const DashParametersSchema = z
+  .strictObject({
+    method,
+    dashSegDuration: z.number().int().min(1).max(10).default(2),
+    dashWindowSize: z.number().int().min(2).max(30).default(6),
+  })
+  .transform((p) => ({ method: p.method, segmentSeconds: p.dashSegDuration, windowSize: p.dashWindowSize }));
 
 /**
  * OWT's streaming-outs (`/v1/rooms/{room}/streaming-outs`): a room's audio and/or video pushed as
- * H.264 + AAC to an RTMP or RTSP server by a `stream-out` pipeline on the room's host, which
+ * H.264 + AAC to an RTMP or RTSP server, or as HLS or DASH to an HTTP origin, by a `stream-out` pipeline on the room's host, which
  * reconnects when the server goes away. The record is live state: it lists what runs, `failed`
  * ones until deleted; one that ends (its input went, the room closed) goes (StreamingOutProjection).
  */
@@ -62,17 +82,7 @@ export class StreamingOutService {
   async start(caller: Caller, roomId: string, request: StreamingOutRequest): Promise<StreamingOut> {
     const key = await this.#rooms.key(caller, roomId);
     const { protocol } = request;
-    if (protocol === 'hls' || protocol === 'dash')
-      throw new NotImplementedError(
-        `protocol: ${protocol} streaming-outs are not implemented yet (rtmp, rtsp are)`,
-        {
-          options: ['protocol'],
-        },
-      );
-    if (request.parameters !== undefined)
-      throw new ValidationError('parameters are for hls and dash only', [
-        { path: 'parameters', message: `not with ${protocol}` },
-      ]);
+    const segments = this.#segments(protocol, request.parameters);
     const { audio, video } = request.media;
     if (video !== false && video.parameters && Object.keys(video.parameters).length > 0)
       throw new NotImplementedError(
@@ -90,6 +100,7 @@ export class StreamingOutService {
       roomId: key,
       protocol,
       url,
+      ...(request.parameters ? { parameters: request.parameters } : {}),
       media: {
         ...(audio ? { audio: { from: audio.from, format: { codec: 'aac' as const } } } : {}),
         ...(video
@@ -115,7 +126,7 @@ export class StreamingOutService {
         kind: 'stream-out',
         input: { streamId: inputs[0]!.streamId },
         ...(inputs[1] ? { with: [{ streamId: inputs[1].streamId }] } : {}),
-        params: { protocol, kinds: inputs.map((i) => i.kind).join('+') },
+        params: { protocol, kinds: inputs.map((i) => i.kind).join('+'), ...segments },
         output: { url },
       });
     } catch (error) {
@@ -132,6 +143,26 @@ export class StreamingOutService {
     if (out.nodeId && out.status !== 'failed')
       await this.#commands.send(out.nodeId, { type: 'pipeline.stop', roomId: key, pipelineId: id });
     await this.#outs.delete(key, id);
+  }
+
+  /** HLS and DASH parameters (OWT's names) as the pipeline takes them; none for the others. */
+  #segments(protocol: StreamingOut['protocol'], parameters: StreamingOutRequest['parameters']) {
+    if (protocol === 'rtmp' || protocol === 'rtsp') {
+      if (parameters !== undefined)
+        throw new ValidationError('parameters are for hls and dash only', [
+          { path: 'parameters', message: `not with ${protocol}` },
+        ]);
+      return {};
+    }
+    const parsed = (protocol === 'hls' ? HlsParametersSchema : DashParametersSchema).safeParse(
+      parameters ?? {},
+    );
+    if (!parsed.success)
+      throw new ValidationError(
+        `invalid ${protocol} parameters`,
+        parsed.error.issues.map((i) => ({ path: ['parameters', ...i.path].join('.'), message: i.message })),
+      );
+    return parsed.data;
   }
 
   async #source(key: string, from: string, kind: 'audio' | 'video'): Promise<void> {

@@ -18,8 +18,9 @@ const RECONNECTS = 30;
 
 /**
  * OWT's streaming-out: a room's audio and/or video track (from one stream or two) encoded to
- * H.264 + AAC (what RTMP and RTSP servers and players take) and pushed to an RTMP server (flv) or
- * an RTSP server (ANNOUNCE/RECORD over TCP). A server that goes away ends the ffmpeg run; the
+ * H.264 + AAC (what RTMP and RTSP servers and HLS/DASH players take) and pushed to an RTMP server
+ * (flv), an RTSP server (ANNOUNCE/RECORD over TCP), or an HTTP origin as HLS or DASH (playlist
+ * or manifest and segments, uploaded with PUT or POST). A server that goes away ends the ffmpeg run; the
  * registry restarts it with capped, jittered backoff (a reconnect), and the pipeline fails after
  * too many. The URL (and its stream key) never reaches a log.
  */
@@ -111,11 +112,34 @@ export class StreamingOut extends Pipeline {
       ...(audio >= 0
         ? ['-map', `${audio}:0`, '-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2']
         : []),
-      ...(this.#params.protocol === 'rtmp'
-        ? ['-f', 'flv', '-flvflags', 'no_duration_filesize']
-        : ['-f', 'rtsp', '-rtsp_transport', 'tcp']),
+      ...this.#muxer(),
       this.#params.url,
     ];
+  }
+
+  /** The output format: flv, RTSP over TCP, or HLS/DASH segments uploaded to an HTTP origin. */
+  #muxer(): string[] {
+    const { protocol, segmentSeconds, windowSize, method } = this.#params;
+    // Segments start on key frames: one at every segment boundary.
+    const cut = ['-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`, '-sc_threshold', '0'];
+    switch (protocol) {
+      case 'rtmp':
+        return ['-f', 'flv', '-flvflags', 'no_duration_filesize'];
+      case 'rtsp':
+        return ['-f', 'rtsp', '-rtsp_transport', 'tcp'];
+      case 'hls':
+        return [
+          ...cut,
+          ...['-f', 'hls', '-hls_time', String(segmentSeconds), '-hls_list_size', String(windowSize)],
+          ...['-hls_flags', 'delete_segments+independent_segments+program_date_time', '-method', method],
+        ];
+      case 'dash':
+        return [
+          ...cut,
+          ...['-f', 'dash', '-seg_duration', String(segmentSeconds), '-window_size', String(windowSize)],
+          ...['-extra_window_size', '2', '-use_template', '1', '-use_timeline', '1', '-method', method],
+        ];
+    }
   }
 
   protected override onSpawn(_process: FfmpegProcess): void {

@@ -100,14 +100,18 @@ export type RecordParams = z.infer<typeof RecordParamsSchema>;
 
 /**
  * Parameters of a `stream-out`: a room's audio and/or video (as a `record`'s inputs) encoded to
- * H.264 + AAC, as OWT's streaming-outs, and pushed to an RTMP server or an RTSP server
- * (ANNOUNCE/RECORD). The URL travels in the command's `output` (it may carry a stream key:
+ * H.264 + AAC, as OWT's streaming-outs, and pushed to an RTMP server, an RTSP server
+ * (ANNOUNCE/RECORD), or an HTTP origin as HLS or DASH segments (PUT or POST). The URL travels in the command's `output` (it may carry a stream key:
  * never logged).
  */
 export const StreamOutParamsSchema = z.strictObject({
-  protocol: z.enum(['rtmp', 'rtsp']),
+  protocol: z.enum(['rtmp', 'rtsp', 'hls', 'dash']),
   kinds: z.enum(['audio', 'video', 'video+audio']),
   videoKbps: z.number().int().min(100).max(8000).default(2000),
+  /** HLS and DASH: segment length (s), segments kept in the playlist, and how they are uploaded. */
+  segmentSeconds: z.number().int().min(1).max(10).default(2),
+  windowSize: z.number().int().min(2).max(30).default(6),
+  method: z.enum(['PUT', 'POST']).default('PUT'),
   url: z.string().min(1).max(2048),
 });
 export type StreamOutParams = z.infer<typeof StreamOutParamsSchema>;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import type { StreamingOut } from '../../shared/protocol/http/streamingOut.ts';
 import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
+import { startHttpOrigin } from '../harness/httpOrigin.ts';
+import { bundleForBrowser, servePages } from '../harness/pageServer.ts';
 import { startRtmpServer } from '../harness/rtmpServer.ts';
 
 const run = promisify(execFile);
@@ -65,10 +68,11 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     }
     const hls = await rest('POST', '/v1/rooms/out-1/streaming-outs', {
       protocol: 'hls',
-      url: 'http://x/',
+      url: 'http://127.0.0.1/x.m3u8',
+      parameters: { hlsTime: 60 },
       media,
     });
-    expect([hls.status, code(hls)]).toEqual([501, 1202]);
+    expect([hls.status, code(hls)]).toEqual([400, 1301]);
     const missing = await rest('POST', '/v1/rooms/out-1/streaming-outs', {
       protocol: 'rtmp',
       url: rtmp.url('live/x'),
@@ -194,4 +198,65 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
       await encoder.close(500);
     }
   }, 90_000);
+
+  it('HLS and DASH uploaded to an HTTP origin play in hls.js and dash.js in Chromium', async () => {
+    const origin = await startHttpOrigin();
+    const players = await servePages({
+      '/': [
+        'text/html',
+        '<!doctype html><title>players</title><script type="module" src="/players.js"></script>',
+      ],
+      '/players.js': [
+        'text/javascript',
+        await bundleForBrowser(fileURLToPath(new URL('./pages/players.ts', import.meta.url))),
+      ],
+    });
+    try {
+      const page = await openPeer(suite.browser, suite.pages);
+      await join(page, suite.target.url, await suite.target.token('out-hls', 'ana'));
+      const stream = (
+        await eventually(
+          async () => (await rest('GET', '/v1/rooms/out-hls/streams')).body as Stream[],
+          (l) => l.length === 1 && !!l[0]!.media.audio && !!l[0]!.media.video,
+        )
+      )[0]!;
+      const media = { audio: { from: stream.id }, video: { from: stream.id } };
+      for (const [protocol, playlist, parameters] of [
+        ['hls', 'hls/index.m3u8', { method: 'PUT', hlsTime: 1, hlsListSize: 4 }],
+        ['dash', 'dash/manifest.mpd', { method: 'PUT', dashSegDuration: 1, dashWindowSize: 4 }],
+      ] as const) {
+        const url = origin.url(playlist);
+        const started = await rest('POST', '/v1/rooms/out-hls/streaming-outs', {
+          protocol,
+          url,
+          parameters,
+          media,
+        });
+        expect(started.status, JSON.stringify(started.body)).toBe(201);
+        await eventually(
+          async () => origin.files.has(new URL(url).pathname),
+          (has) => has,
+          20_000,
+        );
+        const viewer = await (await suite.browser.newContext()).newPage();
+        await viewer.goto(players.url);
+        await viewer.waitForFunction(() => 'players' in window);
+        await viewer.evaluate(([p, u]) => window.players[p](u), [protocol, url] as const);
+        const state = await eventually(
+          () => viewer.evaluate(() => window.players.state()),
+          (s) => s.frames > 30 && s.currentTime > 1,
+          30_000,
+        );
+        console.log(`[streaming] ${protocol} in the browser ${JSON.stringify(state)}`);
+        expect(state.frames).toBeGreaterThan(30);
+        expect(state.width).toBeGreaterThan(0);
+        await viewer.context().close();
+        const id = (started.body as StreamingOut).id;
+        expect((await rest('DELETE', `/v1/rooms/out-hls/streaming-outs/${id}`)).status).toBe(204);
+      }
+    } finally {
+      await players.close();
+      await origin.close();
+    }
+  }, 120_000);
 });

@@ -2,8 +2,7 @@ import { z } from 'zod';
 
 /**
  * OWT's streaming-outs (RESTAPI.md §5.5): a room's audio and video (from one stream or two)
- * pushed, as H.264 + AAC, to an RTMP server or an RTSP server. HLS and DASH are refused (501)
- * until their segments have somewhere to go.
+ * pushed, as H.264 + AAC, to an RTMP server, an RTSP server, or an HTTP origin as HLS or DASH.
  */
 const from = z.string().min(1).max(64);
 export const StreamingProtocolSchema = z.enum(['rtmp', 'rtsp', 'hls', 'dash']);
@@ -45,7 +44,9 @@ export const StreamingOutStatusSchema = z.enum(['starting', 'streaming', 'failed
 export const StreamingOutSchema = z.object({
   id: z.string().min(1).max(64),
   roomId: z.string().max(200),
-  protocol: z.enum(['rtmp', 'rtsp']),
+  protocol: z.enum(['rtmp', 'rtsp', 'hls', 'dash']),
+  /** HLS/DASH: OWT's parameters as given (`method`, `hlsTime`, `hlsListSize`, `dashSegDuration`, `dashWindowSize`). */
+  parameters: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
   /** As given (it may carry a stream key: shown to the room's service only, never logged). */
   url: z.string().max(2048),
   media: z.object({

@@ -18,6 +18,7 @@ import { streamingOutKind } from '../../../media-node/streaming/StreamingOut.ts'
 import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../../shared/logger.ts';
 import { NodeCommandSchema } from '../../../shared/protocol/commands.ts';
+import { startHttpOrigin } from '../../harness/httpOrigin.ts';
 import { publishLavfi } from '../../harness/lavfiSource.ts';
 import { freePort } from '../../harness/ports.ts';
 import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
@@ -205,4 +206,59 @@ describe('streaming-out on a real worker: pushed to a real RTMP server', () => {
     expect(Number(streams.find((s) => s.codec_name === 'h264')!.nb_read_frames)).toBeGreaterThan(30);
     room.close();
   }, 60_000);
+
+  for (const [protocol, playlist] of [
+    ['hls', 'index.m3u8'],
+    ['dash', 'manifest.mpd'],
+  ] as const)
+    it(`uploads ${protocol.toUpperCase()} to an HTTP origin (PUT): a player reads H.264 + AAC from it and decodes`, async () => {
+      const origin = await startHttpOrigin();
+      try {
+        const room = await rooms.open(`svc/out-${protocol}-${Date.now()}`);
+        const video = await publishLavfi(room, senders, {
+          owner: 'p1',
+          kind: 'video',
+          codec: 'vp8',
+          lavfi: 'testsrc2=size=320x240:rate=30',
+        });
+        const audio = await publishLavfi(room, senders, {
+          owner: 'p1',
+          kind: 'audio',
+          lavfi: 'sine=f=440:sample_rate=48000',
+        });
+        const url = origin.url(`live/${playlist}`);
+        const command = NodeCommandSchema.parse({
+          id: randomUUID(),
+          issuedAt: new Date().toISOString(),
+          roomId: room.id,
+          type: 'pipeline.start',
+          pipelineId: `out-${protocol}`,
+          kind: 'stream-out',
+          input: { streamId: video.producer.id },
+          with: [{ streamId: audio.producer.id }],
+          params: { protocol, kinds: 'video+audio', videoKbps: 800, segmentSeconds: 1, windowSize: 4 },
+          output: { url },
+        });
+        await pipelineHandlers(pipelines)['pipeline.start'](
+          command as Extract<typeof command, { type: 'pipeline.start' }>,
+        );
+        const pipeline = pipelines.get(`out-${protocol}`)!;
+        await next(pipeline, 'started');
+        // A few segments uploaded, then played from the origin like a CDN's.
+        for (let i = 0; i < 100 && origin.uploads.length < 6; i++)
+          await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 2000));
+        expect(origin.uploads.every((u) => u.method === 'PUT')).toBe(true);
+        const played = await play(url, 2);
+        console.log(
+          `[streaming-out] ${protocol} ${JSON.stringify({ ...played, uploads: origin.uploads.length })}`,
+        );
+        expect(played.codecs).toEqual(['aac', 'h264']);
+        expect(played.frames).toBeGreaterThan(20);
+        pipeline.close('stopped');
+        room.close();
+      } finally {
+        await origin.close();
+      }
+    }, 60_000);
 });
