@@ -15,8 +15,12 @@ export interface Switch {
   bright: boolean;
 }
 
-/** The probe: raw grey frames into an ffmpeg VP8 encoder sending RTP to `port` with `ssrc`. */
-export function startProbe(port: number, rtcpPort: number, ssrc: number) {
+/**
+ * The probe: raw grey frames into an ffmpeg VP8 encoder sending RTP to `port` with `ssrc`,
+ * switching every half second; or, with `manual`, dark until `flash()` (bright for `ms`), for
+ * paths whose latency is longer than a switch (RTMP, HLS).
+ */
+export function startProbe(port: number, rtcpPort: number, ssrc: number, manual = false) {
   // biome-ignore format: ffmpeg arguments read best as option/value pairs
   const child = spawn('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'gray',
@@ -31,9 +35,10 @@ export function startProbe(port: number, rtcpPort: number, ssrc: number) {
   let n = 0;
   const t0 = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let brightUntil = 0;
   const tick = () => {
-    const bright = Math.floor(n / SWITCH_EVERY) % 2 === 1;
-    if (n % SWITCH_EVERY === 0) switches.push({ at: performance.now(), bright });
+    const bright = manual ? performance.now() < brightUntil : Math.floor(n / SWITCH_EVERY) % 2 === 1;
+    if (!manual && n % SWITCH_EVERY === 0) switches.push({ at: performance.now(), bright });
     if (child.stdin!.writable) child.stdin!.write(frames[bright ? 1 : 0]!);
     n++;
     timer = setTimeout(tick, Math.max(0, t0 + (n * 1000) / FPS - performance.now()));
@@ -43,6 +48,13 @@ export function startProbe(port: number, rtcpPort: number, ssrc: number) {
   return {
     child,
     switches,
+    /** Bright from the next frame on, for `ms` (manual probes); returns when it was asked. */
+    flash(ms: number): number {
+      const at = performance.now();
+      brightUntil = at + ms;
+      switches.push({ at, bright: true });
+      return at;
+    },
     stop() {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -54,13 +66,15 @@ export function startProbe(port: number, rtcpPort: number, ssrc: number) {
  * Decodes an RTP stream (its SDP file) to small grey frames and records when the mean brightness
  * of `area` (fractions of the picture) turns dark or bright.
  */
-export function brightnessWatcher(sdpPath: string, area = { x0: 0, y0: 0, x1: 1, y1: 1 }) {
+export function brightnessWatcher(input: string | string[], area = { x0: 0, y0: 0, x1: 1, y1: 1 }) {
+  // An SDP file (RTP), or a player's input arguments (an RTMP or HLS URL with its options).
+  const inputArgs = typeof input === 'string' ? ['-protocol_whitelist', 'file,udp,rtp', '-i', input] : input;
   const W = 64;
   const H = 36;
   // biome-ignore format: ffmpeg arguments read best as option/value pairs
   const child: ChildProcess = spawn('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-nostdin', '-protocol_whitelist', 'file,udp,rtp',
-    '-fflags', 'nobuffer', '-flags', 'low_delay', '-i', sdpPath,
+    '-hide_banner', '-loglevel', 'error', '-nostdin',
+    '-fflags', 'nobuffer', '-flags', 'low_delay', ...inputArgs,
     '-an', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'gray', '-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1',
   ], { stdio: ['ignore', 'pipe', 'ignore'] });
   const transitions: Switch[] = [];
