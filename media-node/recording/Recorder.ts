@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
@@ -12,7 +12,7 @@ import {
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
-import { trackOfKind } from '../pipelines/tracks.ts';
+import { consumeTracks, trackOfKind } from '../pipelines/tracks.ts';
 
 /** Until the first frame is written, key frames are asked for this often (a file starts at one). */
 const KEY_FRAME_RETRY_MS = 1000;
@@ -158,17 +158,10 @@ export class Recorder extends Pipeline {
       ]);
     this.#work = mkdtempSync(join(tmpdir(), 'tessera-record-'));
     const gone = () => this.close(room.closed ? 'room closed' : 'input gone');
-    for (const [i, id] of this.#inputIds.entries()) {
-      // The track may live on another of the room's routers: the pipeline runs on the primary one.
-      await room.ensureOn(id, room.router);
-      if (this.closed) return;
-      const input = await this.#bridge.input(id);
-      this.#inputs.push(input);
-      input.consumer.once('producerclose', gone);
-      input.consumer.once('transportclose', gone);
-      writeFileSync(join(this.#work, `${i}.sdp`), input.sdp);
-      if (this.closed) return;
-    }
+    this.#inputs.push(
+      ...(await consumeTracks(room, this.#bridge, this.#inputIds, this.#work, gone, () => this.closed)),
+    );
+    if (this.closed) return;
     this.#container = this.#chooseContainer();
     mkdirSync(this.#dir, { recursive: true });
     await this.#bridge.resumeInputs();

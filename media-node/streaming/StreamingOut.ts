@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '../../shared/errors.ts';
@@ -6,7 +6,7 @@ import { type StreamOutParams, StreamOutParamsSchema } from '../../shared/protoc
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
-import { trackOfKind } from '../pipelines/tracks.ts';
+import { consumeTracks, trackOfKind } from '../pipelines/tracks.ts';
 
 /** Until the first frame is out, key frames are asked for this often (the encoder starts at one). */
 const KEY_FRAME_RETRY_MS = 1000;
@@ -79,16 +79,10 @@ export class StreamingOut extends Pipeline {
     this.#inputIds = this.#inputIds.map((id, i) => trackOfKind(room, id, this.#kinds[i]!));
     this.#work = mkdtempSync(join(tmpdir(), 'tessera-stream-out-'));
     const gone = () => this.close(room.closed ? 'room closed' : 'input gone');
-    for (const [i, id] of this.#inputIds.entries()) {
-      await room.ensureOn(id, room.router);
-      if (this.closed) return;
-      const input = await this.#bridge.input(id);
-      this.#inputs.push(input);
-      input.consumer.once('producerclose', gone);
-      input.consumer.once('transportclose', gone);
-      writeFileSync(join(this.#work, `${i}.sdp`), input.sdp);
-      if (this.closed) return;
-    }
+    this.#inputs.push(
+      ...(await consumeTracks(room, this.#bridge, this.#inputIds, this.#work, gone, () => this.closed)),
+    );
+    if (this.closed) return;
     await this.#bridge.resumeInputs();
   }
 
