@@ -32,7 +32,8 @@ export class RecordingProjection {
     const final = (r: Recording) => r.status === 'stopped' || r.status === 'failed';
     await settleRecording(this.#store, key, report.id, (r) => {
       if (final(r)) return undefined;
-      if (event.type === 'recording.started') return r.status === 'starting' ? { ...r, status: 'recording' } : undefined;
+      if (event.type === 'recording.started')
+        return r.status === 'starting' ? { ...r, status: 'recording' } : undefined;
       return {
         ...r,
         status: event.type === 'recording.failed' ? 'failed' : 'stopped',
@@ -45,5 +46,4 @@ export class RecordingProjection {
       };
     });
   }
-
 }
