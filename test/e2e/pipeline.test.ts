@@ -78,7 +78,11 @@ describe('a transcode pipeline on the embedded server (two Chromium participants
       await fetch(`${suite.target.url}/v1/rooms/pipe-room/streams`, { headers: { authorization } })
     ).json()) as Stream[];
     const output = streams.find((s) => s.info.origin?.kind === 'pipeline');
-    expect(output?.info.origin).toEqual({ kind: 'pipeline', pipelineId: 'tc-e2e', pipelineKind: 'transcode' });
+    expect(output?.info.origin).toEqual({
+      kind: 'pipeline',
+      pipelineId: 'tc-e2e',
+      pipelineKind: 'transcode',
+    });
     expect(output?.media.video?.format.codec).toBe('h264');
     // Its ffmpeg's CPU shows in /metrics while it runs, and the event stream told of its start.
     const scraped = await eventually(
