@@ -22,6 +22,9 @@ if [ "${TESSERA_PROFILE:-}" != "media-node" ]; then
     fonts-liberation
     # network-fault tests: namespaces, veth pairs and packet filters (test/harness/netns.ts)
     iproute2 nftables iptables
+    # RTSP peer for the streaming tests (test/harness/peers/gst-rtsp-server.py)
+    gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   )
 fi
 

@@ -12,6 +12,7 @@ import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 import { startHttpOrigin } from '../harness/httpOrigin.ts';
 import { bundleForBrowser, servePages } from '../harness/pageServer.ts';
 import { startRtmpServer } from '../harness/rtmpServer.ts';
+import { startRtspServer } from '../harness/rtspServer.ts';
 
 const run = promisify(execFile);
 type Joined = { id: string; published: { audio: string; video: string; stream?: string } };
@@ -23,10 +24,17 @@ const join = (page: Page, url: string, token: string, options: { publish?: boole
   ] as const) as Promise<Joined>;
 
 let rtmp: Awaited<ReturnType<typeof startRtmpServer>> | undefined;
-afterAll(() => rtmp?.close());
+let rtsp: Awaited<ReturnType<typeof startRtspServer>> | undefined;
+afterAll(async () => {
+  await rtmp?.close();
+  await rtsp?.close();
+});
 
-/** Issue #14, streaming-outs and streaming-ins over REST (OWT's) on the embedded server, with a real RTMP server. */
-describe('streaming-outs and streaming-ins over REST (embedded server, Chromium, node-media-server)', () => {
+/**
+ * Issue #14, streaming-outs and streaming-ins over REST (OWT's) on the embedded server, with a
+ * real RTMP server (node-media-server) and a real RTSP server (gst-rtsp-server).
+ */
+describe('streaming-outs and streaming-ins over REST (embedded server, Chromium, node-media-server, gst-rtsp-server)', () => {
   const suite = browserSuite(() => startEmbedded({ STREAMING_ALLOW_PRIVATE_URLS: 'on' }));
 
   const rest = async (method: string, path: string, body?: unknown) => {
@@ -197,6 +205,63 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     } finally {
       await encoder.close(500);
     }
+  }, 90_000);
+
+  it('pulls RTSP over TCP and over UDP from gst-rtsp-server: a participant sees and hears each', async () => {
+    rtsp ??= await startRtspServer();
+    const page = await openPeer(suite.browser, suite.pages);
+    await join(page, suite.target.url, await suite.target.token('in-rtsp', 'cai'), { publish: false });
+    for (const transportProtocol of ['tcp', 'udp'] as const) {
+      const started = await rest('POST', '/v1/rooms/in-rtsp/streaming-ins', {
+        connection: { url: rtsp.url('src'), transportProtocol },
+        media: { audio: 'auto', video: 'auto' },
+      });
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      const { id } = started.body as { id: string };
+      const received = await eventually(
+        () => page.evaluate(() => window.peer.received()),
+        (r) => hearsAndSees(r, [`pipeline:${id}`]),
+        30_000,
+      );
+      console.log(`[streaming-ins] rtsp over ${transportProtocol}: received ${JSON.stringify(received)}`);
+      expect(hearsAndSees(received, [`pipeline:${id}`]), transportProtocol).toBe(true);
+      expect((await rest('DELETE', `/v1/rooms/in-rtsp/streaming-ins/${id}`)).status).toBe(204);
+      await eventually(
+        async () => (await rest('GET', '/v1/rooms/in-rtsp/streams')).body as Stream[],
+        (l) => !l.some((s) => s.id === id),
+        15_000,
+      );
+    }
+  }, 120_000);
+
+  it("pushes a participant's stream to gst-rtsp-server (ANNOUNCE/RECORD): it depayloads H.264 and AAC and decodes frames", async () => {
+    rtsp ??= await startRtspServer();
+    const page = await openPeer(suite.browser, suite.pages);
+    await join(page, suite.target.url, await suite.target.token('out-rtsp', 'dee'));
+    const stream = (
+      await eventually(
+        async () => (await rest('GET', '/v1/rooms/out-rtsp/streams')).body as Stream[],
+        (l) => l.length === 1 && !!l[0]!.media.audio && !!l[0]!.media.video,
+      )
+    )[0]!;
+    const before = rtsp.pushFrames();
+    const started = await rest('POST', '/v1/rooms/out-rtsp/streaming-outs', {
+      protocol: 'rtsp',
+      url: rtsp.url('push'),
+      media: { audio: { from: stream.id }, video: { from: stream.id } },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const server = rtsp;
+    const frames = await eventually(
+      async () => server.pushFrames() - before,
+      (n) => n >= 60,
+      30_000,
+    );
+    console.log(`[streaming-outs] rtsp push: ${frames} frames decoded, ${server.pushCodecs.join(' ')}`);
+    expect(frames).toBeGreaterThanOrEqual(60);
+    expect(server.pushCodecs).toEqual(expect.arrayContaining(['rtph264depay', 'rtpmp4gdepay']));
+    const { id } = started.body as StreamingOut;
+    expect((await rest('DELETE', `/v1/rooms/out-rtsp/streaming-outs/${id}`)).status).toBe(204);
   }, 90_000);
 
   it('HLS and DASH uploaded to an HTTP origin play in hls.js and dash.js in Chromium', async () => {
