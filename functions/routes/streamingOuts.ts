@@ -1,8 +1,11 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { NotImplementedError } from '../../shared/errors.ts';
 import { RoomIdSchema } from '../../shared/protocol/http/room.ts';
-import { StreamingOutRequestSchema, StreamingOutSchema } from '../../shared/protocol/http/streamingOut.ts';
+import {
+  StreamingOutPatchOpSchema,
+  StreamingOutRequestSchema,
+  StreamingOutSchema,
+} from '../../shared/protocol/http/streamingOut.ts';
 import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
@@ -66,15 +69,13 @@ export function streamingOutRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi)
       tags: ['streaming-outs'],
       security,
       summary:
-        "OWT's subscription-control ops on a streaming-out: refused (501) until sources can be switched live",
-      request: { params: One, body: jsonBody(z.array(z.unknown()).min(1).max(16)) },
-      responses: { ...errorResponses },
+        "OWT's ops on a streaming-out: replace /media/audio/from or /media/video/from switches its sources live (video parameters: 501)",
+      request: { params: One, body: jsonBody(z.array(StreamingOutPatchOpSchema).min(1).max(4)) },
+      responses: { 200: jsonResponse('the streaming-out', PublicStreamingOut), ...errorResponses },
     }),
-    () => {
-      throw new NotImplementedError(
-        "changing a streaming-out's sources or parameters is not implemented yet: stop it and start another",
-        { resource: 'streaming-outs' },
-      );
+    async (c) => {
+      const p = c.req.valid('param');
+      return c.json(await api.streamingOuts.update(c.get('caller'), p.room, p.out, c.req.valid('json')), 200);
     },
   );
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
+  ConflictError,
   ErrorCodes,
   LimitError,
   NotFoundError,
@@ -8,7 +9,11 @@ import {
   ValidationError,
 } from '../../shared/errors.ts';
 import type { StreamingOutStore, StreamStore } from '../../shared/ports/live.ts';
-import type { StreamingOut, StreamingOutRequest } from '../../shared/protocol/http/streamingOut.ts';
+import type {
+  StreamingOut,
+  StreamingOutPatchOp,
+  StreamingOutRequest,
+} from '../../shared/protocol/http/streamingOut.ts';
 import { checkStreamingUrl } from '../streaming/urls.ts';
 import type { Commands } from './Commands.ts';
 import type { RoomService } from './RoomService.ts';
@@ -134,6 +139,61 @@ export class StreamingOutService {
       throw error;
     }
     return present(out, roomId);
+  }
+
+  /**
+   * OWT's PATCH: another stream's audio and/or video, live. The new sources are checked here and
+   * on the node, which consumes them before it lets the old ones go (a refused switch leaves the
+   * output as it was); the record names them at once. Video parameters: 501, as on start.
+   */
+  async update(
+    caller: Caller,
+    roomId: string,
+    id: string,
+    ops: StreamingOutPatchOp[],
+  ): Promise<StreamingOut> {
+    const key = await this.#rooms.key(caller, roomId);
+    const out = await this.#find(key, id);
+    const media = {
+      audio: out.media.audio && { ...out.media.audio },
+      video: out.media.video && { ...out.media.video },
+    };
+    for (const op of ops) {
+      if (op.path.startsWith('/media/video/parameters/'))
+        throw new NotImplementedError(
+          'media.video.parameters: other video parameters than the encoder defaults are not implemented yet',
+          { options: [op.path] },
+        );
+      const kind = op.path === '/media/audio/from' ? 'audio' : 'video';
+      const track = media[kind];
+      if (!track)
+        throw new ValidationError(`this streaming-out has no ${kind}`, [
+          { path: op.path, message: 'not streamed' },
+        ]);
+      await this.#source(key, op.value as string, kind);
+      track.from = op.value as string;
+    }
+    if (out.status === 'failed' || !out.nodeId)
+      throw new ConflictError('this streaming-out failed: delete it and start another');
+    await this.#commands.send(out.nodeId, {
+      type: 'pipeline.switch',
+      roomId: key,
+      pipelineId: id,
+      inputs: [
+        ...(media.video ? [{ streamId: media.video.from }] : []),
+        ...(media.audio ? [{ streamId: media.audio.from }] : []),
+      ],
+    });
+    const updated: StreamingOut = {
+      ...out,
+      media: {
+        ...(media.audio ? { audio: media.audio } : {}),
+        ...(media.video ? { video: media.video } : {}),
+      },
+      version: out.version + 1,
+    };
+    await this.#outs.update(updated);
+    return present(updated, roomId);
   }
 
   /** Stops it and forgets it (OWT lists running streaming-outs only). */

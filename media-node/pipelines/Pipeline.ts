@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
+import { ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import { type FfmpegExit, FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
@@ -188,6 +189,35 @@ export abstract class Pipeline extends EventEmitter<Events> {
     this.#restarts++;
     this.#state = 'restarting';
     // Runs from a timer: a throw here (ffmpeg gone from the machine) must fail the pipeline, not the node.
+    try {
+      this.#spawn();
+    } catch (error) {
+      this.fail(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /**
+   * Takes other room streams as inputs, live (a streaming-out's PATCH of `from`). A kind that can
+   * says how; the others refuse.
+   */
+  async switchInputs(_streamIds: readonly string[]): Promise<void> {
+    throw new ValidationError(`a ${this.kind} pipeline cannot switch its inputs`, [
+      { path: 'inputs', message: 'not switchable' },
+    ]);
+  }
+
+  /**
+   * Ends the current ffmpeg run (waiting for it to go, so a server sees one publisher at a time)
+   * and starts the next one with the arguments as they are now; not a crash, not a restart.
+   */
+  protected async respawn(): Promise<void> {
+    if (this.closed) return;
+    const current = this.#process;
+    // Its exit is expected: the exit handler ignores a process that is no longer the current one.
+    this.#process = undefined;
+    await current?.close(this.closeGraceMs);
+    if (this.closed) return;
+    this.#state = 'restarting';
     try {
       this.#spawn();
     } catch (error) {

@@ -180,6 +180,14 @@ export class Pipelines extends EventEmitter<Events> {
     return true;
   }
 
+  /** A running pipeline takes other inputs (Pipeline.switchInputs); 404 when there is none by that id in that room. */
+  async switchInputs(id: string, roomId: string, streamIds: readonly string[]): Promise<void> {
+    const pipeline = this.#pipelines.get(id);
+    if (!pipeline || pipeline.roomId !== roomId)
+      throw new NotFoundError(ErrorCodes.notFound, `pipeline ${id} is not running in the room`);
+    await pipeline.switchInputs(streamIds);
+  }
+
   usage(): PipelinesUsage {
     const processes: PipelinesUsage['processes'] = [];
     let weight = 0;

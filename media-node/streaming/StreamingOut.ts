@@ -78,12 +78,41 @@ export class StreamingOut extends Pipeline {
     const { room } = this.#ctx;
     this.#inputIds = this.#inputIds.map((id, i) => trackOfKind(room, id, this.#kinds[i]!));
     this.#work = mkdtempSync(join(tmpdir(), 'tessera-stream-out-'));
-    const gone = () => this.close(room.closed ? 'room closed' : 'input gone');
     this.#inputs.push(
-      ...(await consumeTracks(room, this.#bridge, this.#inputIds, this.#work, gone, () => this.closed)),
+      ...(await consumeTracks(room, this.#bridge, this.#inputIds, this.#work, this.#gone, () => this.closed)),
     );
     if (this.closed) return;
     await this.#bridge.resumeInputs();
+  }
+
+  readonly #gone = () => this.close(this.#ctx.room.closed ? 'room closed' : 'input gone');
+
+  /**
+   * OWT's PATCH of a streaming-out's `from`: the new tracks are consumed first (a stream that is
+   * not there leaves the running output as it was), then the old ones go and ffmpeg starts again
+   * on the new ones, pushing to the same URL. Players see a new publish: about one GOP to the
+   * next key frame.
+   */
+  override async switchInputs(streamIds: readonly string[]): Promise<void> {
+    const { room } = this.#ctx;
+    if (streamIds.length !== this.#kinds.length)
+      throw new ValidationError('a streaming-out takes one input per kind', [
+        { path: 'inputs', message: `one per kind of ${this.#kinds.join('+')}` },
+      ]);
+    const ids = streamIds.map((id, i) => trackOfKind(room, id, this.#kinds[i]!));
+    if (this.closed || !this.#work) return;
+    const next = await consumeTracks(room, this.#bridge, ids, this.#work, this.#gone, () => this.closed);
+    const old = this.#inputs.splice(0, this.#inputs.length, ...next);
+    this.#inputIds = ids;
+    for (const input of old) {
+      input.consumer.off('producerclose', this.#gone);
+      input.consumer.off('transportclose', this.#gone);
+      this.#bridge.closeInput(input);
+    }
+    if (this.closed) return;
+    await this.#bridge.resumeInputs();
+    this.logger.info('streaming-out switched its inputs', { inputs: ids });
+    await this.respawn();
   }
 
   protected ffmpegArgs(): string[] {

@@ -275,6 +275,19 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ ...base, type: z.literal('pipeline.stop'), pipelineId }),
   /**
+   * A running pipeline takes other room streams as its inputs, in the order it was started with
+   * (a streaming-out's PATCH of `from`: video first, then audio). Refused by kinds that cannot.
+   */
+  z.strictObject({
+    ...base,
+    type: z.literal('pipeline.switch'),
+    pipelineId,
+    inputs: z
+      .array(z.strictObject({ streamId: z.string().min(1).max(64) }))
+      .min(1)
+      .max(2),
+  }),
+  /**
    * The participant's WebSocket closed (left, tab closed, network gone). Its place is kept for
    * `graceMs` (a resume may take it over); 0 or absent: it left.
    */

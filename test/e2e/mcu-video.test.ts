@@ -209,10 +209,12 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
       layout.streams.forEach((s, i) => {
         if (!s || quiet.includes(s)) return;
         // 4 s at the view's rate would be +96. At load 25–30 the decoders themselves got +8 (the
-        // mixer's count, printed): the bound is "not frozen", a few new frames in 4 s.
-        expect(report.regions[i]!.counterAdvance, `${label}: region of ${colourOf.get(s)}`).toBeGreaterThan(
-          MIN_ADVANCE,
-        );
+        // mixer's count, printed): the bound is "not frozen", a few new frames in 4 s. When the
+        // mixer itself decoded hardly any (the publisher's page starved by load, upstream of the
+        // mixer), the region must still move: frozen is the compositor's fault either way.
+        const advance = report.regions[i]!.counterAdvance;
+        const what = `${label}: region of ${colourOf.get(s)} (mixer decoded +${decoded[i]})`;
+        expect(advance, what).toBeGreaterThan(decoded[i]! <= 2 * MIN_ADVANCE ? 0 : MIN_ADVANCE);
       });
     };
     const [p0, p1, p2] = publishers as [Joined, Joined, Joined];

@@ -133,10 +133,66 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     console.log(`[streaming-outs] ${JSON.stringify({ codecs, frames })}`);
     expect(frames).toBeGreaterThan(10);
 
-    expect(
-      (await rest('PATCH', path, [{ op: 'replace', path: '/media/video/from', value: stream.id }])).status,
-    ).toBe(501);
-    expect((await rest('DELETE', path)).status).toBe(204);
+    // PATCH of `from`: the video switches, live, to another stream of the room (a streaming-in of
+    // an encoder at 352×288, a size the participant's 640×480 camera never adapts to).
+    const encoder = new FfmpegProcess({
+      args: [
+        ...['-re', '-f', 'lavfi', '-i', 'testsrc2=size=352x288:rate=30'],
+        ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-c:a', 'aac'],
+        ...['-f', 'flv', rtmp.url('live/cif')],
+      ],
+    });
+    try {
+      const width = async () => {
+        const probed = await run(
+          'ffprobe',
+          ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=width', '-of', 'csv=p=0', url],
+          { timeout: 20_000 },
+        );
+        return Number(probed.stdout.trim());
+      };
+      const before = await width();
+      expect(before).not.toBe(352);
+      await new Promise((r) => setTimeout(r, 1000)); // the encoder has connected
+      const pulled = await rest('POST', '/v1/rooms/out-1/streaming-ins', {
+        connection: { url: rtmp.url('live/cif') },
+        media: { audio: false, video: 'auto' },
+      });
+      expect(pulled.status, JSON.stringify(pulled.body)).toBe(201);
+      const cif = (pulled.body as { id: string }).id;
+      await eventually(
+        async () => (await rest('GET', '/v1/rooms/out-1/streams')).body as Stream[],
+        (l) => l.some((s) => s.id === cif && !!s.media.video),
+        30_000,
+      );
+      // Refused, and the output runs on as it was: a stream that is not there, video parameters.
+      const missingSource = await rest('PATCH', path, [
+        { op: 'replace', path: '/media/video/from', value: 'nope' },
+      ]);
+      expect([missingSource.status, code(missingSource)]).toEqual([404, 1004]);
+      const parameters = await rest('PATCH', path, [
+        { op: 'replace', path: '/media/video/parameters/resolution', value: { width: 320, height: 240 } },
+      ]);
+      expect(parameters.status).toBe(501);
+      const noAudio = await rest('PATCH', path, [{ op: 'replace', path: '/media/audio/from', value: cif }]);
+      expect([noAudio.status, code(noAudio)]).toEqual([404, 1004]);
+
+      const switched = await rest('PATCH', path, [{ op: 'replace', path: '/media/video/from', value: cif }]);
+      expect(switched.status, JSON.stringify(switched.body)).toBe(200);
+      expect((switched.body as StreamingOut).media).toMatchObject({
+        audio: { from: stream.id },
+        video: { from: cif },
+      });
+      const after = await eventually(width, (w) => w === 352, 30_000);
+      console.log(`[streaming-outs] PATCH from: the player's video ${before} → ${after} pixels wide`);
+      expect(after).toBe(352);
+      expect(((await rest('GET', path)).body as StreamingOut).media.video?.from).toBe(cif);
+      expect((await rest('DELETE', path)).status).toBe(204);
+      expect((await rest('DELETE', `/v1/rooms/out-1/streaming-ins/${cif}`)).status).toBe(204);
+    } finally {
+      await encoder.close(500);
+    }
     expect((await rest('GET', '/v1/rooms/out-1/streaming-outs')).body).toEqual([]);
     expect((await rest('GET', path)).status).toBe(404);
   }, 90_000);

@@ -38,6 +38,21 @@ export const StreamingOutRequestSchema = z
   });
 export type StreamingOutRequest = z.infer<typeof StreamingOutRequestSchema>;
 
+/**
+ * OWT's PATCH of a streaming-out (RESTAPI.md §5.5, subscription-control ops): another stream's
+ * audio or video, live. Its video `parameters` ops are refused (501) until they are built.
+ */
+export const StreamingOutPatchOpSchema = z.union([
+  z.strictObject({ op: z.literal('replace'), path: z.literal('/media/audio/from'), value: from }),
+  z.strictObject({ op: z.literal('replace'), path: z.literal('/media/video/from'), value: from }),
+  z.strictObject({
+    op: z.literal('replace'),
+    path: z.templateLiteral(['/media/video/parameters/', z.string().max(32)]),
+    value: z.unknown(),
+  }),
+]);
+export type StreamingOutPatchOp = z.infer<typeof StreamingOutPatchOpSchema>;
+
 export const StreamingOutStatusSchema = z.enum(['starting', 'streaming', 'failed']);
 
 /** A streaming-out while it runs (live state, under the room's key); REST shows it less `nodeId`. */
