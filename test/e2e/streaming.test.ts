@@ -10,6 +10,7 @@ import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 import { startHttpOrigin } from '../harness/httpOrigin.ts';
+import { createRoom, fluidView, MIXED } from '../harness/mcuScenario.ts';
 import { bundleForBrowser, servePages } from '../harness/pageServer.ts';
 import { startRtmpServer } from '../harness/rtmpServer.ts';
 import { startRtspServer } from '../harness/rtspServer.ts';
@@ -261,6 +262,49 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     } finally {
       await encoder.close(500);
     }
+  }, 90_000);
+
+  it("pushes a room's mixed view (the MCU's stream) to RTMP: a player decodes H.264 + AAC frames", async () => {
+    rtmp ??= await startRtmpServer();
+    await createRoom(suite.target, 'out-mixed', fluidView);
+    const page = await openPeer(suite.browser, suite.pages);
+    await join(page, suite.target.url, await suite.target.token('out-mixed', 'eve'));
+    await eventually(
+      async () => (await rest('GET', `/v1/rooms/out-mixed/streams/${MIXED}`)).body as Stream,
+      (mixed) => !!mixed.media?.audio && !!mixed.media?.video,
+      30_000,
+    );
+    const url = rtmp.url('live/mixed');
+    const started = await rest('POST', '/v1/rooms/out-mixed/streaming-outs', {
+      protocol: 'rtmp',
+      url,
+      media: { audio: { from: MIXED }, video: { from: MIXED } },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const path = `/v1/rooms/out-mixed/streaming-outs/${(started.body as StreamingOut).id}`;
+    await eventually(
+      async () => ((await rest('GET', path)).body as StreamingOut).status,
+      (status) => status === 'streaming',
+      30_000,
+    );
+    const decoded = await run('ffmpeg', ['-v', 'error', '-stats', '-i', url, '-t', '2', '-f', 'null', '-'], {
+      timeout: 30_000,
+    });
+    const frames = Number([...decoded.stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1] ?? 0);
+    const probed = await run(
+      'ffprobe',
+      ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url],
+      {
+        timeout: 20_000,
+      },
+    );
+    const codecs = probed.stdout.trim().split('\n').sort();
+    console.log(
+      `[streaming-outs] mixed view to RTMP: ${codecs.join(' + ')}, ${frames} frames decoded in 2 s`,
+    );
+    expect(codecs).toEqual(['aac', 'h264']);
+    expect(frames).toBeGreaterThan(10);
+    expect((await rest('DELETE', path)).status).toBe(204);
   }, 90_000);
 
   it('pulls RTSP over TCP and over UDP from gst-rtsp-server: a participant sees and hears each', async () => {
