@@ -23,6 +23,7 @@ import { followRecordings } from './recording/recordingEvents.ts';
 import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
 import { SessionKeeper } from './signaling/SessionKeeper.ts';
+import type { RtmpIngestServer } from './streaming/RtmpIngestServer.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
 
 export interface MediaNodeOptions {
@@ -57,6 +58,8 @@ export interface MediaNodeOptions {
   events?: EventSink | undefined;
   /** Counters and timings for the node's metrics (media-node/metrics). */
   observers?: NodeObservers | undefined;
+  /** The node's RTMP push ingest (listening) and the URL encoders are given; closed with the node. */
+  rtmpIngest?: { server: RtmpIngestServer; url: string } | undefined;
 }
 
 export interface MediaNodeHealth {
@@ -82,6 +85,9 @@ export class MediaNode {
   /** The view mixers (MCU), when the node mixes (`mcu: true`). */
   mixers: ViewMixers | undefined;
   #events: RoomEvents | undefined;
+  #rtmpIngest: RtmpIngestServer | undefined;
+  /** Where encoders push to this node's RTMP ingest (with a key after it); none without one. */
+  rtmpIngestUrl: string | undefined;
   #closed = false;
 
   private constructor(
@@ -188,6 +194,7 @@ export class MediaNode {
         logger,
         pipes: () => cascades?.pipes ?? 0,
         pipelines: () => pipelines.usage(),
+        rtmpIngestUrl: o.rtmpIngest?.url,
         ...o.location,
       });
       await reporter.start();
@@ -205,6 +212,8 @@ export class MediaNode {
     );
     node.#events = events;
     node.mixers = mixers;
+    node.#rtmpIngest = o.rtmpIngest?.server;
+    node.rtmpIngestUrl = o.rtmpIngest?.url;
     return node;
   }
 
@@ -251,6 +260,7 @@ export class MediaNode {
     this.#closed = true;
     this.#reporter?.stop();
     await this.#processor.stop();
+    this.#rtmpIngest?.close();
     this.mixers?.close();
     this.pipelines.close();
     this.#rooms.close();

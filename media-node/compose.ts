@@ -14,6 +14,8 @@ import { NodeMetrics } from './metrics/registry.ts';
 import { serveMetrics } from './metrics/server.ts';
 import { PipelineCpuMeter } from './pipelines/PipelineCpuMeter.ts';
 import { recorderKind } from './recording/Recorder.ts';
+import { rtmpIngestKind } from './streaming/RtmpIngest.ts';
+import { RtmpIngestServer } from './streaming/RtmpIngestServer.ts';
 import { streamingInKind } from './streaming/StreamingIn.ts';
 import { streamingOutKind } from './streaming/StreamingOut.ts';
 
@@ -59,6 +61,7 @@ export async function startMediaNode(
   logger: Logger,
   extras: { metrics?: NodeMetrics | undefined } = {},
 ): Promise<MediaNode> {
+  const rtmpIngest = config.rtmpIngest ? await startRtmpIngest(config, logger) : undefined;
   const node = await MediaNode.start({
     nodeId: config.nodeId,
     workers: config.media.workers,
@@ -80,13 +83,27 @@ export async function startMediaNode(
       record: recorderKind(resolve(config.recordingsDir), blobStoreFor(config)),
       'stream-out': streamingOutKind(),
       'stream-in': streamingInKind(),
+      ...(rtmpIngest ? { 'rtmp-in': rtmpIngestKind(rtmpIngest.server) } : {}),
     },
+    rtmpIngest,
     mcu: true,
     events: adapters.events,
     observers: extras.metrics?.observers,
   });
+  if (rtmpIngest) logger.info('rtmp ingest listening', { url: rtmpIngest.url });
   extras.metrics?.watch({ rooms: node.rooms, workers: node.workers });
   const pipelineCpu = new PipelineCpuMeter(() => node.pipelines.usage());
   extras.metrics?.setPipelineCpu(() => pipelineCpu.read().cores);
   return node;
+}
+
+/** The node's RTMP push ingest, listening, and the URL encoders are given (without the key). */
+async function startRtmpIngest(
+  config: Config,
+  logger: Logger,
+): Promise<{ server: RtmpIngestServer; url: string }> {
+  const { port, host, url } = config.rtmpIngest!;
+  const server = new RtmpIngestServer({ logger });
+  await server.listen(port, host);
+  return { server, url: url ?? `rtmp://${config.rtc.announcedAddress ?? host}:${server.port}/live` };
 }

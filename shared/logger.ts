@@ -14,7 +14,8 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-const SECRET_FIELD = /secret|password|passwd|token|authorization|api[-_]?key|credential|private[-_]?key/i;
+const SECRET_FIELD =
+  /secret|password|passwd|token|authorization|api[-_]?key|stream[-_]?key|credential|private[-_]?key/i;
 const REDACTED = '[redacted]';
 
 export function redact(value: unknown, depth = 0): unknown {

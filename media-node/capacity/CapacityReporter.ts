@@ -21,6 +21,8 @@ export interface CapacityReporterOptions {
   pipes?: () => number;
   /** The node's media pipelines (their ffmpeg CPU counts in the load). */
   pipelines?: () => PipelinesUsage;
+  /** Where encoders push to this node's RTMP ingest, when it runs one. */
+  rtmpIngestUrl?: string | undefined;
   /** What the node can run; probed from its ffmpeg when absent. */
   capabilities?: () => Promise<NodeCapability[]>;
 }
@@ -86,6 +88,7 @@ export class CapacityReporter {
       pipes: this.#o.pipes?.() ?? 0,
       pipelines,
       pipelineCpu: Math.round(pipelineCpu * 1000) / 1000,
+      ...(this.#o.rtmpIngestUrl ? { rtmpIngestUrl: this.#o.rtmpIngestUrl } : {}),
     };
     await this.#o.registry.report(report);
     return report;

@@ -174,12 +174,20 @@ export abstract class Pipeline extends EventEmitter<Events> {
     this.#outputs.push(output);
   }
 
+  /**
+   * A kind whose runs wait for something from outside (an encoder pushing to it) starts without
+   * one, and calls respawn() when there is work and halt() when it is gone.
+   */
+  protected get startsIdle(): boolean {
+    return false;
+  }
+
   /** For the registry: prepare, then the first run. Throws (and leaves closing to the caller) on failure. */
   async start(): Promise<void> {
     if (this.#state !== 'new') return;
     this.#state = 'starting';
     await this.prepare();
-    if (this.closed) return;
+    if (this.closed || this.startsIdle) return;
     this.#spawn();
   }
 
@@ -206,16 +214,21 @@ export abstract class Pipeline extends EventEmitter<Events> {
     ]);
   }
 
+  /** Ends the current ffmpeg run on purpose (not a crash: nothing restarts it) and waits for it to go. */
+  protected async halt(): Promise<void> {
+    const current = this.#process;
+    // Its exit is expected: the exit handler ignores a process that is no longer the current one.
+    this.#process = undefined;
+    await current?.close(this.closeGraceMs);
+  }
+
   /**
    * Ends the current ffmpeg run (waiting for it to go, so a server sees one publisher at a time)
    * and starts the next one with the arguments as they are now; not a crash, not a restart.
    */
   protected async respawn(): Promise<void> {
     if (this.closed) return;
-    const current = this.#process;
-    // Its exit is expected: the exit handler ignores a process that is no longer the current one.
-    this.#process = undefined;
-    await current?.close(this.closeGraceMs);
+    await this.halt();
     if (this.closed) return;
     this.#state = 'restarting';
     try {

@@ -1,13 +1,10 @@
 import { ValidationError } from '../../shared/errors.ts';
 import { type StreamInParams, StreamInParamsSchema } from '../../shared/protocol/commands.ts';
-import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpOutput } from '../pipelines/RtpBridge.ts';
+import { encodeForRoom, publishAsPublication } from './roomPublication.ts';
 
-/** A key frame every second: a participant subscribing late waits at most that (ffmpeg answers no PLI). */
-const GOP_SECONDS = 1;
-const FRAMERATE = 30;
 /** Reconnects in a row before the streaming-in fails: about 7 minutes at a 15 s backoff cap. */
 const RECONNECTS = 30;
 /** How long a source may take to answer before a run gives up (and is retried). */
@@ -88,29 +85,7 @@ export class StreamingIn extends Pipeline {
       protocol === 'rtsp'
         ? ['-rtsp_transport', transport, '-timeout', String(SOURCE_TIMEOUT_US)]
         : ['-rw_timeout', String(SOURCE_TIMEOUT_US)];
-    const rtp = (out: RtpOutput) => [
-      ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
-    ];
-    const gop = String(GOP_SECONDS * FRAMERATE);
-    return [
-      ...['-fflags', 'nobuffer', ...input, '-i', url],
-      ...(this.#video
-        ? [
-            ...['-map', '0:v:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
-            ...['-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0', '-threads', '1'],
-            ...['-r', String(FRAMERATE), '-g', gop, '-keyint_min', gop, '-b:v', '2000k', '-maxrate', '2000k'],
-            ...['-bufsize', '2000k'],
-            ...rtp(this.#video),
-          ]
-        : []),
-      ...(this.#audio
-        ? [
-            ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2', '-b:a', '64k'],
-            ...['-application', 'lowdelay', '-frame_duration', '20'],
-            ...rtp(this.#audio),
-          ]
-        : []),
-    ];
+    return [...['-fflags', 'nobuffer', ...input, '-i', url], ...encodeForRoom(this.#video, this.#audio)];
   }
 
   /** Ends a run whose output stopped advancing (a silent source), so that it is retried. */
@@ -140,30 +115,11 @@ export class StreamingIn extends Pipeline {
   protected override onFirstFrame(): void {
     if (this.#published) return;
     this.#published = true;
-    const { room, publisher } = this.#ctx;
-    for (const [out, kind] of [
-      [this.#video, 'video'],
-      [this.#audio, 'audio'],
-    ] as const) {
-      if (!out) continue;
-      const producer = out.producer;
-      this.addOutput({ streamId: producer.id, kind });
-      const announcement: StreamAnnouncement = {
-        id: producer.id,
-        owner: `pipeline:${this.id}`,
-        kind,
-        source: kind === 'video' ? 'camera' : 'mic',
-        paused: false,
-        publication: this.#params.publication,
-      };
-      void publisher
-        .publish(room, producer, announcement, {
-          kind: 'pipeline',
-          pipelineId: this.id,
-          pipelineKind: this.kind,
-        })
-        .catch((error) => this.fail(`publishing the streaming-in failed: ${String(error)}`));
-    }
+    const tracks = { video: this.#video, audio: this.#audio };
+    for (const output of publishAsPublication(this.#ctx, this, tracks, this.#params.publication, (r) =>
+      this.fail(r),
+    ))
+      this.addOutput(output);
   }
 
   protected release(): void {

@@ -18,6 +18,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ffmpegPath: e.FFMPEG_PATH,
     recordingsDir: e.RECORDINGS_DIR,
     recordingsBucket: e.RECORDINGS_BUCKET,
+    rtmpIngest:
+      e.RTMP_INGEST_PORT === undefined
+        ? undefined
+        : { port: e.RTMP_INGEST_PORT, host: e.RTMP_INGEST_HOST, url: e.RTMP_INGEST_URL },
     redisUrl: e.REDIS_URL,
     dynamodbTable: e.DYNAMODB_TABLE,
     sqsQueuePrefix: e.SQS_QUEUE_PREFIX,

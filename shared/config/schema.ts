@@ -236,6 +236,15 @@ export const EnvSchema = z.object({
       "Prometheus /metrics of a standalone media node (unset: none; the embedded server's is on PORT)",
     ),
   METRICS_HOST: z.string().default('127.0.0.1').describe('address the media node /metrics server binds to'),
+  RTMP_INGEST_PORT: port
+    .optional()
+    .describe(
+      "port of the media node's RTMP push ingest (encoders with a stream key); unset: no RTMP ingest",
+    ),
+  RTMP_INGEST_HOST: z.string().default('127.0.0.1').describe('address the RTMP ingest binds to'),
+  RTMP_INGEST_URL: optionalString.describe(
+    'the RTMP URL encoders are given, without the key (else rtmp://<RTC_ANNOUNCED_ADDRESS or RTMP_INGEST_HOST>:<port>/live)',
+  ),
   WEBHOOK_ALLOW_PRIVATE_URLS: z
     .enum(['on', 'off'])
     .default('off')
@@ -263,6 +272,8 @@ export interface Config {
   media: { workers: number | undefined };
   ffmpegPath: string | undefined;
   recordingsDir: string;
+  /** The media node's RTMP push ingest; absent: none. */
+  rtmpIngest: { port: number; host: string; url: string | undefined } | undefined;
   recordingsBucket: string | undefined;
   redisUrl: string | undefined;
   dynamodbTable: string | undefined;

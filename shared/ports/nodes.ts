@@ -23,6 +23,8 @@ export interface NodeReport {
   pipelines?: number;
   /** Cores their ffmpeg processes used over the last interval (1 = one full core). */
   pipelineCpu?: number;
+  /** Where encoders push to the node's RTMP ingest (a stream key after it), when it runs one. */
+  rtmpIngestUrl?: string;
 }
 
 export interface NodeRegistry {

@@ -80,7 +80,7 @@ export type StreamPatchOp = z.infer<typeof StreamPatchOpSchema>;
 const pipelineId = z.string().regex(/^[\w-]{1,64}$/);
 
 /** The pipeline kinds a node may know (a node refuses a kind it has not registered). */
-export const PipelineKindSchema = z.enum(['transcode', 'record', 'stream-out', 'stream-in']);
+export const PipelineKindSchema = z.enum(['transcode', 'record', 'stream-out', 'stream-in', 'rtmp-in']);
 
 /**
  * Parameters of a `record`: its inputs (at most one audio and one video track, as OWT's
@@ -131,6 +131,18 @@ export const StreamInParamsSchema = z.strictObject({
   url: z.string().min(1).max(2048),
 });
 export type StreamInParams = z.infer<typeof StreamInParamsSchema>;
+
+/**
+ * Parameters of an `rtmp-in`: an encoder pushes to the node's RTMP ingest with `streamKey` (the
+ * ingest's secret: unguessable, never logged) and becomes the room's publication `publication`.
+ */
+export const RtmpInParamsSchema = z.strictObject({
+  audio: z.boolean().default(true),
+  video: z.boolean().default(true),
+  publication: z.string().min(1).max(64),
+  streamKey: z.string().regex(/^[A-Za-z0-9_-]{24,64}$/, '24–64 URL-safe characters'),
+});
+export type RtmpInParams = z.infer<typeof RtmpInParamsSchema>;
 
 /**
  * Parameters of a `transcode`: one video stream re-encoded, bounded so that one request cannot
