@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { ApiEnv } from './http/env.ts';
 import { errorResponse } from './http/errorResponse.ts';
 import { validationHook } from './http/validation.ts';
+import { ingressRoutes } from './routes/ingresses.ts';
 import { liveRoutes } from './routes/live.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { roomRoutes } from './routes/rooms.ts';
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   recordingRoutes(app, deps.api);
   streamingOutRoutes(app, deps.api);
   streamingInRoutes(app, deps.api);
+  ingressRoutes(app, deps.api);
   nodeRoutes(app, deps.api);
   const { rtpCapabilities } = deps;
   if (rtpCapabilities) {

@@ -9,6 +9,7 @@ import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { AppDeps } from './app.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { Commands } from './services/Commands.ts';
+import { type IngestDirectory, IngressService, reportedIngest } from './services/IngressService.ts';
 import { JoinTokens } from './services/JoinTokens.ts';
 import type { ManagementApi } from './services/ManagementApi.ts';
 import { ManagementAuth } from './services/ManagementAuth.ts';
@@ -64,6 +65,7 @@ export function managementApi(
   secrets: Secrets,
   limits: ManagementLimits = loadConfig({}).limits,
   streaming: Config['streaming'] = loadConfig({}).streaming,
+  ingest: IngestDirectory = reportedIngest(adapters.nodes),
 ): ManagementApi {
   const services = new ServiceRegistry(
     adapters.services,
@@ -87,6 +89,7 @@ export function managementApi(
       allowPrivateUrls: streaming.allowPrivateUrls,
     }),
     streamingIns: new StreamingInService({ rooms, commands, allowPrivateUrls: streaming.allowPrivateUrls }),
+    ingresses: new IngressService({ rooms, commands, ingest }),
     nodes: new NodeService(adapters.nodes),
     tokens: new JoinTokens({
       secret: secrets.tokenSecret,

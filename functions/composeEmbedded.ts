@@ -44,7 +44,11 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   if (turnServer) logger.info('TURN server listening', { urls: turn?.urls });
   const adapters = adaptersFor(config, logger);
   const secrets = secretsFor(config);
-  const api = managementApi(adapters, secrets, config.limits, config.streaming);
+  // The only node takes every RTMP push; it starts below.
+  let node: MediaNode | undefined;
+  const api = managementApi(adapters, secrets, config.limits, config.streaming, {
+    rtmpUrl: async (nodeId) => (nodeId === node?.id ? node.rtmpIngestUrl : undefined),
+  });
   const gateway = new WebSocketGateway({
     path: '/ws',
     logger,
@@ -70,6 +74,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     await turnServer?.close();
     throw e;
   });
+  node = mediaNode;
   // The only node: every room is placed on it, and learns the room's views when placed there.
   const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   const placer = {

@@ -1,3 +1,4 @@
+import type { IngressService } from './IngressService.ts';
 import type { JoinTokens } from './JoinTokens.ts';
 import type { ManagementAuth } from './ManagementAuth.ts';
 import type { NodeService } from './NodeService.ts';
@@ -19,6 +20,7 @@ export interface ManagementApi {
   recordings: RecordingService;
   streamingOuts: StreamingOutService;
   streamingIns: StreamingInService;
+  ingresses: IngressService;
   tokens: JoinTokens;
   nodes: NodeService;
 }

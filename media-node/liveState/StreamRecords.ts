@@ -184,6 +184,6 @@ function track(t: MediaTrack): Track {
 function infoType(origin: StreamOrigin, mixed: boolean): Stream['info']['type'] {
   if (mixed) return 'mixed';
   if (origin.kind !== 'pipeline') return 'webrtc';
-  // A streaming-in (RTSP/RTMP pulled in) is OWT's `streaming`; other pipelines' outputs analytics'.
-  return origin.pipelineKind === 'stream-in' ? 'streaming' : 'analytics';
+  // A streaming-in (RTSP/RTMP pulled in) or an RTMP push is OWT's `streaming`; other pipelines' outputs analytics'.
+  return origin.pipelineKind === 'stream-in' || origin.pipelineKind === 'rtmp-in' ? 'streaming' : 'analytics';
 }

@@ -12,6 +12,8 @@ import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 import { startHttpOrigin } from '../harness/httpOrigin.ts';
 import { createRoom, fluidView, MIXED } from '../harness/mcuScenario.ts';
 import { bundleForBrowser, servePages } from '../harness/pageServer.ts';
+import { rtmpEncoder } from '../harness/pipelineProbe.ts';
+import { freePort } from '../harness/ports.ts';
 import { startRtmpServer } from '../harness/rtmpServer.ts';
 import { startRtspServer } from '../harness/rtspServer.ts';
 
@@ -36,7 +38,9 @@ afterAll(async () => {
  * real RTMP server (node-media-server) and a real RTSP server (gst-rtsp-server).
  */
 describe('streaming-outs and streaming-ins over REST (embedded server, Chromium, node-media-server, gst-rtsp-server)', () => {
-  const suite = browserSuite(() => startEmbedded({ STREAMING_ALLOW_PRIVATE_URLS: 'on' }));
+  const suite = browserSuite(async () =>
+    startEmbedded({ STREAMING_ALLOW_PRIVATE_URLS: 'on', RTMP_INGEST_PORT: String(await freePort()) }),
+  );
 
   const rest = async (method: string, path: string, body?: unknown) => {
     const { id, key } = suite.target.system.superService;
@@ -305,6 +309,56 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     expect(codecs).toEqual(['aac', 'h264']);
     expect(frames).toBeGreaterThan(10);
     expect((await rest('DELETE', path)).status).toBe(204);
+  }, 90_000);
+
+  it('takes an encoder pushing RTMP with the ingress stream key: a participant sees and hears it; a wrong key is refused; DELETE disconnects it', async () => {
+    const page = await openPeer(suite.browser, suite.pages);
+    await join(page, suite.target.url, await suite.target.token('in-push', 'fay'), { publish: false });
+    for (const body of [
+      { protocol: 'srt' },
+      { protocol: 'rtmp', media: { audio: false, video: false } },
+      {},
+    ]) {
+      const refused = await rest('POST', '/v1/rooms/in-push/ingresses', body);
+      expect([refused.status, code(refused)], JSON.stringify(body)).toEqual([400, 1301]);
+    }
+    const created = await rest('POST', '/v1/rooms/in-push/ingresses', { protocol: 'rtmp' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const ingress = created.body as { id: string; url: string; streamKey: string };
+    expect(ingress.url).toMatch(/^rtmp:\/\/127\.0\.0\.1:\d+\/live$/);
+    expect(ingress.streamKey).toMatch(/^[A-Za-z0-9_-]{32}$/);
+
+    const wrong = rtmpEncoder(`${ingress.url}/not-the-key-${ingress.streamKey.slice(0, 8)}`);
+    expect((await wrong.exited()).code, 'a wrong key is refused').not.toBe(0);
+
+    // OBS's "Server" and "Stream Key", as an ffmpeg encoder would push them.
+    const encoder = rtmpEncoder(`${ingress.url}/${ingress.streamKey}`);
+    try {
+      const owner = `pipeline:${ingress.id}`;
+      const received = await eventually(
+        () => page.evaluate(() => window.peer.received()),
+        (r) => hearsAndSees(r, [owner]),
+        30_000,
+      );
+      expect(hearsAndSees(received, [owner])).toBe(true);
+      const listed = (await rest('GET', '/v1/rooms/in-push/streams')).body as Stream[];
+      expect(listed.find((l) => l.id === ingress.id)).toMatchObject({
+        type: 'forward',
+        info: { type: 'streaming' },
+        media: { audio: { format: { codec: 'opus' } }, video: { format: { codec: 'h264' } } },
+      });
+
+      expect((await rest('DELETE', `/v1/rooms/in-push/ingresses/${ingress.id}`)).status).toBe(204);
+      const ended = await encoder.exited();
+      expect(ended.code, 'the encoder is disconnected').not.toBe(0);
+      await eventually(
+        async () => (await rest('GET', '/v1/rooms/in-push/streams')).body as Stream[],
+        (l) => !l.some((s) => s.id === ingress.id),
+        15_000,
+      );
+    } finally {
+      await encoder.close(500);
+    }
   }, 90_000);
 
   it('pulls RTSP over TCP and over UDP from gst-rtsp-server: a participant sees and hears each', async () => {
