@@ -63,6 +63,9 @@ export const PIPE_PORTS = { from: 10_000, to: 59_999 } as const;
  */
 export const TURN = { port: 3478, tlsPort: 5349, relayPorts: { from: 60_000, to: 64_999 } } as const;
 
+/** The RTMP push ingest each media node runs (RTMP_INGEST_PORT): open to encoders. */
+export const RTMP_INGEST_PORT = 1935;
+
 /** The WebRTC ports a node listens on: one UDP and one TCP port per worker. */
 export const rtcPorts = (s: Pick<DeploymentSettings, 'rtcPort' | 'maxWorkersPerNode'>) => ({
   from: s.rtcPort,

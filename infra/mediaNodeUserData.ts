@@ -1,4 +1,4 @@
-import { TURN } from './deployment.ts';
+import { RTMP_INGEST_PORT, TURN } from './deployment.ts';
 
 /**
  * How a media node starts on a machine: the command, and the EC2 user data around it. The
@@ -224,6 +224,9 @@ export function deployedNodeUserData(d: DeployedNode): string {
       NODE_REGION: d.region,
       RTC_LISTEN_IP: '0.0.0.0',
       RTC_PORT: d.rtcPort,
+      // Encoders push RTMP here; the URL they are given names RTC_ANNOUNCED_ADDRESS (set at boot).
+      RTMP_INGEST_PORT: String(RTMP_INGEST_PORT),
+      RTMP_INGEST_HOST: '0.0.0.0',
       DRAIN_TIMEOUT_SECONDS: d.drainTimeoutSeconds,
       LOG_LEVEL: 'info',
     },

@@ -15,6 +15,7 @@ import {
   METRICS,
   PERMISSIONS,
   PIPE_PORTS,
+  RTMP_INGEST_PORT,
   rtcPorts,
   TURN,
 } from '../deployment.ts';
@@ -64,6 +65,7 @@ export class MediaNodes extends Construct {
       ec2.Port.udpRange(TURN.relayPorts.from, TURN.relayPorts.to),
       'TURN relay ports',
     );
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(RTMP_INGEST_PORT), 'RTMP push ingest (encoders)');
     sg.addIngressRule(
       sg,
       ec2.Port.udpRange(PIPE_PORTS.from, PIPE_PORTS.to),

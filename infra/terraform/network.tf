@@ -128,6 +128,14 @@ resource "aws_security_group" "media_nodes" {
     to_port     = 5349
     cidr_blocks = ["0.0.0.0/0"]
   }
+  # The RTMP push ingest of each node (RTMP_INGEST_PORT in infra/deployment.ts).
+  ingress {
+    description = "RTMP push ingest (encoders)"
+    protocol    = "tcp"
+    from_port   = 1935
+    to_port     = 1935
+    cidr_blocks = ["0.0.0.0/0"]
+  }
   ingress {
     description = "TURN relay ports"
     protocol    = "udp"

@@ -9,6 +9,7 @@ import {
   deploymentNames,
   PERMISSIONS,
   PIPE_PORTS,
+  RTMP_INGEST_PORT,
   TURN,
   WEBHOOK_MAX_RECEIVES,
 } from '../../infra/deployment.ts';
@@ -278,6 +279,8 @@ describe('CDK app (infra/cdk)', () => {
       SQS_QUEUE_PREFIX: names.queuePrefix,
       RTC_LISTEN_IP: '0.0.0.0',
       RTC_PORT: '40000',
+      RTMP_INGEST_PORT: String(RTMP_INGEST_PORT),
+      RTMP_INGEST_HOST: '0.0.0.0',
     });
     expect(env.REDIS_URL).toMatch(/^rediss:\/\//);
     expect(env.RECORDINGS_BUCKET).toBe(`<${one('AWS::S3::Bucket')[0]}>`);
@@ -311,7 +314,7 @@ describe('CDK app (infra/cdk)', () => {
     }
   });
 
-  it('opens the WebRTC and TURN ports to clients and the pipe ports between nodes only', () => {
+  it('opens the WebRTC, TURN and RTMP ingest ports to clients and the pipe ports between nodes only', () => {
     const [sgId] = ofType('AWS::EC2::SecurityGroup').find(([id]) => /MediaNodes/.test(id))!;
     const [, sg] = ofType('AWS::EC2::SecurityGroup').find(([id]) => id === sgId)!;
     const rules = sg.Properties.SecurityGroupIngress.map((r: Record<string, unknown>) => [
@@ -328,6 +331,7 @@ describe('CDK app (infra/cdk)', () => {
         ['tcp', TURN.port, TURN.port, '0.0.0.0/0'],
         ['tcp', TURN.tlsPort, TURN.tlsPort, '0.0.0.0/0'],
         ['udp', TURN.relayPorts.from, TURN.relayPorts.to, '0.0.0.0/0'],
+        ['tcp', RTMP_INGEST_PORT, RTMP_INGEST_PORT, '0.0.0.0/0'],
       ]),
     );
     const pipes = ofType('AWS::EC2::SecurityGroupIngress')

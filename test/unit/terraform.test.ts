@@ -8,6 +8,7 @@ import {
   deploymentNames,
   PERMISSIONS,
   PIPE_PORTS,
+  RTMP_INGEST_PORT,
   TURN,
   WEBHOOK_MAX_RECEIVES,
 } from '../../infra/deployment.ts';
@@ -278,7 +279,7 @@ describe('Terraform module (infra/terraform)', () => {
     ]);
   });
 
-  it('opens the WebRTC and TURN ports to clients and the pipe ports between nodes only', () => {
+  it('opens the WebRTC, TURN and RTMP ingest ports to clients and the pipe ports between nodes only', () => {
     const sg = resource('aws_security_group', 'media_nodes');
     const rules = sg.ingress.map((r: Block) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks ?? r.self]);
     expect(rules).toEqual([
@@ -287,6 +288,7 @@ describe('Terraform module (infra/terraform)', () => {
       ['udp', TURN.port, TURN.port, ['0.0.0.0/0']],
       ['tcp', TURN.port, TURN.port, ['0.0.0.0/0']],
       ['tcp', TURN.tlsPort, TURN.tlsPort, ['0.0.0.0/0']],
+      ['tcp', RTMP_INGEST_PORT, RTMP_INGEST_PORT, ['0.0.0.0/0']],
       ['udp', TURN.relayPorts.from, TURN.relayPorts.to, ['0.0.0.0/0']],
       ['udp', PIPE_PORTS.from, PIPE_PORTS.to, true],
     ]);
