@@ -26,6 +26,7 @@ import type {
 import type { NodeRegistry } from '../ports/nodes.ts';
 import type { NonceLedger } from '../ports/nonces.ts';
 import type { RateLimiter } from '../ports/rateLimit.ts';
+import type { Replies } from '../ports/replies.ts';
 import type { ResumeTickets } from '../ports/sessions.ts';
 import type { Participant, Stream } from '../protocol/http/liveState.ts';
 import type { StreamingOut } from '../protocol/http/streamingOut.ts';
@@ -45,6 +46,7 @@ import { MemoryNonceLedger } from './memory/MemoryNonceLedger.ts';
 import { MemoryPlacementStore } from './memory/MemoryPlacementStore.ts';
 import { MemoryRateLimiter } from './memory/MemoryRateLimiter.ts';
 import { MemoryRecordingStore } from './memory/MemoryRecordingStore.ts';
+import { MemoryReplies } from './memory/MemoryReplies.ts';
 import { MemoryResumeTickets } from './memory/MemoryResumeTickets.ts';
 import { MemoryRoomNodes } from './memory/MemoryRoomNodes.ts';
 import { MemoryRoomStore } from './memory/MemoryRoomStore.ts';
@@ -59,6 +61,7 @@ import { RedisNodeRegistry } from './redis/RedisNodeRegistry.ts';
 import { RedisNonceLedger } from './redis/RedisNonceLedger.ts';
 import { RedisPlacementStore } from './redis/RedisPlacementStore.ts';
 import { RedisRateLimiter } from './redis/RedisRateLimiter.ts';
+import { RedisReplies } from './redis/RedisReplies.ts';
 import { RedisResumeTickets } from './redis/RedisResumeTickets.ts';
 import { RedisRoomNodes } from './redis/RedisRoomNodes.ts';
 import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
@@ -95,6 +98,8 @@ export interface Adapters {
    * `<prefix>events` SQS queue the webhook function consumes.
    */
   events: EventSink & Partial<EventSource>;
+  /** Answers media nodes send back to a waiting function (WHIP offers over HTTP). */
+  replies: Replies;
   /**
    * Whether each external store answers right now (`redis`, `dynamodb`; none in memory), each
    * check bounded by its store's timeout. Never rejects.
@@ -133,6 +138,7 @@ export function memoryAdapters(): Adapters {
     resumeTickets: new MemoryResumeTickets(),
     departures: new MemoryDepartures(),
     events: new MemoryEventSink(),
+    replies: new MemoryReplies(),
     readiness: async () => ({}),
     close: async () => {},
   };
@@ -170,6 +176,7 @@ export function adaptersFor(config: Config, logger: Logger): Adapters {
     resumeTickets: redis ? new RedisResumeTickets(redis) : memory.resumeTickets,
     departures: redis ? new RedisDepartures(redis) : memory.departures,
     events: sqs ? new SqsEventSink(sqs, { prefix: config.sqsQueuePrefix! }) : memory.events,
+    replies: redis ? new RedisReplies(redis) : memory.replies,
     async readiness() {
       const checks: Record<string, Promise<boolean>> = {};
       if (redis) checks.redis = answers(() => redis.ping(), redisMs);

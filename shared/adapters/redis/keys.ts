@@ -49,4 +49,5 @@ export const clusterKeys = {
   resumeClaim: (hash: string) => `tessera:resume:${hash}:claimed-by`,
   departures: 'tessera:departures',
   departureNodes: 'tessera:departures:nodes',
+  reply: (id: string) => `tessera:reply:${id}`,
 };
