@@ -12,9 +12,11 @@ import { demoRoutes } from './http/demo.ts';
 import { WebSocketGateway } from './http/WebSocketGateway.ts';
 import { eventProjections } from './projections.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { whipRoutes } from './routes/whip.ts';
 import { Commands } from './services/Commands.ts';
 import { RoomViews } from './services/RoomViews.ts';
 import { WebhookDispatcher } from './webhooks/WebhookDispatcher.ts';
+import { WhipEndpoint } from './whip/WhipEndpoint.ts';
 
 export interface EmbeddedSystem {
   deps: AppDeps;
@@ -88,7 +90,9 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
       return mediaNode.id;
     },
   };
-  gateway.route(signalingFunction(adapters, api, gateway, placer, logger, config));
+  const signaling = signalingFunction(adapters, api, gateway, placer, logger, config);
+  gateway.route(signaling);
+  const whip = new WhipEndpoint({ ...adapters, signaling, commands: new Commands(adapters), logger });
   return {
     deps: {
       logger,
@@ -100,6 +104,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
         (app, api) =>
           demoRoutes(app, api, { ownerServiceId: secrets.superService.id, joinEnabled: config.demoJoin }),
         (app) => webhookRoutes(app, webhooks),
+        (app) => whipRoutes(app, whip),
         // Unauthenticated, like any Prometheus target: the server binds to loopback by default.
         (app) =>
           app.get('/metrics', async (c) => {

@@ -7,6 +7,7 @@ import type { EventSink } from '../shared/ports/events.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { CommandLedger, ParticipantStore, RoomNodes, StreamStore } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
+import type { Replies } from '../shared/ports/replies.ts';
 import { turnIceServers } from '../shared/turn/credentials.ts';
 import { CapacityReporter } from './capacity/CapacityReporter.ts';
 import { Cascades } from './cascade/Cascades.ts';
@@ -24,6 +25,7 @@ import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
 import { SessionKeeper } from './signaling/SessionKeeper.ts';
 import type { RtmpIngestServer } from './streaming/RtmpIngestServer.ts';
+import { WhipSessions } from './whip/WhipSessions.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
 
 export interface MediaNodeOptions {
@@ -58,6 +60,8 @@ export interface MediaNodeOptions {
   events?: EventSink | undefined;
   /** Counters and timings for the node's metrics (media-node/metrics). */
   observers?: NodeObservers | undefined;
+  /** Where the node answers requests that came over HTTP (WHIP offers); none: it takes none. */
+  replies?: Replies | undefined;
   /** The node's RTMP push ingest (listening) and the URL encoders are given; closed with the node. */
   rtmpIngest?: { server: RtmpIngestServer; url: string } | undefined;
 }
@@ -172,7 +176,15 @@ export class MediaNode {
       nodeId: o.nodeId,
       queue: o.commands,
       ledger: o.ledger,
-      handle: nodeCommandHandlers(rooms, signaling, cascades, sessions, pipelines, mixers),
+      handle: nodeCommandHandlers(
+        rooms,
+        signaling,
+        cascades,
+        sessions,
+        pipelines,
+        mixers,
+        o.replies ? new WhipSessions({ rooms, sessions, replies: o.replies, logger }) : undefined,
+      ),
       logger,
       since,
       observers: o.observers,

@@ -52,7 +52,7 @@ export async function composeMediaNode(
  */
 export async function startMediaNode(
   config: Config,
-  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams' | 'participants' | 'departures'> & {
+  adapters: Pick<Adapters, 'commands' | 'ledger' | 'streams' | 'participants' | 'departures' | 'replies'> & {
     nodes: NodeRegistry | undefined;
     roomNodes: RoomNodes | undefined;
     events?: EventSink | undefined;
@@ -86,6 +86,7 @@ export async function startMediaNode(
       ...(rtmpIngest ? { 'rtmp-in': rtmpIngestKind(rtmpIngest.server) } : {}),
     },
     rtmpIngest,
+    replies: adapters.replies,
     mcu: true,
     events: adapters.events,
     observers: extras.metrics?.observers,

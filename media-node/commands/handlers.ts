@@ -1,3 +1,4 @@
+import { ValidationError } from '../../shared/errors.ts';
 import type { NodeCommand } from '../../shared/protocol/commands.ts';
 import type { Cascades } from '../cascade/Cascades.ts';
 import type { ViewMixers } from '../mcu/ViewMixers.ts';
@@ -5,6 +6,7 @@ import type { Pipelines } from '../pipelines/Pipelines.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { NodeSignaling } from '../signaling/NodeSignaling.ts';
 import type { SessionKeeper } from '../signaling/SessionKeeper.ts';
+import type { WhipSessions } from '../whip/WhipSessions.ts';
 import type { CommandHandler } from './CommandProcessor.ts';
 import { pipelineHandlers } from './handlers/pipelines.ts';
 
@@ -18,6 +20,7 @@ export function nodeCommandHandlers(
   sessions: SessionKeeper,
   pipelines?: Pipelines,
   mixers?: ViewMixers,
+  whip?: WhipSessions,
 ): CommandHandler {
   // Commands from the room's other nodes; a node with no cascade (embedded) ignores them.
   const cascade = async (c: Parameters<Cascades['handle']>[0]) => {
@@ -25,6 +28,13 @@ export function nodeCommandHandlers(
   };
   const handlers: Handlers = {
     signal: (c) => signaling.handle(c),
+
+    // Answered to Replies (the function waits there); a node without them takes no WHIP.
+    async 'whip.offer'(c) {
+      if (!whip)
+        throw new ValidationError('this node takes no WHIP offers', [{ path: 'type', message: c.type }]);
+      await whip.offer(c);
+    },
 
     async 'connection.closed'(c) {
       const room = rooms.get(c.roomId);

@@ -1,9 +1,9 @@
 import type { types } from 'mediasoup';
-import type { RtpCapabilities as ClientRtpCapabilities } from 'mediasoup-client/types';
-import * as ortc from 'mediasoup-client/ortc';
-import { RemoteSdp } from 'mediasoup-client/handlers/sdp/RemoteSdp';
 import * as sdpCommonUtils from 'mediasoup-client/handlers/sdp/commonUtils';
+import { RemoteSdp } from 'mediasoup-client/handlers/sdp/RemoteSdp';
 import * as sdpUnifiedPlanUtils from 'mediasoup-client/handlers/sdp/unifiedPlanUtils';
+import * as ortc from 'mediasoup-client/ortc';
+import type { RtpCapabilities as ClientRtpCapabilities } from 'mediasoup-client/types';
 import * as sdpTransform from 'sdp-transform';
 import { ValidationError } from '../../shared/errors.ts';
 
@@ -23,7 +23,8 @@ export interface WhipOffer {
   tracks: WhipTrack[];
 }
 
-const invalid = (message: string) => new ValidationError(`invalid WHIP offer: ${message}`, [{ path: 'sdp', message }]);
+const invalid = (message: string) =>
+  new ValidationError(`invalid WHIP offer: ${message}`, [{ path: 'sdp', message }]);
 
 /**
  * Reads a WHIP offer (RFC 9725) against the router's capabilities, as mediasoup-client reads its
@@ -62,7 +63,8 @@ export function readWhipOffer(sdp: string, routerCapabilities: types.RtpCapabili
   const tracks = media.map((offerMediaObject): WhipTrack => {
     const kind = offerMediaObject.type as 'audio' | 'video';
     const direction = offerMediaObject.direction ?? 'sendrecv';
-    if (direction !== 'sendonly' && direction !== 'sendrecv') throw invalid(`the ${kind} section does not send`);
+    if (direction !== 'sendonly' && direction !== 'sendrecv')
+      throw invalid(`the ${kind} section does not send`);
     if (offerMediaObject.mid === undefined) throw invalid(`the ${kind} section has no mid`);
     if (offerMediaObject.simulcast || offerMediaObject.rids) throw invalid('simulcast is not supported yet');
     const rtpParameters = ortc.getSendingRtpParameters(kind, extended);

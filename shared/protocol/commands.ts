@@ -32,6 +32,9 @@ const pipeEndpoint = z.strictObject({
  * The sending node of a node-to-node command, and which life of its part of the room: a node
  * restarted under the same id has a new instance, so the others drop what they held of the old.
  */
+/** A WHIP offer's size at most (a browser's is 4–8 KiB). */
+export const MAX_WHIP_SDP_BYTES = 32 * 1024;
+
 const fromPeer = { fromNode: nodeId, fromInstance: z.uuid() };
 
 const base = {
@@ -197,6 +200,23 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
       permission: PermissionSchema,
     }),
     request: RequestSchema,
+  }),
+  /**
+   * WHIP (RFC 9725): an encoder's SDP offer, for the participant the function admitted with its
+   * join token. The node answers to Replies under `replyTo`: `{ok, sdp}` or `{ok: false, error}`.
+   */
+  z.strictObject({
+    ...base,
+    type: z.literal('whip.offer'),
+    connectionId: z.string().min(1).max(128),
+    participant: z.strictObject({
+      id: z.string().min(1).max(64),
+      user: z.string().min(1).max(128),
+      role: z.string().min(1).max(64),
+      permission: PermissionSchema,
+    }),
+    sdp: z.string().min(1).max(MAX_WHIP_SDP_BYTES),
+    replyTo: z.string().min(1).max(128),
   }),
   /** Node to node: open a one-way media link for a room; the receiver answers with pipe.opened. */
   z.strictObject({
