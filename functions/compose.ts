@@ -8,6 +8,7 @@ import { isServing, NODE_FRESH_MS } from '../shared/placement/nodeHealth.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { AppDeps } from './app.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { whipRoutes } from './routes/whip.ts';
 import { Commands } from './services/Commands.ts';
 import { type IngestDirectory, IngressService, reportedIngest } from './services/IngressService.ts';
 import { JoinTokens } from './services/JoinTokens.ts';
@@ -26,6 +27,7 @@ import { KeySealer, newSecret } from './services/secrets.ts';
 import { RoomPlacer } from './signaling/RoomPlacer.ts';
 import { type SignalingDeps, SignalingFunction } from './signaling/SignalingFunction.ts';
 import { WebhookSettings } from './webhooks/WebhookSettings.ts';
+import { WhipEndpoint } from './whip/WhipEndpoint.ts';
 
 export interface Secrets {
   superService: { id: string; key: string };
@@ -116,13 +118,29 @@ export function composeFunctions(config: Config, logger: Logger): AppDeps & { cl
   const adapters = adaptersFor(config, logger);
   const secrets = secretsFor(config);
   const webhooks = webhookSettings(adapters, secrets, config);
+  // WHIP admits participants as the signaling function does: with the WebSocket API configured.
+  const signaling = config.wsManagementEndpoint ? composeSignaling(config, logger) : undefined;
+  const whip =
+    signaling &&
+    new WhipEndpoint({
+      ...adapters,
+      signaling: signaling.signaling,
+      commands: new Commands(adapters),
+      logger,
+    });
   return {
     logger,
     api: managementApi(adapters, secrets, config.limits, config.streaming),
     rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
     readiness: () => adapters.readiness(),
-    extensions: [(app) => webhookRoutes(app, webhooks)],
-    close: () => adapters.close(),
+    extensions: [
+      (app) => webhookRoutes(app, webhooks),
+      ...(whip ? [(app: Parameters<typeof whipRoutes>[0]) => whipRoutes(app, whip)] : []),
+    ],
+    async close() {
+      await signaling?.close();
+      await adapters.close();
+    },
   };
 }
 

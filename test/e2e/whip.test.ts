@@ -1,4 +1,4 @@
-// WHIP ingest (issue #14, RFC 9725) on the embedded server: a bare RTCPeerConnection in Chromium
+// WHIP ingest (issue #14, RFC 9725) on the embedded server and the local cluster: a bare RTCPeerConnection in Chromium
 // (no SDK) posts its offer with a join token as bearer and becomes a stream another participant
 // sees and hears; the session URL's DELETE takes it out; refusals are clear and spend nothing.
 import { fileURLToPath } from 'node:url';
@@ -6,35 +6,51 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
+import { startLocalCluster } from '../harness/cluster.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 import { bundleForBrowser, servePages } from '../harness/pageServer.ts';
 
-const join = (page: Page, url: string, token: string) =>
-  page.evaluate(([u, t]) => window.peer.join(u, t, { oneStream: true, publish: false }), [
-    url,
-    token,
-  ] as const);
+const join = (page: Page, url: string, token: string, signalingUrl?: string) =>
+  page.evaluate(
+    ([u, t, s]) =>
+      window.peer.join(u, t, { oneStream: true, publish: false, ...(s ? { signalingUrl: s } : {}) }),
+    [url, token, signalingUrl] as const,
+  );
+
+const whipPage = async () =>
+  servePages({
+    '/': ['text/html', '<!doctype html><title>whip</title><script type="module" src="/whip.js"></script>'],
+    '/whip.js': [
+      'text/javascript',
+      await bundleForBrowser(fileURLToPath(new URL('./pages/whip.ts', import.meta.url))),
+    ],
+  });
+
+/** The streams of `room` over REST, with `auth` as the service's Authorization. */
+const streamsOf = async (url: string, room: string, auth: string) =>
+  (await (
+    await fetch(`${url}/v1/rooms/${room}/streams`, { headers: { authorization: auth } })
+  ).json()) as Stream[];
+
+/** The one stream with audio and video in the room, once it is listed, and its owner. */
+const publishedStream = async (list: () => Promise<Stream[]>) => {
+  const stream = (await eventually(list, (l) => l.some((s) => s.media.audio && s.media.video), 20_000)).find(
+    (s) => s.media.audio && s.media.video,
+  )!;
+  return { stream, owner: (stream.info as { owner: string }).owner };
+};
 
 describe('WHIP ingest (embedded server, Chromium)', () => {
   const suite = browserSuite(() => startEmbedded());
 
   const streams = async (room: string) => {
     const { id, key } = suite.target.system.superService;
-    const res = await fetch(`${suite.target.url}/v1/rooms/${room}/streams`, {
-      headers: { authorization: await bearer(id, key) },
-    });
-    return (await res.json()) as Stream[];
+    return streamsOf(suite.target.url, room, await bearer(id, key));
   };
 
   it('a browser publishes over WHIP with a join token: another participant sees and hears it; DELETE ends it', async () => {
-    const pages = await servePages({
-      '/': ['text/html', '<!doctype html><title>whip</title><script type="module" src="/whip.js"></script>'],
-      '/whip.js': [
-        'text/javascript',
-        await bundleForBrowser(fileURLToPath(new URL('./pages/whip.ts', import.meta.url))),
-      ],
-    });
+    const pages = await whipPage();
     try {
       const endpoint = `${suite.target.url}/whip`;
       const viewer = await openPeer(suite.browser, suite.pages);
@@ -75,15 +91,8 @@ describe('WHIP ingest (embedded server, Chromium)', () => {
       );
       expect(again.status).toBe(401);
 
-      const stream = (
-        await eventually(
-          () => streams('whip-1'),
-          (l) => l.some((s) => s.media.audio && s.media.video),
-          20_000,
-        )
-      ).find((s) => s.media.audio && s.media.video)!;
+      const { stream, owner } = await publishedStream(() => streams('whip-1'));
       expect(stream.info).toMatchObject({ type: 'webrtc' });
-      const owner = (stream.info as { owner: string }).owner;
       const received = await eventually(
         () => viewer.evaluate(() => window.peer.received()),
         (r) => hearsAndSees(r, [owner]),
@@ -105,6 +114,41 @@ describe('WHIP ingest (embedded server, Chromium)', () => {
       expect((await fetch(`${suite.target.url}${published.location}`, { method: 'DELETE' })).status).toBe(
         404,
       );
+      await broadcaster.context().close();
+    } finally {
+      await pages.close();
+    }
+  }, 90_000);
+});
+
+describe('WHIP ingest on the local cluster (functions process, SQS, Redis replies, a media node)', () => {
+  const suite = browserSuite(() => startLocalCluster(['node-1'], { REDIS_DB: '11' }));
+
+  it("a browser's WHIP offer is answered by the room's node through Redis; a participant there sees and hears it", async () => {
+    const pages = await whipPage();
+    try {
+      const { url, signalingUrl } = suite.target;
+      const viewer = await openPeer(suite.browser, suite.pages);
+      await join(viewer, url, await suite.target.token('whip-c', 'viewer'), signalingUrl);
+      const broadcaster = await (await suite.browser.newContext()).newPage();
+      await broadcaster.goto(pages.url);
+      await broadcaster.waitForFunction(() => 'whip' in window);
+      const token = await suite.target.token('whip-c', 'broadcaster');
+      const published = await broadcaster.evaluate(([e, t]) => window.whip.publish(e, t), [
+        `${url}/whip`,
+        token,
+      ] as const);
+      expect(published.status, published.body).toBe(201);
+      const list = async () => streamsOf(url, 'whip-c', await suite.target.superAuth());
+      const { stream, owner } = await publishedStream(list);
+      const received = await eventually(
+        () => viewer.evaluate(() => window.peer.received()),
+        (r) => hearsAndSees(r, [owner]),
+        30_000,
+      );
+      expect(hearsAndSees(received, [owner])).toBe(true);
+      expect(await broadcaster.evaluate(() => window.whip.stop())).toBe(200);
+      await eventually(list, (l) => !l.some((s) => s.id === stream.id), 15_000);
       await broadcaster.context().close();
     } finally {
       await pages.close();
