@@ -25,7 +25,7 @@ import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
 import { SessionKeeper } from './signaling/SessionKeeper.ts';
 import type { RtmpIngestServer } from './streaming/RtmpIngestServer.ts';
-import { WhipSessions } from './whip/WhipSessions.ts';
+import { HttpMediaSessions } from './whip/HttpMediaSessions.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
 
 export interface MediaNodeOptions {
@@ -183,7 +183,7 @@ export class MediaNode {
         sessions,
         pipelines,
         mixers,
-        o.replies ? new WhipSessions({ rooms, sessions, replies: o.replies, logger }) : undefined,
+        o.replies ? new HttpMediaSessions({ rooms, sessions, replies: o.replies, logger }) : undefined,
       ),
       logger,
       since,

@@ -9,8 +9,9 @@ import {
   TesseraError,
 } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { ConnectionStore } from '../../shared/ports/gateway.ts';
+import type { ConnectionRecord, ConnectionStore } from '../../shared/ports/gateway.ts';
 import type { Replies } from '../../shared/ports/replies.ts';
+import type { NodeCommandInput } from '../../shared/protocol/commands.ts';
 import type { Commands } from '../services/Commands.ts';
 import type { SignalingFunction } from '../signaling/SignalingFunction.ts';
 
@@ -23,12 +24,13 @@ const WhipReplySchema = z.union([
 ]);
 
 /**
- * WHIP (RFC 9725) ingest: an encoder's SDP offer with a join token as its bearer becomes a
+ * WHIP (RFC 9725) ingest and WHEP playback. WHIP: an encoder's SDP offer with a join token as its bearer becomes a
  * participant of the token's room, publishing one stream, exactly as a WebSocket join would be
  * admitted (the token is spent; room limits hold), on the node placement picks. The session is
  * a connection `whip:<session id>` with no socket: the node answers through Replies, and DELETE
  * of the session's URL is its disconnect. The session id is the resource's capability (122
- * random bits).
+ * random bits). WHEP: a player's offer, with a join token whose role may subscribe, plays one
+ * stream of the room the same way (a participant with a session of its own on the node).
  */
 export interface WhipEndpointDeps {
   signaling: Pick<SignalingFunction, 'connect' | 'disconnect'>;
@@ -45,7 +47,40 @@ export class WhipEndpoint {
     this.#d = d;
   }
 
-  async offer(token: string | undefined, sdp: string): Promise<{ sessionId: string; sdp: string }> {
+  /** WHIP: the offer publishes into the token's room. */
+  offer(token: string | undefined, sdp: string): Promise<{ sessionId: string; sdp: string }> {
+    return this.#session(token, (connection, connectionId) => ({
+      type: 'whip.offer',
+      roomId: connection.roomId,
+      connectionId,
+      participant: connection.participant,
+      sdp,
+      replyTo: connectionId,
+    }));
+  }
+
+  /** WHEP: the offer plays the stream `streamId` of the token's room (a participant's or a mixed view). */
+  play(
+    token: string | undefined,
+    streamId: string,
+    sdp: string,
+  ): Promise<{ sessionId: string; sdp: string }> {
+    return this.#session(token, (connection, connectionId) => ({
+      type: 'whep.offer',
+      roomId: connection.roomId,
+      connectionId,
+      participant: connection.participant,
+      streamId,
+      sdp,
+      replyTo: connectionId,
+    }));
+  }
+
+  /** Admits the token's participant, sends the node the command, and waits for its answer. */
+  async #session(
+    token: string | undefined,
+    command: (connection: ConnectionRecord, connectionId: string) => NodeCommandInput,
+  ): Promise<{ sessionId: string; sdp: string }> {
     const sessionId = randomUUID();
     const connectionId = connectionOf(sessionId);
     const admitted = await this.#d.signaling.connect(connectionId, token);
@@ -53,14 +88,7 @@ export class WhipEndpoint {
     try {
       const connection = await this.#d.connections.get(connectionId);
       if (!connection) throw new TesseraError(ErrorCodes.unexpected, 'the session was not recorded');
-      await this.#d.commands.send(connection.nodeId, {
-        type: 'whip.offer',
-        roomId: connection.roomId,
-        connectionId,
-        participant: connection.participant,
-        sdp,
-        replyTo: connectionId,
-      });
+      await this.#d.commands.send(connection.nodeId, command(connection, connectionId));
       const reply = WhipReplySchema.safeParse(await this.#d.replies.wait(connectionId, ANSWER_WITHIN_MS));
       if (!reply.success)
         throw new TesseraError(ErrorCodes.clusterUnavailable, 'the media node did not answer in time');
@@ -69,7 +97,7 @@ export class WhipEndpoint {
       return { sessionId, sdp: reply.data.sdp };
     } catch (error) {
       await this.#d.signaling.disconnect(connectionId, { left: true }).catch((e) => {
-        this.#d.logger.warn('a refused WHIP session was not fully cleaned up', { error: e });
+        this.#d.logger.warn('a refused WHIP/WHEP session was not fully cleaned up', { error: e });
       });
       throw error;
     }

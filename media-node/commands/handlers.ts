@@ -6,7 +6,7 @@ import type { Pipelines } from '../pipelines/Pipelines.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { NodeSignaling } from '../signaling/NodeSignaling.ts';
 import type { SessionKeeper } from '../signaling/SessionKeeper.ts';
-import type { WhipSessions } from '../whip/WhipSessions.ts';
+import type { HttpMediaSessions } from '../whip/HttpMediaSessions.ts';
 import type { CommandHandler } from './CommandProcessor.ts';
 import { pipelineHandlers } from './handlers/pipelines.ts';
 
@@ -20,7 +20,7 @@ export function nodeCommandHandlers(
   sessions: SessionKeeper,
   pipelines?: Pipelines,
   mixers?: ViewMixers,
-  whip?: WhipSessions,
+  whip?: HttpMediaSessions,
 ): CommandHandler {
   // Commands from the room's other nodes; a node with no cascade (embedded) ignores them.
   const cascade = async (c: Parameters<Cascades['handle']>[0]) => {
@@ -34,6 +34,11 @@ export function nodeCommandHandlers(
       if (!whip)
         throw new ValidationError('this node takes no WHIP offers', [{ path: 'type', message: c.type }]);
       await whip.offer(c);
+    },
+    async 'whep.offer'(c) {
+      if (!whip)
+        throw new ValidationError('this node takes no WHEP offers', [{ path: 'type', message: c.type }]);
+      await whip.play(c);
     },
 
     async 'connection.closed'(c) {

@@ -124,6 +124,11 @@ export class Room extends EventEmitter<Events> {
     return this.#routers.primary;
   }
 
+  /** The primary router with its worker and WebRTC server (a WHEP session's router goes beside it). */
+  get primarySlot(): RouterSlot {
+    return this.#routers.all[0]!;
+  }
+
   /** The workers the room spans on this node. */
   get workers(): types.Worker[] {
     return this.#routers.all.map((s) => s.worker);

@@ -218,6 +218,24 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     sdp: z.string().min(1).max(MAX_WHIP_SDP_BYTES),
     replyTo: z.string().min(1).max(128),
   }),
+  /**
+   * WHEP: a player's SDP offer for the room's stream `streamId` (a participant's or a mixed
+   * view), for the participant the function admitted; answered to Replies as `whip.offer` is.
+   */
+  z.strictObject({
+    ...base,
+    type: z.literal('whep.offer'),
+    connectionId: z.string().min(1).max(128),
+    participant: z.strictObject({
+      id: z.string().min(1).max(64),
+      user: z.string().min(1).max(128),
+      role: z.string().min(1).max(64),
+      permission: PermissionSchema,
+    }),
+    streamId: z.string().min(1).max(64),
+    sdp: z.string().min(1).max(MAX_WHIP_SDP_BYTES),
+    replyTo: z.string().min(1).max(128),
+  }),
   /** Node to node: open a one-way media link for a room; the receiver answers with pipe.opened. */
   z.strictObject({
     ...base,

@@ -9,6 +9,7 @@ import { browserSuite, hearsAndSees } from '../harness/browserSuite.ts';
 import { startLocalCluster } from '../harness/cluster.ts';
 import { bearer } from '../harness/controlPlane.ts';
 import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
+import { createRoom, fluidView, MIXED } from '../harness/mcuScenario.ts';
 import { bundleForBrowser, servePages } from '../harness/pageServer.ts';
 
 const join = (page: Page, url: string, token: string, signalingUrl?: string) =>
@@ -33,15 +34,14 @@ const streamsOf = async (url: string, room: string, auth: string) =>
     await fetch(`${url}/v1/rooms/${room}/streams`, { headers: { authorization: auth } })
   ).json()) as Stream[];
 
-/** The one stream with audio and video in the room, once it is listed, and its owner. */
+/** The one forward stream with audio and video in the room, once it is listed, and its owner. */
 const publishedStream = async (list: () => Promise<Stream[]>) => {
-  const stream = (await eventually(list, (l) => l.some((s) => s.media.audio && s.media.video), 20_000)).find(
-    (s) => s.media.audio && s.media.video,
-  )!;
+  const published = (s: Stream) => s.type === 'forward' && !!s.media.audio && !!s.media.video;
+  const stream = (await eventually(list, (l) => l.some(published), 20_000)).find(published)!;
   return { stream, owner: (stream.info as { owner: string }).owner };
 };
 
-describe('WHIP ingest (embedded server, Chromium)', () => {
+describe('WHIP ingest and WHEP playback (embedded server, Chromium)', () => {
   const suite = browserSuite(() => startEmbedded());
 
   const streams = async (room: string) => {
@@ -49,10 +49,12 @@ describe('WHIP ingest (embedded server, Chromium)', () => {
     return streamsOf(suite.target.url, room, await bearer(id, key));
   };
 
-  it('a browser publishes over WHIP with a join token: another participant sees and hears it; DELETE ends it', async () => {
+  it('a browser publishes over WHIP with a join token: a participant and WHEP players (the stream, the mixed view) see and hear it; DELETE ends it', async () => {
     const pages = await whipPage();
     try {
       const endpoint = `${suite.target.url}/whip`;
+      // A room with a mixed view: WHEP plays the WHIP stream and the view it is mixed into.
+      await createRoom(suite.target, 'whip-1', fluidView);
       const viewer = await openPeer(suite.browser, suite.pages);
       await join(viewer, suite.target.url, await suite.target.token('whip-1', 'viewer'));
 
@@ -104,6 +106,42 @@ describe('WHIP ingest (embedded server, Chromium)', () => {
         (await fetch(`${suite.target.url}${published.location}`, { method: 'PATCH', body: 'a=candidate' }))
           .status,
       ).toBe(405);
+
+      // WHEP, from another page: the WHIP stream, then the room's mixed view.
+      const player = await (await suite.browser.newContext()).newPage();
+      await player.goto(pages.url);
+      await player.waitForFunction(() => 'whep' in window);
+      for (const played of [stream.id, MIXED]) {
+        const whepToken = await suite.target.token('whip-1', `player-${played.slice(0, 8)}`);
+        const playing = await player.evaluate(([e, t]) => window.whep.play(e, t), [
+          `${suite.target.url}/whep/${played}`,
+          whepToken,
+        ] as const);
+        expect(playing.status, playing.body).toBe(201);
+        expect(playing.location).toMatch(/^\/whep\/sessions\/[0-9a-f-]{36}$/);
+        const state = await eventually(
+          () => player.evaluate(() => window.whep.state()),
+          (s) => s.framesDecoded > 10 && s.audioEnergy > 0,
+          30_000,
+        );
+        console.log(
+          `[whep] ${played === MIXED ? 'the mixed view' : 'the WHIP stream'} plays: ${JSON.stringify(state)}`,
+        );
+        expect(state.framesDecoded).toBeGreaterThan(10);
+        expect(state.width).toBeGreaterThan(0);
+        expect(state.audioEnergy).toBeGreaterThan(0);
+        expect(await player.evaluate(() => window.whep.stop())).toBe(200);
+      }
+      const missing = await fetch(`${suite.target.url}/whep/no-such-stream`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/sdp',
+          authorization: `Bearer ${await suite.target.token('whip-1', 'nobody')}`,
+        },
+        body: published.body.replace(/a=sendonly/g, 'a=recvonly'),
+      });
+      expect(missing.status).toBe(404);
+      await player.context().close();
 
       expect(await broadcaster.evaluate(() => window.whip.stop())).toBe(200);
       await eventually(
