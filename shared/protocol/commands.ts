@@ -32,6 +32,14 @@ const pipeEndpoint = z.strictObject({
  * The sending node of a node-to-node command, and which life of its part of the room: a node
  * restarted under the same id has a new instance, so the others drop what they held of the old.
  */
+/** Who a command acts for: the participant the signaling function admitted from a join token. */
+const ParticipantIdentitySchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  user: z.string().min(1).max(128),
+  role: z.string().min(1).max(64),
+  permission: PermissionSchema,
+});
+
 /** A WHIP offer's size at most (a browser's is 4–8 KiB). */
 export const MAX_WHIP_SDP_BYTES = 32 * 1024;
 
@@ -193,12 +201,7 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     ...base,
     type: z.literal('signal'),
     connectionId: z.string().min(1).max(128),
-    participant: z.strictObject({
-      id: z.string().min(1).max(64),
-      user: z.string().min(1).max(128),
-      role: z.string().min(1).max(64),
-      permission: PermissionSchema,
-    }),
+    participant: ParticipantIdentitySchema,
     request: RequestSchema,
   }),
   /**
@@ -209,12 +212,7 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     ...base,
     type: z.literal('whip.offer'),
     connectionId: z.string().min(1).max(128),
-    participant: z.strictObject({
-      id: z.string().min(1).max(64),
-      user: z.string().min(1).max(128),
-      role: z.string().min(1).max(64),
-      permission: PermissionSchema,
-    }),
+    participant: ParticipantIdentitySchema,
     sdp: z.string().min(1).max(MAX_WHIP_SDP_BYTES),
     replyTo: z.string().min(1).max(128),
   }),
@@ -226,12 +224,7 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
     ...base,
     type: z.literal('whep.offer'),
     connectionId: z.string().min(1).max(128),
-    participant: z.strictObject({
-      id: z.string().min(1).max(64),
-      user: z.string().min(1).max(128),
-      role: z.string().min(1).max(64),
-      permission: PermissionSchema,
-    }),
+    participant: ParticipantIdentitySchema,
     streamId: z.string().min(1).max(64),
     sdp: z.string().min(1).max(MAX_WHIP_SDP_BYTES),
     replyTo: z.string().min(1).max(128),
