@@ -8,6 +8,7 @@ import { clusterKeys } from '../../shared/adapters/redis/keys.ts';
 import type { NodeReport } from '../../shared/ports/nodes.ts';
 import { sqsClient } from '../contract/adapters.ts';
 import { startProcess } from '../harness/cluster.ts';
+import { freePort } from '../harness/ports.ts';
 import { freeUdpPortPair, udpFree } from '../harness/udp.ts';
 
 /** The environment file a deployed node's user data writes, read back from the script. */
@@ -38,12 +39,16 @@ describe('a media node as the deployment starts it', () => {
       turnSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:turn',
       lifecycle: { groupName: 'g', launchHook: 'node-ready', terminateHook: 'node-drain' },
     });
+    const rtmpPort = await freePort();
     const env = {
       ...environmentFile(userData),
       // What the user data adds from the instance metadata; loopback here, the public address there.
       NODE_ID: nodeId,
       RTC_ANNOUNCED_ADDRESS: '127.0.0.1',
       RTC_LISTEN_IP: '127.0.0.1',
+      // The RTMP ingest on loopback and a free port here (0.0.0.0:1935 on the instance).
+      RTMP_INGEST_HOST: '127.0.0.1',
+      RTMP_INGEST_PORT: String(rtmpPort),
       // What the instance provides: a shell's PATH and HOME, and AWS access (its role there, the emulator here).
       PATH: process.env.PATH!,
       HOME: process.env.HOME!,
@@ -60,6 +65,8 @@ describe('a media node as the deployment starts it', () => {
         'REDIS_URL',
         'RTC_LISTEN_IP',
         'RTC_PORT',
+        'RTMP_INGEST_HOST',
+        'RTMP_INGEST_PORT',
         'SQS_QUEUE_PREFIX',
         'WS_MANAGEMENT_ENDPOINT',
       ].sort(),
@@ -74,7 +81,14 @@ describe('a media node as the deployment starts it', () => {
       report = raw ? JSON.parse(raw) : undefined;
       if (!report) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(report).toMatchObject({ id: nodeId, region: 'us-east-1', draining: false, pipelines: 0 });
+    expect(report).toMatchObject({
+      id: nodeId,
+      region: 'us-east-1',
+      draining: false,
+      pipelines: 0,
+      // Where encoders push: the announced address and the ingest's port.
+      rtmpIngestUrl: `rtmp://127.0.0.1:${rtmpPort}/live`,
+    });
     // What this machine's ffmpeg can run, as the node probed it (sfu always).
     expect(report!.capabilities).toEqual(await nodeCapabilities());
     expect(report!.workersAlive).toBe(report!.workers);
