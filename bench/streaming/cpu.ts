@@ -168,10 +168,15 @@ for (const job of JOBS) {
     id: `bench-${job.kind}`,
     kind: job.kind,
     roomId: room.id,
-    inputs: ['camera'],
+    inputs: [producer.id],
     params: job.params,
   });
-  const tessera = await measure(() => pipeline.processes.flatMap((p) => (p.pid ? [p.pid] : [])));
+  pipeline.once('failed', ({ reason }) => log(`${job.kind} failed: ${reason}`));
+  const tessera = await measure(() => {
+    const pids = pipeline.processes.flatMap((p) => (p.pid ? [p.pid] : []));
+    if (pids.length === 0) throw new Error(`the ${job.kind} pipeline runs no ffmpeg (${pipeline.state})`);
+    return pids;
+  });
   pipeline.close('stopped');
   await sleep(1000);
 
