@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { RtpOutput } from '../pipelines/RtpBridge.ts';
+import { RtpTimeline } from '../pipelines/RtpTimeline.ts';
 
 /**
  * Between a mixer's encoder ffmpeg and its output producer: RTP whose sequence numbers and
@@ -20,19 +21,11 @@ import type { RtpOutput } from '../pipelines/RtpBridge.ts';
  */
 export class RtpRelay {
   readonly #clockRate: number;
-  readonly #vp8: boolean;
+  readonly #timeline: RtpTimeline;
   readonly #in: Socket;
   readonly #out: Socket;
   readonly #remotePort: number;
   #url = '';
-  #newRun = true;
-  #seqOffset = 0;
-  #tsOffset = 0;
-  #lastSeq: number | undefined;
-  #lastTs = 0;
-  #lastAt = 0;
-  #picOffset = 0;
-  #lastPic: number | undefined;
   readonly #wallClock: boolean;
   /** wallClock: the input timestamp of the frame being relayed, and the output one it maps to. */
   #frameIn: number | undefined;
@@ -44,7 +37,7 @@ export class RtpRelay {
     const url = new URL(output.url);
     this.#remotePort = Number(url.port);
     this.#clockRate = clockRate;
-    this.#vp8 = vp8;
+    this.#timeline = new RtpTimeline(clockRate, { vp8 });
     this.#wallClock = wallClock;
     this.#in = createSocket('udp4');
     this.#out = createSocket('udp4');
@@ -77,7 +70,7 @@ export class RtpRelay {
 
   /** A new ffmpeg run starts: its first packet is put right after the last one relayed. */
   newRun(): void {
-    this.#newRun = true;
+    this.#timeline.newRun();
     this.#newFrameRun = true;
   }
 
@@ -86,48 +79,22 @@ export class RtpRelay {
     const pt = packet[1]! & 0x7f;
     // RTCP arriving here (payload types 72–76 with the marker bit) is not relayed.
     if (pt >= 72 && pt <= 76) return;
-    const seq = packet.readUInt16BE(2);
-    const ts = packet.readUInt32BE(4);
     const now = performance.now();
-    const picAt = this.#vp8 ? vp8PictureIdAt(packet) : undefined;
-    if (this.#newRun) {
-      this.#newRun = false;
-      if (this.#lastSeq !== undefined) {
-        const gapTicks = Math.max(1, Math.round(((now - this.#lastAt) * this.#clockRate) / 1000));
-        this.#seqOffset = (this.#lastSeq + 1 - seq) & 0xffff;
-        this.#tsOffset = (this.#lastTs + gapTicks - ts) >>> 0;
-      }
-      if (picAt !== undefined && this.#lastPic !== undefined)
-        this.#picOffset = (this.#lastPic + 1 - (packet[picAt]! & 0x7f)) & 0x7f;
-    }
-    if (picAt !== undefined) {
-      const pic = ((packet[picAt]! & 0x7f) + this.#picOffset) & 0x7f;
-      packet[picAt] = pic;
-      this.#lastPic = pic;
-    }
-    const outSeq = (seq + this.#seqOffset) & 0xffff;
-    const outTs = this.#wallClock ? this.#wallClockTs(ts, now) : (ts + this.#tsOffset) >>> 0;
-    packet.writeUInt16BE(outSeq, 2);
-    packet.writeUInt32BE(outTs, 4);
-    if (this.#lastSeq === undefined || ((outSeq - this.#lastSeq) & 0xffff) < 0x8000) {
-      this.#lastSeq = outSeq;
-      this.#lastTs = outTs;
-      this.#lastAt = now;
-    }
+    const ts = packet.readUInt32BE(4);
+    const first = !this.#timeline.started;
+    this.#timeline.place(packet, now);
+    if (this.#wallClock) packet.writeUInt32BE(this.#wallClockTs(ts, now, first), 4);
     this.#out.send(packet, this.#remotePort, '127.0.0.1');
   }
 
   /** A frame's packets share one timestamp: the first packet's arrival, always ahead of the last frame's. */
-  #wallClockTs(ts: number, now: number): number {
+  #wallClockTs(ts: number, now: number, first: boolean): number {
     if (ts !== this.#frameIn || this.#newFrameRun) {
       this.#newFrameRun = false;
       this.#frameIn = ts;
       const clock = Math.round((now * this.#clockRate) / 1000) >>> 0;
       // Two frames within one tick of the clock (a burst) still get increasing timestamps.
-      this.#frameOut =
-        this.#lastSeq === undefined || ((clock - this.#frameOut) | 0) > 0
-          ? clock
-          : (this.#frameOut + 1) >>> 0;
+      this.#frameOut = first || ((clock - this.#frameOut) | 0) > 0 ? clock : (this.#frameOut + 1) >>> 0;
     }
     return this.#frameOut;
   }
@@ -138,20 +105,4 @@ export class RtpRelay {
     this.#in.close();
     this.#out.close();
   }
-}
-
-/**
- * Where a VP8 RTP packet's 7-bit picture id is (ffmpeg's packetizer writes one, M = 0), or
- * undefined when it has none.
- */
-function vp8PictureIdAt(packet: Buffer): number | undefined {
-  let at = 12 + 4 * (packet[0]! & 0x0f);
-  if (packet[0]! & 0x10) {
-    if (packet.length < at + 4) return undefined;
-    at += 4 + 4 * packet.readUInt16BE(at + 2);
-  }
-  if (packet.length < at + 3) return undefined;
-  // X: extended control bits present; I: picture id present; M = 0: 7 bits.
-  if (!(packet[at]! & 0x80) || !(packet[at + 1]! & 0x80) || packet[at + 2]! & 0x80) return undefined;
-  return at + 2;
 }

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { mixedStreamId, type ResolvedView } from '../../shared/protocol/mcu.ts';
 import type { StreamAnnouncement } from '../../shared/protocol/signaling.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { type EncodedVideoCodec, videoEncoderArgs } from '../ffmpeg/videoEncoders.ts';
 import { Pipeline, type PipelineContext } from '../pipelines/Pipeline.ts';
-import { type OutputCodec, RtpBridge, type RtpOutput } from '../pipelines/RtpBridge.ts';
+import { RtpBridge, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { blit, NearestScaler, solidFrame, yuvFrameSize } from './canvas.ts';
 import { InputDecoder } from './InputDecoder.ts';
 import { type LayoutEntry, pixelRect, type Rect } from './layout.ts';
@@ -83,7 +84,7 @@ export class VideoMixer extends Pipeline {
   readonly #ctx: PipelineContext;
   readonly #view: VideoView;
   readonly #label: string;
-  readonly #codec: OutputCodec;
+  readonly #codec: EncodedVideoCodec;
   readonly #width: number;
   readonly #height: number;
   readonly #frameSize: number;
@@ -198,27 +199,11 @@ export class VideoMixer extends Pipeline {
     const { framerate, bitrate, keyFrameInterval } = this.#view.parameters;
     const out = this.#output!;
     const kbps = bitrate ?? defaultVideoKbps(this.#width, this.#height, framerate, this.#view.motionFactor);
-    const rate = `${kbps}k`;
     const gop = String(Math.max(1, Math.round(Math.min(keyFrameInterval, MAX_GOP_SECONDS) * framerate)));
-    const encoder =
-      this.#codec === 'h264'
-        ? [
-            ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
-            ...['-bf', '0'],
-          ]
-        : this.#codec === 'vp8'
-          ? // cpu-used 16: VP8 at lower settings collapsed under contention (research/mcu-baseline.md §1).
-            ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-lag-in-frames', '0']
-          : [
-              ...['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1'],
-              ...['-lag-in-frames', '0', '-strict', 'experimental'],
-            ];
     return [
       ...['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${this.#width}x${this.#height}`],
       ...['-r', String(framerate), '-i', 'pipe:0'],
-      ...encoder,
-      ...(this.#codec === 'h264' ? [] : ['-error-resilient', '1', '-auto-alt-ref', '0']),
-      ...['-pix_fmt', 'yuv420p', '-threads', '1', '-b:v', rate, '-maxrate', rate, '-bufsize', rate],
+      ...videoEncoderArgs(this.#codec, kbps),
       ...['-g', gop, '-keyint_min', gop],
       // ffmpeg does not answer PLIs: for its first seconds (a first subscriber, or subscribers after
       // a restart, whose first key frame may have been lost) a key frame every half second.
