@@ -10,9 +10,9 @@ import { type RoomOptionsPatch, RoomOptionsSchema } from '../../shared/protocol/
  * Views are mixed (media-node/mcu): only what the mixers cannot encode is refused (`unmixable`).
  * Other room options are refused only when they differ from what the server itself fills in: OWT's
  * defaults (a "common" view, every codec, transcoding allowed) describe a room that works today
- * as far as it goes, and a room read and written back must round-trip. `transcoding` flags only
- * allow transcoding; nothing transcodes, so none of them is refused (a subscription asking for
- * another format fails at subscribe time). `enableBandwidthAdaptation` is always on (mediasoup
+ * as far as it goes, and a room read and written back must round-trip. `transcoding` flags and
+ * `mediaOut.video` say what a subscriber may ask a transcoder for (checked at subscribe time;
+ * what no transcoder makes, such as H.265 out, is refused there). `enableBandwidthAdaptation` is always on (mediasoup
  * follows each subscriber's bandwidth estimate with simulcast/SVC layers).
  */
 const defaults = RoomOptionsSchema.parse({});
@@ -108,10 +108,15 @@ export const unimplementedRoomOptions: readonly {
     asks: (o) => differs(o, 'mediaIn'),
   },
   {
+    // mediaOut.video is the list a subscriber's transcoding request is checked against
+    // (shared/media/videoOut.ts); audio is not transcoded on subscribe yet.
     option: 'mediaOut',
     feature:
-      'transcoding is not implemented yet (streams are forwarded as published); only the default is accepted',
-    asks: (o) => differs(o, 'mediaOut'),
+      'audio transcoding on subscribe is not implemented yet; only the default mediaOut.audio is accepted',
+    asks: (o) =>
+      o.mediaOut !== undefined &&
+      !isDeepStrictEqual(o.mediaOut.audio, defaults.mediaOut.audio) &&
+      !isDeepStrictEqual(o.mediaOut.audio, owtDefaults.mediaOut?.audio),
   },
   {
     option: 'inputLimit',

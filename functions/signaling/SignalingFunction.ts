@@ -8,13 +8,14 @@ import {
   ValidationError,
 } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { checkVideoParameters, checkVideoTranscode } from '../../shared/media/videoOut.ts';
 import type { Departures } from '../../shared/ports/departures.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
 import type { ConnectionGateway, ConnectionRecord, ConnectionStore } from '../../shared/ports/gateway.ts';
 import type { ParticipantStore } from '../../shared/ports/live.ts';
 import type { RateLimiter } from '../../shared/ports/rateLimit.ts';
 import type { ResumeTickets } from '../../shared/ports/sessions.ts';
-import { roomKey } from '../../shared/protocol/http/roomKey.ts';
+import { parseRoomKey, roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { invalidInput } from '../../shared/protocol/issues.ts';
 import {
   MAX_MESSAGE_BYTES,
@@ -258,6 +259,8 @@ export class SignalingFunction {
       await this.#reply(connectionId, { id: request.id, ok: true, data: {} });
       return;
     }
+    if (request.method === 'subscribe' || request.method === 'subscription.control')
+      await this.#checkTranscode(connection, params.data as Params<'subscribe' | 'subscription.control'>);
     let forwarded = request.params ?? {};
     if (request.method === 'login') {
       const login = await this.#beforeLogin(connection, (params.data as Params<'login'>).failover === true);
@@ -277,6 +280,23 @@ export class SignalingFunction {
       this.#d.logger.error('forwarding a request failed', { error, method: request.method });
       throw new TesseraError(ErrorCodes.clusterUnavailable, 'media node unavailable');
     }
+  }
+
+  /**
+   * Transcoding on subscribe is the room's to allow (`transcoding`, `mediaOut`): checked here,
+   * where the room is one read away, before the node starts an encoder for it.
+   */
+  async #checkTranscode(
+    connection: ConnectionRecord,
+    params: Params<'subscribe' | 'subscription.control'>,
+  ): Promise<void> {
+    const video = 'video' in params ? params.video : undefined;
+    if (!video) return;
+    const { serviceId, roomId } = parseRoomKey(connection.roomId);
+    const room = await this.#d.rooms.get(serviceId, roomId);
+    if (!room) throw new PlaceGoneError();
+    if ('operation' in params) checkVideoParameters(room.options, video.parameters ?? {});
+    else checkVideoTranscode(room.options, video);
   }
 
   /**

@@ -58,6 +58,39 @@ export const DtlsParametersSchema = z.object({
 });
 
 const uint32 = z.number().int().min(0).max(0xffff_ffff);
+
+/**
+ * What a subscriber may ask of a video it receives transcoded (OWT's subscribe
+ * `media.video.parameters`): `bitrate` is OWT's multiplier string (`x0.8`) of the default bit
+ * rate for the size and frame rate asked for; `keyFrameInterval` is in seconds.
+ */
+export const VideoTranscodeParametersSchema = z.strictObject({
+  resolution: z
+    .strictObject({
+      width: z.number().int().min(16).max(1920).multipleOf(2),
+      height: z.number().int().min(16).max(1080).multipleOf(2),
+    })
+    .optional(),
+  framerate: z.number().int().min(1).max(60).optional(),
+  bitrate: z
+    .string()
+    .regex(/^x(\d+(\.\d+)?|\.\d+)$/, 'a multiplier such as "x0.8"')
+    .refine((v) => Number(v.slice(1)) > 0 && Number(v.slice(1)) <= 4, 'a multiplier in (0, 4]')
+    .optional(),
+  keyFrameInterval: z.number().int().min(1).max(100).optional(),
+});
+export type VideoTranscodeParameters = z.infer<typeof VideoTranscodeParametersSchema>;
+
+export const VideoTranscodeRequestSchema = z.strictObject({
+  format: z
+    .strictObject({
+      codec: z.enum(['h264', 'h265', 'vp8', 'vp9', 'av1']),
+      profile: z.enum(['CB', 'B', 'M', 'H']).optional(),
+    })
+    .optional(),
+  parameters: VideoTranscodeParametersSchema.optional(),
+});
+export type VideoTranscodeRequest = z.infer<typeof VideoTranscodeRequestSchema>;
 const payloadType = z.number().int().min(0).max(127);
 /** SDP fmtp / extmap parameters: mediasoup takes strings and numbers only (sdp-transform turns numeric values into numbers). */
 const mediaParameters = z
@@ -164,8 +197,12 @@ export const methodParams = {
     stream: id.optional(),
   }),
   unpublish: z.strictObject({ producerId: id }),
-  /** One subscription per stream and participant: a second one is refused (1303) naming the first. */
-  subscribe: z.strictObject({ producerId: id }),
+  /**
+   * One subscription per stream and participant: a second one is refused (1303) naming the first.
+   * `video`: transcoding on subscribe (OWT's subscribe `media.video`), within the room's
+   * `transcoding` and `mediaOut`: another codec, size, frame rate, bit rate or key-frame interval.
+   */
+  subscribe: z.strictObject({ producerId: id, video: VideoTranscodeRequestSchema.optional() }),
   unsubscribe: z.strictObject({ consumerId: id }),
   'subscription.control': z.discriminatedUnion('operation', [
     z.strictObject({ consumerId: id, operation: z.literal('pause') }),
@@ -180,6 +217,15 @@ export const methodParams = {
       consumerId: id,
       operation: z.literal('priority'),
       priority: z.number().int().min(1).max(255),
+    }),
+    /**
+     * OWT's `update`: a transcoded subscription's video parameters change live (the codec stays;
+     * unset ones keep their value). The picture switches at the new encoder's next key frame.
+     */
+    z.strictObject({
+      consumerId: id,
+      operation: z.literal('update'),
+      video: z.strictObject({ parameters: VideoTranscodeParametersSchema }),
     }),
   ]),
   /** `keyframe`: the stream's subscribers ask it for a key frame (its media path just came back). */
