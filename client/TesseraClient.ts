@@ -9,6 +9,8 @@ import type {
   SessionInfo,
   StreamAnnouncement,
   StreamsPage,
+  VideoTranscodeParameters,
+  VideoTranscodeRequest,
 } from '../shared/protocol/signaling.ts';
 import { publicationOf } from '../shared/protocol/signaling.ts';
 import { Emitter } from './Emitter.ts';
@@ -168,6 +170,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   readonly #timeoutMs: number;
   readonly #autoSubscribe: boolean | 'all';
   readonly #consumers = new Map<string, types.Consumer>();
+  /** What was asked of streams received transcoded, so that a resubscribe (after a rejoin) asks again. */
+  readonly #videoRequests = new Map<string, VideoTranscodeRequest>();
   /** Live remote tracks by consumer id, replayed to every new 'track' listener. */
   readonly #remoteTracks = new Map<string, RemoteTrack>();
   readonly #producers = new Map<string, types.Producer>();
@@ -237,7 +241,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const channel = new SignalingChannel(ws);
     const client = new TesseraClient(channel, signaling, device, { id: '', user: '', role: '' }, options);
     mark('login-sent');
-    const login = await client.#request<LoginResult>('login', { rtpCapabilities: device.rtpCapabilities });
+    const login = await client.#request<LoginResult>('login', {
+      rtpCapabilities: device.rtpCapabilities,
+      // Without autoSubscribe the caller picks what to receive, and how (transcoded…).
+      ...(client.#autoSubscribe ? {} : { subscribe: false }),
+    });
     mark('login-done');
     await client.#applyLogin(login);
     client.#startHealthChecks();
@@ -587,6 +595,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
               rtpCapabilities: this.#device.rtpCapabilities,
               resume: true,
               ...(failover ? { failover: true } : {}),
+              ...(this.#autoSubscribe ? {} : { subscribe: false }),
             },
             LOGIN_TIMEOUT_MS,
           );
@@ -811,10 +820,23 @@ export class TesseraClient extends Emitter<ClientEvents> {
     await Promise.all(ids.map((producerId) => this.#request('unpublish', { producerId })));
   }
 
-  /** Receives a stream (done automatically unless autoSubscribe is false). */
-  async subscribe(streamId: string): Promise<MediaStreamTrack> {
+  /**
+   * Receives a stream (done automatically unless autoSubscribe is false). `video`: receive it
+   * transcoded (OWT's subscribe options): another `format` (`{codec: 'h264'}`), `parameters`
+   * `resolution` `{width, height}`, `framerate`, `bitrate` (`'x0.5'`), `keyFrameInterval` (s),
+   * as the room's `transcoding` and `mediaOut` allow.
+   */
+  async subscribe(
+    streamId: string,
+    options: { video?: VideoTranscodeRequest } = {},
+  ): Promise<MediaStreamTrack> {
     const generation = this.#generation;
-    const params = await this.#request<ConsumerParams>('subscribe', { producerId: streamId });
+    if (options.video) this.#videoRequests.set(streamId, options.video);
+    const video = options.video ?? this.#videoRequests.get(streamId);
+    const params = await this.#request<ConsumerParams>('subscribe', {
+      producerId: streamId,
+      ...(video ? { video } : {}),
+    });
     // A rejoin meanwhile made a new media path: this subscription belonged to the old one.
     if (generation !== this.#generation || !this.#recvTransport)
       throw new TesseraClientError(1201, 'the session moved to another media path; subscribe again');
@@ -831,6 +853,22 @@ export class TesseraClient extends Emitter<ClientEvents> {
       spatialLayer,
       ...(temporalLayer !== undefined ? { temporalLayer } : {}),
     });
+  }
+
+  /**
+   * Changes what a stream received transcoded is made with (OWT's subscription `update`): the
+   * same track shows the new size, rate or bit rate from the transcoder's next key frame.
+   */
+  async updateSubscription(streamId: string, parameters: VideoTranscodeParameters): Promise<void> {
+    const consumer = [...this.#consumers.values()].find((c) => c.producerId === streamId);
+    if (!consumer) throw new TesseraClientError(1004, `not receiving ${streamId}`);
+    await this.#request('subscription.control', {
+      consumerId: consumer.id,
+      operation: 'update',
+      video: { parameters },
+    });
+    const asked = this.#videoRequests.get(streamId);
+    this.#videoRequests.set(streamId, { ...asked, parameters: { ...asked?.parameters, ...parameters } });
   }
 
   /** WebRTC statistics of a received stream (inbound-rtp, codec, candidate pair…). */
@@ -1115,6 +1153,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
 
   #streamRemoved(s: StreamAnnouncement): void {
     this.streams.delete(s.id);
+    this.#videoRequests.delete(s.id);
     for (const consumer of this.#consumers.values()) if (consumer.producerId === s.id) consumer.close();
     this.emit('streamremoved', s);
   }

@@ -25,6 +25,7 @@ import { RoomRegistry, type RtcOptions } from './sfu/RoomRegistry.ts';
 import { NodeSignaling } from './signaling/NodeSignaling.ts';
 import { SessionKeeper } from './signaling/SessionKeeper.ts';
 import type { RtmpIngestServer } from './streaming/RtmpIngestServer.ts';
+import { SubscriptionTranscoders } from './transcoding/SubscriptionTranscoders.ts';
 import { HttpMediaSessions } from './whip/HttpMediaSessions.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
 
@@ -88,6 +89,8 @@ export class MediaNode {
   readonly pipelines: Pipelines;
   /** The view mixers (MCU), when the node mixes (`mcu: true`). */
   mixers: ViewMixers | undefined;
+  /** Transcoding on subscribe, when the node runs transcode pipelines. */
+  transcoders: SubscriptionTranscoders | undefined;
   #events: RoomEvents | undefined;
   #rtmpIngest: RtmpIngestServer | undefined;
   /** Where encoders push to this node's RTMP ingest (with a key after it); none without one. */
@@ -137,9 +140,21 @@ export class MediaNode {
       departures: o.departures,
       logger,
     });
+    const pipelines = new Pipelines({
+      rooms,
+      kinds: o.pipelineKinds ?? {},
+      publisher: roomStreamPublisher,
+      logger,
+      limits: { perRoom: o.limits.pipelinesPerRoom, perNode: o.limits.pipelinesPerNode },
+    });
+    // Transcoding on subscribe: needs a kind of pipeline to run (a node given none transcodes nothing).
+    const transcoders = o.pipelineKinds?.transcode
+      ? new SubscriptionTranscoders({ pipelines, logger })
+      : undefined;
     const turn = o.turn?.urls.length ? o.turn : undefined;
     const signaling = new NodeSignaling(rooms, o.gateway, logger, o.limits, {
       sessions,
+      transcoders,
       observers: o.observers,
       iceServersFor: turn
         ? (participantId) =>
@@ -161,13 +176,6 @@ export class MediaNode {
           registry: o.registry,
         })
       : undefined;
-    const pipelines = new Pipelines({
-      rooms,
-      kinds: o.pipelineKinds ?? {},
-      publisher: roomStreamPublisher,
-      logger,
-      limits: { perRoom: o.limits.pipelinesPerRoom, perNode: o.limits.pipelinesPerNode },
-    });
     events?.followPipelines(pipelines);
     if (events) followRecordings(pipelines, events);
     // The MCU: a mixer per view of the rooms this node hosts the mixing of (views.configure).
@@ -224,6 +232,7 @@ export class MediaNode {
     );
     node.#events = events;
     node.mixers = mixers;
+    node.transcoders = transcoders;
     node.#rtmpIngest = o.rtmpIngest?.server;
     node.rtmpIngestUrl = o.rtmpIngest?.url;
     return node;

@@ -142,6 +142,16 @@ export class SignalingFunction {
   }
 
   /**
+   * A join admitted by connect() and then refused further on (a WHIP or WHEP offer the node
+   * turned down) gives its token back, as a refused $connect does: the caller may try again.
+   */
+  async restoreToken(token: string): Promise<void> {
+    if (token.length > MAX_TOKEN_CHARS) return;
+    const claims = await this.#d.tokens.verify(token).catch(() => undefined);
+    if (claims) await this.#d.tokens.restore(claims);
+  }
+
+  /**
    * $connect with a resume ticket: the participant's place must still exist (it keeps it for the
    * grace period after its socket closed). The ticket is taken by this connection's first login,
    * so a socket that dies before logging in leaves it usable for the next attempt.

@@ -26,14 +26,15 @@ const WhipReplySchema = z.union([
 /**
  * WHIP (RFC 9725) ingest and WHEP playback. WHIP: an encoder's SDP offer with a join token as its bearer becomes a
  * participant of the token's room, publishing one stream, exactly as a WebSocket join would be
- * admitted (the token is spent; room limits hold), on the node placement picks. The session is
+ * admitted (the token is spent; room limits hold; an offer the node refuses gives it back), on
+ * the node placement picks. The session is
  * a connection `whip:<session id>` with no socket: the node answers through Replies, and DELETE
  * of the session's URL is its disconnect. The session id is the resource's capability (122
  * random bits). WHEP: a player's offer, with a join token whose role may subscribe, plays one
  * stream of the room the same way (a participant with a session of its own on the node).
  */
 export interface WhipEndpointDeps {
-  signaling: Pick<SignalingFunction, 'connect' | 'disconnect'>;
+  signaling: Pick<SignalingFunction, 'connect' | 'disconnect' | 'restoreToken'>;
   connections: ConnectionStore;
   commands: Commands;
   replies: Replies;
@@ -99,6 +100,8 @@ export class WhipEndpoint {
       await this.#d.signaling.disconnect(connectionId, { left: true }).catch((e) => {
         this.#d.logger.warn('a refused WHIP/WHEP session was not fully cleaned up', { error: e });
       });
+      // Nobody joined: the token may be used again (an offer fixed, another stream asked for).
+      if (token) await this.#d.signaling.restoreToken(token).catch(() => {});
       throw error;
     }
   }

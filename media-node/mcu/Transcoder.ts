@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { types } from 'mediasoup';
 import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
 import { type TranscodeParams, TranscodeParamsSchema } from '../../shared/protocol/commands.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { videoEncoderArgs } from '../ffmpeg/videoEncoders.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 
@@ -11,9 +13,10 @@ import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge
 const KEY_FRAME_RETRY_MS = 1000;
 
 /**
- * One video stream of the room re-encoded (codec, size, frame rate, bit rate) and produced back
- * into the room as a new stream, owned by `pipeline:<id>`. The first pipeline kind; mixers,
- * streaming and recording follow the same shape.
+ * One video stream of the room re-encoded (codec, size, frame rate, bit rate, key-frame interval)
+ * and produced back into the room as a new stream, owned by `pipeline:<id>`; or, with `publish:
+ * false`, kept as a producer of the room's router that only its owner consumes (transcoding on
+ * subscribe: media-node/transcoding).
  */
 export class Transcoder extends Pipeline {
   readonly #ctx: PipelineContext;
@@ -27,9 +30,18 @@ export class Transcoder extends Pipeline {
   /** Stops asking for key frames (at the first frame). */
   #stopKeyFrames: (() => void) | undefined;
   #published = false;
+  readonly #publish: boolean;
+  readonly #ready: Promise<types.Producer>;
+  #settle: { resolve(p: types.Producer): void; reject(e: Error): void } | undefined;
 
-  constructor(spec: PipelineSpec, ctx: PipelineContext) {
+  constructor(spec: PipelineSpec, ctx: PipelineContext, options: { publish?: boolean } = {}) {
     super(spec, ctx.logger);
+    this.#publish = options.publish ?? true;
+    this.#ready = new Promise((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    // Nobody may be waiting: a refusal here is not an unhandled rejection.
+    this.#ready.catch(() => {});
     const parsed = TranscodeParamsSchema.safeParse(spec.params ?? {});
     if (!parsed.success)
       throw new ValidationError(
@@ -48,11 +60,23 @@ export class Transcoder extends Pipeline {
     return [this.#inputId];
   }
 
-  /** From the MCU baseline: x264 ultrafast ≈ 12 % of a core at 640x480 30 fps, VP8 about three times that. */
+  get params(): Readonly<TranscodeParams> {
+    return this.#params;
+  }
+
+  /** The output producer (on the room's primary router), once allocated; rejects if it never is. */
+  output(): Promise<types.Producer> {
+    return this.#ready;
+  }
+
+  /**
+   * From the MCU baseline: x264 ultrafast ≈ 12 % of a core at 640x480 30 fps, VP8 and VP9 about
+   * three times that; the source's own size and rate counted as 640x480 at 30 fps.
+   */
   get weight(): number {
     const { width, height, framerate, codec } = this.#params;
-    const pixelsPerSecond = width * height * framerate;
-    return ((codec === 'vp8' ? 0.4 : 0.12) * pixelsPerSecond) / (640 * 480 * 30);
+    const pixelsPerSecond = (width ?? 640) * (height ?? 480) * (framerate ?? 30);
+    return ((codec === 'h264' ? 0.12 : 0.4) * pixelsPerSecond) / (640 * 480 * 30);
   }
 
   protected async prepare(): Promise<void> {
@@ -79,6 +103,8 @@ export class Transcoder extends Pipeline {
     });
     if (this.closed) return;
     await this.#bridge.resumeInputs();
+    this.#settle?.resolve(this.#output.producer);
+    this.#settle = undefined;
   }
 
   get #sdpPath(): string {
@@ -86,25 +112,27 @@ export class Transcoder extends Pipeline {
   }
 
   protected ffmpegArgs(): string[] {
-    const { width, height, framerate, bitrateKbps, codec } = this.#params;
+    const { width, height, framerate, bitrateKbps, codec, keyFrameIntervalSeconds } = this.#params;
     const out = this.#output!;
-    const rate = `${bitrateKbps}k`;
-    const encoder =
-      codec === 'h264'
-        ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline']
-        : ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0'];
+    // Exactly the size asked for: scaled to fit, then padded (letterbox), as a subscriber expects.
+    const filters = [
+      ...(width && height
+        ? [
+            `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
+            `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
+          ]
+        : ['scale=trunc(iw/2)*2:trunc(ih/2)*2']),
+      ...(framerate ? [`fps=${framerate}`] : []),
+    ];
+    // ffmpeg does not answer PLIs: key frames on the clock, so a new subscriber waits at most that.
+    const gop = String(Math.ceil((framerate ?? 60) * keyFrameIntervalSeconds));
     return [
       // Low-delay input (research/mcu-baseline.md §2): no demuxer buffering, no frame threading.
       ...['-protocol_whitelist', 'file,udp,rtp', '-fflags', 'nobuffer', '-flags', 'low_delay'],
       ...['-threads', '1', '-reorder_queue_size', '0', '-i', this.#sdpPath],
-      ...['-map', '0:v:0', '-an'],
-      '-vf',
-      `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2,fps=${framerate}`,
-      ...encoder,
-      ...['-pix_fmt', 'yuv420p', '-threads', '1', '-b:v', rate, '-maxrate', rate, '-bufsize', rate],
-      // A key frame every second: ffmpeg does not answer PLIs, so a new subscriber waits at most that.
-      ...['-g', String(framerate), '-keyint_min', String(framerate)],
-      ...(codec === 'h264' ? ['-bf', '0'] : ['-error-resilient', '1', '-auto-alt-ref', '0']),
+      ...['-map', '0:v:0', '-an', '-vf', filters.join(',')],
+      ...videoEncoderArgs(codec, bitrateKbps),
+      ...['-g', gop, '-force_key_frames', `expr:gte(t,n_forced*${keyFrameIntervalSeconds})`],
       ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
     ];
   }
@@ -117,7 +145,7 @@ export class Transcoder extends Pipeline {
 
   protected override onFirstFrame(): void {
     this.#stopKeyFrames?.();
-    if (this.#published || !this.#output) return;
+    if (!this.#publish || this.#published || !this.#output) return;
     this.#published = true;
     const { room, publisher } = this.#ctx;
     const source = room.streams().find((s) => s.id === this.#inputId)?.source ?? 'camera';
@@ -134,6 +162,8 @@ export class Transcoder extends Pipeline {
   }
 
   protected release(): void {
+    this.#settle?.reject(new NotFoundError(ErrorCodes.streamNotFound, 'the transcoder closed'));
+    this.#settle = undefined;
     this.#stopKeyFrames?.();
     if (this.#published && this.#output && !this.#ctx.room.closed)
       this.#ctx.publisher.unpublish(this.#ctx.room, this.#output.producer.id);

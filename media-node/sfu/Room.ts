@@ -366,8 +366,16 @@ export class Room extends EventEmitter<Events> {
     this.#removeStream(producerId);
   }
 
-  /** A paused consumer of a producer (resumed when the client is ready). */
-  async subscribe(peer: Peer, producerId: string): Promise<types.Consumer> {
+  /**
+   * A paused consumer of a producer (resumed when the client is ready). `standIn`: another
+   * producer is consumed in its place, made on the subscriber's router (a transcoded track); it
+   * is the caller's to close if the subscription fails.
+   */
+  async subscribe(
+    peer: Peer,
+    producerId: string,
+    options: { standIn?: (router: types.Router) => Promise<string> } = {},
+  ): Promise<types.Consumer> {
     const stream = this.#streams.get(producerId);
     if (!stream || stream.announcement.kind === 'data')
       throw new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId}`);
@@ -385,14 +393,16 @@ export class Room extends EventEmitter<Events> {
     let consumer: types.Consumer;
     try {
       const target = this.#routers.of(peer.info.id).router;
-      await this.ensureOn(producerId, target).catch((error) => {
-        if (!gone()) throw error;
-      });
+      if (!options.standIn)
+        await this.ensureOn(producerId, target).catch((error) => {
+          if (!gone()) throw error;
+        });
       if (gone()) throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
-      const consumed =
-        (target === this.router &&
-          (await this.consumeResolver?.(peer.info.id, producerId).catch(() => undefined))) ||
-        producerId;
+      const consumed = options.standIn
+        ? await options.standIn(target)
+        : (target === this.router &&
+            (await this.consumeResolver?.(peer.info.id, producerId).catch(() => undefined))) ||
+          producerId;
       if (!target.canConsume({ producerId: consumed, rtpCapabilities: peer.rtpCapabilities })) {
         if (gone()) throw new TesseraError(ErrorCodes.streamNotFound, `stream ${producerId} is gone`);
         throw new ValidationError('your device cannot receive this stream', [
@@ -400,7 +410,8 @@ export class Room extends EventEmitter<Events> {
         ]);
       }
       consumer = await transport
-        // appData.streamId: the stream subscribed to, when another producer stands in for it (mix-minus).
+        // appData.streamId: the stream subscribed to, when another producer stands in for it
+        // (mix-minus, a transcoded track).
         .consume({
           producerId: consumed,
           rtpCapabilities: peer.rtpCapabilities,

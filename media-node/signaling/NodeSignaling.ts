@@ -19,6 +19,7 @@ import { type Clock, KeyedRateLimiter } from '../../shared/rateLimit/TokenBucket
 import type { Peer } from '../sfu/Peer.ts';
 import type { Room } from '../sfu/Room.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
+import type { SubscriptionTranscoders } from '../transcoding/SubscriptionTranscoders.ts';
 import { GatewaySink } from './GatewaySink.ts';
 import { consumerParams, methods, transportParams } from './methods.ts';
 import { jsonBytes, page, snapshot } from './paging.ts';
@@ -61,6 +62,7 @@ export class NodeSignaling {
   readonly #sessions: SessionKeeper | undefined;
   /** TURN servers with fresh credentials for a login answer; set when the deployment runs TURN. */
   readonly #iceServersFor: ((participantId: string) => IceServer[]) | undefined;
+  readonly #transcoders: SubscriptionTranscoders | undefined;
   readonly #observers: { signalingAnswered(method: string, ok: boolean, seconds: number): void } | undefined;
 
   constructor(
@@ -72,6 +74,8 @@ export class NodeSignaling {
       now?: Clock;
       sessions?: SessionKeeper;
       iceServersFor?: ((participantId: string) => IceServer[]) | undefined;
+      /** Transcoding on subscribe (a node that runs pipelines). */
+      transcoders?: SubscriptionTranscoders | undefined;
       /** Times each answer for the node's metrics. */
       observers?: { signalingAnswered(method: string, ok: boolean, seconds: number): void } | undefined;
     } = {},
@@ -80,6 +84,7 @@ export class NodeSignaling {
     const now = options.now;
     this.#sessions = options.sessions;
     this.#iceServersFor = options.iceServersFor;
+    this.#transcoders = options.transcoders;
     this.#rooms = rooms;
     this.#gateway = gateway;
     this.#logger = logger;
@@ -233,7 +238,7 @@ export class NodeSignaling {
     // Paused consumers for the listed streams, within budget: the client can receive after one
     // more round trip (transport.connect with `resume`) and subscribes to the rest itself.
     const consumers = [];
-    if (peer.rtpCapabilities && recv) {
+    if (peer.rtpCapabilities && recv && params.subscribe !== false) {
       let bytes = 0;
       for (const stream of answerRoom.streams) {
         if (consumers.length >= LOGIN_BUDGET.maxConsumers) break;
@@ -314,7 +319,10 @@ export class NodeSignaling {
       this.#sessions ? void this.#sessions.depart(room.id, peer.info.id) : room.leave(peer.info.id);
     const iceServersFor = this.#iceServersFor;
     const iceServers = iceServersFor ? () => iceServersFor(peer.info.id) : undefined;
-    return handler({ room, peer, leave, ...(iceServers ? { iceServers } : {}) }, params);
+    return handler(
+      { room, peer, leave, transcoders: this.#transcoders, ...(iceServers ? { iceServers } : {}) },
+      params,
+    );
   }
 
   #toError(error: unknown, method: Method): NonNullable<SignalingResponse['error']> {

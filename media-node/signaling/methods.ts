@@ -1,9 +1,10 @@
 import type { types } from 'mediasoup';
-import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
+import { ErrorCodes, NotImplementedError, TesseraError } from '../../shared/errors.ts';
 import type { IceServer, Method, Params } from '../../shared/protocol/signaling.ts';
 import { PAGE_BYTES, type ParticipantsPage, type StreamsPage } from '../../shared/protocol/signaling.ts';
 import { type Peer, streamOfConsumer } from '../sfu/Peer.ts';
 import type { Room } from '../sfu/Room.ts';
+import type { SubscriptionTranscoders } from '../transcoding/SubscriptionTranscoders.ts';
 import { page } from './paging.ts';
 
 export interface MethodContext {
@@ -13,6 +14,8 @@ export interface MethodContext {
   leave(): void;
   /** Fresh ICE servers (TURN credentials) for this participant, when the deployment runs TURN. */
   iceServers?(): IceServer[];
+  /** Transcoding on subscribe, on a node that runs pipelines. */
+  transcoders?: SubscriptionTranscoders | undefined;
 }
 
 /**
@@ -99,8 +102,10 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
     return {};
   },
 
-  async subscribe({ room, peer }, { producerId }) {
-    return consumerParams(await room.subscribe(peer, producerId));
+  async subscribe({ room, peer, transcoders }, { producerId, video }) {
+    if (!video) return consumerParams(await room.subscribe(peer, producerId));
+    if (!transcoders) throw new NotImplementedError('this node does not transcode', { option: 'video' });
+    return consumerParams(await transcoders.subscribe(room, peer, producerId, video));
   },
 
   async unsubscribe({ room, peer }, { consumerId }) {
@@ -108,9 +113,14 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
     return {};
   },
 
-  async 'subscription.control'({ room, peer }, params) {
+  async 'subscription.control'({ room, peer, transcoders }, params) {
     const consumer = room.consumer(peer, params.consumerId);
     switch (params.operation) {
+      case 'update': {
+        if (!transcoders) throw new NotImplementedError('this node does not transcode', { option: 'video' });
+        const video = await transcoders.update(room, consumer.id, params.video.parameters);
+        return { paused: consumer.paused, preferredLayers: consumer.preferredLayers ?? null, video };
+      }
       case 'pause':
         await consumer.pause();
         break;

@@ -159,12 +159,17 @@ export type RtmpInParams = z.infer<typeof RtmpInParamsSchema>;
  * Parameters of a `transcode`: one video stream re-encoded, bounded so that one request cannot
  * take a node's CPU (the defaults cost about 2 % of a core with H.264).
  */
+/**
+ * A transcode's output. `null` size or frame rate: the source's own (a subscriber asked only for
+ * another codec or bit rate). The size is exact: the picture is scaled to fit and padded.
+ */
 export const TranscodeParamsSchema = z.strictObject({
-  codec: z.enum(['h264', 'vp8']).default('h264'),
-  width: z.number().int().min(16).max(1920).default(320),
-  height: z.number().int().min(16).max(1080).default(240),
-  framerate: z.number().int().min(1).max(30).default(15),
-  bitrateKbps: z.number().int().min(32).max(4000).default(300),
+  codec: z.enum(['h264', 'vp8', 'vp9']).default('h264'),
+  width: z.number().int().min(16).max(1920).multipleOf(2).nullable().default(320),
+  height: z.number().int().min(16).max(1080).multipleOf(2).nullable().default(240),
+  framerate: z.number().int().min(1).max(60).nullable().default(15),
+  bitrateKbps: z.number().int().min(32).max(8000).default(300),
+  keyFrameIntervalSeconds: z.number().int().min(1).max(100).default(1),
 });
 export type TranscodeParams = z.infer<typeof TranscodeParamsSchema>;
 

@@ -167,10 +167,12 @@ export const methodParams = {
    * session (transports, producers, consumers) if it still holds it. `failover`: the client found
    * its node unresponsive (pings or media stalled); the control plane may move it sooner.
    */
+  /** `subscribe: false`: no consumers for the streams already published (the client picks its own). */
   login: z.strictObject({
     rtpCapabilities: RtpCapabilitiesSchema.optional(),
     resume: z.boolean().optional(),
     failover: z.boolean().optional(),
+    subscribe: z.boolean().optional(),
   }),
   /** A fresh resume ticket (answered by the signaling function, not the node); the old one stops working. */
   'session.refresh': z.strictObject({}),

@@ -86,6 +86,12 @@ describe('pipeline commands', () => {
       height: 240,
       framerate: 15,
       bitrateKbps: 300,
+      keyFrameIntervalSeconds: 1,
+    });
+    // null: the source's own size or rate (a subscriber asking only for another codec).
+    expect(TranscodeParamsSchema.parse({ width: null, height: null, framerate: null })).toMatchObject({
+      width: null,
+      framerate: null,
     });
     for (const params of [
       { bitrateKbps: 100_000 },
@@ -93,6 +99,8 @@ describe('pipeline commands', () => {
       { height: 8 },
       { framerate: 120 },
       { codec: 'av1' },
+      { width: 321 },
+      { keyFrameIntervalSeconds: 0 },
       { extra: 1 },
     ])
       expect(TranscodeParamsSchema.safeParse(params).success, JSON.stringify(params)).toBe(false);

@@ -1,5 +1,6 @@
 // A test participant: the real client SDK in a page, driven by the e2e tests through window.peer.
 import { type RemoteTrack, TesseraClient } from '../../../client/TesseraClient.ts';
+import type { VideoTranscodeParameters, VideoTranscodeRequest } from '../../../shared/protocol/signaling.ts';
 import type { SyntheticOptions } from './instruments.ts';
 import { type PageInstruments, pageInstruments } from './instrumentsPeer.ts';
 
@@ -200,6 +201,15 @@ const peer = {
   },
   leave: () => client!.leave(),
   setLayers: (streamId: string, spatial: number) => client!.setPreferredLayers(streamId, spatial),
+  /** Receives a stream, transcoded as `video` asks; resolves to '' or the refusal's `code: message`. */
+  async subscribe(streamId: string, video?: VideoTranscodeRequest) {
+    return client!.subscribe(streamId, video ? { video } : {}).then(
+      () => '',
+      (e: { code?: number; message?: string }) => `${e.code}: ${e.message}`,
+    );
+  },
+  updateSubscription: (streamId: string, parameters: VideoTranscodeParameters) =>
+    client!.updateSubscription(streamId, parameters),
 
   /** Data channel round trip: publish a channel, and echo whatever arrives on subscribed ones. */
   async openData(label: string) {
