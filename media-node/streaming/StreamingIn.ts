@@ -21,8 +21,8 @@ const STALL_MS = 4000;
  * publication of a `streaming` origin, video as H.264 (constrained baseline, what every browser
  * decodes) and audio as opus, produced into the router like a participant's tracks. A source that
  * stops or goes away ends the ffmpeg run; the registry starts it again with capped, jittered
- * backoff (the producers stay: subscribers see the stream come back), and it fails after too
- * many in a row. The URL (and any credentials in it) never reaches a log.
+ * backoff (the producers stay, paused meanwhile: the stream is `inactive` until frames come
+ * back), and it fails after too many in a row. The URL (and any credentials in it) never reaches a log.
  */
 export class StreamingIn extends Pipeline {
   readonly #ctx: PipelineContext;
@@ -31,6 +31,8 @@ export class StreamingIn extends Pipeline {
   #video: RtpOutput | undefined;
   #audio: RtpOutput | undefined;
   #published = false;
+  /** The source went away and has not sent a frame since: the publication shows `inactive`. */
+  #away = false;
   #watchdog: ReturnType<typeof setInterval> | undefined;
 
   constructor(spec: PipelineSpec, ctx: PipelineContext) {
@@ -52,6 +54,21 @@ export class StreamingIn extends Pipeline {
     this.#ctx = ctx;
     this.#params = parsed.data;
     this.#bridge = new RtpBridge(ctx.room.router);
+    // A run ended while meant to run: the source is away until a run has a frame again.
+    this.on('crashed', () => this.#setAway(true));
+  }
+
+  /**
+   * OWT's stream status: a reconnecting streaming-in is `inactive` (its tracks paused: the
+   * stream record, subscribers' `stream` update events and webhooks say so), `active` again with
+   * the next run's first frame.
+   */
+  #setAway(away: boolean): void {
+    if (!this.#published || this.#away === away || this.closed) return;
+    this.#away = away;
+    void this.#ctx.room.pauseStream(this.#params.publication, undefined, away).catch((error) => {
+      this.logger.warn('streaming-in status not updated', { error });
+    });
   }
 
   get inputs(): readonly string[] {
@@ -113,6 +130,7 @@ export class StreamingIn extends Pipeline {
 
   /** Its tracks become the room's publication at the first run's first frame. */
   protected override onFirstFrame(): void {
+    this.#setAway(false);
     if (this.#published) return;
     this.#published = true;
     const tracks = { video: this.#video, audio: this.#audio };

@@ -80,12 +80,19 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
       expect(Number(first.find((s) => s.codec_name === 'h264')!.nb_read_frames)).toBeGreaterThan(30);
 
       // The source stops: the run ends; the source comes back: the same publication flows again.
+      // Meanwhile the publication is inactive (its tracks paused), and active again with frames.
+      const paused = () => room.producersOf('cam-pub').map((t) => t.announcement.paused);
+      expect(paused()).toEqual([false, false]);
       await source.close(1000);
       await next(pipeline, 'crashed', 20_000);
+      for (let i = 0; i < 20 && !paused().every(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(paused()).toEqual([true, true]);
       source = rtmpEncoder(server.url('live/cam'));
       const [{ restarts }] = (await next(pipeline, 'started', 30_000)) as [{ restarts: number }];
       expect(restarts).toBeGreaterThan(0);
       expect(tracks()).toEqual(['audio', 'video']);
+      for (let i = 0; i < 20 && paused().some(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(paused()).toEqual([false, false]);
       const again = await record();
       expect(Number(again.find((s) => s.codec_name === 'h264')!.nb_read_frames)).toBeGreaterThan(30);
 
