@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { NotImplementedError } from '../../shared/errors.ts';
 import { RecordingRequestSchema, RecordingSchema } from '../../shared/protocol/http/recording.ts';
 import { RoomIdSchema } from '../../shared/protocol/http/room.ts';
+import { StreamingOutPatchOpSchema } from '../../shared/protocol/http/streamingOut.ts';
 import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
@@ -66,14 +66,15 @@ export function recordingRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): v
       tags: ['recordings'],
       security,
       summary:
-        "OWT's subscription-control ops on a recording: refused (501) until sources can be switched live",
-      request: { params: One, body: jsonBody(z.array(z.unknown()).min(1).max(16)) },
-      responses: { ...errorResponses },
+        "OWT's ops on a recording: replace /media/audio/from or /media/video/from switches its sources live, into the next part file (video parameters: 501)",
+      request: { params: One, body: jsonBody(z.array(StreamingOutPatchOpSchema).min(1).max(4)) },
+      responses: { 200: jsonResponse('the recording', PublicRecording), ...errorResponses },
     }),
-    () => {
-      throw new NotImplementedError(
-        "changing a recording's sources or parameters is not implemented yet: stop it and start another",
-        { resource: 'recordings' },
+    async (c) => {
+      const p = c.req.valid('param');
+      return c.json(
+        await api.recordings.update(c.get('caller'), p.room, p.recording, c.req.valid('json')),
+        200,
       );
     },
   );

@@ -16,6 +16,7 @@ import {
   type RecordingRequest,
   refusedCodecs,
 } from '../../shared/protocol/http/recording.ts';
+import type { StreamingOutPatchOp } from '../../shared/protocol/http/streamingOut.ts';
 import type { Commands } from './Commands.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
@@ -145,6 +146,71 @@ export class RecordingService {
       throw error;
     }
     return present(recording, roomId);
+  }
+
+  /**
+   * OWT's PATCH of a recording: `replace /media/audio/from` or `/media/video/from` switches its
+   * sources live (each must have that kind, in a codec the container holds; the node starts the
+   * next part file on them, and refuses, leaving the recording as it was, what it cannot take).
+   * Video parameters need transcoding: 501.
+   */
+  async update(caller: Caller, roomId: string, id: string, ops: StreamingOutPatchOp[]): Promise<Recording> {
+    const key = await this.#rooms.key(caller, roomId);
+    const recording = await this.#find(key, id);
+    const media = {
+      audio: recording.media.audio && { ...recording.media.audio },
+      video: recording.media.video && { ...recording.media.video },
+    };
+    for (const op of ops) {
+      if (op.path.startsWith('/media/video/parameters/'))
+        throw new NotImplementedError(
+          'media.video.parameters: recording at other video parameters needs transcoding, not implemented yet',
+          { options: [op.path] },
+        );
+      const kind = op.path === '/media/audio/from' ? 'audio' : 'video';
+      const track = media[kind];
+      if (!track)
+        throw new ValidationError(`this recording has no ${kind}`, [
+          { path: op.path, message: 'not recorded' },
+        ]);
+      const { codec } = await this.#source(key, op.value as string, kind, undefined);
+      Object.assign(track, { from: op.value as string, format: { codec } });
+    }
+    const mimeTypes = [
+      ...(media.audio ? [`audio/${media.audio.format?.codec}`] : []),
+      ...(media.video ? [`video/${media.video.format?.codec}`] : []),
+    ];
+    const container = containerFor(recording.container);
+    const refused = refusedCodecs(container, mimeTypes);
+    if (refused.length > 0)
+      throw new ValidationError(
+        `${recording.container} cannot hold ${refused.join(' and ')} without re-encoding`,
+        [{ path: 'from', message: 'another stream, or a recording in mkv' }],
+      );
+    if (!active(recording) || !recording.nodeId)
+      throw new ConflictError(`this recording is ${recording.status}: start another`);
+    // In the order the pipeline took them (RecordParams.kinds): video first.
+    await this.#commands.send(recording.nodeId, {
+      type: 'pipeline.switch',
+      roomId: key,
+      pipelineId: id,
+      inputs: [
+        ...(media.video ? [{ streamId: media.video.from }] : []),
+        ...(media.audio ? [{ streamId: media.audio.from }] : []),
+      ],
+    });
+    let updated: Recording | undefined;
+    await this.#settle(key, id, (r) => {
+      updated = {
+        ...r,
+        media: {
+          ...(media.audio ? { audio: media.audio } : {}),
+          ...(media.video ? { video: media.video } : {}),
+        },
+      };
+      return updated;
+    });
+    return present(updated ?? recording, roomId);
   }
 
   /** Stops a running recording (its file is finished, its record says `stopping` until the node reports). */

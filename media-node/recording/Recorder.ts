@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import type { types } from 'mediasoup';
 import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
 import type { BlobInfo, BlobStore } from '../../shared/ports/blobs.ts';
 import { type RecordParams, RecordParamsSchema } from '../../shared/protocol/commands.ts';
@@ -37,7 +38,7 @@ const CONTENT_TYPE: Record<Container, string> = {
 /** What a recording has written so far. */
 export interface RecordingInfo {
   container: Container;
-  /** The files written, one per ffmpeg run (a crash and restart starts the next part). */
+  /** The files written, one per ffmpeg run (a crash and restart, or a switch, starts the next part). */
   files: string[];
   /** The parts in the blob store, each once its run has ended. */
   stored: BlobInfo[];
@@ -157,15 +158,16 @@ export class Recorder extends Pipeline {
         { path: 'inputs', message: kinds.join(', ') },
       ]);
     this.#work = mkdtempSync(join(tmpdir(), 'tessera-record-'));
-    const gone = () => this.close(room.closed ? 'room closed' : 'input gone');
     this.#inputs.push(
-      ...(await consumeTracks(room, this.#bridge, this.#inputIds, this.#work, gone, () => this.closed)),
+      ...(await consumeTracks(room, this.#bridge, this.#inputIds, this.#work, this.#gone, () => this.closed)),
     );
     if (this.closed) return;
     this.#container = this.#chooseContainer();
     mkdirSync(this.#dir, { recursive: true });
     await this.#bridge.resumeInputs();
   }
+
+  readonly #gone = () => this.close(this.#ctx.room.closed ? 'room closed' : 'input gone');
 
   #chooseContainer(): Container {
     const codecs = this.#inputs.map((i) => i.consumer.rtpParameters.codecs[0]!.mimeType.toLowerCase());
@@ -181,11 +183,50 @@ export class Recorder extends Pipeline {
     return container;
   }
 
+  /**
+   * OWT's PATCH of a recording's `from`: the new tracks (one per kind recorded, video first) are
+   * consumed first (one that is not there, or a codec the container cannot hold, leaves the
+   * recording as it was); then the old ones go and ffmpeg finishes its part and starts the next
+   * on the new sources. Each part is a file of its own: one codec per track and file.
+   */
+  override async switchInputs(streamIds: readonly string[]): Promise<void> {
+    const { room } = this.#ctx;
+    const kinds =
+      this.#kinds ??
+      this.#inputIds.map((id) => room.streams().find((s) => s.id === id)?.kind as 'audio' | 'video');
+    if (streamIds.length !== kinds.length)
+      throw new ValidationError('a recording switches one input per kind it records', [
+        { path: 'inputs', message: `one per kind of ${kinds.join('+')}` },
+      ]);
+    const ids = streamIds.map((id, i) => trackOfKind(room, id, kinds[i]!));
+    // Checked before anything is consumed: the running part's SDP files stay as they are.
+    const codecs = ids.map((id) => (room.stream(id)?.producer as types.Producer | undefined)?.rtpParameters);
+    const mimeTypes = codecs.map((c) => c?.codecs[0]?.mimeType.toLowerCase() ?? 'unknown');
+    const refused = refusedCodecs(this.#container, mimeTypes);
+    if (refused.length > 0)
+      throw new ValidationError(
+        `${this.#container} cannot hold ${refused.join(' and ')} without re-encoding`,
+        [{ path: 'from', message: 'another stream, or a recording in mkv' }],
+      );
+    if (this.closed || !this.#work) return;
+    const next = await consumeTracks(room, this.#bridge, ids, this.#work, this.#gone, () => this.closed);
+    const old = this.#inputs.splice(0, this.#inputs.length, ...next);
+    this.#inputIds = ids;
+    for (const input of old) {
+      input.consumer.off('producerclose', this.#gone);
+      input.consumer.off('transportclose', this.#gone);
+      this.#bridge.closeInput(input);
+    }
+    if (this.closed) return;
+    await this.#bridge.resumeInputs();
+    this.logger.info('recording switched its inputs', { inputs: ids });
+    await this.respawn();
+  }
+
   protected ffmpegArgs(): string[] {
-    const file = join(
-      this.#dir,
-      `${this.id}${this.restarts > 0 ? `.${this.restarts}` : ''}.${EXTENSION[this.#container]}`,
-    );
+    // One file per run: a crash, or a switch of sources, starts the next part.
+    const part = this.#files.length;
+    const file = join(this.#dir, `${this.id}${part > 0 ? `.${part}` : ''}.${EXTENSION[this.#container]}`);
     this.#files.push(file);
     const container =
       this.#container === 'mp4'
@@ -214,7 +255,9 @@ export class Recorder extends Pipeline {
     this.#ffmpeg = process;
     this.#outTimeUs = 0;
     const file = this.#files.at(-1)!;
-    this.#storing = process.exited().then(() => this.#store(file));
+    // Every part's way into the store is waited for at the end, an earlier one's too (a switch).
+    const earlier = this.#storing;
+    this.#storing = Promise.all([earlier, process.exited().then(() => this.#store(file))]).then(() => {});
     process.on('progress', ({ fields }) => {
       const us = Number(fields.out_time_us);
       if (Number.isFinite(us) && us > 0) this.#outTimeUs = us;

@@ -144,11 +144,17 @@ describe('recordings over REST (embedded server, one Chromium participant)', () 
       expect(running.status).toBe('recording');
       const recordingSince = Date.now();
       await new Promise((r) => setTimeout(r, 4000));
-      // OWT's PATCH (switch a source) is refused until it is implemented.
-      const patched = await rest('PATCH', path, [
-        { op: 'replace', path: '/media/video/from', value: stream.id },
+      // OWT's PATCH: a source that is not in the room is 404 and video parameters (transcoding)
+      // 501; the recording runs on as it was (switching itself: Recorder.test.ts).
+      const nowhere = await rest('PATCH', path, [
+        { op: 'replace', path: '/media/video/from', value: 'nope' },
       ]);
-      expect(patched.status).toBe(501);
+      expect([nowhere.status, nowhere.body]).toMatchObject([404, { error: { code: 1004 } }]);
+      const resized = await rest('PATCH', path, [
+        { op: 'replace', path: '/media/video/parameters/resolution', value: { width: 320, height: 240 } },
+      ]);
+      expect([resized.status, resized.body]).toMatchObject([501, { error: { code: 1202 } }]);
+      expect(((await rest('GET', path)).body as unknown as Recording).media.video?.from).toBe(stream.id);
 
       expect((await rest('DELETE', path)).status).toBe(204);
       const recordedMs = Date.now() - recordingSince;

@@ -207,6 +207,40 @@ describe('recordings on a real worker: room tracks copied into files that surviv
       room.close();
     }, 60_000);
 
+  it("a switch of sources (OWT's PATCH of `from`) finishes the part and records the new ones into the next; a codec the container cannot hold is refused", async () => {
+    const { room, video, audio } = await roomWith('vp8');
+    const other = await publishLavfi(room, senders, {
+      owner: 'p2',
+      kind: 'video',
+      codec: 'vp8',
+      lavfi: 'smptebars=size=320x240:rate=15',
+    });
+    const h264 = await publishLavfi(room, senders, {
+      owner: 'p3',
+      kind: 'video',
+      codec: 'h264',
+      lavfi: 'testsrc=size=320x240:rate=15',
+    });
+    const pipeline = await record(room.id, 'rec-switch', [video, audio], 'webm');
+    await sleep(3000);
+    // webm holds no H.264: refused, and the recording runs on as it was.
+    await expect(pipeline.switchInputs([h264.producer.id, audio])).rejects.toThrow(/webm cannot hold/);
+    expect(pipeline.inputs).toEqual([video, audio]);
+    const first = pipeline.info.files[0]!;
+    await pipeline.switchInputs([other.producer.id, audio]);
+    expect(pipeline.inputs).toEqual([other.producer.id, audio]);
+    await next(pipeline, 'started');
+    await sleep(3000);
+    await stop(pipeline);
+    const { files } = pipeline.info;
+    expect(files).toEqual([first, join(dir, 'rec-switch.1.webm')]);
+    for (const file of files) {
+      expect((await probe(file)).codecs).toEqual(['opus', 'vp8']);
+      expect(await decodedFrames(file)).toBeGreaterThan(20);
+    }
+    room.close();
+  }, 60_000);
+
   it("a view's mixed stream (H.264 video from the compositor, opus from the audio mixer) records into mp4", async () => {
     const mixers = new ViewMixers({ rooms, pipelines, logger });
     try {
