@@ -1071,6 +1071,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
         // The stream ended (or was replaced) between the subscription and its start: gone, not an error.
         if (e instanceof TesseraClientError && (e.code === 1001 || e.code === 1004))
           this.#dropConsumer(consumer);
+        // Not started (the socket went meanwhile: a resume): forgotten here, so that the retried
+        // subscribe, told of the server's paused consumer, lets that one go instead of giving up.
+        consumer.close();
+        this.#consumers.delete(consumer.id);
         throw e;
       }
     }
