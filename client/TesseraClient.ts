@@ -474,9 +474,9 @@ export class TesseraClient extends Emitter<ClientEvents> {
   }
 
   /**
-   * Every `healthCheckMs`, a ping through signaling to the media node. Unanswered while media
-   * still flows, the signaling path is what broke: the socket is replaced and the session
-   * resumed. Unanswered with media stalled too, the node is gone: the session rejoins on another.
+   * Every `healthCheckMs`, a ping through signaling to the media node. Unanswered twice in a row
+   * while media still flows, the signaling path is what broke: the socket is replaced and the
+   * session resumed. Unanswered with media stalled too, the node is gone: the session rejoins on another.
    * A ping refused for the request rate (1303, e.g. while subscribing to a large room) was answered.
    */
   #startHealthChecks(): void {
@@ -516,8 +516,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
         if (e instanceof TesseraClientError && e.code === 1303) return;
         this.#unanswered++;
         if (media === 'flowing') {
-          // The node still sends us media: signaling is probably what broke. A new socket
-          // resumes (flagged: if the node did die after all, the control plane moves us).
+          // The node still sends us media: signaling is slow or broke. One late answer is a busy
+          // path (a resume would only add to its load); twice in a row, a new socket resumes
+          // (flagged: if the node did die after all, the control plane moves us).
+          if (this.#unanswered < 2) return;
           this.#channel.abandon(CloseCodes.unresponsive, 'signaling unresponsive');
           void this.#recover('resume', 'signaling unresponsive', { suspectNode: true });
         } else if (media === 'broken' || this.#unanswered >= 2) {
