@@ -406,9 +406,11 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     const server = rtsp;
+    // Frames and the depayloaders come on separate lines of the server's output: wait for both.
+    const depayloaded = () => ['rtph264depay', 'rtpmp4gdepay'].every((c) => server.pushCodecs.includes(c));
     const frames = await eventually(
       async () => server.pushFrames() - before,
-      (n) => n >= 60,
+      (n) => n >= 60 && depayloaded(),
       30_000,
     );
     console.log(`[streaming-outs] rtsp push: ${frames} frames decoded, ${server.pushCodecs.join(' ')}`);
