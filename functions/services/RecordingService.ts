@@ -20,6 +20,7 @@ import type { StreamingOutPatchOp } from '../../shared/protocol/http/streamingOu
 import type { Commands } from './Commands.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
+import { applySourceOps } from './sourceOps.ts';
 
 /** Recordings running at once in one room: each is an ffmpeg on the room's host. */
 export const MAX_ACTIVE_RECORDINGS_PER_ROOM = 4;
@@ -157,25 +158,13 @@ export class RecordingService {
   async update(caller: Caller, roomId: string, id: string, ops: StreamingOutPatchOp[]): Promise<Recording> {
     const key = await this.#rooms.key(caller, roomId);
     const recording = await this.#find(key, id);
-    const media = {
-      audio: recording.media.audio && { ...recording.media.audio },
-      video: recording.media.video && { ...recording.media.video },
-    };
-    for (const op of ops) {
-      if (op.path.startsWith('/media/video/parameters/'))
-        throw new NotImplementedError(
-          'media.video.parameters: recording at other video parameters needs transcoding, not implemented yet',
-          { options: [op.path] },
-        );
-      const kind = op.path === '/media/audio/from' ? 'audio' : 'video';
-      const track = media[kind];
-      if (!track)
-        throw new ValidationError(`this recording has no ${kind}`, [
-          { path: op.path, message: 'not recorded' },
-        ]);
-      const { codec } = await this.#source(key, op.value as string, kind, undefined);
-      Object.assign(track, { from: op.value as string, format: { codec } });
-    }
+    const media = await applySourceOps(
+      ops,
+      recording.media,
+      'recording',
+      'recording at other video parameters needs transcoding, not implemented yet',
+      async (from, kind) => ({ format: { codec: (await this.#source(key, from, kind, undefined)).codec } }),
+    );
     const mimeTypes = [
       ...(media.audio ? [`audio/${media.audio.format?.codec}`] : []),
       ...(media.video ? [`video/${media.video.format?.codec}`] : []),

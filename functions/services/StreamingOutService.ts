@@ -18,6 +18,7 @@ import { checkStreamingUrl } from '../streaming/urls.ts';
 import type { Commands } from './Commands.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
+import { applySourceOps } from './sourceOps.ts';
 
 /** Streaming-outs running at once in one room: each is an H.264 encode on the room's host. */
 export const MAX_STREAMING_OUTS_PER_ROOM = 4;
@@ -154,25 +155,16 @@ export class StreamingOutService {
   ): Promise<StreamingOut> {
     const key = await this.#rooms.key(caller, roomId);
     const out = await this.#find(key, id);
-    const media = {
-      audio: out.media.audio && { ...out.media.audio },
-      video: out.media.video && { ...out.media.video },
-    };
-    for (const op of ops) {
-      if (op.path.startsWith('/media/video/parameters/'))
-        throw new NotImplementedError(
-          'media.video.parameters: other video parameters than the encoder defaults are not implemented yet',
-          { options: [op.path] },
-        );
-      const kind = op.path === '/media/audio/from' ? 'audio' : 'video';
-      const track = media[kind];
-      if (!track)
-        throw new ValidationError(`this streaming-out has no ${kind}`, [
-          { path: op.path, message: 'not streamed' },
-        ]);
-      await this.#source(key, op.value as string, kind);
-      track.from = op.value as string;
-    }
+    const media = await applySourceOps(
+      ops,
+      out.media,
+      'streaming-out',
+      'other video parameters than the encoder defaults are not implemented yet',
+      async (from, kind) => {
+        await this.#source(key, from, kind);
+        return {};
+      },
+    );
     if (out.status === 'failed' || !out.nodeId)
       throw new ConflictError('this streaming-out failed: delete it and start another');
     await this.#commands.send(out.nodeId, {

@@ -43,3 +43,26 @@ export async function consumeTracks(
   }
   return inputs;
 }
+
+/**
+ * A pipeline's `inputs` (changed in place) switched to the tracks `ids`: the new ones consumed
+ * first (a track that is not there throws and leaves the inputs as they were), then the old ones
+ * let go. Their SDP files are rewritten for the next ffmpeg run.
+ */
+export async function switchTracks(
+  room: Room,
+  bridge: RtpBridge,
+  inputs: RtpInput[],
+  ids: readonly string[],
+  dir: string,
+  gone: () => void,
+  closed: () => boolean,
+): Promise<void> {
+  const next = await consumeTracks(room, bridge, ids, dir, gone, closed);
+  const old = inputs.splice(0, inputs.length, ...next);
+  for (const input of old) {
+    input.consumer.off('producerclose', gone);
+    input.consumer.off('transportclose', gone);
+    bridge.closeInput(input);
+  }
+}

@@ -13,7 +13,7 @@ import {
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
-import { consumeTracks, trackOfKind } from '../pipelines/tracks.ts';
+import { consumeTracks, switchTracks, trackOfKind } from '../pipelines/tracks.ts';
 
 /** Until the first frame is written, key frames are asked for this often (a file starts at one). */
 const KEY_FRAME_RETRY_MS = 1000;
@@ -209,14 +209,8 @@ export class Recorder extends Pipeline {
         [{ path: 'from', message: 'another stream, or a recording in mkv' }],
       );
     if (this.closed || !this.#work) return;
-    const next = await consumeTracks(room, this.#bridge, ids, this.#work, this.#gone, () => this.closed);
-    const old = this.#inputs.splice(0, this.#inputs.length, ...next);
+    await switchTracks(room, this.#bridge, this.#inputs, ids, this.#work, this.#gone, () => this.closed);
     this.#inputIds = ids;
-    for (const input of old) {
-      input.consumer.off('producerclose', this.#gone);
-      input.consumer.off('transportclose', this.#gone);
-      this.#bridge.closeInput(input);
-    }
     if (this.closed) return;
     await this.#bridge.resumeInputs();
     this.logger.info('recording switched its inputs', { inputs: ids });

@@ -6,7 +6,7 @@ import { type StreamOutParams, StreamOutParamsSchema } from '../../shared/protoc
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
-import { consumeTracks, trackOfKind } from '../pipelines/tracks.ts';
+import { consumeTracks, switchTracks, trackOfKind } from '../pipelines/tracks.ts';
 
 /** Until the first frame is out, key frames are asked for this often (the encoder starts at one). */
 const KEY_FRAME_RETRY_MS = 1000;
@@ -101,14 +101,8 @@ export class StreamingOut extends Pipeline {
       ]);
     const ids = streamIds.map((id, i) => trackOfKind(room, id, this.#kinds[i]!));
     if (this.closed || !this.#work) return;
-    const next = await consumeTracks(room, this.#bridge, ids, this.#work, this.#gone, () => this.closed);
-    const old = this.#inputs.splice(0, this.#inputs.length, ...next);
+    await switchTracks(room, this.#bridge, this.#inputs, ids, this.#work, this.#gone, () => this.closed);
     this.#inputIds = ids;
-    for (const input of old) {
-      input.consumer.off('producerclose', this.#gone);
-      input.consumer.off('transportclose', this.#gone);
-      this.#bridge.closeInput(input);
-    }
     if (this.closed) return;
     await this.#bridge.resumeInputs();
     this.logger.info('streaming-out switched its inputs', { inputs: ids });
