@@ -16,7 +16,6 @@ type Events = { close: [] };
  * which its listeners learn from `close`.
  */
 export class SharedTranscoder extends EventEmitter<Events> {
-  readonly key: string;
   readonly params: ResolvedVideoTranscode;
   readonly #transcoder: Transcoder;
   readonly #tap: types.DirectTransport;
@@ -25,14 +24,12 @@ export class SharedTranscoder extends EventEmitter<Events> {
   #closed = false;
 
   private constructor(
-    key: string,
     params: ResolvedVideoTranscode,
     transcoder: Transcoder,
     tap: types.DirectTransport,
     consumer: types.Consumer,
   ) {
     super();
-    this.key = key;
     this.params = params;
     this.#transcoder = transcoder;
     this.#tap = tap;
@@ -46,7 +43,6 @@ export class SharedTranscoder extends EventEmitter<Events> {
 
   /** Taps `transcoder` (already running under the node's pipelines) once its output exists. */
   static async open(
-    key: string,
     params: ResolvedVideoTranscode,
     transcoder: Transcoder,
     router: types.Router,
@@ -60,7 +56,7 @@ export class SharedTranscoder extends EventEmitter<Events> {
           tap.close();
           throw error;
         });
-      const shared = new SharedTranscoder(key, params, transcoder, tap, consumer);
+      const shared = new SharedTranscoder(params, transcoder, tap, consumer);
       if (transcoder.closed) shared.close();
       return shared;
     } catch (error) {
@@ -73,17 +69,14 @@ export class SharedTranscoder extends EventEmitter<Events> {
     return this.#closed;
   }
 
-  get pipelineId(): string {
-    return this.#transcoder.id;
-  }
-
   /** The output's codec as the room's routers name it (payload type included). */
   get codec(): types.RtpCodecParameters {
     return this.#consumer.rtpParameters.codecs[0]!;
   }
 
-  get subscriptions(): number {
-    return this.#listeners.size;
+  /** Stops it when nobody listens (a subscription that failed, or an update that changed nothing). */
+  closeIfUnused(): void {
+    if (this.#listeners.size === 0) this.close();
   }
 
   add(listener: PacketListener): void {

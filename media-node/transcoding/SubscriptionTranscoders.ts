@@ -78,7 +78,7 @@ export class SubscriptionTranscoders {
         standIn: async (router) => {
           const shared = await this.#acquire(room, producerId, params);
           track = await TranscodedTrack.create(router, producerId, shared).finally(() => {
-            if (shared.subscriptions === 0) shared.close();
+            shared.closeIfUnused();
           });
           return track.producer.id;
         },
@@ -110,11 +110,11 @@ export class SubscriptionTranscoders {
     const next = resolveVideoTranscode(track.target.codec, parameters, track.target);
     const shared = await this.#acquire(room, track.sourceId, next);
     if (track.closed) {
-      if (shared.subscriptions === 0) shared.close();
+      shared.closeIfUnused();
       throw new TesseraError(ErrorCodes.notFound, `subscription ${consumerId} closed meanwhile`);
     }
     track.switchTo(shared);
-    if (shared.subscriptions === 0) shared.close();
+    shared.closeIfUnused();
     return next;
   }
 
@@ -167,7 +167,7 @@ export class SubscriptionTranscoders {
       sourceId,
       ...params,
     });
-    const opening = SharedTranscoder.open(key, params, transcoder, room.router);
+    const opening = SharedTranscoder.open(params, transcoder, room.router);
     this.#shared.set(key, opening);
     const forget = () => {
       if (this.#shared.get(key) === opening) this.#shared.delete(key);

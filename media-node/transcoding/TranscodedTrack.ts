@@ -75,11 +75,6 @@ export class TranscodedTrack {
     }
   }
 
-  /** The parameters the subscriber receives now (a pending switch not yet made). */
-  get params(): ResolvedVideoTranscode {
-    return this.#current.params;
-  }
-
   /** The parameters of the switch waiting for a key frame, if any (else the current ones). */
   get target(): ResolvedVideoTranscode {
     return (this.#pending ?? this.#current).params;
