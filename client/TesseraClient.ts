@@ -20,6 +20,9 @@ import { CloseCodes, openSocket, SignalingChannel, TesseraClientError } from './
 
 export { TesseraClientError } from './SignalingChannel.ts';
 
+/** What a client receives on its own: see `TesseraClientOptions.autoSubscribe`. */
+export type AutoSubscribe = boolean | 'all' | 'mixed';
+
 export interface JoinOptions {
   /** The server's HTTP(S) base URL, e.g. http://127.0.0.1:8080. */
   url: string;
@@ -30,9 +33,10 @@ export interface JoinOptions {
   /**
    * Subscribe to participants' streams as they appear (default true). A view's mixed stream
    * (`type: 'mixed'`, the MCU's) carries the same people again: it is subscribed to only with
-   * `'all'`, or when you call `subscribe(id)`.
+   * `'all'`, or when you call `subscribe(id)`. `'mixed'` takes the mixed streams only: an MCU
+   * client, one downstream however many publish.
    */
-  autoSubscribe?: boolean | 'all';
+  autoSubscribe?: AutoSubscribe;
   requestTimeoutMs?: number;
   /** How often to check the path to the media node (ms; 0 turns it off and with it automatic rejoin). */
   healthCheckMs?: number;
@@ -168,7 +172,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   readonly #signalingUrl: string;
   readonly #device: Device;
   readonly #timeoutMs: number;
-  readonly #autoSubscribe: boolean | 'all';
+  readonly #autoSubscribe: AutoSubscribe;
   readonly #consumers = new Map<string, types.Consumer>();
   /** What was asked of streams received transcoded, so that a resubscribe (after a rejoin) asks again. */
   readonly #videoRequests = new Map<string, VideoTranscodeRequest>();
@@ -244,7 +248,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const login = await client.#request<LoginResult>('login', {
       rtpCapabilities: device.rtpCapabilities,
       // Without autoSubscribe the caller picks what to receive, and how (transcoded…).
-      ...(client.#autoSubscribe ? {} : { subscribe: false }),
+      ...(client.#loginSubscribes ? {} : { subscribe: false }),
     });
     mark('login-done');
     await client.#applyLogin(login);
@@ -597,7 +601,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
               rtpCapabilities: this.#device.rtpCapabilities,
               resume: true,
               ...(failover ? { failover: true } : {}),
-              ...(this.#autoSubscribe ? {} : { subscribe: false }),
+              ...(this.#loginSubscribes ? {} : { subscribe: false }),
             },
             LOGIN_TIMEOUT_MS,
           );
@@ -1175,10 +1179,16 @@ export class TesseraClient extends Emitter<ClientEvents> {
       void this.#subscribeEach([s.id], this.#generation);
   }
 
-  /** Whether autoSubscribe takes this stream: media, and mixed streams only with `'all'`. */
+  /** Whether autoSubscribe takes this stream: media; mixed streams with `'all'`, only those with `'mixed'`. */
   #wanted(s: StreamAnnouncement | undefined): boolean {
     if (!s || s.kind === 'data' || !this.#autoSubscribe) return false;
+    if (this.#autoSubscribe === 'mixed') return s.type === 'mixed';
     return s.type !== 'mixed' || this.#autoSubscribe === 'all';
+  }
+
+  /** Whether login asks the server to subscribe us to the room's participants' streams. */
+  get #loginSubscribes(): boolean {
+    return this.#autoSubscribe === true || this.#autoSubscribe === 'all';
   }
 
   #request<T = unknown>(method: Method, params: unknown, timeoutMs = this.#timeoutMs): Promise<T> {

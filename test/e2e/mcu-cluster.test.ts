@@ -9,6 +9,7 @@
 import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AutoSubscribe } from '../../client/TesseraClient.ts';
 import { RedisRoomNodes } from '../../shared/adapters/redis/RedisRoomNodes.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { browserSuite } from '../harness/browserSuite.ts';
@@ -45,12 +46,18 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
     ),
   );
 
-  const join = async (page: Page, user: string, synthetic: SyntheticOptions | undefined) =>
+  /** Red and green, one per node, watch the mixed stream; the others publish and receive nothing. */
+  const join = async (
+    page: Page,
+    user: string,
+    synthetic: SyntheticOptions | undefined,
+    autoSubscribe: AutoSubscribe,
+  ) =>
     page.evaluate(
-      ([u, t, s, synth]) =>
+      ([u, t, s, synth, a]) =>
         window.peer.join(u, t, {
           signalingUrl: s,
-          autoSubscribe: 'all',
+          autoSubscribe: a,
           ...(synth ? { synthetic: synth } : { publish: false }),
         }),
       [
@@ -58,6 +65,7 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
         await suite.target.token(ROOM, user, 'presenter', { views: [fluidView] }),
         suite.target.signalingUrl,
         synthetic,
+        autoSubscribe,
       ] as const,
     ) as Promise<Joined>;
 
@@ -88,7 +96,9 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
     // Joined one at a time: placement fills the host with two, then the other node.
     const joined: Joined[] = [];
     for (const [i, p] of four.entries())
-      joined.push(await join(pages[i]!, p.name, { colour: p.colour, toneHz: p.toneHz }));
+      joined.push(
+        await join(pages[i]!, p.name, { colour: p.colour, toneHz: p.toneHz }, i % 2 === 0 ? 'mixed' : false),
+      );
     const redis = new Redis(suite.target.redisUrl);
     const counts = await new RedisRoomNodes(redis).counts(roomKey('super', ROOM));
     redis.disconnect();

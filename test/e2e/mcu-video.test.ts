@@ -157,7 +157,9 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
     const { viewerPage, colourOf, publishers } = await conference(room);
     await sampleVideo(viewerPage, MIXED, fluidRegions(4));
     // The same source forwarded (the viewer receives it too): the baseline of the measuring chain.
-    await sampleVideo(viewerPage, publishers[0]!.published.video);
+    const forwarded = publishers[0]!.published.video;
+    expect(await viewerPage.evaluate((v) => window.peer.subscribe(v), forwarded)).toBe('');
+    await sampleVideo(viewerPage, forwarded);
     await eventually(
       () => sampleLayout(viewerPage, room, colourOf, 1000),
       (s) => s.report.regions.length === 4 && s.report.regions.every((r) => r.decodeRate > 0.5),
@@ -165,7 +167,7 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
     );
     const since = await pageNow(viewerPage);
     const { report } = await sampleLayout(viewerPage, room, colourOf, 8000);
-    const direct = await videoReport(viewerPage, publishers[0]!.published.video, since);
+    const direct = await videoReport(viewerPage, forwarded, since);
     const mixedP50 = Math.max(...report.regions.map((r) => r.latency.p50));
     const mixedP95 = Math.max(...report.regions.map((r) => r.latency.p95));
     const added = mixedP50 - direct.regions[0]!.latency.p50;

@@ -41,6 +41,7 @@ describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => 
       suite.target.url,
       await suite.target.token(room, 'listener'),
       undefined,
+      { autoSubscribe: 'mixed' },
     );
     await eventually(
       () => listenerPage.evaluate((m) => window.instruments.has(m, 'audio'), MIXED),

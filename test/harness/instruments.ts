@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import type { AutoSubscribe } from '../../client/TesseraClient.ts';
 import type { Rect, Rgb, SyntheticOptions } from '../e2e/pages/instruments.ts';
 
 /** Distinct, saturated colours and tones for synthetic participants (tones not harmonics of each other). */
@@ -14,22 +15,25 @@ export const PALETTE: Record<string, Rgb> = Object.fromEntries(PARTICIPANTS.map(
 
 export type Joined = { id: string; published: { audio: string; video: string; stream?: string } };
 
-/** Joins a page's SDK, publishing synthetic media (or nothing) and receiving every stream, mixed ones too. */
+/**
+ * Joins a page's SDK, publishing synthetic media (or nothing) and receiving, by default, every
+ * stream, mixed ones too. An MCU scenario's publishers receive nothing and its viewers the mixed
+ * stream only ('mixed'): five pages each decoding every other publisher starve a 2-core machine.
+ */
 export const joinSynthetic = (
   page: Page,
   url: string,
   token: string,
   synthetic: SyntheticOptions | undefined,
-  codec?: string,
+  options: { codec?: string; autoSubscribe?: AutoSubscribe } = {},
 ) =>
   page.evaluate(
-    ([u, t, s, c]) =>
-      // 'all': the view's mixed stream too (the SDK leaves it out by default).
+    ([u, t, s, o]) =>
       window.peer.join(u, t, {
-        autoSubscribe: 'all',
-        ...(s ? { synthetic: s, ...(c ? { codec: c } : {}) } : { publish: false }),
+        autoSubscribe: o.autoSubscribe ?? 'all',
+        ...(s ? { synthetic: s, ...(o.codec ? { codec: o.codec } : {}) } : { publish: false }),
       }),
-    [url, token, synthetic, codec] as const,
+    [url, token, synthetic, options] as const,
   ) as Promise<Joined>;
 
 /** Starts sampling a received video track (by stream id, publication id or owner) over regions. */

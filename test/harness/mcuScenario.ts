@@ -118,7 +118,10 @@ export function mcuScenario(suite: BrowserSuite<EmbeddedServer>) {
   const mixed = async (room: string) =>
     (await rest(suite.target, 'GET', `/v1/rooms/${room}/streams/${MIXED}`)).body as MixedStream;
 
-  /** Four synthetic publishers and a viewer subscribed to the mixed stream; colour names by stream id. */
+  /**
+   * Four synthetic publishers (receiving nothing) and a viewer receiving the mixed stream only;
+   * colour names by stream id.
+   */
   async function conference(room: string, view: unknown = fluidView, viewerPublishes = false) {
     await createRoom(suite.target, room, view);
     const four = PARTICIPANTS.slice(0, 4);
@@ -126,10 +129,13 @@ export function mcuScenario(suite: BrowserSuite<EmbeddedServer>) {
     const publishers: Joined[] = [];
     for (const [i, p] of four.entries())
       publishers.push(
-        await joinSynthetic(pages[i]!, suite.target.url, await suite.target.token(room, p.name), {
-          colour: p.colour,
-          toneHz: p.toneHz,
-        }),
+        await joinSynthetic(
+          pages[i]!,
+          suite.target.url,
+          await suite.target.token(room, p.name),
+          { colour: p.colour, toneHz: p.toneHz },
+          { autoSubscribe: false },
+        ),
       );
     const viewerPage = pages[4]!;
     const own = PARTICIPANTS[4]!;
@@ -138,6 +144,7 @@ export function mcuScenario(suite: BrowserSuite<EmbeddedServer>) {
       suite.target.url,
       await suite.target.token(room, 'viewer'),
       viewerPublishes ? { colour: own.colour, toneHz: own.toneHz } : undefined,
+      { autoSubscribe: 'mixed' },
     );
     const colourOf = new Map<string, string>(publishers.map((p, i) => [p.published.stream!, four[i]!.name]));
     if (viewerPublishes) colourOf.set(viewer.published.stream!, own.name);

@@ -1,5 +1,5 @@
 // A test participant: the real client SDK in a page, driven by the e2e tests through window.peer.
-import { type RemoteTrack, TesseraClient } from '../../../client/TesseraClient.ts';
+import { type AutoSubscribe, type RemoteTrack, TesseraClient } from '../../../client/TesseraClient.ts';
 import type { VideoTranscodeParameters, VideoTranscodeRequest } from '../../../shared/protocol/signaling.ts';
 import type { SyntheticOptions } from './instruments.ts';
 import { type PageInstruments, pageInstruments } from './instrumentsPeer.ts';
@@ -38,7 +38,7 @@ const peer = {
       simulcast?: boolean;
       publish?: boolean;
       signalingUrl?: string;
-      autoSubscribe?: boolean | 'all';
+      autoSubscribe?: AutoSubscribe;
       iceTransportPolicy?: 'all' | 'relay';
       /** Camera and microphone as one publication (one OWT stream); `published.stream` names it. */
       oneStream?: boolean;
