@@ -176,6 +176,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   readonly #consumers = new Map<string, types.Consumer>();
   /** What was asked of streams received transcoded, so that a resubscribe (after a rejoin) asks again. */
   readonly #videoRequests = new Map<string, VideoTranscodeRequest>();
+  /** Streams the caller subscribed to itself (`subscribe`): received again after a rejoin, like autoSubscribe's. */
+  readonly #chosen = new Set<string>();
   /** Live remote tracks by consumer id, replayed to every new 'track' listener. */
   readonly #remoteTracks = new Map<string, RemoteTrack>();
   readonly #producers = new Map<string, types.Producer>();
@@ -306,9 +308,9 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const lists = await this.#pageIn(login.room);
     this.#addParticipants(lists.participants);
     listed.push(...this.#addStreams(lists.streams));
-    if (this.#autoSubscribe && this.#recvTransport) {
+    if (this.#recvTransport) {
       const received = new Set(login.consumers.map((c) => c.producerId));
-      const rest = listed.filter((id) => !received.has(id) && this.#wanted(this.streams.get(id)));
+      const rest = listed.filter((id) => !received.has(id) && this.#receives(this.streams.get(id)));
       if (rest.length) void this.#subscribeEach(rest, generation);
     }
   }
@@ -380,10 +382,10 @@ export class TesseraClient extends Emitter<ClientEvents> {
     }
     // Wanted streams left without a subscription (the server closed it while we were away, or
     // its answer was lost): asked for again, as on a join.
-    if (this.#autoSubscribe && this.#recvTransport) {
+    if (this.#recvTransport) {
       const subscribed = new Set([...this.#consumers.values()].map((c) => c.producerId));
       const missing = [...this.streams.values()].filter(
-        (s) => s.owner !== this.participant.id && this.#wanted(s) && !subscribed.has(s.id),
+        (s) => s.owner !== this.participant.id && this.#receives(s) && !subscribed.has(s.id),
       );
       if (missing.length)
         void this.#subscribeEach(
@@ -447,7 +449,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   async #subscribeWithRetries(id: string, current: () => boolean): Promise<'done' | 'limited'> {
     for (let attempt = 1; current() && this.streams.has(id); attempt++) {
       try {
-        await this.subscribe(id);
+        await this.#subscribe(id, {});
         return 'done';
       } catch (e) {
         const code = e instanceof TesseraClientError ? e.code : 0;
@@ -836,6 +838,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
     streamId: string,
     options: { video?: VideoTranscodeRequest } = {},
   ): Promise<MediaStreamTrack> {
+    const track = await this.#subscribe(streamId, options);
+    if (!this.#wanted(this.streams.get(streamId))) this.#chosen.add(streamId);
+    return track;
+  }
+
+  /** One subscription (the caller's or autoSubscribe's), with the transcoding asked for it before. */
+  async #subscribe(streamId: string, options: { video?: VideoTranscodeRequest }): Promise<MediaStreamTrack> {
     const generation = this.#generation;
     if (options.video) this.#videoRequests.set(streamId, options.video);
     const video = options.video ?? this.#videoRequests.get(streamId);
@@ -1164,6 +1173,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #streamRemoved(s: StreamAnnouncement): void {
     this.streams.delete(s.id);
     this.#videoRequests.delete(s.id);
+    this.#chosen.delete(s.id);
     for (const consumer of this.#consumers.values()) if (consumer.producerId === s.id) consumer.close();
     this.emit('streamremoved', s);
   }
@@ -1184,6 +1194,11 @@ export class TesseraClient extends Emitter<ClientEvents> {
     if (!s || s.kind === 'data' || !this.#autoSubscribe) return false;
     if (this.#autoSubscribe === 'mixed') return s.type === 'mixed';
     return s.type !== 'mixed' || this.#autoSubscribe === 'all';
+  }
+
+  /** Whether we receive this stream without being asked again: autoSubscribe's, or one the caller chose. */
+  #receives(s: StreamAnnouncement | undefined): boolean {
+    return this.#wanted(s) || (s !== undefined && this.#chosen.has(s.id));
   }
 
   /** Whether login asks the server to subscribe us to the room's participants' streams. */

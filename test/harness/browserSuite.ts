@@ -67,11 +67,13 @@ export async function expectEveryoneHearsAndSees(participants: { page: Page; id:
 
 /**
  * Asserts that media is flowing now, not just that it once did: over a short window, every
- * participant decodes more video frames and more audio from every other participant.
+ * participant decodes more video frames and more audio from every other participant (every
+ * other that `receives` names, for participants who chose what to receive).
  */
 export async function expectEveryoneReceivesNow(
   participants: { page: Page; id: string }[],
   timeoutMs = 20_000,
+  receives: (receiver: string, sender: string) => boolean = () => true,
 ): Promise<void> {
   const totals = async (page: Page) => {
     const received = await page.evaluate(() => window.peer.received());
@@ -83,7 +85,7 @@ export async function expectEveryoneReceivesNow(
     });
   };
   for (const { page, id } of participants) {
-    const others = participants.filter((p) => p.id !== id).map((p) => p.id);
+    const others = participants.filter((p) => p.id !== id && receives(id, p.id)).map((p) => p.id);
     const flowing = await eventually(
       async () => {
         const before = await totals(page);
