@@ -5,6 +5,7 @@ import type { Config, Limits } from '../shared/config/schema.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isServing, NODE_FRESH_MS } from '../shared/placement/nodeHealth.ts';
+import type { Strategy } from '../shared/placement/placement.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { AppDeps } from './app.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -16,6 +17,7 @@ import type { ManagementApi } from './services/ManagementApi.ts';
 import { ManagementAuth } from './services/ManagementAuth.ts';
 import { NodeService } from './services/NodeService.ts';
 import { ParticipantService } from './services/ParticipantService.ts';
+import { PipelineHosts } from './services/PipelineHosts.ts';
 import { RecordingService } from './services/RecordingService.ts';
 import { RoomService } from './services/RoomService.ts';
 import { RoomViews } from './services/RoomViews.ts';
@@ -62,12 +64,22 @@ export function secretsFor(config: Config): Secrets & { generatedSuperKey: boole
 /** The limits the management API enforces (config.limits); the schema's defaults when not given. */
 export type ManagementLimits = Pick<Limits, 'roomsPerService' | 'tokensPerServicePerMinute'>;
 
+/**
+ * Where the management API finds media nodes for room-wide work: each node's RTMP ingest, and
+ * the hosts of pipelines (by default the cluster's: nodes' reports, placement by `placementStrategy`).
+ */
+export interface MediaDirectory {
+  ingest?: IngestDirectory;
+  hosts?: PipelineHosts;
+  placementStrategy?: Strategy;
+}
+
 export function managementApi(
   adapters: Adapters,
   secrets: Secrets,
   limits: ManagementLimits = loadConfig({}).limits,
   streaming: Config['streaming'] = loadConfig({}).streaming,
-  ingest: IngestDirectory = reportedIngest(adapters.nodes),
+  media: MediaDirectory = {},
 ): ManagementApi {
   const services = new ServiceRegistry(
     adapters.services,
@@ -77,21 +89,29 @@ export function managementApi(
   const commands = new Commands(adapters);
   const views = new RoomViews({ ...adapters, commands });
   const rooms = new RoomService({ ...adapters, commands, views, maxRoomsPerService: limits.roomsPerService });
+  const hosts = media.hosts ?? clusterPipelineHosts(adapters, views, media.placementStrategy);
+  const ingest = media.ingest ?? reportedIngest(adapters.nodes);
   return {
     auth: new ManagementAuth(services, adapters.nonces),
     services,
     rooms,
     participants: new ParticipantService(rooms, adapters.participants, commands, adapters.roomNodes),
     streams: new StreamService(rooms, adapters.streams, commands),
-    recordings: new RecordingService({ ...adapters, rooms, commands }),
+    recordings: new RecordingService({ ...adapters, rooms, commands, hosts }),
     streamingOuts: new StreamingOutService({
       ...adapters,
       rooms,
       commands,
+      hosts,
       allowPrivateUrls: streaming.allowPrivateUrls,
     }),
-    streamingIns: new StreamingInService({ rooms, commands, allowPrivateUrls: streaming.allowPrivateUrls }),
-    ingresses: new IngressService({ rooms, commands, ingest }),
+    streamingIns: new StreamingInService({
+      rooms,
+      commands,
+      hosts,
+      allowPrivateUrls: streaming.allowPrivateUrls,
+    }),
+    ingresses: new IngressService({ rooms, commands, hosts, ingest }),
     nodes: new NodeService(adapters.nodes),
     tokens: new JoinTokens({
       secret: secrets.tokenSecret,
@@ -100,6 +120,29 @@ export function managementApi(
       rate: { limiter: adapters.rateLimits, perServicePerMinute: limits.tokensPerServicePerMinute },
     }),
   };
+}
+
+/**
+ * The cluster's pipeline hosts: capabilities from the nodes' reports, and a room nobody has
+ * joined placed as the signaling function places one (same store, same locks), its views sent.
+ */
+export function clusterPipelineHosts(
+  adapters: Pick<Adapters, 'placement' | 'nodes'>,
+  views: Pick<RoomViews, 'placed'>,
+  strategy: Strategy = loadConfig({}).placementStrategy,
+): PipelineHosts {
+  const placer = new RoomPlacer({
+    placement: adapters.placement,
+    registry: adapters.nodes,
+    strategy,
+    onPlaced: (roomId, nodeId) => views.placed(roomId, nodeId),
+  });
+  return new PipelineHosts({
+    placement: adapters.placement,
+    capabilitiesOf: async (id) =>
+      (await adapters.nodes.fresh(NODE_FRESH_MS)).find((n) => n.id === id)?.capabilities,
+    place: (roomKey, requires) => placer.place(roomKey, undefined, undefined, requires),
+  });
 }
 
 /** Each service's webhook (REST and the dispatcher's lookups), secrets sealed under MASTER_KEY. */
@@ -130,7 +173,9 @@ export function composeFunctions(config: Config, logger: Logger): AppDeps & { cl
     });
   return {
     logger,
-    api: managementApi(adapters, secrets, config.limits, config.streaming),
+    api: managementApi(adapters, secrets, config.limits, config.streaming, {
+      placementStrategy: config.placementStrategy,
+    }),
     rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
     readiness: () => adapters.readiness(),
     extensions: [
@@ -153,7 +198,9 @@ export function composeSignaling(
     throw new ConfigError('set WS_MANAGEMENT_ENDPOINT for the signaling function');
   const adapters = adaptersFor(config, logger);
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
-  const api = managementApi(adapters, secretsFor(config), config.limits, config.streaming);
+  const api = managementApi(adapters, secretsFor(config), config.limits, config.streaming, {
+    placementStrategy: config.placementStrategy,
+  });
   const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   const placer = new RoomPlacer({
     placement: adapters.placement,

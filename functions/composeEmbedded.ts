@@ -1,10 +1,12 @@
 import { startMediaNode } from '../media-node/compose.ts';
+import { nodeCapabilities } from '../media-node/ffmpeg/capabilities.ts';
 import type { MediaNode } from '../media-node/MediaNode.ts';
 import { NodeMetrics } from '../media-node/metrics/registry.ts';
 import { TurnServer } from '../media-node/turn/TurnServer.ts';
 import type { Adapters } from '../shared/adapters/select.ts';
 import { adaptersFor } from '../shared/adapters/select.ts';
 import type { Config } from '../shared/config/schema.ts';
+import { ErrorCodes, TesseraError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AppDeps } from './app.ts';
 import { managementApi, secretsFor, signalingFunction, webhookSettings } from './compose.ts';
@@ -14,6 +16,7 @@ import { eventProjections } from './projections.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { whipRoutes } from './routes/whip.ts';
 import { Commands } from './services/Commands.ts';
+import { PipelineHosts } from './services/PipelineHosts.ts';
 import { RoomViews } from './services/RoomViews.ts';
 import { WebhookDispatcher } from './webhooks/WebhookDispatcher.ts';
 import { WhipEndpoint } from './whip/WhipEndpoint.ts';
@@ -46,10 +49,28 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   if (turnServer) logger.info('TURN server listening', { urls: turn?.urls });
   const adapters = adaptersFor(config, logger);
   const secrets = secretsFor(config);
-  // The only node takes every RTMP push; it starts below.
+  // The only node: every room is placed on it, takes every RTMP push and runs every pipeline
+  // its ffmpeg can. It starts below; nothing calls these before it has.
   let node: MediaNode | undefined;
+  const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
+  const placeRoom = async (roomId: string): Promise<string> => {
+    if (!node) throw new TesseraError(ErrorCodes.clusterUnavailable, 'the media node is starting');
+    const placed = (await adapters.placement.get(roomId)) === node.id;
+    if (!placed) await adapters.placement.set(roomId, node.id);
+    // Also while the room is not open here: one reopened after it emptied, or after a restart
+    // of this process with the placement kept in Redis. Joins racing ahead of the room's first
+    // login may send them twice (idempotent).
+    if (!placed || !node.rooms.get(roomId)) await views.placed(roomId, node.id);
+    return node.id;
+  };
   const api = managementApi(adapters, secrets, config.limits, config.streaming, {
-    rtmpUrl: async (nodeId) => (nodeId === node?.id ? node.rtmpIngestUrl : undefined),
+    ingest: { rtmpUrl: async (nodeId) => (nodeId === node?.id ? node.rtmpIngestUrl : undefined) },
+    hosts: new PipelineHosts({
+      placement: adapters.placement,
+      capabilitiesOf: async (nodeId) =>
+        nodeId === node?.id ? nodeCapabilities(config.ffmpegPath) : undefined,
+      place: placeRoom,
+    }),
   });
   const gateway = new WebSocketGateway({
     path: '/ws',
@@ -77,20 +98,14 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     throw e;
   });
   node = mediaNode;
-  // The only node: every room is placed on it, and learns the room's views when placed there.
-  const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
-  const placer = {
-    async placeParticipant(roomId: string) {
-      const placed = (await adapters.placement.get(roomId)) === mediaNode.id;
-      if (!placed) await adapters.placement.set(roomId, mediaNode.id);
-      // Also while the room is not open here: one reopened after it emptied, or after a restart
-      // of this process with the placement kept in Redis. Joins racing ahead of the room's first
-      // login may send them twice (idempotent).
-      if (!placed || !mediaNode.rooms.get(roomId)) await views.placed(roomId, mediaNode.id);
-      return mediaNode.id;
-    },
-  };
-  const signaling = signalingFunction(adapters, api, gateway, placer, logger, config);
+  const signaling = signalingFunction(
+    adapters,
+    api,
+    gateway,
+    { placeParticipant: placeRoom },
+    logger,
+    config,
+  );
   gateway.route(signaling);
   const whip = new WhipEndpoint({ ...adapters, signaling, commands: new Commands(adapters), logger });
   return {

@@ -3,6 +3,7 @@ import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
 import { NODE_FRESH_MS } from '../../shared/placement/nodeHealth.ts';
 import type { Ingress, IngressRequest } from '../../shared/protocol/http/ingress.ts';
 import type { Commands } from './Commands.ts';
+import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
 
@@ -20,17 +21,20 @@ export interface IngestDirectory {
 export class IngressService {
   readonly #rooms: RoomService;
   readonly #commands: Commands;
+  readonly #hosts: PipelineHosts;
   readonly #directory: IngestDirectory;
 
-  constructor(d: { rooms: RoomService; commands: Commands; ingest: IngestDirectory }) {
+  constructor(d: { rooms: RoomService; commands: Commands; hosts: PipelineHosts; ingest: IngestDirectory }) {
     this.#rooms = d.rooms;
     this.#commands = d.commands;
+    this.#hosts = d.hosts;
     this.#directory = d.ingest;
   }
 
   async create(caller: Caller, roomId: string, request: IngressRequest): Promise<Ingress> {
     const key = await this.#rooms.key(caller, roomId);
-    const host = await this.#commands.hostOf(key);
+    // Into a room nobody has joined yet too: it is placed on a node that can stream.
+    const host = await this.#hosts.placeFor(key, 'stream');
     const url = await this.#directory.rtmpUrl(host);
     if (!url)
       throw new TesseraError(

@@ -18,6 +18,7 @@ import {
 } from '../../shared/protocol/http/recording.ts';
 import type { StreamingOutPatchOp } from '../../shared/protocol/http/streamingOut.ts';
 import type { Commands } from './Commands.ts';
+import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
 import { applySourceOps } from './sourceOps.ts';
@@ -40,17 +41,20 @@ export class RecordingService {
   readonly #recordings: RecordingStore;
   readonly #streams: StreamStore;
   readonly #commands: Commands;
+  readonly #hosts: PipelineHosts;
 
   constructor(d: {
     rooms: RoomService;
     recordings: RecordingStore;
     streams: StreamStore;
     commands: Commands;
+    hosts: PipelineHosts;
   }) {
     this.#rooms = d.rooms;
     this.#recordings = d.recordings;
     this.#streams = d.streams;
     this.#commands = d.commands;
+    this.#hosts = d.hosts;
   }
 
   async list(caller: Caller, roomId: string): Promise<Recording[]> {
@@ -96,7 +100,7 @@ export class RecordingService {
     if (existing.length >= MAX_RECORDINGS_PER_ROOM)
       throw new LimitError(`a room keeps at most ${MAX_RECORDINGS_PER_ROOM} recordings`);
 
-    const host = await this.#commands.hostOf(key);
+    const host = await this.#hosts.hostOf(key, 'record');
     const id = randomUUID();
     const recording: Recording = {
       id,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StreamingIn, StreamingInRequest } from '../../shared/protocol/http/streamingIn.ts';
 import { checkStreamingUrl } from '../streaming/urls.ts';
 import type { Commands } from './Commands.ts';
+import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
 
@@ -9,7 +10,8 @@ const SCHEMES = ['rtsp:', 'rtmp:', 'rtmps:'] as const;
 
 /**
  * OWT's streaming-ins (`/v1/rooms/{room}/streaming-ins`): an RTSP or RTMP source pulled into the
- * room by a `stream-in` pipeline on the room's host, which reconnects with capped, jittered
+ * room by a `stream-in` pipeline on the room's host (a room nobody has joined is placed on a node
+ * that can stream, and stays open while the pipeline runs), which reconnects with capped, jittered
  * backoff when the source stops. Its id is the stream's: it is listed under `/streams` (type
  * forward, `info.type` streaming) while it flows, and `pipeline.*` events tell how it goes.
  * A node runs at most MAX_PIPELINES_PER_ROOM pipelines per room (a start beyond is refused there).
@@ -17,11 +19,18 @@ const SCHEMES = ['rtsp:', 'rtmp:', 'rtmps:'] as const;
 export class StreamingInService {
   readonly #rooms: RoomService;
   readonly #commands: Commands;
+  readonly #hosts: PipelineHosts;
   readonly #allowPrivate: boolean;
 
-  constructor(d: { rooms: RoomService; commands: Commands; allowPrivateUrls: boolean }) {
+  constructor(d: {
+    rooms: RoomService;
+    commands: Commands;
+    hosts: PipelineHosts;
+    allowPrivateUrls: boolean;
+  }) {
     this.#rooms = d.rooms;
     this.#commands = d.commands;
+    this.#hosts = d.hosts;
     this.#allowPrivate = d.allowPrivateUrls;
   }
 
@@ -33,7 +42,9 @@ export class StreamingInService {
     const audio = request.media.audio !== false;
     const video = request.media.video !== false;
     const id = randomUUID();
-    await this.#commands.toRoomHost({
+    // Into a room nobody has joined yet too: it is placed on a node that can stream.
+    const host = await this.#hosts.placeFor(key, 'stream');
+    await this.#commands.send(host, {
       type: 'pipeline.start',
       roomId: key,
       pipelineId: id,

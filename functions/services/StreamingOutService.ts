@@ -16,6 +16,7 @@ import type {
 } from '../../shared/protocol/http/streamingOut.ts';
 import { checkStreamingUrl } from '../streaming/urls.ts';
 import type { Commands } from './Commands.ts';
+import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
 import { applySourceOps } from './sourceOps.ts';
@@ -59,6 +60,7 @@ export class StreamingOutService {
   readonly #outs: StreamingOutStore;
   readonly #streams: StreamStore;
   readonly #commands: Commands;
+  readonly #hosts: PipelineHosts;
   readonly #allowPrivate: boolean;
 
   constructor(d: {
@@ -66,12 +68,14 @@ export class StreamingOutService {
     streamingOuts: StreamingOutStore;
     streams: StreamStore;
     commands: Commands;
+    hosts: PipelineHosts;
     allowPrivateUrls: boolean;
   }) {
     this.#rooms = d.rooms;
     this.#outs = d.streamingOuts;
     this.#streams = d.streams;
     this.#commands = d.commands;
+    this.#hosts = d.hosts;
     this.#allowPrivate = d.allowPrivateUrls;
   }
 
@@ -99,7 +103,7 @@ export class StreamingOutService {
     if (audio) await this.#source(key, audio.from, 'audio');
     if (video) await this.#source(key, video.from, 'video');
 
-    const host = await this.#commands.hostOf(key);
+    const host = await this.#hosts.hostOf(key, 'stream');
     const id = randomUUID();
     const out: StreamingOut = {
       id,

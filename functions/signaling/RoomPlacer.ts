@@ -118,11 +118,16 @@ export class RoomPlacer {
     await this.#o.roomNodes?.add(roomId, nodeId, -1);
   }
 
-  /** The room's node; `avoid`: a node the room is leaving (draining or failed), never kept or chosen. */
+  /**
+   * The room's node; `avoid`: a node the room is leaving (draining or failed), never kept or
+   * chosen. A room placed for the first time goes to a node with every capability `requires`
+   * names (a streaming-in into an empty room needs `stream`); a placed room keeps its node.
+   */
   async place(
     roomId: string,
     preference?: { region?: string | undefined; isp?: string | undefined },
     avoid?: string,
+    requires: string[] = ['sfu'],
   ): Promise<string> {
     const { placement } = this.#o;
     // Waiters outlast the lock's TTL: a holder that died mid-decision delays them, never fails them.
@@ -144,10 +149,16 @@ export class RoomPlacer {
         if (decided && decided !== current && alive(nodes, decided)) return decided;
         const { node, state } = choose(
           nodes,
-          { strategy: this.#o.strategy, now: Date.now(), preference, requires: ['sfu'] },
+          { strategy: this.#o.strategy, now: Date.now(), preference, requires },
           this.#state,
         );
-        if (!node) throw new TesseraError(ErrorCodes.clusterUnavailable, 'no media node available');
+        if (!node)
+          throw new TesseraError(
+            ErrorCodes.clusterUnavailable,
+            requires.length > 1
+              ? `no media node available that can ${requires.join(' and ')}`
+              : 'no media node available',
+          );
         this.#state = state;
         if ((await placement.assign(roomId, node.id, token)) !== undefined) {
           // Before this join goes on: the views are on the host's queue ahead of its login, and a

@@ -92,7 +92,20 @@ export class Pipelines extends EventEmitter<Events> {
     const room = this.#o.rooms.get(spec.roomId);
     if (!room || room.closed) throw new NotFoundError(ErrorCodes.roomNotFound, `no room ${spec.roomId} here`);
     this.#checkLimits(spec.roomId);
-    return this.#run(factory(spec, this.context(room)), room);
+    const pipeline = this.#run(factory(spec, this.context(room)), room);
+    // Asked for over the API: it keeps a room nobody has joined open (a mixer or a transcoder,
+    // which run() starts for the room's participants, does not).
+    pipeline.once('close', room.hold());
+    return pipeline;
+  }
+
+  /**
+   * start(), opening the room first if this node does not host it yet: a streaming-in or a push
+   * ingest may come before anyone joins. The pipeline keeps the room open while it runs.
+   */
+  async startInRoom(spec: PipelineSpec): Promise<Pipeline> {
+    await this.#o.rooms.open(spec.roomId);
+    return this.start(spec);
   }
 
   /** What a pipeline of `room` is built with (for callers that build their own, then run()). */

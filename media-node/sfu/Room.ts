@@ -44,6 +44,8 @@ type Events = {
   peerleft: [Peer];
   /** The room's views changed (`setViews`). */
   viewschanged: [readonly ResolvedView[]];
+  /** The last hold was released: an empty room may close again. */
+  released: [];
   close: [];
 };
 
@@ -58,6 +60,7 @@ export class Room extends EventEmitter<Events> {
   readonly #routers: RoomRouters;
   readonly #speakers: types.ActiveSpeakerObserver;
   readonly #limits: PeerLimits;
+  #holds = 0;
   readonly #peers = new Map<string, Peer>();
   /** Every track in the room, with its origin: a local peer, a pipe from another node, a pipeline. */
   readonly #streams = new RoomStreams();
@@ -149,6 +152,22 @@ export class Room extends EventEmitter<Events> {
 
   get peers(): ReadonlyMap<string, Peer> {
     return this.#peers;
+  }
+
+  /** Whether work asked of the room (a streaming-in, a recording…) keeps it open with nobody in it. */
+  get held(): boolean {
+    return this.#holds > 0;
+  }
+
+  /** Keeps the room open while empty until the returned release is called (idempotent). */
+  hold(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#holds === 0) this.emit('released');
+    };
   }
 
   peer(id: string): Peer | undefined {

@@ -107,7 +107,8 @@ export class RoomRegistry extends EventEmitter<Events> {
   /**
    * Closes a room that stays empty for the grace period (a rejoin within it keeps the room),
    * counted from its opening too: a room opened without anyone joining (a refused login, a late
-   * command from another node) must not stay forever.
+   * command from another node) must not stay forever. Work asked of the room (Room.hold: a
+   * streaming-in into a room nobody joined yet) keeps it open; the grace starts at its end.
    */
   #closeWhenEmpty(room: Room): void {
     const grace = this.#rtc.emptyRoomGraceMs ?? 30_000;
@@ -115,14 +116,16 @@ export class RoomRegistry extends EventEmitter<Events> {
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (room.peers.size === 0) room.close('room empty');
+        if (room.peers.size === 0 && !room.held) room.close('room empty');
       }, grace);
       timer.unref();
     };
     arm();
-    room.on('peerleft', () => {
-      if (room.peers.size === 0) arm();
-    });
+    const armIfEmpty = () => {
+      if (!room.closed && room.peers.size === 0 && !room.held) arm();
+    };
+    room.on('peerleft', armIfEmpty);
+    room.on('released', armIfEmpty);
     room.on('peerjoined', () => clearTimeout(timer));
     room.once('close', () => clearTimeout(timer));
   }

@@ -311,9 +311,9 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     expect((await rest('DELETE', path)).status).toBe(204);
   }, 90_000);
 
-  it('takes an encoder pushing RTMP with the ingress stream key: a participant sees and hears it; a wrong key is refused; DELETE disconnects it', async () => {
-    const page = await openPeer(suite.browser, suite.pages);
-    await join(page, suite.target.url, await suite.target.token('in-push', 'fay'), { publish: false });
+  it('takes an encoder pushing RTMP with the ingress stream key into a room nobody has joined: a participant who joins sees and hears it; a wrong key is refused; DELETE disconnects it', async () => {
+    // The room exists (the token made it) and nobody is in it: the ingress places it.
+    const token = await suite.target.token('in-push', 'fay');
     for (const body of [
       { protocol: 'srt' },
       { protocol: 'rtmp', media: { audio: false, video: false } },
@@ -334,6 +334,14 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     // OBS's "Server" and "Stream Key", as an ffmpeg encoder would push them.
     const encoder = rtmpEncoder(`${ingress.url}/${ingress.streamKey}`);
     try {
+      // Published before anyone joined: it comes with the login.
+      await eventually(
+        async () => (await rest('GET', '/v1/rooms/in-push/streams')).body as Stream[],
+        (l) => l.some((s) => s.id === ingress.id),
+        30_000,
+      );
+      const page = await openPeer(suite.browser, suite.pages);
+      await join(page, suite.target.url, token, { publish: false });
       const owner = `pipeline:${ingress.id}`;
       const received = await eventually(
         () => page.evaluate(() => window.peer.received()),

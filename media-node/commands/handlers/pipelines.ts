@@ -19,7 +19,8 @@ export function pipelineHandlers(pipelines: Pipelines | undefined): {
     async 'pipeline.start'(c) {
       if (!pipelines)
         throw new ValidationError('this node runs no pipelines', [{ path: 'type', message: c.type }]);
-      pipelines.start({
+      // A streaming-in or a push ingest may be the first thing in a room nobody has joined yet.
+      await pipelines.startInRoom({
         id: c.pipelineId,
         kind: c.kind,
         roomId: c.roomId,

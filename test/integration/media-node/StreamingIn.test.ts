@@ -104,4 +104,58 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
       await server.close();
     }
   }, 120_000);
+
+  it('into a room nobody has joined: the room opens for it and stays open while it runs, then closes when empty', async () => {
+    // A node whose empty rooms close after 400 ms (30 s in production).
+    const node = await roomsOnWorker(logger, 400);
+    const own = new Pipelines({
+      rooms: node.rooms,
+      kinds: { 'stream-in': streamingInKind() },
+      publisher: roomStreamPublisher,
+      logger,
+      restart: { baseMs: 200, maxMs: 500 },
+    });
+    const server = await startRtmpServer();
+    const source = rtmpEncoder(server.url('live/lobby'));
+    try {
+      const roomId = `svc/empty-${Date.now()}`;
+      await new Promise((r) => setTimeout(r, 1500)); // the encoder has connected
+      expect(node.rooms.get(roomId)).toBeUndefined();
+      await startPipeline(own, {
+        roomId,
+        pipelineId: 'in-empty',
+        kind: 'stream-in',
+        params: { protocol: 'rtmp', publication: 'lobby-pub' },
+        source: { url: server.url('live/lobby') },
+      });
+      const room = node.rooms.get(roomId)!;
+      expect(room.peers.size).toBe(0);
+      await next(own.get('in-empty')!, 'started');
+      // Ten graces later the room is still open, the stream in it.
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(room.closed).toBe(false);
+      expect(
+        room
+          .producersOf('lobby-pub')
+          .map((t) => t.announcement.kind)
+          .sort(),
+      ).toEqual(['audio', 'video']);
+      // Stopped: the room is empty and nothing holds it, so it closes after its grace.
+      const closed = new Promise<number>((resolve) => {
+        const at = Date.now();
+        room.once('close', () => resolve(Date.now() - at));
+      });
+      own.stop('in-empty', roomId);
+      const after = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))]);
+      console.log(`[streaming-in] the empty room closed ${after} ms after its streaming-in stopped`);
+      expect(after).toBeGreaterThanOrEqual(300);
+      expect(node.rooms.get(roomId)).toBeUndefined();
+    } finally {
+      own.close();
+      await source.close(500);
+      await server.close();
+      node.rooms.close();
+      node.pool.close();
+    }
+  }, 60_000);
 });
