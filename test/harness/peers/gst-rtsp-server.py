@@ -4,9 +4,10 @@ scripts/setup-machine.sh). Run with Debian's /usr/bin/python3 (a pyenv python ha
   rtsp://127.0.0.1:PORT/src   a live H.264 + AAC test pattern to pull (PLAY, TCP or UDP)
   rtsp://127.0.0.1:PORT/push  takes ANNOUNCE/RECORD (what a streaming-out pushes); it decodes
                               what arrives and prints `PUSH_CODEC <depayloader>` once per track
+                              (per push)
                               and `PUSH_FRAMES <n>` every 30 decoded video frames.
 Usage: gst-rtsp-server.py PORT"""
-import sys, gi
+import sys, threading, gi
 gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0')
 from gi.repository import Gst, GstRtspServer, GLib
 Gst.init(None)
@@ -28,16 +29,34 @@ rec.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
 rec.set_launch('( decodebin name=depay0 ! identity name=v ! fakesink sync=false '
                'decodebin name=depay1 ! fakesink sync=false )')
 frames = {'n': 0}
+lock = threading.Lock()
+def say(*words):
+    # Whole lines under a lock: print() from two streaming threads interleaves its parts.
+    with lock:
+        sys.stdout.write(' '.join(str(w) for w in words) + '\n')
+        sys.stdout.flush()
+
 def on_configure(factory, media):
     el = media.get_element()
-    def on_element(bin, sub, element):
+    told = set()
+    def tell(element):
         name = element.get_factory().get_name() if element.get_factory() else ''
-        if name.startswith('rtp') and name.endswith('depay'):
-            print('PUSH_CODEC', name, flush=True)
-    el.connect('deep-element-added', on_element)
+        if name.startswith('rtp') and name.endswith('depay') and name not in told:
+            told.add(name)
+            say('PUSH_CODEC', name)
+    el.connect('deep-element-added', lambda bin, sub, element: tell(element))
+    def scan():
+        # Depayloaders plugged before the signal was connected are found by walking the bin.
+        it = el.iterate_recurse()
+        while True:
+            res, element = it.next()
+            if res != Gst.IteratorResult.OK: break
+            tell(element)
     def probe(pad, info):
         frames['n'] += 1
-        if frames['n'] % 30 == 0: print('PUSH_FRAMES', frames['n'], flush=True)
+        if frames['n'] % 30 == 0:
+            scan()
+            say('PUSH_FRAMES', frames['n'])
         return Gst.PadProbeReturn.OK
     ident = el.get_by_name('v')
     if ident: ident.get_static_pad('src').add_probe(Gst.PadProbeType.BUFFER, probe)
