@@ -5,15 +5,17 @@ import {
   ErrorCodes,
   LimitError,
   NotFoundError,
-  NotImplementedError,
   ValidationError,
 } from '../../shared/errors.ts';
+import { checkVideoParameters, resolveVideoTranscode } from '../../shared/media/videoOut.ts';
 import type { StreamingOutStore, StreamStore } from '../../shared/ports/live.ts';
+import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import type {
   StreamingOut,
   StreamingOutPatchOp,
   StreamingOutRequest,
 } from '../../shared/protocol/http/streamingOut.ts';
+import type { VideoTranscodeParameters } from '../../shared/protocol/signaling.ts';
 import { checkStreamingUrl } from '../streaming/urls.ts';
 import type { Commands } from './Commands.ts';
 import type { PipelineHosts } from './PipelineHosts.ts';
@@ -90,15 +92,14 @@ export class StreamingOutService {
   }
 
   async start(caller: Caller, roomId: string, request: StreamingOutRequest): Promise<StreamingOut> {
-    const key = await this.#rooms.key(caller, roomId);
+    const room = await this.#rooms.owned(caller, roomId);
+    const key = roomKey(room.serviceId, room.id);
     const { protocol } = request;
     const segments = this.#segments(protocol, request.parameters);
     const { audio, video } = request.media;
-    if (video !== false && video.parameters && Object.keys(video.parameters).length > 0)
-      throw new NotImplementedError(
-        'media.video.parameters: other video parameters than the encoder defaults are not implemented yet',
-        { options: ['media.video.parameters'] },
-      );
+    // As a subscription's (OWT validates both alike): within the room's transcoding and mediaOut.
+    const parameters = video ? video.parameters : undefined;
+    if (parameters) checkVideoParameters(room.options, parameters);
     const url = checkStreamingUrl(request.url, SCHEMES[protocol], this.#allowPrivate);
     if (audio) await this.#source(key, audio.from, 'audio');
     if (video) await this.#source(key, video.from, 'video');
@@ -114,7 +115,13 @@ export class StreamingOutService {
       media: {
         ...(audio ? { audio: { from: audio.from, format: { codec: 'aac' as const } } } : {}),
         ...(video
-          ? { video: { from: video.from, format: { codec: 'h264' as const, profile: 'CB' as const } } }
+          ? {
+              video: {
+                from: video.from,
+                format: { codec: 'h264' as const, profile: 'CB' as const },
+                ...(parameters ? { parameters } : {}),
+              },
+            }
           : {}),
       },
       status: 'starting',
@@ -136,7 +143,12 @@ export class StreamingOutService {
         kind: 'stream-out',
         input: { streamId: inputs[0]!.streamId },
         ...(inputs[1] ? { with: [{ streamId: inputs[1].streamId }] } : {}),
-        params: { protocol, kinds: inputs.map((i) => i.kind).join('+'), ...segments },
+        params: {
+          protocol,
+          kinds: inputs.map((i) => i.kind).join('+'),
+          ...segments,
+          ...(video ? encoding(parameters) : {}),
+        },
         output: { url },
       });
     } catch (error) {
@@ -236,4 +248,26 @@ export class StreamingOutService {
 
 function present({ nodeId: _, ...out }: StreamingOut, roomId: string): StreamingOut {
   return { ...out, roomId };
+}
+
+/**
+ * The encoder's settings for OWT's video parameters: the size and rate asked for (else the
+ * source's size at 30 fps), and OWT's default bit rate for them times the `x` multiplier.
+ */
+function encoding(parameters: VideoTranscodeParameters | undefined) {
+  const framerate = parameters?.framerate ?? 30;
+  const { width, height, bitrateKbps, keyFrameIntervalSeconds } = resolveVideoTranscode('h264', {
+    ...parameters,
+    framerate,
+  });
+  return {
+    ...(width && height ? { width, height } : {}),
+    framerate,
+    keyFrameSeconds: keyFrameIntervalSeconds,
+    // Without a size to go by, the encoder's own default (2 Mbit/s, 720p-ready) times the multiplier.
+    videoKbps:
+      width && height
+        ? bitrateKbps
+        : Math.min(8000, Math.max(32, Math.round(2000 * Number(parameters?.bitrate?.slice(1) ?? 1)))),
+  };
 }

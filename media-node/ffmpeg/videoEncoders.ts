@@ -1,3 +1,16 @@
+/**
+ * `-vf` filters for a picture of exactly `width`×`height` (scaled to fit, then letterboxed, as a
+ * viewer who asked for a size expects), or the source's own size made even (encoders need it).
+ */
+export function exactSizeFilters(width?: number | null, height?: number | null): string[] {
+  return width && height
+    ? [
+        `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
+        `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
+      ]
+    : ['scale=trunc(iw/2)*2:trunc(ih/2)*2'];
+}
+
 /** The video codecs Tessera's ffmpeg pipelines encode (mixers, transcoders). */
 export type EncodedVideoCodec = 'h264' | 'vp8' | 'vp9';
 

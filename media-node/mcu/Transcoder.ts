@@ -5,7 +5,7 @@ import type { types } from 'mediasoup';
 import { ErrorCodes, NotFoundError, ValidationError } from '../../shared/errors.ts';
 import { type TranscodeParams, TranscodeParamsSchema } from '../../shared/protocol/commands.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
-import { videoEncoderArgs } from '../ffmpeg/videoEncoders.ts';
+import { exactSizeFilters, videoEncoderArgs } from '../ffmpeg/videoEncoders.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput, type RtpOutput } from '../pipelines/RtpBridge.ts';
 
@@ -115,15 +115,7 @@ export class Transcoder extends Pipeline {
     const { width, height, framerate, bitrateKbps, codec, keyFrameIntervalSeconds } = this.#params;
     const out = this.#output!;
     // Exactly the size asked for: scaled to fit, then padded (letterbox), as a subscriber expects.
-    const filters = [
-      ...(width && height
-        ? [
-            `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
-            `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
-          ]
-        : ['scale=trunc(iw/2)*2:trunc(ih/2)*2']),
-      ...(framerate ? [`fps=${framerate}`] : []),
-    ];
+    const filters = [...exactSizeFilters(width, height), ...(framerate ? [`fps=${framerate}`] : [])];
     // ffmpeg does not answer PLIs: key frames on the clock, so a new subscriber waits at most that.
     const gop = String(Math.ceil((framerate ?? 60) * keyFrameIntervalSeconds));
     return [

@@ -4,15 +4,13 @@ import { join } from 'node:path';
 import { ValidationError } from '../../shared/errors.ts';
 import { type StreamOutParams, StreamOutParamsSchema } from '../../shared/protocol/commands.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { exactSizeFilters, videoEncoderArgs } from '../ffmpeg/videoEncoders.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
 import { consumeTracks, switchTracks, trackOfKind } from '../pipelines/tracks.ts';
 
 /** Until the first frame is out, key frames are asked for this often (the encoder starts at one). */
 const KEY_FRAME_RETRY_MS = 1000;
-/** A key frame every 2 s: RTMP/RTSP players that join late wait at most that. */
-const GOP_SECONDS = 2;
-const FRAMERATE = 30;
 /** Reconnects in a row before the streaming-out fails: about 7 minutes at a 15 s backoff cap. */
 const RECONNECTS = 30;
 
@@ -112,7 +110,8 @@ export class StreamingOut extends Pipeline {
   protected ffmpegArgs(): string[] {
     const video = this.#kinds.indexOf('video');
     const audio = this.#kinds.indexOf('audio');
-    const rate = `${this.#params.videoKbps}k`;
+    const { width, height, framerate, videoKbps, keyFrameSeconds } = this.#params;
+    const gop = String(framerate * keyFrameSeconds);
     return [
       ...this.#inputs.flatMap((_, i) => [
         ...['-protocol_whitelist', 'file,udp,rtp', '-reorder_queue_size', '64'],
@@ -120,10 +119,17 @@ export class StreamingOut extends Pipeline {
       ]),
       ...(video >= 0
         ? [
-            ...['-map', `${video}:0`, '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
-            ...['-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-r', String(FRAMERATE), '-bf', '0'],
-            ...['-b:v', rate, '-maxrate', rate, '-bufsize', rate, '-threads', '1'],
-            ...['-g', String(GOP_SECONDS * FRAMERATE), '-keyint_min', String(GOP_SECONDS * FRAMERATE)],
+            ...[
+              '-map',
+              `${video}:0`,
+              '-vf',
+              exactSizeFilters(width, height).join(','),
+              '-r',
+              String(framerate),
+            ],
+            ...videoEncoderArgs('h264', videoKbps),
+            // A key frame every keyFrameSeconds: RTMP/RTSP players that join late wait at most that.
+            ...['-g', gop, '-keyint_min', gop],
           ]
         : []),
       ...(audio >= 0

@@ -118,7 +118,13 @@ export type RecordParams = z.infer<typeof RecordParamsSchema>;
 export const StreamOutParamsSchema = z.strictObject({
   protocol: z.enum(['rtmp', 'rtsp', 'hls', 'dash']),
   kinds: z.enum(['audio', 'video', 'video+audio']),
-  videoKbps: z.number().int().min(100).max(8000).default(2000),
+  videoKbps: z.number().int().min(32).max(8000).default(2000),
+  /** The picture's exact size (scaled to fit, letterboxed); the source's own when not given. */
+  width: z.number().int().min(16).max(1920).multipleOf(2).optional(),
+  height: z.number().int().min(16).max(1080).multipleOf(2).optional(),
+  framerate: z.number().int().min(1).max(60).default(30),
+  /** A key frame at least this often (s): players that join wait at most that. */
+  keyFrameSeconds: z.number().int().min(1).max(100).default(2),
   /** HLS and DASH: segment length (s), segments kept in the playlist, and how they are uploaded. */
   segmentSeconds: z.number().int().min(1).max(10).default(2),
   windowSize: z.number().int().min(2).max(30).default(6),

@@ -202,6 +202,70 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     expect((await rest('GET', path)).status).toBe(404);
   }, 90_000);
 
+  it("pushes with OWT's video parameters: the player gets that size and frame rate; parameters the room does not list are refused", async () => {
+    rtmp ??= await startRtmpServer();
+    const page = await openPeer(suite.browser, suite.pages);
+    await join(page, suite.target.url, await suite.target.token('out-params', 'gus'));
+    const stream = (
+      await eventually(
+        async () => (await rest('GET', '/v1/rooms/out-params/streams')).body as Stream[],
+        (l) => l.length === 1 && !!l[0]!.media.video,
+      )
+    )[0]!;
+    const url = rtmp.url('live/params');
+    const request = (parameters: unknown) => ({
+      protocol: 'rtmp',
+      url,
+      media: { audio: { from: stream.id }, video: { from: stream.id, parameters } },
+    });
+    // The room's mediaOut (OWT's defaults) lists bit rates x0.8 … x0.2 only; a size must be even.
+    for (const [parameters, status] of [
+      [{ bitrate: 'x0.3' }, 400],
+      [{ resolution: { width: 321, height: 180 } }, 400],
+      [{ framerate: 7 }, 400],
+    ] as const) {
+      const refused = await rest('POST', '/v1/rooms/out-params/streaming-outs', request(parameters));
+      expect([refused.status, code(refused)], JSON.stringify(parameters)).toEqual([status, 1301]);
+    }
+    const parameters = {
+      resolution: { width: 320, height: 180 },
+      framerate: 15,
+      bitrate: 'x0.8',
+      keyFrameInterval: 2,
+    };
+    const started = await rest('POST', '/v1/rooms/out-params/streaming-outs', request(parameters));
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const out = started.body as StreamingOut;
+    expect(out.media.video).toMatchObject({ from: stream.id, parameters });
+    // The participant's 640×480 camera, letterboxed into 320×180 at 15 frames a second.
+    const probed = await eventually(
+      async () =>
+        run(
+          'ffprobe',
+          [
+            '-v',
+            'error',
+            '-select_streams',
+            'v',
+            '-show_entries',
+            'stream=width,height,r_frame_rate',
+            '-of',
+            'csv=p=0',
+            url,
+          ],
+          { timeout: 20_000 },
+        ).then(
+          (r) => r.stdout.trim(),
+          () => '',
+        ),
+      (line) => line !== '',
+      30_000,
+    );
+    console.log(`[streaming-outs] with parameters ${JSON.stringify(parameters)}: the player reads ${probed}`);
+    expect(probed).toBe('320,180,15/1');
+    expect((await rest('DELETE', `/v1/rooms/out-params/streaming-outs/${out.id}`)).status).toBe(204);
+  }, 90_000);
+
   it('pulls an RTMP source into the room: a participant sees and hears it, REST lists it as streaming; DELETE takes it out', async () => {
     rtmp ??= await startRtmpServer();
     // An encoder (OBS, a camera) publishing to the RTMP server.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VideoTranscodeParametersSchema } from '../signaling.ts';
 
 /**
  * OWT's streaming-outs (RESTAPI.md §5.5): a room's audio and video (from one stream or two)
@@ -26,7 +27,8 @@ export const StreamingOutRequestSchema = z
           z.strictObject({
             from,
             format: z.record(z.string(), z.unknown()).optional(),
-            parameters: z.record(z.string(), z.unknown()).optional(),
+            /** OWT's video parameters (size, frame rate, `x0.8` bit rate, key-frame interval), as a subscription's. */
+            parameters: VideoTranscodeParametersSchema.optional(),
           }),
         ])
         .default(false),
@@ -67,7 +69,11 @@ export const StreamingOutSchema = z.object({
   media: z.object({
     audio: z.object({ from, format: z.object({ codec: z.literal('aac') }) }).optional(),
     video: z
-      .object({ from, format: z.object({ codec: z.literal('h264'), profile: z.literal('CB') }) })
+      .object({
+        from,
+        format: z.object({ codec: z.literal('h264'), profile: z.literal('CB') }),
+        parameters: VideoTranscodeParametersSchema.optional(),
+      })
       .optional(),
   }),
   status: StreamingOutStatusSchema,
