@@ -15,13 +15,16 @@ import type {
   StreamingOutPatchOp,
   StreamingOutRequest,
 } from '../../shared/protocol/http/streamingOut.ts';
-import type { VideoTranscodeParameters } from '../../shared/protocol/signaling.ts';
+import {
+  type VideoTranscodeParameters,
+  VideoTranscodeParametersSchema,
+} from '../../shared/protocol/signaling.ts';
 import { checkStreamingUrl } from '../streaming/urls.ts';
 import type { Commands } from './Commands.ts';
 import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
-import { applySourceOps } from './sourceOps.ts';
+import { applySourceOps, VIDEO_PARAMETERS } from './sourceOps.ts';
 
 /** Streaming-outs running at once in one room: each is an H.264 encode on the room's host. */
 export const MAX_STREAMING_OUTS_PER_ROOM = 4;
@@ -159,9 +162,10 @@ export class StreamingOutService {
   }
 
   /**
-   * OWT's PATCH: another stream's audio and/or video, live. The new sources are checked here and
-   * on the node, which consumes them before it lets the old ones go (a refused switch leaves the
-   * output as it was); the record names them at once. Video parameters: 501, as on start.
+   * OWT's PATCH: another stream's audio and/or video, and other video parameters, live. The new
+   * sources are checked here and on the node, which consumes them before it lets the old ones go
+   * (a refused switch leaves the output as it was); parameters as on start. The record names the
+   * new ones at once.
    */
   async update(
     caller: Caller,
@@ -169,18 +173,33 @@ export class StreamingOutService {
     id: string,
     ops: StreamingOutPatchOp[],
   ): Promise<StreamingOut> {
-    const key = await this.#rooms.key(caller, roomId);
+    const room = await this.#rooms.owned(caller, roomId);
+    const key = roomKey(room.serviceId, room.id);
     const out = await this.#find(key, id);
-    const media = await applySourceOps(
-      ops,
-      out.media,
-      'streaming-out',
-      'other video parameters than the encoder defaults are not implemented yet',
-      async (from, kind) => {
-        await this.#source(key, from, kind);
-        return {};
-      },
-    );
+    const media = await applySourceOps(ops, out.media, 'streaming-out', undefined, async (from, kind) => {
+      await this.#source(key, from, kind);
+      return {};
+    });
+    const parameterOps = ops.filter((op) => op.path.startsWith(VIDEO_PARAMETERS));
+    if (parameterOps.length > 0) {
+      if (!media.video)
+        throw new ValidationError('this streaming-out has no video', [
+          { path: parameterOps[0]!.path, message: 'absent' },
+        ]);
+      const asked: Record<string, unknown> = { ...media.video.parameters };
+      for (const op of parameterOps) asked[op.path.slice(VIDEO_PARAMETERS.length)] = op.value;
+      const parsed = VideoTranscodeParametersSchema.safeParse(asked);
+      if (!parsed.success)
+        throw new ValidationError(
+          'invalid media.video.parameters',
+          parsed.error.issues.map((i) => ({
+            path: `${VIDEO_PARAMETERS}${i.path.join('/')}`,
+            message: i.message,
+          })),
+        );
+      checkVideoParameters(room.options, parsed.data);
+      media.video = { ...media.video, parameters: parsed.data };
+    }
     if (out.status === 'failed' || !out.nodeId)
       throw new ConflictError('this streaming-out failed: delete it and start another');
     await this.#commands.send(out.nodeId, {
@@ -191,6 +210,7 @@ export class StreamingOutService {
         ...(media.video ? [{ streamId: media.video.from }] : []),
         ...(media.audio ? [{ streamId: media.audio.from }] : []),
       ],
+      ...(parameterOps.length > 0 ? { params: encoding(media.video?.parameters) } : {}),
     });
     const updated: StreamingOut = {
       ...out,

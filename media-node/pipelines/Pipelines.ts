@@ -194,11 +194,16 @@ export class Pipelines extends EventEmitter<Events> {
   }
 
   /** A running pipeline takes other inputs (Pipeline.switchInputs); 404 when there is none by that id in that room. */
-  async switchInputs(id: string, roomId: string, streamIds: readonly string[]): Promise<void> {
+  async switchInputs(
+    id: string,
+    roomId: string,
+    streamIds: readonly string[],
+    params?: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
     const pipeline = this.#pipelines.get(id);
     if (!pipeline || pipeline.roomId !== roomId)
       throw new NotFoundError(ErrorCodes.notFound, `pipeline ${id} is not running in the room`);
-    await pipeline.switchInputs(streamIds);
+    await pipeline.switchInputs(streamIds, params);
   }
 
   usage(): PipelinesUsage {

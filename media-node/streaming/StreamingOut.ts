@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '../../shared/errors.ts';
-import { type StreamOutParams, StreamOutParamsSchema } from '../../shared/protocol/commands.ts';
+import {
+  StreamOutEncodingSchema,
+  type StreamOutParams,
+  StreamOutParamsSchema,
+} from '../../shared/protocol/commands.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { exactSizeFilters, videoEncoderArgs } from '../ffmpeg/videoEncoders.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
@@ -24,7 +28,7 @@ const RECONNECTS = 30;
  */
 export class StreamingOut extends Pipeline {
   readonly #ctx: PipelineContext;
-  readonly #params: StreamOutParams;
+  #params: StreamOutParams;
   #inputIds: string[];
   readonly #kinds: ('audio' | 'video')[];
   readonly #bridge: RtpBridge;
@@ -86,24 +90,40 @@ export class StreamingOut extends Pipeline {
   readonly #gone = () => this.close(this.#ctx.room.closed ? 'room closed' : 'input gone');
 
   /**
-   * OWT's PATCH of a streaming-out's `from`: the new tracks are consumed first (a stream that is
-   * not there leaves the running output as it was), then the old ones go and ffmpeg starts again
-   * on the new ones, pushing to the same URL. Players see a new publish: about one GOP to the
-   * next key frame.
+   * OWT's PATCH of a streaming-out's `from` and video parameters: new tracks are consumed first
+   * (a stream that is not there leaves the running output as it was), then the old ones go, and
+   * ffmpeg starts again with the new inputs and encoding, pushing to the same URL. Players see a
+   * new publish: about one GOP to the next key frame.
    */
-  override async switchInputs(streamIds: readonly string[]): Promise<void> {
+  override async switchInputs(
+    streamIds: readonly string[],
+    params: Readonly<Record<string, unknown>> = {},
+  ): Promise<void> {
     const { room } = this.#ctx;
     if (streamIds.length !== this.#kinds.length)
       throw new ValidationError('a streaming-out takes one input per kind', [
         { path: 'inputs', message: `one per kind of ${this.#kinds.join('+')}` },
       ]);
+    // No params: the encoding stays; params: the whole new encoding (no size: the source's own).
+    const encoding = Object.keys(params).length ? StreamOutEncodingSchema.safeParse(params) : undefined;
+    if (encoding && !encoding.success)
+      throw new ValidationError(
+        'invalid stream-out encoding',
+        encoding.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
     const ids = streamIds.map((id, i) => trackOfKind(room, id, this.#kinds[i]!));
     if (this.closed || !this.#work) return;
-    await switchTracks(room, this.#bridge, this.#inputs, ids, this.#work, this.#gone, () => this.closed);
-    this.#inputIds = ids;
-    if (this.closed) return;
-    await this.#bridge.resumeInputs();
-    this.logger.info('streaming-out switched its inputs', { inputs: ids });
+    if (ids.some((id, i) => id !== this.#inputIds[i])) {
+      await switchTracks(room, this.#bridge, this.#inputs, ids, this.#work, this.#gone, () => this.closed);
+      this.#inputIds = ids;
+      if (this.closed) return;
+      await this.#bridge.resumeInputs();
+    }
+    if (encoding) {
+      const { width: _width, height: _height, ...kept } = this.#params;
+      this.#params = { ...kept, ...encoding.data };
+    }
+    this.logger.info('streaming-out switched', { inputs: ids, ...encoding?.data });
     await this.respawn();
   }
 

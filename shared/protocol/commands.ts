@@ -109,15 +109,19 @@ export const RecordParamsSchema = z.strictObject({
 });
 export type RecordParams = z.infer<typeof RecordParamsSchema>;
 
+/** A pipeline's params as commands carry them: checked by its kind's own schema on the node. */
+const pipelineParams = z
+  .record(z.string().max(32), z.union([z.string().max(64), z.number(), z.boolean()]))
+  .refine((p) => Object.keys(p).length <= 16, 'at most 16 params');
+
 /**
  * Parameters of a `stream-out`: a room's audio and/or video (as a `record`'s inputs) encoded to
  * H.264 + AAC, as OWT's streaming-outs, and pushed to an RTMP server, an RTSP server
  * (ANNOUNCE/RECORD), or an HTTP origin as HLS or DASH segments (PUT or POST). The URL travels in the command's `output` (it may carry a stream key:
  * never logged).
  */
-export const StreamOutParamsSchema = z.strictObject({
-  protocol: z.enum(['rtmp', 'rtsp', 'hls', 'dash']),
-  kinds: z.enum(['audio', 'video', 'video+audio']),
+/** A streaming-out's H.264 encoding (OWT's video parameters resolved), at start and in a `pipeline.switch`. */
+export const StreamOutEncodingSchema = z.strictObject({
   videoKbps: z.number().int().min(32).max(8000).default(2000),
   /** The picture's exact size (scaled to fit, letterboxed); the source's own when not given. */
   width: z.number().int().min(16).max(1920).multipleOf(2).optional(),
@@ -125,6 +129,12 @@ export const StreamOutParamsSchema = z.strictObject({
   framerate: z.number().int().min(1).max(60).default(30),
   /** A key frame at least this often (s): players that join wait at most that. */
   keyFrameSeconds: z.number().int().min(1).max(100).default(2),
+});
+
+export const StreamOutParamsSchema = z.strictObject({
+  protocol: z.enum(['rtmp', 'rtsp', 'hls', 'dash']),
+  kinds: z.enum(['audio', 'video', 'video+audio']),
+  ...StreamOutEncodingSchema.shape,
   /** HLS and DASH: segment length (s), segments kept in the playlist, and how they are uploaded. */
   segmentSeconds: z.number().int().min(1).max(10).default(2),
   windowSize: z.number().int().min(2).max(30).default(6),
@@ -318,10 +328,7 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
       .array(z.strictObject({ streamId: z.string().min(1).max(64) }))
       .max(1)
       .optional(),
-    params: z
-      .record(z.string().max(32), z.union([z.string().max(64), z.number(), z.boolean()]))
-      .refine((p) => Object.keys(p).length <= 16, 'at most 16 params')
-      .default({}),
+    params: pipelineParams.default({}),
     /** Where a kind that pushes sends its output (a streaming-out's URL, stream key and all). */
     output: z.strictObject({ url: z.string().min(1).max(2048) }).optional(),
     /** Where a kind that pulls takes its input from (a streaming-in's URL, credentials and all). */
@@ -340,6 +347,8 @@ export const NodeCommandSchema = z.discriminatedUnion('type', [
       .array(z.strictObject({ streamId: z.string().min(1).max(64) }))
       .min(1)
       .max(2),
+    /** Params that change with the switch (a streaming-out's video encoding), checked by the pipeline's kind. */
+    params: pipelineParams.optional(),
   }),
   /**
    * The participant's WebSocket closed (left, tab closed, network gone). Its place is kept for

@@ -45,6 +45,7 @@ export function pipelineHandlers(pipelines: Pipelines | undefined): {
         c.pipelineId,
         c.roomId,
         c.inputs.map((i) => i.streamId),
+        c.params,
       );
     },
   };

@@ -42,7 +42,7 @@ export type StreamingOutRequest = z.infer<typeof StreamingOutRequestSchema>;
 
 /**
  * OWT's PATCH of a streaming-out (RESTAPI.md §5.5, subscription-control ops): another stream's
- * audio or video, live. Its video `parameters` ops are refused (501) until they are built.
+ * audio or video, or other video parameters (each value checked as on start), live.
  */
 export const StreamingOutPatchOpSchema = z.union([
   z.strictObject({ op: z.literal('replace'), path: z.literal('/media/audio/from'), value: from }),
