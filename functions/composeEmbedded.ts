@@ -1,5 +1,5 @@
 import { startMediaNode } from '../media-node/compose.ts';
-import { nodeCapabilities } from '../media-node/ffmpeg/capabilities.ts';
+import { offeredCapabilities } from '../media-node/ffmpeg/capabilities.ts';
 import type { MediaNode } from '../media-node/MediaNode.ts';
 import { NodeMetrics } from '../media-node/metrics/registry.ts';
 import { TurnServer } from '../media-node/turn/TurnServer.ts';
@@ -68,7 +68,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
     hosts: new PipelineHosts({
       placement: adapters.placement,
       capabilitiesOf: async (nodeId) =>
-        nodeId === node?.id ? nodeCapabilities(config.ffmpegPath) : undefined,
+        nodeId === node?.id ? offeredCapabilities(config.capabilities) : undefined,
       place: placeRoom,
     }),
   });

@@ -15,6 +15,7 @@ import { routerMediaCodecs } from './codecs/routerCodecs.ts';
 import { CommandProcessor } from './commands/CommandProcessor.ts';
 import { nodeCommandHandlers } from './commands/handlers.ts';
 import { RoomEvents } from './events/RoomEvents.ts';
+import type { NodeCapability } from './ffmpeg/capabilities.ts';
 import { StreamRecords } from './liveState/StreamRecords.ts';
 import { ViewMixers } from './mcu/ViewMixers.ts';
 import type { NodeObservers } from './metrics/registry.ts';
@@ -57,6 +58,8 @@ export interface MediaNodeOptions {
   pipelineKinds?: Readonly<Record<string, PipelineFactory>> | undefined;
   /** Mix the views of the rooms this node gets `views.configure` for (needs ffmpeg). */
   mcu?: boolean | undefined;
+  /** What the node reports it offers (what its ffmpeg can do by default). */
+  capabilities?: (() => Promise<NodeCapability[]>) | undefined;
   /** Where room, participant and stream events go (webhooks, metrics); none when absent. */
   events?: EventSink | undefined;
   /** Counters and timings for the node's metrics (media-node/metrics). */
@@ -215,6 +218,7 @@ export class MediaNode {
         pipes: () => cascades?.pipes ?? 0,
         pipelines: () => pipelines.usage(),
         rtmpIngestUrl: o.rtmpIngest?.url,
+        ...(o.capabilities ? { capabilities: o.capabilities } : {}),
         ...o.location,
       });
       await reporter.start();

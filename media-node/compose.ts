@@ -8,6 +8,7 @@ import type { EventSink } from '../shared/ports/events.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
 import type { RoomNodes } from '../shared/ports/live.ts';
 import type { NodeRegistry } from '../shared/ports/nodes.ts';
+import { type NodeCapability, offeredCapabilities } from './ffmpeg/capabilities.ts';
 import { MediaNode } from './MediaNode.ts';
 import { transcoderKind } from './mcu/Transcoder.ts';
 import { NodeMetrics } from './metrics/registry.ts';
@@ -61,7 +62,10 @@ export async function startMediaNode(
   logger: Logger,
   extras: { metrics?: NodeMetrics | undefined } = {},
 ): Promise<MediaNode> {
-  const rtmpIngest = config.rtmpIngest ? await startRtmpIngest(config, logger) : undefined;
+  // NODE_CAPABILITIES: what the node does not offer, it does not run either.
+  const offers = (c: NodeCapability) => !config.capabilities || config.capabilities.includes(c);
+  const rtmpIngest =
+    config.rtmpIngest && offers('stream') ? await startRtmpIngest(config, logger) : undefined;
   const node = await MediaNode.start({
     nodeId: config.nodeId,
     workers: config.media.workers,
@@ -79,15 +83,17 @@ export async function startMediaNode(
     location: config.location,
     turn: config.turn,
     pipelineKinds: {
-      transcode: transcoderKind,
-      record: recorderKind(resolve(config.recordingsDir), blobStoreFor(config)),
-      'stream-out': streamingOutKind(),
-      'stream-in': streamingInKind(),
+      ...(offers('mix') ? { transcode: transcoderKind } : {}),
+      ...(offers('record')
+        ? { record: recorderKind(resolve(config.recordingsDir), blobStoreFor(config)) }
+        : {}),
+      ...(offers('stream') ? { 'stream-out': streamingOutKind(), 'stream-in': streamingInKind() } : {}),
       ...(rtmpIngest ? { 'rtmp-in': rtmpIngestKind(rtmpIngest.server) } : {}),
     },
     rtmpIngest,
     replies: adapters.replies,
-    mcu: true,
+    mcu: offers('mix'),
+    capabilities: () => offeredCapabilities(config.capabilities),
     events: adapters.events,
     observers: extras.metrics?.observers,
   });

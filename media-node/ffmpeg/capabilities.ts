@@ -35,6 +35,12 @@ export function capabilitiesFrom(encoders: Set<string> | undefined): NodeCapabil
   return out;
 }
 
+/** What a node offers: what its ffmpeg can do, at most `allowed` (NODE_CAPABILITIES) when given. */
+export async function offeredCapabilities(allowed?: readonly NodeCapability[]): Promise<NodeCapability[]> {
+  const probed = await nodeCapabilities();
+  return allowed ? probed.filter((c) => allowed.includes(c)) : probed;
+}
+
 let probed: Promise<NodeCapability[]> | undefined;
 /**
  * This node's capabilities, probed once per process: resolve ffmpeg, list its encoders. A node

@@ -208,7 +208,10 @@ export abstract class Pipeline extends EventEmitter<Events> {
    * Takes other room streams as inputs, live (a streaming-out's PATCH of `from`), with `params`
    * that change along (its video encoding). A kind that can says how; the others refuse.
    */
-  async switchInputs(_streamIds: readonly string[], _params?: Readonly<Record<string, unknown>>): Promise<void> {
+  async switchInputs(
+    _streamIds: readonly string[],
+    _params?: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
     throw new ValidationError(`a ${this.kind} pipeline cannot switch its inputs`, [
       { path: 'inputs', message: 'not switchable' },
     ]);

@@ -42,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deploymentName: e.DEPLOYMENT_NAME,
     drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,
     location: { region: e.NODE_REGION, isp: e.NODE_ISP },
+    capabilities: e.NODE_CAPABILITIES,
     placementStrategy: e.PLACEMENT_STRATEGY,
     roomPeersPerNode: e.ROOM_PEERS_PER_NODE,
     demoJoin: e.DEMO_JOIN === 'on',

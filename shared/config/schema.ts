@@ -94,6 +94,17 @@ export const EnvSchema = z.object({
     .describe('first WebRTC port (UDP+TCP); worker i uses RTC_PORT+i; random when unset'),
   NODE_REGION: optionalString.describe('region this media node reports (join tokens may prefer one)'),
   NODE_ISP: optionalString.describe('ISP this media node reports'),
+  NODE_CAPABILITIES: optionalString
+    .transform((s) =>
+      s
+        ?.split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['sfu', 'mix', 'stream', 'record'])).optional())
+    .describe(
+      'at most what this media node offers, e.g. `sfu` for a forwarding-only node; else all its ffmpeg can do',
+    ),
   PLACEMENT_STRATEGY: z
     .enum(STRATEGIES)
     .default('least-used')
@@ -295,6 +306,8 @@ export interface Config {
   deploymentName: string;
   drainTimeoutSeconds: number;
   location: { region: string | undefined; isp: string | undefined };
+  /** At most what the media node offers (NODE_CAPABILITIES); undefined: all its ffmpeg can do. */
+  capabilities: ('sfu' | 'mix' | 'stream' | 'record')[] | undefined;
   placementStrategy: (typeof STRATEGIES)[number];
   roomPeersPerNode: number;
   /** Embedded mode: whether POST /demo/join answers (loopback callers only). */

@@ -65,8 +65,8 @@ export interface LocalCluster {
    * costly for tests that do not mix; a test that mixes passes its `views`.
    */
   token(room: string, user: string, role?: string, setup?: RoomSetup): Promise<string>;
-  /** Starts another media node process. */
-  addNode(nodeId: string): Promise<ChildProcess>;
+  /** Starts another media node process (with settings of its own: a node without ffmpeg…). */
+  addNode(nodeId: string, nodeEnv?: Record<string, string>): Promise<ChildProcess>;
   nodes: Map<string, ChildProcess>;
   /** The cluster's coturn, when started with TURN_SECRET and TURN_LISTEN_IP. */
   turnServer: TurnServer | undefined;
@@ -125,12 +125,12 @@ export async function startLocalCluster(
   await ensureTable(ddb, env.DYNAMODB_TABLE!);
   ddb.destroy();
   const nodes = new Map<string, ChildProcess>();
-  const addNode = async (nodeId: string) => {
+  const addNode = async (nodeId: string, nodeEnv: Record<string, string> = {}) => {
     // The media node starts exactly as the instances' user data starts it.
     const child = await startProcess(
       nodeId,
       MEDIA_NODE_COMMAND,
-      { ...env, NODE_ID: nodeId },
+      { ...env, ...nodeEnv, NODE_ID: nodeId },
       /media node .* ready/,
     );
     nodes.set(nodeId, child);
@@ -156,7 +156,7 @@ export async function startLocalCluster(
       env,
       /webhooks polling/,
     ),
-    ...nodeIds.map(addNode),
+    ...nodeIds.map((id) => addNode(id)),
   ]);
   const url = `http://127.0.0.1:${functionsPort}`;
   const superAuth = () => bearer('super', secrets.SUPER_SERVICE_KEY);
