@@ -33,6 +33,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ FFMPEG_PATH: '' }).ffmpegPath).toBeUndefined();
   });
 
+  it('reads NODE_CAPABILITIES as a list of known capabilities; unset is all the node can do', () => {
+    expect(loadConfig({}).capabilities).toBeUndefined();
+    expect(loadConfig({ NODE_CAPABILITIES: 'sfu, stream' }).capabilities).toEqual(['sfu', 'stream']);
+    expect(() => loadConfig({ NODE_CAPABILITIES: 'sfu,gpu' })).toThrow(/NODE_CAPABILITIES/);
+  });
+
   it('lists every bad variable in one ConfigError', () => {
     let error: unknown;
     try {
