@@ -15,6 +15,7 @@ import { NodeMetrics } from './metrics/registry.ts';
 import { serveMetrics } from './metrics/server.ts';
 import { PipelineCpuMeter } from './pipelines/PipelineCpuMeter.ts';
 import { recorderKind } from './recording/Recorder.ts';
+import { recoverRecordings } from './recording/RecordingRecovery.ts';
 import { rtmpIngestKind } from './streaming/RtmpIngest.ts';
 import { RtmpIngestServer } from './streaming/RtmpIngestServer.ts';
 import { streamingInKind } from './streaming/StreamingIn.ts';
@@ -66,6 +67,7 @@ export async function startMediaNode(
   const offers = (c: NodeCapability) => !config.capabilities || config.capabilities.includes(c);
   const rtmpIngest =
     config.rtmpIngest && offers('stream') ? await startRtmpIngest(config, logger) : undefined;
+  const recordings = { dir: resolve(config.recordingsDir), blobs: blobStoreFor(config) };
   const node = await MediaNode.start({
     nodeId: config.nodeId,
     workers: config.media.workers,
@@ -84,9 +86,7 @@ export async function startMediaNode(
     turn: config.turn,
     pipelineKinds: {
       ...(offers('mix') ? { transcode: transcoderKind } : {}),
-      ...(offers('record')
-        ? { record: recorderKind(resolve(config.recordingsDir), blobStoreFor(config)) }
-        : {}),
+      ...(offers('record') ? { record: recorderKind(recordings.dir, recordings.blobs) } : {}),
       ...(offers('stream') ? { 'stream-out': streamingOutKind(), 'stream-in': streamingInKind() } : {}),
       ...(rtmpIngest ? { 'rtmp-in': rtmpIngestKind(rtmpIngest.server) } : {}),
     },
@@ -98,6 +98,8 @@ export async function startMediaNode(
     observers: extras.metrics?.observers,
   });
   if (rtmpIngest) logger.info('rtmp ingest listening', { url: rtmpIngest.url });
+  // Recordings this node's previous life left running: stored and settled, in the background.
+  void recoverRecordings({ ...recordings, events: adapters.events, nodeId: config.nodeId, logger });
   extras.metrics?.watch({ rooms: node.rooms, workers: node.workers });
   const pipelineCpu = new PipelineCpuMeter(() => node.pipelines.usage());
   extras.metrics?.setPipelineCpu(() => pipelineCpu.read().cores);

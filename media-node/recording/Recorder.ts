@@ -14,6 +14,7 @@ import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
 import { consumeTracks, switchTracks, trackOfKind } from '../pipelines/tracks.ts';
+import { removeSidecar, writeSidecar } from './RecordingRecovery.ts';
 
 /** Until the first frame is written, key frames are asked for this often (a file starts at one). */
 const KEY_FRAME_RETRY_MS = 1000;
@@ -164,6 +165,13 @@ export class Recorder extends Pipeline {
     if (this.closed) return;
     this.#container = this.#chooseContainer();
     mkdirSync(this.#dir, { recursive: true });
+    // Until it is stored: if the node dies meanwhile, its next life settles this recording.
+    writeSidecar(this.#dir, {
+      id: this.id,
+      roomId: this.roomId,
+      container: this.#container,
+      contentType: CONTENT_TYPE[this.#container],
+    });
     await this.#bridge.resumeInputs();
   }
 
@@ -282,7 +290,10 @@ export class Recorder extends Pipeline {
     const done = () => {
       this.#bridge.close();
       if (this.#work) rmSync(this.#work, { recursive: true, force: true });
-      void this.#storing.then(() => this.#finished(this.info));
+      void this.#storing.then(() => {
+        removeSidecar(this.#dir, this.id);
+        this.#finished(this.info);
+      });
     };
     // RTP keeps coming until ffmpeg has exited: after SIGINT it joins its input threads before
     // writing the trailer, and a thread blocked on a silent UDP port never returns (ffmpeg only

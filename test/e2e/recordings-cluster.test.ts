@@ -101,4 +101,74 @@ describe('recordings on the local cluster, stored in S3 (s3rver)', () => {
     ) as { streams: { codec_type: string }[] };
     expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
   }, 120_000);
+
+  it('a node SIGKILLed mid-recording: at its restart the part lands in the bucket, plays up to its last seconds, and the record says what happened', async () => {
+    const page: Page = await openPeer(suite.browser, suite.pages);
+    await page.evaluate(([u, t, s]) => window.peer.join(u, t, { signalingUrl: s, oneStream: true }), [
+      suite.target.url,
+      await suite.target.token('rec-kill', 'ben'),
+      suite.target.signalingUrl,
+    ] as const);
+    const stream = (
+      await eventually(
+        async () => (await rest('GET', '/v1/rooms/rec-kill/streams')).body as Stream[],
+        (l) => Array.isArray(l) && l.length === 1 && !!l[0]!.media.video && !!l[0]!.media.audio,
+        30_000,
+      )
+    )[0]!;
+    const started = await rest('POST', '/v1/rooms/rec-kill/recordings', {
+      container: 'mkv',
+      media: { audio: { from: stream.id }, video: { from: stream.id } },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const { id } = started.body as Recording;
+    const path = `/v1/rooms/rec-kill/recordings/${id}`;
+    await eventually(
+      async () => (await rest('GET', path)).body as Recording,
+      (r) => r.status === 'recording',
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 4000));
+    const node = suite.target.nodes.get('node-1')!;
+    const exited = new Promise((r) => node.once('exit', r));
+    node.kill('SIGKILL');
+    await exited;
+    await suite.target.addNode('node-1');
+    const settled = await eventually(
+      async () => (await rest('GET', path)).body as Recording,
+      (r) => r.status === 'failed',
+      40_000,
+    );
+    console.log(`[recordings-cluster] after SIGKILL and restart ${JSON.stringify(settled)}`);
+    expect(settled).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/media node stopped mid-recording/),
+      files: [{ key: `${id}.mkv`, location: `s3://${BUCKET}/${id}.mkv` }],
+    });
+    expect(settled.durationMs).toBeGreaterThan(2000);
+    // What the bucket holds decodes: video frames for at least the seconds before the kill but one.
+    const object = await s3!.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${id}.mkv` }));
+    const file = joinPath(dir, 'killed.mkv');
+    writeFileSync(file, Buffer.from(await object.Body!.transformToByteArray()));
+    const probed = JSON.parse(
+      execFileSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-count_frames',
+          '-show_entries',
+          'stream=codec_type,nb_read_frames',
+          '-of',
+          'json',
+          file,
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as { streams: { codec_type: string; nb_read_frames: string }[] };
+    console.log(`[recordings-cluster] the killed recording decodes ${JSON.stringify(probed.streams)}`);
+    expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    const videoFrames = Number(probed.streams.find((s) => s.codec_type === 'video')!.nb_read_frames);
+    expect(videoFrames).toBeGreaterThan(30);
+  }, 120_000);
 });
