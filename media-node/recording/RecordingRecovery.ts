@@ -8,6 +8,7 @@ import type { BlobInfo, BlobStore } from '../../shared/ports/blobs.ts';
 import type { EventSink } from '../../shared/ports/events.ts';
 import { newEvent } from '../../shared/protocol/events.ts';
 import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
+import { ffmpegProcesses } from '../ffmpeg/processTable.ts';
 import { resolveFfmpeg } from '../ffmpeg/resolveFfmpeg.ts';
 
 const run = promisify(execFile);
@@ -135,20 +136,9 @@ async function recoverOne(
  * SIGINT first (matroska and mp4 get their last cluster or fragment), SIGKILL if still there.
  */
 async function endOrphans(prefix: string): Promise<void> {
-  const orphans: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (comm === 'ffmpeg' && ppid === 1 && args.some((a) => a.startsWith(prefix)))
-        orphans.push(Number(name));
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
+  const orphans = ffmpegProcesses()
+    .filter((p) => p.ppid === 1 && p.args.some((a) => a.startsWith(prefix)))
+    .map((p) => p.pid);
   const signal = (pid: number, sig: NodeJS.Signals | 0) => {
     try {
       process.kill(pid, sig);

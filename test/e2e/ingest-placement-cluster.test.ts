@@ -5,6 +5,7 @@ import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { type LocalCluster, startLocalCluster } from '../harness/cluster.ts';
 import { eventually } from '../harness/embedded.ts';
+import { rest } from '../harness/mcuScenario.ts';
 import { rtmpEncoder } from '../harness/pipelineProbe.ts';
 import { startRtmpServer } from '../harness/rtmpServer.ts';
 
@@ -29,21 +30,11 @@ describe('ingest placement by capability (local cluster, a forwarding-only node)
     await cluster?.close();
   });
 
-  const rest = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${cluster.url}${path}`, {
-      method,
-      headers: {
-        authorization: await cluster.superAuth(),
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as unknown };
-  };
+  const call = (method: string, path: string, body?: unknown) => rest(cluster, method, path, body);
 
   it('a streaming-in into an empty room is placed on the node that can stream, which pulls it in', async () => {
     const nodes = await eventually(
-      async () => (await rest('GET', '/v1/nodes')).body as { id: string; capabilities: string[] }[],
+      async () => (await call('GET', '/v1/nodes')).body as { id: string; capabilities: string[] }[],
       (n) => Array.isArray(n) && n.length === 2,
     );
     const capabilities = Object.fromEntries(nodes.map((n) => [n.id, n.capabilities]));
@@ -55,9 +46,9 @@ describe('ingest placement by capability (local cluster, a forwarding-only node)
       // Three rooms: a choice by load alone would put some on the idle node without ffmpeg.
       for (const room of ['cam-1', 'cam-2', 'cam-3']) {
         expect(
-          (await rest('POST', '/v1/rooms', { id: room, name: room, options: { views: [] } })).status,
+          (await call('POST', '/v1/rooms', { id: room, name: room, options: { views: [] } })).status,
         ).toBe(201);
-        const started = await rest('POST', `/v1/rooms/${room}/streaming-ins`, {
+        const started = await call('POST', `/v1/rooms/${room}/streaming-ins`, {
           connection: { url: rtmp.url('live/lobby') },
           media: { audio: 'auto', video: 'auto' },
         });
@@ -66,7 +57,7 @@ describe('ingest placement by capability (local cluster, a forwarding-only node)
         expect(await new RedisPlacementStore(redis).get(roomKey('super', room))).toBe('node-media');
         // The node opened the room nobody is in and pulled the source: the stream is listed.
         const listed = await eventually(
-          async () => (await rest('GET', `/v1/rooms/${room}/streams`)).body as Stream[],
+          async () => (await call('GET', `/v1/rooms/${room}/streams`)).body as Stream[],
           (l) => l.some((s) => s.id === id && !!s.media.video),
           30_000,
         );
@@ -74,7 +65,7 @@ describe('ingest placement by capability (local cluster, a forwarding-only node)
           type: 'forward',
           info: { type: 'streaming' },
         });
-        expect((await rest('DELETE', `/v1/rooms/${room}/streaming-ins/${id}`)).status).toBe(204);
+        expect((await call('DELETE', `/v1/rooms/${room}/streaming-ins/${id}`)).status).toBe(204);
       }
     } finally {
       redis.disconnect();

@@ -13,8 +13,8 @@
 // `/v1/rooms/{room}/streams/mixed-common` shows and replaces `info.layout` (regions with areas as
 // fractions, each with the stream it shows). The instruments (test/e2e/pages/instruments.ts) are
 // proven on SFU forwarding by test/e2e/instruments.test.ts.
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ffmpegProcesses } from '../../media-node/ffmpeg/processTable.ts';
 import { browserSuite } from '../harness/browserSuite.ts';
 import { eventually, startEmbedded } from '../harness/embedded.ts';
 import {
@@ -51,21 +51,10 @@ const region = (id: string, left: string, top: string, width: string, height: st
 });
 
 /** ffmpeg processes this test process started (the embedded node's mixers): pid list. */
-function ourFfmpegs(): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm === 'ffmpeg' && ppid === process.pid) pids.push(Number(name));
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return pids;
-}
+const ourFfmpegs = () =>
+  ffmpegProcesses()
+    .filter((p) => p.ppid === process.pid)
+    .map((p) => p.pid);
 
 describe('MCU: a view mixed into one stream (embedded server, Chromium)', () => {
   const suite = browserSuite(() => startEmbedded());
