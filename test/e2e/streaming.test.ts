@@ -347,7 +347,7 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     }
   }, 90_000);
 
-  it("pushes a room's mixed view (the MCU's stream) to RTMP: a player decodes H.264 + AAC frames", async () => {
+  it("pushes a room's mixed view (the MCU's stream) to RTMP and to RTSP: players decode H.264 + AAC frames", async () => {
     rtmp ??= await startRtmpServer();
     await createRoom(suite.target, 'out-mixed', fluidView);
     const page = await openPeer(suite.browser, suite.pages);
@@ -388,6 +388,30 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     expect(codecs).toEqual(['aac', 'h264']);
     expect(frames).toBeGreaterThan(10);
     expect((await rest('DELETE', path)).status).toBe(204);
+
+    // The same view pushed to gst-rtsp-server (ANNOUNCE/RECORD): it depayloads both and decodes.
+    rtsp ??= await startRtspServer();
+    const server = rtsp;
+    const before = server.pushFrames();
+    const codecsBefore = server.pushCodecs.length;
+    const toRtsp = await rest('POST', '/v1/rooms/out-mixed/streaming-outs', {
+      protocol: 'rtsp',
+      url: server.url('push'),
+      media: { audio: { from: MIXED }, video: { from: MIXED } },
+    });
+    expect(toRtsp.status, JSON.stringify(toRtsp.body)).toBe(201);
+    const pushed = () => server.pushCodecs.slice(codecsBefore);
+    const rtspFrames = await eventually(
+      async () => server.pushFrames() - before,
+      (n) => n >= 30 && ['rtph264depay', 'rtpmp4gdepay'].every((c) => pushed().includes(c)),
+      30_000,
+    );
+    console.log(`[streaming-outs] mixed view to RTSP: ${rtspFrames} frames decoded, ${pushed().join(' ')}`);
+    expect(rtspFrames).toBeGreaterThanOrEqual(30);
+    expect(pushed()).toEqual(expect.arrayContaining(['rtph264depay', 'rtpmp4gdepay']));
+    expect(
+      (await rest('DELETE', `/v1/rooms/out-mixed/streaming-outs/${(toRtsp.body as StreamingOut).id}`)).status,
+    ).toBe(204);
   }, 90_000);
 
   it('takes an encoder pushing RTMP with the ingress stream key into a room nobody has joined: a participant who joins sees and hears it; a wrong key is refused; DELETE disconnects it', async () => {
