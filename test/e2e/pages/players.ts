@@ -29,6 +29,9 @@ window.players = {
   },
   dash(url) {
     const player = dashjs.MediaPlayer().create();
+    // Three 1 s segments behind the live edge, as a viewer's player is set for short segments: at
+    // the edge itself dash.js waits for each segment's upload and stalled now and then.
+    player.updateSettings({ streaming: { delay: { liveDelay: 3 } } });
     player.initialize(video, url, true);
   },
   state: () => ({
