@@ -89,7 +89,7 @@ export function managementApi(
   const commands = new Commands(adapters);
   const views = new RoomViews({ ...adapters, commands });
   const rooms = new RoomService({ ...adapters, commands, views, maxRoomsPerService: limits.roomsPerService });
-  const hosts = media.hosts ?? clusterPipelineHosts(adapters, views, media.placementStrategy);
+  const hosts = media.hosts ?? clusterPipelineHosts(adapters, commands, views, media.placementStrategy);
   const ingest = media.ingest ?? reportedIngest(adapters.nodes);
   return {
     auth: new ManagementAuth(services, adapters.nonces),
@@ -128,6 +128,7 @@ export function managementApi(
  */
 export function clusterPipelineHosts(
   adapters: Pick<Adapters, 'placement' | 'nodes'>,
+  commands: Pick<Commands, 'hostOf'>,
   views: Pick<RoomViews, 'placed'>,
   strategy: Strategy = loadConfig({}).placementStrategy,
 ): PipelineHosts {
@@ -138,7 +139,7 @@ export function clusterPipelineHosts(
     onPlaced: (roomId, nodeId) => views.placed(roomId, nodeId),
   });
   return new PipelineHosts({
-    placement: adapters.placement,
+    hostOf: (roomKey) => commands.hostOf(roomKey),
     capabilitiesOf: async (id) =>
       (await adapters.nodes.fresh(NODE_FRESH_MS)).find((n) => n.id === id)?.capabilities,
     place: (roomKey, requires) => placer.place(roomKey, undefined, undefined, requires),

@@ -52,7 +52,8 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   // The only node: every room is placed on it, takes every RTMP push and runs every pipeline
   // its ffmpeg can. It starts below; nothing calls these before it has.
   let node: MediaNode | undefined;
-  const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
+  const commands = new Commands(adapters);
+  const views = new RoomViews({ ...adapters, commands, logger });
   const placeRoom = async (roomId: string): Promise<string> => {
     if (!node) throw new TesseraError(ErrorCodes.clusterUnavailable, 'the media node is starting');
     const placed = (await adapters.placement.get(roomId)) === node.id;
@@ -66,7 +67,7 @@ export async function composeEmbedded(config: Config, logger: Logger): Promise<E
   const api = managementApi(adapters, secrets, config.limits, config.streaming, {
     ingest: { rtmpUrl: async (nodeId) => (nodeId === node?.id ? node.rtmpIngestUrl : undefined) },
     hosts: new PipelineHosts({
-      placement: adapters.placement,
+      hostOf: (roomKey) => commands.hostOf(roomKey),
       capabilitiesOf: async (nodeId) =>
         nodeId === node?.id ? offeredCapabilities(config.capabilities) : undefined,
       place: placeRoom,

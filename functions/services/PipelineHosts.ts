@@ -1,6 +1,5 @@
 import { ErrorCodes, TesseraError } from '../../shared/errors.ts';
-import type { PlacementStore } from '../../shared/ports/live.ts';
-import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
+import type { Commands } from './Commands.ts';
 
 /** What a room-wide pipeline needs of the node it runs on (the node reports what it has). */
 export type PipelineCapability = 'stream' | 'record' | 'mix';
@@ -12,7 +11,8 @@ const WHY: Record<PipelineCapability, string> = {
 };
 
 export interface PipelineHostsDeps {
-  placement: Pick<PlacementStore, 'get'>;
+  /** The room's placement; none is a cluster fault (Commands.hostOf). */
+  hostOf: Commands['hostOf'];
   /** What a node reports it can do; undefined for a node that does not report now. */
   capabilitiesOf(nodeId: string): Promise<string[] | undefined>;
   /**
@@ -38,13 +38,7 @@ export class PipelineHosts {
 
   /** The host of a room that must be placed already (its sources are there): recordings, streaming-outs. */
   async hostOf(roomKey: string, needs: PipelineCapability): Promise<string> {
-    const host = await this.#d.placement.get(roomKey);
-    if (!host)
-      throw new TesseraError(
-        ErrorCodes.clusterUnavailable,
-        `room ${parseRoomKey(roomKey).roomId} has no media node`,
-      );
-    return this.#capable(host, needs);
+    return this.#capable(await this.#d.hostOf(roomKey), needs);
   }
 
   /** The host for a source pipeline, placing the room on a capable node when it has no live one. */
