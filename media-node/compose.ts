@@ -87,7 +87,12 @@ export async function startMediaNode(
     pipelineKinds: {
       ...(offers('mix') ? { transcode: transcoderKind } : {}),
       ...(offers('record') ? { record: recorderKind(recordings.dir, recordings.blobs) } : {}),
-      ...(offers('stream') ? { 'stream-out': streamingOutKind(), 'stream-in': streamingInKind() } : {}),
+      ...(offers('stream')
+        ? {
+            'stream-out': streamingOutKind(),
+            'stream-in': streamingInKind({ allowPrivateUrls: config.streaming.allowPrivateUrls }),
+          }
+        : {}),
       ...(rtmpIngest ? { 'rtmp-in': rtmpIngestKind(rtmpIngest.server) } : {}),
     },
     rtmpIngest,

@@ -6,10 +6,11 @@ import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
 
-const SCHEMES = ['rtsp:', 'rtmp:', 'rtmps:'] as const;
+const SCHEMES = ['rtsp:', 'rtmp:', 'rtmps:', 'http:', 'https:'] as const;
 
 /**
- * OWT's streaming-ins (`/v1/rooms/{room}/streaming-ins`): an RTSP or RTMP source pulled into the
+ * OWT's streaming-ins (`/v1/rooms/{room}/streaming-ins`): an RTSP, RTMP or HLS (an http(s)
+ * playlist) source pulled into the
  * room by a `stream-in` pipeline on the room's host (a room nobody has joined is placed on a node
  * that can stream, and stays open while the pipeline runs), which reconnects with capped, jittered
  * backoff when the source stops. Its id is the stream's: it is listed under `/streams` (type
@@ -38,7 +39,7 @@ export class StreamingInService {
     const key = await this.#rooms.key(caller, roomId);
     const { url: raw, transportProtocol } = request.connection;
     const url = checkStreamingUrl(raw, SCHEMES, this.#allowPrivate);
-    const protocol = url.startsWith('rtsp:') ? 'rtsp' : 'rtmp';
+    const protocol = url.startsWith('rtsp:') ? 'rtsp' : url.startsWith('http') ? 'hls' : 'rtmp';
     const audio = request.media.audio !== false;
     const video = request.media.video !== false;
     const id = randomUUID();

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../shared/errors.ts';
-import { isPrivateHost } from '../webhooks/WebhookSettings.ts';
+import { isLinkLocal, isPrivateHost } from '../../shared/net/addresses.ts';
 
 /**
  * A streaming URL as a media node may be pointed at it: absolute, one of `schemes` (`rtmp:`…),
@@ -23,10 +23,4 @@ export function checkStreamingUrl(raw: string, schemes: readonly string[], allow
     throw invalid('url must not point at a loopback or private address');
   if (/[\s\0]/.test(raw)) throw invalid('url must not contain whitespace');
   return raw;
-}
-
-/** 169.254.0.0/16 and fe80::/10, literally (a name resolving there is the egress proxy's to stop). */
-function isLinkLocal(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return /^169\.254\./.test(host) || /^fe[89ab]/.test(host);
 }

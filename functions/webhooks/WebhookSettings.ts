@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { ErrorCodes, NotFoundError, PermissionError, ValidationError } from '../../shared/errors.ts';
+import { isPrivateHost } from '../../shared/net/addresses.ts';
 import type { ServiceStore } from '../../shared/ports/durable.ts';
 import type { Caller } from '../services/ServiceRegistry.ts';
 import { type KeySealer, newSecret } from '../services/secrets.ts';
@@ -103,35 +103,4 @@ export class WebhookSettings {
 function authorize(caller: Caller, serviceId: string): void {
   if (!caller.isSuper && caller.serviceId !== serviceId)
     throw new PermissionError('a service manages only its own webhook');
-}
-
-/**
- * Literal loopback, private and link-local hosts (the metadata endpoint among them). A name
- * resolving to one is not caught here: deployments that care egress through a proxy.
- */
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal')) return true;
-  const version = isIP(host);
-  if (version === 4) {
-    const [a, b] = host.split('.').map(Number) as [number, number];
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  if (version === 6)
-    return (
-      host === '::1' ||
-      host === '::' ||
-      /^f[cd]/.test(host) ||
-      /^fe[89ab]/.test(host) ||
-      host.startsWith('::ffff:')
-    );
-  return false;
 }

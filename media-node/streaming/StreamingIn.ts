@@ -3,6 +3,7 @@ import { type StreamInParams, StreamInParamsSchema } from '../../shared/protocol
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpOutput } from '../pipelines/RtpBridge.ts';
+import { HlsFeed } from './HlsFeed.ts';
 import { encodeForRoom, publishAsPublication } from './roomPublication.ts';
 
 /** Reconnects in a row before the streaming-in fails: about 7 minutes at a 15 s backoff cap. */
@@ -16,18 +17,27 @@ const SOURCE_TIMEOUT_US = 5_000_000;
  */
 const STALL_MS = 4000;
 
+export interface StreamingInOptions {
+  /** HLS sources (fetched by the node itself) may be on loopback or private addresses. */
+  allowPrivateUrls?: boolean;
+}
+
 /**
- * OWT's streaming-in: an RTSP (TCP or UDP) or RTMP source pulled into the room as one
+ * OWT's streaming-in: an RTSP (TCP or UDP), RTMP or HLS source pulled into the room as one
  * publication of a `streaming` origin, video as H.264 (constrained baseline, what every browser
  * decodes) and audio as opus, produced into the router like a participant's tracks. A source that
  * stops or goes away ends the ffmpeg run; the registry starts it again with capped, jittered
  * backoff (the producers stay, paused meanwhile: the stream is `inactive` until frames come
  * back), and it fails after too many in a row. The URL (and any credentials in it) never reaches a log.
+ * HLS is fetched by the node (HlsFeed: every playlist and segment URL checked where it connects)
+ * and piped to ffmpeg, paced at the source's own rate.
  */
 export class StreamingIn extends Pipeline {
   readonly #ctx: PipelineContext;
   readonly #params: StreamInParams;
   readonly #bridge: RtpBridge;
+  readonly #allowPrivate: boolean;
+  #feed: HlsFeed | undefined;
   #video: RtpOutput | undefined;
   #audio: RtpOutput | undefined;
   #published = false;
@@ -35,8 +45,9 @@ export class StreamingIn extends Pipeline {
   #away = false;
   #watchdog: ReturnType<typeof setInterval> | undefined;
 
-  constructor(spec: PipelineSpec, ctx: PipelineContext) {
+  constructor(spec: PipelineSpec, ctx: PipelineContext, options: StreamingInOptions = {}) {
     super(spec, ctx.logger);
+    this.#allowPrivate = options.allowPrivateUrls ?? false;
     const parsed = StreamInParamsSchema.safeParse(spec.params ?? {});
     if (!parsed.success)
       throw new ValidationError(
@@ -96,8 +107,15 @@ export class StreamingIn extends Pipeline {
     if (this.#params.audio) this.#audio = await this.#bridge.output('audio', 'opus', appData);
   }
 
+  /** An HLS source's segments come through stdin (HlsFeed). */
+  protected override get stdin(): 'pipe' | 'ignore' {
+    return this.#params.protocol === 'hls' ? 'pipe' : 'ignore';
+  }
+
   protected ffmpegArgs(): string[] {
     const { protocol, transport, url } = this.#params;
+    // Segments arrive in bursts: read at the source's own rate (-re), not as fast as they come.
+    if (protocol === 'hls') return ['-re', '-i', 'pipe:0', ...encodeForRoom(this.#video, this.#audio)];
     const input =
       protocol === 'rtsp'
         ? ['-rtsp_transport', transport, '-timeout', String(SOURCE_TIMEOUT_US)]
@@ -108,6 +126,7 @@ export class StreamingIn extends Pipeline {
   /** Ends a run whose output stopped advancing (a silent source), so that it is retried. */
   protected override onSpawn(process: FfmpegProcess): void {
     clearInterval(this.#watchdog);
+    if (this.#params.protocol === 'hls') this.#pullHls(process);
     let frames = -1;
     let advancedAt = Date.now();
     process.on('progress', ({ frame, fields }) => {
@@ -128,6 +147,23 @@ export class StreamingIn extends Pipeline {
     this.#watchdog.unref();
   }
 
+  /** A feed per run: a feed that stops ends the run (retried), one that cannot work fails the pipeline. */
+  #pullHls(process: FfmpegProcess): void {
+    this.#feed?.close();
+    const stdin = process.stdin;
+    if (!stdin) return;
+    const feed = new HlsFeed({ url: this.#params.url, out: stdin, allowPrivate: this.#allowPrivate });
+    this.#feed = feed;
+    feed.on('error', (error) => {
+      if (error.permanent) this.fail(`HLS source refused: ${error.message}`);
+      else {
+        this.logger.warn('HLS source unreachable: reconnecting', { error: error.message });
+        void process.close(500);
+      }
+    });
+    process.on('exit', () => feed.close());
+  }
+
   /** Its tracks become the room's publication at the first run's first frame. */
   protected override onFirstFrame(): void {
     this.#setAway(false);
@@ -142,6 +178,7 @@ export class StreamingIn extends Pipeline {
 
   protected release(): void {
     clearInterval(this.#watchdog);
+    this.#feed?.close();
     const { room, publisher } = this.#ctx;
     if (this.#published && !room.closed)
       for (const out of [this.#video, this.#audio]) if (out) publisher.unpublish(room, out.producer.id);
@@ -150,4 +187,7 @@ export class StreamingIn extends Pipeline {
 }
 
 /** The factory the composition root registers under the kind `stream-in`. */
-export const streamingInKind = () => (spec: PipelineSpec, ctx: PipelineContext) => new StreamingIn(spec, ctx);
+export const streamingInKind =
+  (options: StreamingInOptions = {}) =>
+  (spec: PipelineSpec, ctx: PipelineContext) =>
+    new StreamingIn(spec, ctx, options);

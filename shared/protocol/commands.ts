@@ -149,7 +149,8 @@ export type StreamOutParams = z.infer<typeof StreamOutParamsSchema>;
  * command's `source` (it may carry credentials: never logged).
  */
 export const StreamInParamsSchema = z.strictObject({
-  protocol: z.enum(['rtsp', 'rtmp']),
+  /** `hls`: an http(s) playlist, fetched by the node's guarded client (HlsFeed). */
+  protocol: z.enum(['rtsp', 'rtmp', 'hls']),
   /** RTSP's transport (RTMP is TCP). */
   transport: z.enum(['tcp', 'udp']).default('tcp'),
   audio: z.boolean().default(true),

@@ -12,7 +12,7 @@ import { eventually, openPeer, startEmbedded } from '../harness/embedded.ts';
 import { startHttpOrigin } from '../harness/httpOrigin.ts';
 import { createRoom, fluidView, MIXED } from '../harness/mcuScenario.ts';
 import { bundleForBrowser, servePages } from '../harness/pageServer.ts';
-import { rtmpEncoder } from '../harness/pipelineProbe.ts';
+import { hlsEncoder, rtmpEncoder } from '../harness/pipelineProbe.ts';
 import { freePort } from '../harness/ports.ts';
 import { startRtmpServer } from '../harness/rtmpServer.ts';
 import { startRtspServer } from '../harness/rtspServer.ts';
@@ -304,7 +304,12 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     try {
       const page = await openPeer(suite.browser, suite.pages);
       await join(page, suite.target.url, await suite.target.token('in-1', 'ben'), { publish: false });
-      for (const url of ['file:///etc/passwd', 'rtsp://169.254.169.254/x', 'http://127.0.0.1/x']) {
+      for (const url of [
+        'file:///etc/passwd',
+        'rtsp://169.254.169.254/x',
+        'ftp://127.0.0.1/x',
+        'http://169.254.169.254/x',
+      ]) {
         const refused = await rest('POST', '/v1/rooms/in-1/streaming-ins', { connection: { url } });
         expect([refused.status, code(refused)], url).toEqual([400, 1301]);
       }
@@ -498,6 +503,33 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
       );
     }
   }, 120_000);
+
+  it('pulls a live HLS playlist from an HTTP origin (fetched by the node, every URL checked): a participant sees and hears it', async () => {
+    const origin = await startHttpOrigin();
+    const source = hlsEncoder(origin.url('cam/index.m3u8'));
+    try {
+      const page = await openPeer(suite.browser, suite.pages);
+      await join(page, suite.target.url, await suite.target.token('in-hls', 'dev'), { publish: false });
+      await eventually(async () => origin.files.has('/cam/index.m3u8'), Boolean, 15_000);
+      const started = await rest('POST', '/v1/rooms/in-hls/streaming-ins', {
+        connection: { url: origin.url('cam/index.m3u8') },
+        media: { audio: 'auto', video: 'auto' },
+      });
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      const { id } = started.body as { id: string };
+      const received = await eventually(
+        () => page.evaluate(() => window.peer.received()),
+        (r) => hearsAndSees(r, [`pipeline:${id}`]),
+        30_000,
+      );
+      console.log(`[streaming-ins] hls: received ${JSON.stringify(received)}`);
+      expect(hearsAndSees(received, [`pipeline:${id}`])).toBe(true);
+      expect((await rest('DELETE', `/v1/rooms/in-hls/streaming-ins/${id}`)).status).toBe(204);
+    } finally {
+      await source.close(500);
+      await origin.close();
+    }
+  }, 90_000);
 
   it("pushes a participant's stream to gst-rtsp-server (ANNOUNCE/RECORD): it depayloads H.264 and AAC and decodes frames", async () => {
     rtsp ??= await startRtspServer();

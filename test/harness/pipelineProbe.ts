@@ -27,6 +27,17 @@ export const rtmpEncoder = (url: string, size = '320x240') =>
     ],
   });
 
+/** A live HLS packager (1 s segments, 6 listed) uploading a moving picture and a tone to an HTTP origin by PUT. */
+export const hlsEncoder = (playlistUrl: string) =>
+  new FfmpegProcess({
+    args: [
+      ...['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30'],
+      ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-c:a', 'aac'],
+      ...['-f', 'hls', '-hls_time', '1', '-hls_list_size', '6', '-method', 'PUT', playlistUrl],
+    ],
+  });
+
 /** Starts a pipeline as the `pipeline.start` command would (parsed by the wire schema first). */
 export async function startPipeline(
   pipelines: Pipelines,

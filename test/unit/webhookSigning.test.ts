@@ -6,7 +6,7 @@ import {
   verifyWebhook,
   WebhookHeaders,
 } from '../../functions/webhooks/signing.ts';
-import { isPrivateHost } from '../../functions/webhooks/WebhookSettings.ts';
+import { isPrivateHost } from '../../shared/net/addresses.ts';
 
 const secret = 'whsec-test-0123456789abcdefghijklmnopqrstuv';
 const body = JSON.stringify({ v: 1, id: 'e1', type: 'room.started' });

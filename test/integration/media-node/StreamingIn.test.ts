@@ -14,7 +14,8 @@ import type { RoomRegistry } from '../../../media-node/sfu/RoomRegistry.ts';
 import { streamingInKind } from '../../../media-node/streaming/StreamingIn.ts';
 import type { WorkerPool } from '../../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../../shared/logger.ts';
-import { next, recordAndProbe, rtmpEncoder, startPipeline } from '../../harness/pipelineProbe.ts';
+import { startHttpOrigin } from '../../harness/httpOrigin.ts';
+import { hlsEncoder, next, recordAndProbe, rtmpEncoder, startPipeline } from '../../harness/pipelineProbe.ts';
 import { roomsOnWorker } from '../../harness/roomsOnWorker.ts';
 import { startRtmpServer } from '../../harness/rtmpServer.ts';
 
@@ -32,7 +33,7 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
     ({ pool, rooms } = await roomsOnWorker(logger));
     pipelines = new Pipelines({
       rooms,
-      kinds: { 'stream-in': streamingInKind(), record: recorderKind(dir) },
+      kinds: { 'stream-in': streamingInKind({ allowPrivateUrls: true }), record: recorderKind(dir) },
       publisher: roomStreamPublisher,
       logger,
       restart: { baseMs: 200, maxMs: 500 },
@@ -104,6 +105,53 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
       await server.close();
     }
   }, 120_000);
+
+  it('pulls a live HLS playlist through the guarded fetcher: H.264 + opus that decodes; a segment at a link-local address fails it at once', async () => {
+    const origin = await startHttpOrigin();
+    const source = hlsEncoder(origin.url('live/index.m3u8'));
+    try {
+      const room = await rooms.open(`svc/hls-${Date.now()}`);
+      for (let i = 0; i < 100 && !origin.files.has('/live/index.m3u8'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      await startPipeline(pipelines, {
+        roomId: room.id,
+        pipelineId: 'in-hls',
+        kind: 'stream-in',
+        params: { protocol: 'hls', publication: 'hls-pub' },
+        source: { url: `${origin.url('live/index.m3u8')}?token=${SECRET}` },
+      });
+      await next(pipelines.get('in-hls')!, 'started', 30_000);
+      const probed = await recordAndProbe(pipelines, room.id, 'hls-pub');
+      console.log(`[streaming-in] HLS recorded ${JSON.stringify(probed)}`);
+      expect(probed.map((s) => s.codec_name).sort()).toEqual(['h264', 'opus']);
+      expect(Number(probed.find((s) => s.codec_name === 'h264')!.nb_read_frames)).toBeGreaterThan(30);
+      expect(lines.filter((l) => l.includes(SECRET))).toEqual([]);
+      pipelines.get('in-hls')!.close('stopped');
+
+      // A playlist naming a segment at the metadata address: refused where it connects, no retry.
+      origin.files.set(
+        '/evil.m3u8',
+        Buffer.from(
+          '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nhttp://169.254.169.254/latest/meta-data/a.ts\n',
+        ),
+      );
+      await startPipeline(pipelines, {
+        roomId: room.id,
+        pipelineId: 'in-evil',
+        kind: 'stream-in',
+        params: { protocol: 'hls', publication: 'evil-pub' },
+        source: { url: origin.url('evil.m3u8') },
+      });
+      const evil = pipelines.get('in-evil')!;
+      const [{ reason }] = (await next(evil, 'failed', 10_000)) as [{ reason: string }];
+      expect(reason).toMatch(/HLS source refused: .*link-local/);
+      expect(evil.restarts).toBe(0);
+      room.close();
+    } finally {
+      await source.close(500);
+      await origin.close();
+    }
+  }, 90_000);
 
   it('into a room nobody has joined: the room opens for it and stays open while it runs, then closes when empty', async () => {
     // A node whose empty rooms close after 400 ms (30 s in production).
