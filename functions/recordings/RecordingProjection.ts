@@ -29,13 +29,17 @@ export class RecordingProjection {
     if (!event.serviceId || !event.roomId) return;
     const report = event.data.recording;
     const key = roomKey(event.serviceId, event.roomId);
-    const final = (r: Recording) => r.status === 'stopped' || r.status === 'failed';
+    // A record failed because its node went silent is final too, except to that node's own
+    // later report (its recovery at restart): the sweep's own event (as old as its endedAt) is not.
+    const final = (r: Recording) =>
+      (r.status === 'stopped' || r.status === 'failed') && !(r.lost && event.at > (r.endedAt ?? ''));
     await settleRecording(this.#store, key, report.id, (r) => {
       if (final(r)) return undefined;
       if (event.type === 'recording.started')
         return r.status === 'starting' ? { ...r, status: 'recording' } : undefined;
+      const { lost: _, ...settled } = r;
       return {
-        ...r,
+        ...settled,
         status: event.type === 'recording.failed' ? 'failed' : 'stopped',
         endedAt: event.at,
         bytes: report.bytes,

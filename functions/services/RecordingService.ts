@@ -8,7 +8,10 @@ import {
   ValidationError,
 } from '../../shared/errors.ts';
 import type { RecordingStore } from '../../shared/ports/durable.ts';
+import type { EventSink } from '../../shared/ports/events.ts';
 import type { StreamStore } from '../../shared/ports/live.ts';
+import type { NodeRegistry } from '../../shared/ports/nodes.ts';
+import { newEvent } from '../../shared/protocol/events.ts';
 import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import {
   containerFor,
@@ -16,6 +19,7 @@ import {
   type RecordingRequest,
   refusedCodecs,
 } from '../../shared/protocol/http/recording.ts';
+import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { StreamingOutPatchOp } from '../../shared/protocol/http/streamingOut.ts';
 import type { Commands } from './Commands.ts';
 import type { PipelineHosts } from './PipelineHosts.ts';
@@ -28,13 +32,23 @@ export const MAX_ACTIVE_RECORDINGS_PER_ROOM = 4;
 /** Records a room keeps (running and ended): older ones must go before more start. */
 export const MAX_RECORDINGS_PER_ROOM = 200;
 
+/**
+ * A node silent this long is taken for gone: its running recordings are failed (a node that
+ * restarts sooner recovers them itself, RecordingRecovery). Far above the reports' 1 s period
+ * and a failover's few seconds, so that a node only cut off for a moment keeps them.
+ */
+export const NODE_LOST_MS = 60_000;
+
 const active = (r: Recording) => r.status === 'starting' || r.status === 'recording';
+const unfinished = (r: Recording) => active(r) || r.status === 'stopping';
 
 /**
  * OWT's recordings (`/v1/rooms/{room}/recordings`): a room's audio and/or video (from one stream
  * or two) copied into a file by a `record` pipeline on the room's host. The record is durable and
  * kept after the recording ends; the node's `recording.*` events fill in its status, size,
- * duration and files (RecordingProjection).
+ * duration and files (RecordingProjection). A record whose node has stopped reporting for
+ * NODE_LOST_MS is failed when it is next read, with a `recording.failed` event (webhooks), so
+ * that a node that never returns leaves no recording running forever.
  */
 export class RecordingService {
   readonly #rooms: RoomService;
@@ -42,6 +56,9 @@ export class RecordingService {
   readonly #streams: StreamStore;
   readonly #commands: Commands;
   readonly #hosts: PipelineHosts;
+  readonly #nodes: NodeRegistry;
+  readonly #events: EventSink;
+  readonly #nodeLostMs: number;
 
   constructor(d: {
     rooms: RoomService;
@@ -49,17 +66,72 @@ export class RecordingService {
     streams: StreamStore;
     commands: Commands;
     hosts: PipelineHosts;
+    nodes: NodeRegistry;
+    events: EventSink;
+    nodeLostMs?: number;
   }) {
     this.#rooms = d.rooms;
     this.#recordings = d.recordings;
     this.#streams = d.streams;
     this.#commands = d.commands;
     this.#hosts = d.hosts;
+    this.#nodes = d.nodes;
+    this.#events = d.events;
+    this.#nodeLostMs = d.nodeLostMs ?? NODE_LOST_MS;
   }
 
   async list(caller: Caller, roomId: string): Promise<Recording[]> {
     const key = await this.#rooms.key(caller, roomId);
-    return (await this.#recordings.list(key)).map((r) => present(r, roomId));
+    return (await this.#list(key)).map((r) => present(r, roomId));
+  }
+
+  /** The room's records, those of lost nodes failed first. */
+  async #list(key: string): Promise<Recording[]> {
+    return this.#sweep(key, await this.#recordings.list(key));
+  }
+
+  /**
+   * `records` with each unfinished one whose node has not reported for NODE_LOST_MS failed (and
+   * `recording.failed` published, once: by the reader whose write settled it).
+   */
+  async #sweep(key: string, records: Recording[]): Promise<Recording[]> {
+    const running = records.filter((r) => unfinished(r) && r.nodeId);
+    if (running.length === 0) return records;
+    const reporting = new Set((await this.#nodes.fresh(this.#nodeLostMs)).map((n) => n.id));
+    const lost = running.filter((r) => !reporting.has(r.nodeId!));
+    if (lost.length === 0) return records;
+    const settled = new Map<string, Recording>();
+    for (const record of lost) {
+      let failed: Recording | undefined;
+      const current = await settleRecording(this.#recordings, key, record.id, (r) => {
+        failed = unfinished(r)
+          ? {
+              ...r,
+              status: 'failed',
+              endedAt: new Date().toISOString(),
+              reason: `media node ${r.nodeId} stopped reporting over ${Math.round(this.#nodeLostMs / 1000)} s ago and the recording ended with it; its parts are stored if the node starts again`,
+              lost: true,
+            }
+          : undefined;
+        return failed;
+      });
+      if (current) settled.set(record.id, current);
+      if (failed && current?.version === failed.version + 1) await this.#publishLost(key, current);
+    }
+    return records.map((r) => settled.get(r.id) ?? r);
+  }
+
+  async #publishLost(key: string, r: Recording): Promise<void> {
+    const { serviceId, roomId } = parseRoomKey(key);
+    const { id, container, bytes, durationMs, files, reason } = r;
+    await this.#events.publish([
+      newEvent('recording.failed', {
+        serviceId,
+        roomId,
+        nodeId: r.nodeId ?? r.storage.host,
+        data: { recording: { id, container, bytes, durationMs, files, ...(reason ? { reason } : {}) } },
+      }),
+    ]);
   }
 
   async get(caller: Caller, roomId: string, id: string): Promise<Recording> {
@@ -94,7 +166,7 @@ export class RecordingService {
         },
       ]);
 
-    const existing = await this.#recordings.list(key);
+    const existing = await this.#list(key);
     if (existing.filter(active).length >= MAX_ACTIVE_RECORDINGS_PER_ROOM)
       throw new LimitError(`at most ${MAX_ACTIVE_RECORDINGS_PER_ROOM} recordings run at once in a room`);
     if (existing.length >= MAX_RECORDINGS_PER_ROOM)
@@ -234,7 +306,7 @@ export class RecordingService {
   async #find(key: string, id: string): Promise<Recording> {
     const recording = await this.#recordings.get(key, id);
     if (!recording) throw new NotFoundError(ErrorCodes.notFound, `recording ${id} not found`);
-    return recording;
+    return (await this.#sweep(key, [recording]))[0]!;
   }
 
   /** Read, change, write with the next version; again when another writer won (the projection). */
@@ -269,6 +341,6 @@ export async function settleRecording(
 }
 
 /** The record as tenants see it: under their room id, without the node's id (storage.host names it). */
-function present({ nodeId: _, ...recording }: Recording, roomId: string): Recording {
+function present({ nodeId: _, lost: __, ...recording }: Recording, roomId: string): Recording {
   return { ...recording, roomId };
 }

@@ -109,6 +109,11 @@ export const RecordingSchema = z.object({
   files: z.array(RecordingFileSchema).max(100),
   /** Why it failed, or how it ended (stopped, input gone, room closed). */
   reason: z.string().max(1000).optional(),
+  /**
+   * Failed by the control plane because its node stopped reporting (RecordingService): the
+   * node's own later report (its recovery at restart) still replaces what this says.
+   */
+  lost: z.boolean().optional(),
   version: z.number().int().min(1),
 });
 export type Recording = z.infer<typeof RecordingSchema>;
