@@ -70,7 +70,12 @@ await server.close();
 const first = windows[0]!.perSecond;
 const result = {
   date: new Date().toISOString(),
-  machine: { host: hostname(), cores: cpus().length, cpu: cpus()[0]?.model, load: loadavg().map((l) => l.toFixed(2)) },
+  machine: {
+    host: hostname(),
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    load: loadavg().map((l) => l.toFixed(2)),
+  },
   method: `embedded server over HTTP, POST /v1/rooms/{room}/tokens with a management bearer, ${IN_FLIGHT} in flight, the median of 3 windows of ${WINDOW} at each mark; tokens live an hour, so none expires during the run`,
   goal: 'rate flat within ±10 % from 0 to 50,000 outstanding tokens',
   windows: windows.map((w) => ({ ...w, ratioToFirst: Math.round((w.perSecond / first) * 100) / 100 })),

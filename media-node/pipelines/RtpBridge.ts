@@ -32,6 +32,13 @@ export const OUTPUT_CODECS = {
     clockRate: 90000,
     parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' },
   },
+  /** Main profile: only forwarded unchanged (a streaming-in's source without B-frames). */
+  h264main: {
+    mimeType: 'video/H264',
+    payloadType: 102,
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '4d001f' },
+  },
   vp8: { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 },
   vp9: { mimeType: 'video/VP9', payloadType: 103, clockRate: 90000, parameters: { 'profile-id': 0 } },
   opus: { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 },

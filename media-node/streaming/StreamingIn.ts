@@ -4,6 +4,7 @@ import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpOutput } from '../pipelines/RtpBridge.ts';
 import { HlsFeed } from './HlsFeed.ts';
+import { passThroughCodec, probeH264 } from './h264PassThrough.ts';
 import { encodeForRoom, publishAsPublication } from './roomPublication.ts';
 
 /** Reconnects in a row before the streaming-in fails: about 7 minutes at a 15 s backoff cap. */
@@ -24,8 +25,9 @@ export interface StreamingInOptions {
 
 /**
  * OWT's streaming-in: an RTSP (TCP or UDP), RTMP or HLS source pulled into the room as one
- * publication of a `streaming` origin, video as H.264 (constrained baseline, what every browser
- * decodes) and audio as opus, produced into the router like a participant's tracks. A source that
+ * publication of a `streaming` origin, video as H.264 (the source's own when subscribers can take
+ * it, h264PassThrough; else constrained baseline, what every browser decodes) and audio as opus,
+ * produced into the router like a participant's tracks. A source that
  * stops or goes away ends the ffmpeg run; the registry starts it again with capped, jittered
  * backoff (the producers stay, paused meanwhile: the stream is `inactive` until frames come
  * back), and it fails after too many in a row. The URL (and any credentials in it) never reaches a log.
@@ -38,6 +40,8 @@ export class StreamingIn extends Pipeline {
   readonly #bridge: RtpBridge;
   readonly #allowPrivate: boolean;
   #feed: HlsFeed | undefined;
+  /** The source's H.264 is forwarded unchanged (decided once, from its first SPS). */
+  #copyVideo = false;
   #video: RtpOutput | undefined;
   #audio: RtpOutput | undefined;
   #published = false;
@@ -86,9 +90,9 @@ export class StreamingIn extends Pipeline {
     return [];
   }
 
-  /** A decode and an H.264 encode (x264 ultrafast) at up to 30 fps, plus opus. */
+  /** A decode and an H.264 encode (x264 ultrafast) at up to 30 fps, plus opus; a copy costs little. */
   get weight(): number {
-    return this.#params.video ? 0.1 : 0.01;
+    return this.#params.video && !this.#copyVideo ? 0.1 : 0.01;
   }
 
   override get restartLimit(): number {
@@ -102,7 +106,16 @@ export class StreamingIn extends Pipeline {
 
   protected async prepare(): Promise<void> {
     const appData = { pipelineId: this.id, pipelineKind: this.kind };
-    if (this.#params.video) this.#video = await this.#bridge.output('video', 'h264', appData);
+    if (this.#params.video) {
+      const copy =
+        this.#params.protocol === 'hls' ? undefined : passThroughCodec(await probeH264(this.#input()));
+      if (this.closed) return;
+      this.#copyVideo = copy !== undefined;
+      this.logger.info('streaming-in video', {
+        video: copy ? `H.264 passed through (${copy})` : 're-encoded to H.264',
+      });
+      this.#video = await this.#bridge.output('video', copy ?? 'h264', appData);
+    }
     if (this.closed) return;
     if (this.#params.audio) this.#audio = await this.#bridge.output('audio', 'opus', appData);
   }
@@ -113,14 +126,26 @@ export class StreamingIn extends Pipeline {
   }
 
   protected ffmpegArgs(): string[] {
-    const { protocol, transport, url } = this.#params;
+    const copyVideo = this.#copyVideo;
     // Segments arrive in bursts: read at the source's own rate (-re), not as fast as they come.
-    if (protocol === 'hls') return ['-re', '-i', 'pipe:0', ...encodeForRoom(this.#video, this.#audio)];
-    const input =
+    if (this.#params.protocol === 'hls')
+      return ['-re', '-i', 'pipe:0', ...encodeForRoom(this.#video, this.#audio, { copyVideo })];
+    return [
+      '-fflags',
+      'nobuffer',
+      ...this.#input(),
+      ...encodeForRoom(this.#video, this.#audio, { copyVideo }),
+    ];
+  }
+
+  /** An RTSP or RTMP source's input options and `-i`. */
+  #input(): string[] {
+    const { protocol, transport, url } = this.#params;
+    const options =
       protocol === 'rtsp'
         ? ['-rtsp_transport', transport, '-timeout', String(SOURCE_TIMEOUT_US)]
         : ['-rw_timeout', String(SOURCE_TIMEOUT_US)];
-    return [...['-fflags', 'nobuffer', ...input, '-i', url], ...encodeForRoom(this.#video, this.#audio)];
+    return [...options, '-i', url];
   }
 
   /** Ends a run whose output stopped advancing (a silent source), so that it is retried. */

@@ -9,15 +9,27 @@ const FRAMERATE = 30;
 /**
  * ffmpeg output arguments for media brought into the room (a streaming-in, an RTMP ingest): the
  * input's first video as H.264 constrained baseline (what every browser decodes) and its first
- * audio as opus, each sent as RTP to its producer's port.
+ * audio as opus, each sent as RTP to its producer's port. `copyVideo`: the source's H.264 is
+ * forwarded as it is (h264PassThrough said it can be), in Annex B with its SPS and PPS before
+ * every key frame, so that a subscriber who joins late can start at the next one.
  */
-export function encodeForRoom(video: RtpOutput | undefined, audio: RtpOutput | undefined): string[] {
+export function encodeForRoom(
+  video: RtpOutput | undefined,
+  audio: RtpOutput | undefined,
+  { copyVideo = false }: { copyVideo?: boolean } = {},
+): string[] {
   const rtp = (out: RtpOutput) => [
     ...['-payload_type', String(out.payloadType), '-ssrc', String(out.ssrc), '-f', 'rtp', out.url],
   ];
   const gop = String(GOP_SECONDS * FRAMERATE);
   return [
-    ...(video
+    ...(video && copyVideo
+      ? [
+          ...['-map', '0:v:0', '-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb,dump_extra=freq=keyframe'],
+          ...rtp(video),
+        ]
+      : []),
+    ...(video && !copyVideo
       ? [
           ...['-map', '0:v:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'],
           ...['-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0', '-threads', '1'],

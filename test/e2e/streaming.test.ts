@@ -297,7 +297,9 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
           '-i',
           'sine=f=440:sample_rate=48000',
         ],
-        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-c:a', 'aac'],
+        // Main profile without B-frames (CABAC; zerolatency): forwarded as it is, as 4d001f.
+        ...['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'main'],
+        ...['-g', '30', '-c:a', 'aac'],
         ...['-f', 'flv', rtmp.url('live/source')],
       ],
     });
@@ -335,7 +337,8 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
           info: expect.objectContaining({ type: 'streaming' }),
           media: {
             audio: expect.objectContaining({ format: expect.objectContaining({ codec: 'opus' }) }),
-            video: expect.objectContaining({ format: expect.objectContaining({ codec: 'h264' }) }),
+            // Forwarded as it is: the producer declares the source's Main profile.
+            video: expect.objectContaining({ format: { codec: 'h264', profile: 'M' } }),
           },
         }),
       ]);

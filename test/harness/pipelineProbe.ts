@@ -16,13 +16,20 @@ const run = promisify(execFile);
 export const next = (emitter: EventEmitter, event: string, ms = 20_000) =>
   once(emitter, event, { signal: AbortSignal.timeout(ms) });
 
-/** An encoder pushing a moving picture and a tone as FLV to `url`, as a camera or OBS would. */
-export const rtmpEncoder = (url: string, size = '320x240') =>
+/**
+ * An encoder pushing a moving picture and a tone as FLV to `url`, as a camera or OBS would:
+ * constrained baseline without B-frames (forwarded as it is), or with `bFrames` High profile
+ * with B-frames, OBS's default (re-encoded).
+ */
+export const rtmpEncoder = (url: string, size = '320x240', { bFrames = false } = {}) =>
   new FfmpegProcess({
     args: [
       ...['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`],
       ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000'],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-c:a', 'aac'],
+      ...['-c:v', 'libx264', '-g', '30', '-c:a', 'aac'],
+      ...(bFrames
+        ? ['-preset', 'veryfast', '-profile:v', 'high', '-bf', '2']
+        : ['-preset', 'ultrafast', '-tune', 'zerolatency']),
       ...['-f', 'flv', url],
     ],
   });

@@ -79,6 +79,14 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
       console.log(`[streaming-in] recorded ${JSON.stringify(first)}`);
       expect(first.map((s) => s.codec_name).sort()).toEqual(['h264', 'opus']);
       expect(Number(first.find((s) => s.codec_name === 'h264')!.nb_read_frames)).toBeGreaterThan(30);
+      // Constrained baseline without B-frames: forwarded as it is, no encoder.
+      expect(lines.filter((l) => l.includes('streaming-in video')).join()).toContain(
+        'H.264 passed through (h264)',
+      );
+      expect(
+        room.producersOf('cam-pub').find((t) => t.announcement.kind === 'video')!.producer.rtpParameters
+          .codecs[0]!.parameters,
+      ).toMatchObject({ 'profile-level-id': '42e01f' });
 
       // The source stops: the run ends; the source comes back: the same publication flows again.
       // Meanwhile the publication is inactive (its tracks paused), and active again with frames.
@@ -164,7 +172,8 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
       restart: { baseMs: 200, maxMs: 500 },
     });
     const server = await startRtmpServer();
-    const source = rtmpEncoder(server.url('live/lobby'));
+    // High profile with B-frames (OBS's default): re-encoded, WebRTC decoders do not reorder.
+    const source = rtmpEncoder(server.url('live/lobby'), '320x240', { bFrames: true });
     try {
       const roomId = `svc/empty-${Date.now()}`;
       await new Promise((r) => setTimeout(r, 1500)); // the encoder has connected
@@ -179,6 +188,7 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
       const room = node.rooms.get(roomId)!;
       expect(room.peers.size).toBe(0);
       await next(own.get('in-empty')!, 'started');
+      expect(lines.filter((l) => l.includes('streaming-in video')).at(-1)).toContain('re-encoded to H.264');
       // Ten graces later the room is still open, the stream in it.
       await new Promise((r) => setTimeout(r, 4000));
       expect(room.closed).toBe(false);
