@@ -17,6 +17,13 @@ const SOURCE_TIMEOUT_US = 5_000_000;
  * ffmpeg's own timeouts only noticed after ~20 s.
  */
 const STALL_MS = 4000;
+/** A run's first output may take longer: connecting, then reading the stream's start. */
+const FIRST_OUTPUT_MS = 10_000;
+/**
+ * How long ffmpeg reads before it starts: an FLV header may announce audio that never comes (a
+ * video-only encoder), and ffmpeg then waits its whole default 5 s for it, every run.
+ */
+const ANALYZE_US = 1_000_000;
 
 export interface StreamingInOptions {
   /** HLS sources (fetched by the node itself) may be on loopback or private addresses. */
@@ -144,7 +151,7 @@ export class StreamingIn extends Pipeline {
     const options =
       protocol === 'rtsp'
         ? ['-rtsp_transport', transport, '-timeout', String(SOURCE_TIMEOUT_US)]
-        : ['-rw_timeout', String(SOURCE_TIMEOUT_US)];
+        : ['-rw_timeout', String(SOURCE_TIMEOUT_US), '-analyzeduration', String(ANALYZE_US)];
     return [...options, '-i', url];
   }
 
@@ -162,9 +169,10 @@ export class StreamingIn extends Pipeline {
       }
     });
     this.#watchdog = setInterval(() => {
+      const silentMs = Date.now() - advancedAt;
       if (process.closed) clearInterval(this.#watchdog);
-      else if (Date.now() - advancedAt > STALL_MS) {
-        this.logger.warn('streaming-in source silent: reconnecting', { silentMs: Date.now() - advancedAt });
+      else if (silentMs > (frames > 0 ? STALL_MS : FIRST_OUTPUT_MS)) {
+        this.logger.warn('streaming-in source silent: reconnecting', { silentMs });
         clearInterval(this.#watchdog);
         void process.close(500);
       }

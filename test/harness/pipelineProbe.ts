@@ -21,12 +21,12 @@ export const next = (emitter: EventEmitter, event: string, ms = 20_000) =>
  * constrained baseline without B-frames (forwarded as it is), or with `bFrames` High profile
  * with B-frames, OBS's default (re-encoded).
  */
-export const rtmpEncoder = (url: string, size = '320x240', { bFrames = false } = {}) =>
+export const rtmpEncoder = (url: string, size = '320x240', { bFrames = false, audio = true } = {}) =>
   new FfmpegProcess({
     args: [
       ...['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`],
-      ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000'],
-      ...['-c:v', 'libx264', '-g', '30', '-c:a', 'aac'],
+      ...(audio ? ['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000', '-c:a', 'aac'] : []),
+      ...['-c:v', 'libx264', '-g', '30'],
       ...(bFrames
         ? ['-preset', 'veryfast', '-profile:v', 'high', '-bf', '2']
         : ['-preset', 'ultrafast', '-tune', 'zerolatency']),
@@ -69,6 +69,7 @@ export async function recordAndProbe(
   roomId: string,
   streamId: string,
   seconds = 3,
+  kinds: 'video+audio' | 'video' = 'video+audio',
 ): Promise<{ codec_name: string; nb_read_frames: string }[]> {
   const id = `rec-${randomUUID().slice(0, 8)}`;
   await startPipeline(pipelines, {
@@ -76,8 +77,8 @@ export async function recordAndProbe(
     pipelineId: id,
     kind: 'record',
     input: { streamId },
-    with: [{ streamId }],
-    params: { container: 'mkv', kinds: 'video+audio' },
+    ...(kinds === 'video+audio' ? { with: [{ streamId }] } : {}),
+    params: { container: 'mkv', kinds },
   });
   const recorder = pipelines.get(id) as Recorder;
   await next(recorder, 'started');

@@ -114,6 +114,42 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
     }
   }, 120_000);
 
+  it('a video-only source (its FLV announces no audio track it sends) starts at once and comes back after a reconnect', async () => {
+    const server = await startRtmpServer();
+    let source = rtmpEncoder(server.url('live/mute'), '320x240', { audio: false });
+    try {
+      const room = await rooms.open(`svc/mute-${Date.now()}`);
+      await new Promise((r) => setTimeout(r, 1500)); // the encoder has connected
+      const startedAt = Date.now();
+      await startPipeline(pipelines, {
+        roomId: room.id,
+        pipelineId: 'in-mute',
+        kind: 'stream-in',
+        params: { protocol: 'rtmp', publication: 'mute-pub', audio: false },
+        source: { url: server.url('live/mute') },
+      });
+      const pipeline = pipelines.get('in-mute')!;
+      // ffmpeg waited 5 s for the audio the FLV header announced, and the 4 s stall watchdog
+      // ended every run before its first frame: it never started.
+      await next(pipeline, 'started', 20_000);
+      console.log(`[streaming-in] video-only source started in ${Date.now() - startedAt} ms`);
+      expect(pipeline.restarts).toBe(0);
+      const frames = async () =>
+        Number((await recordAndProbe(pipelines, room.id, 'mute-pub', 2, 'video'))[0]!.nb_read_frames);
+      expect(await frames()).toBeGreaterThan(20);
+      await source.close(1000);
+      await next(pipeline, 'crashed', 20_000);
+      source = rtmpEncoder(server.url('live/mute'), '320x240', { audio: false });
+      await next(pipeline, 'started', 30_000);
+      expect(await frames()).toBeGreaterThan(20);
+      pipeline.close('stopped');
+      room.close();
+    } finally {
+      await source.close(500);
+      await server.close();
+    }
+  }, 90_000);
+
   it('pulls a live HLS playlist through the guarded fetcher: H.264 + opus that decodes; a segment at a link-local address fails it at once', async () => {
     const origin = await startHttpOrigin();
     const source = hlsEncoder(origin.url('live/index.m3u8'));
