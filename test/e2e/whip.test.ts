@@ -159,10 +159,10 @@ describe('WHIP ingest and WHEP playback (embedded server, Chromium)', () => {
   }, 90_000);
 });
 
-describe('WHIP ingest on the local cluster (functions process, SQS, Redis replies, a media node)', () => {
+describe('WHIP ingest and WHEP playback on the local cluster (functions process, SQS, Redis replies, a media node)', () => {
   const suite = browserSuite(() => startLocalCluster(['node-1'], { REDIS_DB: '11' }));
 
-  it("a browser's WHIP offer is answered by the room's node through Redis; a participant there sees and hears it", async () => {
+  it("a browser's WHIP offer is answered by the room's node through Redis; a participant and a WHEP player see and hear it", async () => {
     const pages = await whipPage();
     try {
       const { url, signalingUrl } = suite.target;
@@ -185,6 +185,27 @@ describe('WHIP ingest on the local cluster (functions process, SQS, Redis replie
         30_000,
       );
       expect(hearsAndSees(received, [owner])).toBe(true);
+
+      // WHEP through the same path: the functions process asks the node, which answers in Redis.
+      const player = await (await suite.browser.newContext()).newPage();
+      await player.goto(pages.url);
+      await player.waitForFunction(() => 'whep' in window);
+      const playing = await player.evaluate(([e, t]) => window.whep.play(e, t), [
+        `${url}/whep/${stream.id}`,
+        await suite.target.token('whip-c', 'player'),
+      ] as const);
+      expect(playing.status, playing.body).toBe(201);
+      const state = await eventually(
+        () => player.evaluate(() => window.whep.state()),
+        (s) => s.framesDecoded > 10 && s.audioEnergy > 0,
+        30_000,
+      );
+      console.log(`[whep] on the cluster, the WHIP stream plays: ${JSON.stringify(state)}`);
+      expect(state.framesDecoded).toBeGreaterThan(10);
+      expect(state.audioEnergy).toBeGreaterThan(0);
+      expect(await player.evaluate(() => window.whep.stop())).toBe(200);
+      await player.context().close();
+
       expect(await broadcaster.evaluate(() => window.whip.stop())).toBe(200);
       await eventually(list, (l) => !l.some((s) => s.id === stream.id), 15_000);
       await broadcaster.context().close();
