@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup-client';
 import { Device } from 'mediasoup-client';
 import type {
+  AudioTranscodeRequest,
   IceServer,
   LoginRoom,
   Method,
@@ -176,6 +177,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   readonly #consumers = new Map<string, types.Consumer>();
   /** What was asked of streams received transcoded, so that a resubscribe (after a rejoin) asks again. */
   readonly #videoRequests = new Map<string, VideoTranscodeRequest>();
+  readonly #audioRequests = new Map<string, AudioTranscodeRequest>();
   /** Streams the caller subscribed to itself (`subscribe`): received again after a rejoin, like autoSubscribe's. */
   readonly #chosen = new Set<string>();
   /** Live remote tracks by consumer id, replayed to every new 'track' listener. */
@@ -832,11 +834,12 @@ export class TesseraClient extends Emitter<ClientEvents> {
    * Receives a stream (done automatically unless autoSubscribe is false). `video`: receive it
    * transcoded (OWT's subscribe options): another `format` (`{codec: 'h264'}`), `parameters`
    * `resolution` `{width, height}`, `framerate`, `bitrate` (`'x0.5'`), `keyFrameInterval` (s),
-   * as the room's `transcoding` and `mediaOut` allow.
+   * as the room's `transcoding` and `mediaOut` allow. `audio`: receive an audio stream in
+   * another codec (`{format: {codec: 'pcmu'}}`: opus, pcmu, pcma, g722), likewise.
    */
   async subscribe(
     streamId: string,
-    options: { video?: VideoTranscodeRequest } = {},
+    options: { video?: VideoTranscodeRequest; audio?: AudioTranscodeRequest } = {},
   ): Promise<MediaStreamTrack> {
     const track = await this.#subscribe(streamId, options);
     if (!this.#wanted(this.streams.get(streamId))) this.#chosen.add(streamId);
@@ -844,13 +847,19 @@ export class TesseraClient extends Emitter<ClientEvents> {
   }
 
   /** One subscription (the caller's or autoSubscribe's), with the transcoding asked for it before. */
-  async #subscribe(streamId: string, options: { video?: VideoTranscodeRequest }): Promise<MediaStreamTrack> {
+  async #subscribe(
+    streamId: string,
+    options: { video?: VideoTranscodeRequest; audio?: AudioTranscodeRequest },
+  ): Promise<MediaStreamTrack> {
     const generation = this.#generation;
     if (options.video) this.#videoRequests.set(streamId, options.video);
+    if (options.audio) this.#audioRequests.set(streamId, options.audio);
     const video = options.video ?? this.#videoRequests.get(streamId);
+    const audio = options.audio ?? this.#audioRequests.get(streamId);
     const params = await this.#request<ConsumerParams>('subscribe', {
       producerId: streamId,
       ...(video ? { video } : {}),
+      ...(audio ? { audio } : {}),
     });
     // A rejoin meanwhile made a new media path: this subscription belonged to the old one.
     if (generation !== this.#generation || !this.#recvTransport)
@@ -1173,6 +1182,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #streamRemoved(s: StreamAnnouncement): void {
     this.streams.delete(s.id);
     this.#videoRequests.delete(s.id);
+    this.#audioRequests.delete(s.id);
     this.#chosen.delete(s.id);
     for (const consumer of this.#consumers.values()) if (consumer.producerId === s.id) consumer.close();
     this.emit('streamremoved', s);

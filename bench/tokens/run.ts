@@ -63,14 +63,21 @@ for (let round = 1; round <= ROUNDS; round++) {
   empty.push(await issue(fresh, WINDOW));
   await fresh.close();
   filled.push(await issue(full, WINDOW));
-  console.log(`round ${round}: ${empty.at(-1)} tokens/s with none outstanding, ${filled.at(-1)} with ${OUTSTANDING}+`);
+  console.log(
+    `round ${round}: ${empty.at(-1)} tokens/s with none outstanding, ${filled.at(-1)} with ${OUTSTANDING}+`,
+  );
 }
 await full.close();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const result = {
   date: new Date().toISOString(),
-  machine: { host: hostname(), cores: cpus().length, cpu: cpus()[0]?.model, load: loadavg().map((l) => l.toFixed(2)) },
+  machine: {
+    host: hostname(),
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    load: loadavg().map((l) => l.toFixed(2)),
+  },
   method: `embedded server over HTTP, POST /v1/rooms/{room}/tokens with a management bearer, ${IN_FLIGHT} in flight; ${ROUNDS} rounds, each a window of ${WINDOW} on a fresh server then one on a server holding ${OUTSTANDING} tokens or more (they live an hour); medians`,
   goal: 'rate flat within ±10 % from 0 to 50,000 outstanding tokens',
   noneOutstanding: { perSecond: empty, median: median(empty) },

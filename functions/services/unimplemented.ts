@@ -108,17 +108,6 @@ export const unimplementedRoomOptions: readonly {
     asks: (o) => differs(o, 'mediaIn'),
   },
   {
-    // mediaOut.video is the list a subscriber's transcoding request is checked against
-    // (shared/media/videoOut.ts); audio is not transcoded on subscribe yet.
-    option: 'mediaOut',
-    feature:
-      'audio transcoding on subscribe is not implemented yet; only the default mediaOut.audio is accepted',
-    asks: (o) =>
-      o.mediaOut !== undefined &&
-      !isDeepStrictEqual(o.mediaOut.audio, defaults.mediaOut.audio) &&
-      !isDeepStrictEqual(o.mediaOut.audio, owtDefaults.mediaOut?.audio),
-  },
-  {
     option: 'inputLimit',
     feature: 'input stream limits are not implemented yet; only -1 is accepted',
     asks: (o) => differs(o, 'inputLimit'),

@@ -8,6 +8,7 @@ import {
   ValidationError,
 } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { checkAudioTranscode } from '../../shared/media/audioOut.ts';
 import { checkVideoParameters, checkVideoTranscode } from '../../shared/media/videoOut.ts';
 import type { Departures } from '../../shared/ports/departures.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
@@ -301,10 +302,13 @@ export class SignalingFunction {
     params: Params<'subscribe' | 'subscription.control'>,
   ): Promise<void> {
     const video = 'video' in params ? params.video : undefined;
-    if (!video) return;
+    const audio = 'audio' in params ? params.audio : undefined;
+    if (!video && !audio) return;
     const { serviceId, roomId } = parseRoomKey(connection.roomId);
     const room = await this.#d.rooms.get(serviceId, roomId);
     if (!room) throw new PlaceGoneError();
+    if (audio) checkAudioTranscode(room.options, audio);
+    if (!video) return;
     if ('operation' in params) checkVideoParameters(room.options, video.parameters ?? {});
     else checkVideoTranscode(room.options, video);
   }

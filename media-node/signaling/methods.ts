@@ -102,10 +102,18 @@ export const methods: { [M in NodeMethod]: Handler<M> } = {
     return {};
   },
 
-  async subscribe({ room, peer, transcoders }, { producerId, video }) {
-    if (!video) return consumerParams(await room.subscribe(peer, producerId));
-    if (!transcoders) throw new NotImplementedError('this node does not transcode', { option: 'video' });
-    return consumerParams(await transcoders.subscribe(room, peer, producerId, video));
+  async subscribe({ room, peer, transcoders }, { producerId, video, audio }) {
+    if (!video && !audio) return consumerParams(await room.subscribe(peer, producerId));
+    if (!transcoders)
+      throw new NotImplementedError('this node does not transcode', { option: video ? 'video' : 'audio' });
+    // A stream is one track: the request for the other kind has nothing to apply to.
+    const consumer =
+      room.stream(producerId)?.announcement.kind === 'audio' && audio
+        ? await transcoders.subscribeAudio(room, peer, producerId, audio)
+        : video
+          ? await transcoders.subscribe(room, peer, producerId, video)
+          : await transcoders.subscribeAudio(room, peer, producerId, audio!);
+    return consumerParams(consumer);
   },
 
   async unsubscribe({ room, peer }, { consumerId }) {

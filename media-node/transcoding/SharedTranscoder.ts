@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { ResolvedVideoTranscode } from '../../shared/media/videoOut.ts';
-import type { Transcoder } from '../mcu/Transcoder.ts';
+import type { Pipeline } from '../pipelines/Pipeline.ts';
+
+/** A pipeline whose output is a producer of the room's primary router (Transcoder, AudioTranscoder). */
+export type TranscodingPipeline = Pipeline & { output(): Promise<types.Producer> };
 
 /** Receives a transcoder's RTP packets (the buffer is shared: copy before changing it). */
-export type PacketListener = (packet: Buffer, from: SharedTranscoder) => void;
+export type PacketListener<P> = (packet: Buffer, from: SharedTranscoder<P>) => void;
 
 type Events = { close: [] };
 
@@ -15,17 +18,17 @@ type Events = { close: [] };
  * closes with its last listener, and when its transcoder ends (the source went, ffmpeg failed),
  * which its listeners learn from `close`.
  */
-export class SharedTranscoder extends EventEmitter<Events> {
-  readonly params: ResolvedVideoTranscode;
-  readonly #transcoder: Transcoder;
+export class SharedTranscoder<P = ResolvedVideoTranscode> extends EventEmitter<Events> {
+  readonly params: P;
+  readonly #transcoder: TranscodingPipeline;
   readonly #tap: types.DirectTransport;
   readonly #consumer: types.Consumer;
-  readonly #listeners = new Set<PacketListener>();
+  readonly #listeners = new Set<PacketListener<P>>();
   #closed = false;
 
   private constructor(
-    params: ResolvedVideoTranscode,
-    transcoder: Transcoder,
+    params: P,
+    transcoder: TranscodingPipeline,
     tap: types.DirectTransport,
     consumer: types.Consumer,
   ) {
@@ -42,11 +45,11 @@ export class SharedTranscoder extends EventEmitter<Events> {
   }
 
   /** Taps `transcoder` (already running under the node's pipelines) once its output exists. */
-  static async open(
-    params: ResolvedVideoTranscode,
-    transcoder: Transcoder,
+  static async open<P>(
+    params: P,
+    transcoder: TranscodingPipeline,
     router: types.Router,
-  ): Promise<SharedTranscoder> {
+  ): Promise<SharedTranscoder<P>> {
     try {
       const producer = await transcoder.output();
       const tap = await router.createDirectTransport();
@@ -79,12 +82,12 @@ export class SharedTranscoder extends EventEmitter<Events> {
     if (this.#listeners.size === 0) this.close();
   }
 
-  add(listener: PacketListener): void {
+  add(listener: PacketListener<P>): void {
     if (!this.#closed) this.#listeners.add(listener);
   }
 
   /** A listener leaves; the last one leaving stops the transcoder. */
-  remove(listener: PacketListener): void {
+  remove(listener: PacketListener<P>): void {
     this.#listeners.delete(listener);
     if (this.#listeners.size === 0) this.close();
   }

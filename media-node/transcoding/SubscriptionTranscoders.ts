@@ -1,25 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
-import { ErrorCodes, TesseraError, ValidationError } from '../../shared/errors.ts';
+import { ErrorCodes, NotImplementedError, TesseraError, ValidationError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import {
+  AUDIO_OUT_FORMATS,
+  type AudioOutCodec,
+  type ResolvedAudioTranscode,
+} from '../../shared/media/audioOut.ts';
 import {
   type ResolvedVideoTranscode,
   resolveVideoTranscode,
   TRANSCODED_CODECS,
   type TranscodedCodec,
 } from '../../shared/media/videoOut.ts';
-import type { VideoTranscodeParameters, VideoTranscodeRequest } from '../../shared/protocol/signaling.ts';
+import type {
+  AudioTranscodeRequest,
+  VideoTranscodeParameters,
+  VideoTranscodeRequest,
+} from '../../shared/protocol/signaling.ts';
 import { Transcoder } from '../mcu/Transcoder.ts';
 import type { Pipelines } from '../pipelines/Pipelines.ts';
 import type { Peer } from '../sfu/Peer.ts';
 import type { Room } from '../sfu/Room.ts';
-import { SharedTranscoder } from './SharedTranscoder.ts';
+import { AudioTranscoder } from './AudioTranscoder.ts';
+import { SharedTranscoder, type TranscodingPipeline } from './SharedTranscoder.ts';
 import { TranscodedTrack } from './TranscodedTrack.ts';
 
 /**
- * Transcoding on subscribe (OWT's subscribe `media.video` and subscription `update`): a
- * subscriber's video made by a transcoder of the node's pipelines, one per room, source and
- * parameter set, shared by every subscription asking the same; an update moves a subscription
+ * Transcoding on subscribe (OWT's subscribe `media.video`, `media.audio.format` and subscription
+ * `update`): a subscriber's video (or audio, in another codec) made by a transcoder of the
+ * node's pipelines, one per room, source and parameter set, shared by every subscription asking
+ * the same; an update moves a subscription
  * to another transcoder live; a transcoder stops with its last subscription. Transcoders count
  * against the pipeline limits (per room, per node) and in the capacity report like any pipeline.
  * The room's policy (`transcoding`, `mediaOut`) is checked before this, by the signaling function.
@@ -29,6 +40,7 @@ export class SubscriptionTranscoders {
   readonly #logger: Logger;
   /** By room, source and parameters; a promise while the transcoder starts, so that two requests share it. */
   readonly #shared = new Map<string, Promise<SharedTranscoder>>();
+  readonly #sharedAudio = new Map<string, Promise<SharedTranscoder<ResolvedAudioTranscode>>>();
   readonly #tracks = new Map<string, TranscodedTrack>();
 
   constructor(options: { pipelines: Pipelines; logger: Logger }) {
@@ -76,7 +88,7 @@ export class SubscriptionTranscoders {
     try {
       const consumer = await room.subscribe(peer, producerId, {
         standIn: async (router) => {
-          const shared = await this.#acquire(room, producerId, params);
+          const shared = await this.#acquireVideo(room, producerId, params);
           track = await TranscodedTrack.create(router, producerId, shared).finally(() => {
             shared.closeIfUnused();
           });
@@ -96,6 +108,54 @@ export class SubscriptionTranscoders {
     }
   }
 
+  /**
+   * Subscribes `peer` to the audio `producerId` in the codec asked for (the room allowed it:
+   * shared/media/audioOut.ts), through a shared audio transcoder, or plainly in the source's own.
+   */
+  async subscribeAudio(
+    room: Room,
+    peer: Peer,
+    producerId: string,
+    request: AudioTranscodeRequest,
+  ): Promise<types.Consumer> {
+    const source = room.stream(producerId);
+    if (source?.announcement.kind !== 'audio')
+      throw source
+        ? new ValidationError('audio formats are asked of audio streams', [
+            { path: 'audio', message: 'not an audio stream' },
+          ])
+        : new TesseraError(ErrorCodes.streamNotFound, `no stream ${producerId}`);
+    const { codec } = request.format;
+    if (!(codec in AUDIO_OUT_FORMATS))
+      throw new NotImplementedError(`${codec} is not delivered to WebRTC subscribers`, { option: 'audio' });
+    if (codecOf(source.producer as types.Producer) === codec) return room.subscribe(peer, producerId);
+    const params: ResolvedAudioTranscode = {
+      codec: codec as AudioOutCodec,
+      ...AUDIO_OUT_FORMATS[codec as AudioOutCodec],
+    };
+    let track: TranscodedTrack<ResolvedAudioTranscode> | undefined;
+    try {
+      const consumer = await room.subscribe(peer, producerId, {
+        standIn: async (router) => {
+          const key = [room.id, producerId, 'audio', codec].join('|');
+          const shared = await this.#acquire(this.#sharedAudio, key, () =>
+            this.#startAudio(key, room, producerId, params),
+          );
+          track = await TranscodedTrack.create(router, producerId, shared).finally(() =>
+            shared.closeIfUnused(),
+          );
+          return track.producer.id;
+        },
+      });
+      const made = track!;
+      consumer.observer.once('close', () => made.close());
+      return consumer;
+    } catch (error) {
+      track?.close();
+      throw error;
+    }
+  }
+
   /** A transcoded subscription's parameters changed (unset ones kept); live from the next key frame. */
   async update(
     room: Room,
@@ -108,7 +168,7 @@ export class SubscriptionTranscoders {
         { path: 'consumerId', message: 'not a transcoded subscription' },
       ]);
     const next = resolveVideoTranscode(track.target.codec, parameters, track.target);
-    const shared = await this.#acquire(room, track.sourceId, next);
+    const shared = await this.#acquireVideo(room, track.sourceId, next);
     if (track.closed) {
       shared.closeIfUnused();
       throw new TesseraError(ErrorCodes.notFound, `subscription ${consumerId} closed meanwhile`);
@@ -120,22 +180,47 @@ export class SubscriptionTranscoders {
 
   /** How many transcoders run (for tests and metrics). */
   get transcoders(): number {
-    return this.#shared.size;
+    return this.#shared.size + this.#sharedAudio.size;
   }
 
-  #acquire(room: Room, sourceId: string, params: ResolvedVideoTranscode): Promise<SharedTranscoder> {
+  #acquireVideo(room: Room, sourceId: string, params: ResolvedVideoTranscode): Promise<SharedTranscoder> {
     const key = [room.id, sourceId, params.codec, params.width, params.height, params.framerate]
       .concat([params.bitrateKbps, params.keyFrameIntervalSeconds])
       .join('|');
-    const existing = this.#shared.get(key);
-    if (existing) {
-      // One that closed since (its last listener left) makes way for a new one.
-      return existing.then((shared) => (shared.closed ? this.#start(key, room, sourceId, params) : shared));
-    }
-    return this.#start(key, room, sourceId, params);
+    return this.#acquire(this.#shared, key, () => this.#startVideo(key, room, sourceId, params));
   }
 
-  #start(
+  /** The transcoder under `key`, or a new one from `start` (also when the one there closed since). */
+  #acquire<P>(
+    shared: Map<string, Promise<SharedTranscoder<P>>>,
+    key: string,
+    start: () => Promise<SharedTranscoder<P>>,
+  ): Promise<SharedTranscoder<P>> {
+    const existing = shared.get(key);
+    // One that closed since (its last listener left) makes way for a new one.
+    return existing ? existing.then((s) => (s.closed ? start() : s)) : start();
+  }
+
+  #startAudio(
+    key: string,
+    room: Room,
+    sourceId: string,
+    params: ResolvedAudioTranscode,
+  ): Promise<SharedTranscoder<ResolvedAudioTranscode>> {
+    const transcoder = new AudioTranscoder(
+      {
+        id: `transcode-audio-${randomUUID()}`,
+        kind: 'transcode-audio',
+        roomId: room.id,
+        inputs: [sourceId],
+        params: { codec: params.codec },
+      },
+      this.#pipelines.context(room),
+    );
+    return this.#run(this.#sharedAudio, key, room, sourceId, params, transcoder);
+  }
+
+  #startVideo(
     key: string,
     room: Room,
     sourceId: string,
@@ -159,6 +244,18 @@ export class SubscriptionTranscoders {
       this.#pipelines.context(room),
       { publish: false },
     );
+    return this.#run(this.#shared, key, room, sourceId, params, transcoder);
+  }
+
+  /** Runs `transcoder` under the node's pipelines and shares it under `key` until it closes. */
+  #run<P>(
+    shared: Map<string, Promise<SharedTranscoder<P>>>,
+    key: string,
+    room: Room,
+    sourceId: string,
+    params: P,
+    transcoder: TranscodingPipeline,
+  ): Promise<SharedTranscoder<P>> {
     // Throws a LimitError when the room or the node runs all the pipelines it may.
     this.#pipelines.run(transcoder);
     this.#logger.info('transcoder started', {
@@ -168,11 +265,11 @@ export class SubscriptionTranscoders {
       ...params,
     });
     const opening = SharedTranscoder.open(params, transcoder, room.router);
-    this.#shared.set(key, opening);
+    shared.set(key, opening);
     const forget = () => {
-      if (this.#shared.get(key) === opening) this.#shared.delete(key);
+      if (shared.get(key) === opening) shared.delete(key);
     };
-    opening.then((shared) => (shared.closed ? forget() : shared.once('close', forget)), forget);
+    opening.then((s) => (s.closed ? forget() : s.once('close', forget)), forget);
     return opening;
   }
 }

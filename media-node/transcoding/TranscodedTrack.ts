@@ -6,29 +6,30 @@ import { type KeyFrameCodec, startsKeyFrame } from './keyFrames.ts';
 import type { PacketListener, SharedTranscoder } from './SharedTranscoder.ts';
 
 /**
- * What one transcoded subscription receives: a producer on the subscriber's router, fed from a
+ * What one transcoded subscription receives (video, or audio in another codec): a producer on the subscriber's router, fed from a
  * shared transcoder's output with its own SSRC and one continuous timeline, so that an update
  * (another transcoder) is the same track to the subscriber, not a new one to negotiate. The
  * switch is made before the old output is let go, at the new output's first key frame: the
  * picture changes size without a gap a decoder could not bridge.
  */
-export class TranscodedTrack {
+export class TranscodedTrack<P = ResolvedVideoTranscode> {
   readonly sourceId: string;
   readonly producer: types.Producer;
   readonly #sink: types.DirectTransport;
-  readonly #codec: KeyFrameCodec;
+  /** Video: switches wait for a key frame; audio switches at once (it is never updated today). */
+  readonly #codec: KeyFrameCodec | undefined;
   readonly #ssrc: number;
   readonly #timeline: RtpTimeline;
-  #current: SharedTranscoder;
-  #pending: SharedTranscoder | undefined;
+  #current: SharedTranscoder<P>;
+  #pending: SharedTranscoder<P> | undefined;
   #closed = false;
-  readonly #onPacket: PacketListener = (packet, from) => this.#forward(packet, from);
+  readonly #onPacket: PacketListener<P> = (packet, from) => this.#forward(packet, from);
   readonly #onSourceClose = () => this.close();
   readonly #onPendingClose = () => this.#dropPending();
 
   private constructor(
     sourceId: string,
-    source: SharedTranscoder,
+    source: SharedTranscoder<P>,
     sink: types.DirectTransport,
     producer: types.Producer,
     ssrc: number,
@@ -48,16 +49,16 @@ export class TranscodedTrack {
   }
 
   /** A track of `source` on `router` (the subscriber's), for the stream `sourceId`. */
-  static async create(
+  static async create<P>(
     router: types.Router,
     sourceId: string,
-    source: SharedTranscoder,
-  ): Promise<TranscodedTrack> {
+    source: SharedTranscoder<P>,
+  ): Promise<TranscodedTrack<P>> {
     const sink = await router.createDirectTransport();
     const ssrc = randomInt(1_000_000, 0x7fffffff);
     try {
       const producer = await sink.produce({
-        kind: 'video',
+        kind: source.codec.mimeType.toLowerCase().startsWith('audio/') ? 'audio' : 'video',
         rtpParameters: {
           codecs: [source.codec],
           encodings: [{ ssrc }],
@@ -76,7 +77,7 @@ export class TranscodedTrack {
   }
 
   /** The parameters of the switch waiting for a key frame, if any (else the current ones). */
-  get target(): ResolvedVideoTranscode {
+  get target(): P {
     return (this.#pending ?? this.#current).params;
   }
 
@@ -85,7 +86,7 @@ export class TranscodedTrack {
   }
 
   /** Moves to `next` at its next key frame; the previous target, if still pending, is let go. */
-  switchTo(next: SharedTranscoder): void {
+  switchTo(next: SharedTranscoder<P>): void {
     if (this.#closed || next === this.#pending) return;
     this.#dropPending();
     if (next === this.#current) return;
@@ -94,10 +95,10 @@ export class TranscodedTrack {
     next.once('close', this.#onPendingClose);
   }
 
-  #forward(packet: Buffer, from: SharedTranscoder): void {
+  #forward(packet: Buffer, from: SharedTranscoder<P>): void {
     if (this.#closed) return;
     if (from === this.#pending) {
-      if (!startsKeyFrame(packet, this.#codec)) return;
+      if (this.#codec && !startsKeyFrame(packet, this.#codec)) return;
       const previous = this.#current;
       this.#current = from;
       this.#pending = undefined;
@@ -132,8 +133,9 @@ export class TranscodedTrack {
   }
 }
 
-function keyFrameCodecOf(mimeType: string): KeyFrameCodec {
-  const codec = mimeType.split('/')[1]?.toLowerCase();
+function keyFrameCodecOf(mimeType: string): KeyFrameCodec | undefined {
+  const [kind, codec] = mimeType.toLowerCase().split('/');
+  if (kind === 'audio') return undefined;
   if (codec === 'h264' || codec === 'vp8' || codec === 'vp9') return codec;
   throw new Error(`no key-frame detection for ${mimeType}`);
 }

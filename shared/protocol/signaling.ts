@@ -91,6 +91,19 @@ export const VideoTranscodeRequestSchema = z.strictObject({
   parameters: VideoTranscodeParametersSchema.optional(),
 });
 export type VideoTranscodeRequest = z.infer<typeof VideoTranscodeRequestSchema>;
+
+/**
+ * What a subscriber may ask of an audio it receives (OWT's subscribe `media.audio.format`): any
+ * of OWT's codecs may be named; WebRTC carries opus, PCMU, PCMA and G.722 (shared/media/audioOut.ts).
+ */
+export const AudioTranscodeRequestSchema = z.strictObject({
+  format: z.strictObject({
+    codec: z.enum(['opus', 'isac', 'g722', 'pcma', 'pcmu', 'aac', 'ac3', 'nellymoser', 'ilbc']),
+    sampleRate: z.number().int().min(8000).max(96_000).optional(),
+    channelNum: z.number().int().min(1).max(8).optional(),
+  }),
+});
+export type AudioTranscodeRequest = z.infer<typeof AudioTranscodeRequestSchema>;
 const payloadType = z.number().int().min(0).max(127);
 /** SDP fmtp / extmap parameters: mediasoup takes strings and numbers only (sdp-transform turns numeric values into numbers). */
 const mediaParameters = z
@@ -203,8 +216,13 @@ export const methodParams = {
    * One subscription per stream and participant: a second one is refused (1303) naming the first.
    * `video`: transcoding on subscribe (OWT's subscribe `media.video`), within the room's
    * `transcoding` and `mediaOut`: another codec, size, frame rate, bit rate or key-frame interval.
+   * `audio`: another codec (OWT's `media.audio.format`), likewise.
    */
-  subscribe: z.strictObject({ producerId: id, video: VideoTranscodeRequestSchema.optional() }),
+  subscribe: z.strictObject({
+    producerId: id,
+    video: VideoTranscodeRequestSchema.optional(),
+    audio: AudioTranscodeRequestSchema.optional(),
+  }),
   unsubscribe: z.strictObject({ consumerId: id }),
   'subscription.control': z.discriminatedUnion('operation', [
     z.strictObject({ consumerId: id, operation: z.literal('pause') }),

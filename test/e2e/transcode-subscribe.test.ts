@@ -142,4 +142,62 @@ describe('transcoding on subscribe (embedded server, three Chromium participants
     );
     expect(mediaNode.transcoders?.transcoders).toBe(0);
   }, 120_000);
+
+  it('two subscribers asking for PCMU hear the opus microphone through one shared audio transcoder; formats the room does not list or WebRTC does not carry are refused', async () => {
+    const { url, system } = suite.target;
+    const room = 'transcode-audio';
+    const created = await fetch(`${url}/v1/rooms`, {
+      method: 'POST',
+      headers: {
+        authorization: await bearer(system.superService.id, system.superService.key),
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ id: room, name: room, options: { views: [] } }),
+    });
+    expect(created.status).toBe(201);
+    const [a, b, c] = await Promise.all([
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
+      openPeer(suite.browser, suite.pages),
+    ]);
+    const ana = await join(a, url, await suite.target.token(room, 'ana'), {});
+    const viewer = { publish: false, autoSubscribe: false };
+    await join(b, url, await suite.target.token(room, 'ben'), viewer);
+    await join(c, url, await suite.target.token(room, 'cal'), viewer);
+    const mic = ana.published.audio;
+    const subscribeAudio = (page: Page, codec: string) =>
+      page.evaluate(([id, f]) => window.peer.subscribeAudio(id, { format: { codec: f as 'pcmu' } }), [
+        mic,
+        codec,
+      ] as const);
+
+    // OWT's default mediaOut.audio lists opus, PCMA, PCMU and AAC: G.722 is not acceptable here,
+    // and AAC is listed but not something WebRTC carries.
+    expect(await subscribeAudio(b, 'g722')).toMatch(/^1301: Format g722 is not acceptable/);
+    expect(await subscribeAudio(b, 'aac')).toMatch(/^1202: /);
+    const { mediaNode } = system;
+    const audioTranscoders = () => mediaNode.pipelines.list().filter((p) => p.kind === 'transcode-audio');
+    expect(audioTranscoders()).toEqual([]);
+
+    const asking = Date.now();
+    expect(await subscribeAudio(b, 'pcmu')).toBe('');
+    expect(await subscribeAudio(c, 'pcmu')).toBe('');
+    const hears = (page: Page) =>
+      eventually(
+        () => page.evaluate(() => window.peer.received()),
+        (r) => r.some((s) => s.streamId === mic && s.audioEnergy > 0),
+        30_000,
+      );
+    const [ben, cal] = await Promise.all([hears(b), hears(c)]);
+    console.log(`[transcode] PCMU heard by both ${Date.now() - asking} ms after asking`);
+    for (const got of [ben, cal]) expect(got.find((s) => s.streamId === mic)!.codec).toBe('audio/PCMU');
+    expect(audioTranscoders()).toHaveLength(1);
+
+    await b.evaluate(() => window.peer.leave());
+    await c.evaluate(() => window.peer.leave());
+    await eventually(
+      async () => audioTranscoders().length,
+      (n) => n === 0,
+    );
+  }, 90_000);
 });

@@ -479,10 +479,6 @@ describe('what nothing implements yet is a 501 naming the option, and nothing is
       },
     ],
     ['sip', { sip: { sipServer: 'sip.example.com', username: 'u', password: 'p' } }],
-    [
-      'mediaOut',
-      { mediaOut: { ...fullOwtRoom.mediaOut, audio: [{ codec: 'opus', sampleRate: 48000, channelNum: 2 }] } },
-    ],
     ['mediaIn', { mediaIn: { ...fullOwtRoom.mediaIn, video: [{ codec: 'vp8' }] } }],
     ['inputLimit', { inputLimit: 4 }],
     ['selectActiveAudio', { selectActiveAudio: true }],

@@ -3,6 +3,8 @@ import { refuseUnimplementedRoomOptions } from '../../functions/services/unimple
 import { RtpTimeline, vp8PictureIdAt } from '../../media-node/pipelines/RtpTimeline.ts';
 import { startsKeyFrame } from '../../media-node/transcoding/keyFrames.ts';
 import { SubscriptionTranscoders } from '../../media-node/transcoding/SubscriptionTranscoders.ts';
+import { ErrorCodes, type TesseraError } from '../../shared/errors.ts';
+import { checkAudioTranscode } from '../../shared/media/audioOut.ts';
 import {
   checkVideoParameters,
   checkVideoTranscode,
@@ -198,13 +200,13 @@ describe('transcoding policy (the room’s transcoding and mediaOut)', () => {
     expect(() => checkVideoTranscode(noFormat, { format: { codec: 'vp8' } })).toThrow(/Format/);
   });
 
-  it('a room with its own mediaOut.video list is accepted now; another audio list is still 501', () => {
+  it('a room with its own mediaOut lists (video and audio) is accepted', () => {
     expect(() => refuseUnimplementedRoomOptions({ mediaOut: withHalf.mediaOut })).not.toThrow();
     expect(() =>
       refuseUnimplementedRoomOptions({
         mediaOut: { ...room.mediaOut, audio: [{ codec: 'opus', sampleRate: 48000, channelNum: 2 }] },
       }),
-    ).toThrow(/mediaOut: audio transcoding/);
+    ).not.toThrow();
   });
 
   it("bit rates follow OWT's table: x0.5 is half the default for the size and rate asked for", () => {
@@ -248,5 +250,44 @@ describe('transcoding policy (the room’s transcoding and mediaOut)', () => {
         video: { parameters: { framerate: 12 } },
       }).success,
     ).toBe(true);
+  });
+});
+
+describe('audio transcoding policy (mediaOut.audio, transcoding.audio)', () => {
+  const room = RoomOptionsSchema.parse({});
+
+  it('accepts a listed WebRTC codec at its RTP rate, and says what the subscriber gets', () => {
+    expect(checkAudioTranscode(room, { format: { codec: 'pcmu' } })).toEqual({
+      codec: 'pcmu',
+      sampleRate: 8000,
+      channels: 1,
+    });
+    expect(
+      checkAudioTranscode(room, { format: { codec: 'opus', sampleRate: 48000, channelNum: 2 } }),
+    ).toMatchObject({
+      codec: 'opus',
+    });
+  });
+
+  it('refuses what the room does not list, another rate, transcoding turned off, and codecs WebRTC does not carry', () => {
+    expect(() => checkAudioTranscode(room, { format: { codec: 'g722' } })).toThrow(
+      /Format g722 is not acceptable/,
+    );
+    expect(() => checkAudioTranscode(room, { format: { codec: 'pcmu', sampleRate: 16000 } })).toThrow(
+      /8000 Hz/,
+    );
+    const noTranscoding = { ...room, transcoding: { ...room.transcoding, audio: false } };
+    expect(() => checkAudioTranscode(noTranscoding, { format: { codec: 'pcma' } })).toThrow(
+      /transcoding.audio is off/,
+    );
+    expect(() => checkAudioTranscode(noTranscoding, { format: { codec: 'opus' } })).not.toThrow();
+    const aac = (() => {
+      try {
+        checkAudioTranscode(room, { format: { codec: 'aac' } });
+      } catch (error) {
+        return error as TesseraError;
+      }
+    })();
+    expect(aac?.code).toBe(ErrorCodes.notImplemented);
   });
 });

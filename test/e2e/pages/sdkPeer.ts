@@ -1,6 +1,10 @@
 // A test participant: the real client SDK in a page, driven by the e2e tests through window.peer.
 import { type AutoSubscribe, type RemoteTrack, TesseraClient } from '../../../client/TesseraClient.ts';
-import type { VideoTranscodeParameters, VideoTranscodeRequest } from '../../../shared/protocol/signaling.ts';
+import type {
+  AudioTranscodeRequest,
+  VideoTranscodeParameters,
+  VideoTranscodeRequest,
+} from '../../../shared/protocol/signaling.ts';
 import type { SyntheticOptions } from './instruments.ts';
 import { type PageInstruments, pageInstruments } from './instrumentsPeer.ts';
 
@@ -204,6 +208,13 @@ const peer = {
   /** Receives a stream, transcoded as `video` asks; resolves to '' or the refusal's `code: message`. */
   async subscribe(streamId: string, video?: VideoTranscodeRequest) {
     return client!.subscribe(streamId, video ? { video } : {}).then(
+      () => '',
+      (e: { code?: number; message?: string }) => `${e.code}: ${e.message}`,
+    );
+  },
+  /** Receives an audio stream in another codec; resolves to '' or the refusal's `code: message`. */
+  async subscribeAudio(streamId: string, audio: AudioTranscodeRequest) {
+    return client!.subscribe(streamId, { audio }).then(
       () => '',
       (e: { code?: number; message?: string }) => `${e.code}: ${e.message}`,
     );
