@@ -7,6 +7,7 @@ import type { Logger } from '../shared/logger.ts';
 import { isServing, NODE_FRESH_MS } from '../shared/placement/nodeHealth.ts';
 import type { Strategy } from '../shared/placement/placement.ts';
 import type { ConnectionGateway } from '../shared/ports/gateway.ts';
+import type { NodeRegistry } from '../shared/ports/nodes.ts';
 import type { AppDeps } from './app.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { whipRoutes } from './routes/whip.ts';
@@ -72,6 +73,11 @@ export interface MediaDirectory {
   ingest?: IngestDirectory;
   hosts?: PipelineHosts;
   placementStrategy?: Strategy;
+  /**
+   * Where media nodes report (cluster modes): recordings of a node gone from it for `afterMs`
+   * (RecordingService.NODE_LOST_MS) are failed. The embedded node reports nowhere.
+   */
+  lostNodes?: { registry: NodeRegistry; afterMs?: number };
 }
 
 export function managementApi(
@@ -97,7 +103,7 @@ export function managementApi(
     rooms,
     participants: new ParticipantService(rooms, adapters.participants, commands, adapters.roomNodes),
     streams: new StreamService(rooms, adapters.streams, commands),
-    recordings: new RecordingService({ ...adapters, rooms, commands, hosts }),
+    recordings: new RecordingService({ ...adapters, rooms, commands, hosts, lostNodes: media.lostNodes }),
     streamingOuts: new StreamingOutService({
       ...adapters,
       rooms,
@@ -176,6 +182,7 @@ export function composeFunctions(config: Config, logger: Logger): AppDeps & { cl
     logger,
     api: managementApi(adapters, secrets, config.limits, config.streaming, {
       placementStrategy: config.placementStrategy,
+      lostNodes: { registry: adapters.nodes },
     }),
     rtpCapabilities: () => adapters.nodes.rtpCapabilities(),
     readiness: () => adapters.readiness(),
@@ -201,6 +208,7 @@ export function composeSignaling(
   const gateway = new ApiGatewayConnections(config.wsManagementEndpoint);
   const api = managementApi(adapters, secretsFor(config), config.limits, config.streaming, {
     placementStrategy: config.placementStrategy,
+    lostNodes: { registry: adapters.nodes },
   });
   const views = new RoomViews({ ...adapters, commands: new Commands(adapters), logger });
   const placer = new RoomPlacer({

@@ -4,7 +4,6 @@ import {
   ErrorCodes,
   LimitError,
   NotFoundError,
-  NotImplementedError,
   ValidationError,
 } from '../../shared/errors.ts';
 import type { RecordingStore } from '../../shared/ports/durable.ts';
@@ -19,8 +18,9 @@ import {
   type RecordingRequest,
   refusedCodecs,
 } from '../../shared/protocol/http/recording.ts';
-import { parseRoomKey } from '../../shared/protocol/http/roomKey.ts';
+import { parseRoomKey, roomKey } from '../../shared/protocol/http/roomKey.ts';
 import type { StreamingOutPatchOp } from '../../shared/protocol/http/streamingOut.ts';
+import { audioEncoding, videoEncoding } from '../recordings/recordingEncoding.ts';
 import type { Commands } from './Commands.ts';
 import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
@@ -56,9 +56,8 @@ export class RecordingService {
   readonly #streams: StreamStore;
   readonly #commands: Commands;
   readonly #hosts: PipelineHosts;
-  readonly #nodes: NodeRegistry;
+  readonly #lostNodes: { registry: NodeRegistry; afterMs: number } | undefined;
   readonly #events: EventSink;
-  readonly #nodeLostMs: number;
 
   constructor(d: {
     rooms: RoomService;
@@ -66,18 +65,20 @@ export class RecordingService {
     streams: StreamStore;
     commands: Commands;
     hosts: PipelineHosts;
-    nodes: NodeRegistry;
     events: EventSink;
-    nodeLostMs?: number;
+    /** Where the nodes report (cluster modes): recordings of a node gone from it for `afterMs` fail. */
+    lostNodes?: { registry: NodeRegistry; afterMs?: number } | undefined;
   }) {
     this.#rooms = d.rooms;
     this.#recordings = d.recordings;
     this.#streams = d.streams;
     this.#commands = d.commands;
     this.#hosts = d.hosts;
-    this.#nodes = d.nodes;
     this.#events = d.events;
-    this.#nodeLostMs = d.nodeLostMs ?? NODE_LOST_MS;
+    this.#lostNodes = d.lostNodes && {
+      registry: d.lostNodes.registry,
+      afterMs: d.lostNodes.afterMs ?? NODE_LOST_MS,
+    };
   }
 
   async list(caller: Caller, roomId: string): Promise<Recording[]> {
@@ -91,28 +92,38 @@ export class RecordingService {
   }
 
   /**
-   * `records` with each unfinished one whose node has not reported for NODE_LOST_MS failed (and
-   * `recording.failed` published, once: by the reader whose write settled it).
+   * `records` with each unfinished one whose node has been gone from the registry for
+   * NODE_LOST_MS failed, and `recording.failed` published (once: by the reader whose write
+   * settled it). Redis forgets a report 10 s after the last, so the record itself keeps when its
+   * node was first seen missing (`nodeMissingSince`), cleared when the node reports again.
    */
   async #sweep(key: string, records: Recording[]): Promise<Recording[]> {
+    const lost = this.#lostNodes;
     const running = records.filter((r) => unfinished(r) && r.nodeId);
-    if (running.length === 0) return records;
-    const reporting = new Set((await this.#nodes.fresh(this.#nodeLostMs)).map((n) => n.id));
-    const lost = running.filter((r) => !reporting.has(r.nodeId!));
-    if (lost.length === 0) return records;
+    if (!lost || running.length === 0) return records;
+    const reporting = new Set((await lost.registry.fresh(lost.afterMs)).map((n) => n.id));
+    const now = Date.now();
     const settled = new Map<string, Recording>();
-    for (const record of lost) {
+    for (const record of running) {
+      const missing = !reporting.has(record.nodeId!);
+      if (!missing && !record.nodeMissingSince) continue;
       let failed: Recording | undefined;
       const current = await settleRecording(this.#recordings, key, record.id, (r) => {
-        failed = unfinished(r)
-          ? {
-              ...r,
-              status: 'failed',
-              endedAt: new Date().toISOString(),
-              reason: `media node ${r.nodeId} stopped reporting over ${Math.round(this.#nodeLostMs / 1000)} s ago and the recording ended with it; its parts are stored if the node starts again`,
-              lost: true,
-            }
-          : undefined;
+        failed = undefined;
+        if (!unfinished(r)) return undefined;
+        if (!missing) {
+          const { nodeMissingSince: _, ...back } = r;
+          return back;
+        }
+        if (!r.nodeMissingSince) return { ...r, nodeMissingSince: new Date(now).toISOString() };
+        if (now - Date.parse(r.nodeMissingSince) < lost.afterMs) return undefined;
+        failed = {
+          ...r,
+          status: 'failed',
+          endedAt: new Date(now).toISOString(),
+          reason: `media node ${r.nodeId} stopped reporting over ${Math.round(lost.afterMs / 1000)} s ago and the recording ended with it; its parts are stored if the node starts again`,
+          lost: true,
+        };
         return failed;
       });
       if (current) settled.set(record.id, current);
@@ -140,29 +151,33 @@ export class RecordingService {
   }
 
   async start(caller: Caller, roomId: string, request: RecordingRequest): Promise<Recording> {
-    const key = await this.#rooms.key(caller, roomId);
+    const room = await this.#rooms.owned(caller, roomId);
+    const key = roomKey(room.serviceId, room.id);
     const { audio, video } = request.media;
-    const parameters = video === false ? undefined : video.parameters;
-    if (parameters && Object.keys(parameters).length > 0)
-      throw new NotImplementedError(
-        'media.video.parameters: recording at other video parameters needs transcoding, not implemented yet',
-        { options: ['media.video.parameters'] },
-      );
     const sources = {
-      audio: audio ? await this.#source(key, audio.from, 'audio', audio.format?.codec) : undefined,
-      video: video ? await this.#source(key, video.from, 'video', video.format?.codec) : undefined,
+      audio: audio ? await this.#source(key, audio.from, 'audio') : undefined,
+      video: video ? await this.#source(key, video.from, 'video') : undefined,
     };
-    const container = containerFor(request.container);
+    // What the file holds of each track: copied, or re-encoded as asked (the room allowing it).
+    const encodeVideo =
+      video && sources.video ? videoEncoding(room.options, video, sources.video.codec) : undefined;
+    const encodeAudio =
+      audio && sources.audio ? audioEncoding(room.options, audio, sources.audio.codec) : undefined;
+    const out = {
+      audio: encodeAudio?.audioCodec ?? sources.audio?.codec,
+      video: encodeVideo?.videoCodec ?? sources.video?.codec,
+    };
     const mimeTypes = [
-      ...(sources.audio ? [`audio/${sources.audio.codec}`] : []),
-      ...(sources.video ? [`video/${sources.video.codec}`] : []),
+      ...(out.audio ? [`audio/${out.audio}`] : []),
+      ...(out.video ? [`video/${out.video}`] : []),
     ];
+    const container = containerFor(request.container, mimeTypes);
     const refused = refusedCodecs(container, mimeTypes);
     if (refused.length > 0)
       throw new ValidationError(`${container} cannot hold ${refused.join(' and ')} without re-encoding`, [
         {
           path: 'container',
-          message: `use ${refusedCodecs('mkv', mimeTypes).length === 0 ? 'mkv' : 'another'}`,
+          message: `use ${refusedCodecs('mkv', mimeTypes).length === 0 ? 'mkv' : 'another'}, or ask for another format`,
         },
       ]);
 
@@ -179,11 +194,25 @@ export class RecordingService {
       roomId: key,
       container,
       media: {
-        ...(audio && sources.audio
-          ? { audio: { from: audio.from, format: { codec: sources.audio.codec }, status: 'active' as const } }
+        ...(audio && out.audio
+          ? {
+              audio: {
+                from: audio.from,
+                format: { codec: out.audio },
+                status: 'active' as const,
+                ...(encodeAudio ? { transcoded: true } : {}),
+              },
+            }
           : {}),
-        ...(video && sources.video
-          ? { video: { from: video.from, format: { codec: sources.video.codec }, status: 'active' as const } }
+        ...(video && out.video
+          ? {
+              video: {
+                from: video.from,
+                format: { codec: out.video },
+                status: 'active' as const,
+                ...(encodeVideo ? { transcoded: true } : {}),
+              },
+            }
           : {}),
       },
       storage: { host, file: `${id}.${container}` },
@@ -212,6 +241,8 @@ export class RecordingService {
         params: {
           container,
           kinds: inputs.map((i) => i.kind).join('+') as 'audio' | 'video' | 'video+audio',
+          ...encodeVideo,
+          ...encodeAudio,
         },
       });
     } catch (error) {
@@ -238,8 +269,12 @@ export class RecordingService {
       ops,
       recording.media,
       'recording',
-      'recording at other video parameters needs transcoding, not implemented yet',
-      async (from, kind) => ({ format: { codec: (await this.#source(key, from, kind, undefined)).codec } }),
+      'a recording keeps the video parameters it started with',
+      async (from, kind) => {
+        const { codec } = await this.#source(key, from, kind);
+        // A re-encoded track keeps what the file holds; a copied one takes the new source's codec.
+        return recording.media[kind]?.transcoded ? {} : { format: { codec } };
+      },
     );
     const mimeTypes = [
       ...(media.audio ? [`audio/${media.audio.format?.codec}`] : []),
@@ -288,19 +323,13 @@ export class RecordingService {
     await this.#settle(key, id, (r) => (active(r) ? { ...r, status: 'stopping' } : undefined));
   }
 
-  /** A stream of the room with a track of `kind`, whose codec is the one asked for (no transcoding yet). */
-  async #source(key: string, from: string, kind: 'audio' | 'video', codec: string | undefined) {
+  /** A stream of the room with a track of `kind`, and that track's codec. */
+  async #source(key: string, from: string, kind: 'audio' | 'video') {
     const stream: Stream | undefined = await this.#streams.get(key, from);
     const track = stream?.media[kind];
     if (!stream || !track)
       throw new NotFoundError(ErrorCodes.streamNotFound, `stream ${from} with ${kind} not found in the room`);
-    const has = track.format.codec.toLowerCase();
-    if (codec && codec.toLowerCase() !== has)
-      throw new NotImplementedError(
-        `media.${kind}.format: recording ${from} as ${codec} needs transcoding (it is ${has}), not implemented yet`,
-        { options: [`media.${kind}.format`] },
-      );
-    return { codec: has };
+    return { codec: track.format.codec.toLowerCase() };
   }
 
   async #find(key: string, id: string): Promise<Recording> {
@@ -341,6 +370,9 @@ export async function settleRecording(
 }
 
 /** The record as tenants see it: under their room id, without the node's id (storage.host names it). */
-function present({ nodeId: _, lost: __, ...recording }: Recording, roomId: string): Recording {
+function present(
+  { nodeId: _, lost: __, nodeMissingSince: ___, ...recording }: Recording,
+  roomId: string,
+): Recording {
   return { ...recording, roomId };
 }

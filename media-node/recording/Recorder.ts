@@ -11,6 +11,7 @@ import {
   refusedCodecs,
 } from '../../shared/protocol/http/recording.ts';
 import type { FfmpegProcess } from '../ffmpeg/FfmpegProcess.ts';
+import { exactSizeFilters, videoEncoderArgs } from '../ffmpeg/videoEncoders.ts';
 import { Pipeline, type PipelineContext, type PipelineSpec } from '../pipelines/Pipeline.ts';
 import { RtpBridge, type RtpInput } from '../pipelines/RtpBridge.ts';
 import { consumeTracks, switchTracks, trackOfKind } from '../pipelines/tracks.ts';
@@ -28,6 +29,15 @@ const TRAILER_GRACE_MS = 5000;
 const FLUSH_SECONDS = 1;
 
 type Container = RecordingContainer;
+
+/** ffmpeg's audio encoders, at the rates and channels each codec is recorded with. */
+const AUDIO_ENCODERS: Record<NonNullable<RecordParams['audioCodec']>, string[]> = {
+  aac: ['-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2'],
+  opus: ['-c:a', 'libopus', '-b:a', '64k', '-ar', '48000', '-ac', '2'],
+  pcmu: ['-c:a', 'pcm_mulaw', '-ar', '8000', '-ac', '1'],
+  pcma: ['-c:a', 'pcm_alaw', '-ar', '8000', '-ac', '1'],
+  g722: ['-c:a', 'g722', '-ar', '16000', '-ac', '1'],
+};
 
 const EXTENSION: Record<Container, string> = { mkv: 'mkv', webm: 'webm', mp4: 'mp4' };
 const CONTENT_TYPE: Record<Container, string> = {
@@ -50,7 +60,8 @@ export interface RecordingInfo {
 
 /**
  * OWT's recording: a room's audio and/or video track (they may come from different streams)
- * copied as they are into an mkv, webm or mp4 file (no re-encoding: ~1 % of a core), written so
+ * copied as they are into an mkv, webm or mp4 file (no re-encoding: ~1 % of a core), or
+ * re-encoded when the params ask for a codec or video parameters (RecordParams), written so
  * that a killed node leaves a file that plays up to its last second (mkv clusters and fragmented
  * mp4 flushed every second). A crash restarts ffmpeg into the next part file. Ends when an input
  * goes (unpublished, its participant left) or on stop (SIGINT: the trailer is written).
@@ -120,9 +131,21 @@ export class Recorder extends Pipeline {
     return this.#inputIds;
   }
 
-  /** A copy, no decode or encode: about 1 % of a core. */
+  /** A copy: about 1 % of a core; a video encode as a transcoder's (Transcoder.weight). */
   get weight(): number {
-    return 0.01;
+    const { videoCodec, width, height, framerate } = this.#params;
+    if (!videoCodec) return 0.01;
+    const pixelsPerSecond = (width ?? 640) * (height ?? 480) * (framerate ?? 30);
+    return ((videoCodec === 'h264' ? 0.12 : 0.4) * pixelsPerSecond) / (640 * 480 * 30);
+  }
+
+  /** What the file holds of a track in `sourceMime`: the codec re-encoded to, or the source's. */
+  #outputMime(sourceMime: string): string {
+    const mime = sourceMime.toLowerCase();
+    const { videoCodec, audioCodec } = this.#params;
+    if (mime.startsWith('video/') && videoCodec) return `video/${videoCodec}`;
+    if (mime.startsWith('audio/') && audioCodec) return `audio/${audioCodec}`;
+    return mime;
   }
 
   get info(): RecordingInfo {
@@ -178,8 +201,8 @@ export class Recorder extends Pipeline {
   readonly #gone = () => this.close(this.#ctx.room.closed ? 'room closed' : 'input gone');
 
   #chooseContainer(): Container {
-    const codecs = this.#inputs.map((i) => i.consumer.rtpParameters.codecs[0]!.mimeType.toLowerCase());
-    const container = containerFor(this.#params.container);
+    const codecs = this.#inputs.map((i) => this.#outputMime(i.consumer.rtpParameters.codecs[0]!.mimeType));
+    const container = containerFor(this.#params.container, codecs);
     const refused = refusedCodecs(container, codecs);
     if (refused.length > 0)
       throw new ValidationError(`${container} cannot hold ${refused.join(' and ')} without re-encoding`, [
@@ -209,7 +232,7 @@ export class Recorder extends Pipeline {
     const ids = streamIds.map((id, i) => trackOfKind(room, id, kinds[i]!));
     // Checked before anything is consumed: the running part's SDP files stay as they are.
     const codecs = ids.map((id) => (room.stream(id)?.producer as types.Producer | undefined)?.rtpParameters);
-    const mimeTypes = codecs.map((c) => c?.codecs[0]?.mimeType.toLowerCase() ?? 'unknown');
+    const mimeTypes = codecs.map((c) => this.#outputMime(c?.codecs[0]?.mimeType ?? 'unknown'));
     const refused = refusedCodecs(this.#container, mimeTypes);
     if (refused.length > 0)
       throw new ValidationError(
@@ -249,7 +272,20 @@ export class Recorder extends Pipeline {
         ...['-i', join(this.#work!, `${i}.sdp`)],
       ]),
       ...this.#inputs.flatMap((_, i) => ['-map', `${i}:0`]),
-      ...['-c', 'copy', ...container, '-flush_packets', '1', '-y', file],
+      ...this.#videoCodecArgs(),
+      ...(this.#params.audioCodec ? AUDIO_ENCODERS[this.#params.audioCodec] : ['-c:a', 'copy']),
+      ...[...container, '-flush_packets', '1', '-y', file],
+    ];
+  }
+
+  /** Copy, or the encoder for the codec and parameters asked for. */
+  #videoCodecArgs(): string[] {
+    const { videoCodec, width, height, framerate = 30, videoKbps = 2000, keyFrameSeconds = 2 } = this.#params;
+    if (!videoCodec) return ['-c:v', 'copy'];
+    return [
+      ...['-vf', [...exactSizeFilters(width, height), `fps=${framerate}`].join(',')],
+      ...videoEncoderArgs(videoCodec, videoKbps),
+      ...['-g', String(framerate * keyFrameSeconds)],
     ];
   }
 

@@ -106,6 +106,19 @@ export const RecordParamsSchema = z.strictObject({
    * `media.audio.from` (which may be the same stream).
    */
   kinds: z.enum(['audio', 'video', 'video+audio']).optional(),
+  /**
+   * Re-encoded video (OWT's recording `media.video.format` and `parameters`): its codec, and the
+   * size (exact, letterboxed), frame rate, bit rate and key-frame interval; unset: the source's
+   * size at 30 fps, 2 Mbit/s, a key frame every 2 s. Without `videoCodec` the video is copied.
+   */
+  videoCodec: z.enum(['h264', 'vp8', 'vp9']).optional(),
+  width: z.number().int().min(16).max(1920).multipleOf(2).optional(),
+  height: z.number().int().min(16).max(1080).multipleOf(2).optional(),
+  framerate: z.number().int().min(1).max(60).optional(),
+  videoKbps: z.number().int().min(32).max(8000).optional(),
+  keyFrameSeconds: z.number().int().min(1).max(100).optional(),
+  /** Re-encoded audio (OWT's `media.audio.format`); without it the audio is copied. */
+  audioCodec: z.enum(['opus', 'aac', 'pcmu', 'pcma', 'g722']).optional(),
 });
 export type RecordParams = z.infer<typeof RecordParamsSchema>;
 

@@ -20,18 +20,21 @@ const join = (page: Page, url: string, token: string, options: { oneStream?: boo
 const dir = mkdtempSync(joinPath(tmpdir(), 'tessera-recordings-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+type Probed = { codec_type: string; codec_name: string; width?: number; height?: number };
+
 /** Streams and duration of a media file, as ffprobe reads it. */
-function probe(file: string): { kinds: string[]; seconds: number } {
+function probe(file: string): { kinds: string[]; seconds: number; streams: Probed[] } {
+  const entries = 'stream=codec_type,codec_name,width,height:format=duration';
   const out = JSON.parse(
-    execFileSync(
-      'ffprobe',
-      ['-v', 'error', '-show_entries', 'stream=codec_type:format=duration', '-of', 'json', file],
-      {
-        encoding: 'utf8',
-      },
-    ),
-  ) as { streams: { codec_type: string }[]; format: { duration?: string } };
-  return { kinds: out.streams.map((s) => s.codec_type).sort(), seconds: Number(out.format.duration ?? 0) };
+    execFileSync('ffprobe', ['-v', 'error', '-show_entries', entries, '-of', 'json', file], {
+      encoding: 'utf8',
+    }),
+  ) as { streams: Probed[]; format: { duration?: string } };
+  return {
+    kinds: out.streams.map((s) => s.codec_type).sort(),
+    seconds: Number(out.format.duration ?? 0),
+    streams: out.streams,
+  };
 }
 
 /** Issue #14, recordings over REST (OWT's /recordings) on the embedded server, a Chromium publisher. */
@@ -107,11 +110,21 @@ describe('recordings over REST (embedded server, one Chromium participant)', () 
       });
       expect(missing.status).toBe(404);
       expect(missing.body).toMatchObject({ error: { code: 1004 } });
-      const transcoding = await rest('POST', '/v1/rooms/rec-1/recordings', {
+      // Re-encoding the room does not list (a frame rate), or a codec not encoded here.
+      const unlisted = await rest('POST', '/v1/rooms/rec-1/recordings', {
         media: { video: { from: stream.id, parameters: { framerate: 10 } } },
       });
-      expect(transcoding.status).toBe(501);
-      expect(transcoding.body).toMatchObject({ error: { code: 1202 } });
+      expect([unlisted.status, unlisted.body]).toMatchObject([400, { error: { code: 1301 } }]);
+      for (const media of [
+        { video: { from: stream.id, format: { codec: 'h265' } } },
+        { audio: { from: stream.id, format: { codec: 'ilbc' } } },
+      ]) {
+        const refused = await rest('POST', '/v1/rooms/rec-1/recordings', { media });
+        expect([refused.status, refused.body], JSON.stringify(media)).toMatchObject([
+          501,
+          { error: { code: 1202 } },
+        ]);
+      }
       expect(
         (await rest('POST', '/v1/rooms/rec-1/recordings', { media: { audio: false, video: false } })).status,
       ).toBe(400);
@@ -144,8 +157,8 @@ describe('recordings over REST (embedded server, one Chromium participant)', () 
       expect(running.status).toBe('recording');
       const recordingSince = Date.now();
       await new Promise((r) => setTimeout(r, 4000));
-      // OWT's PATCH: a source that is not in the room is 404 and video parameters (transcoding)
-      // 501; the recording runs on as it was (switching itself: Recorder.test.ts).
+      // OWT's PATCH: a source that is not in the room is 404 and video parameters (a recording
+      // keeps those it started with) 501; the recording runs on as it was (switching itself: Recorder.test.ts).
       const nowhere = await rest('PATCH', path, [
         { op: 'replace', path: '/media/video/from', value: 'nope' },
       ]);
@@ -195,6 +208,50 @@ describe('recordings over REST (embedded server, one Chromium participant)', () 
         roomId: 'rec-1',
         data: { recording: { id: recording.id, bytes: ended.bytes } },
       });
+
+      // Re-encoded (OWT's format and parameters): H.264 320×240 at 15 fps with AAC, which OWT's
+      // `auto` puts in mp4, whatever the camera sends.
+      const encoded = await rest('POST', '/v1/rooms/rec-1/recordings', {
+        container: 'auto',
+        media: {
+          audio: { from: stream.id, format: { codec: 'aac' } },
+          video: {
+            from: stream.id,
+            format: { codec: 'h264' },
+            parameters: { resolution: { width: 320, height: 240 }, framerate: 15 },
+          },
+        },
+      });
+      expect(encoded.status, JSON.stringify(encoded.body)).toBe(201);
+      const transcoded = encoded.body as unknown as Recording;
+      expect(transcoded).toMatchObject({
+        container: 'mp4',
+        media: { audio: { format: { codec: 'aac' } }, video: { format: { codec: 'h264' } } },
+      });
+      const encodedPath = `/v1/rooms/rec-1/recordings/${transcoded.id}`;
+      await eventually(
+        async () => (await rest('GET', encodedPath)).body as unknown as Recording,
+        (r) => r.status === 'recording',
+        20_000,
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await rest('DELETE', encodedPath)).status).toBe(204);
+      const encodedEnd = await eventually(
+        async () => (await rest('GET', encodedPath)).body as unknown as Recording,
+        (r) => r.status === 'stopped',
+        20_000,
+      );
+      const read = probe(encodedEnd.files[0]!.location);
+      console.log(
+        `[recordings] re-encoded: ${JSON.stringify({ ...read, durationMs: encodedEnd.durationMs })}`,
+      );
+      expect(read.streams.find((t) => t.codec_type === 'video')).toMatchObject({
+        codec_name: 'h264',
+        width: 320,
+        height: 240,
+      });
+      expect(read.streams.find((t) => t.codec_type === 'audio')?.codec_name).toBe('aac');
+      expect(read.seconds).toBeGreaterThan(2);
     } finally {
       await new Promise((r) => receiver.close(r));
     }

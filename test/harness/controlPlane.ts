@@ -1,6 +1,11 @@
 import { SignJWT } from 'jose';
 import { createApp } from '../../functions/app.ts';
-import { type ManagementLimits, managementApi, type Secrets } from '../../functions/compose.ts';
+import {
+  type ManagementLimits,
+  type MediaDirectory,
+  managementApi,
+  type Secrets,
+} from '../../functions/compose.ts';
 import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
 import { type Adapters, memoryAdapters } from '../../shared/adapters/select.ts';
 import { createLogger } from '../../shared/logger.ts';
@@ -30,9 +35,10 @@ export function testApp(
   adapters: Adapters = memoryAdapters(),
   secrets: Secrets = testSecrets,
   limits?: ManagementLimits,
+  media?: MediaDirectory,
 ) {
   const logs: string[] = [];
-  const api = managementApi(adapters, secrets, limits);
+  const api = managementApi(adapters, secrets, limits, undefined, media);
   const app = createApp({ logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }), api });
   return { app, api, adapters, logs };
 }

@@ -20,17 +20,25 @@ const CONTAINS: Record<RecordingContainer, ReadonlySet<string>> = {
     'audio/pcmu',
     'audio/pcma',
     'audio/g722',
+    'audio/aac',
   ]),
   webm: new Set(['video/vp8', 'video/vp9', 'video/av1', 'audio/opus']),
-  mp4: new Set(['video/h264', 'video/h265', 'video/vp9', 'video/av1', 'audio/opus']),
+  mp4: new Set(['video/h264', 'video/h265', 'video/vp9', 'video/av1', 'audio/opus', 'audio/aac']),
 };
 
 /**
- * The container a request gets: `auto` is OWT's rule (mp4 for H.264/H.265 with AAC, else mkv);
- * WebRTC audio is opus, so mkv in practice. Throws nothing: see `refusedCodecs`.
+ * The container a request gets: `auto` is OWT's rule, by the codecs the file will hold (mime
+ * types): mp4 for H.264/H.265 with AAC (AAC needs re-encoding: WebRTC audio is opus), else mkv.
+ * Throws nothing: see `refusedCodecs`.
  */
-export const containerFor = (wanted: z.infer<typeof RecordingContainerSchema>): RecordingContainer =>
-  wanted === 'auto' ? 'mkv' : wanted;
+export const containerFor = (
+  wanted: z.infer<typeof RecordingContainerSchema>,
+  mimeTypes: readonly string[] = [],
+): RecordingContainer => {
+  if (wanted !== 'auto') return wanted;
+  const mp4 = new Set(['video/h264', 'video/h265', 'audio/aac']);
+  return mimeTypes.length > 0 && mimeTypes.every((m) => mp4.has(m.toLowerCase())) ? 'mp4' : 'mkv';
+};
 
 /** The codecs (`audio/opus`, `video/vp8`…) a container cannot hold without re-encoding. */
 export const refusedCodecs = (container: RecordingContainer, mimeTypes: readonly string[]): string[] =>
@@ -79,7 +87,14 @@ export const RecordingStatusSchema = z.enum(['starting', 'recording', 'stopping'
 export type RecordingStatus = z.infer<typeof RecordingStatusSchema>;
 
 const track = <F extends z.ZodType>(format: F) =>
-  z.object({ from, format: format.optional(), status: z.literal('active') });
+  z.object({
+    from,
+    /** What the file holds: the source's codec, or the one it is re-encoded to. */
+    format: format.optional(),
+    status: z.literal('active'),
+    /** Re-encoded (a codec or video parameters were asked for): a switch of `from` keeps `format`. */
+    transcoded: z.boolean().optional(),
+  });
 
 export const RecordingFileSchema = z.object({
   key: z.string().max(512),
@@ -114,6 +129,8 @@ export const RecordingSchema = z.object({
    * node's own later report (its recovery at restart) still replaces what this says.
    */
   lost: z.boolean().optional(),
+  /** When the control plane first found the recording's node gone from the registry (RecordingService). */
+  nodeMissingSince: z.iso.datetime().optional(),
   version: z.number().int().min(1),
 });
 export type Recording = z.infer<typeof RecordingSchema>;
