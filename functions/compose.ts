@@ -116,6 +116,7 @@ export function managementApi(
       commands,
       hosts,
       allowPrivateUrls: streaming.allowPrivateUrls,
+      schemes: streaming.inSchemes,
     }),
     ingresses: new IngressService({ rooms, commands, hosts, ingest }),
     nodes: new NodeService(adapters.nodes),

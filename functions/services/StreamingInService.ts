@@ -6,7 +6,6 @@ import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
 
-const SCHEMES = ['rtsp:', 'rtmp:', 'rtmps:', 'http:', 'https:'] as const;
 
 /**
  * OWT's streaming-ins (`/v1/rooms/{room}/streaming-ins`): an RTSP, RTMP or HLS (an http(s)
@@ -22,23 +21,27 @@ export class StreamingInService {
   readonly #commands: Commands;
   readonly #hosts: PipelineHosts;
   readonly #allowPrivate: boolean;
+  /** The URL schemes allowed (STREAMING_IN_SCHEMES), as URL.protocol spells them (`rtsp:`). */
+  readonly #schemes: readonly string[];
 
   constructor(d: {
     rooms: RoomService;
     commands: Commands;
     hosts: PipelineHosts;
     allowPrivateUrls: boolean;
+    schemes?: readonly string[];
   }) {
     this.#rooms = d.rooms;
     this.#commands = d.commands;
     this.#hosts = d.hosts;
     this.#allowPrivate = d.allowPrivateUrls;
+    this.#schemes = (d.schemes ?? ['rtsp', 'rtmp', 'rtmps', 'http', 'https']).map((s) => `${s}:`);
   }
 
   async start(caller: Caller, roomId: string, request: StreamingInRequest): Promise<StreamingIn> {
     const key = await this.#rooms.key(caller, roomId);
     const { url: raw, transportProtocol } = request.connection;
-    const url = checkStreamingUrl(raw, SCHEMES, this.#allowPrivate);
+    const url = checkStreamingUrl(raw, this.#schemes, this.#allowPrivate);
     const protocol = url.startsWith('rtsp:') ? 'rtsp' : url.startsWith('http') ? 'hls' : 'rtmp';
     const audio = request.media.audio !== false;
     const video = request.media.video !== false;

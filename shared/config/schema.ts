@@ -265,7 +265,20 @@ export const EnvSchema = z.object({
   STREAMING_ALLOW_PRIVATE_URLS: z
     .enum(['on', 'off'])
     .default('off')
-    .describe('let streaming-outs push to loopback, private or link-local addresses (a LAN server, tests)'),
+    .describe(
+      'let streaming-outs and streaming-ins reach loopback or private addresses (a LAN server, tests); link-local never',
+    ),
+  STREAMING_IN_SCHEMES: z
+    .string()
+    .default('rtsp,rtmp,rtmps,http,https')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['rtsp', 'rtmp', 'rtmps', 'http', 'https'])).min(1))
+    .describe('URL schemes a streaming-in may pull (http and https: HLS), e.g. `rtsp` for cameras only'),
   DYNAMODB_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -324,7 +337,7 @@ export interface Config {
   /** Prometheus on a standalone media node: no server when `port` is undefined. */
   metrics: { port: number | undefined; host: string };
   webhooks: { allowPrivateUrls: boolean };
-  streaming: { allowPrivateUrls: boolean };
+  streaming: { allowPrivateUrls: boolean; inSchemes: readonly string[] };
 }
 
 export interface TurnConfig {

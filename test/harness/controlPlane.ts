@@ -8,6 +8,7 @@ import {
 } from '../../functions/compose.ts';
 import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
 import { type Adapters, memoryAdapters } from '../../shared/adapters/select.ts';
+import type { Config } from '../../shared/config/schema.ts';
 import { createLogger } from '../../shared/logger.ts';
 
 /** How a test harness creates a room: `views` (OWT's) when the test mixes; none by default. */
@@ -36,9 +37,10 @@ export function testApp(
   secrets: Secrets = testSecrets,
   limits?: ManagementLimits,
   media?: MediaDirectory,
+  streaming?: Config['streaming'],
 ) {
   const logs: string[] = [];
-  const api = managementApi(adapters, secrets, limits, undefined, media);
+  const api = managementApi(adapters, secrets, limits, streaming, media);
   const app = createApp({ logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }), api });
   return { app, api, adapters, logs };
 }

@@ -39,6 +39,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_CAPABILITIES: 'sfu,gpu' })).toThrow(/NODE_CAPABILITIES/);
   });
 
+  it('reads STREAMING_IN_SCHEMES as a list of pullable schemes; a scheme Tessera does not pull is a ConfigError', () => {
+    expect(loadConfig({}).streaming.inSchemes).toEqual(['rtsp', 'rtmp', 'rtmps', 'http', 'https']);
+    expect(loadConfig({ STREAMING_IN_SCHEMES: ' RTSP, rtmp ' }).streaming.inSchemes).toEqual([
+      'rtsp',
+      'rtmp',
+    ]);
+    expect(() => loadConfig({ STREAMING_IN_SCHEMES: 'rtsp,file' })).toThrow(ConfigError);
+  });
+
   it('lists every bad variable in one ConfigError', () => {
     let error: unknown;
     try {

@@ -71,6 +71,20 @@ describe('pipeline hosts: capability-based placement for ingest', () => {
     expect(await sent('node-a')).toEqual([]);
   });
 
+  it('a streaming-in URL of a scheme the deployment does not allow (STREAMING_IN_SCHEMES) is a 400, and nothing is placed', async () => {
+    ({ app } = testApp(adapters, undefined, undefined, {}, { allowPrivateUrls: false, inSchemes: ['rtsp'] }));
+    await room('cams-only');
+    for (const url of ['rtmp://cameras.example.com/live/1', 'https://cdn.example.com/live.m3u8']) {
+      const refused = await call('POST', '/v1/rooms/cams-only/streaming-ins', { connection: { url } });
+      expect([refused.status, refused.body.error?.code], url).toEqual([400, ErrorCodes.invalidRequest]);
+    }
+    expect(await adapters.placement.get(roomKey('super', 'cams-only'))).toBeUndefined();
+    const allowed = await call('POST', '/v1/rooms/cams-only/streaming-ins', {
+      connection: { url: 'rtsp://cameras.example.com/lobby' },
+    });
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(201);
+  });
+
   it("a push ingest into an empty room answers with the capable node's RTMP address", async () => {
     await room('obs');
     const ingress = await call('POST', '/v1/rooms/obs/ingresses', { protocol: 'rtmp' });
