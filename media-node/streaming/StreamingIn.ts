@@ -114,8 +114,7 @@ export class StreamingIn extends Pipeline {
   protected async prepare(): Promise<void> {
     const appData = { pipelineId: this.id, pipelineKind: this.kind };
     if (this.#params.video) {
-      const copy =
-        this.#params.protocol === 'hls' ? undefined : passThroughCodec(await probeH264(this.#input()));
+      const copy = passThroughCodec(await this.#probe());
       if (this.closed) return;
       this.#copyVideo = copy !== undefined;
       this.logger.info('streaming-in video', {
@@ -143,6 +142,17 @@ export class StreamingIn extends Pipeline {
       ...this.#input(),
       ...encodeForRoom(this.#video, this.#audio, { copyVideo }),
     ];
+  }
+
+  /** The source's first SPS: read from the source itself, an HLS one through the guarded feed. */
+  #probe() {
+    if (this.#params.protocol !== 'hls') return probeH264(this.#input());
+    return probeH264(['-i', 'pipe:0'], 8000, (stdin) => {
+      const feed = new HlsFeed({ url: this.#params.url, out: stdin, allowPrivate: this.#allowPrivate });
+      // A refused or failing source shows in the first run, which fails or retries it.
+      feed.on('error', () => stdin.destroy());
+      return () => feed.close();
+    });
   }
 
   /** An RTSP or RTMP source's input options and `-i`. */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { ffmpeg } from '../ffmpeg/resolveFfmpeg.ts';
 import type { OutputCodec } from '../pipelines/RtpBridge.ts';
 
@@ -36,24 +37,32 @@ export function parseSpsTrace(stderr: string): H264Headers | undefined {
  * source's video is not H.264, does not answer within `timeoutMs`, or fails (a source not up yet:
  * the caller re-encodes, which works for anything). `input` are ffmpeg's input options and `-i`.
  */
-export function probeH264(input: string[], timeoutMs = 8000): Promise<H264Headers | undefined> {
+export function probeH264(
+  input: string[],
+  timeoutMs = 8000,
+  /** For `-i pipe:0`: writes the source into ffmpeg's stdin, and returns how to stop. */
+  feed?: (stdin: Writable) => () => void,
+): Promise<H264Headers | undefined> {
   return new Promise((resolve) => {
     const child = spawn(
       ffmpeg().path,
       [
-        ...['-hide_banner', '-nostdin', '-loglevel', 'info', ...input],
+        ...['-hide_banner', '-loglevel', 'info', ...(feed ? [] : ['-nostdin']), ...input],
         ...['-map', '0:v:0', '-c', 'copy', '-bsf:v', 'trace_headers', '-frames:v', '1', '-f', 'null', '-'],
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { stdio: [feed ? 'pipe' : 'ignore', 'ignore', 'pipe'] },
     );
+    child.stdin?.on('error', () => undefined);
+    const stopFeed = feed && child.stdin ? feed(child.stdin) : undefined;
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       if (stderr.length < 256 * 1024) stderr += chunk.toString();
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', () => undefined);
     child.on('close', () => {
       clearTimeout(timer);
+      stopFeed?.();
       resolve(/Video: h264/.test(stderr) ? parseSpsTrace(stderr) : undefined);
     });
   });

@@ -169,6 +169,10 @@ describe('streaming-in on a real worker: an RTMP source pulled into the room', (
       console.log(`[streaming-in] HLS recorded ${JSON.stringify(probed)}`);
       expect(probed.map((s) => s.codec_name).sort()).toEqual(['h264', 'opus']);
       expect(Number(probed.find((s) => s.codec_name === 'h264')!.nb_read_frames)).toBeGreaterThan(30);
+      // x264 ultrafast is constrained baseline: forwarded as it is, from the segments' own SPS.
+      expect(lines.filter((l) => l.includes('streaming-in video')).at(-1)).toContain(
+        'H.264 passed through (h264)',
+      );
       expect(lines.filter((l) => l.includes(SECRET))).toEqual([]);
       pipelines.get('in-hls')!.close('stopped');
 
