@@ -6,7 +6,6 @@ import type { PipelineHosts } from './PipelineHosts.ts';
 import type { RoomService } from './RoomService.ts';
 import type { Caller } from './ServiceRegistry.ts';
 
-
 /**
  * OWT's streaming-ins (`/v1/rooms/{room}/streaming-ins`): an RTSP, RTMP or HLS (an http(s)
  * playlist) source pulled into the
