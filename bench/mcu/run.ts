@@ -212,6 +212,7 @@ interface MixerRun {
   /** Tessera's breakdown: cpuPctOfCore = ffmpegs + the Node compositor's share (above idle). */
   tessera?: {
     ffmpegCpuPctOfCore: number;
+    ffmpegCpuPctOfCoreByRole: { videoEncoder: number; videoDecoders: number; audio: number };
     nodeCompositorCpuPctOfCore: number;
     nodeIdleCpuPctOfCore: number;
     /** Forwarding the inputs to the decoders and the output on: not in cpuPctOfCore (an SFU carries its inputs anyway). */
@@ -484,6 +485,15 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
   const nodeCpu = (nodeUse.user + nodeUse.system) / 1e6 - idleRate * seconds;
   const encoderPid = view.video!.process?.pid;
   const encoderArgs = encoderPid ? readFileSync(`/proc/${encoderPid}/cmdline`, 'utf8').split('\0') : [];
+  // Where the ffmpeg CPU goes: the video encoder, the video decoders, the audio mixer's processes.
+  const byRole = { videoEncoder: 0, videoDecoders: 0, audio: 0 };
+  for (const [pid, cpu] of after) {
+    const used = cpu - (before.get(pid) ?? 0);
+    const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+    if (pid === encoderPid) byRole.videoEncoder += used;
+    else if (/opus|s16le|\0-vn\0/.test(cmdline) && !/rawvideo/.test(cmdline)) byRole.audio += used;
+    else byRole.videoDecoders += used;
+  }
   const ms = (t: number | null) => (t === null ? null : Math.round(t - t0));
   const run: MixerRun = {
     mixer: 'tessera',
@@ -498,6 +508,11 @@ async function runTessera(grid: number, work: string, files: string[]): Promise<
     errorLines: sources.reduce((sum, s) => sum + (errorLines.get(s)?.length ?? 0), 0),
     tessera: {
       ffmpegCpuPctOfCore: round((100 * ffmpegCpu) / seconds),
+      ffmpegCpuPctOfCoreByRole: {
+        videoEncoder: round((100 * byRole.videoEncoder) / seconds),
+        videoDecoders: round((100 * byRole.videoDecoders) / seconds),
+        audio: round((100 * byRole.audio) / seconds),
+      },
       nodeCompositorCpuPctOfCore: round((100 * nodeCpu) / seconds),
       nodeIdleCpuPctOfCore: round(100 * idleRate),
       mediasoupWorkerCpuPctOfCore: round((100 * workerCpu) / seconds),
