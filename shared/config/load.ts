@@ -56,7 +56,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     turn: turnConfig(e),
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     webhooks: { allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'on' },
-    streaming: { allowPrivateUrls: e.STREAMING_ALLOW_PRIVATE_URLS === 'on', inSchemes: e.STREAMING_IN_SCHEMES },
+    streaming: {
+      allowPrivateUrls: e.STREAMING_ALLOW_PRIVATE_URLS === 'on',
+      inSchemes: e.STREAMING_IN_SCHEMES,
+    },
     limits: {
       roomsPerService: e.MAX_ROOMS_PER_SERVICE,
       tokensPerServicePerMinute: e.TOKENS_PER_SERVICE_PER_MINUTE,

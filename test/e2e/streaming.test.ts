@@ -56,6 +56,24 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
   };
   const code = (r: { body: unknown }) => (r.body as { error?: { code?: number } }).error?.code;
 
+  /** Starts a streaming-in of `connection` into `room`; `page` (a participant there) sees and hears it. Its id. */
+  const pullAndHear = async (page: Page, room: string, connection: object): Promise<string> => {
+    const started = await rest('POST', `/v1/rooms/${room}/streaming-ins`, {
+      connection,
+      media: { audio: 'auto', video: 'auto' },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const { id } = started.body as { id: string };
+    const received = await eventually(
+      () => page.evaluate(() => window.peer.received()),
+      (r) => hearsAndSees(r, [`pipeline:${id}`]),
+      30_000,
+    );
+    console.log(`[streaming-ins] ${JSON.stringify(connection)}: received ${JSON.stringify(received)}`);
+    expect(hearsAndSees(received, [`pipeline:${id}`]), JSON.stringify(connection)).toBe(true);
+    return id;
+  };
+
   it("pushes a participant's camera and microphone as H.264 + AAC to RTMP; refuses bad URLs and what is not built", async () => {
     rtmp ??= await startRtmpServer();
     const page = await openPeer(suite.browser, suite.pages);
@@ -485,19 +503,7 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
     const page = await openPeer(suite.browser, suite.pages);
     await join(page, suite.target.url, await suite.target.token('in-rtsp', 'cai'), { publish: false });
     for (const transportProtocol of ['tcp', 'udp'] as const) {
-      const started = await rest('POST', '/v1/rooms/in-rtsp/streaming-ins', {
-        connection: { url: rtsp.url('src'), transportProtocol },
-        media: { audio: 'auto', video: 'auto' },
-      });
-      expect(started.status, JSON.stringify(started.body)).toBe(201);
-      const { id } = started.body as { id: string };
-      const received = await eventually(
-        () => page.evaluate(() => window.peer.received()),
-        (r) => hearsAndSees(r, [`pipeline:${id}`]),
-        30_000,
-      );
-      console.log(`[streaming-ins] rtsp over ${transportProtocol}: received ${JSON.stringify(received)}`);
-      expect(hearsAndSees(received, [`pipeline:${id}`]), transportProtocol).toBe(true);
+      const id = await pullAndHear(page, 'in-rtsp', { url: rtsp.url('src'), transportProtocol });
       expect((await rest('DELETE', `/v1/rooms/in-rtsp/streaming-ins/${id}`)).status).toBe(204);
       await eventually(
         async () => (await rest('GET', '/v1/rooms/in-rtsp/streams')).body as Stream[],
@@ -514,19 +520,7 @@ describe('streaming-outs and streaming-ins over REST (embedded server, Chromium,
       const page = await openPeer(suite.browser, suite.pages);
       await join(page, suite.target.url, await suite.target.token('in-hls', 'dev'), { publish: false });
       await eventually(async () => origin.files.has('/cam/index.m3u8'), Boolean, 15_000);
-      const started = await rest('POST', '/v1/rooms/in-hls/streaming-ins', {
-        connection: { url: origin.url('cam/index.m3u8') },
-        media: { audio: 'auto', video: 'auto' },
-      });
-      expect(started.status, JSON.stringify(started.body)).toBe(201);
-      const { id } = started.body as { id: string };
-      const received = await eventually(
-        () => page.evaluate(() => window.peer.received()),
-        (r) => hearsAndSees(r, [`pipeline:${id}`]),
-        30_000,
-      );
-      console.log(`[streaming-ins] hls: received ${JSON.stringify(received)}`);
-      expect(hearsAndSees(received, [`pipeline:${id}`])).toBe(true);
+      const id = await pullAndHear(page, 'in-hls', { url: origin.url('cam/index.m3u8') });
       expect((await rest('DELETE', `/v1/rooms/in-hls/streaming-ins/${id}`)).status).toBe(204);
     } finally {
       await source.close(500);
