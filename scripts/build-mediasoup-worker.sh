@@ -55,11 +55,23 @@ for tool in meson ninja flatc pkg-config g++ patch; do
   command -v "$tool" >/dev/null || { echo "[worker] '$tool' missing: run scripts/setup-machine.sh" >&2; exit 1; }
 done
 
-echo "[worker] building $KEY (4-7 minutes on 2 cores)"
 started=$(date +%s)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-worker.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
 LOG="$CACHE_ROOT/$KEY.build.log"
+echo "[worker] building $KEY (4-7 minutes on 2 cores, once per machine); log: $LOG"
+# A line every 20 s meanwhile, with ninja's step count once compiling, so a first start is not silent.
+# Its sleep is waited for, so that a kill ends the sleep too (no stray process holding stdout).
+(
+  trap 'kill $! 2>/dev/null || true; exit 0' TERM
+  while :; do
+    sleep 20 &
+    wait $!
+    step=$(grep -o '^\[[0-9]*/[0-9]*\]' "$LOG" 2>/dev/null | tail -1 || true)
+    echo "[worker] still building ($(( $(date +%s) - started )) s${step:+, compiling $step})"
+  done
+) &
+PROGRESS=$!
+trap 'kill "$PROGRESS" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cp -r "$PKG/worker" "$WORK/worker"
 W="$WORK/worker"
 # set -e is ignored inside `{ } || ...`, so the steps run in their own errexit subshell.
@@ -80,6 +92,7 @@ set +e
 ) > "$LOG" 2>&1
 rc=$?
 set -e
+kill "$PROGRESS" 2>/dev/null || true
 if [ $rc -ne 0 ]; then
   tail -40 "$LOG" >&2
   echo "[worker] build failed, full log: $LOG" >&2
