@@ -1,8 +1,9 @@
-import { ErrorCodes, NotImplementedError, TesseraError, ValidationError } from '../../shared/errors.ts';
+import { NotImplementedError, ValidationError } from '../../shared/errors.ts';
 import {
   checkVideoTranscode,
+  isTranscoded,
+  notAcceptable,
   resolveVideoTranscode,
-  TRANSCODED_CODECS,
   type TranscodedCodec,
 } from '../../shared/media/videoOut.ts';
 import type { RecordParams } from '../../shared/protocol/commands.ts';
@@ -12,9 +13,6 @@ import {
   VideoTranscodeParametersSchema,
   type VideoTranscodeRequest,
 } from '../../shared/protocol/signaling.ts';
-
-const isTranscoded = (codec: string): codec is TranscodedCodec =>
-  (TRANSCODED_CODECS as readonly string[]).includes(codec);
 
 /** Audio codecs a recording re-encodes to (ffmpeg's encoders: media-node/recording/Recorder.ts). */
 const RECORDED_AUDIO = ['opus', 'aac', 'pcmu', 'pcma', 'g722'] as const;
@@ -83,6 +81,6 @@ export function audioEncoding(
       { options: ['media.audio.format'] },
     );
   if (!options.mediaOut.audio.some((f) => f.codec === codec) || !options.transcoding.audio)
-    throw new TesseraError(ErrorCodes.invalidRequest, `Format ${codec} is not acceptable in this room`);
+    throw notAcceptable(`Format ${codec}`);
   return { audioCodec: codec as (typeof RECORDED_AUDIO)[number] };
 }

@@ -8,9 +8,9 @@ import {
   type ResolvedAudioTranscode,
 } from '../../shared/media/audioOut.ts';
 import {
+  isTranscoded,
   type ResolvedVideoTranscode,
   resolveVideoTranscode,
-  TRANSCODED_CODECS,
   type TranscodedCodec,
 } from '../../shared/media/videoOut.ts';
 import type {
@@ -273,9 +273,6 @@ export class SubscriptionTranscoders {
     return opening;
   }
 }
-
-const isTranscoded = (codec: string): codec is TranscodedCodec =>
-  (TRANSCODED_CODECS as readonly string[]).includes(codec);
 
 function codecOf(producer: types.Producer): string | undefined {
   return producer.rtpParameters.codecs[0]?.mimeType.split('/')[1]?.toLowerCase();

@@ -1,6 +1,7 @@
-import { ErrorCodes, NotImplementedError, TesseraError, ValidationError } from '../errors.ts';
+import { NotImplementedError, ValidationError } from '../errors.ts';
 import type { RoomOptions } from '../protocol/http/room.ts';
 import type { AudioTranscodeRequest } from '../protocol/signaling.ts';
+import { notAcceptable } from './videoOut.ts';
 
 /** The audio codecs a WebRTC subscriber receives, at the rate and channels RTP carries them. */
 export const AUDIO_OUT_FORMATS = {
@@ -16,9 +17,6 @@ export interface ResolvedAudioTranscode {
   sampleRate: number;
   channels: number;
 }
-
-const notAcceptable = (what: string) =>
-  new TesseraError(ErrorCodes.invalidRequest, `${what} is not acceptable in this room`);
 
 /**
  * OWT's check of a subscription's audio request against the room (conference.js

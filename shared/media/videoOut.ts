@@ -19,6 +19,8 @@ export const NAMED_RESOLUTIONS: Readonly<Record<string, { width: number; height:
 /** The codecs a transcoder encodes (media-node/mcu/Transcoder.ts). */
 export const TRANSCODED_CODECS = ['h264', 'vp8', 'vp9'] as const;
 export type TranscodedCodec = (typeof TRANSCODED_CODECS)[number];
+export const isTranscoded = (codec: string): codec is TranscodedCodec =>
+  (TRANSCODED_CODECS as readonly string[]).includes(codec);
 
 /** kbit/s at 30 fps by pixels per frame, linear in between (owt-server source/common/mediaUtil.js). */
 const STANDARD_KBPS: readonly [pixels: number, kbps: number][] = [
@@ -99,7 +101,8 @@ export function resolveVideoTranscode(
   };
 }
 
-const notAcceptable = (what: string) =>
+/** OWT's refusal of what a room's `transcoding` and `mediaOut` do not allow (400, 1301). */
+export const notAcceptable = (what: string) =>
   new TesseraError(ErrorCodes.invalidRequest, `${what} is not acceptable in this room`);
 
 /**
