@@ -103,6 +103,7 @@ export class InputDecoder extends EventEmitter<Events> {
       logger,
       stdout: 'raw',
       rawSocket: this.#socketPath,
+      rawInto: () => this.#assembler?.space(),
       respawnMs: DECODER_RESPAWN_MS,
       ready,
       ...(gate ? { gate } : {}),
