@@ -37,8 +37,9 @@ export interface RoomPlacerOptions {
 /**
  * Places rooms on media nodes. A room keeps its node while that node is alive (a draining or
  * busy node keeps its existing rooms: moving a live room needs cross-node pipes). Otherwise one
- * caller takes the room's lock, re-reads, chooses with the placement strategy and writes under
- * the lock; concurrent callers wait for that decision instead of making their own.
+ * caller takes the room's lock (re-reading in the same round trip), chooses with the placement
+ * strategy and writes under the lock, releasing it; concurrent callers wait for that decision
+ * instead of making their own.
  */
 export class RoomPlacer {
   readonly #o: Required<Omit<RoomPlacerOptions, 'roomNodes' | 'onPlaced' | 'onSpread'>> &
@@ -136,7 +137,7 @@ export class RoomPlacer {
       const nodes = (await this.#nodes()).filter((n) => n.id !== avoid);
       const current = await placement.get(roomId);
       if (current && alive(nodes, current)) return current;
-      const token = await placement.lock(roomId, this.#o.lockTtlMs);
+      const { token, nodeId: decided } = await placement.lock(roomId, this.#o.lockTtlMs);
       if (!token) {
         // Someone else is deciding: wait for the decision, then use it. Growing, jittered pauses
         // (5 ms up to 50 ms) keep a burst of waiters (a failed node's whole room) off Redis.
@@ -144,8 +145,10 @@ export class RoomPlacer {
         await new Promise((r) => setTimeout(r, pause));
         continue;
       }
+      // Three round trips for a new decision: the read above, the lock with a re-read, and the
+      // write that releases the lock. Every other way out releases it here.
+      let released = false;
       try {
-        const decided = await placement.get(roomId);
         if (decided && decided !== current && alive(nodes, decided)) return decided;
         const { node, state } = choose(
           nodes,
@@ -160,14 +163,16 @@ export class RoomPlacer {
               : 'no media node available',
           );
         this.#state = state;
-        if ((await placement.assign(roomId, node.id, token)) !== undefined) {
+        // Undefined: the lock expired mid-decision (and is someone else's now): go round again.
+        released = (await placement.assign(roomId, node.id, token)) !== undefined;
+        if (released) {
           // Before this join goes on: the views are on the host's queue ahead of its login, and a
           // join racing in reads the placement now but logs in a client round-trip later.
           await this.#o.onPlaced?.(roomId, node.id);
           return node.id;
         }
       } finally {
-        await placement.unlock(roomId, token);
+        if (!released) await placement.unlock(roomId, token);
       }
     }
     throw new TesseraError(ErrorCodes.clusterUnavailable, 'could not place the room on a media node');

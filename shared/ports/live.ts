@@ -58,12 +58,24 @@ export interface PlacementStore {
   /** Unconditional write (single-node modes and tests). */
   set(roomId: string, nodeId: string): Promise<void>;
   delete(roomId: string): Promise<void>;
-  /** The lock's token when taken; undefined while someone else holds it. */
-  lock(roomId: string, ttlMs: number): Promise<string | undefined>;
+  /**
+   * Tries the room's lock and reads the room's node in one step (a placement decision's second
+   * round trip of three): the lock's token when taken, undefined while someone else holds it.
+   */
+  lock(roomId: string, ttlMs: number): Promise<PlacementLock>;
   /** Releases the lock only if `token` still holds it. */
   unlock(roomId: string, token: string): Promise<void>;
-  /** Writes the room's node if `token` still holds the lock: the new fencing token, else undefined. */
+  /**
+   * Writes the room's node and releases the lock, if `token` still holds it: the new fencing
+   * token, else undefined (nothing written, and the lock is not the caller's any more).
+   */
   assign(roomId: string, nodeId: string, token: string): Promise<number | undefined>;
+}
+
+export interface PlacementLock {
+  token: string | undefined;
+  /** The room's node when the lock was tried. */
+  nodeId: string | undefined;
 }
 
 /** At-most-once processing of commands (SQS delivers at least once). */

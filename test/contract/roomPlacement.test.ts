@@ -39,29 +39,31 @@ describe.each(adapters)('room placement: %s', (_name, make) => {
 
   it('the lock is exclusive, released only by its holder, and expires', async () => {
     const room = uniqueId('room');
-    const token = await a.placement.lock(room, 300);
+    const { token } = await a.placement.lock(room, 300);
     expect(token).toBeDefined();
-    expect(await a.placement.lock(room, 300)).toBeUndefined();
+    expect((await a.placement.lock(room, 300)).token).toBeUndefined();
     await a.placement.unlock(room, 'not-the-token');
-    expect(await a.placement.lock(room, 300)).toBeUndefined();
+    expect((await a.placement.lock(room, 300)).token).toBeUndefined();
     await a.placement.unlock(room, token!);
     const again = await a.placement.lock(room, 100);
-    expect(again).toBeDefined();
+    expect(again.token).toBeDefined();
     await new Promise((r) => setTimeout(r, 200));
-    expect(await a.placement.lock(room, 100)).toBeDefined(); // the expired lock is free again
+    expect((await a.placement.lock(room, 100)).token).toBeDefined(); // the expired lock is free again
   });
 
-  it('writes only under the lock, each write with a higher fencing token', async () => {
+  it('writes only under the lock, releasing it, each write with a higher fencing token', async () => {
     const room = uniqueId('room');
     expect(await a.placement.assign(room, 'node-x', 'no-lock')).toBeUndefined();
     expect(await a.placement.get(room)).toBeUndefined();
-    const t1 = (await a.placement.lock(room, 1000))!;
-    const f1 = await a.placement.assign(room, 'node-1', t1);
-    await a.placement.unlock(room, t1);
-    expect(await a.placement.assign(room, 'node-stale', t1)).toBeUndefined(); // a released lock writes nothing
-    const t2 = (await a.placement.lock(room, 1000))!;
-    const f2 = await a.placement.assign(room, 'node-2', t2);
-    await a.placement.unlock(room, t2);
+    const l1 = await a.placement.lock(room, 1000);
+    expect(l1.nodeId).toBeUndefined();
+    const f1 = await a.placement.assign(room, 'node-1', l1.token!);
+    expect(await a.placement.assign(room, 'node-stale', l1.token!)).toBeUndefined(); // the write released it
+    // Free again at once, and the lock reads the room's node in the same step.
+    const l2 = await a.placement.lock(room, 1000);
+    expect(l2).toEqual({ token: expect.any(String), nodeId: 'node-1' });
+    expect(await a.placement.lock(room, 1000)).toEqual({ token: undefined, nodeId: 'node-1' });
+    const f2 = await a.placement.assign(room, 'node-2', l2.token!);
     expect(f2!).toBeGreaterThan(f1!);
     expect(await a.placement.get(room)).toBe('node-2');
   });

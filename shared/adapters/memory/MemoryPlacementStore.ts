@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PlacementStore } from '../../ports/live.ts';
+import type { PlacementLock, PlacementStore } from '../../ports/live.ts';
 
 export class MemoryPlacementStore implements PlacementStore {
   readonly #nodes = new Map<string, string>();
@@ -18,12 +18,13 @@ export class MemoryPlacementStore implements PlacementStore {
     this.#nodes.delete(roomId);
   }
 
-  async lock(roomId: string, ttlMs: number): Promise<string | undefined> {
+  async lock(roomId: string, ttlMs: number): Promise<PlacementLock> {
+    const nodeId = this.#nodes.get(roomId);
     const held = this.#locks.get(roomId);
-    if (held && held.until > Date.now()) return undefined;
+    if (held && held.until > Date.now()) return { token: undefined, nodeId };
     const token = randomUUID();
     this.#locks.set(roomId, { token, until: Date.now() + ttlMs });
-    return token;
+    return { token, nodeId };
   }
 
   async unlock(roomId: string, token: string): Promise<void> {
@@ -36,6 +37,7 @@ export class MemoryPlacementStore implements PlacementStore {
     const fence = (this.#fences.get(roomId) ?? 0) + 1;
     this.#fences.set(roomId, fence);
     this.#nodes.set(roomId, nodeId);
+    this.#locks.delete(roomId);
     return fence;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { PlacementStore } from '../../ports/live.ts';
+import type { PlacementLock, PlacementStore } from '../../ports/live.ts';
 import { redisCall } from './failures.ts';
 import { redisKeys } from './keys.ts';
 
@@ -9,11 +9,17 @@ const COMPARE_AND_DELETE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-// Write the room's node only while holding the lock; every write gets the next fencing token.
-const ASSIGN_UNDER_LOCK = `
+// Try the lock and read the room's node in one round trip (GET answers false for no key: a nil).
+const LOCK_AND_READ = `
+local taken = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') and 1 or 0
+return {taken, redis.call('GET', KEYS[2])}`;
+
+// Write the room's node only while holding the lock, and release it; every write gets the next fencing token.
+const ASSIGN_AND_RELEASE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
 local fence = redis.call('INCR', KEYS[3])
 redis.call('SET', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[1])
 return fence`;
 
 export class RedisPlacementStore implements PlacementStore {
@@ -38,12 +44,19 @@ export class RedisPlacementStore implements PlacementStore {
     );
   }
 
-  async lock(roomId: string, ttlMs: number): Promise<string | undefined> {
+  async lock(roomId: string, ttlMs: number): Promise<PlacementLock> {
     const token = randomUUID();
-    const set = await redisCall('placement', () =>
-      this.#redis.set(redisKeys.roomLock(roomId), token, 'PX', ttlMs, 'NX'),
-    );
-    return set === 'OK' ? token : undefined;
+    const [taken, nodeId] = (await redisCall('placement', () =>
+      this.#redis.eval(
+        LOCK_AND_READ,
+        2,
+        redisKeys.roomLock(roomId),
+        redisKeys.roomNode(roomId),
+        token,
+        ttlMs,
+      ),
+    )) as [number, string | null];
+    return { token: taken === 1 ? token : undefined, nodeId: nodeId ?? undefined };
   }
 
   async unlock(roomId: string, token: string): Promise<void> {
@@ -55,7 +68,7 @@ export class RedisPlacementStore implements PlacementStore {
   async assign(roomId: string, nodeId: string, token: string): Promise<number | undefined> {
     const fence = await redisCall('placement', () =>
       this.#redis.eval(
-        ASSIGN_UNDER_LOCK,
+        ASSIGN_AND_RELEASE,
         3,
         redisKeys.roomLock(roomId),
         redisKeys.roomNode(roomId),
