@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   choose,
@@ -122,5 +123,31 @@ describe('placement strategies', () => {
 
   it('finds nothing when no node is eligible', () => {
     expect(choose([node('d', { load: 0.9 }), node('s', { reportedAt: 0 })], request()).node).toBeUndefined();
+  });
+});
+
+describe('least-used and most-used without a sort', () => {
+  // The reference: the reports sorted by id, then stably by load and rooms (what choose did before).
+  const reference = (nodes: NodeReport[], most: boolean) => {
+    const byLoad = (a: NodeReport, b: NodeReport) => a.load - b.load || a.rooms - b.rooms;
+    const byId = [...nodes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return byId.sort((a, b) => (most ? byLoad(b, a) : byLoad(a, b)))[0]?.id;
+  };
+  it('picks what sorting would, ties to the lowest id, whatever the report order', () => {
+    const reports = fc.uniqueArray(
+      fc.record({
+        id: fc.constantFrom(...'abcdefghijklmnop'.split('')),
+        load: fc.constantFrom(0, 0.2, 0.5, 0.8),
+        rooms: fc.integer({ min: 0, max: 3 }),
+      }),
+      { selector: (r) => r.id, maxLength: 12 },
+    );
+    fc.assert(
+      fc.property(reports, fc.boolean(), (rs, most) => {
+        const nodes = rs.map((r) => node(r.id, { load: r.load, rooms: r.rooms }));
+        const { node: chosen } = choose(nodes, request({ strategy: most ? 'most-used' : 'least-used' }));
+        expect(chosen?.id).toBe(reference(nodes, most));
+      }),
+    );
   });
 });
