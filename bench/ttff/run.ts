@@ -105,7 +105,7 @@ const summary = Object.fromEntries(
 );
 const report = {
   date: new Date().toISOString(),
-  mode: 'embedded',
+  mode: MODE,
   joins: runs.length,
   unit: 'ms since WebSocket open (RTTs: durations)',
   summary,
