@@ -147,7 +147,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
       title: 'Tessera management API',
       version,
       description: 'OWT-compatible room, participant, stream and token management.',
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
+    servers: [{ url: '/', description: 'this deployment (the origin that serves this document)' }],
   });
 
   app.notFound((c) =>

@@ -20,13 +20,15 @@ export function parseIfMatch(header: string | undefined): number | undefined {
   return Number(match[1]);
 }
 
-export const ErrorSchema = z.object({
-  error: z.object({
-    code: z.number().int(),
-    message: z.string(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.number().int(),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
 
 /** The error responses every authenticated route can give, for the OpenAPI document. */
 export const errorResponses = Object.fromEntries(

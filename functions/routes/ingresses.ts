@@ -6,6 +6,10 @@ import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
 
+const Ingress = IngressSchema.meta({ id: 'Ingress' });
+
+const IngressRequest = IngressRequestSchema.meta({ id: 'IngressRequest' });
+
 /** Push ingest: RTMP with a per-ingress stream key (OBS, ffmpeg, hardware encoders). */
 export function ingressRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
   const InRoom = z.object({ room: RoomIdSchema });
@@ -15,13 +19,14 @@ export function ingressRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
     createRoute({
       method: 'post',
       path: '/v1/rooms/{room}/ingresses',
+      operationId: 'createIngress',
       tags: ['ingresses'],
       security,
       summary:
         "Take an encoder's RTMP push into the room: {protocol: rtmp, media: {audio, video: auto|false}} → {id, url, streamKey}",
-      request: { params: InRoom, body: jsonBody(IngressRequestSchema) },
+      request: { params: InRoom, body: jsonBody(IngressRequest) },
       responses: {
-        201: jsonResponse('where to push (the key is shown this once)', IngressSchema),
+        201: jsonResponse('where to push (the key is shown this once)', Ingress),
         ...errorResponses,
       },
     }),
@@ -36,6 +41,7 @@ export function ingressRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
     createRoute({
       method: 'delete',
       path: '/v1/rooms/{room}/ingresses/{ingress}',
+      operationId: 'deleteIngress',
       tags: ['ingresses'],
       security,
       summary: 'Stop an ingress: its encoder is disconnected, its stream leaves the room',

@@ -11,6 +11,14 @@ import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
 
+const StreamPatchOp = StreamPatchOpSchema.meta({ id: 'StreamPatchOp' });
+
+const ParticipantPatch = ParticipantPatchSchema.meta({ id: 'ParticipantPatch' });
+
+const StreamInfo = StreamSchema.meta({ id: 'Stream' });
+
+const ParticipantInfo = ParticipantSchema.meta({ id: 'Participant' });
+
 const id = z.string().regex(/^[\w-]{1,64}$/);
 
 /** Participants and streams of live rooms (state from Redis, actions as media node commands). */
@@ -23,11 +31,13 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'get',
       path: '/v1/rooms/{room}/participants',
+      operationId: 'listParticipants',
+      summary: 'The participants in the room now',
       tags: ['participants'],
       security,
       request: { params: InRoom },
       responses: {
-        200: jsonResponse('participants in the room', z.array(ParticipantSchema)),
+        200: jsonResponse('participants in the room', z.array(ParticipantInfo)),
         ...errorResponses,
       },
     }),
@@ -38,10 +48,12 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'get',
       path: '/v1/rooms/{room}/participants/{participant}',
+      operationId: 'getParticipant',
+      summary: 'One participant, with its permissions and streams',
       tags: ['participants'],
       security,
       request: { params: Participant },
-      responses: { 200: jsonResponse('the participant', ParticipantSchema), ...errorResponses },
+      responses: { 200: jsonResponse('the participant', ParticipantInfo), ...errorResponses },
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -53,11 +65,12 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'patch',
       path: '/v1/rooms/{room}/participants/{participant}',
+      operationId: 'updateParticipant',
       tags: ['participants'],
       security,
       summary: 'Change permissions: [{op: "replace", path: "/permission/publish/audio", value: false}, …]',
-      request: { params: Participant, body: jsonBody(ParticipantPatchSchema) },
-      responses: { 200: jsonResponse('the participant', ParticipantSchema), ...errorResponses },
+      request: { params: Participant, body: jsonBody(ParticipantPatch) },
+      responses: { 200: jsonResponse('the participant', ParticipantInfo), ...errorResponses },
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -72,6 +85,7 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'delete',
       path: '/v1/rooms/{room}/participants/{participant}',
+      operationId: 'dropParticipant',
       tags: ['participants'],
       security,
       summary: 'Drop a participant from the room',
@@ -89,10 +103,12 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'get',
       path: '/v1/rooms/{room}/streams',
+      operationId: 'listStreams',
+      summary: 'The streams in the room: forwarded, mixed and streamed in',
       tags: ['streams'],
       security,
       request: { params: InRoom },
-      responses: { 200: jsonResponse('streams in the room', z.array(StreamSchema)), ...errorResponses },
+      responses: { 200: jsonResponse('streams in the room', z.array(StreamInfo)), ...errorResponses },
     }),
     async (c) => c.json(await api.streams.list(c.get('caller'), c.req.valid('param').room), 200),
   );
@@ -101,10 +117,12 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'get',
       path: '/v1/rooms/{room}/streams/{stream}',
+      operationId: 'getStream',
+      summary: 'One stream',
       tags: ['streams'],
       security,
       request: { params: Stream },
-      responses: { 200: jsonResponse('the stream', StreamSchema), ...errorResponses },
+      responses: { 200: jsonResponse('the stream', StreamInfo), ...errorResponses },
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -116,12 +134,13 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'patch',
       path: '/v1/rooms/{room}/streams/{stream}',
+      operationId: 'updateStream',
       tags: ['streams'],
       security,
       summary:
         "OWT's ops: pause/play (/media/{audio,video}/status), mix/unmix (/info/inViews), layout of a mixed stream (/info/layout, /info/layout/{i}/stream)",
-      request: { params: Stream, body: jsonBody(z.array(StreamPatchOpSchema).min(1).max(32)) },
-      responses: { 200: jsonResponse('the stream', StreamSchema), ...errorResponses },
+      request: { params: Stream, body: jsonBody(z.array(StreamPatchOp).min(1).max(32)) },
+      responses: { 200: jsonResponse('the stream', StreamInfo), ...errorResponses },
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -133,6 +152,7 @@ export function liveRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'delete',
       path: '/v1/rooms/{room}/streams/{stream}',
+      operationId: 'deleteStream',
       tags: ['streams'],
       security,
       summary: 'Stop a stream',

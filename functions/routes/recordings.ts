@@ -7,16 +7,20 @@ import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
 
+const RecordingRequest = RecordingRequestSchema.meta({ id: 'RecordingRequest' });
+
+const PublicRecording = RecordingSchema.omit({ nodeId: true }).meta({ id: 'Recording' });
+
 /** OWT's recordings (RESTAPI.md §5.6), kept after they end with status, size, duration and files. */
 export function recordingRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
   const InRoom = z.object({ room: RoomIdSchema });
   const One = z.object({ room: RoomIdSchema, recording: z.uuid() });
-  const PublicRecording = RecordingSchema.omit({ nodeId: true });
 
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/rooms/{room}/recordings',
+      operationId: 'listRecordings',
       tags: ['recordings'],
       security,
       summary: "The room's recordings, running and ended, oldest first",
@@ -30,11 +34,12 @@ export function recordingRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): v
     createRoute({
       method: 'post',
       path: '/v1/rooms/{room}/recordings',
+      operationId: 'startRecording',
       tags: ['recordings'],
       security,
       summary:
         'Start recording: {container: auto|mkv|mp4|webm, media: {audio: {from} | false, video: {from} | false}} (copied as published, no re-encoding)',
-      request: { params: InRoom, body: jsonBody(RecordingRequestSchema) },
+      request: { params: InRoom, body: jsonBody(RecordingRequest) },
       responses: { 201: jsonResponse('the recording, starting', PublicRecording), ...errorResponses },
     }),
     async (c) =>
@@ -48,6 +53,8 @@ export function recordingRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): v
     createRoute({
       method: 'get',
       path: '/v1/rooms/{room}/recordings/{recording}',
+      operationId: 'getRecording',
+      summary: 'One recording, running or ended',
       tags: ['recordings'],
       security,
       request: { params: One },
@@ -63,6 +70,7 @@ export function recordingRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): v
     createRoute({
       method: 'patch',
       path: '/v1/rooms/{room}/recordings/{recording}',
+      operationId: 'updateRecording',
       tags: ['recordings'],
       security,
       summary:
@@ -83,6 +91,7 @@ export function recordingRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): v
     createRoute({
       method: 'delete',
       path: '/v1/rooms/{room}/recordings/{recording}',
+      operationId: 'stopRecording',
       tags: ['recordings'],
       security,
       summary: 'Stop a recording (its file is finished; the record stays, `stopping` until the node reports)',

@@ -25,7 +25,9 @@ import { pageThrough } from './paging.ts';
 
 const RoomParams = z.object({ room: RoomIdSchema });
 const tags = ['rooms'];
-const RoomSchema = RoomResponseSchema;
+const RoomSchema = RoomResponseSchema.meta({ id: 'Room' });
+const RoomCreate = CreateRoomSchema.meta({ id: 'RoomRequest' });
+const RoomUpdate = UpdateRoomSchema.meta({ id: 'RoomUpdate' });
 const withEtag = { headers: z.object({ ETag: z.string() }) };
 
 export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
@@ -33,10 +35,11 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'post',
       path: '/v1/rooms',
+      operationId: 'createRoom',
       tags,
       security,
       summary: "Create a room: OWT's {name, options} or flat room object, OWT's defaults",
-      request: { body: jsonBody(CreateRoomSchema) },
+      request: { body: jsonBody(RoomCreate) },
       responses: { 201: { ...jsonResponse('the room', RoomSchema), ...withEtag }, ...errorResponses },
     }),
     async (c) => {
@@ -51,6 +54,7 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'get',
       path: '/v1/rooms',
+      operationId: 'listRooms',
       tags,
       security,
       summary: "List the caller's rooms; ?page/per_page (OWT) or ?cursor (X-Next-Cursor)",
@@ -68,6 +72,8 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'get',
       path: '/v1/rooms/{room}',
+      operationId: 'getRoom',
+      summary: 'One room, with its ETag',
       tags,
       security,
       request: { params: RoomParams },
@@ -83,6 +89,7 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
   // PUT replaces ({name, options}) or merges (OWT's flat room object), PATCH merges; both honour If-Match.
   const update = (
     method: 'put' | 'patch',
+    operationId: string,
     summary: string,
     apply: (caller: Caller, id: string, input: RoomInput, ifMatch: number | undefined) => Promise<Room>,
   ) =>
@@ -90,12 +97,13 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
       createRoute({
         method,
         path: '/v1/rooms/{room}',
+        operationId,
         tags,
         security,
         summary,
         request: {
           params: RoomParams,
-          body: jsonBody(UpdateRoomSchema),
+          body: jsonBody(RoomUpdate),
           headers: z.object({ 'if-match': z.string().optional() }),
         },
         responses: { 200: { ...jsonResponse('the room', RoomSchema), ...withEtag }, ...errorResponses },
@@ -113,11 +121,13 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     );
   update(
     'put',
+    'replaceRoom',
     "Replace a room ({name, options}) or merge OWT's flat room object into it; with If-Match, a changed room is a 409",
     (caller, id, input, ifMatch) => api.rooms.replace(caller, id, input, ifMatch),
   );
   update(
     'patch',
+    'updateRoom',
     'Change the named fields of a room; with If-Match, a changed room is a 409',
     (caller, id, input, ifMatch) => api.rooms.patch(caller, id, input, ifMatch),
   );
@@ -126,6 +136,7 @@ export function roomRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     createRoute({
       method: 'delete',
       path: '/v1/rooms/{room}',
+      operationId: 'deleteRoom',
       tags,
       security,
       summary: 'Delete a room; a live room is closed on its media node',

@@ -9,17 +9,23 @@ import type { ManagementApi } from '../services/ManagementApi.ts';
 import { pageThrough } from './paging.ts';
 
 /** OWT's service `_id` alongside Tessera's `id` (the key is never shown again, unlike OWT). */
-const ServiceSchema = z.object({ _id: z.string(), id: z.string(), name: z.string(), createdAt: z.string() });
+const ServiceSchema = z
+  .object({ _id: z.string(), id: z.string(), name: z.string(), createdAt: z.string() })
+  .meta({ id: 'Service' });
 const withOwtId = <T extends { id: string }>(service: T) => ({ _id: service.id, ...service });
-const CreateServiceSchema = z.strictObject({ name: safeText(128) });
-const TokenRequestSchema = z.strictObject({
-  user: safeText(128),
-  role: safeText(64),
-  preference: z
-    .strictObject({ isp: z.string().max(64).optional(), region: z.string().max(64).optional() })
-    .optional(),
-});
-const TokenSchema = z.object({ token: z.string(), id: z.string(), expiresAt: z.string() });
+const CreateServiceSchema = z.strictObject({ name: safeText(128) }).meta({ id: 'ServiceRequest' });
+const TokenRequestSchema = z
+  .strictObject({
+    user: safeText(128),
+    role: safeText(64),
+    preference: z
+      .strictObject({ isp: z.string().max(64).optional(), region: z.string().max(64).optional() })
+      .optional(),
+  })
+  .meta({ id: 'TokenRequest' });
+const TokenSchema = z
+  .object({ token: z.string(), id: z.string(), expiresAt: z.string() })
+  .meta({ id: 'Token' });
 
 export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
   const ServiceParams = z.object({ service: z.string().regex(/^[\w-]{1,64}$/) });
@@ -28,6 +34,7 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
     createRoute({
       method: 'post',
       path: '/v1/services',
+      operationId: 'createService',
       tags: ['services'],
       security,
       summary: 'Create a service (super service only); its key is shown only here',
@@ -44,6 +51,8 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
     createRoute({
       method: 'get',
       path: '/v1/services',
+      operationId: 'listServices',
+      summary: 'List the services (super service only)',
       tags: ['services'],
       security,
       request: { query: PageQuerySchema },
@@ -60,6 +69,8 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
     createRoute({
       method: 'get',
       path: '/v1/services/{service}',
+      operationId: 'getService',
+      summary: 'One service (super service only; its key is never shown again)',
       tags: ['services'],
       security,
       request: { params: ServiceParams },
@@ -73,6 +84,8 @@ export function serviceRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): voi
     createRoute({
       method: 'delete',
       path: '/v1/services/{service}',
+      operationId: 'deleteService',
+      summary: 'Delete a service (super service only)',
       tags: ['services'],
       security,
       request: { params: ServiceParams },
@@ -109,6 +122,7 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void 
     createRoute({
       method: 'post',
       path: '/v1/rooms/{room}/tokens',
+      operationId: 'createToken',
       tags: ['tokens'],
       security,
       summary:
@@ -130,26 +144,29 @@ export function tokenRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void 
   );
 }
 
-const NodeSchema = z.object({
-  id: z.string(),
-  state: z.enum(['ready', 'draining', 'full', 'stale']),
-  rooms: z.number(),
-  workers: z.number(),
-  workersAlive: z.number(),
-  load: z.number(),
-  draining: z.boolean(),
-  reportedAt: z.number(),
-  region: z.string().optional(),
-  isp: z.string().optional(),
-  capabilities: z.array(z.string()),
-  pipes: z.number().optional(),
-});
+const NodeSchema = z
+  .object({
+    id: z.string(),
+    state: z.enum(['ready', 'draining', 'full', 'stale']),
+    rooms: z.number(),
+    workers: z.number(),
+    workersAlive: z.number(),
+    load: z.number(),
+    draining: z.boolean(),
+    reportedAt: z.number(),
+    region: z.string().optional(),
+    isp: z.string().optional(),
+    capabilities: z.array(z.string()),
+    pipes: z.number().optional(),
+  })
+  .meta({ id: 'Node' });
 
 export function nodeRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/nodes',
+      operationId: 'listNodes',
       tags: ['cluster'],
       security,
       summary: 'Media nodes with their load, rooms and state (super service only)',

@@ -6,6 +6,10 @@ import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
 
+const StreamingIn = StreamingInSchema.meta({ id: 'StreamingIn' });
+
+const StreamingInRequest = StreamingInRequestSchema.meta({ id: 'StreamingInRequest' });
+
 /** OWT's streaming-ins (RESTAPI.md §5.4): RTSP and RTMP sources pulled into a room. */
 export function streamingInRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
   const InRoom = z.object({ room: RoomIdSchema });
@@ -15,13 +19,14 @@ export function streamingInRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi):
     createRoute({
       method: 'post',
       path: '/v1/rooms/{room}/streaming-ins',
+      operationId: 'startStreamingIn',
       tags: ['streaming-ins'],
       security,
       summary:
         'Pull an RTSP or RTMP source into the room: {connection: {url, transportProtocol: tcp|udp}, media: {audio, video: auto|false}}',
-      request: { params: InRoom, body: jsonBody(StreamingInRequestSchema) },
+      request: { params: InRoom, body: jsonBody(StreamingInRequest) },
       responses: {
-        201: jsonResponse('the stream to come (listed under /streams once it flows)', StreamingInSchema),
+        201: jsonResponse('the stream to come (listed under /streams once it flows)', StreamingIn),
         ...errorResponses,
       },
     }),
@@ -36,6 +41,7 @@ export function streamingInRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi):
     createRoute({
       method: 'delete',
       path: '/v1/rooms/{room}/streaming-ins/{stream}',
+      operationId: 'stopStreamingIn',
       tags: ['streaming-ins'],
       security,
       summary: 'Stop pulling a source (its stream leaves the room)',

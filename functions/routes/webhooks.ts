@@ -4,12 +4,14 @@ import type { ApiEnv } from '../http/env.ts';
 import { errorResponses, jsonBody, jsonResponse, security } from '../http/validation.ts';
 import type { WebhookSettings } from '../webhooks/WebhookSettings.ts';
 
-const SetWebhookSchema = z.strictObject({
-  url: z.string().max(2048),
-  /** Given by the caller, or generated and shown in the answer (only there). */
-  secret: z.string().min(32).max(256).optional(),
-});
-const WebhookSchema = z.object({ url: z.string(), updatedAt: z.string() });
+const SetWebhookSchema = z
+  .strictObject({
+    url: z.string().max(2048),
+    /** Given by the caller, or generated and shown in the answer (only there). */
+    secret: z.string().min(32).max(256).optional(),
+  })
+  .meta({ id: 'WebhookRequest' });
+const WebhookSchema = z.object({ url: z.string(), updatedAt: z.string() }).meta({ id: 'Webhook' });
 
 /** A service's webhook (docs/operations.md, "Webhooks"): the service itself or the super service. */
 export function webhookRoutes(app: OpenAPIHono<ApiEnv>, settings: WebhookSettings): void {
@@ -19,6 +21,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, settings: WebhookSetting
     createRoute({
       method: 'put',
       path: '/v1/services/{service}/webhook',
+      operationId: 'setWebhook',
       tags: ['webhooks'],
       security,
       summary: "Set the service's webhook; its secret is shown only in this answer",
@@ -36,6 +39,8 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, settings: WebhookSetting
     createRoute({
       method: 'get',
       path: '/v1/services/{service}/webhook',
+      operationId: 'getWebhook',
+      summary: "The service's webhook URL (its secret is never shown again)",
       tags: ['webhooks'],
       security,
       request: { params },
@@ -48,6 +53,8 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, settings: WebhookSetting
     createRoute({
       method: 'delete',
       path: '/v1/services/{service}/webhook',
+      operationId: 'deleteWebhook',
+      summary: "Remove the service's webhook: no more events are posted",
       tags: ['webhooks'],
       security,
       request: { params },
