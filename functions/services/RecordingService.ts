@@ -135,14 +135,15 @@ export class RecordingService {
   async #publishLost(key: string, r: Recording): Promise<void> {
     const { serviceId, roomId } = parseRoomKey(key);
     const { id, container, bytes, durationMs, files, reason } = r;
-    await this.#events.publish([
-      newEvent('recording.failed', {
-        serviceId,
-        roomId,
-        nodeId: r.nodeId ?? r.storage.host,
-        data: { recording: { id, container, bytes, durationMs, files, ...(reason ? { reason } : {}) } },
-      }),
-    ]);
+    const event = newEvent('recording.failed', {
+      serviceId,
+      roomId,
+      nodeId: r.nodeId ?? r.storage.host,
+      data: { recording: { id, container, bytes, durationMs, files, ...(reason ? { reason } : {}) } },
+    });
+    // As old as the record's end: the projection tells the sweep's own event (not newer than
+    // endedAt) from the node's later report, and a millisecond between the two must not blur it.
+    await this.#events.publish([{ ...event, at: r.endedAt ?? event.at }]);
   }
 
   async get(caller: Caller, roomId: string, id: string): Promise<Recording> {
