@@ -103,13 +103,15 @@ export interface LocalPublication {
 
 interface Published {
   id: string;
-  tracks: { track: MediaStreamTrack; options: PublishOptions; streamId: string }[];
+  tracks: { track: MediaStreamTrack; options: PublishOptions; streamId: string; muted?: boolean }[];
 }
 
-type ClientEvents = {
+export type ClientEvents = {
   participantjoined: [Participant];
   participantleft: [Participant];
   streamadded: [StreamAnnouncement];
+  /** A stream changed: paused or resumed by its publisher (`paused`, a remote mute), or its info. */
+  streamupdated: [StreamAnnouncement];
   streamremoved: [StreamAnnouncement];
   track: [RemoteTrack];
   text: [{ from: string; to: 'me' | 'all'; message: string }];
@@ -765,6 +767,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
     for (const t of published.tracks) {
       t.streamId = await this.#produce(t.track, t.options, id);
       id ??= t.streamId;
+      // Published again after a rejoin: a muted track stays muted.
+      if (t.muted) await this.#pauseProducer(t.streamId, true);
     }
     published.id = id!;
   }
@@ -805,6 +809,48 @@ export class TesseraClient extends Emitter<ClientEvents> {
     });
     this.#producers.set(producer.id, producer);
     return producer.id;
+  }
+
+  /**
+   * Mutes (or unmutes) one of our published tracks by its stream id: nothing more is sent, and
+   * the others see the stream `paused` (`streamupdated`) and receive silence or a still picture.
+   * The track itself keeps running (a camera stays on: stop it, or `unpublishTrack`, to turn it off).
+   */
+  async setMuted(streamId: string, muted: boolean): Promise<void> {
+    const entry = this.#published.flatMap((p) => p.tracks).find((t) => t.streamId === streamId);
+    if (!entry) throw new TesseraClientError(1004, `no published track ${streamId}`);
+    entry.muted = muted;
+    await this.#pauseProducer(streamId, muted);
+  }
+
+  /** Whether one of our published tracks is muted. */
+  isMuted(streamId: string): boolean {
+    return this.#published.some((p) => p.tracks.some((t) => t.streamId === streamId && t.muted === true));
+  }
+
+  /**
+   * Sends another track in place of a published one (a camera or microphone switched): same
+   * stream id, no renegotiation, the subscribers' tracks carry on. The old track stays the caller's.
+   */
+  async replaceTrack(streamId: string, track: MediaStreamTrack): Promise<void> {
+    const entry = this.#published.flatMap((p) => p.tracks).find((t) => t.streamId === streamId);
+    const producer = this.#producers.get(streamId);
+    if (!entry || !producer) throw new TesseraClientError(1004, `no published track ${streamId}`);
+    if (track.kind !== entry.track.kind)
+      throw new TesseraClientError(
+        1301,
+        `a ${entry.track.kind} track is replaced by another ${entry.track.kind} track`,
+      );
+    await producer.replaceTrack({ track });
+    entry.track = track;
+  }
+
+  async #pauseProducer(streamId: string, paused: boolean): Promise<void> {
+    const producer = this.#producers.get(streamId);
+    if (!producer) return;
+    if (paused) producer.pause();
+    else producer.resume();
+    await this.#request('stream.control', { producerId: streamId, operation: paused ? 'pause' : 'play' });
   }
 
   /**
@@ -1190,9 +1236,12 @@ export class TesseraClient extends Emitter<ClientEvents> {
 
   /** A stream added or updated; a new one is subscribed to (autoSubscribe). */
   #streamAnnounced(s: StreamAnnouncement): void {
-    const isNew = !this.streams.has(s.id);
+    const before = this.streams.get(s.id);
     this.streams.set(s.id, s);
-    if (!isNew) return;
+    if (before) {
+      if (JSON.stringify(before) !== JSON.stringify(s)) this.emit('streamupdated', s);
+      return;
+    }
     this.emit('streamadded', s);
     // Through the same path as listed streams: a rate limit (1303) is waited out, not lost.
     if (this.#wanted(s) && s.owner !== this.participant.id && this.#recvTransport)

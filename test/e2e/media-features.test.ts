@@ -56,6 +56,45 @@ describe('media features on the embedded server', () => {
     await close();
   });
 
+  it('mute and unmute: the other side sees the stream paused and its frames stop, then resume; a camera switch keeps the stream', async () => {
+    const { pub, sub, published, close } = await pair('mute');
+    const video = published.published.video;
+    await eventually(videoOf(sub), (v) => (v?.framesDecoded ?? 0) > 5);
+    const events = () => sub.evaluate(() => window.peer.events());
+    /** Frames the subscriber decodes over 600 ms. */
+    const advance = async () => {
+      const a = (await videoOf(sub)())?.framesDecoded ?? 0;
+      await new Promise((r) => setTimeout(r, 600));
+      return ((await videoOf(sub)())?.framesDecoded ?? 0) - a;
+    };
+
+    await pub.evaluate(() => window.peer.mute('video', true));
+    expect(await eventually(events, (e) => e.includes(`updated:${video}:paused`))).toContain(
+      `updated:${video}:paused`,
+    );
+    // Frames in flight drain, then nothing more is decoded.
+    expect(await eventually(advance, (n) => n <= 1, 10_000)).toBeLessThanOrEqual(1);
+    await pub.evaluate(() => window.peer.mute('audio', true));
+    const audio = published.published.audio;
+    expect(await eventually(events, (e) => e.includes(`updated:${audio}:paused`))).toContain(
+      `updated:${audio}:paused`,
+    );
+
+    await pub.evaluate(() => window.peer.mute('video', false));
+    expect(await eventually(events, (e) => e.includes(`updated:${video}:live`))).toContain(
+      `updated:${video}:live`,
+    );
+    expect(await eventually(advance, (n) => n >= 5)).toBeGreaterThanOrEqual(5);
+
+    // A new capture in place of the published one: the same stream keeps decoding, no new stream.
+    await pub.evaluate(() => window.peer.switchCamera());
+    expect(await eventually(advance, (n) => n >= 5)).toBeGreaterThanOrEqual(5);
+    const received = await sub.evaluate(() => window.peer.received());
+    expect(received.filter((r) => r.kind === 'video').map((r) => r.streamId)).toEqual([video]);
+    expect((await events()).filter((e) => e.startsWith('removed:'))).toEqual([]);
+    await close();
+  });
+
   it('a data-channel message goes round trip, and text reaches the room', async () => {
     const [a, b] = await Promise.all([
       openPeer(suite.browser, suite.pages),

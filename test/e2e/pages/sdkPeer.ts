@@ -69,6 +69,7 @@ const peer = {
     client.on('participantjoined', (p) => events.push(`join:${p.user}`));
     client.on('participantleft', (p) => events.push(`leave:${p.user}`));
     client.on('streamremoved', (s) => events.push(`removed:${s.id}`));
+    client.on('streamupdated', (s) => events.push(`updated:${s.id}:${s.paused ? 'paused' : 'live'}`));
     client.on('dropped', (d) => events.push(`dropped:${d.reason}`));
     client.on('rejoined', () => events.push('rejoined'));
     client.on('connectionstatechange', ({ state, reason }) =>
@@ -204,6 +205,14 @@ const peer = {
     return published[kind]!;
   },
   leave: () => client!.leave(),
+  /** Mutes or unmutes our track of this kind (the SDK's setMuted). */
+  mute: (kind: 'audio' | 'video', muted: boolean) => client!.setMuted(published[kind]!, muted),
+  /** Switches the camera: a new capture replaces the published video track (same stream id). */
+  async switchCamera() {
+    const fresh = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+    await client!.replaceTrack(published.video!, fresh.getVideoTracks()[0]!);
+    return fresh.getVideoTracks()[0]!.id;
+  },
   setLayers: (streamId: string, spatial: number) => client!.setPreferredLayers(streamId, spatial),
   /** Receives a stream, transcoded as `video` asks; resolves to '' or the refusal's `code: message`. */
   async subscribe(streamId: string, video?: VideoTranscodeRequest) {
