@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serverSdkSources } from '../../sdk/server/sources.ts';
+import { METHODS } from '../../shared/protocol/signaling.ts';
 
 describe('the OpenAPI document and the server SDK generated from it', () => {
   let sources: Awaited<ReturnType<typeof serverSdkSources>>;
@@ -12,6 +13,34 @@ describe('the OpenAPI document and the server SDK generated from it', () => {
   it('are what `npm run sdk:generate` makes from the routes (regenerate after changing a route)', () => {
     expect(readFileSync('sdk/server/openapi.json', 'utf8')).toBe(sources.document);
     expect(readFileSync('sdk/server/schema.ts', 'utf8')).toBe(sources.schema);
+    expect(readFileSync('sdk/server/asyncapi.json', 'utf8')).toBe(sources.signaling);
+  });
+
+  it('covers the WebSocket protocol: an AsyncAPI 3 operation per signaling method, linted clean', async () => {
+    const doc = JSON.parse(sources.signaling) as {
+      operations: Record<string, { action: string; summary: string }>;
+      channels: {
+        signaling: {
+          messages: Record<string, { payload: { properties: Record<string, { const?: string }> } }>;
+        };
+      };
+    };
+    const called = Object.values(doc.channels.signaling.messages)
+      .map((m) => m.payload.properties?.method?.const)
+      .filter(Boolean);
+    expect(called.sort()).toEqual([...METHODS].sort());
+    expect(doc.operations.events?.action).toBe('receive');
+    // The join token travels in the `login` message itself, which no AsyncAPI security scheme
+    // describes: security-defined is off, every other recommended rule applies.
+    const config = await createConfig({ extends: ['recommended'], rules: { 'security-defined': 'off' } });
+    const problems = await lintFromString({
+      source: sources.signaling,
+      absoluteRef: 'asyncapi.json',
+      config,
+    });
+    expect(
+      problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} (${p.location[0]?.pointer})`),
+    ).toEqual([]);
   });
 
   it("lints clean with Redocly's recommended rules: no error and no warning", async () => {
