@@ -8,9 +8,9 @@ import { createTesseraAdmin, ok, type TesseraAdmin, TesseraApiError } from '../.
 import { type Adapters, memoryAdapters } from '../../shared/adapters/select.ts';
 import { loadConfig } from '../../shared/config/load.ts';
 import { createLogger } from '../../shared/logger.ts';
-import type { Participant, Stream } from '../../shared/protocol/http/liveState.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { testSecrets } from '../harness/controlPlane.ts';
+import { seedLiveRoom } from '../harness/liveState.ts';
 
 const SUPER = testSecrets.superService;
 const document = JSON.parse(readFileSync('sdk/server/openapi.json', 'utf8')) as {
@@ -74,30 +74,7 @@ afterAll(async () => {
 /** A room of the tenant made live as signaling and a media node would: a placement, a participant and a stream. */
 async function liveRoom(name: string) {
   const room = ok(await tenant.POST('/v1/rooms', { body: { name } }));
-  const key = roomKey(tenantId, room.id);
-  await adapters.placement.set(key, 'node-1');
-  const participant: Participant = {
-    id: 'p1',
-    roomId: key,
-    user: 'ana',
-    role: 'presenter',
-    permission: { publish: { audio: true, video: true }, subscribe: { audio: true, video: true } },
-    joinedAt: new Date().toISOString(),
-    version: 1,
-  };
-  const stream: Stream = {
-    id: 's1',
-    roomId: key,
-    type: 'forward',
-    media: {
-      audio: { status: 'active', format: { codec: 'opus' }, source: 'mic' },
-      video: { status: 'active', format: { codec: 'vp8' }, source: 'camera' },
-    },
-    info: { owner: 'p1', type: 'webrtc', inViews: [] },
-    version: 1,
-  };
-  await adapters.participants.put(participant);
-  await adapters.streams.put(stream);
+  await seedLiveRoom(adapters, roomKey(tenantId, room.id));
   return room;
 }
 

@@ -2,9 +2,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mauthSignature } from '../../functions/services/ManagementAuth.ts';
 import type { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
 import type { Adapters } from '../../shared/adapters/select.ts';
-import type { Participant, Stream } from '../../shared/protocol/http/liveState.ts';
+import type { Participant } from '../../shared/protocol/http/liveState.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { bearer, mauth, testApp, testSecrets } from '../harness/controlPlane.ts';
+import { seedLiveRoom } from '../harness/liveState.ts';
 
 type App = ReturnType<typeof testApp>['app'];
 const SUPER = testSecrets.superService;
@@ -54,29 +55,7 @@ async function newRoom(auth: string, body: unknown = { name: 'lobby' }) {
 async function liveRoom(auth: string) {
   const room = await newRoom(auth);
   const key = roomKey(a.id, room.id);
-  await adapters.placement.set(key, 'node-1');
-  const participant: Participant = {
-    id: 'p1',
-    roomId: key,
-    user: 'ana',
-    role: 'presenter',
-    permission: { publish: { audio: true, video: true }, subscribe: { audio: true, video: true } },
-    joinedAt: new Date().toISOString(),
-    version: 1,
-  };
-  const stream: Stream = {
-    id: 's1',
-    roomId: key,
-    type: 'forward',
-    media: {
-      audio: { status: 'active', format: { codec: 'opus' }, source: 'mic' },
-      video: { status: 'active', format: { codec: 'vp8' }, source: 'camera' },
-    },
-    info: { owner: 'p1', type: 'webrtc', inViews: [] },
-    version: 1,
-  };
-  await adapters.participants.put(participant);
-  await adapters.streams.put(stream);
+  await seedLiveRoom(adapters, key);
   return { ...room, key };
 }
 
