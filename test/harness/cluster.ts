@@ -30,7 +30,12 @@ export function startProcess(
   child.once('exit', () => running.delete(child));
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not ready: no one will ever stop it (the caller got no handle), and a leftover media node
+      // keeps a core busy under every later test.
+      child.kill('SIGKILL');
+      reject(new Error(`${name} not ready in 30 s:\n${output}`));
+    }, 30_000);
     const check = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8192);
       if (ready.test(output)) {
