@@ -31,11 +31,6 @@ export interface FfmpegProcessOptions {
    * (a quarter of the compositor's CPU, perf).
    */
   rawSocket?: string;
-  /**
-   * Where the raw socket's next read goes (the unfilled rest of a frame): read there without a
-   * copy, the `data` chunk then being a view of it. Undefined (or no function): the reused buffer.
-   */
-  rawInto?: (() => Uint8Array | undefined) | undefined;
 }
 
 /** One block of `-progress pipe:1` output: ffmpeg's counters, `frame` being frames written so far. */
@@ -78,7 +73,7 @@ export class FfmpegProcess extends EventEmitter<Events> {
     this.#child = spawn(options.binary ?? ffmpeg().path, args, { stdio: [stdin, 'pipe', 'pipe'] });
     // A consumer that stops reading (closed pipe) must not crash the node with EPIPE.
     this.#child.stdin?.on('error', () => {});
-    if (options.rawSocket) this.#readRawSocket(options.rawSocket, options.rawInto);
+    if (options.rawSocket) this.#readRawSocket(options.rawSocket);
     else if (options.stdout === 'raw')
       this.#child.stdout?.on('data', (chunk: Buffer) => this.emit('data', chunk));
     else this.#parseProgress();
@@ -100,10 +95,9 @@ export class FfmpegProcess extends EventEmitter<Events> {
     });
   }
 
-  /** Connects to ffmpeg's listening socket (retrying until it listens) and reads it into one buffer (or `into`'s). */
-  #readRawSocket(path: string, into?: () => Uint8Array | undefined): void {
-    const reused = Buffer.allocUnsafe(RAW_READ_BYTES);
-    const buffer = into ? () => into() ?? reused : reused;
+  /** Connects to ffmpeg's listening socket (retrying until it listens) and reads it into one buffer. */
+  #readRawSocket(path: string): void {
+    const buffer = Buffer.allocUnsafe(RAW_READ_BYTES);
     const attempt = () => {
       if (this.#closed) return;
       let connected = false;

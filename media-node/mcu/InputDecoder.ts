@@ -103,7 +103,6 @@ export class InputDecoder extends EventEmitter<Events> {
       logger,
       stdout: 'raw',
       rawSocket: this.#socketPath,
-      rawInto: () => this.#assembler?.space(),
       respawnMs: DECODER_RESPAWN_MS,
       ready,
       ...(gate ? { gate } : {}),

@@ -10,8 +10,6 @@ export interface SupervisedOptions {
   stdout?: 'progress' | 'raw';
   /** Media read from this Unix socket instead of stdout (FfmpegProcessOptions.rawSocket). */
   rawSocket?: string;
-  /** Where the raw socket's next read goes (FfmpegProcessOptions.rawInto). */
-  rawInto?: () => Uint8Array | undefined;
   logger: Logger;
   name: string;
   /** The first respawn's delay after a crash (then doubling to 4 s, jittered to 50–100 %); 500 ms unless said. */
@@ -108,7 +106,7 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
         args: ['-nostats', ...this.#o.args()],
         stdin: this.#o.stdin ?? 'ignore',
         stdout: this.#o.stdout ?? 'raw',
-        ...(this.#o.rawSocket ? { rawSocket: this.#o.rawSocket, rawInto: this.#o.rawInto } : {}),
+        ...(this.#o.rawSocket ? { rawSocket: this.#o.rawSocket } : {}),
       });
     } catch (error) {
       this.#o.logger.warn('mixer ffmpeg could not start', { name: this.#o.name, error });
@@ -166,9 +164,8 @@ export class SupervisedFfmpeg extends EventEmitter<Events> {
 /**
  * Cuts a byte stream (a pipe's chunks, of any size) into frames of `size` bytes. Each byte is
  * copied once, into the frame being filled (a pipe delivers a 1280x720 frame in ~20 chunks:
- * concatenating them as they come would copy it over and over), or not at all when the reader
- * read it into space() (a socket read straight into the frame: 40 MB/s of copies fewer in a 2×2
- * mix). A frame is a fresh Buffer the caller may keep, or hand back with recycle().
+ * concatenating them as they come would copy it over and over). A frame is a fresh Buffer the
+ * caller may keep, or hand back with recycle().
  */
 export class FrameAssembler {
   readonly size: number;
@@ -188,33 +185,19 @@ export class FrameAssembler {
     if (frame.length === this.size && this.#spare.length < 2) this.#spare.push(frame);
   }
 
-  /** The frame's unfilled rest: a read into it is taken by push() without a copy. */
-  space(): Uint8Array {
-    return this.#frame.subarray(this.#filled);
-  }
-
-  push(chunk: Uint8Array): void {
-    const frame = this.#frame;
-    if (chunk.buffer === frame.buffer && chunk.byteOffset === frame.byteOffset + this.#filled) {
-      this.#filled += chunk.length;
-      this.#completed();
-      return;
-    }
+  push(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length) {
       const n = Math.min(this.size - this.#filled, chunk.length - offset);
-      this.#frame.set(chunk.subarray(offset, offset + n), this.#filled);
+      chunk.copy(this.#frame, this.#filled, offset, offset + n);
       this.#filled += n;
       offset += n;
-      this.#completed();
+      if (this.#filled === this.size) {
+        const frame = this.#frame;
+        this.#frame = this.#spare.pop() ?? Buffer.allocUnsafe(this.size);
+        this.#filled = 0;
+        this.#onFrame(frame);
+      }
     }
-  }
-
-  #completed(): void {
-    if (this.#filled < this.size) return;
-    const frame = this.#frame;
-    this.#frame = this.#spare.pop() ?? Buffer.allocUnsafe(this.size);
-    this.#filled = 0;
-    this.#onFrame(frame);
   }
 }

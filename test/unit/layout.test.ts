@@ -158,23 +158,6 @@ describe('MCU compositor and audio mix (pure parts)', () => {
     ]);
   });
 
-  it('takes reads made into its space() as they are, mixed with copied chunks', () => {
-    const frames: Buffer[] = [];
-    const a = new FrameAssembler(4, (f) => frames.push(f));
-    const space = a.space();
-    expect(space.length).toBe(4);
-    space.set([1, 2]);
-    a.push(Buffer.from(space.buffer, space.byteOffset, 2));
-    expect(a.space().length).toBe(2);
-    a.push(Buffer.from([3]));
-    const rest = a.space();
-    rest.set([4]);
-    a.push(Buffer.from(rest.buffer, rest.byteOffset, 1));
-    expect(frames.map((f) => [...f])).toEqual([[1, 2, 3, 4]]);
-    expect(frames[0]!.buffer).toBe(space.buffer);
-    expect(a.space().length).toBe(4);
-  });
-
   it('mixes with clipping, and a mix minus one input is the sum of the others', () => {
     const sum = new Int32Array(3);
     mixInto(sum, Int16Array.from([30000, -30000, 5]), 1);
