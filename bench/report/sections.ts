@@ -19,6 +19,13 @@ export interface Report {
 }
 
 const pair = z.object({ p50: z.number(), p95: z.number() });
+
+/** A p50 and a p95 bar per category. */
+const percentileBars = (entries: [string, { p50: number; p95: number }][]) =>
+  entries.flatMap(([category, p]) => [
+    { category, series: 'p50', value: p.p50 },
+    { category, series: 'p95', value: p.p95 },
+  ]);
 const fixed = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 const mcu = z.object({
@@ -184,10 +191,7 @@ export const REPORTS: Report[] = [
         chart: {
           title: 'Latency, source to decoded frame',
           unit: 'ms',
-          bars: paths.flatMap(([path, l]) => [
-            { category: path, series: 'p50', value: l.p50 },
-            { category: path, series: 'p95', value: l.p95 },
-          ]),
+          bars: percentileBars(paths),
         },
       };
     },
@@ -282,10 +286,7 @@ export const REPORTS: Report[] = [
           chart: {
             title: `Join stages (${mode})`,
             unit: 'ms',
-            bars: stages.flatMap(([stage, s]) => [
-              { category: stage, series: 'p50', value: s.p50 },
-              { category: stage, series: 'p95', value: s.p95 },
-            ]),
+            bars: percentileBars(stages),
           },
         };
       },
