@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, serveNode } from '../../functions/http/serveNode.ts';
 import type { Adapters } from '../../shared/adapters/select.ts';
-import type { Participant, Stream } from '../../shared/protocol/http/liveState.ts';
+import type { Stream } from '../../shared/protocol/http/liveState.ts';
 import { roomKey } from '../../shared/protocol/http/roomKey.ts';
 import { owtRestApi } from '../fixtures/owtServerSdk.ts';
 import { bearer, testApp, testSecrets } from '../harness/controlPlane.ts';
+import { seedLiveRoom } from '../harness/liveState.ts';
 
 /**
  * OWT's documented REST requests (owt-server doc/servermd/RESTAPI.md at e0d043e) sent the way
@@ -128,29 +129,12 @@ async function liveRoom() {
   const created = await owt.createRoom('live');
   const room = created.body._id as string;
   const key = roomKey(service.id, room);
-  await adapters.placement.set(key, 'node-1');
-  const participant: Participant = {
-    id: 'p1',
-    roomId: key,
-    user: 'ana',
-    role: 'presenter',
-    permission: { publish: { audio: true, video: true }, subscribe: { audio: true, video: true } },
-    joinedAt: new Date().toISOString(),
-    version: 1,
-  };
-  const forward: Stream = {
-    id: 's1',
-    roomId: key,
-    type: 'forward',
+  await seedLiveRoom(adapters, key, {
     media: {
       audio: { status: 'active', format: { codec: 'opus', sampleRate: 48000, channelNum: 2 }, source: 'mic' },
       video: { status: 'active', format: { codec: 'vp8' }, source: 'camera' },
     },
-    info: { owner: 'p1', type: 'webrtc', inViews: [] },
-    version: 1,
-  };
-  await adapters.participants.put(participant);
-  await adapters.streams.put(forward);
+  });
   return { room, key };
 }
 
