@@ -159,7 +159,8 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
           `decoded ${r.regions.map((x) => percent(x.decodeRate)).join(' ')}, ` +
           `latency p50 ${r.regions.map((x) => x.latency.p50).join(' ')} ms, ` +
           `PSNR p50 ${r.regions.map((x) => x.psnr.p50).join(' ')} dB, ` +
-          `spread p50 ${r.spread.p50} p95 ${r.spread.p95} ms (n ${r.spread.n})`,
+          `spread p50 ${r.spread.p50} p95 ${r.spread.p95} ms (n ${r.spread.n}), ` +
+          `in frames p50 ${r.counterSpread.p50} p95 ${r.counterSpread.p95} max ${r.counterSpread.max}`,
       );
       expect(r.regions).toHaveLength(regions);
       r.regions.forEach((region, i) => {
@@ -172,13 +173,17 @@ describe('Instruments: synthetic publishers read back through SFU forwarding (em
         expect(region.psnr.p50, `${label} region ${i}`).toBeGreaterThan(label === '2×2' ? 30 : 24);
       });
       if (label === '2×2') {
+        // The 40 ms lag is in the stamps only; the counters of one frame agree.
         expect(r.spread.p50).toBeGreaterThanOrEqual(35);
         expect(r.spread.p50).toBeLessThanOrEqual(45);
+        expect(r.counterSpread.p50).toBe(0);
       } else {
         // No lag: regions of one frame agree. A loaded encoder may leave a region's blocks one
-        // frame behind (skipped macroblocks), never more.
+        // frame behind (skipped macroblocks), never more. Counted in frames: the page's paint
+        // timer slips on a busy machine, so one frame behind can be more than 33 ms of stamps.
         expect(r.spread.p50).toBeLessThanOrEqual(5);
-        expect(r.spread.p95).toBeLessThanOrEqual(34);
+        expect(r.counterSpread.n).toBeGreaterThan(10);
+        expect(r.counterSpread.p95).toBeLessThanOrEqual(1);
       }
     }
   }, 60_000);

@@ -443,6 +443,15 @@ function summarise(frames: FrameSample[], palette: Record<string, Rgb>, rvfc: bo
       return Math.max(...s.map((a) => Math.abs(stampDelta(a, s[0]!)))) + 0;
     })
     .sort((a, b) => a - b);
+  // The same spread in frames, for a reference mix whose regions share one counter offset by
+  // 1000 per region: a timer that slips on a busy machine stretches a frame past 33 ms, not this.
+  const counterSpreads = frames
+    .filter((f) => f.regions.length > 1 && f.regions.every((r) => r.counter !== null))
+    .map((f) => {
+      const c = f.regions.map((r) => r.counter! % 1000);
+      return Math.max(...c.map((a) => Math.abs((((a - c[0]! + 500) % 1000) + 1000) % 1000 - 500)));
+    })
+    .sort((a, b) => a - b);
   return {
     frames: frames.length,
     rvfc,
@@ -456,6 +465,12 @@ function summarise(frames: FrameSample[], palette: Record<string, Rgb>, rvfc: bo
       p50: percentile(spreads, 0.5),
       p95: percentile(spreads, 0.95),
       max: spreads.at(-1) ?? Number.NaN,
+    },
+    counterSpread: {
+      n: counterSpreads.length,
+      p50: percentile(counterSpreads, 0.5),
+      p95: percentile(counterSpreads, 0.95),
+      max: counterSpreads.at(-1) ?? Number.NaN,
     },
   };
 }
