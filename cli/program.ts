@@ -1,10 +1,14 @@
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { createTesseraAdmin, ok, type TesseraAdmin, TesseraApiError } from '../sdk/server/index.ts';
+import { LoadTestArgsSchema, progressLine, resultTables, saturationWarning } from './loadTest/report.ts';
 
 /** Where the CLI writes: stdout and stderr, or a test's buffers. */
 export interface CliOutput {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** A live status line (a terminal rewrites it in place); on `err`, a line each, by default. */
+  progress?: (line: string) => void;
 }
 
 interface GlobalOptions {
@@ -42,7 +46,7 @@ export function render(rows: Row[], columns: string[], json: boolean): string {
 export function cliProgram(io: CliOutput, fetch?: (request: Request) => Promise<Response>): Command {
   const program = new Command('tessera')
     .description(
-      'Manage a Tessera deployment: services, rooms, tokens, participants, streams, recordings, nodes',
+      'Manage a Tessera deployment: services, rooms, tokens, participants, streams, recordings, nodes; load-test it',
     )
     .addOption(
       new Option('--url <url>', 'the deployment').env('TESSERA_URL').default('http://127.0.0.1:8080'),
@@ -215,6 +219,77 @@ export function cliProgram(io: CliOutput, fetch?: (request: Request) => Promise<
     );
     done(`stopping ${recording}`);
   });
+
+  program
+    .command('load-test')
+    .description(
+      'join simulated publishers and subscribers (WebRTC in Node) to a room, measure, and compare with /metrics',
+    )
+    .option('--room <room>', 'an existing room (else a room is made for the run and deleted after)')
+    .option('--publishers <n>', 'publishers, each sending a synthetic camera', '2')
+    .option('--subscribers <n>', 'subscribers, each receiving every publisher', '4')
+    .option('--duration <seconds>', 'how long to measure once everyone receives everything', '10')
+    .option('--video <WxH@fps>', "the publishers' synthetic camera", '160x120@10')
+    .option('--audio', 'publishers send a microphone too (a tone)', false)
+    .option('--concurrency <n>', 'joins in flight at once', '4')
+    .option('--publisher-role <role>', "the publishers' role", 'presenter')
+    .option('--subscriber-role <role>', "the subscribers' role", 'viewer')
+    .option('--metrics <url>', "the server's Prometheus metrics (default <url>/metrics)")
+    .option('--no-metrics', 'do not read the server’s metrics')
+    .option('--signaling-url <url>', 'the signaling WebSocket (default <url>/ws)')
+    .option('--report <file>', 'also write the figures as JSON to this file')
+    .action(async ({ report, ...raw }: Record<string, unknown>) => {
+      const parsed = LoadTestArgsSchema.safeParse(raw);
+      if (!parsed.success)
+        throw new UsageError(
+          parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'),
+        );
+      const o = parsed.data;
+      const api = admin();
+      const url = program.opts<GlobalOptions>().url;
+      const id = o.room ?? `load-test-${Date.now().toString(36)}`;
+      // A room of its own has no views: OWT's default view would start a mixer for the run.
+      if (!o.room) ok(await api.POST('/v1/rooms', { body: { name: id, id, options: { views: [] } } }));
+      try {
+        // WebRTC (a native library) loads only for this command.
+        const { runLoadTest } = await import('./loadTest/LoadTest.ts');
+        const result = await runLoadTest({
+          url,
+          ...(o.signalingUrl ? { signalingUrl: o.signalingUrl } : {}),
+          publishers: o.publishers,
+          subscribers: o.subscribers,
+          durationMs: o.duration * 1000,
+          video: o.video,
+          audio: o.audio,
+          concurrency: o.concurrency,
+          ...(o.metrics !== false ? { metricsUrl: o.metrics ?? `${url.replace(/\/$/, '')}/metrics` } : {}),
+          token: async (user, as) => {
+            const role = as === 'publisher' ? o.publisherRole : o.subscriberRole;
+            const issued = ok(
+              await api.POST('/v1/rooms/{room}/tokens', { ...room(id), body: { user, role } }),
+            );
+            return typeof issued === 'string' ? issued : issued.token;
+          },
+          onProgress: (p) => (io.progress ?? ((line) => io.err(`${line}\n`)))(progressLine(p)),
+        });
+        if (typeof report === 'string') await writeFile(report, JSON.stringify(result, null, 2));
+        if (program.opts<GlobalOptions>().json) return io.out(`${JSON.stringify(result, null, 2)}\n`);
+        const tables = resultTables(result);
+        io.out(
+          `\nload test in room ${id}: ${o.publishers} publishers, ${o.subscribers} subscribers, ` +
+            `measured over ${(result.windowMs / 1000).toFixed(1)} s\n\n` +
+            `${render(tables.timings, ['what', 'n', 'p50', 'p95', 'p99', 'max'], false)}\n\n` +
+            `${render(tables.figures, ['what', 'clients', 'server'], false)}\n` +
+            saturationWarning(result) +
+            (result.failures.length
+              ? `\n${result.failures.length} failed: ${result.failures.slice(0, 5).join('; ')}\n`
+              : ''),
+        );
+        if (result.failures.length) throw new Error(`${result.failures.length} simulated users failed`);
+      } finally {
+        if (!o.room) await api.DELETE('/v1/rooms/{room}', room(id)).catch(() => undefined);
+      }
+    });
 
   program
     .command('nodes')

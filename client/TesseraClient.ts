@@ -45,6 +45,11 @@ export interface JoinOptions {
   iceTransportPolicy?: 'all' | 'relay';
   /** ICE servers to use instead of the TURN servers the login answer names. */
   iceServers?: IceServer[];
+  /**
+   * mediasoup-client's handler, where it cannot detect one: outside a browser (Node with a
+   * WebRTC implementation installed as globals, as `tessera load-test` does) give 'Chrome111'.
+   */
+  handlerName?: types.BuiltinHandlerName;
 }
 
 /**
@@ -242,7 +247,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
 
   static async join(options: JoinOptions): Promise<TesseraClient> {
     const base = options.url.replace(/\/$/, '');
-    const device = new Device();
+    const device = new Device(options.handlerName ? { handlerName: options.handlerName } : undefined);
     const caps = await fetch(`${base}/v1/rtp-capabilities`).then((r) => r.json());
     await device.load({ routerRtpCapabilities: caps });
     const signaling = options.signalingUrl ?? `${base.replace(/^http/, 'ws')}/ws`;
@@ -939,6 +944,16 @@ export class TesseraClient extends Emitter<ClientEvents> {
     });
     const asked = this.#videoRequests.get(streamId);
     this.#videoRequests.set(streamId, { ...asked, parameters: { ...asked?.parameters, ...parameters } });
+  }
+
+  /** WebRTC statistics of the whole media path: the sending and the receiving transport. */
+  async transportStats(): Promise<{ send?: RTCStatsReport; recv?: RTCStatsReport }> {
+    const [send, recv] = await Promise.all(
+      [this.#sendTransport, this.#recvTransport].map((t) =>
+        t && !t.closed ? t.getStats().catch(() => undefined) : undefined,
+      ),
+    );
+    return { ...(send ? { send } : {}), ...(recv ? { recv } : {}) };
   }
 
   /** WebRTC statistics of a received stream (inbound-rtp, codec, candidate pair…). */

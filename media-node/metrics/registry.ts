@@ -25,6 +25,9 @@ export interface MetricsSource {
 interface MediaStats {
   bitrateIn: number;
   bitrateOut: number;
+  /** Media RTP only: no RTCP, retransmissions or bandwidth probes (what clients count as media). */
+  rtpIn: number;
+  rtpOut: number;
   packetsLost: number;
   packets: number;
 }
@@ -78,6 +81,16 @@ export class NodeMetrics {
       });
     media('tessera_bitrate_in_bps', 'Bits per second received from participants', (m) => m.bitrateIn);
     media('tessera_bitrate_out_bps', 'Bits per second sent to participants', (m) => m.bitrateOut);
+    media(
+      'tessera_rtp_bitrate_in_bps',
+      'Bits per second of media RTP received (no RTCP, retransmissions or probes)',
+      (m) => m.rtpIn,
+    );
+    media(
+      'tessera_rtp_bitrate_out_bps',
+      'Bits per second of media RTP sent (no RTCP, retransmissions or probes)',
+      (m) => m.rtpOut,
+    );
     media(
       'tessera_packets_lost',
       'RTP packets lost on the way in, over the live streams',
@@ -159,7 +172,14 @@ export class NodeMetrics {
   }
 
   async #readStats(): Promise<MediaStats> {
-    const total: MediaStats = { bitrateIn: 0, bitrateOut: 0, packetsLost: 0, packets: 0 };
+    const total: MediaStats = {
+      bitrateIn: 0,
+      bitrateOut: 0,
+      rtpIn: 0,
+      rtpOut: 0,
+      packetsLost: 0,
+      packets: 0,
+    };
     const source = this.#source;
     if (!source) return total;
     const transports = [];
@@ -175,6 +195,8 @@ export class NodeMetrics {
         for (const s of await t.getStats().catch(ignore)) {
           total.bitrateIn += s.recvBitrate;
           total.bitrateOut += s.sendBitrate;
+          total.rtpIn += s.rtpRecvBitrate;
+          total.rtpOut += s.rtpSendBitrate;
         }
       }),
       ...producers.slice(0, MAX_STATS_OBJECTS).map(async (p) => {
