@@ -449,7 +449,7 @@ function summarise(frames: FrameSample[], palette: Record<string, Rgb>, rvfc: bo
     .filter((f) => f.regions.length > 1 && f.regions.every((r) => r.counter !== null))
     .map((f) => {
       const c = f.regions.map((r) => r.counter! % 1000);
-      return Math.max(...c.map((a) => Math.abs((((a - c[0]! + 500) % 1000) + 1000) % 1000 - 500)));
+      return Math.max(...c.map((a) => Math.abs(((((a - c[0]! + 500) % 1000) + 1000) % 1000) - 500)));
     })
     .sort((a, b) => a - b);
   return {
