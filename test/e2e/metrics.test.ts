@@ -34,7 +34,8 @@ describe('Prometheus /metrics on the embedded server (three Chromium participant
         value(t, 'tessera_participants') === 3 &&
         value(t, 'tessera_consumers') >= 12 &&
         value(t, 'tessera_bitrate_in_bps') > 0 &&
-        value(t, 'tessera_bitrate_out_bps') > 0,
+        value(t, 'tessera_bitrate_out_bps') > 0 &&
+        value(t, 'tessera_rtp_bitrate_out_bps') > 0,
       40_000,
     );
     expect(value(busy, 'tessera_rooms')).toBe(1);
@@ -43,6 +44,12 @@ describe('Prometheus /metrics on the embedded server (three Chromium participant
     expect(value(busy, 'tessera_consumers')).toBeGreaterThanOrEqual(12);
     expect(value(busy, 'tessera_bitrate_in_bps')).toBeGreaterThan(0);
     expect(value(busy, 'tessera_bitrate_out_bps')).toBeGreaterThan(0);
+    // Media RTP is part of what is sent, not more (RTCP and probes are the rest).
+    expect(value(busy, 'tessera_rtp_bitrate_in_bps')).toBeGreaterThan(0);
+    expect(value(busy, 'tessera_rtp_bitrate_out_bps')).toBeGreaterThan(0);
+    expect(value(busy, 'tessera_rtp_bitrate_out_bps')).toBeLessThanOrEqual(
+      value(busy, 'tessera_bitrate_out_bps'),
+    );
     expect(value(busy, 'tessera_signaling_latency_seconds_count')).toBeGreaterThan(0);
     expect(value(busy, 'tessera_commands_processed_total')).toBeGreaterThan(0);
     expect(value(busy, 'tessera_events_total')).toBeGreaterThan(0);
@@ -63,5 +70,6 @@ describe('Prometheus /metrics on the embedded server (three Chromium participant
     for (const name of ['tessera_rooms', 'tessera_participants', 'tessera_producers', 'tessera_consumers'])
       expect(value(after, name), name).toBe(0);
     expect(value(after, 'tessera_bitrate_out_bps')).toBe(0);
+    expect(value(after, 'tessera_rtp_bitrate_out_bps')).toBe(0);
   }, 180_000);
 });
