@@ -46,7 +46,7 @@ export function render(rows: Row[], columns: string[], json: boolean): string {
 export function cliProgram(io: CliOutput, fetch?: (request: Request) => Promise<Response>): Command {
   const program = new Command('tessera')
     .description(
-      'Manage a Tessera deployment: services, rooms, tokens, participants, streams, recordings, nodes; load-test it',
+      'Manage a Tessera deployment: services, rooms, tokens, participants, streams, recordings, nodes, dead letters; load-test it',
     )
     .addOption(
       new Option('--url <url>', 'the deployment').env('TESSERA_URL').default('http://127.0.0.1:8080'),
@@ -289,6 +289,24 @@ export function cliProgram(io: CliOutput, fetch?: (request: Request) => Promise<
       } finally {
         if (!o.room) await api.DELETE('/v1/rooms/{room}', room(id)).catch(() => undefined);
       }
+    });
+
+  program
+    .command('dead-letters')
+    .description('commands media nodes gave up on, with why (super service; left in the queue)')
+    .option('--max <n>', 'at most this many', '20')
+    .action(async (o: { max: string }) => {
+      const max = Number(o.max);
+      if (!Number.isInteger(max) || max < 1 || max > 100)
+        throw new UsageError('--max: a whole number from 1 to 100');
+      print(ok(await admin().GET('/v1/dead-letters', { params: { query: { max } } })), [
+        'at',
+        'nodeId',
+        'type',
+        'roomId',
+        'commandId',
+        'reason',
+      ]);
     });
 
   program

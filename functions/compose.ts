@@ -119,7 +119,7 @@ export function managementApi(
       schemes: streaming.inSchemes,
     }),
     ingresses: new IngressService({ rooms, commands, hosts, ingest }),
-    nodes: new NodeService(adapters.nodes),
+    nodes: new NodeService(adapters.nodes, adapters.commands),
     tokens: new JoinTokens({
       secret: secrets.tokenSecret,
       ledger: adapters.tokens,

@@ -174,4 +174,30 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi): void {
     }),
     async (c) => c.json(await api.nodes.list(c.get('caller')), 200),
   );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/dead-letters',
+      operationId: 'listDeadLetters',
+      tags: ['cluster'],
+      security,
+      summary: 'Commands media nodes gave up on, with why (read, left in the queue; super service only)',
+      request: {
+        query: z.object({ max: z.coerce.number().int().min(1).max(100).default(20) }),
+      },
+      responses: { 200: jsonResponse('dead letters', z.array(DeadLetterSchema)), ...errorResponses },
+    }),
+    async (c) => c.json(await api.nodes.deadLetters(c.get('caller'), c.req.valid('query').max), 200),
+  );
 }
+
+const DeadLetterSchema = z
+  .object({
+    nodeId: z.string().optional(),
+    reason: z.string().optional(),
+    at: z.string().optional().describe('when it was dead-lettered (ISO 8601)'),
+    type: z.string().optional().describe("the command's type, e.g. participant.drop"),
+    roomId: z.string().optional().describe("the room's key, <serviceId>/<roomId>"),
+    commandId: z.string().optional(),
+  })
+  .meta({ id: 'DeadLetter' });

@@ -9,7 +9,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { BlobStore } from '../ports/blobs.ts';
-import type { CommandBus, CommandQueue } from '../ports/commands.ts';
+import type { CommandBus, CommandQueue, DeadLetterInbox } from '../ports/commands.ts';
 import type { Departures } from '../ports/departures.ts';
 import type { RecordingStore, RoomStore, ServiceStore } from '../ports/durable.ts';
 import type { EventSink, EventSource } from '../ports/events.ts';
@@ -80,7 +80,7 @@ export interface Adapters {
   streamingOuts: StreamingOutStore;
   tokens: TokenLedger;
   placement: PlacementStore;
-  commands: CommandBus & CommandQueue;
+  commands: CommandBus & CommandQueue & DeadLetterInbox;
   connections: ConnectionStore;
   ledger: CommandLedger;
   nodes: NodeRegistry;

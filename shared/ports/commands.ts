@@ -23,3 +23,19 @@ export interface CommandQueue {
   /** Moves a command that can never be processed to the dead-letter queue, with the reason. */
   deadLetter(nodeId: string, received: ReceivedCommand, reason: string): Promise<void>;
 }
+
+/** A command a node gave up on, as an operator reads it back. */
+export interface DeadLetter {
+  body: string;
+  nodeId: string | undefined;
+  /** Why the node gave up on it; absent when SQS moved it after too many deliveries. */
+  reason: string | undefined;
+  /** When it was dead-lettered (ms since the epoch), where the queue says. */
+  at?: number | undefined;
+}
+
+/** The operator's view of the dead-letter queue: read, and left in place. */
+export interface DeadLetterInbox {
+  /** Up to `max` dead letters, oldest first where the queue orders them. */
+  peekDeadLetters(max: number): Promise<DeadLetter[]>;
+}

@@ -87,6 +87,23 @@ describe('tessera CLI', () => {
     expect(nodes.out).toMatch(/node-cli\s+ready\s+[\d.]+\s+\d+\s+eu/);
   });
 
+  it('lists the commands nodes dead-lettered, with why, never their bodies', async () => {
+    expect((await tessera(['dead-letters'])).out.trim()).toBe('(none)');
+    const body = JSON.stringify({
+      id: 'cmd-1',
+      type: 'stream.out',
+      roomId: 'svc/standup',
+      url: 'rtmp://127.0.0.1/live/secret-stream-key',
+    });
+    await adapters.commands.deadLetter('node-cli', { body, receiveCount: 1, receipt: 'r' }, 'no such room');
+    const dead = await tessera(['dead-letters', '--max', '5']);
+    expect(dead.code, dead.err).toBe(0);
+    expect(dead.out.split('\n')[0]).toMatch(/^at\s+nodeId\s+type\s+roomId\s+commandId\s+reason$/);
+    expect(dead.out).toMatch(/node-cli\s+stream\.out\s+svc\/standup\s+cmd-1\s+no such room/);
+    expect(dead.out).not.toContain('secret-stream-key');
+    expect((await tessera(['dead-letters', '--max', '0'])).code).toBe(2);
+  });
+
   it('exits 1 with the API error code for a refusal, 2 for a usage mistake, never printing the key', async () => {
     const missing = await tessera(['rooms', 'get', 'no-such-room']);
     expect([missing.code, missing.err.trim()]).toEqual([1, expect.stringMatching(/^error 1003: /)]);

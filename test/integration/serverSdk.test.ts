@@ -116,6 +116,27 @@ describe('server SDK (typed REST client over HTTP, bearer and MAuth signing)', (
       code: expect.any(Number),
     });
     expect(ok(await admin.GET('/v1/nodes'))).toEqual([]);
+    // A command a node gave up on: named, with why, and not its body.
+    const received = {
+      body: JSON.stringify({ id: 'c-1', type: 'room.close', roomId: 's/r' }),
+      receiveCount: 1,
+      receipt: 'x',
+    };
+    await adapters.commands.deadLetter('node-z', received, 'invalid command');
+    expect(ok(await admin.GET('/v1/dead-letters', { params: { query: { max: 5 } } }))).toEqual([
+      {
+        nodeId: 'node-z',
+        reason: 'invalid command',
+        at: expect.any(String),
+        type: 'room.close',
+        roomId: 's/r',
+        commandId: 'c-1',
+      },
+    ]);
+    expect(await failure(tenant.GET('/v1/dead-letters', {}))).toEqual({
+      status: 403,
+      code: expect.any(Number),
+    });
   });
 
   it('creates, reads, lists, replaces, updates and deletes rooms, and issues tokens', async () => {

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandBus, CommandQueue, ReceivedCommand } from '../../ports/commands.ts';
+import type {
+  CommandBus,
+  CommandQueue,
+  DeadLetter,
+  DeadLetterInbox,
+  ReceivedCommand,
+} from '../../ports/commands.ts';
 import type { NodeCommand } from '../../protocol/commands.ts';
 
 interface Entry {
@@ -13,12 +19,12 @@ interface Entry {
  * The command bus in one process: a queue per node with SQS's semantics that matter here
  * (at-least-once, long poll, redelivery of unacknowledged commands after a visibility timeout).
  */
-export class MemoryCommandQueue implements CommandBus, CommandQueue {
+export class MemoryCommandQueue implements CommandBus, CommandQueue, DeadLetterInbox {
   readonly #queues = new Map<string, Entry[]>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #visibilityMs: number;
   /** Dead-lettered commands per node, with the reason (inspectable, as an SQS DLQ is). */
-  readonly deadLetters = new Map<string, { body: string; reason: string }[]>();
+  readonly deadLetters = new Map<string, { body: string; reason: string; at: number }[]>();
 
   constructor(options: { visibilityTimeoutMs?: number } = {}) {
     this.#visibilityMs = options.visibilityTimeoutMs ?? 30_000;
@@ -82,8 +88,15 @@ export class MemoryCommandQueue implements CommandBus, CommandQueue {
 
   async deadLetter(nodeId: string, received: ReceivedCommand, reason: string): Promise<void> {
     const list = this.deadLetters.get(nodeId) ?? [];
-    list.push({ body: received.body, reason });
+    list.push({ body: received.body, reason, at: Date.now() });
     this.deadLetters.set(nodeId, list);
     await this.ack(nodeId, received);
+  }
+
+  async peekDeadLetters(max: number): Promise<DeadLetter[]> {
+    return [...this.deadLetters.entries()]
+      .flatMap(([nodeId, list]) => list.map((d) => ({ ...d, nodeId })))
+      .sort((a, b) => a.at - b.at)
+      .slice(0, max);
   }
 }

@@ -9,7 +9,13 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ErrorCodes, StorageError, TesseraError } from '../../errors.ts';
-import type { CommandBus, CommandQueue, ReceivedCommand } from '../../ports/commands.ts';
+import type {
+  CommandBus,
+  CommandQueue,
+  DeadLetter,
+  DeadLetterInbox,
+  ReceivedCommand,
+} from '../../ports/commands.ts';
 import type { NodeCommand } from '../../protocol/commands.ts';
 
 export interface SqsCommandQueueOptions {
@@ -20,21 +26,13 @@ export interface SqsCommandQueueOptions {
   maxReceiveCount?: number;
 }
 
-/** A dead-lettered command, as an operator reads it back. */
-export interface DeadLetter {
-  body: string;
-  nodeId: string | undefined;
-  /** Why the node gave up on it; absent when SQS moved it after too many deliveries. */
-  reason: string | undefined;
-}
-
 /**
  * One SQS queue per media node, created by the node itself when it starts (nodes come and go
  * with their Auto Scaling group), and one dead-letter queue for the whole deployment,
  * `<prefix>dead-letter`, which the infrastructure creates and alarms on (a node creates it only
  *  where nobody did, as in the local cluster).
  */
-export class SqsCommandQueue implements CommandBus, CommandQueue {
+export class SqsCommandQueue implements CommandBus, CommandQueue, DeadLetterInbox {
   readonly #sqs: SQSClient;
   readonly #options: Required<SqsCommandQueueOptions>;
   readonly #urls = new Map<string, string>();
@@ -120,21 +118,41 @@ export class SqsCommandQueue implements CommandBus, CommandQueue {
     await this.ack(nodeId, received);
   }
 
-  /** Takes dead letters off the dead-letter queue (they stay hidden for the visibility timeout). */
-  async receiveDeadLetters(options: { waitMs: number; max: number }): Promise<DeadLetter[]> {
-    const { Messages } = await this.#sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: await this.#deadLetterQueueUrl({ create: false }),
-        WaitTimeSeconds: Math.min(20, Math.ceil(options.waitMs / 1000)),
-        MaxNumberOfMessages: Math.min(10, options.max),
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    return (Messages ?? []).map((m) => ({
-      body: m.Body ?? '',
-      nodeId: m.MessageAttributes?.nodeId?.StringValue,
-      reason: m.MessageAttributes?.reason?.StringValue,
-    }));
+  /**
+   * Reads dead letters and leaves them in place (visibility timeout 0): SQS answers ten at a
+   * time and may repeat itself, so a few rounds, deduplicated.
+   */
+  async peekDeadLetters(max: number): Promise<DeadLetter[]> {
+    let QueueUrl: string;
+    try {
+      QueueUrl = await this.#deadLetterQueueUrl({ create: false });
+    } catch (error) {
+      if (error instanceof QueueDoesNotExist) return [];
+      throw new StorageError('dead-letter queue unavailable', error);
+    }
+    const seen = new Map<string, DeadLetter>();
+    for (let round = 0; round < 5 && seen.size < max; round++) {
+      const { Messages = [] } = await this.#sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          VisibilityTimeout: 0,
+          WaitTimeSeconds: round === 0 ? 1 : 0,
+          MaxNumberOfMessages: Math.min(10, max - seen.size),
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['SentTimestamp'],
+        }),
+      );
+      const before = seen.size;
+      for (const m of Messages)
+        seen.set(m.MessageId ?? String(seen.size), {
+          body: m.Body ?? '',
+          nodeId: m.MessageAttributes?.nodeId?.StringValue,
+          reason: m.MessageAttributes?.reason?.StringValue,
+          at: m.Attributes?.SentTimestamp ? Number(m.Attributes.SentTimestamp) : undefined,
+        });
+      if (seen.size === before) break;
+    }
+    return [...seen.values()].sort((a, b) => (a.at ?? 0) - (b.at ?? 0)).slice(0, max);
   }
 
   async #nodeQueueUrl(nodeId: string): Promise<string> {
