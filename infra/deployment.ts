@@ -99,6 +99,8 @@ export const PERMISSIONS = {
   ],
   /** Functions send commands to nodes' queues. */
   functionQueues: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
+  /** The management API reads the dead letters (`GET /v1/dead-letters`: received with visibility 0, kept). */
+  functionDeadLetters: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
   /** A node creates and reads its own queue and sends to its peers' (cascade). */
   nodeQueues: [
     'sqs:CreateQueue',

@@ -95,13 +95,16 @@ export class Functions extends Construct {
       256,
     );
 
-    // Least privilege: the table, the deployment's node queues (send only) and the secrets.
+    // Least privilege: the table, the deployment's node queues (send only), its dead letters (read)
+    // and the secrets.
     const nodeQueues = stack.formatArn({ service: 'sqs', resource: names.nodeQueues });
+    const deadLetters = stack.formatArn({ service: 'sqs', resource: names.deadLetterQueue });
     const allow = (actions: readonly string[], resources: string[]) =>
       new iam.PolicyStatement({ actions: [...actions], resources });
     for (const f of [this.http, this.websocket]) {
       f.addToRolePolicy(allow(PERMISSIONS.table, [state.table.tableArn, `${state.table.tableArn}/index/*`]));
       f.addToRolePolicy(allow(PERMISSIONS.functionQueues, [nodeQueues]));
+      f.addToRolePolicy(allow(PERMISSIONS.functionDeadLetters, [deadLetters]));
       f.addToRolePolicy(
         allow(
           PERMISSIONS.secrets,

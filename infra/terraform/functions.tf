@@ -65,6 +65,11 @@ data "aws_iam_policy_document" "control_plane" {
     actions   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
     resources = [local.node_queues_arn]
   }
+  # GET /v1/dead-letters reads the dead letters and leaves them (visibility timeout 0).
+  statement {
+    actions   = ["sqs:GetQueueUrl", "sqs:ReceiveMessage"]
+    resources = [aws_sqs_queue.dead_letter.arn]
+  }
   statement {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [for secret in aws_secretsmanager_secret.deployment : secret.arn]

@@ -4,8 +4,8 @@ const all = (...lists: (readonly string[])[]) => lists.flat().sort();
 
 /** Every action each part of the deployment should hold (sorted), the same in CDK and Terraform. */
 export const GRANTS = {
-  controlPlane: all(P.table, P.functionQueues, P.secrets),
-  signaling: all(P.table, P.functionQueues, P.secrets, P.connections),
+  controlPlane: all(P.table, P.functionQueues, P.functionDeadLetters, P.secrets),
+  signaling: all(P.table, P.functionQueues, P.functionDeadLetters, P.secrets, P.connections),
   connections: all(P.connections),
   mediaNode: all(
     P.nodeQueues,
