@@ -42,6 +42,21 @@ describe('a room across two nodes survives a node going down and coming back', (
     const start = Date.now();
     const phase = (name: string) => console.log(`[${room}] ${name} at ${Date.now() - start} ms`);
     const pages = await Promise.all(Array.from({ length: 4 }, () => openPeer(suite.browser, suite.pages)));
+    try {
+      await run(room, which, signal, pages, phase);
+    } finally {
+      // Also on a failure: pages left publishing load the next scenario's nodes (same cluster).
+      await Promise.allSettled(pages.map((page) => page.context().close()));
+    }
+  }
+
+  async function run(
+    room: string,
+    which: 'first' | 'other',
+    signal: 'SIGTERM' | 'SIGKILL',
+    pages: Page[],
+    phase: (name: string) => void,
+  ) {
     const four: { page: Page; id: string }[] = [];
     for (const [i, user] of ['ana', 'ben', 'cy', 'dee'].entries()) {
       // Setup only: on a swamped machine the SDK may take a slow ping for a dead node and
@@ -117,11 +132,20 @@ describe('a room across two nodes survives a node going down and coming back', (
     const seen = await eventually(
       () => eve.page.evaluate(() => window.peer.received()),
       (r) => four.every((p) => r.some((s) => s.owner === p.id && s.kind === 'video' && s.framesDecoded > 5)),
+      30_000,
     );
+    const missing = four
+      .filter((p) => !seen.some((s) => s.owner === p.id && s.kind === 'video' && s.framesDecoded > 5))
+      .map((p) => p.id);
     expect(
-      four.filter((p) => !seen.some((s) => s.owner === p.id && s.kind === 'video' && s.framesDecoded > 5)),
+      missing,
+      missing.length
+        ? `eve misses ${missing.join(', ')}: ${JSON.stringify({
+            received: seen.map((s) => [s.owner, s.kind, s.framesDecoded]),
+            events: await eve.page.evaluate(() => window.peer.events()),
+          })}`
+        : 'eve receives all four',
     ).toEqual([]);
-    for (const page of pages) await page.context().close();
   }
 
   // Four joins, a node lost and back, the cascade rebuilt and a fifth join: a minute and more
