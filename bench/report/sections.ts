@@ -77,6 +77,23 @@ const placement = z.object({
   ),
 });
 
+const controlPlane = z.object({
+  goal: z.object({ rpsPerCore: z.number() }),
+  summary: z.record(
+    z.string(),
+    z.object({
+      rpsPerCore: z.number(),
+      rps: z.number(),
+      cores: z.number(),
+      p50Ms: z.number(),
+      p99Ms: z.number(),
+      dynamodbCores: z.number(),
+      redisCores: z.number(),
+    }),
+  ),
+  ratioToBaseline: z.record(z.string(), z.number()),
+});
+
 const ttff = z.object({ joins: z.number(), summary: z.record(z.string(), pair) });
 
 const forwardingPath = z.object({
@@ -265,6 +282,45 @@ export const REPORTS: Report[] = [
             { category: x.label, series: 'p50', value: x.p50ms },
             { category: x.label, series: 'p99', value: x.p99ms },
           ]),
+        },
+      };
+    },
+  },
+  {
+    kind: 'control-plane',
+    title: 'Control plane: requests per core',
+    section(json) {
+      const r = controlPlane.parse(json);
+      const rows = Object.entries(r.summary);
+      return {
+        title: this.title,
+        method: `autocannon against the management functions process (Redis, DynamoDB Local, SQS emulator) and a minimal hono app, rounds alternating; each target's CPU from /proc, the emulators' apart. Goal: ≥ ${r.goal.rpsPerCore} requests/s per core for a token issue and a room read.`,
+        table: {
+          head: [
+            'request',
+            'requests/s',
+            'cores',
+            'requests/s per core',
+            'ratio to baseline',
+            'p50 (ms)',
+            'p99 (ms)',
+            'DynamoDB Local (cores)',
+          ],
+          rows: rows.map(([name, x]) => [
+            name,
+            x.rps,
+            x.cores,
+            x.rpsPerCore,
+            r.ratioToBaseline[name] ?? '–',
+            x.p50Ms,
+            x.p99Ms,
+            x.dynamodbCores,
+          ]),
+        },
+        chart: {
+          title: 'Requests per second per core of the serving process',
+          unit: 'requests/s per core',
+          bars: rows.map(([name, x]) => ({ category: name, series: 'measured', value: x.rpsPerCore })),
         },
       };
     },

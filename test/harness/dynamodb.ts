@@ -6,6 +6,8 @@ import { ServiceProcess } from './ServiceProcess.ts';
 
 export interface DynamoDbService {
   endpoint: string;
+  /** The server process (benchmarks report its CPU apart). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -41,5 +43,5 @@ export async function startDynamoDbLocal(): Promise<DynamoDbService> {
     ],
     { cwd },
   );
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => process.stop() };
+  return { endpoint: `http://127.0.0.1:${port}`, pid: process.pid, stop: () => process.stop() };
 }

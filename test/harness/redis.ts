@@ -3,6 +3,8 @@ import { ServiceProcess } from './ServiceProcess.ts';
 
 export interface RedisService {
   url: string;
+  /** The server process (benchmarks report its CPU apart). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -21,5 +23,5 @@ export async function startRedis(): Promise<RedisService> {
     '--protected-mode',
     'yes',
   ]);
-  return { url: `redis://127.0.0.1:${port}`, stop: () => process.stop() };
+  return { url: `redis://127.0.0.1:${port}`, pid: process.pid, stop: () => process.stop() };
 }
