@@ -193,9 +193,14 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
         expect(t.presentShare, `${own.name} hears ${t.hz} Hz`).toBeGreaterThan(0.5);
       // A participant gets the mix without their own voice (mix-minus): made by the host for its
       // participants, and by the other node for its own (docs/architecture.md, MCU across nodes).
-      const ownShare = heard.find((t) => t.hz === own.toneHz)!.presentShare;
-      console.log(`[mcu-cluster] ${own.name} hears their own tone ${percent(ownShare)}`);
-      expect(ownShare, `${own.name} does not hear their own tone`).toBeLessThan(0.1);
+      // Absent as a level, and in nearly every window: a glitch in the received audio is broadband
+      // and lifts every tone for a window (3 of 26 on a swamped host), a mix with the listener's
+      // own voice has it in all of them at the others' level.
+      const ownTone = heard.find((t) => t.hz === own.toneHz)!;
+      const othersDb = Math.min(...heard.filter((t) => t.hz !== own.toneHz).map((t) => t.medianDb));
+      console.log(`[mcu-cluster] ${own.name} hears their own tone ${percent(ownTone.presentShare)}`);
+      expect(ownTone.presentShare, `${own.name} does not hear their own tone`).toBeLessThan(0.25);
+      expect(ownTone.medianDb, `${own.name}'s own tone is far below the others'`).toBeLessThan(othersDb - 30);
     }
 
     // A publication on the other node is in the view by its record too (the node recording it
