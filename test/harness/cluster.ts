@@ -14,6 +14,9 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** A media node restarted on a swamped CI host took over 30 s to be ready (idle: 14–17 s). */
+const READY_TIMEOUT_MS = 60_000;
+
 /** Starts a command (`node …` runs on this Node) and resolves once its stdout matches `ready`. */
 export function startProcess(
   name: string,
@@ -34,8 +37,8 @@ export function startProcess(
       // Not ready: no one will ever stop it (the caller got no handle), and a leftover media node
       // keeps a core busy under every later test.
       child.kill('SIGKILL');
-      reject(new Error(`${name} not ready in 30 s:\n${output}`));
-    }, 30_000);
+      reject(new Error(`${name} not ready in ${READY_TIMEOUT_MS / 1000} s:\n${output}`));
+    }, READY_TIMEOUT_MS);
     const check = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8192);
       if (ready.test(output)) {
