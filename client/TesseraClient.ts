@@ -259,7 +259,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const login = await client.#request<LoginResult>('login', {
       rtpCapabilities: device.rtpCapabilities,
       // Without autoSubscribe the caller picks what to receive, and how (transcoded…).
-      ...(client.#loginSubscribes ? {} : { subscribe: false }),
+      ...client.#loginSubscribe,
     });
     mark('login-done');
     await client.#applyLogin(login);
@@ -612,7 +612,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
               rtpCapabilities: this.#device.rtpCapabilities,
               resume: true,
               ...(failover ? { failover: true } : {}),
-              ...(this.#loginSubscribes ? {} : { subscribe: false }),
+              ...this.#loginSubscribe,
             },
             LOGIN_TIMEOUT_MS,
           );
@@ -916,6 +916,19 @@ export class TesseraClient extends Emitter<ClientEvents> {
     if (generation !== this.#generation || !this.#recvTransport)
       throw new TesseraClientError(1201, 'the session moved to another media path; subscribe again');
     return this.#consume(params, true);
+  }
+
+  /**
+   * Stops receiving a stream: its track ends and the server lets its consumer go. A stream that
+   * autoSubscribe takes is taken again only after a rejoin; a `subscribe`d one is not.
+   */
+  async unsubscribe(streamId: string): Promise<void> {
+    this.#chosen.delete(streamId);
+    this.#videoRequests.delete(streamId);
+    this.#audioRequests.delete(streamId);
+    const held = [...this.#consumers.values()].filter((c) => c.producerId === streamId);
+    for (const consumer of held) consumer.close();
+    await Promise.all(held.map((c) => this.#request('unsubscribe', { consumerId: c.id })));
   }
 
   /** Chooses which simulcast/SVC layer of a received stream arrives (0 = lowest). */
@@ -1275,9 +1288,14 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return this.#wanted(s) || (s !== undefined && this.#chosen.has(s.id));
   }
 
-  /** Whether login asks the server to subscribe us to the room's participants' streams. */
-  get #loginSubscribes(): boolean {
-    return this.#autoSubscribe === true || this.#autoSubscribe === 'all';
+  /**
+   * What login asks the server to subscribe us to: participants' streams by default, the mixed
+   * ones as well with `'all'`, nothing when the caller chooses (false, or `'mixed'`: the SDK
+   * subscribes to those itself).
+   */
+  get #loginSubscribe(): { subscribe?: false | 'all' } {
+    if (this.#autoSubscribe === 'all') return { subscribe: 'all' };
+    return this.#autoSubscribe === true ? {} : { subscribe: false };
   }
 
   #request<T = unknown>(method: Method, params: unknown, timeoutMs = this.#timeoutMs): Promise<T> {

@@ -239,11 +239,14 @@ export class NodeSignaling {
     // more round trip (transport.connect with `resume`) and subscribes to the rest itself.
     const consumers = [];
     if (peer.rtpCapabilities && recv && params.subscribe !== false) {
+      const mixedToo = params.subscribe === 'all';
       let bytes = 0;
       for (const stream of answerRoom.streams) {
         if (consumers.length >= LOGIN_BUDGET.maxConsumers) break;
         if (stream.owner === peer.info.id || stream.kind === 'data' || !peer.maySubscribe(stream.kind))
           continue;
+        // A view's mixed stream carries the same people again: only for those who ask for it.
+        if (stream.type === 'mixed' && !mixedToo) continue;
         // A stream this device cannot receive (no common codec) or gone meanwhile (its `remove`
         // event follows) is left out, not an error; past the consumer cap the login still
         // succeeds, with what fits.

@@ -185,7 +185,11 @@ export const methodParams = {
     rtpCapabilities: RtpCapabilitiesSchema.optional(),
     resume: z.boolean().optional(),
     failover: z.boolean().optional(),
-    subscribe: z.boolean().optional(),
+    /**
+     * Paused consumers in the answer: for the participants' streams (true, the default), for the
+     * mixed streams as well ('all'), or none (false).
+     */
+    subscribe: z.union([z.boolean(), z.literal('all')]).optional(),
   }),
   /** A fresh resume ticket (answered by the signaling function, not the node); the old one stops working. */
   'session.refresh': z.strictObject({}),
