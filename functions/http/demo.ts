@@ -18,13 +18,13 @@ import { parseOrThrow } from '../../shared/protocol/issues.ts';
 import type { ManagementApi } from '../services/ManagementApi.ts';
 import type { ApiEnv } from './env.ts';
 
-const demoDir = fileURLToPath(new URL('../../client/demo/', import.meta.url));
+const meetDir = fileURLToPath(new URL('../../client/meet/', import.meta.url));
 let bundle: Promise<string> | undefined;
 
-/** The demo page's script: the client SDK and the page logic, bundled once per process. */
-function demoBundle(): Promise<string> {
+/** The meeting app's script: the client SDK and the app, bundled once per process. */
+function meetBundle(): Promise<string> {
   bundle ??= build({
-    entryPoints: [`${demoDir}demo.ts`],
+    entryPoints: [`${meetDir}main.ts`],
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -40,6 +40,8 @@ const JoinSchema = z.strictObject({ room: RoomIdSchema, user: safeText(64) });
 
 /** Rooms the demo endpoint may open: enough to try Tessera, too few to be a resource to abuse. */
 const MAX_DEMO_ROOMS = 100;
+/** People in one demo room (a meeting, not a broadcast). */
+const DEMO_ROOM_PARTICIPANTS = 16;
 
 export interface DemoOptions {
   /** The service that owns the demo's rooms (the super service in embedded mode). */
@@ -49,14 +51,17 @@ export interface DemoOptions {
 }
 
 /**
- * Embedded mode only: the demo page, and (when enabled) a join endpoint for loopback callers
+ * Embedded mode only: the meeting app (client/meet), and (when enabled) a join endpoint for loopback callers
  * that opens rooms of its own and hands out presenter tokens for them only, so a newcomer can
  * try Tessera with a browser and nothing else. Real applications issue tokens from their own
  * backend via /v1/rooms/{room}/tokens.
  */
 export function demoRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi, options: DemoOptions): void {
-  app.get('/', (c) => c.html(readFileSync(`${demoDir}index.html`, 'utf8')));
-  app.get('/demo.js', async (c) => c.body(await demoBundle(), 200, { 'content-type': 'text/javascript' }));
+  app.get('/', (c) => c.html(readFileSync(`${meetDir}index.html`, 'utf8')));
+  app.get('/meet.js', async (c) => c.body(await meetBundle(), 200, { 'content-type': 'text/javascript' }));
+  app.get('/meet.css', (c) =>
+    c.body(readFileSync(`${meetDir}meet.css`, 'utf8'), 200, { 'content-type': 'text/css' }),
+  );
   const owner = { serviceId: options.ownerServiceId, isSuper: true };
   const opened = new Set<string>();
   app.post('/demo/join', async (c) => {
@@ -70,13 +75,20 @@ export function demoRoutes(app: OpenAPIHono<ApiEnv>, api: ManagementApi, options
         throw new LimitError(`the demo opens at most ${MAX_DEMO_ROOMS} rooms`);
       // A room the demo did not open (an application's) is not the demo's to hand out.
       await api.rooms
-        .create(owner, { id: roomId, name: roomId, options: RoomOptionsSchema.parse({}) })
+        .create(owner, {
+          id: roomId,
+          name: roomId,
+          options: RoomOptionsSchema.parse({ participantLimit: DEMO_ROOM_PARTICIPANTS }),
+        })
         .catch((error) => {
           throw error instanceof ConflictError ? new PermissionError('not a demo room') : error;
         });
       opened.add(roomId);
     }
     const room = await api.rooms.owned(owner, roomId);
+    // Said here, where it can be (a refused WebSocket tells the browser nothing of why).
+    if ((await api.participants.list(owner, roomId)).length >= DEMO_ROOM_PARTICIPANTS)
+      throw new LimitError(`room ${roomId} is full (${DEMO_ROOM_PARTICIPANTS} people)`);
     return c.json(await api.tokens.issue(room, { user, role: 'presenter' }), 201);
   });
 }
