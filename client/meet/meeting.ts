@@ -28,7 +28,8 @@ export class Meeting {
   readonly #ui: MeetingUi;
   readonly #room: string;
   #camera: Local | undefined;
-  #cameraDeviceId: string | undefined;
+  /** The devices chosen (in the pre-join screen, then the meeting's device lists). */
+  readonly #deviceIds: { audio?: string; video?: string } = {};
   #mic: Local | undefined;
   #screen: { publicationId: string; track: MediaStreamTrack } | undefined;
   /** The mixed streams we receive (the mixed view). */
@@ -60,14 +61,16 @@ export class Meeting {
         return streamId && track ? { streamId, track } : undefined;
       };
       this.#camera = local('video');
-      this.#cameraDeviceId = this.#camera?.track.getSettings().deviceId;
       this.#mic = local('audio');
+      for (const t of media.getTracks())
+        this.#deviceIds[t.kind as 'audio' | 'video'] = t.getSettings().deviceId;
     }
     self.figure.classList.toggle('video-off', !this.#camera);
     this.#ui.stage.setMuted('self', !this.#mic);
     this.#listen();
     this.#renderPeople();
     this.#renderControls();
+    void this.#listDevices();
     this.#quality = setInterval(() => void this.#sampleQuality(), QUALITY_EVERY_MS);
     this.#ui.status(`in room ${this.#room}`);
   }
@@ -168,25 +171,37 @@ export class Meeting {
   #renderControls(): void {
     const c = this.#client;
     const mic = $<HTMLButtonElement>('micButton');
-    const muted = !!this.#mic && c.isMuted(this.#mic.streamId);
-    mic.disabled = !this.#mic;
-    mic.textContent = !this.#mic ? 'No microphone' : muted ? 'Unmute' : 'Mute';
+    const muted = !this.#mic || c.isMuted(this.#mic.streamId);
+    mic.textContent = muted ? 'Unmute' : 'Mute';
     mic.setAttribute('aria-pressed', String(muted));
     const camera = $<HTMLButtonElement>('cameraButton');
-    const off = !!this.#camera && c.isMuted(this.#camera.streamId);
-    camera.disabled = !this.#camera;
-    camera.textContent = !this.#camera ? 'No camera' : off ? 'Camera on' : 'Camera off';
+    const off = !this.#camera || c.isMuted(this.#camera.streamId);
+    camera.textContent = off ? 'Camera on' : 'Camera off';
     camera.setAttribute('aria-pressed', String(off));
     const share = $<HTMLButtonElement>('shareButton');
     share.textContent = this.#screen ? 'Stop sharing' : 'Share screen';
     share.setAttribute('aria-pressed', String(!!this.#screen));
-    this.#ui.stage.setMuted('self', !this.#mic || muted);
-    this.#ui.stage.setVideoOff('self', !this.#camera || off);
+    this.#ui.stage.setMuted('self', muted);
+    this.#ui.stage.setVideoOff('self', off);
   }
 
+  /** A new camera or microphone track from the chosen device. */
+  async #capture(kind: 'audio' | 'video'): Promise<MediaStreamTrack> {
+    const deviceId = this.#deviceIds[kind];
+    const constraints: MediaTrackConstraints = {
+      ...(kind === 'video' ? { width: 640, height: 480 } : {}),
+      ...(deviceId ? { deviceId: { exact: deviceId } } : {}),
+    };
+    const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraints });
+    return stream.getTracks()[0]!;
+  }
+
+  /** Unmute, or the first microphone of a meeting joined without one (published then). */
   async toggleMic(): Promise<void> {
-    if (!this.#mic) return;
-    await this.#client.setMuted(this.#mic.streamId, !this.#client.isMuted(this.#mic.streamId));
+    if (!this.#mic) {
+      const track = await this.#capture('audio');
+      this.#mic = { streamId: await this.#client.publish(track, { source: 'mic' }), track };
+    } else await this.#client.setMuted(this.#mic.streamId, !this.#client.isMuted(this.#mic.streamId));
     this.#renderControls();
     this.#renderPeople();
   }
@@ -194,25 +209,57 @@ export class Meeting {
   /** Camera off lets the camera go (its light goes out); on takes it again, same stream. */
   async toggleCamera(): Promise<void> {
     const camera = this.#camera;
-    if (!camera) return;
-    if (!this.#client.isMuted(camera.streamId)) {
+    if (!camera) {
+      const track = await this.#capture('video');
+      this.#camera = {
+        streamId: await this.#client.publish(track, { source: 'camera', simulcast: true }),
+        track,
+      };
+      this.#ui.stage.attach('self', track);
+    } else if (!this.#client.isMuted(camera.streamId)) {
       camera.track.stop();
       await this.#client.setMuted(camera.streamId, true);
     } else {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        video: {
-          width: 640,
-          height: 480,
-          ...(this.#cameraDeviceId ? { deviceId: this.#cameraDeviceId } : {}),
-        },
-      });
-      const track = stream.getVideoTracks()[0]!;
+      const track = await this.#capture('video');
       await this.#client.replaceTrack(camera.streamId, track);
       camera.track = track;
       this.#ui.stage.attach('self', track);
       await this.#client.setMuted(camera.streamId, false);
     }
     this.#renderControls();
+  }
+
+  /** Another camera or microphone, in place of the one sent (same stream: no renegotiation). */
+  async switchDevice(kind: 'audio' | 'video', deviceId: string): Promise<void> {
+    this.#deviceIds[kind] = deviceId;
+    const local = kind === 'audio' ? this.#mic : this.#camera;
+    // A camera that is off is taken from the new device when it is turned on.
+    if (!local || (kind === 'video' && this.#client.isMuted(local.streamId))) return;
+    const track = await this.#capture(kind);
+    await this.#client.replaceTrack(local.streamId, track);
+    local.track.stop();
+    local.track = track;
+    this.#ui.stage.attach('self', track);
+  }
+
+  /** The device lists of the meeting's settings, the ones in use selected. */
+  async #listDevices(): Promise<void> {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    for (const [id, kind, deviceKind] of [
+      ['roomCamera', 'video', 'videoinput'],
+      ['roomMic', 'audio', 'audioinput'],
+    ] as const) {
+      const options = devices
+        .filter((d) => d.kind === deviceKind && d.deviceId)
+        .map(
+          (d, i) =>
+            new Option(d.label || `${kind === 'video' ? 'Camera' : 'Microphone'} ${i + 1}`, d.deviceId),
+        );
+      const select = $<HTMLSelectElement>(id);
+      select.replaceChildren(...options);
+      const current = this.#deviceIds[kind];
+      if (current && options.some((o) => o.value === current)) select.value = current;
+    }
   }
 
   async toggleShare(): Promise<void> {

@@ -163,6 +163,19 @@ describe('the meeting app, through its UI', () => {
     await ana.keyboard.press('Enter');
     await ben.waitForSelector(`${tileOf('Ana')} .muted-indicator`, { state: 'hidden' });
     expect(await eventually(() => loudness(ben, tileOf('Ana')), heard)).toBeGreaterThan(0.01);
+    // Another microphone, mid-meeting: the same stream carries it on.
+    const micDevice = ana.getByLabel('Microphone device', { exact: true });
+    const current = await micDevice.inputValue();
+    const other = (
+      await micDevice.locator('option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))
+    ).find((id) => id !== current)!;
+    await micDevice.selectOption(other);
+    const sent = () =>
+      ana.$eval('figure[data-key="self"] video', (v: HTMLVideoElement) =>
+        (v.srcObject as MediaStream).getAudioTracks().map((t) => t.getSettings().deviceId),
+      );
+    expect(await eventually(sent, (ids) => ids[0] === other)).toEqual([other]);
+    expect(await eventually(() => loudness(ben, tileOf('Ana')), heard)).toBeGreaterThan(0.01);
   });
 
   it('camera off and on: the other side sees it go and come back', async () => {
@@ -254,11 +267,15 @@ describe('the meeting app, through its UI', () => {
     await ana.setViewportSize(DESKTOP);
   });
 
-  it('rejoin in the same tab: video decodes both ways', async () => {
+  it('rejoin in the same tab, without camera, and turn it on there: video decodes both ways', async () => {
     await expectDecoding(ana, '#preview video');
+    await ana.getByLabel('Camera on', { exact: true }).uncheck();
     await joinAs(ana, 'Ana');
     await expectDecoding(ana, `${tileOf('Ben')} video`);
+    await ben.waitForSelector(`${tileOf('Ana')}.video-off`);
+    await ana.getByRole('button', { name: 'Camera on' }).click();
     await expectDecoding(ben, `${tileOf('Ana')} video`);
+    await ben.waitForSelector(`${tileOf('Ana')}:not(.video-off)`);
     expect(await participantList(ana)).toEqual(['Ana (you)', 'Ben']);
     expect(await ana.locator('#grid figure.person').count()).toBe(2); // Ana's own and Ben's
   });
@@ -281,6 +298,16 @@ describe('the meeting app, through its UI', () => {
       expect(await cy.locator('#meeting').isHidden()).toBe(true);
       expect(await serverParticipants()).toEqual(['Ana', 'Ben']);
       expect(await participantList(ben)).toEqual(['Ben (you)', 'Ana']);
+      // As the message says: without camera and microphone, the join goes through.
+      await cy.getByLabel('Camera on', { exact: true }).uncheck();
+      await cy.getByLabel('Microphone on', { exact: true }).uncheck();
+      await cy.getByRole('button', { name: 'Join' }).click();
+      await cy.waitForSelector(`#status:has-text("in room ${ROOM}")`);
+      await ben.waitForSelector('#participants li:has-text("Cy") .muted-indicator');
+      await ben.waitForSelector(`${tileOf('Cy')}.video-off`);
+      expect(await serverParticipants()).toEqual(['Ana', 'Ben', 'Cy']);
+      await cy.getByRole('button', { name: 'Leave' }).click();
+      expect(await eventually(serverParticipants, (l) => l.length === 2)).toEqual(['Ana', 'Ben']);
     } finally {
       await strict.close();
     }
