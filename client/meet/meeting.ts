@@ -38,6 +38,8 @@ export class Meeting {
   readonly #samples = new Map<string, PathSample>();
   readonly #offs: (() => void)[] = [];
   #ended = false;
+  /** Leaving by choice: the end is no news to show. */
+  #leaving = false;
   /** Called once the meeting is over (left, or dropped for good). */
   onEnd: (reason?: string) => void = () => {};
 
@@ -331,7 +333,7 @@ export class Meeting {
       rejoined: ['Rejoined the room on a new connection.', 'ok'],
       disconnected: [`Disconnected${reason ? `: ${reason}` : ''}.`, 'error'],
     };
-    const shown = say[state];
+    const shown = state === 'disconnected' && this.#leaving ? undefined : say[state];
     if (shown) this.#ui.banner(...shown);
     if (state === 'resumed' || state === 'rejoined')
       setTimeout(() => this.#client.connectionState === state && this.#ui.banner(undefined), 4000);
@@ -363,6 +365,8 @@ export class Meeting {
 
   /** Leaves the room; the page goes back to the pre-join screen. */
   async leave(): Promise<void> {
+    this.#leaving = true;
+    this.#ui.banner(undefined);
     await this.#client.leave();
     this.#end();
   }

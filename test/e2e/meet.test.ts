@@ -255,6 +255,7 @@ describe('the meeting app, through its UI', () => {
     await ana.waitForSelector('#prejoin:visible');
     expect(await ana.locator('#grid figure').count()).toBe(0);
     expect(await participantList(ana)).toEqual([]);
+    expect(await ana.locator('#banner').isHidden(), 'no "disconnected" news for leaving').toBe(true);
     expect(
       await eventually(
         () => participantList(ben),
