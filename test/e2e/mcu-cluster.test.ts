@@ -122,15 +122,17 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
       }[];
 
     // The mixed stream's record shows all four publications in the fluid 2×2 layout.
+    /** The mixed stream's record, with colourOf read again from the room's streams. */
+    const current = async () => {
+      colourOf.clear();
+      for (const s of await streams()) {
+        const colour = s.type === 'forward' && s.info.owner ? colourOfOwner.get(s.info.owner) : undefined;
+        if (colour) colourOf.set(s.id, colour);
+      }
+      return mixed();
+    };
     const record = (await eventually(
-      async () => {
-        colourOf.clear();
-        for (const s of await streams()) {
-          const colour = s.type === 'forward' && s.info.owner ? colourOfOwner.get(s.info.owner) : undefined;
-          if (colour) colourOf.set(s.id, colour);
-        }
-        return mixed();
-      },
+      current,
       (s) => {
         const shown = (s as MixedStream).info?.layout?.map((e) => e.stream) ?? [];
         return (
@@ -168,7 +170,10 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
 
     for (const { page, own } of viewers) {
       const sampled = await eventually(
-        () => sampleMixed(page, record, colourOf, 2000),
+        // The record read again each time: a layout the mixer changed since (an input that
+        // republished after a blip) is what the picture shows now.
+        async () =>
+          sampleMixed(page, ((await current()) as MixedStream | undefined) ?? record, colourOf, 2000),
         (s) => s.seen.length === s.expected.length && s.seen.every((c, r) => c === s.expected[r]),
         30_000,
       );
