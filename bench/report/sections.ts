@@ -94,7 +94,16 @@ const controlPlane = z.object({
   ratioToBaseline: z.record(z.string(), z.number()),
 });
 
-const ttff = z.object({ joins: z.number(), summary: z.record(z.string(), pair) });
+const ttff = z.object({
+  joins: z.number(),
+  summary: z.record(z.string(), pair),
+  /** Runs from 2026-12-02 on: bare mediasoup joined alternately, in the same sitting. */
+  baseline: z.object({ summary: z.record(z.string(), pair) }).optional(),
+  ratio: z.object({ p50: z.number(), p95: z.number() }).optional(),
+  host: z
+    .object({ loadavg: z.object({ before: z.array(z.number()), after: z.array(z.number()) }) })
+    .optional(),
+});
 
 const forwardingPath = z.object({
   summary: z.object({ usPerPacket: z.number(), consumersPerCoreMeasured: z.number(), limitedBy: z.string() }),
@@ -332,12 +341,25 @@ export const REPORTS: Report[] = [
       section(json) {
         const r = ttff.parse(json);
         const stages = Object.entries(r.summary);
+        const bare = r.baseline?.summary;
+        const load = r.host ? ` Load average ${r.host.loadavg.before[0]} → ${r.host.loadavg.after[0]}.` : '';
         return {
           title: this.title,
-          method: `${r.joins} joins by a Node client (mediasoup-client over a real WebRTC stack), each stage’s time since the WebSocket opened (round trips: their durations). No bare-mediasoup baseline in this run yet.`,
+          method: bare
+            ? `${r.joins} joins by headless Chromium, each alternating with a join against bare mediasoup (same worker binary and router codecs, the least signaling: \`bench/ttff/bareSfu.ts\`). fromJoin: from the start of the join to the first decoded frame; other stages since the WebSocket opened (round trips: their durations). **Tessera / bare mediasoup, first frame from the start of the join: p50 ${r.ratio?.p50}×, p95 ${r.ratio?.p95}×.**${load}`
+            : `${r.joins} joins by headless Chromium, each stage’s time since the WebSocket opened (round trips: their durations). No bare-mediasoup baseline in this run.`,
           table: {
-            head: ['stage', 'p50 (ms)', 'p95 (ms)'],
-            rows: stages.map(([stage, s]) => [stage, fixed(s.p50), fixed(s.p95)]),
+            head: bare
+              ? ['stage', 'p50 (ms)', 'p95 (ms)', 'bare p50 (ms)', 'bare p95 (ms)']
+              : ['stage', 'p50 (ms)', 'p95 (ms)'],
+            rows: stages.map(([stage, s]) => [
+              stage,
+              fixed(s.p50),
+              fixed(s.p95),
+              ...(bare
+                ? [bare[stage] ? fixed(bare[stage].p50) : '', bare[stage] ? fixed(bare[stage].p95) : '']
+                : []),
+            ]),
           },
           chart: {
             title: `Join stages (${mode})`,
