@@ -160,7 +160,8 @@ interface ConsumerParams {
  * others'. Join milestones are recorded as performance marks (tessera:ws-open, login-sent,
  * login-done, recv-connect-sent, recv-connect-done, recv-connected). A 'track' listener gets
  * every remote track, including those that arrived before it was added. Joining takes one HTTP
- * request (router capabilities, cacheable) and two signaling round trips before media flows:
+ * request (router capabilities, cacheable; made while the socket opens) and two signaling round
+ * trips before media flows:
  * `login` returns transports and paused consumers for what is already published; connecting the
  * receive transport resumes them. In a large room the answer holds what fits the gateway's frame
  * limit: `join` pages in the rest of the participant and stream lists, and the streams that came
@@ -248,11 +249,24 @@ export class TesseraClient extends Emitter<ClientEvents> {
   static async join(options: JoinOptions): Promise<TesseraClient> {
     const base = options.url.replace(/\/$/, '');
     const device = new Device(options.handlerName ? { handlerName: options.handlerName } : undefined);
-    const caps = await fetch(`${base}/v1/rtp-capabilities`).then((r) => r.json());
-    await device.load({ routerRtpCapabilities: caps });
     const signaling = options.signalingUrl ?? `${base.replace(/^http/, 'ws')}/ws`;
-    const ws = await openSocket(`${signaling}?token=${encodeURIComponent(options.token)}`);
-    mark('ws-open');
+    // The device loads (an HTTP fetch, and a throw-away peer connection the browser builds)
+    // while the socket opens: neither waits for the other.
+    const [loaded, opened] = await Promise.allSettled([
+      fetch(`${base}/v1/rtp-capabilities`)
+        .then((r) => r.json())
+        .then((caps) => device.load({ routerRtpCapabilities: caps })),
+      openSocket(`${signaling}?token=${encodeURIComponent(options.token)}`).then((socket) => {
+        mark('ws-open');
+        return socket;
+      }),
+    ]);
+    if (loaded.status === 'rejected') {
+      if (opened.status === 'fulfilled') opened.value.close();
+      throw loaded.reason;
+    }
+    if (opened.status === 'rejected') throw opened.reason;
+    const ws = opened.value;
     const channel = new SignalingChannel(ws);
     const client = new TesseraClient(channel, signaling, device, { id: '', user: '', role: '' }, options);
     mark('login-sent');
