@@ -98,15 +98,24 @@ async function bareChannel(wsUrl: string) {
   return { ws, request };
 }
 
-window.barePublish = async (wsUrl) => {
-  const { request } = await bareChannel(wsUrl);
+type BareRequest = Awaited<ReturnType<typeof bareChannel>>['request'];
+
+/** A loaded device and one transport on the bare SFU, connected through its signaling when used. */
+async function bareTransport(request: BareRequest, direction: 'send' | 'recv') {
   const device = new Device();
   await device.load({ routerRtpCapabilities: await request('getRouterRtpCapabilities') });
   const params = await request<types.TransportOptions>('createWebRtcTransport');
-  const transport = device.createSendTransport(params);
+  const transport =
+    direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
   transport.on('connect', ({ dtlsParameters }, ok, fail) =>
     request('connectTransport', { transportId: transport.id, dtlsParameters }).then(ok, fail),
   );
+  return { device, transport };
+}
+
+window.barePublish = async (wsUrl) => {
+  const { request } = await bareChannel(wsUrl);
+  const { device, transport } = await bareTransport(request, 'send');
   transport.on('produce', ({ kind, rtpParameters }, ok, fail) =>
     request<{ id: string }>('produce', { transportId: transport.id, kind, rtpParameters }).then(ok, fail),
   );
@@ -123,13 +132,7 @@ window.bareMeasure = async (wsUrl) => {
   const joinStart = performance.now();
   const { ws, request } = await bareChannel(wsUrl);
   const wsOpen = performance.now();
-  const device = new Device();
-  await device.load({ routerRtpCapabilities: await request('getRouterRtpCapabilities') });
-  const params = await request<types.TransportOptions>('createWebRtcTransport');
-  const transport = device.createRecvTransport(params);
-  transport.on('connect', ({ dtlsParameters }, ok, fail) =>
-    request('connectTransport', { transportId: transport.id, dtlsParameters }).then(ok, fail),
-  );
+  const { device, transport } = await bareTransport(request, 'recv');
   const offered = await request<types.ConsumerOptions[]>('consume', {
     transportId: transport.id,
     rtpCapabilities: device.rtpCapabilities,

@@ -13,6 +13,8 @@ const ROOM = 'meet-room';
 const SHOTS = 'test-results';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
+/** expect.poll's wait: a page on a busy host (1 s by default). */
+const POLL = { timeout: 20_000 };
 
 describe('the meeting app, through its UI', () => {
   let server: EmbeddedServer;
@@ -125,7 +127,7 @@ describe('the meeting app, through its UI', () => {
     await ana.getByLabel('Your name', { exact: true }).fill('Ana');
     await ana.getByRole('button', { name: 'Join' }).click();
     await expect
-      .poll(() => ana.locator('#joinError').textContent())
+      .poll(() => ana.locator('#joinError').textContent(), POLL)
       .toContain('A room name is 1 to 64 letters, digits');
     expect(await ana.locator('#meeting').isHidden()).toBe(true);
   });
@@ -290,11 +292,11 @@ describe('the meeting app, through its UI', () => {
     });
     try {
       const cy = await open(strict);
-      await expect.poll(() => cy.locator('#joinError').textContent()).toContain('access was refused');
+      await expect.poll(() => cy.locator('#joinError').textContent(), POLL).toContain('access was refused');
       await cy.getByLabel('Room', { exact: true }).fill(ROOM);
       await cy.getByLabel('Your name', { exact: true }).fill('Cy');
       await cy.getByRole('button', { name: 'Join' }).click();
-      await expect.poll(() => cy.locator('#joinButton').isEnabled()).toBe(true);
+      await expect.poll(() => cy.locator('#joinButton').isEnabled(), POLL).toBe(true);
       expect(await cy.locator('#joinError').textContent()).toContain('access was refused');
       expect(await cy.locator('#meeting').isHidden()).toBe(true);
       expect(await serverParticipants()).toEqual(['Ana', 'Ben']);
