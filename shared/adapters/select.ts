@@ -6,6 +6,7 @@
  */
 
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { BlobStore } from '../ports/blobs.ts';
@@ -30,6 +31,7 @@ import type { Replies } from '../ports/replies.ts';
 import type { ResumeTickets } from '../ports/sessions.ts';
 import type { Participant, Stream } from '../protocol/http/liveState.ts';
 import type { StreamingOut } from '../protocol/http/streamingOut.ts';
+import { CachedRoomStore } from './CachedRoomStore.ts';
 import { createDynamoClients } from './dynamodb/client.ts';
 import { DynamoRecordingStore } from './dynamodb/DynamoRecordingStore.ts';
 import { DynamoRoomStore } from './dynamodb/DynamoRoomStore.ts';
@@ -64,6 +66,7 @@ import { RedisRateLimiter } from './redis/RedisRateLimiter.ts';
 import { RedisReplies } from './redis/RedisReplies.ts';
 import { RedisResumeTickets } from './redis/RedisResumeTickets.ts';
 import { RedisRoomNodes } from './redis/RedisRoomNodes.ts';
+import { RedisRoomVersions } from './redis/RedisRoomVersions.ts';
 import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
 import { createS3Client } from './s3/client.ts';
 import { S3BlobStore } from './s3/S3BlobStore.ts';
@@ -157,7 +160,7 @@ export function adaptersFor(config: Config, logger: Logger): Adapters {
   const table = config.dynamodbTable!;
   return {
     services: dynamo ? new DynamoServiceStore(dynamo, table) : memory.services,
-    rooms: dynamo ? new DynamoRoomStore(dynamo, table) : memory.rooms,
+    rooms: dynamo ? cachedWith(redis, new DynamoRoomStore(dynamo, table)) : memory.rooms,
     recordings: dynamo ? new DynamoRecordingStore(dynamo, table) : memory.recordings,
     participants: redis ? new RedisLiveCollection<Participant>(redis, 'participant') : memory.participants,
     streams: redis ? new RedisLiveCollection<Stream>(redis, 'stream') : memory.streams,
@@ -215,4 +218,9 @@ async function answers(probe: () => Promise<unknown>, ms: number): Promise<boole
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** With Redis, room reads are served from memory while the room's change token holds (CachedRoomStore). */
+function cachedWith(redis: Redis | undefined, rooms: RoomStore): RoomStore {
+  return redis ? new CachedRoomStore(rooms, new RedisRoomVersions(redis)) : rooms;
 }

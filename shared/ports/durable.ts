@@ -64,6 +64,17 @@ export interface RoomStore {
 }
 
 /**
+ * A change token per room record, kept where every process reads it cheaply (Redis): a process
+ * may serve a room from memory while the token it cached it under is still the current one.
+ */
+export interface RoomVersions {
+  /** The token now (null: none, e.g. never written or expired). */
+  current(roomKey: string): Promise<string | null>;
+  /** A new token: every copy cached under the old one is stale. */
+  changed(roomKey: string): Promise<void>;
+}
+
+/**
  * Recordings, under their room's `<service>/<room>` key: kept after they end (and after the
  * room), so that REST can say where a file went. A room holds a bounded number (RecordingService).
  */

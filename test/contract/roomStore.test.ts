@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CachedRoomStore } from '../../shared/adapters/CachedRoomStore.ts';
 import { DynamoRoomStore } from '../../shared/adapters/dynamodb/DynamoRoomStore.ts';
 import { MemoryRoomStore } from '../../shared/adapters/memory/MemoryRoomStore.ts';
+import { RedisRoomVersions } from '../../shared/adapters/redis/RedisRoomVersions.ts';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
 import { type Room, RoomOptionsSchema } from '../../shared/protocol/http/room.ts';
-import { dynamoTable, uniqueId } from './adapters.ts';
+import { dynamoTable, redisClient, uniqueId } from './adapters.ts';
 
 const room = (serviceId: string, n = 0): Room => ({
   id: uniqueId('room'),
@@ -23,6 +25,20 @@ const adapters: [string, () => Promise<{ store: RoomStore; close(): void }>][] =
     async () => {
       const t = await dynamoTable();
       return { store: new DynamoRoomStore(t.db, t.table), close: t.close };
+    },
+  ],
+  [
+    'dynamodb, cached by Redis change tokens',
+    async () => {
+      const t = await dynamoTable();
+      const redis = redisClient();
+      return {
+        store: new CachedRoomStore(new DynamoRoomStore(t.db, t.table), new RedisRoomVersions(redis)),
+        close: () => {
+          t.close();
+          redis.disconnect();
+        },
+      };
     },
   ],
 ];
@@ -129,5 +145,69 @@ describe.each(adapters)('RoomStore contract: %s', (_name, make) => {
 
   it('rejects a cursor it did not issue', async () => {
     await expect(store.list('svc-a', { limit: 2, cursor: 'bm90LWEtY3Vyc29y' })).rejects.toThrow(/cursor/);
+  });
+});
+
+describe("CachedRoomStore: one process serves reads from memory, and sees every other process's write", () => {
+  it('a write through another process (another cache, same table and Redis) shows on the next read', async () => {
+    const t = await dynamoTable();
+    const redis = redisClient();
+    try {
+      const durable = new DynamoRoomStore(t.db, t.table);
+      let durableReads = 0;
+      const counted = Object.assign(Object.create(durable), {
+        get: (serviceId: string, id: string) => {
+          durableReads++;
+          return durable.get(serviceId, id);
+        },
+      }) as DynamoRoomStore;
+      const versions = new RedisRoomVersions(redis);
+      const mine = new CachedRoomStore(counted, versions);
+      const theirs = new CachedRoomStore(durable, versions);
+      const r = room('svc-cache');
+      await theirs.create(r);
+      expect(await mine.get('svc-cache', r.id)).toEqual(r);
+      expect(await mine.get('svc-cache', r.id)).toEqual(r);
+      expect(durableReads, 'the second read came from memory').toBe(1);
+      // A copy handed out is the caller's: changing it changes nothing cached.
+      (await mine.get('svc-cache', r.id))!.name = 'scribbled';
+      expect((await mine.get('svc-cache', r.id))?.name).toBe(r.name);
+
+      const v2 = { ...r, name: 'renamed elsewhere', version: 2 };
+      await theirs.update(v2);
+      expect(await mine.get('svc-cache', r.id)).toEqual(v2);
+      expect(await theirs.delete('svc-cache', r.id)).toBe(true);
+      expect(await mine.get('svc-cache', r.id)).toBeUndefined();
+      // Gone and made again under the same id: the new room, not the cached old one.
+      const again = { ...r, name: 'second life', createdAt: new Date().toISOString() };
+      await theirs.create(again);
+      expect(await mine.get('svc-cache', r.id)).toEqual(again);
+    } finally {
+      t.close();
+      redis.disconnect();
+    }
+  });
+
+  it('keeps a copy no longer than its maximum age, whatever the token says', async () => {
+    let now = 0;
+    let reads = 0;
+    const inner = new MemoryRoomStore();
+    const counting = Object.assign(Object.create(inner), {
+      get: (serviceId: string, id: string) => {
+        reads++;
+        return inner.get(serviceId, id);
+      },
+    }) as MemoryRoomStore;
+    const fixed = { current: async () => 'same', changed: async () => {} };
+    const store = new CachedRoomStore(counting, fixed, { maxAgeMs: 1000, now: () => now });
+    const r = room('svc-age');
+    await inner.create(r);
+    await store.get('svc-age', r.id);
+    now = 999;
+    await store.get('svc-age', r.id);
+    expect(reads).toBe(1);
+    now = 1000;
+    await store.get('svc-age', r.id);
+    expect(reads).toBe(2);
   });
 });

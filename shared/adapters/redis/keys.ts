@@ -10,6 +10,7 @@
  *   tessera:room:{<roomId>}:nodes          hash    nodeId → participants of the room on it (a room may span nodes)
  *   tessera:room:{<roomId>}:lock           string  placement lock token (SET NX PX, compare-and-delete)
  *   tessera:room:{<roomId>}:fence          counter fencing token, incremented by every placement write
+ *   tessera:room:{<roomId>}:version        string  the room record's change token (random, new on every write), 7 d
  *   tessera:token:<tokenId>                string  "1" until the join token is redeemed (GETDEL) or expires
  *   tessera:conn:<connectionId>            string  connection record (room, node, participant), 3 h
  *   tessera:cmd:<commandId>                string  set NX when a node processes a command, 1 h
@@ -33,6 +34,7 @@ export const redisKeys = {
   roomLock: (roomId: string) => `tessera:room:{${roomId}}:lock`,
   roomNodes: (roomId: string) => `tessera:room:{${roomId}}:nodes`,
   roomFence: (roomId: string) => `tessera:room:{${roomId}}:fence`,
+  roomVersion: (roomId: string) => `tessera:room:{${roomId}}:version`,
   token: (tokenId: string) => `tessera:token:${tokenId}`,
 };
 
