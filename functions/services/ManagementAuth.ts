@@ -13,6 +13,8 @@ const SERVICE_ID = /^[\w-]{1,64}$/;
 const MAX_BEARER_LIFETIME_S = 15 * 60;
 /** Clock difference tolerated between a bearer token's signer and us. */
 const CLOCK_TOLERANCE_S = 30;
+/** Verified bearer tokens kept (a few MB at most). */
+const MAX_VERIFIED_BEARERS = 10_000;
 
 /**
  * Authenticates management requests, signed with the service key in one of two ways:
@@ -28,6 +30,8 @@ export class ManagementAuth {
   readonly #services: ServiceRegistry;
   readonly #nonces: NonceLedger;
   readonly #now: () => number;
+  /** Bearer tokens verified, by the token: whose, with which key, until when (insertion order: oldest first). */
+  readonly #verified = new Map<string, { serviceId: string; key: string; exp: number }>();
 
   constructor(services: ServiceRegistry, nonces: NonceLedger, now: () => number = Date.now) {
     this.#services = services;
@@ -45,6 +49,14 @@ export class ManagementAuth {
   }
 
   async #bearer(token: string): Promise<Caller> {
+    // A service signs a bearer token once and sends it until it expires: the same string
+    // checked against the same service key verifies the same way, so it is verified once.
+    const verified = this.#verified.get(token);
+    if (verified && verified.exp + CLOCK_TOLERANCE_S > this.#now() / 1000) {
+      if ((await this.#services.keyOf(verified.serviceId)) === verified.key)
+        return caller(this.#services, verified.serviceId);
+    }
+    this.#verified.delete(token);
     let serviceId: unknown;
     try {
       serviceId = decodeJwt(token).iss;
@@ -56,6 +68,7 @@ export class ManagementAuth {
         ? await this.#services.keyOf(serviceId)
         : undefined;
     if (!key) throw new AuthenticationError();
+    let exp: number;
     try {
       const { payload } = await jwtVerify(token, new TextEncoder().encode(key), {
         algorithms: ['HS256'],
@@ -74,11 +87,15 @@ export class ManagementAuth {
         payload.exp! - now > MAX_BEARER_LIFETIME_S + CLOCK_TOLERANCE_S
       )
         throw new AuthenticationError('bearer token lives too long');
+      exp = payload.exp!;
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('credentials expired');
       throw new AuthenticationError();
     }
+    this.#verified.set(token, { serviceId: serviceId as string, key, exp });
+    if (this.#verified.size > MAX_VERIFIED_BEARERS)
+      this.#verified.delete(this.#verified.keys().next().value!);
     return caller(this.#services, serviceId as string);
   }
 

@@ -145,6 +145,17 @@ describe('authentication', () => {
     expect(res.body.error.code).toBe(1101);
   });
 
+  it('a bearer token verified once (and remembered) stops working with its service', async () => {
+    const c = await newService('short-lived');
+    const token = await c.auth();
+    for (let i = 0; i < 2; i++) expect((await call('GET', '/v1/rooms', token)).status).toBe(200);
+    const gone = await call('DELETE', `/v1/services/${c.id}`, await bearer(SUPER.id, SUPER.key));
+    expect(gone.status).toBe(204);
+    const res = await call('GET', '/v1/rooms', token);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe(1101);
+  });
+
   it('tolerates a bearer token whose signer runs a few seconds ahead', async () => {
     const ahead = await bearer(a.id, a.key, {
       issuedAtS: Math.floor(Date.now() / 1000) + 10,
