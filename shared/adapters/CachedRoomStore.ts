@@ -12,15 +12,23 @@ export interface RoomCacheOptions {
 /**
  * A RoomStore that serves room reads from memory while the room's change token (RoomVersions,
  * one Redis GET) is the one the copy was cached under: a room read or token issue costs a
- * Redis round trip instead of a DynamoDB one. Every write goes to the durable store first and
- * then changes the token, so a reader that raced a write caches under the old token and reads
- * again next time. Lists and counts are not cached.
+ * Redis round trip instead of a DynamoDB one. Lists and counts are not cached.
+ *
+ * A write changes the token before and after it goes to the durable store: a reader that raced
+ * the write cached under the first new token, which the second one retires. The first change
+ * must succeed (no token, no write: every process's copy stays valid); if only the second fails,
+ * a racing reader's copy lives at most `maxAgeMs`.
+ *
+ * Outages: with the token unreadable (Redis down) reads go to the durable store, uncached, so
+ * durable state alone still serves room reads. With the durable store down, a room whose token
+ * still holds is served from memory.
  */
 export class CachedRoomStore implements RoomStore {
   readonly #inner: RoomStore;
   readonly #versions: RoomVersions;
   /** Map order is recency order: the first entry is the least recently used. */
-  readonly #entries = new Map<string, { room: Room; version: string | null; at: number }>();
+  /** Rooms kept as JSON: each read parses its own copy (cheaper than structuredClone). */
+  readonly #entries = new Map<string, { json: string; version: string | null; at: number }>();
   readonly #maxAgeMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
@@ -36,38 +44,36 @@ export class CachedRoomStore implements RoomStore {
   async get(serviceId: string, id: string): Promise<Room | undefined> {
     const key = roomKey(serviceId, id);
     // Read before the record: a write after this point changes the token, and the copy goes.
-    const version = await this.#versions.current(key);
+    let version: string | null;
+    try {
+      version = await this.#versions.current(key);
+    } catch {
+      return this.#inner.get(serviceId, id);
+    }
     const hit = this.#entries.get(key);
     this.#entries.delete(key);
     if (hit && hit.version === version && this.#now() - hit.at < this.#maxAgeMs) {
       this.#entries.set(key, hit);
-      return structuredClone(hit.room);
+      return JSON.parse(hit.json) as Room;
     }
     const room = await this.#inner.get(serviceId, id);
     if (!room) return undefined;
-    this.#entries.set(key, { room: structuredClone(room), version, at: this.#now() });
+    this.#entries.set(key, { json: JSON.stringify(room), version, at: this.#now() });
     while (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     return room;
   }
 
-  async create(room: Room): Promise<void> {
-    await this.#inner.create(room);
-    await this.#changed(room.serviceId, room.id);
+  create(room: Room): Promise<void> {
+    return this.#write(room.serviceId, room.id, () => this.#inner.create(room));
   }
 
-  async update(room: Room): Promise<void> {
-    try {
-      await this.#inner.update(room);
-    } finally {
-      // Also after a conflict: our copy may be the stale one that caused it.
-      await this.#changed(room.serviceId, room.id);
-    }
+  update(room: Room): Promise<void> {
+    // Also after a conflict the token changes: our copy may be the stale one that caused it.
+    return this.#write(room.serviceId, room.id, () => this.#inner.update(room));
   }
 
-  async delete(serviceId: string, id: string): Promise<boolean> {
-    const deleted = await this.#inner.delete(serviceId, id);
-    await this.#changed(serviceId, id);
-    return deleted;
+  delete(serviceId: string, id: string): Promise<boolean> {
+    return this.#write(serviceId, id, () => this.#inner.delete(serviceId, id));
   }
 
   list(serviceId: string, page: PageRequest): Promise<Page<Room>> {
@@ -78,9 +84,15 @@ export class CachedRoomStore implements RoomStore {
     return this.#inner.count(serviceId);
   }
 
-  async #changed(serviceId: string, id: string): Promise<void> {
+  async #write<T>(serviceId: string, id: string, write: () => Promise<T>): Promise<T> {
     const key = roomKey(serviceId, id);
     this.#entries.delete(key);
     await this.#versions.changed(key);
+    try {
+      return await write();
+    } finally {
+      this.#entries.delete(key);
+      await this.#versions.changed(key).catch(() => {});
+    }
   }
 }

@@ -3,7 +3,7 @@ import { CachedRoomStore } from '../../shared/adapters/CachedRoomStore.ts';
 import { DynamoRoomStore } from '../../shared/adapters/dynamodb/DynamoRoomStore.ts';
 import { MemoryRoomStore } from '../../shared/adapters/memory/MemoryRoomStore.ts';
 import { RedisRoomVersions } from '../../shared/adapters/redis/RedisRoomVersions.ts';
-import { ConflictError, NotFoundError } from '../../shared/errors.ts';
+import { ConflictError, NotFoundError, StorageError } from '../../shared/errors.ts';
 import type { RoomStore } from '../../shared/ports/durable.ts';
 import { type Room, RoomOptionsSchema } from '../../shared/protocol/http/room.ts';
 import { dynamoTable, redisClient, uniqueId } from './adapters.ts';
@@ -209,5 +209,46 @@ describe("CachedRoomStore: one process serves reads from memory, and sees every 
     now = 1000;
     await store.get('svc-age', r.id);
     expect(reads).toBe(2);
+  });
+
+  it('with the token store down: reads go to the durable store, uncached; writes are refused and write nothing', async () => {
+    const inner = new MemoryRoomStore();
+    let up = true;
+    const versions = {
+      current: async () => {
+        if (!up) throw new StorageError('room versions unavailable');
+        return 'same';
+      },
+      changed: async () => {
+        if (!up) throw new StorageError('room versions unavailable');
+      },
+    };
+    const store = new CachedRoomStore(inner, versions);
+    const r = room('svc-down');
+    await store.create(r);
+    expect(await store.get('svc-down', r.id)).toEqual(r);
+    up = false;
+    // Changed behind the cache's back: a read that cannot check the token must not trust its copy.
+    const renamed = { ...r, name: 'renamed while Redis was down', version: 2 };
+    await inner.update(renamed);
+    expect(await store.get('svc-down', r.id)).toEqual(renamed);
+    await expect(store.update({ ...renamed, version: 3 })).rejects.toBeInstanceOf(StorageError);
+    await expect(store.delete('svc-down', r.id)).rejects.toBeInstanceOf(StorageError);
+    expect(await inner.get('svc-down', r.id)).toEqual(renamed);
+  });
+
+  it('with the durable store down: a room whose token holds is still served', async () => {
+    const inner = new MemoryRoomStore();
+    const store = new CachedRoomStore(inner, { current: async () => 'same', changed: async () => {} });
+    const cached = room('svc-dyn');
+    const uncached = room('svc-dyn', 1);
+    await store.create(cached);
+    await store.create(uncached);
+    await store.get('svc-dyn', cached.id);
+    inner.get = async () => {
+      throw new StorageError('durable store unavailable');
+    };
+    expect(await store.get('svc-dyn', cached.id)).toEqual(cached);
+    await expect(store.get('svc-dyn', uncached.id)).rejects.toBeInstanceOf(StorageError);
   });
 });
