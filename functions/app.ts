@@ -1,10 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { getPath } from 'hono/utils/url';
 import { ErrorCodes, NotImplementedError, TesseraError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { bodyRules } from './http/bodyRules.ts';
 import type { ApiEnv } from './http/env.ts';
 import { errorResponse } from './http/errorResponse.ts';
 import { validationHook } from './http/validation.ts';
@@ -74,28 +74,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   });
 
   // Bodies: at most 64 KiB, JSON only, refused before they are read (the demo's join too).
-  for (const path of ['/v1/*', '/demo/*']) {
-    app.use(
-      path,
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          throw new HTTPException(413, { message: `request body larger than ${MAX_BODY_BYTES} bytes` });
-        },
-      }),
-    );
-    app.use(path, async (c, next) => {
-      const hasBody = c.req.raw.body !== null;
-      if (
-        hasBody &&
-        ['POST', 'PUT', 'PATCH'].includes(c.req.method) &&
-        !/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')
-      ) {
-        throw new HTTPException(415, { message: 'request bodies must be application/json' });
-      }
-      return next();
-    });
-  }
+  for (const path of ['/v1/*', '/demo/*']) app.use(path, bodyRules(MAX_BODY_BYTES));
   app.use('/v1/*', async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path)) return next();
     c.set('caller', await deps.api.auth.authenticate(c.req.header('authorization')));

@@ -6,7 +6,7 @@
 // busier minute favours neither; each target's CPU is read from /proc over its window, so
 // requests per core do not depend on what the load generator costs.
 //
-// Usage: npm run bench:control-plane -- [--window 5] [--rounds 3] [--connections 16] [--profile DIR]
+// Usage: npm run bench:control-plane -- [--window 5] [--rounds 3] [--connections 16] [--profile DIR] [--only NAME]
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
@@ -167,9 +167,11 @@ interface Sample {
   failed: number;
   load: number;
 }
-const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
+// --only NAME: that target alone (with --profile, a profile of one kind of request).
+const chosen = targets.filter((t) => !arg('only') || t.name === arg('only'));
+const samples = new Map<string, Sample[]>(chosen.map((t) => [t.name, []]));
 for (let round = 1; round <= options.rounds; round++) {
-  for (const target of targets) {
+  for (const target of chosen) {
     const request = await target.request();
     const before = [cpuSeconds(target.pid), cpuSeconds(redis.pid), cpuSeconds(dynamodb.pid)];
     const started = performance.now();
@@ -220,7 +222,7 @@ const summary = Object.fromEntries(
     },
   ]),
 );
-const base = summary['baseline (hono, no stores)']!.rpsPerCore;
+const base = summary['baseline (hono, no stores)']?.rpsPerCore ?? Number.NaN;
 const result = {
   benchmark: 'control-plane',
   date: new Date().toISOString(),

@@ -34,7 +34,8 @@ const AUDIENCE = 'tessera:join';
  * Every issued id goes into the TokenLedger, and redeeming deletes it: a token works once.
  */
 export class JoinTokens {
-  readonly #secret: Uint8Array;
+  /** Imported once: given raw bytes, jose imports the key again on every sign and verify. */
+  readonly #key: Promise<CryptoKey>;
   readonly #ledger: TokenLedger;
   readonly #ttlSeconds: number;
   readonly #now: () => number;
@@ -48,7 +49,13 @@ export class JoinTokens {
     /** config.limits.tokensPerServicePerMinute, counted across processes; unset: no limit. */
     rate?: { limiter: RateLimiter; perServicePerMinute: number };
   }) {
-    this.#secret = new TextEncoder().encode(options.secret);
+    this.#key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(options.secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
     this.#ledger = options.ledger;
     this.#ttlSeconds = options.ttlSeconds;
     this.#now = options.now ?? Date.now;
@@ -85,7 +92,7 @@ export class JoinTokens {
       .setAudience(AUDIENCE)
       .setIssuedAt(issuedAt)
       .setExpirationTime(expiresAt)
-      .sign(this.#secret);
+      .sign(await this.#key);
     await this.#ledger.record(id, expiresAt * 1000);
     return { token, id, expiresAt: new Date(expiresAt * 1000).toISOString() };
   }
@@ -94,7 +101,7 @@ export class JoinTokens {
   async verify(token: string): Promise<JoinClaims> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.#secret, {
+      ({ payload } = await jwtVerify(token, await this.#key, {
         algorithms: ['HS256'],
         issuer: ISSUER,
         audience: AUDIENCE,

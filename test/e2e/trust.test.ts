@@ -295,6 +295,16 @@ describe('the demo join endpoint', () => {
       expect([foreign.status, (await foreign.json()).error.code]).toEqual([403, 1102]);
       expect((await post(JSON.stringify({ room: 'x', user: 'y'.repeat(70_000) }))).status).toBe(413);
       expect((await post('room=x', 'text/plain')).status).toBe(415);
+      // Chunked (no content-length): counted as it streams in.
+      const chunked = (body: string) =>
+        fetch(`${server.url}/demo/join`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: new Blob([body]).stream(),
+          duplex: 'half',
+        } as RequestInit);
+      expect((await chunked(JSON.stringify({ room: 'x', user: 'y'.repeat(70_000) }))).status).toBe(413);
+      expect((await chunked(JSON.stringify({ room: 'demo-one', user: 'cy' }))).status).toBe(201);
     } finally {
       await server.close();
     }
