@@ -4,7 +4,6 @@
 // one core forwards at < 0.5 % loss. Method: ../../docs/benchmarks.md.
 //
 // Usage: npm run bench:forwarding -- [--srtp-steps 0,200,...] [--plain-steps ...] [--warm 5] [--measure 15]
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,9 +12,21 @@ import type { types } from 'mediasoup';
 import { routerMediaCodecs } from '../../media-node/codecs/routerCodecs.ts';
 import { WorkerPool } from '../../media-node/workers/WorkerPool.ts';
 import { createLogger } from '../../shared/logger.ts';
+import {
+  ask,
+  child,
+  cpuTicks,
+  DATA,
+  dropsOn,
+  LOSS_LIMIT,
+  pin,
+  sleep,
+  slopeUsPerPacket,
+  TICKS_PER_S,
+  udpDrops,
+} from './measure.ts';
 import { recordVp8 } from './record.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => {
   if (a.startsWith('--')) args.set(a.slice(2), all[i + 1] ?? '');
@@ -23,30 +34,7 @@ process.argv.slice(2).forEach((a, i, all) => {
 const steps = (name: string, fallback: string) => (args.get(name) ?? fallback).split(',').map(Number);
 const WARM_S = Number(args.get('warm') ?? 5);
 const MEASURE_S = Number(args.get('measure') ?? 15);
-const LOSS_LIMIT = 0.5;
 const SUITE = 'AES_CM_128_HMAC_SHA1_80' as const;
-const DATA = join(here, '..', 'results', 'vp8-640x480-800k.rtp');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString());
-const pin = (pid: number, cpu: string) =>
-  execFileSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
-const cpuTicks = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
-
-/** Kernel receive-queue drops per local UDP port on 127.0.0.1 (/proc/net/udp, last column). */
-function udpDrops(): Map<number, number> {
-  const drops = new Map<number, number>();
-  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols.length > 12) drops.set(Number.parseInt(cols[1]!.split(':')[1]!, 16), Number(cols.at(-1)));
-  }
-  return drops;
-}
-const dropsOn = (before: Map<number, number>, after: Map<number, number>, ports: number[]) =>
-  ports.reduce((sum, p) => sum + (after.get(p) ?? 0) - (before.get(p) ?? 0), 0);
 
 interface Step {
   consumers: number;
@@ -60,19 +48,6 @@ interface Step {
   expectedPps: number;
   lossPct: number;
   usPerPacket: number | null;
-}
-
-function child(file: string, argv: string[] = []): ChildProcess {
-  return fork(join(here, file), argv, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-function ask<T>(proc: ChildProcess, msg: object): Promise<T> {
-  return new Promise((resolve) => {
-    proc.once('message', (m) => resolve(m as T));
-    proc.send(msg);
-  });
 }
 
 async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
@@ -181,17 +156,13 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
   return results;
 }
 
-/** Least-squares slope of worker CPU over delivered packets/s on unsaturated steps: µs per packet. */
-function usPerPacket(steps: Step[]): number {
-  const clean = steps.filter((s) => s.lossPct < LOSS_LIMIT && s.workerCpuPct < 90);
-  const xs = clean.map((s) => s.deliveredPps);
-  const ys = clean.map((s) => s.workerCpuPct / 100);
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  const slope =
-    xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-  return slope * 1e6;
-}
+/** Worker µs per packet, fitted on unsaturated steps. */
+const usPerPacket = (steps: Step[]) =>
+  slopeUsPerPacket(
+    steps
+      .filter((s) => s.lossPct < LOSS_LIMIT && s.workerCpuPct < 90)
+      .map((s) => ({ pps: s.deliveredPps, cpuPct: s.workerCpuPct })),
+  );
 
 function summary(steps: Step[]) {
   const clean = steps.filter((s) => s.lossPct < LOSS_LIMIT && s.consumers > 0);
@@ -228,7 +199,12 @@ const report = {
   srtp: { summary: summary(srtp), steps: srtp },
   plain: { summary: summary(plain), steps: plain },
 };
-const out = join(here, '..', 'results', `forwarding-${report.date.slice(0, 10)}.json`);
+const out = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'results',
+  `forwarding-${report.date.slice(0, 10)}.json`,
+);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(JSON.stringify({ srtp: report.srtp.summary, plain: report.plain.summary }, null, 2));

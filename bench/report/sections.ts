@@ -109,6 +109,14 @@ const forwardingPath = z.object({
   summary: z.object({ usPerPacket: z.number(), consumersPerCoreMeasured: z.number(), limitedBy: z.string() }),
 });
 const forwarding = z.object({ srtp: forwardingPath, plain: forwardingPath });
+const forwardingWebRtc = z.object({
+  goal: z.object({ ratio: z.number() }),
+  summary: z.object({
+    usPerPacket: z.object({ tessera: z.number(), bare: z.number() }),
+    ratio: z.number(),
+  }),
+  rounds: z.array(z.object({ usPerPacket: z.object({ tessera: z.number(), bare: z.number() }) })),
+});
 
 const failover = z.object({
   clients: z.number(),
@@ -391,6 +399,37 @@ export const REPORTS: Report[] = [
           title: 'Worker CPU per forwarded packet',
           unit: 'µs per packet',
           bars: paths.map(([path, s]) => ({ category: path, series: 'Tessera', value: s.usPerPacket })),
+        },
+      };
+    },
+  },
+  {
+    kind: 'forwarding-webrtc',
+    title: 'SFU forwarding over WebRtcTransports, against bare mediasoup',
+    section(json) {
+      const r = forwardingWebRtc.parse(json);
+      return {
+        title: this.title,
+        method: `One VP8 stream to growing numbers of WebRTC receivers (werift: ICE consent, DTLS, SRTP, RTCP feedback); worker CPU per forwarded packet, Tessera's worker and transport options against mediasoup's defaults with the same binary, sweeps alternating. Goal: ratio ≤ ${r.goal.ratio}.`,
+        table: {
+          head: ['round', 'Tessera µs per packet', 'bare mediasoup µs per packet', 'ratio'],
+          rows: [
+            ...r.rounds.map((x, i) => [
+              i + 1,
+              x.usPerPacket.tessera,
+              x.usPerPacket.bare,
+              Math.round((x.usPerPacket.tessera / x.usPerPacket.bare) * 100) / 100,
+            ]),
+            ['median', r.summary.usPerPacket.tessera, r.summary.usPerPacket.bare, r.summary.ratio],
+          ],
+        },
+        chart: {
+          title: 'Worker CPU per forwarded packet (WebRtcTransport)',
+          unit: 'µs per packet',
+          bars: r.rounds.flatMap((x, i) => [
+            { category: `round ${i + 1}`, series: 'Tessera', value: x.usPerPacket.tessera },
+            { category: `round ${i + 1}`, series: 'bare mediasoup', value: x.usPerPacket.bare },
+          ]),
         },
       };
     },

@@ -9,6 +9,7 @@ import * as mediasoup from 'mediasoup';
 import { WebSocketServer } from 'ws';
 import { enableH265 } from '../../media-node/codecs/h265.ts';
 import { routerMediaCodecs } from '../../media-node/codecs/routerCodecs.ts';
+import { PEER_TRANSPORT_OPTIONS } from '../../media-node/sfu/Room.ts';
 import { assertWorkerBinary } from '../../media-node/workers/workerBinary.ts';
 
 export interface BareSfu {
@@ -40,14 +41,7 @@ export async function startBareSfu(): Promise<BareSfu> {
       getRouterRtpCapabilities: async () => router.rtpCapabilities,
       createWebRtcTransport: async () => {
         // As Tessera's media node makes them (Room.createTransport).
-        const t = await router.createWebRtcTransport({
-          webRtcServer,
-          enableUdp: true,
-          enableTcp: true,
-          preferUdp: true,
-          enableSctp: true,
-          initialAvailableOutgoingBitrate: 1_000_000,
-        });
+        const t = await router.createWebRtcTransport({ webRtcServer, ...PEER_TRANSPORT_OPTIONS });
         transports.set(t.id, t);
         return {
           id: t.id,

@@ -49,6 +49,15 @@ type Events = {
   close: [];
 };
 
+/** A participant's WebRtcTransports (on the worker's WebRtcServer); benchmarks use them too. */
+export const PEER_TRANSPORT_OPTIONS = {
+  enableUdp: true,
+  enableTcp: true,
+  preferUdp: true,
+  enableSctp: true,
+  initialAvailableOutgoingBitrate: 1_000_000,
+} as const;
+
 /**
  * A room on this media node: its routers (one worker, or several as it grows), its peers, and
  * the fan-out of events to their sinks. Protocol parsing lives in signaling/ and each peer's
@@ -314,11 +323,7 @@ export class Room extends EventEmitter<Events> {
     const slot = this.#routers.of(peer.info.id);
     const transport = await slot.router.createWebRtcTransport({
       webRtcServer: slot.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      enableSctp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
+      ...PEER_TRANSPORT_OPTIONS,
       appData: { peerId: peer.info.id, direction },
     });
     peer.transports.set(transport.id, transport);
