@@ -77,6 +77,18 @@ const placement = z.object({
   ),
 });
 
+const joins = z.object({
+  goal: z.object({ joinsPerSecondPerCore: z.number() }),
+  summary: z.object({
+    joinsPerSecondPerCore: z.number(),
+    joinsPerSecond: z.number(),
+    cpuMsPerJoin: z.number(),
+    p50Ms: z.number(),
+    p95Ms: z.number(),
+  }),
+  samples: z.array(z.object({ joinsPerSecond: z.number(), byProcess: z.record(z.string(), z.number()) })),
+});
+
 const controlPlane = z.object({
   goal: z.object({ rpsPerCore: z.number() }),
   summary: z.record(
@@ -299,6 +311,34 @@ export const REPORTS: Report[] = [
             { category: x.label, series: 'p50', value: x.p50ms },
             { category: x.label, series: 'p99', value: x.p99ms },
           ]),
+        },
+      };
+    },
+  },
+  {
+    kind: 'joins',
+    title: 'Joins per core across the local cluster',
+    section(json) {
+      const r = joins.parse(json);
+      const last = r.samples.at(-1)!;
+      const msPerJoin = Object.entries(last.byProcess).map(
+        ([name, cores]) =>
+          [name, Math.round((cores / Math.max(last.joinsPerSecond, 1)) * 10_000) / 10] as const,
+      );
+      return {
+        title: this.title,
+        method: `Token (REST), signaling WebSocket, login (placement, two transports), logout, close; clients with bounded concurrency; the CPU of every cluster process (the node's workers included), the stores apart. ${r.summary.joinsPerSecond} joins/s, p50 ${r.summary.p50Ms} ms, p95 ${r.summary.p95Ms} ms. Goal: ≥ ${r.goal.joinsPerSecondPerCore} joins/s per core.`,
+        table: {
+          head: ['process', 'CPU ms per join'],
+          rows: [
+            ...msPerJoin.map(([name, ms]) => [name, ms]),
+            [`all (joins/s per core: ${r.summary.joinsPerSecondPerCore})`, r.summary.cpuMsPerJoin],
+          ],
+        },
+        chart: {
+          title: 'CPU per join, by process',
+          unit: 'ms per join',
+          bars: msPerJoin.map(([name, ms]) => ({ category: name, series: 'measured', value: ms })),
         },
       };
     },

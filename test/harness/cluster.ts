@@ -76,6 +76,8 @@ export interface LocalCluster {
   /** Starts another media node process (with settings of its own: a node without ffmpeg…). */
   addNode(nodeId: string, nodeEnv?: Record<string, string>): Promise<ChildProcess>;
   nodes: Map<string, ChildProcess>;
+  /** The control plane's processes (gateway with the signaling function, functions, webhooks), for CPU accounting. */
+  controlPlane: { name: string; pid: number }[];
   /** The cluster's coturn, when started with TURN_SECRET and TURN_LISTEN_IP. */
   turnServer: TurnServer | undefined;
   close(): Promise<void>;
@@ -177,6 +179,11 @@ export async function startLocalCluster(
     superAuth,
     nodes,
     addNode,
+    controlPlane: [
+      { name: 'gateway + signaling', pid: gateway.pid! },
+      { name: 'functions', pid: functions.pid! },
+      { name: 'webhooks', pid: webhooks.pid! },
+    ],
     turnServer,
     async token(room, user, role = 'presenter', setup = {}) {
       if (!rooms.has(room)) {
