@@ -75,6 +75,17 @@ describe.each(adapters)('command bus contract: %s', (_name, make) => {
     await bus.ack(node, again[0]!);
     expect(await bus.receive(node, { waitMs: 1500, max: 1 })).toEqual([]);
   });
+  it('acknowledges many at once (more than one batch): none comes back', async () => {
+    const node = uniqueId('node');
+    await bus.open(node);
+    for (let i = 0; i < 13; i++) await bus.send(node, drop(`room-${i}`));
+    const received = [];
+    while (received.length < 13) received.push(...(await bus.receive(node, { waitMs: 2000, max: 10 })));
+    await Promise.all(received.map((r) => bus.ack(node, r)));
+    // Past the visibility timeout (1 s): an unacknowledged one would be back.
+    expect(await bus.receive(node, { waitMs: 2500, max: 10 })).toEqual([]);
+  });
+
   it('dead-letters a command: it leaves the queue and lands in the dead-letter queue with its reason', async () => {
     const node = uniqueId('node');
     await bus.open(node);

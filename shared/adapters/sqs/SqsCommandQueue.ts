@@ -1,6 +1,6 @@
 import {
   CreateQueueCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   QueueDoesNotExist,
@@ -17,6 +17,20 @@ import type {
   ReceivedCommand,
 } from '../../ports/commands.ts';
 import type { NodeCommand } from '../../protocol/commands.ts';
+
+/**
+ * An acknowledgement waits this long for company: one DeleteMessageBatch deletes up to ten (each
+ * SQS call costs ~1 ms of CPU through the SDK). Nothing waits on it but the queue's bookkeeping:
+ * the visibility timeout is 30 s, and a command redelivered meanwhile is skipped by the ledger.
+ */
+const ACK_BATCH_MS = 20;
+const SQS_BATCH = 10;
+
+interface PendingAck {
+  receipt: string;
+  resolve(): void;
+  reject(error: unknown): void;
+}
 
 export interface SqsCommandQueueOptions {
   /** Queue names are `<prefix>node-<nodeId>`; a deployment's functions and nodes share the prefix. */
@@ -36,6 +50,8 @@ export class SqsCommandQueue implements CommandBus, CommandQueue, DeadLetterInbo
   readonly #sqs: SQSClient;
   readonly #options: Required<SqsCommandQueueOptions>;
   readonly #urls = new Map<string, string>();
+  /** Acknowledgements waiting to be sent, by queue URL. */
+  readonly #acks = new Map<string, { entries: PendingAck[]; timer: NodeJS.Timeout }>();
 
   constructor(sqs: SQSClient, options: SqsCommandQueueOptions) {
     this.#sqs = sqs;
@@ -96,12 +112,45 @@ export class SqsCommandQueue implements CommandBus, CommandQueue, DeadLetterInbo
   }
 
   async ack(nodeId: string, received: ReceivedCommand): Promise<void> {
-    await this.#sqs.send(
-      new DeleteMessageCommand({
-        QueueUrl: await this.#nodeQueueUrl(nodeId),
-        ReceiptHandle: received.receipt,
-      }),
-    );
+    const QueueUrl = await this.#nodeQueueUrl(nodeId);
+    await new Promise<void>((resolve, reject) => {
+      let pending = this.#acks.get(QueueUrl);
+      if (!pending) {
+        pending = { entries: [], timer: setTimeout(() => this.#sendAcks(QueueUrl), ACK_BATCH_MS) };
+        this.#acks.set(QueueUrl, pending);
+      }
+      pending.entries.push({ receipt: received.receipt, resolve, reject });
+      if (pending.entries.length === SQS_BATCH) this.#sendAcks(QueueUrl);
+    });
+  }
+
+  #sendAcks(QueueUrl: string): void {
+    const pending = this.#acks.get(QueueUrl);
+    if (!pending) return;
+    this.#acks.delete(QueueUrl);
+    clearTimeout(pending.timer);
+    const { entries } = pending;
+    this.#sqs
+      .send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: entries.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receipt })),
+        }),
+      )
+      .then(
+        ({ Failed }) => {
+          const failed = new Map((Failed ?? []).map((f) => [Number(f.Id), f]));
+          entries.forEach((e, i) => {
+            const refused = failed.get(i);
+            if (refused)
+              e.reject(new Error(`acknowledgement refused: ${refused.Code} ${refused.Message ?? ''}`));
+            else e.resolve();
+          });
+        },
+        (error) => {
+          for (const e of entries) e.reject(error);
+        },
+      );
   }
 
   async deadLetter(nodeId: string, received: ReceivedCommand, reason: string): Promise<void> {
