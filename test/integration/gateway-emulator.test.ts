@@ -13,7 +13,10 @@ import { connectionsApi } from '../../functions/http/connectionsApi.ts';
 import { WebSocketGateway } from '../../functions/http/WebSocketGateway.ts';
 import type { SignalingFunction } from '../../functions/signaling/SignalingFunction.ts';
 import { websocketHandler } from '../../functions/signaling/websocketHandler.ts';
+import { ApiGatewayConnections } from '../../shared/adapters/apigw/ApiGatewayConnections.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { MessageTooLargeError } from '../../shared/ports/gateway.ts';
+import type { ServerMessage } from '../../shared/protocol/signaling.ts';
 
 /** The gateway emulator against API Gateway's semantics, driven by the real AWS SDK client. */
 describe('WebSocket gateway emulator', () => {
@@ -95,6 +98,29 @@ describe('WebSocket gateway emulator', () => {
     await expect(
       sdk.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('x') })),
     ).rejects.toBeInstanceOf(GoneException);
+  });
+
+  it("Tessera's poster (signed requests, not the SDK): delivers, false once gone, too large refused", async () => {
+    const gateway = new ApiGatewayConnections(`http://${base}`);
+    try {
+      const ws = await open('good');
+      const connectionId = seen.filter((e) => e.route === '$connect').at(-1)!.connectionId;
+      const received = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+      const message = { event: 'text', data: { from: 'x', to: 'all', message: 'hi' } } as ServerMessage;
+      expect(await gateway.post(connectionId, message)).toBe(true);
+      expect(JSON.parse(await received)).toEqual(message);
+      const huge = {
+        event: 'text',
+        data: { from: 'x', to: 'all', message: 'y'.repeat(140_000) },
+      } as ServerMessage;
+      await expect(gateway.post(connectionId, huge)).rejects.toBeInstanceOf(MessageTooLargeError);
+      const closed = new Promise((r) => ws.once('close', r));
+      await gateway.disconnect(connectionId);
+      await closed;
+      expect(await gateway.post(connectionId, message)).toBe(false);
+    } finally {
+      gateway.close();
+    }
   });
 
   it('closes a socket that sends a frame over 128 KiB', async () => {
