@@ -9,7 +9,7 @@
 // Usage: npm run bench:control-plane -- [--window 5] [--rounds 3] [--connections 16] [--profile DIR] [--only NAME]
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,6 +22,7 @@ import { startDynamoDbLocal } from '../../test/harness/dynamodb.ts';
 import { freePort } from '../../test/harness/ports.ts';
 import { startRedis } from '../../test/harness/redis.ts';
 import { startSqs } from '../../test/harness/sqs.ts';
+import { machine } from '../host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string) => {
@@ -226,12 +227,7 @@ const base = summary['baseline (hono, no stores)']?.rpsPerCore ?? Number.NaN;
 const result = {
   benchmark: 'control-plane',
   date: new Date().toISOString(),
-  machine: {
-    host: hostname(),
-    cpu: cpus()[0]?.model,
-    cores: cpus().length,
-    load: loadavg().map((l) => l.toFixed(2)),
-  },
+  machine: machine(),
   method:
     'autocannon in the benchmark process against the functions process (Redis, DynamoDB Local, SQS emulator) and a ' +
     'minimal hono app, rounds alternating; each target’s CPU from /proc over its window; medians of the rounds',

@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { launchChromium } from '../../test/harness/chromium.ts';
 import { startLocalCluster } from '../../test/harness/cluster.ts';
-import { startDynamoDbLocal } from '../../test/harness/dynamodb.ts';
 import {
   type BurstResult,
   formatHistogram,
@@ -28,8 +27,7 @@ import {
   runFailoverBurst,
   serveBurstPage,
 } from '../../test/harness/failoverBurst.ts';
-import { startRedis } from '../../test/harness/redis.ts';
-import { startSqs } from '../../test/harness/sqs.ts';
+import { startClusterStores } from '../clusterStores.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string) => {
@@ -53,15 +51,7 @@ const options = Options.parse({
   scenarios: arg('scenarios'),
 });
 
-const [redis, dynamodb, sqs] = await Promise.all([startRedis(), startDynamoDbLocal(), startSqs()]);
-Object.assign(process.env, {
-  REDIS_URL: redis.url,
-  AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-  AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-});
+const stores = await startClusterStores();
 const cluster = await startLocalCluster(Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`));
 const [browser, pages] = await Promise.all([launchChromium(), serveBurstPage()]);
 
@@ -147,5 +137,5 @@ console.log(`wrote ${out}`);
 await browser.close();
 await pages.close();
 await cluster.close();
-await Promise.all([redis.stop(), dynamodb.stop(), sqs.stop()]);
+await stores.stop();
 process.exit(0);

@@ -4,6 +4,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { types } from 'mediasoup';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DATA = join(here, '..', 'results', 'vp8-640x480-800k.rtp');
@@ -63,4 +64,22 @@ export function slopeUsPerPacket(points: { pps: number; cpuPct: number }[]): num
   const slope =
     xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
   return slope * 1e6;
+}
+
+/** The replayed VP8 stream's way in: a PlainTransport that learns the sender's address (comedia). */
+export async function replayedVp8Producer(router: types.Router) {
+  const input = await router.createPlainTransport({
+    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    rtcpMux: false,
+    comedia: true,
+  });
+  const fb = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
+  const producer = await input.produce({
+    kind: 'video',
+    rtpParameters: {
+      codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: fb }],
+      encodings: [{ ssrc: 11111111 }],
+    },
+  });
+  return { producer, inputPort: input.tuple.localPort };
 }

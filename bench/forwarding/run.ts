@@ -20,6 +20,7 @@ import {
   dropsOn,
   LOSS_LIMIT,
   pin,
+  replayedVp8Producer,
   sleep,
   slopeUsPerPacket,
   TICKS_PER_S,
@@ -56,15 +57,7 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
   pin(worker.pid, '1');
   const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
   const listenInfo = { protocol: 'udp' as const, ip: '127.0.0.1' };
-  const input = await router.createPlainTransport({ listenInfo, rtcpMux: false, comedia: true });
-  const fb = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
-  const producer = await input.produce({
-    kind: 'video',
-    rtpParameters: {
-      codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: fb }],
-      encodings: [{ ssrc: 11111111 }],
-    },
-  });
+  const { producer, inputPort } = await replayedVp8Producer(router);
   // No BWE: with no feedback from the sink, mediasoup would probe ~30 pkt/s per transport,
   // traffic a real receiver would not cause.
   const caps: types.RtpCapabilities = {
@@ -77,7 +70,7 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
       (h) => !h.uri.includes('transport-wide-cc'),
     ),
   };
-  const sender = child('send.ts', [DATA, String(input.tuple.localPort)]);
+  const sender = child('send.ts', [DATA, String(inputPort)]);
   const sink = child('sink.ts');
   await new Promise((r) => sink.once('message', r));
   pin(sender.pid!, '0');
@@ -132,7 +125,7 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
     const deliveredPps = delivered / seconds;
     const step: Step = {
       consumers: n,
-      workerInputDrops: dropsOn(d0, d1, [input.tuple.localPort]),
+      workerInputDrops: dropsOn(d0, d1, [inputPort]),
       sinkDrops: dropsOn(d0, d1, sinkPorts),
       workerCpuPct,
       sinkCpuPct: ((sink1 - sink0) / TICKS_PER_S / seconds) * 100,

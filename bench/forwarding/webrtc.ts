@@ -31,6 +31,7 @@ import {
   dropsOn,
   LOSS_LIMIT,
   pin,
+  replayedVp8Producer,
   sleep,
   slopeUsPerPacket,
   udpDrops,
@@ -105,24 +106,12 @@ async function setUp(arm: Arm) {
           ],
         })
       : undefined;
-  const input = await router.createPlainTransport({
-    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
-    rtcpMux: false,
-    comedia: true,
-  });
-  const fb = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
-  const producer = await input.produce({
-    kind: 'video',
-    rtpParameters: {
-      codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: fb }],
-      encodings: [{ ssrc: 11111111 }],
-    },
-  });
+  const { producer, inputPort } = await replayedVp8Producer(router);
   const transport = () =>
     arm === 'tessera'
       ? router.createWebRtcTransport({ webRtcServer: webRtcServer!, ...PEER_TRANSPORT_OPTIONS })
       : router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }] });
-  return { worker, router, producer, inputPort: input.tuple.localPort, transport, close };
+  return { worker, router, producer, inputPort, transport, close };
 }
 
 /** The receivers' process: answers its requests and connects the transports it asks to. */
@@ -227,7 +216,7 @@ async function sweep(arm: Arm): Promise<Step[]> {
   return steps;
 }
 
-const fit = (steps: Step[]) =>
+const slopeOf = (steps: Step[]) =>
   slopeUsPerPacket(
     steps
       .filter((s) => s.lossPct <= LOSS_LIMIT && s.receiversCpuPct <= 90)
@@ -243,8 +232,8 @@ for (let r = 0; r < options.rounds; r++) {
   const result = { tessera: [] as Step[], bare: [] as Step[] };
   for (const arm of order) result[arm] = await sweep(arm);
   const usPerPacket = {
-    tessera: Number(fit(result.tessera).toFixed(2)),
-    bare: Number(fit(result.bare).toFixed(2)),
+    tessera: Number(slopeOf(result.tessera).toFixed(2)),
+    bare: Number(slopeOf(result.bare).toFixed(2)),
   };
   console.log(`round ${r + 1}: µs/packet tessera ${usPerPacket.tessera}, bare ${usPerPacket.bare}`);
   rounds.push({ ...result, usPerPacket });

@@ -9,15 +9,14 @@
 //
 // Usage: npm run bench:joins -- [--window 15] [--concurrency 16] [--rooms 8] [--rounds 2] [--profile DIR]
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import { startLocalCluster } from '../../test/harness/cluster.ts';
-import { startDynamoDbLocal } from '../../test/harness/dynamodb.ts';
-import { startRedis } from '../../test/harness/redis.ts';
-import { startSqs } from '../../test/harness/sqs.ts';
+import { startClusterStores } from '../clusterStores.ts';
+import { machine } from '../host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string) => {
@@ -53,15 +52,8 @@ function treeCpuSeconds(pid: number): number {
   return total;
 }
 
-const [redis, dynamodb, sqs] = await Promise.all([startRedis(), startDynamoDbLocal(), startSqs()]);
-Object.assign(process.env, {
-  REDIS_URL: redis.url,
-  AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-  AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-});
+const stores = await startClusterStores();
+const { redis, dynamodb } = stores;
 const cluster = await startLocalCluster(['node-1'], {
   TOKENS_PER_SERVICE_PER_MINUTE: '1000000',
   LOG_LEVEL: 'warn',
@@ -173,12 +165,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const result = {
   benchmark: 'joins',
   date: new Date().toISOString(),
-  machine: {
-    host: hostname(),
-    cpu: cpus()[0]?.model,
-    cores: cpus().length,
-    load: loadavg().map((l) => l.toFixed(2)),
-  },
+  machine: machine(),
   method:
     'token (REST) + signaling WebSocket + login (placement, two transports on the node) + logout + close, ' +
     'clients in the benchmark process with bounded concurrency; CPU of the cluster processes and their ' +
@@ -208,5 +195,5 @@ const out = join(
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`wrote ${out}`);
 await cluster.close();
-await Promise.all([redis.stop(), dynamodb.stop(), sqs.stop()]);
+await stores.stop();
 process.exit(0);

@@ -13,11 +13,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../../test/harness/chromium.ts';
 import { startLocalCluster } from '../../test/harness/cluster.ts';
-import { startDynamoDbLocal } from '../../test/harness/dynamodb.ts';
 import { startEmbedded } from '../../test/harness/embedded.ts';
 import { bundleForBrowser, servePages } from '../../test/harness/pageServer.ts';
-import { startRedis } from '../../test/harness/redis.ts';
-import { startSqs } from '../../test/harness/sqs.ts';
+import { startClusterStores } from '../clusterStores.ts';
 import { startBareSfu } from './bareSfu.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,15 +32,7 @@ interface Target {
 
 async function startTarget(): Promise<Target> {
   if (MODE === 'embedded') return startEmbedded({ MEDIA_WORKERS: '2' });
-  const [redis, dynamodb, sqs] = await Promise.all([startRedis(), startDynamoDbLocal(), startSqs()]);
-  Object.assign(process.env, {
-    REDIS_URL: redis.url,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  });
+  const stores = await startClusterStores();
   const cluster = await startLocalCluster();
   return {
     url: cluster.url,
@@ -50,7 +40,7 @@ async function startTarget(): Promise<Target> {
     token: cluster.token,
     async close() {
       await cluster.close();
-      await Promise.all([redis.stop(), dynamodb.stop(), sqs.stop()]);
+      await stores.stop();
     },
   };
 }
