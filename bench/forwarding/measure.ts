@@ -5,21 +5,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
+import * as mediasoup from 'mediasoup';
+import { enableH265 } from '../../media-node/codecs/h265.ts';
+import { WorkerPool } from '../../media-node/workers/WorkerPool.ts';
+import { createLogger } from '../../shared/logger.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DATA = join(here, '..', 'results', 'vp8-640x480-800k.rtp');
 export const LOSS_LIMIT = 0.5;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-export const TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString());
 
 export const pin = (pid: number, cpu: string) =>
   execFileSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
-
-export const cpuTicks = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
 
 /** CPU time of every thread of a process in ns (/proc/<pid>/task/<tid>/schedstat): finer than ticks. */
 export function cpuNs(pid: number): number {
@@ -82,4 +79,21 @@ export async function replayedVp8Producer(router: types.Router) {
     },
   });
   return { producer, inputPort: input.tuple.localPort };
+}
+
+/** Whose worker: Tessera's media node's (WorkerPool) or mediasoup's defaults, the same binary. */
+export type Arm = 'tessera' | 'bare';
+
+export async function armWorker(arm: Arm): Promise<{ worker: types.Worker; close(): void }> {
+  if (arm === 'tessera') {
+    const pool = await WorkerPool.create({
+      size: 1,
+      logger: createLogger({ level: 'warn' }),
+      respawn: false,
+    });
+    return { worker: pool.workers[0]!, close: () => pool.close() };
+  }
+  enableH265(); // the same router codecs on both arms
+  const worker = await mediasoup.createWorker();
+  return { worker, close: () => worker.close() };
 }

@@ -1,7 +1,8 @@
 // Forwarding benchmark: one mediasoup worker (one core), one VP8 producer fed by a paced
 // replay of recorded RTP, N consumers on PlainTransports (SRTP AES_CM_128_HMAC_SHA1_80 or
 // plain RTP) to a UDP sink. Reports worker CPU per forwarded packet and the most consumers
-// one core forwards at < 0.5 % loss. Method: ../../docs/benchmarks.md.
+// one core forwards at < 0.5 % loss, for Tessera's worker and for mediasoup's defaults (the
+// same binary). Method: ../../docs/benchmarks.md.
 //
 // Usage: npm run bench:forwarding -- [--srtp-steps 0,200,...] [--plain-steps ...] [--warm 5] [--measure 15]
 import { randomBytes } from 'node:crypto';
@@ -10,12 +11,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
 import { routerMediaCodecs } from '../../media-node/codecs/routerCodecs.ts';
-import { WorkerPool } from '../../media-node/workers/WorkerPool.ts';
-import { createLogger } from '../../shared/logger.ts';
 import {
+  type Arm,
+  armWorker,
   ask,
   child,
-  cpuTicks,
+  cpuNs,
   DATA,
   dropsOn,
   LOSS_LIMIT,
@@ -23,7 +24,6 @@ import {
   replayedVp8Producer,
   sleep,
   slopeUsPerPacket,
-  TICKS_PER_S,
   udpDrops,
 } from './measure.ts';
 import { recordVp8 } from './record.ts';
@@ -51,9 +51,8 @@ interface Step {
   usPerPacket: number | null;
 }
 
-async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
-  const pool = await WorkerPool.create({ size: 1, logger: createLogger({ level: 'warn' }), respawn: false });
-  const worker = pool.workers[0]!;
+async function sweep(srtp: boolean, counts: number[], arm: Arm): Promise<Step[]> {
+  const { worker, close } = await armWorker(arm);
   pin(worker.pid, '1');
   const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
   const listenInfo = { protocol: 'udp' as const, ip: '127.0.0.1' };
@@ -108,18 +107,18 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
     const s0 = await ask<{ sent: number; t: number }>(sender, {});
     const k0 = await ask<{ packets: number; lost: number }>(sink, { cmd: 'snap' });
     const d0 = udpDrops();
-    const w0 = cpuTicks(worker.pid);
-    const sink0 = cpuTicks(sink.pid!);
+    const w0 = cpuNs(worker.pid);
+    const sink0 = cpuNs(sink.pid!);
     const t0 = performance.now();
     await sleep(MEASURE_S * 1000);
-    const w1 = cpuTicks(worker.pid);
-    const sink1 = cpuTicks(sink.pid!);
+    const w1 = cpuNs(worker.pid);
+    const sink1 = cpuNs(sink.pid!);
     const d1 = udpDrops();
     const t1 = performance.now();
     const k1 = await ask<{ packets: number; lost: number }>(sink, { cmd: 'snap' });
     const s1 = await ask<{ sent: number; t: number }>(sender, {});
     const seconds = (t1 - t0) / 1000;
-    const workerCpuPct = ((w1 - w0) / TICKS_PER_S / seconds) * 100;
+    const workerCpuPct = ((w1 - w0) / 1e9 / seconds) * 100;
     const delivered = k1.packets - k0.packets;
     const lost = k1.lost - k0.lost;
     const deliveredPps = delivered / seconds;
@@ -128,7 +127,7 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
       workerInputDrops: dropsOn(d0, d1, [inputPort]),
       sinkDrops: dropsOn(d0, d1, sinkPorts),
       workerCpuPct,
-      sinkCpuPct: ((sink1 - sink0) / TICKS_PER_S / seconds) * 100,
+      sinkCpuPct: ((sink1 - sink0) / 1e9 / seconds) * 100,
       deliveredPps,
       expectedPps: ((s1.sent - s0.sent) / ((s1.t - s0.t) / 1000)) * n,
       lossPct: delivered + lost > 0 ? (lost / (delivered + lost)) * 100 : 0,
@@ -136,7 +135,7 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
     };
     results.push(step);
     console.log(
-      `${srtp ? 'srtp ' : 'plain'} N=${n}\tworker ${workerCpuPct.toFixed(1)} %\tsink ${step.sinkCpuPct.toFixed(1)} %` +
+      `${arm.padEnd(7)} ${srtp ? 'srtp ' : 'plain'} N=${n}\tworker ${workerCpuPct.toFixed(1)} %\tsink ${step.sinkCpuPct.toFixed(1)} %` +
         `\t${deliveredPps.toFixed(0)} pkt/s` +
         `\tloss ${step.lossPct.toFixed(3)} %\tdrops in/sink ${step.workerInputDrops}/${step.sinkDrops}` +
         `\t${step.usPerPacket?.toFixed(2) ?? '-'} µs/pkt`,
@@ -145,7 +144,7 @@ async function sweep(srtp: boolean, counts: number[]): Promise<Step[]> {
   }
   sender.kill();
   sink.kill();
-  pool.close();
+  close();
   return results;
 }
 
@@ -178,8 +177,15 @@ function summary(steps: Step[]) {
 
 if (!existsSync(DATA)) console.log(`recorded ${await recordVp8(DATA)} VP8 packets to ${DATA}`);
 pin(process.pid, '0');
-const srtp = await sweep(true, steps('srtp-steps', '0,500,1000,1250,1500,1600,1700,1800,2000'));
-const plain = await sweep(false, steps('plain-steps', '0,1000,1500,1750,2000,2500'));
+const srtpSteps = steps('srtp-steps', '0,500,1000,1250,1500,1600,1700,1800,2000');
+const plainSteps = steps('plain-steps', '0,1000,1500,1750,2000,2500');
+// Tessera's worker and mediasoup's defaults (same binary), in an order that favours neither.
+const srtp = await sweep(true, srtpSteps, 'tessera');
+const bareSrtp = await sweep(true, srtpSteps, 'bare');
+const barePlain = await sweep(false, plainSteps, 'bare');
+const plain = await sweep(false, plainSteps, 'tessera');
+const ratio = (ours: Step[], theirs: Step[]) =>
+  Math.round((summary(ours).usPerPacket / summary(theirs).usPerPacket) * 1000) / 1000;
 const report = {
   date: new Date().toISOString(),
   machine: { cores: 2, load: readFileSync('/proc/loadavg', 'utf8').trim() },
@@ -191,6 +197,12 @@ const report = {
   },
   srtp: { summary: summary(srtp), steps: srtp },
   plain: { summary: summary(plain), steps: plain },
+  bare: {
+    what: 'mediasoup.createWorker() defaults, the same worker binary and transports',
+    srtp: { summary: summary(bareSrtp), steps: bareSrtp },
+    plain: { summary: summary(barePlain), steps: barePlain },
+  },
+  ratioToBare: { srtp: ratio(srtp, bareSrtp), plain: ratio(plain, barePlain) },
 };
 const out = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -200,6 +212,12 @@ const out = join(
 );
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log(JSON.stringify({ srtp: report.srtp.summary, plain: report.plain.summary }, null, 2));
+console.log(
+  JSON.stringify(
+    { srtp: report.srtp.summary, plain: report.plain.summary, ratioToBare: report.ratioToBare },
+    null,
+    2,
+  ),
+);
 console.log(`wrote ${out}`);
 process.exit(0);

@@ -17,14 +17,12 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
-import * as mediasoup from 'mediasoup';
 import { z } from 'zod';
-import { enableH265 } from '../../media-node/codecs/h265.ts';
 import { routerMediaCodecs } from '../../media-node/codecs/routerCodecs.ts';
 import { PEER_TRANSPORT_OPTIONS } from '../../media-node/sfu/Room.ts';
-import { WorkerPool } from '../../media-node/workers/WorkerPool.ts';
-import { createLogger } from '../../shared/logger.ts';
 import {
+  type Arm,
+  armWorker,
   child,
   cpuNs,
   DATA,
@@ -54,7 +52,6 @@ const options = z
   })
   .parse({ steps: arg('steps'), rounds: arg('rounds'), warm: arg('warm'), measure: arg('measure') });
 
-type Arm = 'tessera' | 'bare';
 interface Step {
   consumers: number;
   workerCpuPct: number;
@@ -80,21 +77,7 @@ async function bytesSent(transports: Iterable<types.WebRtcTransport>) {
 
 /** A worker with one router and one VP8 producer fed by the replay, made as the arm makes them. */
 async function setUp(arm: Arm) {
-  let worker: types.Worker;
-  let close: () => void;
-  if (arm === 'tessera') {
-    const pool = await WorkerPool.create({
-      size: 1,
-      logger: createLogger({ level: 'warn' }),
-      respawn: false,
-    });
-    worker = pool.workers[0]!;
-    close = () => pool.close();
-  } else {
-    enableH265(); // the same router codecs on both arms
-    worker = await mediasoup.createWorker();
-    close = () => worker.close();
-  }
+  const { worker, close } = await armWorker(arm);
   pin(worker.pid, '1');
   const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
   const webRtcServer =

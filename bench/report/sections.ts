@@ -120,7 +120,13 @@ const ttff = z.object({
 const forwardingPath = z.object({
   summary: z.object({ usPerPacket: z.number(), consumersPerCoreMeasured: z.number(), limitedBy: z.string() }),
 });
-const forwarding = z.object({ srtp: forwardingPath, plain: forwardingPath });
+const forwarding = z.object({
+  srtp: forwardingPath,
+  plain: forwardingPath,
+  /** From 2026-12-03 on: mediasoup's defaults with the same binary, swept in the same sitting. */
+  bare: z.object({ srtp: forwardingPath, plain: forwardingPath }).optional(),
+  ratioToBare: z.object({ srtp: z.number(), plain: z.number() }).optional(),
+});
 const forwardingWebRtc = z.object({
   goal: z.object({ ratio: z.number() }),
   summary: z.object({
@@ -432,13 +438,40 @@ export const REPORTS: Report[] = [
         method:
           'One VP8 stream fanned out to growing numbers of consumers on one worker until packets drop; the worker’s CPU per forwarded packet.',
         table: {
-          head: ['path', 'µs per packet', 'consumers per core', 'limited by'],
-          rows: paths.map(([path, s]) => [path, s.usPerPacket, s.consumersPerCoreMeasured, s.limitedBy]),
+          head: [
+            'path',
+            'µs per packet',
+            'consumers per core',
+            'limited by',
+            ...(r.bare ? ['bare mediasoup µs per packet', 'ratio'] : []),
+          ],
+          rows: paths.map(([path, s], i) => [
+            path,
+            s.usPerPacket,
+            s.consumersPerCoreMeasured,
+            s.limitedBy,
+            ...(r.bare && r.ratioToBare
+              ? i === 0
+                ? [r.bare.srtp.summary.usPerPacket, r.ratioToBare.srtp]
+                : [r.bare.plain.summary.usPerPacket, r.ratioToBare.plain]
+              : []),
+          ]),
         },
         chart: {
           title: 'Worker CPU per forwarded packet',
           unit: 'µs per packet',
-          bars: paths.map(([path, s]) => ({ category: path, series: 'Tessera', value: s.usPerPacket })),
+          bars: paths.flatMap(([path, s], i) => [
+            { category: path, series: 'Tessera', value: s.usPerPacket },
+            ...(r.bare
+              ? [
+                  {
+                    category: path,
+                    series: 'bare mediasoup',
+                    value: (i === 0 ? r.bare.srtp : r.bare.plain).summary.usPerPacket,
+                  },
+                ]
+              : []),
+          ]),
         },
       };
     },
