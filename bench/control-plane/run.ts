@@ -22,13 +22,10 @@ import { startDynamoDbLocal } from '../../test/harness/dynamodb.ts';
 import { freePort } from '../../test/harness/ports.ts';
 import { startRedis } from '../../test/harness/redis.ts';
 import { startSqs } from '../../test/harness/sqs.ts';
+import { arg } from '../args.ts';
 import { machine } from '../host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const options = z
   .object({
     window: z.coerce.number().min(1).max(60).default(5),

@@ -27,13 +27,10 @@ import {
   runFailoverBurst,
   serveBurstPage,
 } from '../../test/harness/failoverBurst.ts';
+import { arg } from '../args.ts';
 import { startClusterStores } from '../clusterStores.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const Options = z.object({
   clients: z.coerce.number().int().min(2).max(60).default(20),
   runs: z.coerce.number().int().min(1).max(20).default(3),

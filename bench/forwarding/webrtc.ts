@@ -20,6 +20,7 @@ import type { types } from 'mediasoup';
 import { z } from 'zod';
 import { routerMediaCodecs } from '../../media-node/codecs/routerCodecs.ts';
 import { PEER_TRANSPORT_OPTIONS } from '../../media-node/sfu/Room.ts';
+import { arg } from '../args.ts';
 import {
   type Arm,
   armWorker,
@@ -36,10 +37,6 @@ import {
 } from './measure.ts';
 import { recordVp8 } from './record.ts';
 
-const arg = (name: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const options = z
   .object({
     steps: z

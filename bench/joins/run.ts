@@ -15,14 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import { startLocalCluster } from '../../test/harness/cluster.ts';
+import { arg } from '../args.ts';
 import { startClusterStores } from '../clusterStores.ts';
 import { machine } from '../host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const options = z
   .object({
     window: z.coerce.number().min(2).max(120).default(15),

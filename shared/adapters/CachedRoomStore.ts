@@ -26,8 +26,10 @@ export interface RoomCacheOptions {
 export class CachedRoomStore implements RoomStore {
   readonly #inner: RoomStore;
   readonly #versions: RoomVersions;
-  /** Map order is recency order: the first entry is the least recently used. */
-  /** Rooms kept as JSON: each read parses its own copy (cheaper than structuredClone). */
+  /**
+   * Rooms kept as JSON, each read parsing its own copy (cheaper than structuredClone). Map order
+   * is recency order: the first entry is the least recently used.
+   */
   readonly #entries = new Map<string, { json: string; version: string | null; at: number }>();
   readonly #maxAgeMs: number;
   readonly #maxEntries: number;

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { type ConnectionGateway, MessageTooLargeError } from '../../ports/gateway.ts';
 import type { ServerMessage } from '../../protocol/signaling.ts';
-import { SignedPoster } from './signedPost.ts';
+import { SignedPoster } from './SignedPoster.ts';
 
 /** The WebSocket API's @connections management endpoint (API Gateway, or the local emulator). */
 export class ApiGatewayConnections implements ConnectionGateway {

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { SignedPoster } from '../../shared/adapters/apigw/signedPost.ts';
+import { SignedPoster } from '../../shared/adapters/apigw/SignedPoster.ts';
 
 const bytes = (d: string | ArrayBuffer | ArrayBufferView) =>
   typeof d === 'string'
