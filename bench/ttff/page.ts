@@ -51,6 +51,10 @@ window.ttffMeasure = async (url, token, signalingUrl) => {
     loginRtt: at('login-done') - at('login-sent'),
     clientSetup: at('recv-connect-sent') - at('login-done'),
     connectRtt: at('recv-connect-done') - at('recv-connect-sent'),
+    deviceLoadedFromJoin: at('device-loaded') - joinStart,
+    connectSentFromJoin: at('recv-connect-sent') - joinStart,
+    connectedFromJoin: at('recv-connected') - joinStart,
+    frameAfterConnected: firstFrame - at('recv-connected'),
     iceDtlsConnected: at('recv-connected') - t0,
     firstPacket: firstPacket ? firstPacket - t0 : Number.NaN,
     firstFrame: firstFrame ? firstFrame - t0 : Number.NaN,
@@ -133,6 +137,15 @@ window.bareMeasure = async (wsUrl) => {
   const { ws, request } = await bareChannel(wsUrl);
   const wsOpen = performance.now();
   const { device, transport } = await bareTransport(request, 'recv');
+  const created = performance.now();
+  let connectSent = Number.NaN;
+  let connected = Number.NaN;
+  transport.on('connect', () => {
+    connectSent = performance.now();
+  });
+  transport.on('connectionstatechange', (s) => {
+    if (s === 'connected') connected = performance.now();
+  });
   const offered = await request<types.ConsumerOptions[]>('consume', {
     transportId: transport.id,
     rtpCapabilities: device.rtpCapabilities,
@@ -146,6 +159,12 @@ window.bareMeasure = async (wsUrl) => {
   const result = {
     fromJoin: firstFrame ? firstFrame - joinStart : Number.NaN,
     wsOpenFromJoin: wsOpen - joinStart,
+    transportCreated: created - wsOpen,
+    connectSent: connectSent - wsOpen,
+    iceDtlsConnected: connected - wsOpen,
+    connectSentFromJoin: connectSent - joinStart,
+    connectedFromJoin: connected - joinStart,
+    frameAfterConnected: firstFrame - connected,
     firstPacket: firstPacket ? firstPacket - wsOpen : Number.NaN,
     firstFrame: firstFrame ? firstFrame - wsOpen : Number.NaN,
   };
