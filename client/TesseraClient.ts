@@ -1,10 +1,10 @@
-import type { types } from 'mediasoup-client';
-import { Device } from 'mediasoup-client';
+import type { Device, types } from 'mediasoup-client';
 import type {
   AudioTranscodeRequest,
   IceServer,
   LoginRoom,
   Method,
+  Params,
   ParticipantsPage,
   ServerEvent,
   SessionInfo,
@@ -14,10 +14,12 @@ import type {
   VideoTranscodeRequest,
 } from '../shared/protocol/signaling.ts';
 import { publicationOf } from '../shared/protocol/signaling.ts';
+import { createDtlsIdentity, type DtlsIdentity, usesIdentity } from './dtlsIdentity.ts';
 import { Emitter } from './Emitter.ts';
 import { MediaWatch } from './MediaWatch.ts';
 import { nextDelay } from './reconnectPolicy.ts';
 import { CloseCodes, openSocket, SignalingChannel, TesseraClientError } from './SignalingChannel.ts';
+import { warmDevice } from './warmDevice.ts';
 
 export { TesseraClientError } from './SignalingChannel.ts';
 
@@ -146,6 +148,8 @@ interface LoginResult {
   routerRtpCapabilities: types.RtpCapabilities;
   transports: { send?: types.TransportOptions; recv?: types.TransportOptions };
   consumers: ConsumerParams[];
+  /** The server connected the transports with the login's `dtlsParameters`. */
+  dtlsConnected?: boolean;
 }
 
 interface ConsumerParams {
@@ -200,6 +204,8 @@ export class TesseraClient extends Emitter<ClientEvents> {
   #recovering: Promise<void> | undefined;
   #sendTransport: types.Transport | undefined;
   #recvTransport: types.Transport | undefined;
+  /** The certificate of all our peer connections, its fingerprint sent with each login. */
+  #dtls: DtlsIdentity | undefined;
   /** Transports with an ICE restart under way. */
   readonly #restartingIce = new WeakSet<types.Transport>();
   #state: ConnectionState = 'connecting';
@@ -248,14 +254,16 @@ export class TesseraClient extends Emitter<ClientEvents> {
 
   static async join(options: JoinOptions): Promise<TesseraClient> {
     const base = options.url.replace(/\/$/, '');
-    const device = new Device(options.handlerName ? { handlerName: options.handlerName } : undefined);
+    const device = warmDevice(options.handlerName);
     const signaling = options.signalingUrl ?? `${base.replace(/^http/, 'ws')}/ws`;
-    // The device loads (an HTTP fetch, and a throw-away peer connection the browser builds)
-    // while the socket opens: neither waits for the other.
+    // The device loads (an HTTP fetch, and throw-away peer connections the browser builds)
+    // and the DTLS certificate is made while the socket opens: none waits for another.
+    const identity = createDtlsIdentity();
     const [loaded, opened] = await Promise.allSettled([
       fetch(`${base}/v1/rtp-capabilities`)
         .then((r) => r.json())
-        .then((caps) => device.load({ routerRtpCapabilities: caps })),
+        .then((caps) => device.load({ routerRtpCapabilities: caps }))
+        .then(() => mark('device-loaded')),
       openSocket(`${signaling}?token=${encodeURIComponent(options.token)}`).then((socket) => {
         mark('ws-open');
         return socket;
@@ -269,11 +277,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const ws = opened.value;
     const channel = new SignalingChannel(ws);
     const client = new TesseraClient(channel, signaling, device, { id: '', user: '', role: '' }, options);
+    client.#dtls = await identity;
     mark('login-sent');
     const login = await client.#request<LoginResult>('login', {
       rtpCapabilities: device.rtpCapabilities,
       // Without autoSubscribe the caller picks what to receive, and how (transcoded…).
       ...client.#loginSubscribe,
+      ...client.#loginDtls,
     });
     mark('login-done');
     await client.#applyLogin(login);
@@ -310,12 +320,14 @@ export class TesseraClient extends Emitter<ClientEvents> {
     const listed: string[] = [];
     this.#addParticipants(login.room.participants);
     listed.push(...this.#addStreams(login.room.streams));
+    const connected = login.dtlsConnected === true;
     if (login.transports.send)
-      this.#sendTransport = this.#setUpSend(withIce(login.transports.send, login, this.#ice));
+      this.#sendTransport = this.#setUpSend(this.#transportOptions(login.transports.send, login), connected);
     if (login.transports.recv) {
       this.#recvTransport = this.#setUpRecv(
-        withIce(login.transports.recv, login, this.#ice),
+        this.#transportOptions(login.transports.recv, login),
         login.consumers.map((c) => c.id),
+        connected,
       );
       // Streams published before we joined arrive as 'track' events too, once the caller has
       // had the chance to add listeners right after `await join()` (this runs a task later).
@@ -627,6 +639,7 @@ export class TesseraClient extends Emitter<ClientEvents> {
               resume: true,
               ...(failover ? { failover: true } : {}),
               ...this.#loginSubscribe,
+              ...this.#loginDtls,
             },
             LOGIN_TIMEOUT_MS,
           );
@@ -1042,13 +1055,13 @@ export class TesseraClient extends Emitter<ClientEvents> {
     this.#end();
   }
 
-  #setUpSend(options: types.TransportOptions): types.Transport {
+  /** `connected`: the server connected it at login, with our certificate's fingerprint. */
+  #setUpSend(options: types.TransportOptions, connected: boolean): types.Transport {
     const transport = this.#device.createSendTransport(options);
-    transport.on('connect', ({ dtlsParameters }, done, fail) => {
-      this.#request('transport.connect', { transportId: transport.id, dtlsParameters }).then(
-        () => done(),
-        fail,
-      );
+    transport.on('connect', ({ dtlsParameters }, done) => {
+      if (connected) this.#expectIdentity(dtlsParameters);
+      else this.#connectAlongside(transport, { transportId: transport.id, dtlsParameters });
+      done();
     });
     transport.on('produce', ({ kind, rtpParameters, appData }, done, fail) => {
       this.#request<{ id: string }>('publish', {
@@ -1071,19 +1084,72 @@ export class TesseraClient extends Emitter<ClientEvents> {
     return transport;
   }
 
-  /** `resumeOnConnect`: consumers from login, resumed by the server in the connect round trip. */
-  #setUpRecv(options: types.TransportOptions, resumeOnConnect: string[]): types.Transport {
+  /** Login params: our certificate's fingerprint, when we have one (see dtlsIdentity.ts). */
+  get #loginDtls(): { dtlsParameters?: types.DtlsParameters } {
+    return this.#dtls ? { dtlsParameters: this.#dtls.parameters } : {};
+  }
+
+  /** A transport's options from a login answer: ICE servers, and our certificate. */
+  #transportOptions(transport: types.TransportOptions, login: LoginResult): types.TransportOptions {
+    const options = withIce(transport, login, this.#ice);
+    return this.#dtls
+      ? {
+          ...options,
+          additionalSettings: { ...options.additionalSettings, certificates: [this.#dtls.certificate] },
+        }
+      : options;
+  }
+
+  /**
+   * A transport the server connected at login: the browser must be using our certificate, or
+   * DTLS cannot succeed. Every browser with `generateCertificate` honours `certificates`; should
+   * one not, this says why its media never flows, and later logins go the classic way.
+   */
+  #expectIdentity(dtlsParameters: types.DtlsParameters): void {
+    if (!this.#dtls || usesIdentity(this.#dtls, dtlsParameters)) return;
+    console.error(
+      'tessera: the browser did not use the DTLS certificate given; this transport cannot connect',
+    );
+    this.#dtls = undefined;
+  }
+
+  /**
+   * Tells the server our DTLS parameters without waiting for its answer: the browser starts ICE
+   * and DTLS at once, beside the request (one round trip less before media; a queue's round
+   * trip in cluster mode). The node answers ICE checks from the transport's creation and, as
+   * DTLS server, holds the handshake until the fingerprint arrives. A refusal means the
+   * transport is gone on the server (the session is ending) or a bug: told, as consume() did.
+   */
+  #connectAlongside(
+    transport: types.Transport,
+    params: Params<'transport.connect'>,
+    onConnected: () => void = () => {},
+  ): void {
+    this.#request('transport.connect', params).then(onConnected, (e) => {
+      if (!transport.closed && !this.#closed) console.warn('tessera: transport.connect failed', e);
+    });
+  }
+
+  /**
+   * `resumeOnConnect`: consumers from login, resumed by the server in the connect round trip
+   * (or at login already when it `connected` the transport).
+   */
+  #setUpRecv(
+    options: types.TransportOptions,
+    resumeOnConnect: string[],
+    connected: boolean,
+  ): types.Transport {
     const transport = this.#device.createRecvTransport(options);
-    transport.on('connect', ({ dtlsParameters }, done, fail) => {
+    transport.on('connect', ({ dtlsParameters }, done) => {
       mark('recv-connect-sent');
-      this.#request('transport.connect', {
-        transportId: transport.id,
-        dtlsParameters,
-        resume: resumeOnConnect,
-      }).then(() => {
-        mark('recv-connect-done');
-        done();
-      }, fail);
+      if (connected) this.#expectIdentity(dtlsParameters);
+      else
+        this.#connectAlongside(
+          transport,
+          { transportId: transport.id, dtlsParameters, resume: resumeOnConnect },
+          () => mark('recv-connect-done'),
+        );
+      done();
     });
     transport.on('connectionstatechange', (state) => {
       if (state === 'connected') mark('recv-connected');

@@ -21,7 +21,7 @@ import type { Room } from '../sfu/Room.ts';
 import type { RoomRegistry } from '../sfu/RoomRegistry.ts';
 import type { SubscriptionTranscoders } from '../transcoding/SubscriptionTranscoders.ts';
 import { GatewaySink } from './GatewaySink.ts';
-import { consumerParams, methods, transportParams } from './methods.ts';
+import { consumerParams, methods, resume, transportParams } from './methods.ts';
 import { jsonBytes, page, snapshot } from './paging.ts';
 import type { SessionKeeper } from './SessionKeeper.ts';
 
@@ -234,6 +234,12 @@ export class NodeSignaling {
       mayPublish ? room.createTransport(peer, 'send') : undefined,
       maySubscribe ? room.createTransport(peer, 'recv') : undefined,
     ]);
+    // The client's certificate is known: connected now, media flows as soon as ICE and DTLS do.
+    const dtlsConnected = params.dtlsParameters !== undefined;
+    if (params.dtlsParameters) {
+      const dtlsParameters = params.dtlsParameters as ms.DtlsParameters;
+      await Promise.all([send, recv].map((t) => t?.connect({ dtlsParameters })));
+    }
     const answerRoom = roomLists(room, peer);
     // Paused consumers for the listed streams, within budget: the client can receive after one
     // more round trip (transport.connect with `resume`) and subscribes to the rest itself.
@@ -264,6 +270,8 @@ export class NodeSignaling {
         }
         consumers.push(params);
       }
+      // Their m-sections are in the client's first answer, before its DTLS can complete.
+      if (dtlsConnected) await Promise.all(consumers.map((c) => resume(room.consumer(peer, c.id))));
     }
     return {
       participant: { ...command.participant },
@@ -274,6 +282,7 @@ export class NodeSignaling {
         ...(recv ? { recv: transportParams(recv) } : {}),
       },
       consumers,
+      ...(dtlsConnected ? { dtlsConnected } : {}),
       ...(this.#iceServersFor ? { iceServers: this.#iceServersFor(command.participant.id) } : {}),
     };
   }

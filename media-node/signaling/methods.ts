@@ -44,7 +44,7 @@ export const consumerParams = (c: types.Consumer) => ({
   producerPaused: c.producerPaused,
 });
 
-async function resume(consumer: types.Consumer): Promise<void> {
+export async function resume(consumer: types.Consumer): Promise<void> {
   await consumer.resume();
   // mediasoup asks for a key frame itself on resume of a connected consumer; this covers the
   // case where the producer had already answered an earlier request.

@@ -52,7 +52,16 @@ const boundedObject = json.refine(bounded(16_384), 'too large or too deeply nest
 export const DtlsParametersSchema = z.object({
   role: z.enum(['auto', 'client', 'server']).optional(),
   fingerprints: z
-    .array(z.object({ algorithm: z.string().max(32), value: z.string().max(256) }))
+    .array(
+      z.object({
+        // What mediasoup knows (another would make the worker throw, not answer a clear 1301).
+        algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']),
+        value: z
+          .string()
+          .max(256)
+          .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})+$/, 'colon-separated hex bytes'),
+      }),
+    )
     .min(1)
     .max(8),
 });
@@ -190,6 +199,13 @@ export const methodParams = {
      * mixed streams as well ('all'), or none (false).
      */
     subscribe: z.union([z.boolean(), z.literal('all')]).optional(),
+    /**
+     * The client's DTLS parameters, the same for all its transports (one certificate for every
+     * peer connection): the node connects the transports it makes and starts the answer's
+     * consumers at once (the answer says `dtlsConnected`), so no `transport.connect` round trip
+     * comes before ICE and DTLS.
+     */
+    dtlsParameters: DtlsParametersSchema.optional(),
   }),
   /** A fresh resume ticket (answered by the signaling function, not the node); the old one stops working. */
   'session.refresh': z.strictObject({}),

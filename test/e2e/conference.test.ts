@@ -35,6 +35,14 @@ describe('conference on the embedded server (three Chromium participants)', () =
       { page: c, id: idc.id },
     ]);
     expect(await c.evaluate(() => window.peer.participants())).toEqual(['ana', 'ben']);
+    // The SDK's certificate went with the login: the node connected the transports then, and
+    // the browser reached 'connected' with no transport.connect round trip (no answer to mark).
+    const marks = await c.evaluate(() =>
+      ['recv-connect-sent', 'recv-connect-done', 'recv-connected'].map(
+        (name) => performance.getEntriesByName(`tessera:${name}`).length,
+      ),
+    );
+    expect(marks).toEqual([1, 0, 1]);
     // Everyone's fake microphone beeps: the room announces active speakers, and they are participants.
     const speakers = await eventually(
       () => a.evaluate(() => window.peer.speakers()),

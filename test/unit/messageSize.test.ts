@@ -84,7 +84,10 @@ describe('signaling lists in pages (media-node/signaling/paging.ts)', () => {
 
   it("login's consumers fit transport.connect's resume list", () => {
     const ids = Array.from({ length: LOGIN_BUDGET.maxConsumers }, (_, n) => `c${n}`);
-    const connect = { transportId: 't', dtlsParameters: { fingerprints: [{ algorithm: 'a', value: 'v' }] } };
+    const connect = {
+      transportId: 't',
+      dtlsParameters: { fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD' }] },
+    };
     expect(methodParams['transport.connect'].safeParse({ ...connect, resume: ids }).success).toBe(true);
   });
 });
