@@ -42,6 +42,8 @@ export interface CommandProcessorOptions {
 export class CommandProcessor {
   readonly #o: CommandProcessorOptions;
   readonly #roomChains = new Map<string, Promise<void>>();
+  /** Acknowledgements on their way (batched by the queue), awaited by stop(). */
+  readonly #acks = new Set<Promise<void>>();
   #running = false;
   #loop: Promise<void> | undefined;
 
@@ -59,6 +61,7 @@ export class CommandProcessor {
     this.#running = false;
     await this.#loop;
     await Promise.all(this.#roomChains.values());
+    await Promise.all(this.#acks);
   }
 
   async #run(): Promise<void> {
@@ -122,6 +125,10 @@ export class CommandProcessor {
       // Handlers answer their own callers; a failure here is logged and the command is not retried.
       logger.error('command failed', { id: command.id, type: command.type, error });
     }
-    await queue.ack(nodeId, received).catch((error) => logger.error('ack failed', { error }));
+    // Not part of the room's order: its next command goes on while this acknowledgement waits
+    // for its batch (a redelivery meanwhile is skipped by the ledger).
+    const acked = queue.ack(nodeId, received).catch((error) => logger.error('ack failed', { error }));
+    this.#acks.add(acked);
+    void acked.finally(() => this.#acks.delete(acked));
   }
 }

@@ -93,6 +93,30 @@ describe('the command processor on the memory bus', () => {
     expect(done).toEqual(['r2:other', 'r1:slow', 'r1:next', 'r1:last']);
   });
 
+  it("does not hold a room's next command for the last one's acknowledgement; stop() waits for them", async () => {
+    // As SqsCommandQueue batches its acknowledgements (one DeleteMessageBatch per 20 ms): here
+    // they are held until released.
+    const queue = new MemoryCommandQueue();
+    await queue.open(NODE);
+    const held: (() => void)[] = [];
+    const ack = queue.ack.bind(queue);
+    queue.ack = (nodeId, received) =>
+      new Promise<void>((resolve) => held.push(() => void ack(nodeId, received).then(resolve)));
+    const { processor, handled } = start(queue);
+    for (const who of ['a', 'b', 'c']) await queue.send(NODE, drop('r', who));
+    await until('all three handled', () => handled.length === 3);
+    expect(held).toHaveLength(3);
+    let stopped = false;
+    const stopping = processor.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((r) => setTimeout(r, 1100)); // past the receive loop's 1 s wait
+    expect(stopped).toBe(false);
+    for (const release of held) release();
+    await stopping;
+    expect(stopped).toBe(true);
+  });
+
   it('does a command once however often it comes: redelivered, repeated, or taken by two processors', async () => {
     // A visibility timeout shorter than the handler: the queue delivers the command again meanwhile.
     const queue = new MemoryCommandQueue({ visibilityTimeoutMs: 100 });
