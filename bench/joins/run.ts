@@ -5,9 +5,11 @@
 // Clients run in this process with bounded concurrency over a few rooms; every cluster process's
 // CPU (with its children: the mediasoup worker) is read from /proc over the window, the stores'
 // emulators apart. The result is joins per second per core the cluster used, so it does not
-// depend on how many joins are in flight.
+// depend on how many joins are in flight. Then bursts: `--burst` clients, their sockets open, log
+// in to one fresh room at once; the time until every login is answered (a room's commands run
+// one after another on its node, so this is what a meeting's start feels like).
 //
-// Usage: npm run bench:joins -- [--window 15] [--concurrency 16] [--rooms 8] [--rounds 2] [--profile DIR]
+// Usage: npm run bench:joins -- [--window 15] [--concurrency 16] [--rooms 8] [--rounds 2] [--burst 10] [--profile DIR]
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,12 +28,14 @@ const options = z
     concurrency: z.coerce.number().int().min(1).max(256).default(16),
     rooms: z.coerce.number().int().min(1).max(100).default(8),
     rounds: z.coerce.number().int().min(1).max(5).default(2),
+    burst: z.coerce.number().int().min(2).max(64).default(10),
   })
   .parse({
     window: arg('window'),
     concurrency: arg('concurrency'),
     rooms: arg('rooms'),
     rounds: arg('rounds'),
+    burst: arg('burst'),
   });
 
 /** CPU seconds of a process and all its descendants (every thread), from /proc. */
@@ -64,11 +68,9 @@ for (const room of rooms) await cluster.token(room, 'warm-up'); // creates the r
 const caps = await (await fetch(`${cluster.url}/v1/rtp-capabilities`)).json();
 
 let sequence = 0;
-/** One client's join and leave; resolves with its duration (ms). */
-async function joinAndLeave(): Promise<number> {
-  const started = performance.now();
-  const n = sequence++;
-  const token = await cluster.token(rooms[n % rooms.length]!, `user-${n}`);
+/** A signaling socket of a new participant of `room`, open, with a request helper. */
+async function connect(room: string, user: string) {
+  const token = await cluster.token(room, user);
   const ws = new WebSocket(`${cluster.signalingUrl}?token=${encodeURIComponent(token)}`);
   const answers = new Map<number, (m: { ok: boolean; error?: unknown }) => void>();
   ws.on('message', (data) => {
@@ -81,6 +83,14 @@ async function joinAndLeave(): Promise<number> {
       ws.send(JSON.stringify({ id, method, params }));
     });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  return { ws, request };
+}
+
+/** One client's join and leave; resolves with its duration (ms). */
+async function joinAndLeave(): Promise<number> {
+  const started = performance.now();
+  const n = sequence++;
+  const { ws, request } = await connect(rooms[n % rooms.length]!, `user-${n}`);
   try {
     await request(1, 'login', { rtpCapabilities: caps });
     await request(2, 'logout', {});
@@ -159,6 +169,23 @@ for (let round = 1; round <= options.rounds; round++) {
   console.log(`[round ${round}] ${JSON.stringify(sample)}`);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** `options.burst` open sockets log in to one new room at once: ms until the last answer. */
+async function burst(round: number): Promise<number> {
+  const room = `burst-${round}`;
+  const clients = await Promise.all(
+    Array.from({ length: options.burst }, (_, i) => connect(room, `burst-${round}-${i}`)),
+  );
+  const started = performance.now();
+  await Promise.all(clients.map((c) => c.request(1, 'login', { rtpCapabilities: caps })));
+  const ms = performance.now() - started;
+  for (const c of clients) c.ws.close();
+  return Math.round(ms);
+}
+await burst(0); // warm-up
+const bursts: number[] = [];
+for (let round = 1; round <= 5; round++) bursts.push(await burst(round));
+console.log(`[bursts] ${options.burst} logins into one room, all answered after ${bursts.join(', ')} ms`);
 const result = {
   benchmark: 'joins',
   date: new Date().toISOString(),
@@ -181,6 +208,7 @@ const result = {
     failed: samples.reduce((n, s) => n + s.failed, 0),
   },
   samples,
+  burst: { logins: options.burst, allAnsweredMs: bursts, medianMs: median(bursts) },
 };
 console.log(JSON.stringify(result.summary, null, 2));
 const out = join(
