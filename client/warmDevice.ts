@@ -31,20 +31,13 @@ export function warmDevice(handlerName?: types.BuiltinHandlerName): Device {
   // Not a browser mediasoup-client knows: its own constructor says so, as before.
   if (!name) return new Device();
   const factory = builtins[name].createFactory({});
-  const probes = new Map<Direction, Promise<types.RtpCapabilities>>();
-  const probe = (direction: Direction) => {
-    let running = probes.get(direction);
-    if (!running) {
-      running = factory.getNativeRtpCapabilities({ direction });
-      probes.set(direction, running);
-      // A failure belongs to load(), which awaits it; until then it is no unhandled rejection.
-      running.catch(() => {});
-    }
-    return running;
+  const probes: Record<Direction, Promise<types.RtpCapabilities>> = {
+    recvonly: factory.getNativeRtpCapabilities({ direction: 'recvonly' }),
+    sendonly: factory.getNativeRtpCapabilities({ direction: 'sendonly' }),
   };
-  probe('recvonly');
-  probe('sendonly');
+  // A failure belongs to load(), which awaits it; until then it is no unhandled rejection.
+  for (const probe of Object.values(probes)) probe.catch(() => {});
   return new Device({
-    handlerFactory: { ...factory, getNativeRtpCapabilities: ({ direction }) => probe(direction) },
+    handlerFactory: { ...factory, getNativeRtpCapabilities: ({ direction }) => probes[direction] },
   });
 }

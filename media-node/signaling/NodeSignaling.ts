@@ -235,14 +235,13 @@ export class NodeSignaling {
       maySubscribe ? room.createTransport(peer, 'recv') : undefined,
     ]);
     // The client's certificate is known: connected now, media flows as soon as ICE and DTLS do.
-    const dtlsConnected = params.dtlsParameters !== undefined;
-    if (params.dtlsParameters) {
-      const dtlsParameters = params.dtlsParameters as ms.DtlsParameters;
-      await Promise.all([send, recv].map((t) => t?.connect({ dtlsParameters })));
-    }
+    const dtlsParameters = params.dtlsParameters as ms.DtlsParameters | undefined;
+    const dtlsConnected = dtlsParameters !== undefined;
+    if (dtlsParameters) await Promise.all([send, recv].map((t) => t?.connect({ dtlsParameters })));
     const answerRoom = roomLists(room, peer);
-    // Paused consumers for the listed streams, within budget: the client can receive after one
-    // more round trip (transport.connect with `resume`) and subscribes to the rest itself.
+    // Consumers for the listed streams, within budget, paused until transport.connect `resume`s
+    // them (or started below when the transports are connected already); the client subscribes
+    // to the rest itself.
     const consumers = [];
     if (peer.rtpCapabilities && recv && params.subscribe !== false) {
       const mixedToo = params.subscribe === 'all';
