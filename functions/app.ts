@@ -1,6 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
-import { HTTPException } from 'hono/http-exception';
 import { getPath } from 'hono/utils/url';
 import { ErrorCodes, NotImplementedError, TesseraError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { types } from 'mediasoup';
+import { FFMPEG_MALLOC_ENV } from '../../media-node/ffmpeg/FfmpegProcess.ts';
 import { brightnessWatcher, percentile, startProbe, switchLatencies } from './latencyProbe.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,6 +105,8 @@ const errorLines = new Map<ChildProcess, string[]>();
 function ffmpeg(argv: string[]): ChildProcess {
   const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...argv], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // The same glibc malloc settings as Tessera's ffmpeg processes: like with like.
+    env: { ...process.env, ...FFMPEG_MALLOC_ENV },
   });
   const lines: string[] = [];
   errorLines.set(child, lines);
@@ -875,6 +878,9 @@ const report = {
     sources: `${SOURCE} 640x480 30 fps VP8 800 kbit/s (key frame every 1 s), encoded once, replayed to RTP with -c copy (input i: file i % ${SOURCE_FILES})`,
     output: `${OUT.width}x${OUT.height} ${OUT.fps} fps cfr, ${ENCODER_ARGS.join(' ')}`,
     decoders: DECODER_ARGS.join(' '),
+    ffmpegEnv: `both mixers' ffmpeg processes: ${Object.entries(FFMPEG_MALLOC_ENV)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
     goals: { cpuRatio: '≤ 1.15× bare', grid2CpuPct: '≤ 25 % of a core', grid4CpuPct: '≤ 100 % of a core' },
     rounds: ROUNDS,
     tessera:

@@ -46,6 +46,20 @@ const RAW_READ_BYTES = 256 * 1024;
 /** How often the raw socket is tried until ffmpeg listens (after probing its input). */
 const RAW_CONNECT_RETRY_MS = 20;
 
+/**
+ * glibc malloc settings for every ffmpeg: large buffers stay in the heap and the heap is not
+ * trimmed. ffmpeg allocates a fresh packet per raw frame (`-f rawvideo -i pipe:0`: 1.4 MB per
+ * 720p canvas; a decoder's rawvideo output: 0.35 MB per 640x360 region); with glibc's defaults
+ * those pages went back to the kernel after each frame and were faulted in again on the next
+ * read, and page faults are dear in a VM: a mixer's encoder spent 7–8 % of a core in the kernel
+ * for it, 0.6–0.8 % with these (bench/mcu). The cost is a few MB of resident heap per process.
+ */
+export const FFMPEG_MALLOC_ENV = {
+  // The largest fixed threshold glibc accepts on 64-bit (32 MiB); a fixed one stops its dynamic growth.
+  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+  MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024),
+};
+
 /** Linux reports process CPU in clock ticks; 100 per second on every platform Tessera runs. */
 const CLOCK_TICKS = 100;
 
@@ -70,7 +84,10 @@ export class FfmpegProcess extends EventEmitter<Events> {
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', ...options.args];
     // A killed run leaves its socket file behind, and ffmpeg cannot bind over it.
     if (options.rawSocket) rmSync(options.rawSocket, { force: true });
-    this.#child = spawn(options.binary ?? ffmpeg().path, args, { stdio: [stdin, 'pipe', 'pipe'] });
+    this.#child = spawn(options.binary ?? ffmpeg().path, args, {
+      stdio: [stdin, 'pipe', 'pipe'],
+      env: { ...process.env, ...FFMPEG_MALLOC_ENV },
+    });
     // A consumer that stops reading (closed pipe) must not crash the node with EPIPE.
     this.#child.stdin?.on('error', () => {});
     if (options.rawSocket) this.#readRawSocket(options.rawSocket);

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FfmpegProcess } from '../../../media-node/ffmpeg/FfmpegProcess.ts';
+import { FFMPEG_MALLOC_ENV, FfmpegProcess } from '../../../media-node/ffmpeg/FfmpegProcess.ts';
 import { rgbToYuv, yuvFrameSize } from '../../../media-node/mcu/canvas.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-ffmpeg-'));
@@ -37,5 +37,27 @@ describe('FfmpegProcess', () => {
     const [y] = rgbToYuv({ r: 255, g: 0, b: 0 });
     // Every frame's luma is the colour's (±2 for ffmpeg's rounding), not another run's bytes.
     for (let f = 0; f < frames; f++) expect(Math.abs(all[f * size + 100]! - y)).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('FfmpegProcess memory', () => {
+  it('runs ffmpeg with glibc malloc settings that keep per-frame buffers in the heap', async () => {
+    const ffmpeg = new FfmpegProcess({
+      // A mixer encoder's input (a fresh 1.4 MB packet per 720p canvas), kept alive by its open stdin.
+      args: [
+        ...['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', '1280x720', '-r', '30', '-i', 'pipe:0'],
+        ...['-f', 'null', '-'],
+      ],
+      stdin: 'pipe',
+    });
+    // The page-fault cost these avoid shows under real-time pacing only, and not on every run
+    // (glibc's dynamic mmap threshold): bench/mcu measures it; here, that ffmpeg gets them.
+    const environ = readFileSync(`/proc/${ffmpeg.pid}/environ`, 'utf8').split('\0');
+    ffmpeg.stdin!.end();
+    expect((await ffmpeg.exited()).code, ffmpeg.stderrTail).toBe(0);
+    for (const [name, value] of Object.entries(FFMPEG_MALLOC_ENV))
+      expect(environ).toContain(`${name}=${value}`);
+    // Buffers up to 32 MiB (a 4K canvas is 12 MB) come from the heap, which is never trimmed.
+    expect(Number(FFMPEG_MALLOC_ENV.MALLOC_MMAP_THRESHOLD_)).toBeGreaterThanOrEqual(yuvFrameSize(3840, 2160));
   });
 });
