@@ -169,11 +169,19 @@ function startSource(file: string, port: number, sdp: string) {
   ]);
 }
 
-/** The bare reference: one ffmpeg decoding N×N SDP inputs, xstack, libx264 → RTP. */
-function startBareMixer(grid: number, sdps: string[], sinkPort: number, progress: string) {
+/**
+ * The bare reference: one ffmpeg decoding N×N SDP inputs, each fitted to its cell with the very
+ * filter Tessera's decoders run for the view (letterbox, bilinear), xstack, libx264 → RTP.
+ */
+async function startBareMixer(grid: number, sdps: string[], sinkPort: number, progress: string) {
+  const { fitFilter } = await import('../../media-node/mcu/VideoMixer.ts');
+  const { ViewsSchema } = await import('../../shared/protocol/mcu.ts');
+  const view = ViewsSchema.parse([{ label: 'common', audio: false, video: TESSERA_VIDEO }])[0]!.video;
+  if (!view) throw new Error('the bench view has no video');
   const w = OUT.width / grid;
   const h = OUT.height / grid;
-  const scaled = sdps.map((_, i) => `[${i}:v]scale=${w}:${h}[s${i}]`).join(';');
+  const cell = fitFilter({ width: w, height: h }, view.layout.fitPolicy, view.bgColor);
+  const scaled = sdps.map((_, i) => `[${i}:v]${cell}[s${i}]`).join(';');
   const layout = sdps.map((_, i) => `${(i % grid) * w}_${Math.floor(i / grid) * h}`).join('|');
   const stack = `${sdps.map((_, i) => `[s${i}]`).join('')}xstack=inputs=${sdps.length}:layout=${layout}:fill=black[v]`;
   // biome-ignore format: ffmpeg arguments read best as option/value pairs
@@ -274,7 +282,7 @@ async function runBare(grid: number, work: string, files: string[]): Promise<Mix
   const sink = await udpSink();
   const progress = join(work, `progress${tag}.txt`);
   const started = Date.now();
-  const mixer = startBareMixer(grid, sdps, sink.port, progress);
+  const mixer = await startBareMixer(grid, sdps, sink.port, progress);
   let firstFrameMs: number | null = null;
   while (Date.now() - started < 60_000) {
     if (framesOut(progress) > 0) {
@@ -881,6 +889,9 @@ const report = {
     ffmpegEnv: `both mixers' ffmpeg processes: ${Object.entries(FFMPEG_MALLOC_ENV)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
+    bare:
+      "one ffmpeg: every input fitted to its cell with Tessera's decoder filter for the view (VideoMixer's " +
+      'fitFilter: bilinear, letterboxed), xstack, the encoder above (since 2026-12-03 evening; before, a bicubic stretch)',
     goals: { cpuRatio: '≤ 1.15× bare', grid2CpuPct: '≤ 25 % of a core', grid4CpuPct: '≤ 100 % of a core' },
     rounds: ROUNDS,
     tessera:

@@ -39,6 +39,26 @@ const SPAWN_SPACING_MS = 100;
 /** An encoder run's first seconds, with key frames every half second. */
 const KEY_FRAME_BURST_SECONDS = 3;
 
+/**
+ * A decoder's `-vf`: scaled to its region with the view's fit policy (letterbox bars in the
+ * background colour, or cropped), ending in yuv420p. Also the bare-ffmpeg reference's per-input
+ * filter in bench/mcu (the same composition on both sides).
+ */
+export function fitFilter(
+  { width: w, height: h }: { width: number; height: number },
+  fitPolicy: VideoView['layout']['fitPolicy'],
+  { r, g, b }: { r: number; g: number; b: number },
+): string {
+  const hex = ((r << 16) | (g << 8) | b).toString(16).padStart(6, '0');
+  // Bilinear: ~15 % less decoder CPU than the default bicubic downscaling (bench/mcu).
+  const scale = `scale=${w}:${h}:flags=bilinear`;
+  const fit =
+    fitPolicy === 'crop'
+      ? `${scale}:force_original_aspect_ratio=increase,crop=${w}:${h}`
+      : `${scale}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=0x${hex}`;
+  return `${fit},setsar=1,format=yuv420p`;
+}
+
 /** One input of the mix: a room track, its region, its decoder(s) and its latest frame at the region's size. */
 interface Slot {
   streamId: string;
@@ -315,7 +335,7 @@ export class VideoMixer extends Pipeline {
       producerId: slot.producerId,
       sdpPath: join(this.#dir, `${++this.#decoders}-${slot.producerId}.sdp`),
       size,
-      filter: this.#fitFilter(size),
+      filter: fitFilter(size, this.#view.layout.fitPolicy, this.#view.bgColor),
       logger: this.logger,
       ready: () => this.#encoding,
       gate: (spawn) => {
@@ -353,19 +373,6 @@ export class VideoMixer extends Pipeline {
       decoder.recycle(frame);
     } else return;
     slot.frames++;
-  }
-
-  /** The decoder's `-vf`: scaled to the region with the view's fit policy (bars in the background colour). */
-  #fitFilter({ width: w, height: h }: { width: number; height: number }): string {
-    const { r, g, b } = this.#view.bgColor;
-    const hex = ((r << 16) | (g << 8) | b).toString(16).padStart(6, '0');
-    // Bilinear: ~15 % less decoder CPU than the default bicubic downscaling (bench/mcu).
-    const scale = `scale=${w}:${h}:flags=bilinear`;
-    const fit =
-      this.#view.layout.fitPolicy === 'crop'
-        ? `${scale}:force_original_aspect_ratio=increase,crop=${w}:${h}`
-        : `${scale}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=0x${hex}`;
-    return `${fit},setsar=1,format=yuv420p`;
   }
 
   #schedule(): void {
