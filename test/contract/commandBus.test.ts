@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
-import { SignedSqs } from '../../shared/adapters/sqs/SignedSqs.ts';
 import { SqsCommandQueue } from '../../shared/adapters/sqs/SqsCommandQueue.ts';
 import type { CommandBus, CommandQueue, DeadLetterInbox } from '../../shared/ports/commands.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../shared/protocol/commands.ts';
@@ -16,10 +15,7 @@ const adapters: [string, () => { bus: Bus; close(): void }][] = [
       const sqs = sqsClient();
       return {
         bus: new SqsCommandQueue(sqs, { prefix: `${uniqueId('t')}-`, visibilityTimeoutSeconds: 1 }),
-        close: () => {
-          SignedSqs.release(sqs);
-          sqs.destroy();
-        },
+        close: () => sqs.destroy(),
       };
     },
   ],
