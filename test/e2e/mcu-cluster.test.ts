@@ -17,6 +17,7 @@ import { startLocalCluster } from '../harness/cluster.ts';
 import { eventually, openPeer } from '../harness/embedded.ts';
 import {
   fluidRegions,
+  followLive,
   type Joined,
   meterTones,
   PARTICIPANTS,
@@ -186,6 +187,7 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
       // tone at once, while a missing input takes one tone always.
       const heard = await eventually(
         async () => {
+          await followLive(page, MIXED);
           const since = await pageNow(page);
           await new Promise((r) => setTimeout(r, 3000));
           return toneReport(page, MIXED, since);
@@ -250,6 +252,7 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
     for (const { page, own } of viewers) {
       const heard = await eventually(
         async () => {
+          await followLive(page, MIXED);
           const since = await pageNow(page);
           await new Promise((r) => setTimeout(r, 3000));
           return toneReport(page, MIXED, since);

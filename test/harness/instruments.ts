@@ -51,6 +51,10 @@ export const toneReport = (page: Page, match: string, since = 0) =>
 
 export const pageNow = (page: Page) => page.evaluate(() => window.instruments.now());
 
+/** Moves `match`'s sampler and meter to its live tracks if a rejoin ended theirs (true if it did). */
+export const followLive = (page: Page, match: string) =>
+  page.evaluate((m) => window.instruments.follow(m), match);
+
 /** Regions of OWT's fluid template for n inputs (row by row), as fractions. */
 export function fluidRegions(n: number): Rect[] {
   const side = Math.ceil(Math.sqrt(n));

@@ -7,7 +7,7 @@ import type { Rect } from '../e2e/pages/instruments.ts';
 import type { BrowserSuite } from './browserSuite.ts';
 import { bearer } from './controlPlane.ts';
 import { type EmbeddedServer, eventually, openPeer } from './embedded.ts';
-import { type Joined, joinSynthetic, PARTICIPANTS, pageNow, videoReport } from './instruments.ts';
+import { followLive, type Joined, joinSynthetic, PARTICIPANTS, pageNow, videoReport } from './instruments.ts';
 
 export const MIXED = 'mixed-common';
 
@@ -88,6 +88,7 @@ export const fluidView = { label: 'common', video: { layout: { templates: { base
  */
 export async function sampleMixed(page: Page, stream: MixedStream, colourOf: Map<string, string>, ms = 4000) {
   const layout = layoutRegions(stream);
+  await followLive(page, MIXED);
   await page.evaluate(([m, r]) => window.instruments.setRegions(m, r), [MIXED, layout.rects] as const);
   const since = await pageNow(page);
   await new Promise((r) => setTimeout(r, ms));

@@ -20,8 +20,15 @@ export function pageInstruments(
   publish: (stream: MediaStream, codec?: string) => Promise<string>,
 ) {
   let synthetic: Synthetic | undefined;
-  const samplers = new Map<string, ReturnType<typeof createVideoSampler>>();
-  const meters = new Map<string, ReturnType<typeof createToneMeter>>();
+  /** Each sampler and meter with the track it reads and what it was set up with (`follow` remakes them). */
+  const samplers = new Map<
+    string,
+    ReturnType<typeof createVideoSampler> & { track: MediaStreamTrack; regions: Rect[] }
+  >();
+  const meters = new Map<
+    string,
+    ReturnType<typeof createToneMeter> & { track: MediaStreamTrack; tonesHz: number[] }
+  >();
   /** A live remote track of this kind whose stream id, publication id or owner is `match`. */
   const find = (match: string, kind: 'audio' | 'video') => {
     const track = remotes().find(
@@ -32,6 +39,16 @@ export function pageInstruments(
     );
     if (!track) throw new Error(`no live ${kind} track for ${match}`);
     return track.track;
+  };
+  const startSampler = (match: string, regions: Rect[]) => {
+    samplers.get(match)?.close();
+    const track = find(match, 'video');
+    samplers.set(match, { ...createVideoSampler(track, regions), track, regions });
+  };
+  const startMeter = (match: string, tonesHz: number[]) => {
+    meters.get(match)?.close();
+    const track = find(match, 'audio');
+    meters.set(match, { ...createToneMeter(track, tonesHz), track, tonesHz });
   };
   return {
     /** This page's synthetic camera and microphone (made once; join with `synthetic` uses it). */
@@ -55,16 +72,37 @@ export function pageInstruments(
       }
     },
     sampleVideo(match: string, regions: Rect[] = [{ left: 0, top: 0, width: 1, height: 1 }]) {
-      samplers.get(match)?.close();
-      samplers.set(match, createVideoSampler(find(match, 'video'), regions));
+      startSampler(match, regions);
     },
-    setRegions: (match: string, regions: Rect[]) => samplers.get(match)!.setRegions(regions),
+    setRegions: (match: string, regions: Rect[]) => {
+      const sampler = samplers.get(match)!;
+      sampler.regions = regions;
+      return sampler.setRegions(regions);
+    },
+    /**
+     * Moves the sampler and meter of `match` to its live tracks when theirs ended: a session the
+     * loaded machine made rejoin receives the stream again on new tracks. What they had sampled
+     * goes with the old tracks. Returns whether either moved.
+     */
+    follow(match: string) {
+      let moved = false;
+      const sampler = samplers.get(match);
+      if (sampler && sampler.track.readyState === 'ended') {
+        startSampler(match, sampler.regions);
+        moved = true;
+      }
+      const meter = meters.get(match);
+      if (meter && meter.track.readyState === 'ended') {
+        startMeter(match, meter.tonesHz);
+        moved = true;
+      }
+      return moved;
+    },
     videoReport: (match: string, since = 0, palette: Record<string, Rgb> = {}) =>
       samplers.get(match)!.report(since, palette),
     videoSize: (match: string) => samplers.get(match)!.size(),
     meterTones(match: string, tonesHz: number[]) {
-      meters.get(match)?.close();
-      meters.set(match, createToneMeter(find(match, 'audio'), tonesHz));
+      startMeter(match, tonesHz);
     },
     toneReport: (match: string, since = 0, thresholdDb?: number) =>
       meters.get(match)!.report(since, thresholdDb),
