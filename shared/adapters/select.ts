@@ -71,6 +71,7 @@ import { RedisTokenLedger } from './redis/RedisTokenLedger.ts';
 import { createS3Client } from './s3/client.ts';
 import { S3BlobStore } from './s3/S3BlobStore.ts';
 import { createSqsClient } from './sqs/client.ts';
+import { SignedSqs } from './sqs/SignedSqs.ts';
 import { SqsCommandQueue } from './sqs/SqsCommandQueue.ts';
 import { SqsEventSink } from './sqs/SqsEventSink.ts';
 
@@ -196,6 +197,7 @@ export function adaptersFor(config: Config, logger: Logger): Adapters {
     async close() {
       redis?.disconnect();
       dynamoClient?.destroy();
+      if (sqs) SignedSqs.release(sqs);
       sqs?.destroy();
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCommandQueue } from '../../shared/adapters/memory/MemoryCommandQueue.ts';
+import { SignedSqs } from '../../shared/adapters/sqs/SignedSqs.ts';
 import { SqsCommandQueue } from '../../shared/adapters/sqs/SqsCommandQueue.ts';
 import type { CommandBus, CommandQueue, DeadLetterInbox } from '../../shared/ports/commands.ts';
 import { type NodeCommand, NodeCommandSchema } from '../../shared/protocol/commands.ts';
@@ -15,7 +16,10 @@ const adapters: [string, () => { bus: Bus; close(): void }][] = [
       const sqs = sqsClient();
       return {
         bus: new SqsCommandQueue(sqs, { prefix: `${uniqueId('t')}-`, visibilityTimeoutSeconds: 1 }),
-        close: () => sqs.destroy(),
+        close: () => {
+          SignedSqs.release(sqs);
+          sqs.destroy();
+        },
       };
     },
   ],

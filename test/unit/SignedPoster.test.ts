@@ -78,4 +78,41 @@ describe('SignedPoster: SigV4 as AWS computes it', () => {
     );
     expect(header(ours.headers as Record<string, unknown>, 'x-amz-security-token')).toBe(sessionToken);
   });
+
+  it('SQS (JSON protocol, as SignedSqs sends it): the same Authorization as the AWS SDK signer', async () => {
+    const identity = {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    };
+    const date = new Date('2026-12-03T07:15:00Z');
+    const body = Buffer.from(
+      JSON.stringify({ QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q', MessageBody: '{}' }),
+    );
+    const headers = { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' };
+    const poster = new SignedPoster('https://sqs.eu-west-1.amazonaws.com', 'sqs');
+    const ours = poster.sign('/', body, identity, 'eu-west-1', date, headers);
+    poster.close();
+    const sdk = await new SignatureV4({
+      service: 'sqs',
+      region: 'eu-west-1',
+      credentials: identity,
+      sha256: Sha256,
+      applyChecksum: false,
+    }).sign(
+      {
+        method: 'POST',
+        protocol: 'https:',
+        hostname: 'sqs.eu-west-1.amazonaws.com',
+        path: '/',
+        headers: { host: 'sqs.eu-west-1.amazonaws.com', ...headers, 'content-length': String(body.length) },
+        query: {},
+        body,
+      },
+      { signingDate: date },
+    );
+    const authorization = (h: Record<string, unknown>) =>
+      Object.entries(h).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+    expect(authorization(ours.headers as Record<string, unknown>)).toBe(authorization(sdk.headers));
+    expect(String(authorization(sdk.headers))).toContain('x-amz-target');
+  });
 });

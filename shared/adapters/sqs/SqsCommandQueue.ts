@@ -1,6 +1,5 @@
 import {
   CreateQueueCommand,
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   QueueDoesNotExist,
@@ -17,6 +16,7 @@ import type {
   ReceivedCommand,
 } from '../../ports/commands.ts';
 import type { NodeCommand } from '../../protocol/commands.ts';
+import { SignedSqs } from './SignedSqs.ts';
 
 /**
  * An acknowledgement waits this long for company: one DeleteMessageBatch deletes up to ten (each
@@ -48,6 +48,8 @@ export interface SqsCommandQueueOptions {
  */
 export class SqsCommandQueue implements CommandBus, CommandQueue, DeadLetterInbox {
   readonly #sqs: SQSClient;
+  /** Send, receive and acknowledge: the hot calls, signed without the SDK's stack. */
+  readonly #hot: SignedSqs;
   readonly #options: Required<SqsCommandQueueOptions>;
   readonly #urls = new Map<string, string>();
   /** Acknowledgements waiting to be sent, by queue URL. */
@@ -55,6 +57,7 @@ export class SqsCommandQueue implements CommandBus, CommandQueue, DeadLetterInbo
 
   constructor(sqs: SQSClient, options: SqsCommandQueueOptions) {
     this.#sqs = sqs;
+    this.#hot = SignedSqs.of(sqs);
     this.#options = { visibilityTimeoutSeconds: 30, maxReceiveCount: 5, ...options };
   }
 
@@ -89,21 +92,19 @@ export class SqsCommandQueue implements CommandBus, CommandQueue, DeadLetterInbo
   async send(nodeId: string, command: NodeCommand): Promise<void> {
     const QueueUrl = await this.#nodeQueueUrl(nodeId);
     try {
-      await this.#sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(command) }));
+      await this.#hot.send('SendMessage', { QueueUrl, MessageBody: JSON.stringify(command) });
     } catch (error) {
       throw new StorageError('command bus unavailable', error);
     }
   }
 
   async receive(nodeId: string, options: { waitMs: number; max: number }): Promise<ReceivedCommand[]> {
-    const { Messages } = await this.#sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: await this.#nodeQueueUrl(nodeId),
-        WaitTimeSeconds: Math.min(20, Math.ceil(options.waitMs / 1000)),
-        MaxNumberOfMessages: Math.min(10, options.max),
-        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-      }),
-    );
+    const { Messages } = await this.#hot.send('ReceiveMessage', {
+      QueueUrl: await this.#nodeQueueUrl(nodeId),
+      WaitTimeSeconds: Math.min(20, Math.ceil(options.waitMs / 1000)),
+      MaxNumberOfMessages: Math.min(10, options.max),
+      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    });
     return (Messages ?? []).map((m) => ({
       body: m.Body ?? '',
       receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
@@ -130,13 +131,11 @@ export class SqsCommandQueue implements CommandBus, CommandQueue, DeadLetterInbo
     this.#acks.delete(QueueUrl);
     clearTimeout(pending.timer);
     const { entries } = pending;
-    this.#sqs
-      .send(
-        new DeleteMessageBatchCommand({
-          QueueUrl,
-          Entries: entries.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receipt })),
-        }),
-      )
+    this.#hot
+      .send('DeleteMessageBatch', {
+        QueueUrl,
+        Entries: entries.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receipt })),
+      })
       .then(
         ({ Failed }) => {
           const failed = new Map((Failed ?? []).map((f) => [Number(f.Id), f]));

@@ -1,16 +1,14 @@
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
-  DeleteMessageBatchCommand,
   GetQueueUrlCommand,
   QueueDoesNotExist,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { StorageError } from '../../errors.ts';
 import type { EventSink } from '../../ports/events.ts';
 import type { TesseraEvent } from '../../protocol/events.ts';
+import { SignedSqs } from './SignedSqs.ts';
 
 /** An event as a queue consumer receives it. */
 export interface QueuedEvent {
@@ -31,11 +29,14 @@ const BATCH = 10;
  */
 export class SqsEventSink implements EventSink {
   readonly #sqs: SQSClient;
+  /** Publish, receive and acknowledge: signed without the SDK's stack (a join publishes events). */
+  readonly #hot: SignedSqs;
   readonly #name: string;
   #url: Promise<string> | undefined;
 
   constructor(sqs: SQSClient, options: { prefix: string }) {
     this.#sqs = sqs;
+    this.#hot = SignedSqs.of(sqs);
     this.#name = `${options.prefix}events`;
   }
 
@@ -48,12 +49,10 @@ export class SqsEventSink implements EventSink {
       const QueueUrl = await this.queueUrl();
       for (let i = 0; i < events.length; i += BATCH) {
         const batch = events.slice(i, i + BATCH);
-        const { Failed } = await this.#sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl,
-            Entries: batch.map((e, n) => ({ Id: String(n), MessageBody: JSON.stringify(e) })),
-          }),
-        );
+        const { Failed } = await this.#hot.send('SendMessageBatch', {
+          QueueUrl,
+          Entries: batch.map((e, n) => ({ Id: String(n), MessageBody: JSON.stringify(e) })),
+        });
         if (Failed?.length) throw new Error(`${Failed.length} events refused: ${Failed[0]?.Message}`);
       }
     } catch (error) {
@@ -64,14 +63,12 @@ export class SqsEventSink implements EventSink {
 
   /** Events off the queue (the local cluster's webhook poller and tests); `ack` deletes them. */
   async receive(options: { waitMs: number; max: number }): Promise<QueuedEvent[]> {
-    const { Messages } = await this.#sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: await this.queueUrl(),
-        WaitTimeSeconds: Math.min(20, Math.ceil(options.waitMs / 1000)),
-        MaxNumberOfMessages: Math.min(BATCH, options.max),
-        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-      }),
-    );
+    const { Messages } = await this.#hot.send('ReceiveMessage', {
+      QueueUrl: await this.queueUrl(),
+      WaitTimeSeconds: Math.min(20, Math.ceil(options.waitMs / 1000)),
+      MaxNumberOfMessages: Math.min(BATCH, options.max),
+      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    });
     return (Messages ?? []).map((m) => ({
       messageId: m.MessageId ?? '',
       body: m.Body ?? '',
@@ -93,12 +90,10 @@ export class SqsEventSink implements EventSink {
 
   async ack(receipts: string[]): Promise<void> {
     if (receipts.length === 0) return;
-    await this.#sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: await this.queueUrl(),
-        Entries: receipts.map((ReceiptHandle, n) => ({ Id: String(n), ReceiptHandle })),
-      }),
-    );
+    await this.#hot.send('DeleteMessageBatch', {
+      QueueUrl: await this.queueUrl(),
+      Entries: receipts.map((ReceiptHandle, n) => ({ Id: String(n), ReceiptHandle })),
+    });
   }
 
   queueUrl(): Promise<string> {
