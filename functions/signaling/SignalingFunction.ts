@@ -326,14 +326,19 @@ export class SignalingFunction {
     connection: ConnectionRecord,
     failover: boolean,
   ): Promise<{ connection: ConnectionRecord; resumed: boolean }> {
-    // A resume ticket is single use: of two sockets racing with one ticket, one logs in. The
-    // socket that won may ask again (its first login unanswered in time on a busy cluster).
-    const previous = connection.ticket
-      ? await this.#d.tickets.claim(connection.ticket, connection.connectionId, LOGIN_RETRY_WINDOW_MS)
-      : undefined;
+    // Three independent reads at once (a login's latency is its round trips): the ticket, the
+    // live record, and whether the node may keep the session.
+    const [previous, live, keep] = await Promise.all([
+      // A resume ticket is single use: of two sockets racing with one ticket, one logs in. The
+      // socket that won may ask again (its first login unanswered in time on a busy cluster).
+      connection.ticket
+        ? this.#d.tickets.claim(connection.ticket, connection.connectionId, LOGIN_RETRY_WINDOW_MS)
+        : undefined,
+      this.#d.participants.get(connection.roomId, connection.participant.id),
+      this.#d.canKeep?.(connection.nodeId, failover) ?? true,
+    ]);
     if (connection.resuming && !previous)
       throw new PlaceGoneError('resume ticket already used or expired; join again');
-    const live = await this.#d.participants.get(connection.roomId, connection.participant.id);
     if (!live) throw new PlaceGoneError();
     let record = live;
     if (connection.resuming) {
@@ -350,7 +355,7 @@ export class SignalingFunction {
       ...rest,
       participant: { ...connection.participant, role: live.role, permission: live.permission },
     };
-    if (this.#d.canKeep && !(await this.#d.canKeep(connection.nodeId, failover))) {
+    if (!keep) {
       // Failover or drain: the participant's node died or is leaving; logging in again moves it.
       const nodeId = await this.#d.place(connection.roomId, {}, connection.nodeId);
       await this.#d.release?.(connection.roomId, connection.nodeId);
@@ -363,11 +368,13 @@ export class SignalingFunction {
     }
     // The record names the participant's node: REST commands for it go there (a failed write
     // leaves an older node or none, and commands then go to every node of the room).
-    if (record.nodeId !== next.nodeId)
-      await this.#d.participants
-        .update({ ...record, nodeId: next.nodeId, version: record.version + 1 })
-        .catch(() => {});
-    const session = await this.#issueTicket(next);
+    const nodeRecorded =
+      record.nodeId !== next.nodeId
+        ? this.#d.participants
+            .update({ ...record, nodeId: next.nodeId, version: record.version + 1 })
+            .catch(() => {})
+        : undefined;
+    const [session] = await Promise.all([this.#issueTicket(next), nodeRecorded]);
     next = { ...next, ticket: session.id };
     await this.#d.connections.put(next);
     // Before the login is forwarded: the ticket reaches the client ahead of the node's answer.
