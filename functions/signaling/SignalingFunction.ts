@@ -326,8 +326,8 @@ export class SignalingFunction {
     connection: ConnectionRecord,
     failover: boolean,
   ): Promise<{ connection: ConnectionRecord; resumed: boolean }> {
-    // Three independent reads at once (a login's latency is its round trips): the ticket, the
-    // live record, and whether the node may keep the session.
+    // Three independent calls at once (a login's latency is its round trips): the ticket's
+    // claim, the live record, and whether the node may keep the session.
     const [previous, live, keep] = await Promise.all([
       // A resume ticket is single use: of two sockets racing with one ticket, one logs in. The
       // socket that won may ask again (its first login unanswered in time on a busy cluster).

@@ -47,6 +47,14 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
     ),
   );
 
+  /** The tones in the mixed audio over the next 3 s (on the live track, should the viewer have rejoined). */
+  const listen = async (page: Page) => {
+    await followLive(page, MIXED);
+    const since = await pageNow(page);
+    await new Promise((r) => setTimeout(r, 3000));
+    return toneReport(page, MIXED, since);
+  };
+
   /** Red and green, one per node, watch the mixed stream; the others publish and receive nothing. */
   const join = async (
     page: Page,
@@ -186,12 +194,7 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
       // late on a loaded machine), not all of it: there the received audio has gaps that take every
       // tone at once, while a missing input takes one tone always.
       const heard = await eventually(
-        async () => {
-          await followLive(page, MIXED);
-          const since = await pageNow(page);
-          await new Promise((r) => setTimeout(r, 3000));
-          return toneReport(page, MIXED, since);
-        },
+        () => listen(page),
         (tones) => tones.every((t) => t.hz === own.toneHz || t.presentShare > 0.5),
         30_000,
       );
@@ -251,12 +254,7 @@ describe('MCU on the local cluster: a view mixes participants of two media nodes
     expect(unmixed.status, JSON.stringify(unmixed.body)).toBe(200);
     for (const { page, own } of viewers) {
       const heard = await eventually(
-        async () => {
-          await followLive(page, MIXED);
-          const since = await pageNow(page);
-          await new Promise((r) => setTimeout(r, 3000));
-          return toneReport(page, MIXED, since);
-        },
+        () => listen(page),
         (tones) =>
           tones.every((t) =>
             t.hz === blueHz ? t.presentShare < 0.1 : t.hz === own.toneHz || t.presentShare > 0.5,
